@@ -1,0 +1,48 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const storageDrivers = ['classic-level', 'memory-level', 'abstract-level', 'pg'];
+const observabilityLibs = ['winston', 'prom-client'];
+
+function restrict(names, where) {
+  return names.map((name) => ({ name, message: `only ${where} may import ${name}` }));
+}
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', 'coverage/**', '**/*.cjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [...restrict(storageDrivers, 'persistence and apps/gq'), ...restrict(observabilityLibs, 'observability')] },
+      ],
+    },
+  },
+  {
+    files: ['packages/persistence/**', 'apps/gq/**', 'bench/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: restrict(observabilityLibs, 'observability') }] },
+  },
+  {
+    files: ['packages/observability/**', 'apps/gq/**'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
+  {
+    files: ['**/*.test.ts', '**/testing/**', 'bench/**'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/unbound-method': 'off',
+    },
+  },
+  { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+);

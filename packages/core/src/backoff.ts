@@ -1,0 +1,109 @@
+import { parseDuration } from './duration.js';
+
+/** How the wait before a retry grows. */
+export type BackoffStrategy = 'exponential' | 'linear' | 'constant';
+
+/** Retry backoff of a job. All durations in milliseconds. */
+export interface Backoff {
+  /** @defaultValue `'exponential'` */
+  strategy: BackoffStrategy;
+  /** Wait before the first retry. @defaultValue 1000 */
+  initialMs: number;
+  /** Upper bound of any wait. @defaultValue 3_600_000 (1 h) */
+  maxMs: number;
+  /** Growth factor of the exponential strategy. @defaultValue 2 */
+  multiplier: number;
+  /** Randomise each wait within [wait/2, wait] so retries of many jobs spread out. @defaultValue true */
+  jitter: boolean;
+}
+
+/** Backoff as a caller may give it: every field optional, durations as ms or `"30s"`. */
+export interface BackoffInput {
+  strategy?: BackoffStrategy;
+  initialMs?: number;
+  maxMs?: number;
+  /** Same as `initialMs`, as a Go-style string or milliseconds. */
+  initial?: string | number;
+  /** Same as `maxMs`, as a Go-style string or milliseconds. */
+  max?: string | number;
+  multiplier?: number;
+  jitter?: boolean;
+}
+
+/** The default backoff: exponential from 1 s, doubling, capped at 1 h, with jitter. */
+export const DEFAULT_BACKOFF: Readonly<Backoff> = Object.freeze({
+  strategy: 'exponential',
+  initialMs: 1000,
+  maxMs: 3_600_000,
+  multiplier: 2,
+  jitter: true,
+});
+
+/**
+ * Fills and validates a backoff given by a caller.
+ * @throws RangeError naming the offending field.
+ */
+export function resolveBackoff(input: BackoffInput | undefined): Backoff {
+  if (input === undefined) return { ...DEFAULT_BACKOFF };
+  if (typeof input !== 'object' || input === null) {
+    throw new TypeError(
+      'backoff must be an object like { strategy: "exponential", initial: "1s" }',
+    );
+  }
+  const strategy = input.strategy ?? DEFAULT_BACKOFF.strategy;
+  if (strategy !== 'exponential' && strategy !== 'linear' && strategy !== 'constant') {
+    throw new RangeError(
+      `backoff.strategy must be exponential, linear or constant; got ${JSON.stringify(strategy)}`,
+    );
+  }
+  const initialMs =
+    input.initialMs ?? (input.initial === undefined ? undefined : parseDuration(input.initial));
+  const maxMs = input.maxMs ?? (input.max === undefined ? undefined : parseDuration(input.max));
+  const backoff: Backoff = {
+    strategy,
+    initialMs: initialMs ?? DEFAULT_BACKOFF.initialMs,
+    maxMs: maxMs ?? DEFAULT_BACKOFF.maxMs,
+    multiplier: input.multiplier ?? DEFAULT_BACKOFF.multiplier,
+    jitter: input.jitter ?? DEFAULT_BACKOFF.jitter,
+  };
+  if (!Number.isFinite(backoff.initialMs) || backoff.initialMs < 0) {
+    throw new RangeError(`backoff.initialMs must be >= 0; got ${backoff.initialMs}`);
+  }
+  if (!Number.isFinite(backoff.maxMs) || backoff.maxMs < backoff.initialMs) {
+    throw new RangeError(`backoff.maxMs must be >= backoff.initialMs; got ${backoff.maxMs}`);
+  }
+  if (!Number.isFinite(backoff.multiplier) || backoff.multiplier < 1) {
+    throw new RangeError(`backoff.multiplier must be >= 1; got ${backoff.multiplier}`);
+  }
+  if (typeof backoff.jitter !== 'boolean') {
+    throw new TypeError(`backoff.jitter must be a boolean; got ${JSON.stringify(backoff.jitter)}`);
+  }
+  return backoff;
+}
+
+/**
+ * The wait before retry number `attempt` (1 = the wait after the first failed attempt).
+ * `random` returns a number in [0, 1) and is injected so tests can pin jitter.
+ */
+export function backoffDelay(
+  backoff: Backoff,
+  attempt: number,
+  random: () => number = Math.random,
+): number {
+  const n = Math.max(1, attempt);
+  let wait: number;
+  switch (backoff.strategy) {
+    case 'constant':
+      wait = backoff.initialMs;
+      break;
+    case 'linear':
+      wait = backoff.initialMs * n;
+      break;
+    case 'exponential':
+      wait = backoff.initialMs * backoff.multiplier ** (n - 1);
+      break;
+  }
+  wait = Math.min(wait, backoff.maxMs);
+  if (backoff.jitter) wait = wait / 2 + random() * (wait / 2);
+  return Math.round(wait);
+}

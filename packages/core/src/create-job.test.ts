@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_BACKOFF } from './backoff.js';
+import { createJob } from './create-job.js';
+import { isUuid } from './uuid.js';
+
+const NOW = Date.UTC(2026, 10, 28);
+
+describe('createJob', () => {
+  it('applies the defaults of SPEC.md', () => {
+    const job = createJob('email', { to: 'a@b.c' }, {}, NOW);
+    expect(isUuid(job.id)).toBe(true);
+    expect(job).toMatchObject({
+      type: 'email',
+      queue: 'default',
+      payload: { to: 'a@b.c' },
+      priority: 2,
+      maxAttempts: 3,
+      timeoutMs: 1_800_000,
+      dependsOn: [],
+      tags: {},
+    });
+    expect(job.backoff).toEqual(DEFAULT_BACKOFF);
+    expect(job.runAt).toBeUndefined();
+  });
+
+  it('accepts priority names, Go-style delays and timeouts', () => {
+    const job = createJob('x', null, { priority: 'critical', delay: '5m', timeout: '30s' }, NOW);
+    expect(job.priority).toBe(0);
+    expect(job.runAt).toBe(NOW + 300_000);
+    expect(job.timeoutMs).toBe(30_000);
+  });
+
+  it('prefers an absolute runAt over delay', () => {
+    const at = new Date(NOW + 60_000);
+    expect(createJob('x', null, { runAt: at, delay: '1h' }, NOW).runAt).toBe(NOW + 60_000);
+    expect(createJob('x', null, { runAt: at.toISOString() }, NOW).runAt).toBe(NOW + 60_000);
+  });
+
+  it('rejects bad options with messages that name the option', () => {
+    expect(() => createJob('', null)).toThrow(/type must be/);
+    expect(() => createJob('x', null, { priority: 7 as never })).toThrow(/priority must be 0..4/);
+    expect(() => createJob('x', null, { maxAttempts: 0 })).toThrow(
+      /maxAttempts must be an integer from 1 to 1000; got 0/,
+    );
+    expect(() => createJob('x', null, { timeout: 'soon' })).toThrow(/invalid duration "soon"/);
+    expect(() => createJob('x', null, { dependsOn: ['nope'] })).toThrow(
+      /dependsOn must be an array of job ids/,
+    );
+    expect(() => createJob('x', null, { tags: { a: 1 as never } })).toThrow(
+      /tags.a must be a string/,
+    );
+    expect(() => createJob('x', null, { backoff: { strategy: 'fibonacci' as never } })).toThrow(
+      /backoff.strategy/,
+    );
+    const cyclic: Record<string, unknown> = {};
+    cyclic['self'] = cyclic;
+    expect(() => createJob('x', cyclic)).toThrow(/payload must be JSON-serialisable/);
+  });
+
+  it('makes ids that sort by creation', () => {
+    const ids = Array.from({ length: 1000 }, () => createJob('x', null, {}, NOW).id);
+    expect([...ids].sort()).toEqual(ids);
+  });
+});

@@ -1,0 +1,147 @@
+import { resolveBackoff, type BackoffInput } from './backoff.js';
+import { parseDuration } from './duration.js';
+import type { Json, JobSpec } from './job.js';
+import { parsePriority, type PriorityLevel, type PriorityName } from './priority.js';
+import { isUuid, uuidv7 } from './uuid.js';
+
+/** Options of {@link createJob}; every field is optional. */
+export interface JobOptions {
+  /** 0..4 or a name. @defaultValue `'normal'` (2) */
+  priority?: PriorityLevel | PriorityName;
+  /** Named queue. @defaultValue `'default'` */
+  queue?: string;
+  /** Run no sooner than this long after submission, in ms or as `"5m"`. @defaultValue 0 */
+  delay?: number | string;
+  /** Run no sooner than this time; wins over `delay`. */
+  runAt?: Date | number | string;
+  /** Per-attempt timeout, in ms or as `"30s"`. @defaultValue 1_800_000 (30 min) */
+  timeout?: number | string;
+  /** Runs allowed before the job is dead-lettered. @defaultValue 3 */
+  maxAttempts?: number;
+  /** Deduplicates submissions: a second submit with the same key returns the first job. */
+  idempotencyKey?: string;
+  /** Free-form id that ties jobs of one business operation together. */
+  correlationId?: string;
+  /** Filterable string labels. */
+  tags?: Record<string, string>;
+  /** Retry backoff. @defaultValue exponential, 1 s, capped at 1 h, x2, with jitter */
+  backoff?: BackoffInput;
+  /** Ids of jobs that must complete first. */
+  dependsOn?: string[];
+  /** A UUID chosen by the caller. @defaultValue a new UUIDv7 */
+  id?: string;
+}
+
+/** Defaults applied by {@link createJob}. */
+export const JOB_DEFAULTS = Object.freeze({
+  queue: 'default',
+  priority: 2,
+  maxAttempts: 3,
+  timeoutMs: 30 * 60_000,
+});
+
+const NAME = /^[A-Za-z0-9_.:\-/]{1,200}$/;
+
+/**
+ * Builds a validated {@link JobSpec}, the TypeScript form of the original's
+ * `core.NewJob(type, payload, core.WithPriority(...), ...)`.
+ * @param now - the submission time, for `delay` (ms since epoch).
+ * @throws TypeError or RangeError naming the offending option.
+ */
+export function createJob(
+  type: string,
+  payload: unknown = null,
+  options: JobOptions = {},
+  now = Date.now(),
+): JobSpec {
+  if (typeof type !== 'string' || !NAME.test(type)) {
+    throw new TypeError(
+      `type must be 1..200 characters of letters, digits and _.:-/; got ${JSON.stringify(type)}`,
+    );
+  }
+  const queue = options.queue ?? JOB_DEFAULTS.queue;
+  if (typeof queue !== 'string' || !NAME.test(queue)) {
+    throw new TypeError(
+      `queue must be 1..200 characters of letters, digits and _.:-/; got ${JSON.stringify(queue)}`,
+    );
+  }
+  const priority =
+    options.priority === undefined ? JOB_DEFAULTS.priority : parsePriority(options.priority);
+  const maxAttempts = options.maxAttempts ?? JOB_DEFAULTS.maxAttempts;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 1000) {
+    throw new RangeError(`maxAttempts must be an integer from 1 to 1000; got ${maxAttempts}`);
+  }
+  const timeoutMs =
+    options.timeout === undefined ? JOB_DEFAULTS.timeoutMs : parseDuration(options.timeout);
+  if (timeoutMs <= 0)
+    throw new RangeError(`timeout must be greater than 0; got ${options.timeout}`);
+  const runAt = resolveRunAt(options, now);
+  const dependsOn = options.dependsOn ?? [];
+  if (!Array.isArray(dependsOn) || !dependsOn.every(isUuid)) {
+    throw new TypeError(`dependsOn must be an array of job ids (UUIDs)`);
+  }
+  const id = options.id ?? uuidv7(now);
+  if (!isUuid(id)) throw new TypeError(`id must be a UUID; got ${JSON.stringify(id)}`);
+  if (dependsOn.includes(id)) throw new RangeError(`a job cannot depend on itself`);
+  const tags = options.tags ?? {};
+  if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) {
+    throw new TypeError('tags must be an object of string values');
+  }
+  for (const [key, value] of Object.entries(tags)) {
+    if (typeof value !== 'string')
+      throw new TypeError(`tags.${key} must be a string; got ${typeof value}`);
+  }
+  if (
+    options.idempotencyKey !== undefined &&
+    (typeof options.idempotencyKey !== 'string' ||
+      options.idempotencyKey === '' ||
+      options.idempotencyKey.length > 512)
+  ) {
+    throw new TypeError('idempotencyKey must be a non-empty string of at most 512 characters');
+  }
+  const spec: JobSpec = {
+    id,
+    type,
+    queue,
+    payload: toJson(payload),
+    priority,
+    maxAttempts,
+    timeoutMs,
+    backoff: resolveBackoff(options.backoff),
+    dependsOn: [...new Set(dependsOn)],
+    tags: { ...tags },
+  };
+  if (runAt !== undefined) spec.runAt = runAt;
+  if (options.idempotencyKey !== undefined) spec.idempotencyKey = options.idempotencyKey;
+  if (options.correlationId !== undefined) spec.correlationId = String(options.correlationId);
+  return spec;
+}
+
+function resolveRunAt(options: JobOptions, now: number): number | undefined {
+  if (options.runAt !== undefined) {
+    const at =
+      options.runAt instanceof Date
+        ? options.runAt.getTime()
+        : typeof options.runAt === 'number'
+          ? options.runAt
+          : Date.parse(options.runAt);
+    if (!Number.isFinite(at))
+      throw new RangeError(`runAt must be a date; got ${JSON.stringify(options.runAt)}`);
+    return at > now ? at : undefined;
+  }
+  if (options.delay !== undefined) {
+    const delayMs = parseDuration(options.delay);
+    return delayMs > 0 ? now + delayMs : undefined;
+  }
+  return undefined;
+}
+
+function toJson(payload: unknown): Json {
+  if (payload === undefined) return null;
+  try {
+    // A round trip rejects cycles and BigInt, and drops functions, as the store's encoding will.
+    return JSON.parse(JSON.stringify(payload)) as Json;
+  } catch (cause) {
+    throw new TypeError(`payload must be JSON-serialisable: ${(cause as Error).message}`);
+  }
+}

@@ -1,0 +1,57 @@
+/** Stable error codes; callers branch on these, never on message text. */
+export const ErrorCode = {
+  NOT_FOUND: 'GQ_NOT_FOUND',
+  CONFLICT: 'GQ_CONFLICT',
+  LEASE_LOST: 'GQ_LEASE_LOST',
+  INVALID_STATE: 'GQ_INVALID_STATE',
+  INVALID_ARGUMENT: 'GQ_INVALID_ARGUMENT',
+  STORE_LOCKED: 'GQ_STORE_LOCKED',
+  STORE_CLOSED: 'GQ_STORE_CLOSED',
+  STORE_FAILED: 'GQ_STORE_FAILED',
+  STORE_UNAVAILABLE: 'GQ_STORE_UNAVAILABLE',
+  UNAUTHORIZED: 'GQ_UNAUTHORIZED',
+  FORBIDDEN: 'GQ_FORBIDDEN',
+  TIMEOUT: 'GQ_TIMEOUT',
+  SHUTTING_DOWN: 'GQ_SHUTTING_DOWN',
+} as const;
+
+/** One of {@link ErrorCode}'s values. */
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Options of {@link GqError}. */
+export interface GqErrorOptions {
+  /** The underlying error. */
+  cause?: unknown;
+  /** Machine-readable details (the offending field, the job id, ...). */
+  details?: Record<string, unknown>;
+}
+
+/** An operational failure with a stable `code`. */
+export class GqError extends Error {
+  override readonly name = 'GqError';
+  readonly code: ErrorCodeValue;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCodeValue, message: string, options: GqErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options.details;
+  }
+}
+
+/** True when `err` is a {@link GqError}, optionally with the given code. */
+export function isGqError(err: unknown, code?: ErrorCodeValue): err is GqError {
+  return err instanceof GqError && (code === undefined || err.code === code);
+}
+
+/**
+ * Thrown by a handler to fail the attempt without retrying: the job goes straight to `failed`.
+ * The equivalent of BullMQ's `UnrecoverableError`.
+ */
+export class PermanentError extends Error {
+  override readonly name: string = 'PermanentError';
+}
+
+/** Error classes recorded on a failed attempt. */
+export type ErrorClass =
+  'error' | 'permanent' | 'timeout' | 'lease_expired' | 'unknown_type' | 'panic';

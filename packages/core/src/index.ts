@@ -1,0 +1,44 @@
+export { backoffDelay, DEFAULT_BACKOFF, resolveBackoff } from './backoff.js';
+export type { Backoff, BackoffInput, BackoffStrategy } from './backoff.js';
+export { ManualClock, systemClock } from './clock.js';
+export type { Clock } from './clock.js';
+export { createJob, JOB_DEFAULTS } from './create-job.js';
+export type { JobOptions } from './create-job.js';
+export { formatDuration, parseDuration } from './duration.js';
+export { ErrorCode, GqError, isGqError, PermanentError } from './errors.js';
+export type { ErrorClass, ErrorCodeValue, GqErrorOptions } from './errors.js';
+export { TypedEmitter } from './events.js';
+export type { JobEventName, JobEvents } from './events.js';
+export {
+  isJobState,
+  isTerminal,
+  JOB_STATES,
+  RUNNABLE_STATES,
+  TERMINAL_STATES,
+} from './job-state.js';
+export type { JobState } from './job-state.js';
+export type { Job, JobError, JobSpec, Json } from './job.js';
+export { noopLogger } from './logger.js';
+export type { LogFields, Logger } from './logger.js';
+export { parsePriority, Priority, PRIORITY_NAMES } from './priority.js';
+export type { PriorityLevel, PriorityName } from './priority.js';
+export type {
+  ClaimOptions,
+  Durability,
+  FailInput,
+  FailOutcome,
+  FailureReport,
+  HeartbeatInput,
+  JobCounts,
+  ListFilter,
+  ListPage,
+  MetaStore,
+  PurgeInput,
+  QueueInfo,
+  ReleaseInput,
+  RetryInput,
+  Store,
+  StoreChange,
+  SubmitResult,
+} from './store.js';
+export { isUuid, uuidv7 } from './uuid.js';

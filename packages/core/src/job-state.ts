@@ -1,0 +1,36 @@
+/** Every state a job can be in. */
+export const JOB_STATES = [
+  'pending',
+  'delayed',
+  'scheduled',
+  'running',
+  'retrying',
+  'completed',
+  'failed',
+  'dead_letter',
+  'cancelled',
+] as const;
+
+/** A job's state; see SPEC.md for the transition diagram. */
+export type JobState = (typeof JOB_STATES)[number];
+
+/** States a job never leaves on its own (retry, requeue and delete are explicit). */
+export const TERMINAL_STATES: ReadonlySet<JobState> = new Set([
+  'completed',
+  'failed',
+  'dead_letter',
+  'cancelled',
+]);
+
+/** States whose jobs a worker may claim once their `runAt` has passed. */
+export const RUNNABLE_STATES: ReadonlySet<JobState> = new Set(['scheduled', 'delayed', 'retrying']);
+
+/** True for completed, failed, dead_letter and cancelled. */
+export function isTerminal(state: JobState): boolean {
+  return TERMINAL_STATES.has(state);
+}
+
+/** True when `value` names a job state. */
+export function isJobState(value: unknown): value is JobState {
+  return typeof value === 'string' && (JOB_STATES as readonly string[]).includes(value);
+}

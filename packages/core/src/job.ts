@@ -1,0 +1,98 @@
+import type { Backoff } from './backoff.js';
+import type { ErrorClass } from './errors.js';
+import type { JobState } from './job-state.js';
+import type { PriorityLevel } from './priority.js';
+
+/** Any JSON value. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** One failed attempt, as recorded on the job. */
+export interface JobError {
+  /** The attempt that failed (1-based). */
+  attempt: number;
+  message: string;
+  /** What kind of failure: a thrown error, a timeout, a lost lease, an unknown type, ... */
+  errorClass: ErrorClass;
+  /** The error's name (`TypeError`, `PermanentError`, ...), when it had one. */
+  name?: string;
+  stack?: string;
+  /** When it failed, ms since the epoch. */
+  at: number;
+}
+
+/**
+ * A job as the store keeps it. Times are milliseconds since the Unix epoch; the HTTP API turns
+ * them into RFC 3339 strings.
+ */
+export interface Job {
+  /** UUIDv7: unique, sorts by creation. */
+  id: string;
+  /** Handler name. */
+  type: string;
+  /** Named queue. @defaultValue `'default'` */
+  queue: string;
+  payload: Json;
+  /** 0 critical .. 4 bulk. @defaultValue 2 */
+  priority: PriorityLevel;
+  state: JobState;
+  /** Runs started so far. */
+  attempt: number;
+  /** @defaultValue 3 */
+  maxAttempts: number;
+  /** Per attempt. @defaultValue 1_800_000 (30 min) */
+  timeoutMs: number;
+  backoff: Backoff;
+  /** Not before this time: the delay, or the next retry. */
+  runAt: number;
+  /** Ids that must complete before this job runs. */
+  dependsOn: string[];
+  /** Ids in `dependsOn` that have not completed yet (the job is `pending` while any remain). */
+  waitingOn: string[];
+  idempotencyKey?: string;
+  correlationId?: string;
+  tags: Record<string, string>;
+  /** Last saved progress state of a long job, given to the next attempt. */
+  checkpoint?: Json;
+  /** 0..100 or a small object. */
+  progress?: Json;
+  progressMessage?: string;
+  /** The handler's return value. */
+  result?: Json;
+  /** One entry per failed attempt. */
+  errors: JobError[];
+  /** Why the job was cancelled (`dependency_failed`, an operator's reason, ...). */
+  cancelReason?: string;
+  /** Order of submission within the store; breaks ties between equal priority and runAt. */
+  seq: number;
+  createdAt: number;
+  updatedAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  /** Fencing token of the current lease; set only while `running`. */
+  leaseToken?: string;
+  /** When the current lease lapses unless renewed; set only while `running`. */
+  leaseExpiresAt?: number;
+  /** Who holds the lease; set only while `running`. */
+  workerId?: string;
+}
+
+/**
+ * A validated job ready to submit, as {@link createJob} makes it. The store adds `state`,
+ * `seq`, timestamps and the runtime fields.
+ */
+export interface JobSpec {
+  id: string;
+  type: string;
+  queue: string;
+  payload: Json;
+  priority: PriorityLevel;
+  maxAttempts: number;
+  timeoutMs: number;
+  backoff: Backoff;
+  /** Absolute time, or undefined for "as soon as possible". */
+  runAt?: number;
+  dependsOn: string[];
+  idempotencyKey?: string;
+  correlationId?: string;
+  tags: Record<string, string>;
+}

@@ -1,0 +1,259 @@
+/**
+ * The Store contract: the only seam between the engine and storage.
+ *
+ * Three implementations must satisfy it: `LevelStore` over classic-level (embedded, on disk, one
+ * owning process), the same over memory-level (in memory), and `PostgresStore` (one database shared
+ * by many processes). `@gopherqueue/persistence/testing` exports the contract suite every
+ * implementation runs; a guarantee written here and not tested there is a defect.
+ *
+ * ## Guarantees every implementation gives
+ *
+ * **Atomicity.** Each method is one atomic step: it happens entirely or not at all, and a reader
+ * never observes half of it. `submitBatch` is all or nothing across its jobs.
+ *
+ * **Durability.** When a mutating method's promise resolves, its effect survives a crash of the
+ * process (`SIGKILL`) and, in `durable` mode, of the machine: the write was fsynced. Concurrent
+ * calls may share one synced write (group commit). In `relaxed` mode an implementation may
+ * acknowledge before the fsync; what was acknowledged in the last moments before a power loss may
+ * be lost, but a process crash alone loses nothing, and writes are never reordered: after a restart
+ * the store reflects a prefix of the acknowledged history.
+ *
+ * **Compare-and-set transitions.** Every state change checks the job's current state, and for a
+ * `running` job its lease token (a fencing token issued fresh by every claim). A caller whose token
+ * is not the job's current one gets `GqError(GQ_LEASE_LOST)` and nothing changes: a worker whose
+ * lease expired, or whose job was cancelled, can never overwrite the newer state. A transition that
+ * the job's state does not allow gets `GQ_INVALID_STATE`. An unknown id gets `GQ_NOT_FOUND`.
+ *
+ * **Claim order.** `claim` takes jobs that are runnable (`scheduled`, `delayed` or `retrying`)
+ * with `runAt <= now`, whose queue is not paused, in strict order: priority (0 first), then
+ * `runAt`, then `seq` (submission order). It marks each `running`, increments `attempt`, sets
+ * `startedAt`, and gives it a lease (`leaseToken`, `leaseExpiresAt = now + leaseMs`, `workerId`).
+ * Concurrent claimers, in one process or many, never receive the same job.
+ *
+ * **Dependencies.** A job submitted with `dependsOn` is `pending` while any of those jobs has not
+ * completed (`waitingOn` lists them). Completing a job removes it from its dependents' `waitingOn`
+ * in the same atomic step, and a dependent left with none becomes `scheduled` (or `delayed` if its
+ * `runAt` is in the future). When a job ends `failed`, `dead_letter` or `cancelled`, or is deleted,
+ * every job still waiting on it is cancelled with `cancelReason = 'dependency_failed'`, in the same
+ * step, transitively. Submitting a job that depends on a finished-but-unsuccessful job creates it
+ * `cancelled` with that reason; one that depends on an unknown id is rejected with `GQ_NOT_FOUND`.
+ *
+ * **Idempotency.** While a job with a given `idempotencyKey` is stored, submitting that key again
+ * returns the stored job with `deduplicated: true` and stores nothing, however many submits race.
+ * The key is released when the job is deleted or purged.
+ *
+ * **No scans.** `claim`, `counts`, `listQueues`, `expiredLeases`, `nextRunAt`, `get`, `list` with a
+ * state/type/queue filter and `purgeFinished` cost in proportion to what they return (plus
+ * the number of queues), never to the number of finished jobs stored. Only `scan` reads all.
+ *
+ * **Change feed.** `subscribe` delivers a {@link StoreChange} after each change is durable, in the
+ * order the changes were made, to listeners in this process, and, for a shared store, for changes
+ * made by other processes too (possibly without `job`). Schedulers use it to wake without polling.
+ *
+ * **Time.** Timestamps come from the store's clock (ms since the epoch). `runAt`, `createdAt`,
+ * `updatedAt`, `startedAt`, `finishedAt` and `leaseExpiresAt` are all on it.
+ */
+import type { Job, JobError, JobSpec, Json } from './job.js';
+import type { JobState } from './job-state.js';
+
+/** `durable` fsyncs before acknowledging; `relaxed` may acknowledge before the fsync. */
+export type Durability = 'durable' | 'relaxed';
+
+/** What a submit did. */
+export interface SubmitResult {
+  job: Job;
+  /** True when the idempotency key matched a stored job, which is returned unchanged. */
+  deduplicated: boolean;
+}
+
+/** Options of {@link Store.claim}. */
+export interface ClaimOptions {
+  /** Recorded as the lease holder. */
+  workerId: string;
+  /** At most this many jobs. */
+  limit: number;
+  /** Lease length from now. */
+  leaseMs: number;
+  /** Only jobs of these types (a worker that has handlers for some types only). */
+  types?: readonly string[];
+  /** Only jobs of these queues. */
+  queues?: readonly string[];
+}
+
+/** Input of {@link Store.heartbeat}. */
+export interface HeartbeatInput {
+  /** The lease is extended to now + leaseMs. */
+  leaseMs: number;
+  /** Saved as the job's checkpoint when given. */
+  checkpoint?: Json;
+  /** Saved as the job's progress when given. */
+  progress?: Json;
+  progressMessage?: string;
+}
+
+/** An error as a worker reports it; the store adds `attempt` and `at`. */
+export type FailureReport = Omit<JobError, 'attempt' | 'at'>;
+
+/** Where a failed attempt leads; the engine's retry policy decides, the store applies. */
+export type FailOutcome =
+  { state: 'retrying'; runAt: number } | { state: 'failed' } | { state: 'dead_letter' };
+
+/** Input of {@link Store.fail}. */
+export interface FailInput {
+  error: FailureReport;
+  outcome: FailOutcome;
+}
+
+/** Input of {@link Store.release}. */
+export interface ReleaseInput {
+  /** When it may run again. @defaultValue now */
+  runAt?: number;
+}
+
+/** Input of {@link Store.retry}. */
+export interface RetryInput {
+  /** Set `attempt` back to 0 so the job gets its full `maxAttempts` again. @defaultValue false */
+  resetAttempts?: boolean;
+}
+
+/** Filters of {@link Store.list}; all given filters must match. */
+export interface ListFilter {
+  state?: JobState;
+  type?: string;
+  queue?: string;
+  priority?: number;
+  /** Jobs whose `tags[key] === value`. */
+  tag?: { key: string; value: string };
+  /** @defaultValue 50; at most 1000 */
+  limit?: number;
+  /** The `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+/** One page of {@link Store.list}, newest job first. */
+export interface ListPage {
+  jobs: Job[];
+  /** Present when more jobs may follow. */
+  nextCursor?: string;
+}
+
+/** Counts of jobs, kept as the jobs change (never computed by a scan). */
+export interface JobCounts {
+  total: number;
+  byState: Record<JobState, number>;
+  /** Per state, five numbers: jobs at priority 0..4. */
+  byPriority: Record<JobState, [number, number, number, number, number]>;
+}
+
+/** A named queue. */
+export interface QueueInfo {
+  name: string;
+  paused: boolean;
+  byState: Record<JobState, number>;
+}
+
+/** Input of {@link Store.purgeFinished}. */
+export interface PurgeInput {
+  /** Which finished states to purge. */
+  states: readonly ('completed' | 'failed' | 'dead_letter' | 'cancelled')[];
+  /** Purge jobs that finished strictly before this time. */
+  finishedBefore: number;
+  /** At most this many in one call. @defaultValue 1000 */
+  limit?: number;
+}
+
+/** A change, as the change feed reports it. */
+export interface StoreChange {
+  kind: 'created' | 'updated' | 'progress' | 'deleted' | 'queue';
+  /** The job's id, or the queue's name for `queue`. */
+  id: string;
+  /** The job's state after the change (before it, for `deleted`). */
+  state?: JobState;
+  /** The state before the change (absent for `created`). */
+  previous?: JobState;
+  queue?: string;
+  runAt?: number;
+  /** The job after the change, when the store has it at hand. */
+  job?: Job;
+}
+
+/** Small durable key-value space for other components (API keys, audit log, settings). */
+export interface MetaStore {
+  get(key: string): Promise<Json | undefined>;
+  put(key: string, value: Json): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Entries whose key starts with `prefix`, in key order (reverse: descending). */
+  list(
+    prefix: string,
+    options?: { limit?: number; reverse?: boolean; after?: string },
+  ): Promise<{ key: string; value: Json }[]>;
+}
+
+/** See the file comment for what every implementation guarantees. */
+export interface Store {
+  /**
+   * True when one process owns the store (the embedded store): at startup no other worker can be
+   * running its jobs, so recovery may take back every `running` job at once.
+   */
+  readonly exclusive: boolean;
+
+  /** Stores one job. @throws GQ_CONFLICT when the id exists, GQ_NOT_FOUND for an unknown dependency. */
+  submit(spec: JobSpec): Promise<SubmitResult>;
+  /** Stores all jobs or none; a job may depend on an earlier one in the same batch. */
+  submitBatch(specs: readonly JobSpec[]): Promise<SubmitResult[]>;
+
+  /** The job, or undefined. */
+  get(id: string): Promise<Job | undefined>;
+  /** The jobs in `ids`' order, undefined where unknown. */
+  getMany(ids: readonly string[]): Promise<(Job | undefined)[]>;
+  /** Jobs matching the filter, newest first, with cursor pagination. */
+  list(filter?: ListFilter): Promise<ListPage>;
+  counts(): Promise<JobCounts>;
+
+  /** Takes up to `limit` runnable jobs in claim order and leases them. */
+  claim(options: ClaimOptions): Promise<Job[]>;
+  /** Extends the lease and saves checkpoint/progress. @throws GQ_LEASE_LOST */
+  heartbeat(id: string, token: string, input: HeartbeatInput): Promise<Job>;
+  /** running -> completed, storing the result. @throws GQ_LEASE_LOST */
+  complete(id: string, token: string, result: Json): Promise<Job>;
+  /** running -> retrying, failed or dead_letter, recording the error. @throws GQ_LEASE_LOST */
+  fail(id: string, token: string, input: FailInput): Promise<Job>;
+  /** running -> scheduled without spending the attempt (graceful shutdown). @throws GQ_LEASE_LOST */
+  release(id: string, token: string, input?: ReleaseInput): Promise<Job>;
+
+  /** Any non-terminal -> cancelled; a running job loses its lease. @throws GQ_INVALID_STATE if finished */
+  cancel(id: string, reason?: string): Promise<Job>;
+  /** failed, dead_letter or cancelled -> scheduled. @throws GQ_INVALID_STATE otherwise */
+  retry(id: string, input?: RetryInput): Promise<Job>;
+  /** Removes a job that is not running. @throws GQ_INVALID_STATE for a running job */
+  delete(id: string): Promise<Job>;
+
+  /** Running jobs whose lease expired at or before `now`, oldest expiry first. */
+  expiredLeases(now: number, limit: number): Promise<Job[]>;
+  /** The earliest `runAt` among runnable jobs in unpaused queues, or undefined if none. */
+  nextRunAt(): Promise<number | undefined>;
+  /** Deletes finished jobs (and frees their idempotency keys); returns how many. */
+  purgeFinished(input: PurgeInput): Promise<number>;
+
+  listQueues(): Promise<QueueInfo[]>;
+  pauseQueue(name: string): Promise<void>;
+  resumeQueue(name: string): Promise<void>;
+
+  /** Every job, in id order: for export. Costs a full read. */
+  scan(): AsyncIterable<Job>;
+  /** Writes jobs exactly as given (import): replaces same ids, keeps indexes and counts right. */
+  restore(jobs: readonly Job[]): Promise<void>;
+
+  /** Key-value space for other components. */
+  readonly meta: MetaStore;
+
+  /** Listens to the change feed; returns the unsubscribe function. */
+  subscribe(listener: (change: StoreChange) => void): () => void;
+
+  /** Resolves when the store answers; for health checks. */
+  ping(): Promise<void>;
+  /** Approximate bytes on disk (or in memory). */
+  sizeBytes(): Promise<number>;
+  /** Flushes and closes; later calls fail with GQ_STORE_CLOSED. */
+  close(): Promise<void>;
+}
