@@ -1,0 +1,1 @@
+export { failureOutcome } from './retry-policy.js';
