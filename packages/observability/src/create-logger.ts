@@ -1,0 +1,116 @@
+import type { LogFields, Logger } from '@gopherqueue/core';
+import winston from 'winston';
+import { prettyLine, toPlain } from './log-format.js';
+
+/** Levels a {@link Logger} writes, from most to least verbose. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** How lines are written: one JSON object per line, or readable text. */
+export type LogFormat = 'json' | 'pretty' | 'auto';
+
+const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+const FORMATS: readonly LogFormat[] = ['json', 'pretty', 'auto'];
+
+/** Options of {@link createLogger}. */
+export interface LoggerOptions {
+  /** Lines below this level are dropped. @defaultValue `'info'` */
+  level?: LogLevel;
+  /**
+   * `json` writes one JSON object per line (`level`, `message`, `timestamp` and the fields);
+   * `pretty` writes `timestamp level message key=value ...`; `auto` picks `pretty` when `stream`
+   * is a terminal and `json` otherwise.
+   * @defaultValue `'auto'`
+   */
+  format?: LogFormat;
+  /**
+   * Where lines go. Logs go to stderr by default so that stdout stays clean for a command's
+   * `--json` output.
+   * @defaultValue `process.stderr`
+   */
+  stream?: NodeJS.WritableStream;
+  /** Fields added to every line (`{ service: 'gq' }`). @defaultValue `{}` */
+  defaultFields?: LogFields;
+  /** ANSI colours in `pretty` lines. @defaultValue true when `stream` is a terminal */
+  colors?: boolean;
+}
+
+/** A {@link Logger} backed by winston; `child()` adds fields without copying the transport. */
+export class WinstonLogger implements Logger {
+  readonly #winston: winston.Logger;
+  readonly #fields: LogFields;
+
+  /** Wraps a winston logger; `fields` go on every line. */
+  constructor(logger: winston.Logger, fields: LogFields = {}) {
+    this.#winston = logger;
+    this.#fields = fields;
+  }
+
+  debug(message: string, fields?: LogFields): void {
+    this.#log('debug', message, fields);
+  }
+
+  info(message: string, fields?: LogFields): void {
+    this.#log('info', message, fields);
+  }
+
+  warn(message: string, fields?: LogFields): void {
+    this.#log('warn', message, fields);
+  }
+
+  error(message: string, fields?: LogFields): void {
+    this.#log('error', message, fields);
+  }
+
+  child(fields: LogFields): Logger {
+    return new WinstonLogger(this.#winston, { ...this.#fields, ...fields });
+  }
+
+  #log(level: LogLevel, message: string, fields: LogFields | undefined): void {
+    if (!this.#winston.isLevelEnabled(level)) return;
+    // One object built here (not winston's splat handling) so a `%` in a message never drops
+    // fields and call fields override context fields.
+    this.#winston.log({ ...this.#fields, ...fields, level, message });
+  }
+}
+
+/**
+ * Creates the engine's {@link Logger}: winston writing JSON lines, or readable lines in a
+ * terminal, to `stream` (stderr by default).
+ * @throws RangeError for an unknown level or format; TypeError for a stream that cannot be written.
+ */
+export function createLogger(options: LoggerOptions = {}): WinstonLogger {
+  const level = options.level ?? 'info';
+  if (!LEVELS.includes(level)) {
+    throw new RangeError(`level must be one of ${LEVELS.join(', ')}; got ${JSON.stringify(level)}`);
+  }
+  const requested = options.format ?? 'auto';
+  if (!FORMATS.includes(requested)) {
+    throw new RangeError(
+      `format must be one of ${FORMATS.join(', ')}; got ${JSON.stringify(requested)}`,
+    );
+  }
+  const stream = options.stream ?? process.stderr;
+  if (typeof (stream as Partial<NodeJS.WritableStream>).write !== 'function') {
+    throw new TypeError('stream must be a writable stream');
+  }
+  const defaultFields = options.defaultFields ?? {};
+  if (typeof defaultFields !== 'object' || Array.isArray(defaultFields)) {
+    throw new TypeError('defaultFields must be an object');
+  }
+  const isTty = (stream as { isTTY?: boolean }).isTTY === true;
+  const format = requested === 'auto' ? (isTty ? 'pretty' : 'json') : requested;
+  const colors = options.colors ?? isTty;
+
+  const plain = winston.format((info) => toPlain(info));
+  const lineFormat =
+    format === 'json'
+      ? winston.format.json()
+      : winston.format.printf((info) => prettyLine(info, colors));
+  const logger = winston.createLogger({
+    level,
+    levels: { error: 0, warn: 1, info: 2, debug: 3 },
+    format: winston.format.combine(winston.format.timestamp(), plain(), lineFormat),
+    transports: [new winston.transports.Stream({ stream })],
+  });
+  return new WinstonLogger(logger, { ...defaultFields });
+}
