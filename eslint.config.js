@@ -14,7 +14,10 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['vitest.config.ts'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -23,13 +26,20 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       'no-restricted-imports': [
         'error',
-        { paths: [...restrict(storageDrivers, 'persistence and apps/gq'), ...restrict(observabilityLibs, 'observability')] },
+        {
+          paths: [
+            ...restrict(storageDrivers, 'persistence and apps/gq'),
+            ...restrict(observabilityLibs, 'observability'),
+          ],
+        },
       ],
     },
   },
   {
     files: ['packages/persistence/**', 'apps/gq/**', 'bench/**'],
-    rules: { 'no-restricted-imports': ['error', { paths: restrict(observabilityLibs, 'observability') }] },
+    rules: {
+      'no-restricted-imports': ['error', { paths: restrict(observabilityLibs, 'observability') }],
+    },
   },
   {
     files: ['packages/observability/**', 'apps/gq/**'],
