@@ -1,0 +1,132 @@
+import {
+  noopLogger,
+  TypedEmitter,
+  type Job,
+  type JobEventName,
+  type JobEvents,
+  type JobState,
+  type Logger,
+  type Store,
+  type StoreChange,
+} from '@gopherqueue/core';
+
+/** Options of {@link JobEventRelay}. */
+export interface JobEventRelayOptions {
+  /** The store whose change feed becomes events. */
+  store: Store;
+  /** Where listener errors and failed look-ups are logged. @defaultValue noopLogger */
+  logger?: Logger;
+}
+
+const FINISHED_EVENTS: Partial<Record<JobState, JobEventName>> = {
+  completed: 'job:completed',
+  retrying: 'job:retrying',
+  failed: 'job:failed',
+  dead_letter: 'job:dead_letter',
+  cancelled: 'job:cancelled',
+};
+
+const REQUEUABLE: ReadonlySet<JobState> = new Set([
+  'completed',
+  'failed',
+  'dead_letter',
+  'cancelled',
+]);
+
+/**
+ * The event a store change stands for, or undefined when it is not a lifecycle event (a
+ * heartbeat, a dependency gate opening, a release on shutdown, a queue change).
+ */
+export function eventForChange(change: StoreChange): JobEventName | undefined {
+  switch (change.kind) {
+    case 'created':
+      return 'job:created';
+    case 'progress':
+      return 'job:progress';
+    case 'deleted':
+      return 'job:deleted';
+    case 'queue':
+      return undefined;
+    case 'updated': {
+      const { state, previous } = change;
+      if (state === undefined) return undefined;
+      if (state === 'running') return previous === 'running' ? undefined : 'job:started';
+      if (state === 'scheduled') {
+        return previous !== undefined && REQUEUABLE.has(previous) ? 'job:retried' : undefined;
+      }
+      return previous === state ? undefined : FINISHED_EVENTS[state];
+    }
+  }
+}
+
+/**
+ * Turns the store's change feed into typed job events (`job:created`, `job:started`,
+ * `job:progress`, `job:completed`, `job:retrying`, `job:failed`, `job:dead_letter`,
+ * `job:cancelled`, `job:retried`, `job:deleted`), in the order the changes were made. A change
+ * that does not carry its job is completed with `store.get`.
+ */
+export class JobEventRelay extends TypedEmitter<JobEvents> {
+  readonly #store: Store;
+  readonly #logger: Logger;
+  #unsubscribe: (() => void) | undefined;
+  /** Look-ups run in order so events keep the feed's order. */
+  #chain: Promise<void> = Promise.resolve();
+
+  constructor(options: JobEventRelayOptions) {
+    super();
+    if (typeof options !== 'object' || options === null || typeof options.store !== 'object') {
+      throw new TypeError('JobEventRelay needs options with a store');
+    }
+    this.#store = options.store;
+    this.#logger = (options.logger ?? noopLogger).child({ component: 'job-event-relay' });
+  }
+
+  /** True between {@link JobEventRelay.start} and {@link JobEventRelay.stop}. */
+  get running(): boolean {
+    return this.#unsubscribe !== undefined;
+  }
+
+  /** Starts relaying. */
+  start(): void {
+    if (this.#unsubscribe !== undefined) return;
+    this.#unsubscribe = this.#store.subscribe((change) => {
+      this.#onChange(change);
+    });
+  }
+
+  /** Stops relaying; resolves once the events already under way were emitted. */
+  async stop(): Promise<void> {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    await this.#chain;
+  }
+
+  #onChange(change: StoreChange): void {
+    const event = eventForChange(change);
+    if (event === undefined) return;
+    const { job } = change;
+    if (job !== undefined) {
+      this.#chain = this.#chain.then(() => {
+        this.#emitSafely(event, job);
+      });
+      return;
+    }
+    if (change.kind === 'deleted') return;
+    this.#chain = this.#chain.then(async () => {
+      try {
+        const fetched = await this.#store.get(change.id);
+        if (fetched !== undefined) this.#emitSafely(event, fetched);
+      } catch (err) {
+        this.#logger.warn('could not read a changed job', { jobId: change.id, err: String(err) });
+      }
+    });
+  }
+
+  #emitSafely(event: JobEventName, job: Job): void {
+    try {
+      this.emit(event, job);
+    } catch (err) {
+      this.#logger.error('a job event listener threw', { event, jobId: job.id, err: String(err) });
+    }
+  }
+}

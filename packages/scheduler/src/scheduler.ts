@@ -1,0 +1,241 @@
+import {
+  noopLogger,
+  RUNNABLE_STATES,
+  systemClock,
+  type Clock,
+  type JobSpec,
+  type Logger,
+  type Store,
+  type StoreChange,
+  type SubmitResult,
+} from '@gopherqueue/core';
+
+/** Options of {@link Scheduler}. */
+export interface SchedulerOptions {
+  /** Where jobs live; its change feed drives the wake-ups. */
+  store: Store;
+  /** Time source for the run-at timer; use the store's clock. @defaultValue systemClock */
+  clock?: Clock;
+  /** @defaultValue noopLogger */
+  logger?: Logger;
+  /**
+   * A slow safety net, not the hot path: every this many ms the scheduler wakes its waiters and
+   * re-reads the earliest run-at, in case a change it could not see (another process on a shared
+   * store without notifications) made work claimable. 0 turns it off.
+   * @defaultValue 5000
+   */
+  recheckIntervalMs?: number;
+}
+
+interface Waiter {
+  resolve: () => void;
+  cleanup: () => void;
+}
+
+/**
+ * Decides when work may be claimable and wakes the claimers: at once when the store's change
+ * feed reports a job that became runnable (submitted, retried, released, a dependency completed,
+ * a queue resumed), and by ONE timer on the injected clock for the earliest future `runAt`.
+ * There is no polling tick on the hot path; see {@link SchedulerOptions.recheckIntervalMs}.
+ */
+export class Scheduler {
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #recheckIntervalMs: number;
+  readonly #waiters = new Set<Waiter>();
+  #running = false;
+  #epoch = 0;
+  #unsubscribe: (() => void) | undefined;
+  #timerAt: number | undefined;
+  #cancelTimer: (() => void) | undefined;
+  #cancelRecheck: (() => void) | undefined;
+  #refreshing: Promise<void> | undefined;
+  #refreshAgain = false;
+  #lastDueRunAt: number | undefined;
+
+  constructor(options: SchedulerOptions) {
+    if (typeof options !== 'object' || options === null || typeof options.store !== 'object') {
+      throw new TypeError('Scheduler needs options with a store');
+    }
+    this.#store = options.store;
+    this.#clock = options.clock ?? systemClock;
+    this.#logger = (options.logger ?? noopLogger).child({ component: 'scheduler' });
+    this.#recheckIntervalMs = options.recheckIntervalMs ?? 5000;
+    if (!Number.isFinite(this.#recheckIntervalMs) || this.#recheckIntervalMs < 0) {
+      throw new RangeError(`recheckIntervalMs must be >= 0; got ${this.#recheckIntervalMs}`);
+    }
+  }
+
+  /** True between {@link Scheduler.start} and {@link Scheduler.stop}. */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /**
+   * Counts wake-ups. A claimer reads it before claiming and passes it to
+   * {@link Scheduler.waitForWork}, so a wake that happened during its claim is not missed.
+   */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /** Subscribes to the change feed and arms the timer for the earliest future run-at. */
+  async start(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    this.#unsubscribe = this.#store.subscribe((change) => {
+      this.#onChange(change);
+    });
+    this.#armRecheck();
+    await this.#refresh();
+  }
+
+  /** Unsubscribes, cancels its timers and releases every waiter. */
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    this.#clearTimer();
+    this.#cancelRecheck?.();
+    this.#cancelRecheck = undefined;
+    this.#wake();
+    await this.#refreshing;
+  }
+
+  /** Submits one job (the store deduplicates by idempotency key). */
+  enqueue(spec: JobSpec): Promise<SubmitResult> {
+    return this.#store.submit(spec);
+  }
+
+  /** Submits jobs all or nothing. */
+  enqueueBatch(specs: readonly JobSpec[]): Promise<SubmitResult[]> {
+    return this.#store.submitBatch(specs);
+  }
+
+  /**
+   * Resolves as soon as work may be claimable: a store change made a job runnable, or the
+   * earliest future run-at passed. Resolves at once when `since` is given and a wake-up happened
+   * after that {@link Scheduler.epoch}, or when `signal` is aborted. While the scheduler is
+   * stopped, only the signal ends the wait.
+   */
+  waitForWork(signal?: AbortSignal, since?: number): Promise<void> {
+    if (signal?.aborted === true) return Promise.resolve();
+    if (this.#running && since !== undefined && since !== this.#epoch) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const onAbort = (): void => {
+        waiter.cleanup();
+        resolve();
+      };
+      const waiter: Waiter = {
+        resolve,
+        cleanup: () => {
+          this.#waiters.delete(waiter);
+          signal?.removeEventListener('abort', onAbort);
+        },
+      };
+      this.#waiters.add(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      // The caller found nothing to claim, so the earliest run-at is now in the future (or held
+      // by jobs it cannot take): re-read it so the timer points at the right moment.
+      if (this.#running) void this.#refresh();
+    });
+  }
+
+  #onChange(change: StoreChange): void {
+    if (!this.#running) return;
+    if (change.kind === 'queue') {
+      this.#wake();
+      void this.#refresh();
+      return;
+    }
+    if (change.kind !== 'created' && change.kind !== 'updated') return;
+    if (change.state === undefined) {
+      // A change from elsewhere without details: cheap to look.
+      this.#wake();
+      void this.#refresh();
+      return;
+    }
+    if (!RUNNABLE_STATES.has(change.state)) return;
+    const runAt = change.runAt ?? change.job?.runAt;
+    if (runAt === undefined || runAt <= this.#clock.now()) {
+      this.#wake();
+      return;
+    }
+    this.#armAt(runAt);
+  }
+
+  /** Re-reads the earliest run-at; concurrent calls share one read plus at most one more. */
+  #refresh(): Promise<void> {
+    if (this.#refreshing !== undefined) {
+      this.#refreshAgain = true;
+      return this.#refreshing;
+    }
+    const run = async (): Promise<void> => {
+      do {
+        this.#refreshAgain = false;
+        let next: number | undefined;
+        try {
+          next = await this.#store.nextRunAt();
+        } catch (err) {
+          this.#logger.warn('could not read the next run-at', { err: String(err) });
+          return;
+        }
+        if (!this.#running) return;
+        if (next === undefined) continue;
+        if (next > this.#clock.now()) {
+          this.#armAt(next);
+        } else if (next !== this.#lastDueRunAt) {
+          // Due work the claimers may not have seen yet. Wake them once per distinct run-at: a
+          // due job they cannot take (another type, a busy pool) must not make them spin.
+          this.#lastDueRunAt = next;
+          this.#wake();
+        }
+      } while (this.#refreshAgain && this.#running);
+    };
+    this.#refreshing = run().finally(() => {
+      this.#refreshing = undefined;
+    });
+    return this.#refreshing;
+  }
+
+  #armAt(at: number): void {
+    if (this.#timerAt !== undefined && this.#timerAt <= at) return;
+    this.#clearTimer();
+    this.#timerAt = at;
+    this.#cancelTimer = this.#clock.setTimer(
+      () => {
+        this.#timerAt = undefined;
+        this.#cancelTimer = undefined;
+        this.#wake();
+        void this.#refresh();
+      },
+      Math.max(0, at - this.#clock.now()),
+    );
+  }
+
+  #clearTimer(): void {
+    this.#cancelTimer?.();
+    this.#cancelTimer = undefined;
+    this.#timerAt = undefined;
+  }
+
+  #armRecheck(): void {
+    if (this.#recheckIntervalMs === 0 || !this.#running) return;
+    this.#cancelRecheck = this.#clock.setTimer(() => {
+      this.#lastDueRunAt = undefined;
+      this.#wake();
+      void this.#refresh();
+      this.#armRecheck();
+    }, this.#recheckIntervalMs);
+  }
+
+  #wake(): void {
+    this.#epoch++;
+    for (const waiter of [...this.#waiters]) {
+      waiter.cleanup();
+      waiter.resolve();
+    }
+  }
+}

@@ -1,0 +1,24 @@
+import { PermanentError, type ErrorClass, type FailureReport } from '@gopherqueue/core';
+
+/** How a handler's throw (of anything, not only an Error) is recorded on the job. */
+export function failureReport(thrown: unknown, errorClass?: ErrorClass): FailureReport {
+  if (thrown instanceof Error) {
+    const report: FailureReport = {
+      message: thrown.message === '' ? thrown.name : thrown.message,
+      errorClass: errorClass ?? (thrown instanceof PermanentError ? 'permanent' : 'error'),
+      name: thrown.name,
+    };
+    if (thrown.stack !== undefined) report.stack = thrown.stack;
+    return report;
+  }
+  return { message: safeString(thrown), errorClass: errorClass ?? 'error' };
+}
+
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    // An object without a prototype has no toString.
+    return Object.prototype.toString.call(value);
+  }
+}

@@ -1,0 +1,5 @@
+export { failureReport } from './failure-report.js';
+export type { Handler, JobContext } from './job-context.js';
+export { WorkerPool } from './worker-pool.js';
+export type { WorkerPoolStats } from './worker-pool.js';
+export type { WorkerPoolOptions } from './worker-pool-options.js';

@@ -1,0 +1,18 @@
+import type { Json } from '@gopherqueue/core';
+
+/**
+ * The JSON form of a handler's value, as the store will keep it (undefined becomes null).
+ * @throws TypeError when the value cannot be written as JSON (a cycle, a BigInt).
+ */
+export function toJson(value: unknown, what: string): Json {
+  if (value === undefined) return null;
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (cause) {
+    throw new TypeError(`${what} must be JSON-serialisable: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+  return text === undefined ? null : (JSON.parse(text) as Json);
+}

@@ -1,0 +1,140 @@
+import {
+  noopLogger,
+  systemClock,
+  uuidv7,
+  type Clock,
+  type Logger,
+  type Store,
+} from '@gopherqueue/core';
+import type { Scheduler } from '@gopherqueue/scheduler';
+
+/** Options of {@link WorkerPool}. */
+export interface WorkerPoolOptions {
+  /** Where jobs are claimed and their ends written. */
+  store: Store;
+  /** Wakes the pool when work may be claimable; start it before the pool. */
+  scheduler: Scheduler;
+  /** Handlers running at once. @defaultValue 10 */
+  concurrency?: number;
+  /** Lease length given at claim and renewed by heartbeat. @defaultValue 30_000 */
+  leaseMs?: number;
+  /** How often a running job's lease is renewed. @defaultValue leaseMs / 3 */
+  heartbeatIntervalMs?: number;
+  /**
+   * How long a handler whose signal fired (timeout, cancel, lost lease, shutdown) is waited for
+   * before it is abandoned and its slot freed. @defaultValue 5_000
+   */
+  timeoutGraceMs?: number;
+  /** How long {@link WorkerPool.stop} lets running handlers finish before aborting them. @defaultValue 30_000 */
+  shutdownTimeoutMs?: number;
+  /** Most jobs taken by one claim. @defaultValue the free slots */
+  claimBatchSize?: number;
+  /** Recorded as the lease holder. @defaultValue `worker-<uuid>` */
+  workerId?: string;
+  /**
+   * `fail`: claim every type and fail jobs without a handler at once (errorClass `unknown_type`).
+   * `leave`: claim only registered types, so other workers can take the rest.
+   * @defaultValue 'fail'
+   */
+  unknownTypes?: 'fail' | 'leave';
+  /** Only claim jobs of these queues. @defaultValue every queue */
+  queues?: readonly string[];
+  /** Use the store's clock. @defaultValue systemClock */
+  clock?: Clock;
+  /** @defaultValue noopLogger */
+  logger?: Logger;
+}
+
+/** {@link WorkerPoolOptions} with every default applied. */
+export interface ResolvedWorkerPoolOptions {
+  store: Store;
+  scheduler: Scheduler;
+  concurrency: number;
+  leaseMs: number;
+  heartbeatIntervalMs: number;
+  timeoutGraceMs: number;
+  shutdownTimeoutMs: number;
+  claimBatchSize: number | undefined;
+  workerId: string;
+  unknownTypes: 'fail' | 'leave';
+  queues: readonly string[] | undefined;
+  clock: Clock;
+  logger: Logger;
+}
+
+/**
+ * Applies defaults and validates.
+ * @throws TypeError or RangeError naming the offending option.
+ */
+export function resolveWorkerPoolOptions(options: WorkerPoolOptions): ResolvedWorkerPoolOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('WorkerPool needs an options object with store and scheduler');
+  }
+  if (typeof options.store !== 'object' || options.store === null) {
+    throw new TypeError('WorkerPool options.store must be a Store');
+  }
+  if (typeof options.scheduler !== 'object' || options.scheduler === null) {
+    throw new TypeError('WorkerPool options.scheduler must be a Scheduler');
+  }
+  const concurrency = options.concurrency ?? 10;
+  positiveInteger('concurrency', concurrency);
+  const leaseMs = options.leaseMs ?? 30_000;
+  positiveInteger('leaseMs', leaseMs);
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? Math.max(1, Math.floor(leaseMs / 3));
+  positiveInteger('heartbeatIntervalMs', heartbeatIntervalMs);
+  if (heartbeatIntervalMs >= leaseMs) {
+    throw new RangeError(
+      `heartbeatIntervalMs must be less than leaseMs (${leaseMs}); got ${heartbeatIntervalMs}`,
+    );
+  }
+  const timeoutGraceMs = options.timeoutGraceMs ?? 5_000;
+  nonNegativeInteger('timeoutGraceMs', timeoutGraceMs);
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 30_000;
+  nonNegativeInteger('shutdownTimeoutMs', shutdownTimeoutMs);
+  if (options.claimBatchSize !== undefined)
+    positiveInteger('claimBatchSize', options.claimBatchSize);
+  const clock = options.clock ?? systemClock;
+  const workerId = options.workerId ?? `worker-${uuidv7(clock.now())}`;
+  if (typeof workerId !== 'string' || workerId === '') {
+    throw new TypeError(`workerId must be a non-empty string; got ${JSON.stringify(workerId)}`);
+  }
+  const unknownTypes = options.unknownTypes ?? 'fail';
+  if (unknownTypes !== 'fail' && unknownTypes !== 'leave') {
+    throw new RangeError(
+      `unknownTypes must be 'fail' or 'leave'; got ${JSON.stringify(unknownTypes)}`,
+    );
+  }
+  if (
+    options.queues !== undefined &&
+    (!Array.isArray(options.queues) || !options.queues.every((q) => typeof q === 'string'))
+  ) {
+    throw new TypeError('queues must be an array of queue names');
+  }
+  return {
+    store: options.store,
+    scheduler: options.scheduler,
+    concurrency,
+    leaseMs,
+    heartbeatIntervalMs,
+    timeoutGraceMs,
+    shutdownTimeoutMs,
+    claimBatchSize: options.claimBatchSize,
+    workerId,
+    unknownTypes,
+    queues: options.queues === undefined ? undefined : [...options.queues],
+    clock,
+    logger: options.logger ?? noopLogger,
+  };
+}
+
+function positiveInteger(name: string, value: unknown): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new RangeError(`${name} must be an integer >= 1; got ${String(value)}`);
+  }
+}
+
+function nonNegativeInteger(name: string, value: unknown): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new RangeError(`${name} must be an integer >= 0; got ${String(value)}`);
+  }
+}

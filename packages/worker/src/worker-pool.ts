@@ -1,0 +1,249 @@
+import { ErrorCode, GqError, type Job, type StoreChange } from '@gopherqueue/core';
+import type { Handler } from './job-context.js';
+import { Attempt, type AttemptOutcome } from './run-attempt.js';
+import {
+  resolveWorkerPoolOptions,
+  type ResolvedWorkerPoolOptions,
+  type WorkerPoolOptions,
+} from './worker-pool-options.js';
+
+/** Counters of a {@link WorkerPool}. */
+export interface WorkerPoolStats {
+  concurrency: number;
+  /** Handlers running now. */
+  busy: number;
+  /** Attempts that completed their job. */
+  completed: number;
+  /** Attempts that failed (whether the job retries or not). */
+  failed: number;
+}
+
+const TYPE_NAME = /^[A-Za-z0-9_.:\-/]{1,200}$/;
+/** Wait after a failed claim before the next try; a store error must not make the loop spin. */
+const CLAIM_ERROR_BACKOFF_MS = 1_000;
+
+/**
+ * Claims jobs from the store in batches of up to its free slots and runs their handlers: the
+ * TypeScript form of the original's worker pool, with leases, heartbeats, timeouts, cancellation
+ * and a graceful stop that loses nothing. When nothing is claimable it waits on the
+ * {@link Scheduler}, so it never polls.
+ */
+export class WorkerPool {
+  readonly #options: ResolvedWorkerPoolOptions;
+  readonly #handlers = new Map<string, Handler>();
+  readonly #running = new Map<string, Attempt>();
+  readonly #attempts = new Set<Promise<void>>();
+  #stopController = new AbortController();
+  #loop: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  #unsubscribe: (() => void) | undefined;
+  #keepAlive: ReturnType<typeof setInterval> | undefined;
+  #slotFreed: (() => void) | undefined;
+  #completed = 0;
+  #failed = 0;
+
+  /** @throws TypeError or RangeError naming the offending option. */
+  constructor(options: WorkerPoolOptions) {
+    this.#options = resolveWorkerPoolOptions(options);
+  }
+
+  /** This pool's lease-holder id. */
+  get workerId(): string {
+    return this.#options.workerId;
+  }
+
+  /** True between {@link WorkerPool.start} and the end of {@link WorkerPool.stop}. */
+  get running(): boolean {
+    return this.#loop !== undefined;
+  }
+
+  /**
+   * Registers the handler of a job type (replacing an earlier one).
+   * @throws TypeError for a bad type name or a handler that is not a function.
+   */
+  register(type: string, handler: Handler): this {
+    if (typeof type !== 'string' || !TYPE_NAME.test(type)) {
+      throw new TypeError(`type must be a job type name; got ${JSON.stringify(type)}`);
+    }
+    if (typeof handler !== 'function') {
+      throw new TypeError(`the handler of "${type}" must be a function; got ${typeof handler}`);
+    }
+    this.#handlers.set(type, handler);
+    return this;
+  }
+
+  /** The registered job types. */
+  types(): string[] {
+    return [...this.#handlers.keys()];
+  }
+
+  /**
+   * Starts claiming. The scheduler must be started; the pool keeps the process alive until
+   * {@link WorkerPool.stop}.
+   * @throws GQ_INVALID_STATE when already started or the scheduler is not running.
+   */
+  start(): void {
+    if (this.#loop !== undefined) {
+      throw new GqError(ErrorCode.INVALID_STATE, 'the worker pool is already started');
+    }
+    if (!this.#options.scheduler.running) {
+      throw new GqError(ErrorCode.INVALID_STATE, 'start the scheduler before the worker pool');
+    }
+    this.#stopController = new AbortController();
+    this.#unsubscribe = this.#options.store.subscribe((change) => {
+      this.#onChange(change);
+    });
+    // Like a server socket, a started pool keeps Node running; the clock's timers do not.
+    this.#keepAlive = setInterval(() => {}, 2 ** 30);
+    this.#loop = this.#run();
+  }
+
+  /**
+   * Stops claiming, lets running handlers finish for up to `shutdownTimeoutMs`, then aborts the
+   * rest, waits up to `timeoutGraceMs` for them, and releases their jobs to `scheduled` without
+   * spending an attempt. Resolves when every job's end is written.
+   */
+  stop(): Promise<void> {
+    if (this.#loop === undefined) return Promise.resolve();
+    this.#stopping ??= this.#shutdown();
+    return this.#stopping;
+  }
+
+  /** Current counters. */
+  stats(): WorkerPoolStats {
+    return {
+      concurrency: this.#options.concurrency,
+      busy: this.#running.size,
+      completed: this.#completed,
+      failed: this.#failed,
+    };
+  }
+
+  async #shutdown(): Promise<void> {
+    const { clock, shutdownTimeoutMs, logger } = this.#options;
+    this.#stopController.abort(new GqError(ErrorCode.SHUTTING_DOWN, 'the worker pool is stopping'));
+    this.#slotFreed?.();
+    await this.#loop;
+    if (this.#attempts.size > 0) {
+      logger.info('waiting for running jobs', { running: this.#running.size });
+      let cancelTimer: (() => void) | undefined;
+      const timedOut = new Promise<void>((resolve) => {
+        cancelTimer = clock.setTimer(resolve, shutdownTimeoutMs);
+      });
+      await Promise.race([Promise.all(this.#attempts), timedOut]);
+      cancelTimer?.();
+      for (const attempt of this.#running.values()) attempt.abort('shutdown');
+      await Promise.all(this.#attempts);
+    }
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    clearInterval(this.#keepAlive);
+    this.#keepAlive = undefined;
+    this.#loop = undefined;
+    this.#stopping = undefined;
+  }
+
+  async #run(): Promise<void> {
+    const { store, scheduler, concurrency, claimBatchSize, workerId, leaseMs, logger } =
+      this.#options;
+    const signal = this.#stopController.signal;
+    while (!signal.aborted) {
+      const free = concurrency - this.#running.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => {
+          this.#slotFreed = resolve;
+        });
+        this.#slotFreed = undefined;
+        continue;
+      }
+      const types = this.#claimTypes();
+      const epoch = scheduler.epoch;
+      if (types !== undefined && types.length === 0) {
+        await scheduler.waitForWork(signal, epoch);
+        continue;
+      }
+      let jobs: Job[];
+      try {
+        jobs = await store.claim({
+          workerId,
+          limit: Math.min(free, claimBatchSize ?? free),
+          leaseMs,
+          ...(types === undefined ? {} : { types }),
+          ...(this.#options.queues === undefined ? {} : { queues: this.#options.queues }),
+        });
+      } catch (err) {
+        if (signal.aborted) break;
+        logger.error('claim failed; retrying', { err: String(err) });
+        await this.#sleep(CLAIM_ERROR_BACKOFF_MS);
+        continue;
+      }
+      for (const job of jobs) this.#launch(job, signal.aborted);
+      if (jobs.length === 0) await scheduler.waitForWork(signal, epoch);
+    }
+  }
+
+  #claimTypes(): string[] | undefined {
+    return this.#options.unknownTypes === 'leave' ? [...this.#handlers.keys()] : undefined;
+  }
+
+  /** Runs one claimed job; a job claimed while stopping is released at once. */
+  #launch(job: Job, stopping: boolean): void {
+    const o = this.#options;
+    const attempt = new Attempt({
+      job,
+      handler: this.#handlers.get(job.type),
+      store: o.store,
+      clock: o.clock,
+      logger: o.logger,
+      leaseMs: o.leaseMs,
+      heartbeatIntervalMs: o.heartbeatIntervalMs,
+      timeoutGraceMs: o.timeoutGraceMs,
+    });
+    this.#running.set(job.id, attempt);
+    if (stopping) attempt.abort('shutdown');
+    const done = attempt
+      .run()
+      .then((outcome) => {
+        this.#count(outcome);
+      })
+      .finally(() => {
+        this.#running.delete(job.id);
+        this.#attempts.delete(done);
+        this.#slotFreed?.();
+      });
+    this.#attempts.add(done);
+  }
+
+  #count(outcome: AttemptOutcome): void {
+    if (outcome === 'completed') this.#completed++;
+    else if (outcome === 'failed') this.#failed++;
+  }
+
+  /** Aborts a running handler whose job left `running` under it (cancelled, taken back). */
+  #onChange(change: StoreChange): void {
+    if (change.kind !== 'updated' && change.kind !== 'deleted') return;
+    const attempt = this.#running.get(change.id);
+    if (attempt === undefined) return;
+    if (change.state === 'running') {
+      const token = change.job?.leaseToken;
+      if (token !== undefined && token !== attempt.job.leaseToken) attempt.abort('lease_lost');
+      return;
+    }
+    if (change.state === undefined) return;
+    attempt.abort(change.state === 'cancelled' ? 'cancelled' : 'lease_lost');
+  }
+
+  async #sleep(ms: number): Promise<void> {
+    const signal = this.#stopController.signal;
+    if (signal.aborted) return;
+    await new Promise<void>((resolve) => {
+      const cancel = this.#options.clock.setTimer(done, ms);
+      function done(): void {
+        cancel();
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+}
