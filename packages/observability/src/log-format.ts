@@ -39,9 +39,11 @@ function formatValue(value: unknown): string {
   }
   if (value === undefined) return 'undefined';
   try {
-    return JSON.stringify(value);
+    // JSON.stringify answers undefined for functions and symbols.
+    const text: string | undefined = JSON.stringify(value);
+    return text ?? typeof value;
   } catch {
-    return String(value);
+    return typeof value === 'bigint' ? value.toString() : '[unserializable]';
   }
 }
 
@@ -64,7 +66,9 @@ export function prettyLine(info: LogInfo, colors: boolean): string {
       stack ??= value.stack;
       continue;
     }
-    parts.push(colors ? `${DIM}${key}=${RESET}${formatValue(value)}` : `${key}=${formatValue(value)}`);
+    parts.push(
+      colors ? `${DIM}${key}=${RESET}${formatValue(value)}` : `${key}=${formatValue(value)}`,
+    );
   }
   const head = colors
     ? `${DIM}${timestamp}${RESET} ${LEVEL_COLORS[info.level] ?? ''}${level}${RESET}`

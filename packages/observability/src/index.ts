@@ -1,0 +1,13 @@
+export { createLogger, WinstonLogger } from './create-logger.js';
+export type { LogFormat, LoggerOptions, LogLevel } from './create-logger.js';
+export { HealthChecker } from './health-checker.js';
+export type {
+  ComponentHealth,
+  HealthCheck,
+  HealthCheckerOptions,
+  HealthCheckOptions,
+  HealthReport,
+  HealthStatus,
+} from './health-checker.js';
+export { Metrics } from './metrics.js';
+export type { MetricsOptions, StoreMetricsSource, WorkerMetricsSource } from './metrics.js';

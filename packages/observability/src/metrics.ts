@@ -1,0 +1,296 @@
+import {
+  type Clock,
+  type Job,
+  type JobCounts,
+  type JobEvents,
+  JOB_STATES,
+  PRIORITY_NAMES,
+  systemClock,
+  type TypedEmitter,
+} from '@gopherqueue/core';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { buildJsonMetrics, type RunStats } from './metrics-json.js';
+
+/** Where the job gauges come from at scrape time: a `Store` fits. */
+export interface StoreMetricsSource {
+  counts(): Promise<JobCounts>;
+  sizeBytes(): Promise<number>;
+}
+
+/** Where the worker gauges come from at scrape time: the pool's busy slots and its limit. */
+export type WorkerMetricsSource = () => { busy: number; concurrency: number };
+
+/** Options of {@link Metrics}. */
+export interface MetricsOptions {
+  /** Prefix of every GopherQueue metric name. @defaultValue `'gq_'` */
+  prefix?: string;
+  /**
+   * Adds prom-client's default process and Node.js metrics (`process_cpu_seconds_total`,
+   * `nodejs_heap_size_used_bytes`, ...) to this registry, under their standard names.
+   * @defaultValue true
+   */
+  collectProcessMetrics?: boolean;
+  /** Buckets of the wait-time histogram, in seconds. @defaultValue 1 ms .. 1 h */
+  waitBuckets?: number[];
+  /** Buckets of the run-time histogram, in seconds. @defaultValue 5 ms .. 1 h */
+  runBuckets?: number[];
+  /** Time for `uptime` and `timestamp` in {@link Metrics.json}. @defaultValue `systemClock` */
+  clock?: Clock;
+}
+
+const DEFAULT_WAIT_BUCKETS = [
+  0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600,
+];
+const DEFAULT_RUN_BUCKETS = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600,
+];
+
+/** Outcome label of the run-time histogram. */
+type RunOutcome = 'completed' | 'failed' | 'retrying' | 'dead_letter';
+
+/**
+ * Prometheus metrics of one engine, in a registry of its own: counters and histograms fed by job
+ * events, gauges read from the store and the worker pool at scrape time, and process metrics.
+ */
+export class Metrics {
+  readonly registry: Registry;
+  readonly #clock: Clock;
+  readonly #startedAt: number;
+  readonly #enqueued: Counter<'type' | 'queue'>;
+  readonly #completed: Counter<'type' | 'queue'>;
+  readonly #failed: Counter<'type' | 'queue'>;
+  readonly #retried: Counter<'type' | 'queue'>;
+  readonly #deadLetter: Counter<'type' | 'queue'>;
+  readonly #cancelled: Counter<'type' | 'queue'>;
+  readonly #wait: Histogram<'type' | 'queue'>;
+  readonly #run: Histogram<'type' | 'outcome'>;
+  readonly #runStats: RunStats = { count: 0, sumMs: 0, minMs: undefined, maxMs: undefined };
+  #store: StoreMetricsSource | undefined;
+  #workers: WorkerMetricsSource | undefined;
+
+  /** @throws TypeError or RangeError for invalid options */
+  constructor(options: MetricsOptions = {}) {
+    const prefix = options.prefix ?? 'gq_';
+    if (typeof prefix !== 'string' || !/^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/.test(prefix)) {
+      throw new RangeError(
+        `prefix must be a valid metric name prefix; got ${JSON.stringify(prefix)}`,
+      );
+    }
+    const waitBuckets = checkBuckets('waitBuckets', options.waitBuckets ?? DEFAULT_WAIT_BUCKETS);
+    const runBuckets = checkBuckets('runBuckets', options.runBuckets ?? DEFAULT_RUN_BUCKETS);
+    this.#clock = options.clock ?? systemClock;
+    this.#startedAt = this.#clock.now();
+    const registry = new Registry();
+    this.registry = registry;
+
+    const counter = (name: string, help: string): Counter<'type' | 'queue'> =>
+      new Counter({
+        name: prefix + name,
+        help,
+        labelNames: ['type', 'queue'],
+        registers: [registry],
+      });
+    this.#enqueued = counter('jobs_enqueued_total', 'Jobs submitted.');
+    this.#completed = counter('jobs_completed_total', 'Jobs that completed.');
+    this.#failed = counter('jobs_failed_total', 'Jobs that failed permanently.');
+    this.#retried = counter('jobs_retried_total', 'Failed attempts that were scheduled to retry.');
+    this.#deadLetter = counter('jobs_dead_letter_total', 'Jobs moved to the dead letter queue.');
+    this.#cancelled = counter('jobs_cancelled_total', 'Jobs cancelled.');
+    this.#wait = new Histogram({
+      name: `${prefix}job_wait_seconds`,
+      help: 'Time from when a job was ready (runAt or creation, whichever later) to its start.',
+      labelNames: ['type', 'queue'],
+      buckets: waitBuckets,
+      registers: [registry],
+    });
+    this.#run = new Histogram({
+      name: `${prefix}job_run_seconds`,
+      help: 'Time one attempt ran, from start to its end.',
+      labelNames: ['type', 'outcome'],
+      buckets: runBuckets,
+      registers: [registry],
+    });
+
+    const jobs: Gauge<'state' | 'priority'> = new Gauge({
+      name: `${prefix}jobs`,
+      help: 'Jobs stored, by state and priority.',
+      labelNames: ['state', 'priority'],
+      registers: [registry],
+      collect: async () => {
+        jobs.reset();
+        const counts = await this.#counts();
+        if (counts === undefined) return;
+        for (const state of JOB_STATES) {
+          const byPriority = counts.byPriority[state];
+          PRIORITY_NAMES.forEach((priority, level) => {
+            jobs.set({ state, priority }, byPriority[level] ?? 0);
+          });
+        }
+      },
+    });
+    const size: Gauge = new Gauge({
+      name: `${prefix}store_size_bytes`,
+      help: 'Approximate size of the store.',
+      registers: [registry],
+      collect: async () => {
+        size.reset();
+        const bytes = await this.#sizeBytes();
+        if (bytes !== undefined) size.set(bytes);
+      },
+    });
+    const busy: Gauge = new Gauge({
+      name: `${prefix}workers_busy`,
+      help: 'Worker slots running a job.',
+      registers: [registry],
+      collect: () => {
+        busy.reset();
+        const workers = this.#workers?.();
+        if (workers !== undefined) busy.set(workers.busy);
+      },
+    });
+    const total: Gauge = new Gauge({
+      name: `${prefix}workers_total`,
+      help: 'Worker slots (the concurrency limit).',
+      registers: [registry],
+      collect: () => {
+        total.reset();
+        const workers = this.#workers?.();
+        if (workers !== undefined) total.set(workers.concurrency);
+      },
+    });
+    if (options.collectProcessMetrics ?? true) collectDefaultMetrics({ register: registry });
+  }
+
+  /** Content type of {@link Metrics.render}'s output. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /**
+   * Counts the lifecycle events of `events` (a `JobEventRelay` or any emitter of job events).
+   * Returns the function that stops observing.
+   */
+  observeEvents(events: TypedEmitter<JobEvents>): () => void {
+    const offs = [
+      events.on('job:created', (job) => this.#enqueued.inc(labels(job))),
+      events.on('job:started', (job) => {
+        this.#observeWait(job);
+      }),
+      events.on('job:completed', (job) => {
+        this.#completed.inc(labels(job));
+        this.#observeRun(job, 'completed');
+      }),
+      events.on('job:failed', (job) => {
+        this.#failed.inc(labels(job));
+        this.#observeRun(job, 'failed');
+      }),
+      events.on('job:retrying', (job) => {
+        this.#retried.inc(labels(job));
+        this.#observeRun(job, 'retrying');
+      }),
+      events.on('job:dead_letter', (job) => {
+        this.#deadLetter.inc(labels(job));
+        this.#observeRun(job, 'dead_letter');
+      }),
+      events.on('job:cancelled', (job) => this.#cancelled.inc(labels(job))),
+    ];
+    return () => {
+      for (const off of offs) off();
+    };
+  }
+
+  /** Reads `gq_jobs` and `gq_store_size_bytes` from `source` at each scrape. */
+  setStoreSource(source: StoreMetricsSource): void {
+    this.#store = source;
+  }
+
+  /** Reads `gq_workers_busy` and `gq_workers_total` from `source` at each scrape. */
+  setWorkerSource(source: WorkerMetricsSource): void {
+    this.#workers = source;
+  }
+
+  /** Every metric in the Prometheus text format. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /**
+   * The original GopherQueue's JSON metrics (`/metrics?format=json`): job counters, processing
+   * time in nanoseconds (avg, min, max, count), queue depth, worker utilisation, uptime.
+   */
+  async json(): Promise<Record<string, unknown>> {
+    const [enqueued, completed, failed, retried, deadLetter, cancelled, counts, sizeBytes] =
+      await Promise.all([
+        this.#enqueued.get(),
+        this.#completed.get(),
+        this.#failed.get(),
+        this.#retried.get(),
+        this.#deadLetter.get(),
+        this.#cancelled.get(),
+        this.#counts(),
+        this.#sizeBytes(),
+      ]);
+    const now = this.#clock.now();
+    return buildJsonMetrics({
+      counters: { enqueued, completed, failed, retried, deadLetter, cancelled },
+      run: this.#runStats,
+      counts,
+      sizeBytes,
+      workers: this.#workers?.(),
+      uptimeMs: now - this.#startedAt,
+      now,
+    });
+  }
+
+  #observeWait(job: Job): void {
+    if (job.startedAt === undefined) return;
+    const readyAt = Math.max(job.runAt, job.createdAt);
+    this.#wait.observe(labels(job), Math.max(0, job.startedAt - readyAt) / 1000);
+  }
+
+  #observeRun(job: Job, outcome: RunOutcome): void {
+    if (job.startedAt === undefined) return;
+    // A retrying job has not finished; its attempt ended at the update that made it retrying.
+    const endedAt = outcome === 'retrying' ? job.updatedAt : (job.finishedAt ?? job.updatedAt);
+    const ms = Math.max(0, endedAt - job.startedAt);
+    this.#run.observe({ type: job.type, outcome }, ms / 1000);
+    const stats = this.#runStats;
+    stats.count++;
+    stats.sumMs += ms;
+    stats.minMs = stats.minMs === undefined ? ms : Math.min(stats.minMs, ms);
+    stats.maxMs = stats.maxMs === undefined ? ms : Math.max(stats.maxMs, ms);
+  }
+
+  async #counts(): Promise<JobCounts | undefined> {
+    // A store that cannot answer (closed, unreachable) leaves the gauges empty rather than
+    // failing the whole scrape; /health reports the store itself.
+    try {
+      return await this.#store?.counts();
+    } catch {
+      return undefined;
+    }
+  }
+
+  async #sizeBytes(): Promise<number | undefined> {
+    try {
+      return await this.#store?.sizeBytes();
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function labels(job: Job): { type: string; queue: string } {
+  return { type: job.type, queue: job.queue };
+}
+
+function checkBuckets(name: string, buckets: unknown): number[] {
+  if (
+    !Array.isArray(buckets) ||
+    buckets.length === 0 ||
+    buckets.some((b, i) => typeof b !== 'number' || !(b > 0) || (i > 0 && b <= buckets[i - 1]))
+  ) {
+    throw new RangeError(`${name} must be a non-empty increasing list of positive numbers`);
+  }
+  return buckets as number[];
+}
