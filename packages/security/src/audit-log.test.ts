@@ -1,0 +1,61 @@
+import { isGqError, ManualClock } from '@gopherqueue/core';
+import { describe, expect, it } from 'vitest';
+import { AuditLog } from './audit-log.js';
+import { MapMetaStore } from './testing/map-meta-store.js';
+
+const T0 = Date.UTC(2026, 0, 1);
+
+describe('AuditLog', () => {
+  it('stores entries under audit/<uuidv7> with actor, action, target and details', async () => {
+    const meta = new MapMetaStore();
+    const audit = new AuditLog({ meta, clock: new ManualClock(T0) });
+    const entry = await audit.record({
+      actor: 'key:0123456789abcdef',
+      action: 'job.cancel',
+      target: '0190d7a0-0000-7000-8000-000000000000',
+      details: { reason: 'stuck' },
+    });
+    expect(entry).toEqual({
+      id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-7/) as string,
+      at: T0,
+      actor: 'key:0123456789abcdef',
+      action: 'job.cancel',
+      target: '0190d7a0-0000-7000-8000-000000000000',
+      details: { reason: 'stuck' },
+    });
+    expect(await meta.get(`audit/${entry.id}`)).toEqual(entry);
+  });
+
+  it('lists entries newest first, a page at a time', async () => {
+    const clock = new ManualClock(T0);
+    const audit = new AuditLog({ meta: new MapMetaStore(), clock });
+    for (let i = 1; i <= 5; i++) {
+      await audit.record({ actor: 'local', action: `action.${String(i)}` });
+      // Entries 3 and 4 share a millisecond; their order still holds.
+      if (i !== 3) clock.advance(1000);
+    }
+    const actions = (page: { entries: { action: string }[] }) => page.entries.map((e) => e.action);
+    const first = await audit.list({ limit: 2 });
+    expect(actions(first)).toEqual(['action.5', 'action.4']);
+    expect(first.nextCursor).toBe(first.entries[1]?.id);
+    const second = await audit.list({ limit: 2, cursor: first.nextCursor! });
+    expect(actions(second)).toEqual(['action.3', 'action.2']);
+    const third = await audit.list({ limit: 2, cursor: second.nextCursor! });
+    expect(actions(third)).toEqual(['action.1']);
+    expect(third.nextCursor).toBeUndefined();
+    const all = await audit.list();
+    expect(actions(all)).toEqual(['action.5', 'action.4', 'action.3', 'action.2', 'action.1']);
+    expect(all.nextCursor).toBeUndefined();
+    expect(all.entries.map((e) => e.at)).toEqual([T0 + 3000, T0 + 2000, T0 + 2000, T0 + 1000, T0]);
+  });
+
+  it('rejects a malformed cursor, a bad limit and a missing actor or action', async () => {
+    const audit = new AuditLog({ meta: new MapMetaStore() });
+    const err: unknown = await audit.list({ cursor: 'nope' }).catch((e: unknown) => e);
+    expect(isGqError(err, 'GQ_INVALID_ARGUMENT')).toBe(true);
+    await expect(audit.list({ limit: 0 })).rejects.toThrow(RangeError);
+    await expect(audit.list({ limit: 1001 })).rejects.toThrow(RangeError);
+    await expect(audit.record({ actor: '', action: 'x' })).rejects.toThrow(TypeError);
+    await expect(audit.record({ actor: 'a', action: '' })).rejects.toThrow(TypeError);
+  });
+});

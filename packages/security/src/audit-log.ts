@@ -1,0 +1,132 @@
+import {
+  type Clock,
+  ErrorCode,
+  GqError,
+  isUuid,
+  type Json,
+  type MetaStore,
+  systemClock,
+  uuidv7,
+} from '@gopherqueue/core';
+
+/** One audited action. `at` is ms since the epoch. */
+export interface AuditEntry {
+  /** UUIDv7: entries sort by time. */
+  id: string;
+  at: number;
+  /** Who acted: an API key id, `local` for a trusted loopback caller, `cli` offline. */
+  actor: string;
+  /** What was done: `job.cancel`, `queue.pause`, `key.create`, ... */
+  action: string;
+  /** What it was done to: a job id, a queue name, a key id. */
+  target?: string;
+  details?: Record<string, Json>;
+}
+
+/** Input of {@link AuditLog.record}. */
+export interface AuditRecordInput {
+  actor: string;
+  action: string;
+  target?: string;
+  details?: Record<string, Json>;
+}
+
+/** Options of {@link AuditLog.list}. */
+export interface AuditListOptions {
+  /** @defaultValue 50; at most 1000 */
+  limit?: number;
+  /** The `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+/** One page of the audit log, newest first. */
+export interface AuditPage {
+  entries: AuditEntry[];
+  /** Present when older entries follow. */
+  nextCursor?: string;
+}
+
+/** Options of {@link AuditLog}. */
+export interface AuditLogOptions {
+  /** Where entries are kept (`store.meta`). */
+  meta: MetaStore;
+  /** Time of each entry. @defaultValue `systemClock` */
+  clock?: Clock;
+}
+
+const PREFIX = 'audit/';
+
+/** The audit log of admin and operator actions, kept in the store's meta space. */
+export class AuditLog {
+  readonly #meta: MetaStore;
+  readonly #clock: Clock;
+
+  /** @throws TypeError without a meta store */
+  constructor(options: AuditLogOptions) {
+    if (typeof options.meta?.put !== 'function') {
+      throw new TypeError('meta must be a MetaStore (store.meta)');
+    }
+    this.#meta = options.meta;
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  /**
+   * Appends an entry; resolves once it is stored.
+   * @throws TypeError for a missing actor or action
+   */
+  async record(input: AuditRecordInput): Promise<AuditEntry> {
+    const { actor, action, target, details } = input;
+    if (typeof actor !== 'string' || actor === '') {
+      throw new TypeError('actor must be a non-empty string');
+    }
+    if (typeof action !== 'string' || action === '') {
+      throw new TypeError('action must be a non-empty string');
+    }
+    const at = this.#clock.now();
+    const entry: AuditEntry = { id: uuidv7(at), at, actor, action };
+    if (target !== undefined) entry.target = target;
+    if (details !== undefined) entry.details = details;
+    await this.#meta.put(PREFIX + entry.id, entry as unknown as Json);
+    return entry;
+  }
+
+  /**
+   * Entries newest first, a page at a time.
+   * @throws RangeError for a limit outside 1..1000; GqError GQ_INVALID_ARGUMENT for a malformed cursor
+   */
+  async list(options: AuditListOptions = {}): Promise<AuditPage> {
+    const limit = options.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      throw new RangeError(`limit must be an integer from 1 to 1000; got ${String(limit)}`);
+    }
+    const { cursor } = options;
+    if (cursor !== undefined && !isUuid(cursor)) {
+      throw new GqError(ErrorCode.INVALID_ARGUMENT, 'cursor is not a cursor of the audit log', {
+        details: { field: 'cursor' },
+      });
+    }
+    const rows = await this.#meta.list(PREFIX, {
+      reverse: true,
+      limit: limit + 1,
+      ...(cursor === undefined ? {} : { after: PREFIX + cursor }),
+    });
+    const entries = rows.slice(0, limit).flatMap(({ value }) => decode(value));
+    const last = entries.at(-1);
+    return rows.length > limit && last !== undefined
+      ? { entries, nextCursor: last.id }
+      : { entries };
+  }
+}
+
+function decode(value: Json): AuditEntry[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [];
+  const { id, at, actor, action, target, details } = value;
+  if (typeof id !== 'string' || typeof at !== 'number') return [];
+  if (typeof actor !== 'string' || typeof action !== 'string') return [];
+  const entry: AuditEntry = { id, at, actor, action };
+  if (typeof target === 'string') entry.target = target;
+  if (typeof details === 'object' && details !== null && !Array.isArray(details)) {
+    entry.details = details;
+  }
+  return [entry];
+}
