@@ -1,0 +1,66 @@
+/** A failure a command reports as one line and an exit code. */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  /** 1 for an operational failure, 2 for a usage error. */
+  readonly exitCode: number;
+
+  constructor(message: string, exitCode = 1, options?: { cause?: unknown }) {
+    super(message, options);
+    this.exitCode = exitCode;
+  }
+}
+
+/** A usage error (bad flag value): exit code 2. */
+export class UsageError extends CliError {
+  constructor(message: string) {
+    super(message, 2);
+  }
+}
+
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+]);
+
+/** True when `err` (or one of its causes) says nothing answered at the address. */
+export function isConnectionError(err: unknown): boolean {
+  let current: unknown = err;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
+    const errors = (current as { errors?: unknown }).errors;
+    if (Array.isArray(errors) && errors.some(isConnectionError)) return true;
+    current = current.cause;
+  }
+  return false;
+}
+
+/** The one line printed when no server answers at `server`. */
+export function noServerMessage(server: string): string {
+  return `no GopherQueue server at ${server}: start one with \`gq serve\` or pass --server`;
+}
+
+/**
+ * Turns whatever a client command threw into a {@link CliError}: a refused connection names the
+ * address and how to start a server; an API error gives its code and message.
+ */
+export function toCliError(err: unknown, server: string): CliError {
+  if (err instanceof CliError) return err;
+  if (isConnectionError(err)) return new CliError(noServerMessage(server), 1, { cause: err });
+  if (err instanceof Error) {
+    const apiError = err as Error & { status?: unknown; code?: unknown };
+    if (typeof apiError.status === 'number' && typeof apiError.code === 'string') {
+      return new CliError(`${apiError.message} (${apiError.code}, HTTP ${apiError.status})`, 1, {
+        cause: err,
+      });
+    }
+    return new CliError(err.message, 1, { cause: err });
+  }
+  return new CliError(String(err));
+}

@@ -1,0 +1,42 @@
+import type { Readable } from 'node:stream';
+
+/** Where a command reads and writes; tests pass captured streams, `main.ts` the process's. */
+export interface CliIo {
+  /** Writes to standard output; the text carries its own newlines. */
+  stdout(text: string): void;
+  /** Writes to standard error; the text carries its own newlines. */
+  stderr(text: string): void;
+  /** Environment variables (`GQ_SERVER`, `GQ_API_KEY`). */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Standard input, read by `--payload -`. */
+  stdin: Readable;
+  /** Directory relative paths are resolved against. */
+  cwd: string;
+  /**
+   * Resolves when the user asks the process to stop (SIGINT or SIGTERM); long-running commands
+   * (`serve`, `work`, `events`, `wait`) shut down then.
+   */
+  stopSignal: AbortSignal;
+}
+
+/** The process's own streams, environment and signals. */
+export function processIo(): CliIo {
+  const controller = new AbortController();
+  const stop = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      // A second signal while shutting down: give up at once.
+      process.exit(130);
+    }
+    controller.abort(signal);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+    stdin: process.stdin,
+    cwd: process.cwd(),
+    stopSignal: controller.signal,
+  };
+}

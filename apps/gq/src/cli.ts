@@ -1,0 +1,68 @@
+import yargs, { type Argv } from 'yargs';
+import { CliError } from './cli-error.js';
+import type { CliIo } from './cli-io.js';
+import { cancelCommand } from './commands/cancel.js';
+import { deleteCommand } from './commands/delete.js';
+import { dlqCommand } from './commands/dlq.js';
+import { eventsCommand } from './commands/events.js';
+import { jobCommand } from './commands/job.js';
+import { keysCommand } from './commands/keys.js';
+import { queuesCommand } from './commands/queues.js';
+import { retryCommand } from './commands/retry.js';
+import { serveCommand } from './commands/serve.js';
+import { statusCommand } from './commands/status.js';
+import { submitCommand } from './commands/submit.js';
+import { waitCommand } from './commands/wait.js';
+import { workCommand } from './commands/work.js';
+
+/** Builds the `gq` command line: every command, writing through `io`. */
+export function buildCli(io: CliIo): Argv {
+  return yargs()
+    .scriptName('gq')
+    .usage('$0 <command> [options]\n\nGopherQueue: a local-first background job engine.')
+    .command(serveCommand(io))
+    .command(workCommand(io))
+    .command(submitCommand(io))
+    .command(statusCommand(io))
+    .command(jobCommand(io))
+    .command(cancelCommand(io))
+    .command(retryCommand(io))
+    .command(deleteCommand(io))
+    .command(waitCommand(io))
+    .command(dlqCommand(io))
+    .command(queuesCommand(io))
+    .command(keysCommand(io))
+    .command(eventsCommand(io))
+    .demandCommand(1, 'name a command; `gq --help` lists them')
+    .strict()
+    .recommendCommands()
+    .exitProcess(false)
+    .fail(false)
+    .help()
+    .alias('help', 'h')
+    .version(false)
+    .wrap(Math.min(100, process.stdout.columns || 100));
+}
+
+/**
+ * Runs `gq` with `argv` (without the node and script paths) and resolves with the exit code:
+ * 0 on success, 1 when the command failed, 2 for a usage error. Errors are printed as one line.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let output = '';
+  try {
+    await buildCli(io).parseAsync([...argv], {}, (_err, _args, text) => {
+      output = text;
+    });
+    if (output !== '') io.stdout(output.endsWith('\n') ? output : `${output}\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof CliError) {
+      io.stderr(`gq: ${err.message}\n`);
+      return err.exitCode;
+    }
+    // Anything else came from yargs' own validation: a usage error.
+    io.stderr(`gq: ${(err as Error).message}\nRun \`gq --help\` for usage.\n`);
+    return 2;
+  }
+}

@@ -1,0 +1,161 @@
+import { createLogger, type LogFormat, type LogLevel } from '@gopherqueue/observability';
+import type { CommandModule } from 'yargs';
+import { UsageError } from '../cli-error.js';
+import { parseListenAddress, type ListenAddress } from '../listen-address.js';
+import type { CliIo } from '../cli-io.js';
+import { loadHandlers } from '../load-handlers.js';
+import type { StoreKind } from '../open-store.js';
+import { durationFlag, positiveIntFlag } from '../parse-flags.js';
+import { startServer } from '../server.js';
+import { untilAborted } from '../until-aborted.js';
+
+interface ServeArgs {
+  http: string;
+  workers: number;
+  dataDir: string;
+  shutdownTimeout: string;
+  bolt: boolean;
+  store: StoreKind | undefined;
+  postgresUrl: string | undefined;
+  handlers: string | undefined;
+  auth: boolean | undefined;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  durability: 'durable' | 'relaxed';
+  unknownTypes: 'fail' | 'leave';
+  lease: string;
+  completedTtl: string;
+  failedTtl: string;
+}
+
+/** Part of the shutdown timeout kept for releasing jobs and closing the store after the drain. */
+function drainBudgetMs(shutdownTimeoutMs: number): number {
+  return Math.max(0, shutdownTimeoutMs - Math.min(2_000, Math.floor(shutdownTimeoutMs / 5)));
+}
+
+/** `gq serve`: the server, its workers and its HTTP API, until SIGINT or SIGTERM. */
+export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
+  return {
+    command: 'serve',
+    describe: 'Run the server: store, scheduler, workers and HTTP API',
+    builder: (args) =>
+      args
+        .option('http', { type: 'string', default: ':8080', describe: 'Listen address' })
+        .option('workers', { type: 'number', default: 10, describe: 'Handlers running at once' })
+        .option('data-dir', {
+          type: 'string',
+          default: './data',
+          describe: 'Embedded store directory',
+        })
+        .option('shutdown-timeout', {
+          type: 'string',
+          default: '30s',
+          describe: 'How long running jobs may finish on SIGTERM',
+        })
+        .option('bolt', {
+          type: 'boolean',
+          default: true,
+          describe: 'Embedded store on disk (--bolt=false: in memory)',
+        })
+        .option('store', {
+          type: 'string',
+          choices: ['level', 'memory', 'postgres'],
+          describe: 'Store (default level, or memory with --bolt=false)',
+        })
+        .option('postgres-url', {
+          type: 'string',
+          default: io.env.GQ_POSTGRES_URL,
+          defaultDescription: '$GQ_POSTGRES_URL',
+          describe: 'PostgreSQL connection string for --store postgres',
+        })
+        .option('handlers', {
+          type: 'string',
+          describe: 'Module whose default export maps types to handlers',
+        })
+        .option('auth', {
+          type: 'boolean',
+          describe: 'Require an API key from everyone (--auth=false: from no one)',
+        })
+        .option('log-level', {
+          type: 'string',
+          choices: ['debug', 'info', 'warn', 'error'],
+          default: 'info',
+        })
+        .option('log-format', {
+          type: 'string',
+          choices: ['json', 'pretty', 'auto'],
+          default: 'auto',
+        })
+        .option('durability', {
+          type: 'string',
+          choices: ['durable', 'relaxed'],
+          default: 'durable',
+          describe: 'relaxed skips fsync: a power loss may lose the last writes',
+        })
+        .option('unknown-types', {
+          type: 'string',
+          choices: ['fail', 'leave'],
+          default: 'fail',
+          describe: 'Jobs without a local handler: fail them, or leave them to remote workers',
+        })
+        .option('lease', { type: 'string', default: '30s', describe: 'Lease of a running job' })
+        .option('completed-ttl', {
+          type: 'string',
+          default: '24h',
+          describe: 'Keep completed jobs',
+        })
+        .option('failed-ttl', {
+          type: 'string',
+          default: '168h',
+          describe: 'Keep failed, dead-lettered and cancelled jobs',
+        }) as never,
+    handler: async (args) => {
+      const shutdownTimeoutMs = durationFlag('shutdown-timeout', args.shutdownTimeout);
+      const options = {
+        http: args.http,
+        store: args.store ?? (args.bolt ? 'level' : 'memory'),
+        dataDir: args.dataDir,
+        cwd: io.cwd,
+        durability: args.durability,
+        workers: positiveIntFlag('workers', args.workers),
+        leaseMs: durationFlag('lease', args.lease),
+        shutdownTimeoutMs: drainBudgetMs(shutdownTimeoutMs),
+        unknownTypes: args.unknownTypes,
+        completedTtlMs: durationFlag('completed-ttl', args.completedTtl),
+        failedTtlMs: durationFlag('failed-ttl', args.failedTtl),
+      } as const;
+      let address: ListenAddress;
+      try {
+        address = parseListenAddress(args.http);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      const logger = createLogger({ level: args.logLevel, format: args.logFormat }).child({
+        service: 'gq',
+      });
+      const handlers = args.handlers === undefined ? {} : await loadHandlers(args.handlers, io.cwd);
+      const server = await startServer({
+        ...options,
+        http: args.http,
+        handlers,
+        logger,
+        ...(args.auth === undefined ? {} : { auth: args.auth }),
+        ...(args.postgresUrl === undefined ? {} : { postgresUrl: args.postgresUrl }),
+      });
+      const where = options.store === 'level' ? `${options.store} ${args.dataDir}` : options.store;
+      io.stdout(
+        `gq serve listening on ${server.url} (store ${where}, ${options.workers} workers, auth ${server.authMode}${address.host === undefined ? ', all interfaces' : ''})\n`,
+      );
+      await untilAborted(io.stopSignal);
+      logger.info('shutting down', { signal: String(io.stopSignal.reason) });
+      const hardStop = setTimeout(() => {
+        io.stderr(`gq: shutdown did not finish within ${args.shutdownTimeout}; exiting\n`);
+        process.exit(1);
+      }, shutdownTimeoutMs + 5_000);
+      hardStop.unref();
+      await server.stop();
+      clearTimeout(hardStop);
+      logger.info('stopped');
+    },
+  };
+}

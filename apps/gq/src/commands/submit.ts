@@ -1,0 +1,79 @@
+import type { CommandModule } from 'yargs';
+import { CliError } from '../cli-error.js';
+import type { CliIo } from '../cli-io.js';
+import { output, withClient, withClientOptions, type ClientArgs } from '../client-command.js';
+import { durationFlag, listFlag, positiveIntFlag, priorityFlag } from '../parse-flags.js';
+import { parseTags, readPayload } from '../read-payload.js';
+import { formatWait, waitForJob } from '../wait-for-job.js';
+
+interface SubmitArgs extends ClientArgs {
+  type: string;
+  payload: string | undefined;
+  priority: string | undefined;
+  delay: string | undefined;
+  queue: string | undefined;
+  maxAttempts: number | undefined;
+  timeout: string | undefined;
+  idempotencyKey: string | undefined;
+  tag: string[] | undefined;
+  dependsOn: string[] | undefined;
+  wait: boolean;
+}
+
+/** `gq submit`: submits one job, optionally waiting for it to finish. */
+export function submitCommand(io: CliIo): CommandModule<object, SubmitArgs> {
+  return {
+    command: 'submit',
+    describe: 'Submit a job',
+    builder: (args) =>
+      withClientOptions(args, io)
+        .option('type', { type: 'string', demandOption: true, describe: 'Job type (handler)' })
+        .option('payload', { type: 'string', describe: 'JSON, @file or - for stdin' })
+        .option('priority', { type: 'string', describe: '0..4 or critical|high|normal|low|bulk' })
+        .option('delay', { type: 'string', describe: 'Run no sooner than this, e.g. 5m' })
+        .option('queue', { type: 'string', describe: 'Named queue (default "default")' })
+        .option('max-attempts', { type: 'number', describe: 'Runs allowed (default 3)' })
+        .option('timeout', { type: 'string', describe: 'Per-attempt timeout, e.g. 30s' })
+        .option('idempotency-key', { type: 'string', describe: 'Deduplicates submissions' })
+        .option('tag', { type: 'string', array: true, describe: 'key=value, repeatable' })
+        .option('depends-on', { type: 'string', array: true, describe: 'Job ids to wait for' })
+        .option('wait', {
+          type: 'boolean',
+          default: false,
+          describe: 'Wait for the job to finish',
+        }) as never,
+    handler: (args) =>
+      withClient(args, async (client) => {
+        const body: Record<string, unknown> = {
+          type: args.type,
+          payload: await readPayload(args.payload, io),
+        };
+        if (args.priority !== undefined) body.priority = priorityFlag(args.priority);
+        if (args.delay !== undefined) body.delay = durationFlag('delay', args.delay);
+        if (args.queue !== undefined) body.queue = args.queue;
+        if (args.maxAttempts !== undefined) {
+          body.max_attempts = positiveIntFlag('max-attempts', args.maxAttempts);
+        }
+        if (args.timeout !== undefined) body.timeout = durationFlag('timeout', args.timeout);
+        if (args.idempotencyKey !== undefined) body.idempotency_key = args.idempotencyKey;
+        if (args.tag !== undefined) body.tags = parseTags(args.tag);
+        const dependsOn = listFlag(args.dependsOn);
+        if (dependsOn.length > 0) body.depends_on = dependsOn;
+        const job = await client.submit(body as never);
+        if (!args.wait) {
+          output(io, args, job, () =>
+            job.deduplicated === true
+              ? `${job.id} (deduplicated: existing job, ${job.state})\n`
+              : `${job.id}\n`,
+          );
+          return;
+        }
+        const answer = await waitForJob(client, job.id, undefined, io.stopSignal);
+        const final = await client.get(job.id);
+        output(io, args, final, () => formatWait(answer));
+        if (final.state !== 'completed') {
+          throw new CliError(`job ${job.id} ended ${final.state}`);
+        }
+      }),
+  };
+}

@@ -1,0 +1,68 @@
+import { resolve } from 'node:path';
+import { ErrorCode, isGqError, type Durability, type Logger, type Store } from '@gopherqueue/core';
+import { LevelStore, PostgresStore } from '@gopherqueue/persistence';
+import { CliError } from './cli-error.js';
+
+/** Which store `gq serve` and `gq keys --data-dir` open. */
+export type StoreKind = 'level' | 'memory' | 'postgres';
+
+/** Options of {@link openStore}. */
+export interface OpenStoreOptions {
+  /** @defaultValue `'level'` */
+  kind?: StoreKind;
+  /** Directory of the embedded store. @defaultValue `'./data'` */
+  dataDir?: string;
+  /** Directory relative `dataDir`s are resolved against. @defaultValue `process.cwd()` */
+  cwd?: string;
+  /** @defaultValue `'durable'` */
+  durability?: Durability;
+  /** Required for `postgres`. */
+  postgresUrl?: string;
+  /** @defaultValue noopLogger */
+  logger?: Logger;
+}
+
+/**
+ * Opens the store the options name.
+ * @throws CliError with a readable message when the directory is in use by another process, the
+ * database cannot be reached or an option is missing.
+ */
+export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  const kind = options.kind ?? 'level';
+  try {
+    switch (kind) {
+      case 'memory':
+        return await LevelStore.open({ memory: true, ...withLogger(options.logger) });
+      case 'level': {
+        const location = resolve(options.cwd ?? process.cwd(), options.dataDir ?? './data');
+        return await LevelStore.open({
+          location,
+          durability: options.durability ?? 'durable',
+          ...withLogger(options.logger),
+        });
+      }
+      case 'postgres': {
+        if (options.postgresUrl === undefined || options.postgresUrl === '') {
+          throw new CliError('--store postgres needs --postgres-url (or GQ_POSTGRES_URL)', 2);
+        }
+        return await PostgresStore.open({ connectionString: options.postgresUrl });
+      }
+    }
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    if (isGqError(err, ErrorCode.STORE_LOCKED)) {
+      throw new CliError(
+        `the data directory ${options.dataDir ?? './data'} is in use by another process (a running \`gq serve\`?)`,
+        1,
+        { cause: err },
+      );
+    }
+    throw new CliError(`cannot open the ${kind} store: ${(err as Error).message}`, 1, {
+      cause: err,
+    });
+  }
+}
+
+function withLogger(logger: Logger | undefined): { logger?: Logger } {
+  return logger === undefined ? {} : { logger };
+}

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from './cli-error.js';
+import { durationFlag, listFlag, positiveIntFlag, priorityFlag } from './parse-flags.js';
+import { parseTags, readPayload } from './read-payload.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+
+describe('flag parsing', () => {
+  it('reads durations, priorities, lists and counts', () => {
+    expect(durationFlag('delay', '1m30s')).toBe(90_000);
+    expect(durationFlag('delay', '250')).toBe(250);
+    expect(priorityFlag('high')).toBe(1);
+    expect(priorityFlag('4')).toBe(4);
+    expect(listFlag(['a,b', 'c', ' '])).toEqual(['a', 'b', 'c']);
+    expect(positiveIntFlag('workers', 3)).toBe(3);
+  });
+
+  it('turns bad values into usage errors naming the flag', () => {
+    expect(() => durationFlag('timeout', 'soon')).toThrow(UsageError);
+    expect(() => durationFlag('timeout', 'soon')).toThrow(/^--timeout: invalid duration "soon"/);
+    expect(() => priorityFlag('urgent')).toThrow(/^--priority: priority must be 0..4/);
+    expect(() => positiveIntFlag('limit', 0)).toThrow('--limit must be a positive integer; got 0');
+    expect(() => positiveIntFlag('limit', 1.5)).toThrow(UsageError);
+  });
+});
+
+describe('parseTags', () => {
+  it('reads repeated key=value flags, keeping = in values', () => {
+    expect(parseTags(['env=prod', 'q=a=b'])).toEqual({ env: 'prod', q: 'a=b' });
+    expect(parseTags(undefined)).toEqual({});
+  });
+
+  it('rejects a tag without a key', () => {
+    expect(() => parseTags(['=x'])).toThrow('--tag must be key=value; got "=x"');
+    expect(() => parseTags(['novalue'])).toThrow(UsageError);
+  });
+});
+
+describe('readPayload', () => {
+  const noStdin = Readable.from([]);
+
+  it('reads inline JSON, a file and standard input', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gq-payload-'));
+    try {
+      await writeFile(join(dir, 'p.json'), '{"to":"a@b.c"}');
+      expect(await readPayload('{"n":1}', { cwd: dir, stdin: noStdin })).toEqual({ n: 1 });
+      expect(await readPayload('"2s"', { cwd: dir, stdin: noStdin })).toBe('2s');
+      expect(await readPayload('@p.json', { cwd: dir, stdin: noStdin })).toEqual({ to: 'a@b.c' });
+      const stdin = Readable.from([Buffer.from('[1,'), Buffer.from('2]')]);
+      expect(await readPayload('-', { cwd: dir, stdin })).toEqual([1, 2]);
+      expect(await readPayload(undefined, { cwd: dir, stdin: noStdin })).toBeNull();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says what is wrong with text that is not JSON or a file that is missing', async () => {
+    await expect(readPayload('2s', { cwd: '/', stdin: noStdin })).rejects.toThrow(
+      `--payload is not JSON (strings need quotes: --payload '"2s"'); got "2s"`,
+    );
+    await expect(
+      readPayload('@/nonexistent/gq.json', { cwd: '/', stdin: noStdin }),
+    ).rejects.toThrow(/^cannot read --payload file \/nonexistent\/gq.json/);
+  });
+});

@@ -1,0 +1,196 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApi } from '@gopherqueue/api';
+import {
+  noopLogger,
+  systemClock,
+  type Durability,
+  type Logger,
+  type Store,
+} from '@gopherqueue/core';
+import { HealthChecker, Metrics } from '@gopherqueue/observability';
+import { Janitor, Recoverer } from '@gopherqueue/recovery';
+import { JobEventRelay, Scheduler } from '@gopherqueue/scheduler';
+import { ApiKeyManager, AuditLog } from '@gopherqueue/security';
+import { WorkerPool } from '@gopherqueue/worker';
+import { createAdaptorServer } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { resolveAuthMode, type AuthMode } from './auth-mode.js';
+import { BUILTIN_HANDLERS } from './builtin-handlers.js';
+import { CliError } from './cli-error.js';
+import { listen, closeHttpServer } from './http-listen.js';
+import { localUrl, parseListenAddress } from './listen-address.js';
+import type { HandlerMap } from './load-handlers.js';
+import { openStore, type StoreKind } from './open-store.js';
+
+/** Options of {@link startServer}; the flags of `gq serve`. */
+export interface ServerOptions {
+  /** Listen address (`":8080"`, `"127.0.0.1:0"`). @defaultValue `':8080'` */
+  http?: string;
+  /** @defaultValue `'level'` */
+  store?: StoreKind;
+  /** Directory of the embedded store. @defaultValue `'./data'` */
+  dataDir?: string;
+  /** Directory a relative `dataDir` is resolved against. @defaultValue `process.cwd()` */
+  cwd?: string;
+  /** @defaultValue `'durable'` */
+  durability?: Durability;
+  /** Connection string of the `postgres` store. */
+  postgresUrl?: string;
+  /** Handlers running at once in this process. @defaultValue 10 */
+  workers?: number;
+  /** Lease of a claimed job, renewed by heartbeat. @defaultValue 30_000 */
+  leaseMs?: number;
+  /** How long a stop lets running jobs finish before releasing them. @defaultValue 30_000 */
+  shutdownTimeoutMs?: number;
+  /** What the local pool does with job types it has no handler for. @defaultValue `'fail'` */
+  unknownTypes?: 'fail' | 'leave';
+  /** Handlers merged over the built-in `echo`, `sleep` and `error`. @defaultValue `{}` */
+  handlers?: HandlerMap;
+  /** `true` requires a key from everyone, `false` from no one; unset: see {@link resolveAuthMode}. */
+  auth?: boolean;
+  /** How long finished-and-completed jobs are kept. @defaultValue 86_400_000 (24 h) */
+  completedTtlMs?: number;
+  /** How long failed, dead-lettered and cancelled jobs are kept. @defaultValue 604_800_000 (7 days) */
+  failedTtlMs?: number;
+  /** @defaultValue noopLogger */
+  logger?: Logger;
+}
+
+/** A started server. */
+export interface GqServer {
+  /** A URL that reaches the server from this machine (`http://127.0.0.1:8080`). */
+  readonly url: string;
+  readonly port: number;
+  readonly authMode: AuthMode;
+  readonly store: Store;
+  /** Jobs recovered at startup from a crashed run. */
+  readonly recovered: number;
+  /**
+   * Stops in reverse start order: not ready, no more sweeps, the pool drains (up to the shutdown
+   * timeout, then releases), the HTTP server closes, the store closes. Safe to call twice.
+   */
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root of `gq serve`: opens the store, recovers what a crash left running, and
+ * starts the scheduler, the worker pool, the recoverer, the janitor, metrics, health and the HTTP
+ * API, in dependency order. `/live` answers from the moment the port is bound; `/ready` only after
+ * startup recovery.
+ * @throws CliError when the store cannot be opened or the port bound.
+ */
+export async function startServer(options: ServerOptions = {}): Promise<GqServer> {
+  const logger = options.logger ?? noopLogger;
+  const address = parseListenAddress(options.http ?? ':8080');
+  const authMode = resolveAuthMode(options.auth, address.host);
+  const leaseMs = options.leaseMs ?? 30_000;
+  const stops: (() => Promise<void> | void)[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.reverse().splice(0)) {
+      try {
+        await stop();
+      } catch (err) {
+        logger.error('error while stopping', { error: (err as Error).message });
+      }
+    }
+  };
+
+  try {
+    const store = await openStore({
+      kind: options.store ?? 'level',
+      ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+      durability: options.durability ?? 'durable',
+      ...(options.postgresUrl === undefined ? {} : { postgresUrl: options.postgresUrl }),
+      logger,
+    });
+    stops.push(() => store.close());
+
+    const health = new HealthChecker();
+    health.register('store', () => store.ping());
+    stops.push(() => health.markNotReady('shutting down'));
+    const metrics = new Metrics();
+    metrics.setStoreSource(store);
+    const events = new JobEventRelay({ store, logger });
+    events.start();
+    stops.push(() => events.stop());
+    stops.push(metrics.observeEvents(events));
+    const scheduler = new Scheduler({ store, clock: systemClock, logger });
+    const pool = new WorkerPool({
+      store,
+      scheduler,
+      concurrency: options.workers ?? 10,
+      leaseMs,
+      shutdownTimeoutMs: options.shutdownTimeoutMs ?? 30_000,
+      unknownTypes: options.unknownTypes ?? 'fail',
+      clock: systemClock,
+      logger,
+    });
+    for (const [type, handler] of Object.entries({ ...BUILTIN_HANDLERS, ...options.handlers })) {
+      pool.register(type, handler);
+    }
+    const workers = (): { busy: number; concurrency: number } => {
+      const stats = pool.stats();
+      return { busy: stats.busy, concurrency: stats.concurrency };
+    };
+    metrics.setWorkerSource(workers);
+
+    if (authMode === 'off' && options.auth === false) {
+      logger.warn('auth is off (--auth=false): every request is trusted, from any address');
+    }
+    const app = createApi({
+      store,
+      scheduler,
+      events,
+      keys: new ApiKeyManager({ meta: store.meta }),
+      audit: new AuditLog({ meta: store.meta }),
+      auth: authMode,
+      getRemoteAddress: (c) => getConnInfo(c).remote.address,
+      metrics,
+      health,
+      workers,
+      logger,
+      leaseMs,
+    });
+    const http = createAdaptorServer({ fetch: app.fetch }) as Server;
+    const bound: AddressInfo = await listen(http, address.host, address.port);
+    stops.push(() => closeHttpServer(http));
+
+    const recoverer = new Recoverer({ store, clock: systemClock, logger });
+    const recovered = await recoverer.recoverStartup();
+    if (recovered > 0) logger.info('recovered jobs left running by a crash', { recovered });
+    await scheduler.start();
+    stops.push(() => scheduler.stop());
+    pool.start();
+    stops.push(() => pool.stop());
+    recoverer.start();
+    stops.push(() => recoverer.stop());
+    const janitor = new Janitor({
+      store,
+      clock: systemClock,
+      logger,
+      ...(options.completedTtlMs === undefined ? {} : { completedTtlMs: options.completedTtlMs }),
+      ...(options.failedTtlMs === undefined
+        ? {}
+        : { failedTtlMs: options.failedTtlMs, cancelledTtlMs: options.failedTtlMs }),
+    });
+    janitor.start();
+    stops.push(() => janitor.stop());
+    health.markReady();
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url: localUrl(address.host, bound.port),
+      port: bound.port,
+      authMode,
+      store,
+      recovered,
+      stop: () => (stopping ??= stopAll()),
+    };
+  } catch (err) {
+    await stopAll();
+    if (err instanceof CliError) throw err;
+    throw new CliError(`cannot start the server: ${(err as Error).message}`, 1, { cause: err });
+  }
+}
