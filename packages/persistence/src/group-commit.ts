@@ -1,0 +1,206 @@
+import { ErrorCode, GqError, type Logger, type StoreChange } from '@gopherqueue/core';
+import type { AbstractChainedBatch, AbstractLevel } from 'abstract-level';
+
+/** The database as the LevelStore uses it: string keys, string values. */
+export type LevelDb = AbstractLevel<string | Uint8Array, string, string>;
+
+/** Returned by {@link GroupCommit.peek} for a key with no unwritten value. */
+export const MISS: unique symbol = Symbol('miss');
+
+/** Options of {@link GroupCommit}. */
+export interface GroupCommitOptions {
+  /** fsync each batch (`durable`). */
+  sync: boolean;
+  /** Called as a batch is sealed, to append the records that summarise it (counts, seq). */
+  onSeal: (put: (key: string, value: string) => void) => void;
+  /** Receives the changes of a batch once it is written, in order. */
+  onWritten: (changes: StoreChange[]) => void;
+  logger: Logger;
+}
+
+interface Batch {
+  ops: AbstractChainedBatch<LevelDb, string, string>;
+  size: number;
+  changes: StoreChange[];
+  /** Unwritten values this batch carries, dropped from the overlay once it is written. */
+  cached: [string, { value: unknown }][];
+  done: Promise<void>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit: operations accumulate in one pending batch while the previous batch is being
+ * written; batches are written one at a time, strictly in order, each with one (synced) write.
+ *
+ * It also keeps an overlay of values written but possibly not yet readable from the database
+ * (jobs that left the in-memory active set, idempotency keys, meta entries), so a read never
+ * misses a change that was made before it started. An overlay entry is dropped once its batch is
+ * written and no read that started before that write is still running (see {@link pin}).
+ */
+export class GroupCommit {
+  readonly #db: LevelDb;
+  readonly #options: GroupCommitOptions;
+  #pending: Batch | undefined;
+  #inFlight: Batch | undefined;
+  #failure: GqError | undefined;
+  readonly #overlay = new Map<string, { value: unknown }>();
+  #epoch = 0;
+  /** start epoch -> reads running since then (insertion order is ascending epoch) */
+  readonly #pins = new Map<number, number>();
+  #retired: { epoch: number; cached: [string, { value: unknown }][] }[] = [];
+
+  constructor(db: LevelDb, options: GroupCommitOptions) {
+    this.#db = db;
+    this.#options = options;
+  }
+
+  /** The error that put the store in the failed state, if a write failed. */
+  get failure(): GqError | undefined {
+    return this.#failure;
+  }
+
+  put(key: string, value: string): void {
+    const batch = this.#batch();
+    batch.ops.put(key, value);
+    batch.size++;
+  }
+
+  del(key: string): void {
+    const batch = this.#batch();
+    batch.ops.del(key);
+    batch.size++;
+  }
+
+  /** Records the value a key will have once the pending batch is written. */
+  cache(key: string, value: unknown): void {
+    // A fresh box per write, so only this write's own entry is dropped when it is written.
+    const box = { value };
+    this.#overlay.set(key, box);
+    this.#batch().cached.push([key, box]);
+  }
+
+  /** The unwritten (or just written) value of a key, or {@link MISS}. */
+  peek(key: string): unknown {
+    const box = this.#overlay.get(key);
+    return box === undefined ? MISS : box.value;
+  }
+
+  /** Queues a change for the feed, delivered once the pending batch is written. */
+  change(change: StoreChange): void {
+    this.#batch().changes.push(change);
+  }
+
+  /** Resolves when the pending batch (holding every operation added so far) is written. */
+  commit(): Promise<void> {
+    return this.#pending?.done ?? this.#inFlight?.done ?? Promise.resolve();
+  }
+
+  /**
+   * Marks the start of a database read; call the returned function when the read's result has
+   * been used. Overlay entries stay while a read that started before their write runs.
+   */
+  pin(): () => void {
+    const epoch = this.#epoch;
+    this.#pins.set(epoch, (this.#pins.get(epoch) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.#pins.get(epoch) ?? 1) - 1;
+      if (left === 0) this.#pins.delete(epoch);
+      else this.#pins.set(epoch, left);
+      this.#reclaim();
+    };
+  }
+
+  #batch(): Batch {
+    if (this.#pending !== undefined) return this.#pending;
+    let resolve!: () => void;
+    let reject!: (err: unknown) => void;
+    const done = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // Callers await `done`; this handler only keeps an unawaited failure from being unhandled.
+    done.catch(() => undefined);
+    const batch: Batch = {
+      ops: this.#db.batch(),
+      size: 0,
+      changes: [],
+      cached: [],
+      done,
+      resolve,
+      reject,
+    };
+    this.#pending = batch;
+    if (this.#inFlight === undefined) queueMicrotask(() => void this.#flush());
+    return batch;
+  }
+
+  async #flush(): Promise<void> {
+    const batch = this.#pending;
+    if (batch === undefined || this.#inFlight !== undefined) return;
+    this.#pending = undefined;
+    this.#inFlight = batch;
+    if (this.#failure !== undefined) {
+      await this.#abandon(batch);
+      return;
+    }
+    try {
+      this.#options.onSeal((key, value) => {
+        batch.ops.put(key, value);
+        batch.size++;
+      });
+      await batch.ops.write({ sync: this.#options.sync });
+    } catch (cause) {
+      this.#failure = new GqError(
+        ErrorCode.STORE_FAILED,
+        `store write failed, the store is read-only until reopened: ${(cause as Error).message}`,
+        { cause },
+      );
+      this.#options.logger.error('store write failed', { error: (cause as Error).message });
+      await this.#abandon(batch);
+      return;
+    }
+    this.#epoch++;
+    if (batch.cached.length > 0) this.#retired.push({ epoch: this.#epoch, cached: batch.cached });
+    this.#reclaim();
+    this.#inFlight = undefined;
+    try {
+      this.#options.onWritten(batch.changes);
+    } finally {
+      batch.resolve();
+      if (this.#pending !== undefined) void this.#flush();
+    }
+  }
+
+  async #abandon(batch: Batch): Promise<void> {
+    this.#inFlight = undefined;
+    batch.reject(this.#failure);
+    await batch.ops.close().catch(() => undefined);
+    const next = this.#pending;
+    if (next !== undefined) {
+      this.#pending = undefined;
+      next.reject(this.#failure);
+      await next.ops.close().catch(() => undefined);
+    }
+  }
+
+  #reclaim(): void {
+    let oldest = Infinity;
+    for (const epoch of this.#pins.keys()) {
+      oldest = epoch;
+      break;
+    }
+    let drop = 0;
+    for (const retired of this.#retired) {
+      if (retired.epoch > oldest) break;
+      for (const [key, box] of retired.cached) {
+        if (this.#overlay.get(key) === box) this.#overlay.delete(key);
+      }
+      drop++;
+    }
+    if (drop > 0) this.#retired = this.#retired.slice(drop);
+  }
+}

@@ -1,0 +1,2 @@
+export { LevelStore } from './level-store.js';
+export type { LevelStoreOptions } from './level-store.js';

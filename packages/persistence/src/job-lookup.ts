@@ -1,0 +1,120 @@
+import type { Job } from '@gopherqueue/core';
+import type { ActiveSet } from './active-set.js';
+import { MISS, type GroupCommit, type LevelDb } from './group-commit.js';
+import { keys } from './level-keys.js';
+
+/** Thrown by a {@link JobLookup} step that needs values from disk it does not have yet. */
+class NeedRead extends Error {
+  readonly keys: string[];
+  constructor(missing: string[]) {
+    super('needs a read');
+    this.keys = missing;
+  }
+}
+
+/**
+ * Resolves jobs and idempotency keys as they are now: the in-memory active set first, then values
+ * written but maybe not yet readable, then values fetched from disk. A step that meets a key it
+ * has not fetched records it and, at {@link JobLookup.done}, asks to be run again once the keys
+ * are read, so a step checks and applies synchronously, with no await between check and write.
+ */
+export class JobLookup {
+  readonly #active: ActiveSet;
+  readonly #commit: GroupCommit;
+  readonly #fetched = new Map<string, string | undefined>();
+  readonly #missing = new Set<string>();
+
+  constructor(active: ActiveSet, commit: GroupCommit) {
+    this.#active = active;
+    this.#commit = commit;
+  }
+
+  /** The job now, undefined if unknown (or not yet fetched: see {@link done}). */
+  job(id: string): Job | undefined {
+    const active = this.#active.get(id);
+    if (active !== undefined) return active;
+    const key = keys.job(id);
+    const cached = this.#commit.peek(key);
+    if (cached !== MISS) return (cached as Job | null) ?? undefined;
+    if (!this.#fetched.has(key)) {
+      this.#missing.add(key);
+      return undefined;
+    }
+    const raw = this.#fetched.get(key);
+    return raw === undefined ? undefined : (JSON.parse(raw) as Job);
+  }
+
+  /** The id of the job holding an idempotency key now. */
+  idem(idempotencyKey: string): string | undefined {
+    const active = this.#active.idempotent(idempotencyKey);
+    if (active !== undefined) return active;
+    const key = keys.idem(idempotencyKey);
+    const cached = this.#commit.peek(key);
+    if (cached !== MISS) return (cached as string | null) ?? undefined;
+    if (!this.#fetched.has(key)) {
+      this.#missing.add(key);
+      return undefined;
+    }
+    return this.#fetched.get(key);
+  }
+
+  /** Returns `err` to throw, unless answers were missing: then asks for a rerun after reading them. */
+  fail(err: Error): Error {
+    this.done();
+    return err;
+  }
+
+  /** Call before the first write: asks for a rerun if any answer so far was missing. */
+  done(): void {
+    if (this.#missing.size > 0) {
+      const missing = [...this.#missing];
+      this.#missing.clear();
+      throw new NeedRead(missing);
+    }
+  }
+
+  /**
+   * Runs `step` until it completes with every value it looked up at hand, reading what it
+   * missed between runs. Synchronous (no promise) when everything was in memory.
+   */
+  static run<T>(
+    db: LevelDb,
+    active: ActiveSet,
+    commit: GroupCommit,
+    step: (lookup: JobLookup) => T,
+    guard: () => void,
+  ): T | Promise<T> {
+    const lookup = new JobLookup(active, commit);
+    try {
+      return step(lookup);
+    } catch (err) {
+      if (!(err instanceof NeedRead)) throw err;
+      return lookup.#runAsync(db, step, guard, err.keys);
+    }
+  }
+
+  async #runAsync<T>(
+    db: LevelDb,
+    step: (lookup: JobLookup) => T,
+    guard: () => void,
+    first: string[],
+  ): Promise<T> {
+    const unpin = this.#commit.pin();
+    try {
+      let missing = first;
+      for (;;) {
+        const values = await db.getMany(missing);
+        guard();
+        missing.forEach((key, i) => this.#fetched.set(key, values[i]));
+        try {
+          return step(this);
+        } catch (err) {
+          if (!(err instanceof NeedRead)) throw err;
+          missing = err.keys;
+        }
+      }
+    } finally {
+      unpin();
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import { isTerminal, type Job, type JobState } from '@gopherqueue/core';
+
+/**
+ * The key layout of the LevelStore, in one database with string keys and values.
+ *
+ * - `job!<id>` -> the job as JSON.
+ * - `st!<state>!<id>`, `ty!<type>!<id>`, `qu!<queue>!<id>` -> '' (secondary indexes; ids are
+ *   UUIDv7, so index order is creation order).
+ * - `fin!<state>!<finishedAt, 15 digits>!<id>` -> '' for finished jobs (purge by age).
+ * - `idem!<key>` -> the id of the job holding an idempotency key.
+ * - `queue!<name>` -> `{"paused":true}` for paused queues.
+ * - `meta!<key>` -> the MetaStore's JSON values.
+ * - `sys!counts` -> the persisted {@link JobCounts}, `sys!seq` -> the last `seq` handed out.
+ *
+ * `!` sorts below every character a type, queue or id may contain, and `~` above, so
+ * `[prefix, prefix + '~')` is exactly one index bucket.
+ */
+export const keys = {
+  job: (id: string): string => `job!${id}`,
+  state: (state: JobState, id: string): string => `st!${state}!${id}`,
+  type: (type: string, id: string): string => `ty!${type}!${id}`,
+  queue: (queue: string, id: string): string => `qu!${queue}!${id}`,
+  idem: (key: string): string => `idem!${key}`,
+  queueRecord: (name: string): string => `queue!${name}`,
+  meta: (key: string): string => `meta!${key}`,
+  counts: 'sys!counts',
+  seq: 'sys!seq',
+} as const;
+
+/** The end of a prefix range: above every key that starts with a bucket prefix. */
+export const RANGE_END = '~';
+
+/** The `fin!` key of a finished job, or undefined for an active one. */
+export function finishedKey(job: Job): string | undefined {
+  if (!isTerminal(job.state)) return undefined;
+  return finishedPrefix(job.state) + padTime(job.finishedAt ?? 0) + '!' + job.id;
+}
+
+/** The prefix of the `fin!` bucket of one state. */
+export function finishedPrefix(state: JobState): string {
+  return `fin!${state}!`;
+}
+
+/** A time as 15 digits, so that keys sort by time. */
+export function padTime(ms: number): string {
+  return String(Math.max(0, Math.floor(ms))).padStart(15, '0');
+}
+
+/** The id at the end of an index key (`st!<state>!<id>`). */
+export function idOfIndexKey(key: string): string {
+  return key.slice(key.lastIndexOf('!') + 1);
+}

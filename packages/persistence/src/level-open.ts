@@ -1,0 +1,88 @@
+import { mkdir } from 'node:fs/promises';
+import { ErrorCode, GqError, type Job, type JobState } from '@gopherqueue/core';
+import { ClassicLevel } from 'classic-level';
+import { MemoryLevel } from 'memory-level';
+import type { LevelDb } from './group-commit.js';
+import { idOfIndexKey, keys, RANGE_END } from './level-keys.js';
+
+/** The states whose jobs a LevelStore keeps in memory. */
+export const ACTIVE_STATES: readonly JobState[] = [
+  'pending',
+  'delayed',
+  'scheduled',
+  'running',
+  'retrying',
+];
+
+/** What a LevelStore reads at open. */
+export interface LoadedState {
+  active: Job[];
+  counts: string | undefined;
+  seq: number;
+  maxId: string;
+  paused: string[];
+}
+
+/**
+ * Opens the database: classic-level in `location`, or memory-level.
+ * @throws GQ_STORE_LOCKED when another process holds the directory.
+ */
+export async function openLevelDb(location: string, memory: boolean): Promise<LevelDb> {
+  const options = { keyEncoding: 'utf8', valueEncoding: 'utf8' } as const;
+  if (memory) {
+    const db = new MemoryLevel<string, string>(options);
+    await db.open();
+    return db;
+  }
+  await mkdir(location, { recursive: true });
+  const db = new ClassicLevel<string, string>(location, options);
+  try {
+    await db.open();
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause;
+    if (cause?.code === 'LEVEL_LOCKED' || (err as { code?: string }).code === 'LEVEL_LOCKED') {
+      throw new GqError(
+        ErrorCode.STORE_LOCKED,
+        `data directory ${location} is in use by another process (is another gq serve running?)`,
+        { cause: err, details: { location } },
+      );
+    }
+    throw new GqError(
+      ErrorCode.STORE_UNAVAILABLE,
+      `cannot open data directory ${location}: ${(err as Error).message}`,
+      { cause: err, details: { location } },
+    );
+  }
+  return db;
+}
+
+/** Reads the active jobs (through the state index, never the finished ones) and the records. */
+export async function loadState(db: LevelDb): Promise<LoadedState> {
+  const active: Job[] = [];
+  for (const state of ACTIVE_STATES) {
+    const prefix = keys.state(state, '');
+    const iterator = db.keys({ gt: prefix, lt: prefix + RANGE_END });
+    try {
+      for (;;) {
+        const chunk = await iterator.nextv(1000);
+        if (chunk.length === 0) break;
+        const values = await db.getMany(chunk.map((key) => keys.job(idOfIndexKey(key))));
+        for (const raw of values) if (raw !== undefined) active.push(JSON.parse(raw) as Job);
+      }
+    } finally {
+      await iterator.close();
+    }
+  }
+  const [counts, seq] = await db.getMany([keys.counts, keys.seq]);
+  const last = await db
+    .keys({ gt: keys.job(''), lt: keys.job(RANGE_END), reverse: true, limit: 1 })
+    .all();
+  const paused = await db.keys({ gt: keys.queueRecord(''), lt: keys.queueRecord(RANGE_END) }).all();
+  return {
+    active,
+    counts,
+    seq: seq === undefined ? 0 : Number(seq),
+    maxId: last[0] === undefined ? '' : last[0].slice(keys.job('').length),
+    paused: paused.map((key) => key.slice(keys.queueRecord('').length)),
+  };
+}

@@ -1,0 +1,96 @@
+import { ErrorCode, GqError, type Job, type JobSpec, type SubmitResult } from '@gopherqueue/core';
+import type { JobLookup } from './job-lookup.js';
+import { createdJob } from './job-transitions.js';
+
+/** Where a submit starts from. */
+export interface SubmitContext {
+  now: number;
+  /** The last `seq` handed out. */
+  seq: number;
+  /** The greatest job id ever stored: a larger id cannot exist yet. */
+  maxId: string;
+}
+
+/** What a submit will write. */
+export interface SubmitPlan {
+  /** New jobs, in submission order. */
+  created: Job[];
+  results: SubmitResult[];
+  seq: number;
+  maxId: string;
+}
+
+/**
+ * Decides, without writing, what a batch of specs creates: deduplicates by idempotency key
+ * (against stored jobs and earlier specs of the batch), rejects ids that exist, and resolves
+ * dependencies (waiting on active ones, cancelled for a failed one, rejected for unknown ones).
+ * All or nothing: it throws before anything is written.
+ * @throws GQ_CONFLICT for an existing id, GQ_NOT_FOUND for an unknown dependency.
+ */
+export function planSubmit(
+  specs: readonly JobSpec[],
+  lookup: JobLookup,
+  context: SubmitContext,
+): SubmitPlan {
+  const local = new Map<string, Job>();
+  const localKeys = new Map<string, Job>();
+  const created: Job[] = [];
+  const results: SubmitResult[] = [];
+  let { seq, maxId } = context;
+  for (const spec of specs) {
+    const key = spec.idempotencyKey;
+    if (key !== undefined) {
+      const existing = localKeys.get(key) ?? stored(lookup, key);
+      if (existing !== undefined) {
+        results.push({ job: existing, deduplicated: true });
+        continue;
+      }
+    }
+    if (local.has(spec.id) || (spec.id <= context.maxId && lookup.job(spec.id) !== undefined)) {
+      throw lookup.fail(
+        new GqError(ErrorCode.CONFLICT, `job ${spec.id} already exists`, {
+          details: { id: spec.id },
+        }),
+      );
+    }
+    const waitingOn: string[] = [];
+    let dependencyFailed = false;
+    for (const dep of spec.dependsOn) {
+      const job = local.get(dep) ?? lookup.job(dep);
+      if (job === undefined) {
+        throw lookup.fail(
+          new GqError(ErrorCode.NOT_FOUND, `dependency ${dep} of job ${spec.id} not found`, {
+            details: { id: spec.id, dependsOn: dep },
+          }),
+        );
+      }
+      if (job.state === 'completed') continue;
+      if (job.state === 'failed' || job.state === 'dead_letter' || job.state === 'cancelled') {
+        dependencyFailed = true;
+      } else {
+        waitingOn.push(dep);
+      }
+    }
+    seq++;
+    const job = createdJob(
+      spec,
+      context.now,
+      seq,
+      dependencyFailed ? [] : waitingOn,
+      dependencyFailed,
+    );
+    local.set(job.id, job);
+    if (key !== undefined) localKeys.set(key, job);
+    if (job.id > maxId) maxId = job.id;
+    created.push(job);
+    results.push({ job, deduplicated: false });
+  }
+  lookup.done();
+  return { created, results, seq, maxId };
+}
+
+/** The stored job holding an idempotency key. */
+function stored(lookup: JobLookup, key: string): Job | undefined {
+  const id = lookup.idem(key);
+  return id === undefined ? undefined : lookup.job(id);
+}
