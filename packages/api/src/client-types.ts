@@ -1,0 +1,90 @@
+import type { JobState } from '@gopherqueue/core';
+
+/** Options of {@link GopherQueueClient}. */
+export interface ClientOptions {
+  /** The server, e.g. `http://127.0.0.1:8080` (a trailing slash is fine). */
+  baseUrl: string;
+  /** Sent as `X-API-Key`. @defaultValue none */
+  apiKey?: string;
+  /** @defaultValue `globalThis.fetch` */
+  fetch?: typeof fetch;
+}
+
+/** Per-call options. */
+export interface RequestOptions {
+  /** Aborts the request. */
+  signal?: AbortSignal;
+}
+
+/** A duration as the API takes it: `"30s"`, `"1h30m"` or milliseconds. */
+export type DurationInput = string | number;
+
+/** What a submitted job may set besides its type and payload (camelCase; sent as snake_case). */
+export interface SubmitOptions {
+  /** 0..4 or `critical`, `high`, `normal`, `low`, `bulk`. */
+  priority?: number | string;
+  delay?: DurationInput;
+  /** Not before this time. */
+  scheduledAt?: Date | string;
+  timeout?: DurationInput;
+  maxAttempts?: number;
+  idempotencyKey?: string;
+  correlationId?: string;
+  tags?: Record<string, string>;
+  queue?: string;
+  dependsOn?: string[];
+  backoff?: {
+    strategy?: 'exponential' | 'linear' | 'constant';
+    initial?: DurationInput;
+    max?: DurationInput;
+    multiplier?: number;
+    jitter?: boolean;
+  };
+}
+
+/** One job of a batch. */
+export interface BatchJob extends SubmitOptions {
+  type: string;
+  payload?: unknown;
+}
+
+/** Filters of {@link GopherQueueClient.list}. */
+export interface ListOptions extends RequestOptions {
+  state?: JobState;
+  type?: string;
+  queue?: string;
+  priority?: number | string;
+  /** `"key:value"` or `{ key, value }`. */
+  tag?: string | { key: string; value: string };
+  limit?: number;
+  cursor?: string;
+}
+
+/** Options of {@link GopherQueueClient.claim}. */
+export interface ClaimRequest extends RequestOptions {
+  workerId: string;
+  types?: string[];
+  queues?: string[];
+  /** @defaultValue 1 */
+  limit?: number;
+  /** Lease length. @defaultValue the server's (30 s) */
+  lease?: DurationInput;
+  /** Long-poll up to this long when no job is ready. @defaultValue 0 */
+  wait?: DurationInput;
+}
+
+/** Options of {@link GopherQueueClient.heartbeat}. */
+export interface HeartbeatOptions extends RequestOptions {
+  lease?: DurationInput;
+  checkpoint?: unknown;
+  progress?: number | Record<string, unknown>;
+  progressMessage?: string;
+}
+
+/** The error a remote worker reports with {@link GopherQueueClient.fail}. */
+export interface FailureInput {
+  message: string;
+  class?: 'error' | 'permanent' | 'timeout' | 'unknown_type' | 'panic';
+  name?: string;
+  stack?: string;
+}

@@ -1,0 +1,393 @@
+import { formatDuration, parseDuration } from '@gopherqueue/core';
+import { ApiError } from './api-error.js';
+import type {
+  BatchJob,
+  ClaimRequest,
+  ClientOptions,
+  DurationInput,
+  FailureInput,
+  HeartbeatOptions,
+  ListOptions,
+  RequestOptions,
+  SubmitOptions,
+} from './client-types.js';
+import { SseParser, type SseEvent } from './sse-parser.js';
+import type {
+  WireApiKey,
+  WireAuditEntry,
+  WireBatchResult,
+  WireCreatedApiKey,
+  WireError,
+  WireHeartbeatResult,
+  WireJob,
+  WireJobPage,
+  WireJobResult,
+  WireLeasedJob,
+  WireQueue,
+  WireStats,
+  WireWaitResult,
+} from './wire-types.js';
+
+/**
+ * Longest single long-poll the client asks for: Node's fetch gives up on a response whose
+ * headers take 300 s, so a longer wait is split by the caller (the answer says `timed_out`).
+ */
+export const MAX_CLIENT_WAIT_MS = 290_000;
+
+type Query = Record<string, string | number | undefined>;
+
+function toSubmitBody(job: BatchJob): Record<string, unknown> {
+  const body: Record<string, unknown> = { type: job.type };
+  if (job.payload !== undefined) body.payload = job.payload;
+  const fields: [keyof SubmitOptions, string][] = [
+    ['priority', 'priority'],
+    ['delay', 'delay'],
+    ['timeout', 'timeout'],
+    ['maxAttempts', 'max_attempts'],
+    ['idempotencyKey', 'idempotency_key'],
+    ['correlationId', 'correlation_id'],
+    ['tags', 'tags'],
+    ['queue', 'queue'],
+    ['dependsOn', 'depends_on'],
+    ['backoff', 'backoff'],
+  ];
+  for (const [from, to] of fields) if (job[from] !== undefined) body[to] = job[from];
+  if (job.scheduledAt !== undefined) {
+    body.scheduled_at =
+      job.scheduledAt instanceof Date ? job.scheduledAt.toISOString() : job.scheduledAt;
+  }
+  return body;
+}
+
+function capWait(value: DurationInput): string {
+  return formatDuration(Math.min(parseDuration(value), MAX_CLIENT_WAIT_MS));
+}
+
+/**
+ * A typed client of the GopherQueue HTTP API, for the CLI, remote workers and applications.
+ * Every method resolves with the server's wire objects and rejects with {@link ApiError} when
+ * the server answers with an error (network failures reject with fetch's own error).
+ */
+export class GopherQueueClient {
+  readonly baseUrl: string;
+  readonly #apiKey: string | undefined;
+  readonly #fetch: typeof fetch;
+
+  /** @throws TypeError for a missing or non-http(s) baseUrl */
+  constructor(options: ClientOptions) {
+    if (typeof options?.baseUrl !== 'string' || !/^https?:\/\//i.test(options.baseUrl)) {
+      throw new TypeError(
+        `baseUrl must be an http(s) URL; got ${JSON.stringify(options?.baseUrl)}`,
+      );
+    }
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.#apiKey = options.apiKey;
+    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  /** Submits a job: the new job, or the stored one (`deduplicated: true`) for a known key. */
+  submit(type: string, payload?: unknown, options: SubmitOptions & RequestOptions = {}) {
+    return this.#json<WireJob>('POST', '/api/v1/jobs', {
+      body: toSubmitBody({ ...options, type, payload }),
+      signal: options.signal,
+    });
+  }
+
+  /** Submits up to 1000 jobs; with `atomic`, all or none. */
+  submitBatch(jobs: BatchJob[], options: { atomic?: boolean } & RequestOptions = {}) {
+    return this.#json<WireBatchResult>('POST', '/api/v1/jobs/batch', {
+      body: { jobs: jobs.map(toSubmitBody), atomic: options.atomic ?? false },
+      signal: options.signal,
+    });
+  }
+
+  /** One job, payload included. */
+  get(id: string, options: RequestOptions = {}) {
+    return this.#json<WireJob>('GET', `/api/v1/jobs/${encodeURIComponent(id)}`, options);
+  }
+
+  /** One page of jobs, newest first; pass `next_cursor` as `cursor` for the next. */
+  list(options: ListOptions = {}) {
+    return this.#json<WireJobPage>('GET', '/api/v1/jobs', {
+      query: listQuery(options),
+      signal: options.signal,
+    });
+  }
+
+  /** Cancels a job that has not finished. */
+  cancel(id: string, options: { reason?: string; force?: boolean } & RequestOptions = {}) {
+    return this.#json<WireJob>('POST', `${jobPath(id)}/cancel`, {
+      body: { reason: options.reason ?? '', force: options.force ?? false },
+      signal: options.signal,
+    });
+  }
+
+  /** Runs a failed, dead-lettered or cancelled job again. */
+  retry(id: string, options: { resetAttempts?: boolean } & RequestOptions = {}) {
+    return this.#json<WireJob>('POST', `${jobPath(id)}/retry`, {
+      body: { reset_attempts: options.resetAttempts ?? false },
+      signal: options.signal,
+    });
+  }
+
+  /** Deletes a job that is not running. */
+  async delete(id: string, options: RequestOptions = {}): Promise<void> {
+    await this.#request('DELETE', jobPath(id), options);
+  }
+
+  /** A finished job's result (`duration` in nanoseconds). */
+  result(id: string, options: RequestOptions = {}) {
+    return this.#json<WireJobResult>('GET', `${jobPath(id)}/result`, options);
+  }
+
+  /**
+   * Waits until the job finishes or `timeout` passes (default 30 s; one call waits at most
+   * {@link MAX_CLIENT_WAIT_MS}); the answer says `timed_out` when it did not finish.
+   */
+  wait(id: string, timeout: DurationInput = '30s', options: RequestOptions = {}) {
+    return this.#json<WireWaitResult>('POST', `${jobPath(id)}/wait`, {
+      body: { timeout: capWait(timeout) },
+      signal: options.signal,
+    });
+  }
+
+  /** Job counts by state and the server's workers. */
+  stats(options: RequestOptions = {}) {
+    return this.#json<WireStats>('GET', '/api/v1/stats', options);
+  }
+
+  /** Named queues with their counts. */
+  async queues(options: RequestOptions = {}): Promise<WireQueue[]> {
+    return (await this.#json<{ queues: WireQueue[] }>('GET', '/api/v1/queues', options)).queues;
+  }
+
+  /** Pauses a queue: its jobs are not claimed until resumed. */
+  pauseQueue(name: string, options: RequestOptions = {}) {
+    return this.#json<{ name: string; paused: boolean }>(
+      'POST',
+      `/api/v1/queues/${encodeURIComponent(name)}/pause`,
+      options,
+    );
+  }
+
+  /** Resumes a paused queue. */
+  resumeQueue(name: string, options: RequestOptions = {}) {
+    return this.#json<{ name: string; paused: boolean }>(
+      'POST',
+      `/api/v1/queues/${encodeURIComponent(name)}/resume`,
+      options,
+    );
+  }
+
+  /** One page of dead-lettered jobs. */
+  deadLetter(options: Omit<ListOptions, 'state'> = {}) {
+    return this.#json<WireJobPage>('GET', '/api/v1/dead-letter', {
+      query: listQuery(options),
+      signal: options.signal,
+    });
+  }
+
+  /** Requeues a dead-lettered job (its attempts reset unless `resetAttempts: false`). */
+  requeue(id: string, options: { resetAttempts?: boolean } & RequestOptions = {}) {
+    return this.#json<WireJob>('POST', `/api/v1/dead-letter/${encodeURIComponent(id)}/requeue`, {
+      body: options.resetAttempts === undefined ? {} : { reset_attempts: options.resetAttempts },
+      signal: options.signal,
+    });
+  }
+
+  /** Deletes dead-lettered jobs (older than `olderThan`, default all); resolves with how many. */
+  async purgeDeadLetter(options: { olderThan?: DurationInput } & RequestOptions = {}) {
+    const answer = await this.#json<{ purged: number }>('POST', '/api/v1/dead-letter/purge', {
+      body: options.olderThan === undefined ? {} : { older_than: options.olderThan },
+      signal: options.signal,
+    });
+    return answer.purged;
+  }
+
+  /** Creates an API key; the answer's `key` is shown this once. */
+  createKey(input: { name: string; role: string; queues?: string[] } & RequestOptions) {
+    const { signal, ...body } = input;
+    return this.#json<WireCreatedApiKey>('POST', '/api/v1/keys', { body, signal });
+  }
+
+  /** Every API key (never the keys themselves). */
+  async listKeys(options: RequestOptions = {}): Promise<WireApiKey[]> {
+    return (await this.#json<{ keys: WireApiKey[] }>('GET', '/api/v1/keys', options)).keys;
+  }
+
+  /** Revokes an API key. */
+  async revokeKey(id: string, options: RequestOptions = {}): Promise<void> {
+    await this.#request('DELETE', `/api/v1/keys/${encodeURIComponent(id)}`, options);
+  }
+
+  /** One page of the audit log, newest first. */
+  audit(options: { limit?: number; cursor?: string } & RequestOptions = {}) {
+    return this.#json<{ entries: WireAuditEntry[]; next_cursor?: string }>('GET', '/api/v1/audit', {
+      query: { limit: options.limit, cursor: options.cursor },
+      signal: options.signal,
+    });
+  }
+
+  /** Claims up to `limit` jobs with a lease, long-polling up to `wait` when none is ready. */
+  async claim(request: ClaimRequest): Promise<WireLeasedJob[]> {
+    const body: Record<string, unknown> = { worker_id: request.workerId };
+    if (request.types !== undefined) body.types = request.types;
+    if (request.queues !== undefined) body.queues = request.queues;
+    if (request.limit !== undefined) body.limit = request.limit;
+    if (request.lease !== undefined) body.lease = request.lease;
+    if (request.wait !== undefined) body.wait = capWait(request.wait);
+    const answer = await this.#json<{ jobs: WireLeasedJob[] }>('POST', '/api/v1/workers/claim', {
+      body,
+      signal: request.signal,
+    });
+    return answer.jobs;
+  }
+
+  /** Extends a lease and saves checkpoint and progress. Rejects with `lease_lost` (409). */
+  heartbeat(id: string, leaseToken: string, options: HeartbeatOptions = {}) {
+    const body: Record<string, unknown> = { lease_token: leaseToken };
+    if (options.lease !== undefined) body.lease = options.lease;
+    if (options.checkpoint !== undefined) body.checkpoint = options.checkpoint;
+    if (options.progress !== undefined) body.progress = options.progress;
+    if (options.progressMessage !== undefined) body.progress_message = options.progressMessage;
+    return this.#json<WireHeartbeatResult>('POST', `${jobPath(id)}/heartbeat`, {
+      body,
+      signal: options.signal,
+    });
+  }
+
+  /** Completes a leased job with its result. Rejects with `lease_lost` (409). */
+  complete(id: string, leaseToken: string, result: unknown, options: RequestOptions = {}) {
+    return this.#json<WireJob>('POST', `${jobPath(id)}/complete`, {
+      body: { lease_token: leaseToken, result: result ?? null },
+      signal: options.signal,
+    });
+  }
+
+  /** Fails a leased job; the server's retry policy decides where it goes. */
+  fail(
+    id: string,
+    leaseToken: string,
+    error: FailureInput,
+    options: { permanent?: boolean } & RequestOptions = {},
+  ) {
+    return this.#json<WireJob>('POST', `${jobPath(id)}/fail`, {
+      body: { lease_token: leaseToken, error, permanent: options.permanent ?? false },
+      signal: options.signal,
+    });
+  }
+
+  /** `/health`: overall status and each component's. */
+  health(options: RequestOptions = {}) {
+    return this.#json<Record<string, unknown>>('GET', '/health', options);
+  }
+
+  /** `/ready`: true when the server is ready (false on 503). */
+  async ready(options: RequestOptions = {}): Promise<boolean> {
+    const res = await this.#fetch(`${this.baseUrl}/ready`, this.#init('GET', options));
+    await res.body?.cancel();
+    return res.ok;
+  }
+
+  /** `/metrics` in Prometheus text. */
+  async metrics(options: RequestOptions = {}): Promise<string> {
+    return (await this.#request('GET', '/metrics', options)).text();
+  }
+
+  /**
+   * The server's event stream (`connected` first, then `job.created` ... `job.deleted`, of one job
+   * with `jobId`). Stops when `signal` aborts or the caller leaves the loop.
+   */
+  async *events(options: { jobId?: string } & RequestOptions = {}): AsyncGenerator<SseEvent> {
+    const res = await this.#request('GET', '/api/v1/events', {
+      query: { job_id: options.jobId },
+      signal: options.signal,
+      accept: 'text/event-stream',
+    });
+    if (res.body === null) return;
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    const parser = new SseParser();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        yield* parser.push(value);
+      }
+    } finally {
+      await reader.cancel().catch(() => undefined);
+    }
+  }
+
+  #init(
+    method: string,
+    options: { body?: unknown; signal?: AbortSignal | undefined; accept?: string },
+  ): RequestInit {
+    const headers: Record<string, string> = { Accept: options.accept ?? 'application/json' };
+    if (this.#apiKey !== undefined) headers['X-API-Key'] = this.#apiKey;
+    const init: RequestInit = { method, headers };
+    if (options.body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(options.body);
+    }
+    if (options.signal !== undefined) init.signal = options.signal;
+    return init;
+  }
+
+  async #request(
+    method: string,
+    path: string,
+    options: { body?: unknown; query?: Query; signal?: AbortSignal | undefined; accept?: string },
+  ): Promise<Response> {
+    const url = new URL(`${this.baseUrl}${path}`);
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    const res = await this.#fetch(url, this.#init(method, options));
+    if (res.ok) return res;
+    const text = await res.text();
+    let envelope: Partial<WireError> | undefined;
+    try {
+      envelope = JSON.parse(text) as Partial<WireError>;
+    } catch {
+      envelope = undefined;
+    }
+    const error = envelope?.error;
+    throw new ApiError(
+      res.status,
+      error?.code ?? `http_${res.status}`,
+      error?.message ?? (text === '' ? res.statusText : text.slice(0, 200)),
+      error?.details ?? {},
+    );
+  }
+
+  async #json<T>(
+    method: string,
+    path: string,
+    options: { body?: unknown; query?: Query; signal?: AbortSignal | undefined },
+  ): Promise<T> {
+    const res = await this.#request(method, path, options);
+    return (await res.json()) as T;
+  }
+}
+
+function jobPath(id: string): string {
+  return `/api/v1/jobs/${encodeURIComponent(id)}`;
+}
+
+function listQuery(options: ListOptions): Query {
+  const tag =
+    options.tag === undefined
+      ? undefined
+      : typeof options.tag === 'string'
+        ? options.tag
+        : `${options.tag.key}:${options.tag.value}`;
+  return {
+    state: options.state,
+    type: options.type,
+    queue: options.queue,
+    priority: options.priority,
+    tag,
+    limit: options.limit,
+    cursor: options.cursor,
+  };
+}

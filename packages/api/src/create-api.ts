@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { methodNotAllowed } from 'hono/method-not-allowed';
+import { authenticate } from './auth.js';
+import type { ApiEnv } from './env.js';
+import { describeError, errorResponse, HttpError } from './errors.js';
+import { openApiDocument } from './openapi.js';
+import { resolveApiOptions, type ApiOptions } from './options.js';
+import { registerAuditRoutes } from './routes/audit.js';
+import { registerBatchRoutes } from './routes/batch.js';
+import { registerDeadLetterRoutes } from './routes/dead-letter.js';
+import { registerEventRoutes } from './routes/events.js';
+import { registerJobRoutes } from './routes/jobs.js';
+import { registerKeyRoutes } from './routes/keys.js';
+import { registerQueueRoutes } from './routes/queues.js';
+import { registerStatsRoutes, registerSystemRoutes } from './routes/system.js';
+import { registerWaitRoutes } from './routes/wait.js';
+import { registerWorkerRoutes } from './routes/workers.js';
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/**
+ * Builds the HTTP API as a hono app: the original GopherQueue's routes and wire format, plus
+ * queues, dead letter, API keys, audit and the remote worker lease API. Serve it with
+ * `@hono/node-server` (the app passes `getRemoteAddress`), or call `app.request()` in tests.
+ * @throws TypeError or RangeError for invalid options
+ */
+export function createApi(options: ApiOptions): Hono<ApiEnv> {
+  const resolved = resolveApiOptions(options);
+  const app = new Hono<ApiEnv>();
+
+  app.use('*', async (c, next) => {
+    const incoming = c.req.header('x-request-id');
+    const id = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    c.set('requestId', id);
+    c.set('options', resolved);
+    c.header('X-Request-ID', id);
+    await next();
+    if (!c.res.headers.has('X-Request-ID')) c.res.headers.set('X-Request-ID', id);
+  });
+  app.use(
+    '*',
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, methods) => {
+        const res = errorResponse(
+          c,
+          new HttpError('method_not_allowed', `method ${c.req.method} not allowed`, {
+            allowed: methods,
+          }),
+        );
+        res.headers.set('Allow', methods.join(', '));
+        return res;
+      },
+    }),
+  );
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: resolved.bodyLimitBytes,
+      onError: (c) =>
+        errorResponse(
+          c,
+          new HttpError(
+            'payload_too_large',
+            `request body exceeds ${resolved.bodyLimitBytes} bytes`,
+            { limit_bytes: resolved.bodyLimitBytes },
+          ),
+        ),
+    }),
+  );
+
+  registerSystemRoutes(app);
+  app.get('/api/v1/openapi.json', (c) => c.json(openApiDocument));
+
+  const api = new Hono<ApiEnv>();
+  api.use('*', authenticate());
+  api.get('/', (c) =>
+    c.json({
+      name: 'GopherQueue API',
+      version: '1.0.0',
+      openapi: '/api/v1/openapi.json',
+    }),
+  );
+  registerBatchRoutes(api);
+  registerJobRoutes(api);
+  registerWaitRoutes(api);
+  registerWorkerRoutes(api);
+  registerEventRoutes(api);
+  registerStatsRoutes(api);
+  registerQueueRoutes(api);
+  registerDeadLetterRoutes(api);
+  registerKeyRoutes(api);
+  registerAuditRoutes(api);
+  app.route('/api/v1', api);
+
+  app.notFound((c) =>
+    errorResponse(c, new HttpError('not_found', `no route for ${c.req.method} ${c.req.path}`)),
+  );
+  app.onError((err, c) => {
+    const { code } = describeError(err);
+    if (code === 'internal_error') {
+      resolved.logger.error('request failed', {
+        requestId: c.get('requestId'),
+        method: c.req.method,
+        path: c.req.path,
+        err: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      });
+    }
+    return errorResponse(c, err);
+  });
+  return app;
+}

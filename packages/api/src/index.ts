@@ -1,0 +1,42 @@
+export { ApiError } from './api-error.js';
+export { GopherQueueClient, MAX_CLIENT_WAIT_MS } from './client.js';
+export type {
+  BatchJob,
+  ClaimRequest,
+  ClientOptions,
+  DurationInput,
+  FailureInput,
+  HeartbeatOptions,
+  ListOptions,
+  RequestOptions,
+  SubmitOptions,
+} from './client-types.js';
+export { createApi } from './create-api.js';
+export type { ApiContext, ApiEnv, Principal } from './env.js';
+export { ApiErrorCode, STATUS_OF } from './errors.js';
+export type { ApiErrorCodeValue } from './errors.js';
+export { isLoopback } from './auth.js';
+export { openApiDocument } from './openapi.js';
+export type { ApiOptions, AuthMode } from './options.js';
+export { SseParser } from './sse-parser.js';
+export type { SseEvent } from './sse-parser.js';
+export { toWireJob, toWireResult } from './wire.js';
+export type {
+  WireApiKey,
+  WireAuditEntry,
+  WireBackoff,
+  WireBatchItem,
+  WireBatchResult,
+  WireCreatedApiKey,
+  WireError,
+  WireHeartbeatResult,
+  WireJob,
+  WireJobError,
+  WireJobPage,
+  WireJobResult,
+  WireLeasedJob,
+  WireQueue,
+  WireQueueStats,
+  WireStats,
+  WireWaitResult,
+} from './wire-types.js';

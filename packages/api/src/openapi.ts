@@ -1,0 +1,559 @@
+/**
+ * The OpenAPI 3.1 document of the API, served at `/api/v1/openapi.json`. Request bodies are
+ * generated from the zod schemas the routes validate with, so they cannot drift; responses are
+ * written here by hand, after `wire-types.ts`.
+ */
+import { JOB_STATES } from '@gopherqueue/core';
+import { z } from 'zod';
+import {
+  batchSchema,
+  cancelSchema,
+  claimSchema,
+  completeSchema,
+  createKeySchema,
+  failSchema,
+  heartbeatSchema,
+  purgeSchema,
+  retrySchema,
+  submitSchema,
+  waitSchema,
+} from './schemas.js';
+
+type Schema = Record<string, unknown>;
+
+function body(schema: z.ZodType): Schema {
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Schema;
+  delete json.$schema;
+  return { required: true, content: { 'application/json': { schema: json } } };
+}
+
+const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: Schema, description = 'OK'): Schema => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+const err = (description: string): Schema => json(ref('Error'), description);
+const str = { type: 'string' };
+const time = { type: 'string', format: 'date-time' };
+const int = { type: 'integer' };
+const obj = (properties: Schema, required: string[] = []): Schema => ({
+  type: 'object',
+  properties,
+  ...(required.length === 0 ? {} : { required }),
+});
+
+const STANDARD_ERRORS = {
+  '400': err('Invalid request or validation error (details.field names the field)'),
+  '401': err('No valid API key'),
+  '403': err('The key lacks the permission'),
+};
+const ID_ERRORS = { ...STANDARD_ERRORS, '404': err('Unknown job') };
+
+interface Op {
+  summary: string;
+  permission?: string;
+  parameters?: Schema[];
+  requestBody?: Schema;
+  responses: Schema;
+}
+
+const idParam = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', format: 'uuid' },
+};
+const q = (name: string, schema: Schema = str, description?: string): Schema => ({
+  name,
+  in: 'query',
+  schema,
+  ...(description === undefined ? {} : { description }),
+});
+const listParams = [
+  q('state', { type: 'string', enum: [...JOB_STATES] }),
+  q('type'),
+  q('queue'),
+  q('priority', { type: ['integer', 'string'] }, '0..4 or critical, high, normal, low, bulk'),
+  q('tag', str, 'key:value'),
+  q('limit', { type: 'integer', minimum: 1, maximum: 1000 }),
+  q('cursor', str, 'next_cursor of the previous page'),
+];
+
+function op(o: Op): Schema {
+  return {
+    summary: o.summary,
+    ...(o.permission === undefined ? {} : { 'x-permission': o.permission }),
+    ...(o.parameters === undefined ? {} : { parameters: o.parameters }),
+    ...(o.requestBody === undefined ? {} : { requestBody: o.requestBody }),
+    responses: o.responses,
+  };
+}
+
+const jobOk = json(ref('Job'));
+const lease = { ...ID_ERRORS, '409': err('lease_lost: the token is stale') };
+
+const paths: Record<string, Record<string, Schema>> = {
+  '/health': {
+    get: op({
+      summary: 'Component health with latency',
+      permission: 'stats:read',
+      responses: { '200': json({ type: 'object' }), '503': json({ type: 'object' }, 'Unhealthy') },
+    }),
+  },
+  '/live': {
+    get: op({
+      summary: 'Liveness (no key needed)',
+      responses: { '200': json(obj({ alive: { type: 'boolean' } })) },
+    }),
+  },
+  '/ready': {
+    get: op({
+      summary: 'Readiness (no key needed)',
+      responses: {
+        '200': json(obj({ ready: { type: 'boolean' } })),
+        '503': json(obj({ ready: { type: 'boolean' } }), 'Not ready'),
+      },
+    }),
+  },
+  '/metrics': {
+    get: op({
+      summary: 'Prometheus text; JSON with ?format=json or Accept: application/json',
+      permission: 'stats:read',
+      parameters: [q('format', { type: 'string', enum: ['json'] })],
+      responses: {
+        '200': {
+          description: 'Metrics',
+          content: {
+            'text/plain': { schema: str },
+            'application/json': { schema: { type: 'object' } },
+          },
+        },
+      },
+    }),
+  },
+  '/api/v1/openapi.json': {
+    get: op({ summary: 'This document', responses: { '200': json({ type: 'object' }) } }),
+  },
+  '/api/v1/jobs': {
+    post: op({
+      summary: 'Submit a job',
+      permission: 'jobs:submit',
+      requestBody: body(submitSchema),
+      responses: {
+        '201': json(ref('Job'), 'Created'),
+        '200': json(ref('Job'), 'Deduplicated: the stored job with this idempotency key'),
+        ...STANDARD_ERRORS,
+        '413': err('Body over the limit'),
+      },
+    }),
+    get: op({
+      summary: 'List jobs, newest first',
+      permission: 'jobs:read',
+      parameters: listParams,
+      responses: { '200': json(ref('JobPage')), ...STANDARD_ERRORS },
+    }),
+  },
+  '/api/v1/jobs/batch': {
+    post: op({
+      summary: 'Submit up to 1000 jobs; atomic stores all or none',
+      permission: 'jobs:submit',
+      requestBody: body(batchSchema),
+      responses: { '201': json(ref('BatchResult'), 'Created'), ...STANDARD_ERRORS },
+    }),
+  },
+  '/api/v1/jobs/{id}': {
+    get: op({
+      summary: 'A job, payload included',
+      permission: 'jobs:read',
+      parameters: [idParam],
+      responses: { '200': jobOk, ...ID_ERRORS },
+    }),
+    delete: op({
+      summary: 'Delete a job that is not running',
+      permission: 'jobs:manage',
+      parameters: [idParam],
+      responses: { '204': { description: 'Deleted' }, ...ID_ERRORS, '409': err('Running') },
+    }),
+  },
+  '/api/v1/jobs/{id}/cancel': {
+    post: op({
+      summary: 'Cancel a job that has not finished',
+      permission: 'jobs:manage',
+      parameters: [idParam],
+      requestBody: body(cancelSchema),
+      responses: { '200': jobOk, ...ID_ERRORS, '409': err('Already finished') },
+    }),
+  },
+  '/api/v1/jobs/{id}/retry': {
+    post: op({
+      summary: 'Run a failed, dead-lettered or cancelled job again',
+      permission: 'jobs:manage',
+      parameters: [idParam],
+      requestBody: body(retrySchema),
+      responses: { '200': jobOk, ...ID_ERRORS, '409': err('Not retryable') },
+    }),
+  },
+  '/api/v1/jobs/{id}/result': {
+    get: op({
+      summary: "A finished job's result (duration in ns)",
+      permission: 'jobs:read',
+      parameters: [idParam],
+      responses: { '200': json(ref('JobResult')), ...ID_ERRORS },
+    }),
+  },
+  '/api/v1/jobs/{id}/wait': {
+    get: op({
+      summary: 'Long-poll until the job finishes',
+      permission: 'jobs:read',
+      parameters: [idParam, q('timeout', str, 'e.g. 30s; at most 5m')],
+      responses: { '200': json(ref('WaitResult')), ...ID_ERRORS },
+    }),
+    post: op({
+      summary: 'Long-poll until the job finishes',
+      permission: 'jobs:read',
+      parameters: [idParam],
+      requestBody: body(waitSchema),
+      responses: { '200': json(ref('WaitResult')), ...ID_ERRORS },
+    }),
+  },
+  '/api/v1/jobs/{id}/heartbeat': {
+    post: op({
+      summary: 'Extend a lease; save checkpoint and progress',
+      permission: 'workers:lease',
+      parameters: [idParam],
+      requestBody: body(heartbeatSchema),
+      responses: { '200': json(obj({ id: str, state: str, lease_expires_at: time })), ...lease },
+    }),
+  },
+  '/api/v1/jobs/{id}/complete': {
+    post: op({
+      summary: 'Complete a leased job',
+      permission: 'workers:lease',
+      parameters: [idParam],
+      requestBody: body(completeSchema),
+      responses: { '200': jobOk, ...lease },
+    }),
+  },
+  '/api/v1/jobs/{id}/fail': {
+    post: op({
+      summary: 'Fail a leased job; the retry policy decides where it goes',
+      permission: 'workers:lease',
+      parameters: [idParam],
+      requestBody: body(failSchema),
+      responses: { '200': jobOk, ...lease },
+    }),
+  },
+  '/api/v1/workers/claim': {
+    post: op({
+      summary: 'Claim jobs with a lease, long-polling up to wait',
+      permission: 'workers:lease',
+      requestBody: body(claimSchema),
+      responses: {
+        '200': json(obj({ jobs: { type: 'array', items: ref('LeasedJob') } })),
+        ...STANDARD_ERRORS,
+      },
+    }),
+  },
+  '/api/v1/stats': {
+    get: op({
+      summary: 'Job counts and workers',
+      permission: 'stats:read',
+      responses: { '200': json(ref('Stats')), ...STANDARD_ERRORS },
+    }),
+  },
+  '/api/v1/events': {
+    get: op({
+      summary: 'Server-Sent Events: connected, then job.created ... job.deleted',
+      permission: 'jobs:read',
+      parameters: [q('job_id', { type: 'string', format: 'uuid' })],
+      responses: {
+        '200': {
+          description: 'An event stream',
+          content: { 'text/event-stream': { schema: str } },
+        },
+        ...STANDARD_ERRORS,
+      },
+    }),
+  },
+  '/api/v1/queues': {
+    get: op({
+      summary: 'Named queues with counts',
+      permission: 'stats:read',
+      responses: {
+        '200': json(obj({ queues: { type: 'array', items: ref('Queue') } })),
+        ...STANDARD_ERRORS,
+      },
+    }),
+  },
+  '/api/v1/queues/{name}/pause': {
+    post: op({
+      summary: 'Pause a queue',
+      permission: 'queues:manage',
+      parameters: [{ name: 'name', in: 'path', required: true, schema: str }],
+      responses: {
+        '200': json(obj({ name: str, paused: { type: 'boolean' } })),
+        ...STANDARD_ERRORS,
+      },
+    }),
+  },
+  '/api/v1/queues/{name}/resume': {
+    post: op({
+      summary: 'Resume a queue',
+      permission: 'queues:manage',
+      parameters: [{ name: 'name', in: 'path', required: true, schema: str }],
+      responses: {
+        '200': json(obj({ name: str, paused: { type: 'boolean' } })),
+        ...STANDARD_ERRORS,
+      },
+    }),
+  },
+  '/api/v1/dead-letter': {
+    get: op({
+      summary: 'Dead-lettered jobs',
+      permission: 'jobs:read',
+      parameters: listParams.filter((p) => p.name !== 'state'),
+      responses: { '200': json(ref('JobPage')), ...STANDARD_ERRORS },
+    }),
+  },
+  '/api/v1/dead-letter/{id}/requeue': {
+    post: op({
+      summary: 'Requeue a dead-lettered job (attempts reset unless reset_attempts is false)',
+      permission: 'dlq:manage',
+      parameters: [idParam],
+      requestBody: body(retrySchema),
+      responses: { '200': jobOk, ...ID_ERRORS, '409': err('Not dead-lettered') },
+    }),
+  },
+  '/api/v1/dead-letter/purge': {
+    post: op({
+      summary: 'Delete dead-lettered jobs older than older_than',
+      permission: 'dlq:manage',
+      requestBody: body(purgeSchema),
+      responses: { '200': json(obj({ purged: int })), ...STANDARD_ERRORS },
+    }),
+  },
+  '/api/v1/keys': {
+    get: op({
+      summary: 'API keys',
+      permission: 'keys:manage',
+      responses: {
+        '200': json(obj({ keys: { type: 'array', items: ref('ApiKey') } })),
+        ...STANDARD_ERRORS,
+      },
+    }),
+    post: op({
+      summary: 'Create an API key (shown once)',
+      permission: 'keys:manage',
+      requestBody: body(createKeySchema),
+      responses: {
+        '201': json({ allOf: [ref('ApiKey'), obj({ key: str }, ['key'])] }, 'Created'),
+        ...STANDARD_ERRORS,
+      },
+    }),
+  },
+  '/api/v1/keys/{id}': {
+    delete: op({
+      summary: 'Revoke an API key',
+      permission: 'keys:manage',
+      parameters: [{ name: 'id', in: 'path', required: true, schema: str }],
+      responses: {
+        '204': { description: 'Revoked' },
+        ...STANDARD_ERRORS,
+        '404': err('Unknown key'),
+      },
+    }),
+  },
+  '/api/v1/audit': {
+    get: op({
+      summary: 'Audit log, newest first',
+      permission: 'audit:read',
+      parameters: [q('limit', int), q('cursor')],
+      responses: {
+        '200': json(
+          obj({ entries: { type: 'array', items: ref('AuditEntry') }, next_cursor: str }),
+        ),
+        ...STANDARD_ERRORS,
+      },
+    }),
+  },
+};
+
+const jobProperties: Schema = {
+  id: { type: 'string', format: 'uuid' },
+  type: str,
+  state: { type: 'string', enum: [...JOB_STATES] },
+  priority: { type: 'integer', minimum: 0, maximum: 4 },
+  attempt: int,
+  max_attempts: int,
+  progress: {},
+  progress_message: str,
+  tags: { type: 'object', additionalProperties: str },
+  created_at: time,
+  updated_at: time,
+  scheduled_at: time,
+  started_at: time,
+  completed_at: time,
+  last_error: str,
+  payload: {},
+  queue: str,
+  depends_on: { type: 'array', items: str },
+  waiting_on: { type: 'array', items: str },
+  checkpoint: {},
+  errors: {
+    type: 'array',
+    items: obj({ attempt: int, message: str, class: str, name: str, stack: str, at: time }),
+  },
+  result: {},
+  timeout_ms: int,
+  backoff: obj({
+    strategy: str,
+    initial_ms: int,
+    max_ms: int,
+    multiplier: { type: 'number' },
+    jitter: { type: 'boolean' },
+  }),
+  idempotency_key: str,
+  correlation_id: str,
+  cancel_reason: str,
+  worker_id: str,
+  deduplicated: { type: 'boolean' },
+};
+const jobRequired = [
+  'id',
+  'type',
+  'state',
+  'priority',
+  'attempt',
+  'max_attempts',
+  'created_at',
+  'updated_at',
+  'queue',
+  'payload',
+];
+const jobResult = obj(
+  {
+    job_id: str,
+    success: { type: 'boolean' },
+    output: {},
+    error: str,
+    error_category: str,
+    duration: { type: 'integer', description: 'nanoseconds' },
+    completed_at: time,
+  },
+  ['job_id', 'success', 'duration'],
+);
+const counts = obj(Object.fromEntries(JOB_STATES.map((s) => [s, int])));
+
+/** The OpenAPI 3.1 document. */
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'GopherQueue API',
+    version: '1.0.0',
+    description:
+      'Wire-compatible with the original GopherQueue: snake_case fields, RFC 3339 times, Go-style durations in requests.',
+  },
+  components: {
+    securitySchemes: {
+      apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+      bearer: { type: 'http', scheme: 'bearer' },
+    },
+    schemas: {
+      Error: obj(
+        {
+          error: obj(
+            {
+              code: {
+                type: 'string',
+                enum: [
+                  'invalid_request',
+                  'validation_error',
+                  'not_found',
+                  'conflict',
+                  'lease_lost',
+                  'unauthorized',
+                  'forbidden',
+                  'method_not_allowed',
+                  'payload_too_large',
+                  'service_unavailable',
+                  'timeout',
+                  'internal_error',
+                ],
+              },
+              message: str,
+              details: { type: 'object' },
+            },
+            ['code', 'message'],
+          ),
+        },
+        ['error'],
+      ),
+      Job: obj(jobProperties, jobRequired),
+      LeasedJob: {
+        allOf: [
+          ref('Job'),
+          obj({ lease_token: str, lease_expires_at: time }, ['lease_token', 'lease_expires_at']),
+        ],
+      },
+      JobPage: obj(
+        { jobs: { type: 'array', items: ref('Job') }, count: int, total: int, next_cursor: str },
+        ['jobs', 'count'],
+      ),
+      JobResult: jobResult,
+      WaitResult: obj(
+        {
+          id: str,
+          state: str,
+          completed: { type: 'boolean' },
+          success: { type: 'boolean' },
+          result: jobResult,
+          timed_out: { type: 'boolean' },
+        },
+        ['id', 'state', 'completed', 'success', 'timed_out'],
+      ),
+      BatchResult: obj(
+        {
+          total: int,
+          accepted: int,
+          rejected: int,
+          results: {
+            type: 'array',
+            items: obj({ index: int, success: { type: 'boolean' }, job: ref('Job'), error: str }, [
+              'index',
+              'success',
+            ]),
+          },
+        },
+        ['total', 'accepted', 'rejected', 'results'],
+      ),
+      Stats: obj({
+        queue: obj({
+          ...Object.fromEntries(JOB_STATES.map((s) => [s, int])),
+          total_jobs: int,
+          storage_bytes: int,
+          timestamp: time,
+        }),
+        workers: { oneOf: [obj({ busy: int, concurrency: int }), { type: 'null' }] },
+      }),
+      Queue: obj({ name: str, paused: { type: 'boolean' }, counts, total: int }),
+      ApiKey: obj(
+        {
+          id: str,
+          name: str,
+          role: { type: 'string', enum: ['admin', 'operator', 'producer', 'worker', 'viewer'] },
+          queues: { type: 'array', items: str },
+          created_at: time,
+          last_used_at: time,
+          revoked_at: time,
+        },
+        ['id', 'name', 'role', 'created_at'],
+      ),
+      AuditEntry: obj(
+        { id: str, at: time, actor: str, action: str, target: str, details: { type: 'object' } },
+        ['id', 'at', 'actor', 'action'],
+      ),
+    },
+  },
+  security: [{ apiKey: [] }, { bearer: [] }, {}],
+  paths,
+} as const;

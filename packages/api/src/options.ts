@@ -1,0 +1,106 @@
+import {
+  noopLogger,
+  systemClock,
+  type Clock,
+  type JobEvents,
+  type Logger,
+  type Store,
+  type TypedEmitter,
+} from '@gopherqueue/core';
+import type { HealthChecker, Metrics } from '@gopherqueue/observability';
+import type { Scheduler } from '@gopherqueue/scheduler';
+import type { ApiKeyManager, AuditLog } from '@gopherqueue/security';
+import type { Context } from 'hono';
+
+/** Who may call the API without a key. */
+export type AuthMode = 'off' | 'protected' | 'required';
+
+/** Options of {@link createApi}. */
+export interface ApiOptions {
+  /** Where jobs live. */
+  store: Store;
+  /** Submits jobs and wakes long-polling claimers. */
+  scheduler: Pick<Scheduler, 'enqueue' | 'enqueueBatch' | 'waitForWork' | 'epoch'>;
+  /** Job lifecycle events (a `JobEventRelay`), for wait and SSE. */
+  events: TypedEmitter<JobEvents>;
+  /** API keys; without it, every key is refused. */
+  keys?: ApiKeyManager;
+  /** Where admin and operator actions are recorded. */
+  audit?: AuditLog;
+  /**
+   * `off`: everyone is trusted as admin. `protected`: requests from loopback addresses are
+   * trusted as admin, others need a key. `required`: everyone needs a key.
+   */
+  auth: AuthMode;
+  /**
+   * The peer address of a request (the app passes one built on `getConnInfo`); an undefined
+   * address is not loopback.
+   * @defaultValue none: every request counts as remote
+   */
+  getRemoteAddress?: (c: Context) => string | undefined;
+  /** `/metrics`; without it `/metrics` answers 404. */
+  metrics?: Pick<Metrics, 'contentType' | 'render' | 'json'>;
+  /** `/health` and `/ready`; without it the service is always ready. */
+  health?: Pick<HealthChecker, 'check' | 'isReady'>;
+  /** Busy and total worker slots of the local pool, for `/api/v1/stats`. */
+  workers?: () => { busy: number; concurrency: number };
+  /** @defaultValue noopLogger */
+  logger?: Logger;
+  /** @defaultValue systemClock */
+  clock?: Clock;
+  /** Largest request body; larger ones get 413. @defaultValue 1_048_576 (1 MiB) */
+  bodyLimitBytes?: number;
+  /** Longest wait of `/jobs/:id/wait` and of a claim's long-poll. @defaultValue 300_000 (5 min) */
+  maxWaitMs?: number;
+  /** Lease given to remote workers that do not ask for one. @defaultValue 30_000 */
+  leaseMs?: number;
+  /** Keep-alive comment interval of the SSE stream. @defaultValue 30_000 */
+  sseKeepAliveMs?: number;
+}
+
+/** {@link ApiOptions} with every default filled in. */
+export interface ResolvedApiOptions extends ApiOptions {
+  logger: Logger;
+  clock: Clock;
+  bodyLimitBytes: number;
+  maxWaitMs: number;
+  leaseMs: number;
+  sseKeepAliveMs: number;
+}
+
+function positive(name: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`${name} must be a positive number; got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Fills the defaults of `options` and validates them.
+ * @throws TypeError for a missing store, scheduler or events, or an unknown auth mode
+ * @throws RangeError for a limit that is not a positive number
+ */
+export function resolveApiOptions(options: ApiOptions): ResolvedApiOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('createApi needs an options object');
+  }
+  for (const name of ['store', 'scheduler', 'events'] as const) {
+    if (typeof options[name] !== 'object' || options[name] === null) {
+      throw new TypeError(`createApi needs options.${name}`);
+    }
+  }
+  if (options.auth !== 'off' && options.auth !== 'protected' && options.auth !== 'required') {
+    throw new TypeError(
+      `options.auth must be 'off', 'protected' or 'required'; got ${JSON.stringify(options.auth)}`,
+    );
+  }
+  return {
+    ...options,
+    logger: (options.logger ?? noopLogger).child({ component: 'api' }),
+    clock: options.clock ?? systemClock,
+    bodyLimitBytes: positive('bodyLimitBytes', options.bodyLimitBytes ?? 1024 * 1024),
+    maxWaitMs: positive('maxWaitMs', options.maxWaitMs ?? 5 * 60_000),
+    leaseMs: positive('leaseMs', options.leaseMs ?? 30_000),
+    sseKeepAliveMs: positive('sseKeepAliveMs', options.sseKeepAliveMs ?? 30_000),
+  };
+}

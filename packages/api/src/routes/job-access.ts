@@ -1,0 +1,89 @@
+import { ErrorCode, isGqError, type Job, type JobSpec, type SubmitResult } from '@gopherqueue/core';
+import { assertQueueAccess } from '../auth.js';
+import type { ApiContext } from '../env.js';
+import { HttpError, validationError } from '../errors.js';
+import { jobIdParam, jobNotFound } from '../request.js';
+import type { listQuerySchema } from '../schemas.js';
+import type { WireJobPage } from '../wire-types.js';
+import { toWireJob } from '../wire.js';
+import type { z } from 'zod';
+
+/**
+ * The job named by the `:id` parameter, checked against the key's queues.
+ * @throws HttpError 400 for a malformed id, 404 for an unknown one, 403 for a queue not allowed
+ */
+export async function loadJob(c: ApiContext): Promise<Job> {
+  const id = jobIdParam(c);
+  const job = await c.get('options').store.get(id);
+  if (job === undefined) throw jobNotFound(id);
+  assertQueueAccess(c, job.queue);
+  return job;
+}
+
+/** Runs a store call, answering an unknown dependency as a validation error of `depends_on`. */
+export async function submitting<T extends SubmitResult | SubmitResult[]>(
+  run: () => Promise<T>,
+  field = 'depends_on',
+): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (isGqError(err, ErrorCode.NOT_FOUND))
+      throw validationError(field, `${field}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Checks every spec's queue against the key's queues. */
+export function assertSpecsAllowed(c: ApiContext, specs: readonly JobSpec[]): void {
+  for (const spec of specs) assertQueueAccess(c, spec.queue);
+}
+
+type ListQuery = z.output<typeof listQuerySchema>;
+
+/**
+ * One page of jobs for a list query; `total` is given when the counts answer it without a scan
+ * (no filter but state and queue).
+ */
+export async function listJobs(c: ApiContext, query: ListQuery): Promise<WireJobPage> {
+  const { store } = c.get('options');
+  const allowed = c.get('principal').queues;
+  let queue = query.queue;
+  if (allowed !== undefined && queue === undefined) {
+    if (allowed.length !== 1) {
+      throw new HttpError('forbidden', 'this key is limited to some queues: pass ?queue=', {
+        queues: allowed,
+      });
+    }
+    queue = allowed[0];
+  }
+  if (queue !== undefined) assertQueueAccess(c, queue);
+  const filter = {
+    limit: query.limit ?? 100,
+    ...(query.state === undefined ? {} : { state: query.state }),
+    ...(query.type === undefined ? {} : { type: query.type }),
+    ...(queue === undefined ? {} : { queue }),
+    ...(query.priority === undefined ? {} : { priority: query.priority }),
+    ...(query.tag === undefined ? {} : { tag: query.tag }),
+    ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+  };
+  const page = await store.list(filter);
+  const answer: WireJobPage = { jobs: page.jobs.map(toWireJob), count: page.jobs.length };
+  if (query.type === undefined && query.priority === undefined && query.tag === undefined) {
+    if (queue === undefined) {
+      const counts = await store.counts();
+      answer.total = query.state === undefined ? counts.total : counts.byState[query.state];
+    } else {
+      const info = (await store.listQueues()).find((q) => q.name === queue);
+      const byState = info?.byState;
+      answer.total =
+        byState === undefined
+          ? 0
+          : query.state === undefined
+            ? Object.values(byState).reduce((a, b) => a + b, 0)
+            : byState[query.state];
+    }
+  }
+  if (page.nextCursor !== undefined) answer.next_cursor = page.nextCursor;
+  return answer;
+}

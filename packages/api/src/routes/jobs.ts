@@ -1,0 +1,77 @@
+import { isTerminal } from '@gopherqueue/core';
+import type { Hono } from 'hono';
+import { assertQueueAccess, audit, requirePermission } from '../auth.js';
+import type { ApiEnv } from '../env.js';
+import { HttpError } from '../errors.js';
+import { readBody, readQuery } from '../request.js';
+import { cancelSchema, listQuerySchema, retrySchema, submitSchema } from '../schemas.js';
+import { toJobSpec, toWireJob, toWireResult } from '../wire.js';
+import { listJobs, loadJob, submitting } from './job-access.js';
+
+/**
+ * Jobs: submit (201, or 200 with the stored job for a known idempotency key), list, get,
+ * cancel, retry, delete (204) and result.
+ */
+export function registerJobRoutes(api: Hono<ApiEnv>): void {
+  api.post('/jobs', requirePermission('jobs:submit'), async (c) => {
+    const { scheduler, clock } = c.get('options');
+    const body = await readBody(c, submitSchema);
+    const spec = toJobSpec(body, clock.now());
+    assertQueueAccess(c, spec.queue);
+    const { job, deduplicated } = await submitting(() => scheduler.enqueue(spec));
+    if (deduplicated) return c.json({ ...toWireJob(job), deduplicated: true }, 200);
+    return c.json(toWireJob(job), 201);
+  });
+
+  api.get('/jobs', requirePermission('jobs:read'), async (c) => {
+    return c.json(await listJobs(c, readQuery(c, listQuerySchema)));
+  });
+
+  api.get('/jobs/:id', requirePermission('jobs:read'), async (c) => {
+    return c.json(toWireJob(await loadJob(c)));
+  });
+
+  api.delete('/jobs/:id', requirePermission('jobs:manage'), async (c) => {
+    const job = await loadJob(c);
+    await c.get('options').store.delete(job.id);
+    await audit(c, 'job.delete', job.id, { type: job.type, queue: job.queue, state: job.state });
+    return c.body(null, 204);
+  });
+
+  api.post('/jobs/:id/cancel', requirePermission('jobs:manage'), async (c) => {
+    const job = await loadJob(c);
+    const body = await readBody(c, cancelSchema, true);
+    const reason = body.reason === undefined || body.reason === '' ? undefined : body.reason;
+    const cancelled = await c.get('options').store.cancel(job.id, reason);
+    await audit(c, 'job.cancel', job.id, {
+      previous: job.state,
+      ...(reason === undefined ? {} : { reason }),
+      ...(body.force === undefined ? {} : { force: body.force }),
+    });
+    return c.json(toWireJob(cancelled));
+  });
+
+  api.post('/jobs/:id/retry', requirePermission('jobs:manage'), async (c) => {
+    const job = await loadJob(c);
+    const body = await readBody(c, retrySchema, true);
+    const retried = await c
+      .get('options')
+      .store.retry(job.id, { resetAttempts: body.reset_attempts ?? false });
+    await audit(c, 'job.retry', job.id, {
+      previous: job.state,
+      reset_attempts: body.reset_attempts ?? false,
+    });
+    return c.json(toWireJob(retried));
+  });
+
+  api.get('/jobs/:id/result', requirePermission('jobs:read'), async (c) => {
+    const job = await loadJob(c);
+    if (!isTerminal(job.state)) {
+      throw new HttpError('not_found', `job ${job.id} has no result yet: it is ${job.state}`, {
+        id: job.id,
+        state: job.state,
+      });
+    }
+    return c.json(toWireResult(job));
+  });
+}

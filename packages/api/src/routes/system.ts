@@ -1,0 +1,69 @@
+import type { Hono } from 'hono';
+import { authenticate, requirePermission } from '../auth.js';
+import type { ApiEnv } from '../env.js';
+import { HttpError } from '../errors.js';
+import type { WireStats } from '../wire-types.js';
+import { toWireQueueStats } from '../wire.js';
+
+/**
+ * Root routes: `/live` and `/ready` (never behind a key), `/health` and `/metrics` (Prometheus
+ * text; JSON with `?format=json` or `Accept: application/json`).
+ */
+export function registerSystemRoutes(app: Hono<ApiEnv>): void {
+  app.get('/live', (c) => c.json({ alive: true }));
+
+  app.get('/ready', (c) => {
+    const { health } = c.get('options');
+    const ready = health === undefined || health.isReady();
+    return c.json({ ready }, ready ? 200 : 503);
+  });
+
+  app.get('/health', authenticate(), requirePermission('stats:read'), async (c) => {
+    const { health } = c.get('options');
+    if (health === undefined) return c.json({ status: 'healthy', ready: true, components: {} });
+    const report = await health.check();
+    const components = Object.fromEntries(
+      Object.entries(report.components).map(([name, component]) => [
+        name,
+        {
+          status: component.status,
+          latency_ms: component.latencyMs,
+          ...(component.error === undefined ? {} : { error: component.error }),
+        },
+      ]),
+    );
+    return c.json(
+      {
+        status: report.status,
+        ready: report.ready,
+        components,
+        uptime_ms: report.uptimeMs,
+        timestamp: report.timestamp,
+      },
+      report.status === 'unhealthy' ? 503 : 200,
+    );
+  });
+
+  app.get('/metrics', authenticate(), requirePermission('stats:read'), async (c) => {
+    const { metrics } = c.get('options');
+    if (metrics === undefined) throw new HttpError('not_found', 'metrics are not enabled');
+    const wantsJson =
+      c.req.query('format') === 'json' ||
+      (c.req.header('accept') ?? '').toLowerCase().includes('application/json');
+    if (wantsJson) return c.json(await metrics.json());
+    return c.body(await metrics.render(), 200, { 'Content-Type': metrics.contentType });
+  });
+}
+
+/** `GET /api/v1/stats`: job counts in the original's shape, and the local workers. */
+export function registerStatsRoutes(api: Hono<ApiEnv>): void {
+  api.get('/stats', requirePermission('stats:read'), async (c) => {
+    const { store, clock, workers } = c.get('options');
+    const [counts, sizeBytes] = await Promise.all([store.counts(), store.sizeBytes()]);
+    const answer: WireStats = {
+      queue: toWireQueueStats(counts, sizeBytes, clock.now()),
+      workers: workers === undefined ? null : workers(),
+    };
+    return c.json(answer);
+  });
+}

@@ -1,0 +1,81 @@
+import { isTerminal, type Job, type JobEventName } from '@gopherqueue/core';
+import type { Hono } from 'hono';
+import { assertQueueAccess, requirePermission } from '../auth.js';
+import type { ApiContext, ApiEnv } from '../env.js';
+import { jobIdParam, jobNotFound, readBody, validate } from '../request.js';
+import { waitSchema } from '../schemas.js';
+import { toWireWait } from '../wire.js';
+
+const DEFAULT_WAIT_MS = 30_000;
+
+const FINISHED: readonly JobEventName[] = [
+  'job:completed',
+  'job:failed',
+  'job:dead_letter',
+  'job:cancelled',
+];
+
+type Outcome = { kind: 'finished'; job: Job } | { kind: 'deleted' } | { kind: 'timeout' };
+
+async function waitForJob(c: ApiContext, requestedMs: number | undefined): Promise<Response> {
+  const id = jobIdParam(c);
+  const { events, store, clock, maxWaitMs } = c.get('options');
+  const timeoutMs = Math.min(requestedMs ?? DEFAULT_WAIT_MS, maxWaitMs);
+
+  let settle: (outcome: Outcome) => void = () => undefined;
+  const outcome = new Promise<Outcome>((resolve) => {
+    settle = resolve;
+  });
+  // Listen before reading the job, so a finish between the read and the wait is not missed.
+  const offs = FINISHED.map((event) =>
+    events.on(event, (job) => {
+      if (job.id === id) settle({ kind: 'finished', job });
+    }),
+  );
+  offs.push(
+    events.on('job:deleted', (job) => {
+      if (job.id === id) settle({ kind: 'deleted' });
+    }),
+  );
+  let cancelTimer: (() => void) | undefined;
+  const signal = c.req.raw.signal;
+  const onAbort = (): void => settle({ kind: 'timeout' });
+  try {
+    const job = await store.get(id);
+    if (job === undefined) throw jobNotFound(id);
+    assertQueueAccess(c, job.queue);
+    if (isTerminal(job.state) || timeoutMs === 0) {
+      return c.json(toWireWait(job, !isTerminal(job.state)));
+    }
+    cancelTimer = clock.setTimer(() => settle({ kind: 'timeout' }), timeoutMs);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const result = await outcome;
+    if (result.kind === 'deleted') throw jobNotFound(id);
+    if (result.kind === 'finished' && isTerminal(result.job.state)) {
+      return c.json(toWireWait(result.job, false));
+    }
+    const latest = await store.get(id);
+    if (latest === undefined) throw jobNotFound(id);
+    return c.json(toWireWait(latest, !isTerminal(latest.state)));
+  } finally {
+    for (const off of offs) off();
+    cancelTimer?.();
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * `GET|POST /jobs/:id/wait`: long-polls until the job finishes (answered the moment its event
+ * arrives) or the timeout (`?timeout=30s` or `{"timeout": "30s"}`, at most `maxWaitMs`) passes.
+ */
+export function registerWaitRoutes(api: Hono<ApiEnv>): void {
+  api.get('/jobs/:id/wait', requirePermission('jobs:read'), async (c) => {
+    const timeout = c.req.query('timeout');
+    const query = validate(waitSchema, timeout === undefined || timeout === '' ? {} : { timeout });
+    return waitForJob(c, query.timeout);
+  });
+  api.post('/jobs/:id/wait', requirePermission('jobs:read'), async (c) => {
+    const body = await readBody(c, waitSchema, true);
+    return waitForJob(c, body.timeout);
+  });
+}

@@ -1,0 +1,117 @@
+import type { ClaimOptions, Json } from '@gopherqueue/core';
+import { failureOutcome } from '@gopherqueue/scheduler';
+import type { Hono } from 'hono';
+import { assertQueueAccess, requirePermission } from '../auth.js';
+import type { ApiEnv } from '../env.js';
+import { HttpError, validationError } from '../errors.js';
+import { jobIdParam, jobNotFound, readBody } from '../request.js';
+import { claimSchema, completeSchema, failSchema, heartbeatSchema } from '../schemas.js';
+import type { WireHeartbeatResult } from '../wire-types.js';
+import { rfc3339, toWireJob, toWireLeasedJob } from '../wire.js';
+
+const MIN_LEASE_MS = 1000;
+const MAX_LEASE_MS = 3_600_000;
+
+function leaseOf(requested: number | undefined, fallback: number): number {
+  const leaseMs = requested ?? fallback;
+  if (leaseMs < MIN_LEASE_MS || leaseMs > MAX_LEASE_MS) {
+    throw validationError('lease', `lease: must be between 1s and 1h; got ${leaseMs}ms`);
+  }
+  return leaseMs;
+}
+
+function leaseLost(id: string): HttpError {
+  return new HttpError('lease_lost', `the lease of job ${id} is no longer held by this token`, {
+    id,
+  });
+}
+
+/**
+ * The remote worker lease API: claim jobs with a lease (long-polling up to `wait`), heartbeat
+ * (extends the lease, saves checkpoint and progress), complete and fail, each fenced by the
+ * lease token: a stale token gets 409 `lease_lost` and changes nothing.
+ */
+export function registerWorkerRoutes(api: Hono<ApiEnv>): void {
+  api.post('/workers/claim', requirePermission('workers:lease'), async (c) => {
+    const body = await readBody(c, claimSchema);
+    const { store, scheduler, clock, leaseMs, maxWaitMs } = c.get('options');
+    const allowed = c.get('principal').queues;
+    const queues = body.queues ?? (allowed === undefined ? undefined : [...allowed]);
+    for (const queue of queues ?? []) assertQueueAccess(c, queue);
+    const claim: ClaimOptions = {
+      workerId: body.worker_id,
+      limit: body.limit ?? 1,
+      leaseMs: leaseOf(body.lease, leaseMs),
+      ...(body.types === undefined ? {} : { types: body.types }),
+      ...(queues === undefined ? {} : { queues }),
+    };
+    const waitMs = Math.min(body.wait ?? 0, maxWaitMs);
+    const request = c.req.raw.signal;
+    const done = new AbortController();
+    const stop = (): void => done.abort();
+    const cancelTimer = waitMs > 0 ? clock.setTimer(stop, waitMs) : undefined;
+    request.addEventListener('abort', stop, { once: true });
+    try {
+      for (;;) {
+        const epoch = scheduler.epoch;
+        const jobs = await store.claim(claim);
+        if (jobs.length > 0 || waitMs === 0 || done.signal.aborted) {
+          return c.json({ jobs: jobs.map(toWireLeasedJob) });
+        }
+        await scheduler.waitForWork(done.signal, epoch);
+        // A worker that hung up must not be handed jobs it will never run.
+        if (request.aborted) return c.json({ jobs: [] });
+      }
+    } finally {
+      cancelTimer?.();
+      request.removeEventListener('abort', stop);
+    }
+  });
+
+  api.post('/jobs/:id/heartbeat', requirePermission('workers:lease'), async (c) => {
+    const id = jobIdParam(c);
+    const body = await readBody(c, heartbeatSchema);
+    const { store, leaseMs } = c.get('options');
+    const job = await store.heartbeat(id, body.lease_token, {
+      leaseMs: leaseOf(body.lease, leaseMs),
+      ...(body.checkpoint === undefined ? {} : { checkpoint: body.checkpoint as Json }),
+      ...(body.progress === undefined ? {} : { progress: body.progress as Json }),
+      ...(body.progress_message === undefined ? {} : { progressMessage: body.progress_message }),
+    });
+    const answer: WireHeartbeatResult = {
+      id: job.id,
+      state: job.state,
+      lease_expires_at: rfc3339(job.leaseExpiresAt ?? job.updatedAt),
+    };
+    return c.json(answer);
+  });
+
+  api.post('/jobs/:id/complete', requirePermission('workers:lease'), async (c) => {
+    const id = jobIdParam(c);
+    const body = await readBody(c, completeSchema);
+    const job = await c
+      .get('options')
+      .store.complete(id, body.lease_token, (body.result ?? null) as Json);
+    return c.json(toWireJob(job));
+  });
+
+  api.post('/jobs/:id/fail', requirePermission('workers:lease'), async (c) => {
+    const id = jobIdParam(c);
+    const body = await readBody(c, failSchema);
+    const { store, clock } = c.get('options');
+    const job = await store.get(id);
+    if (job === undefined) throw jobNotFound(id);
+    if (job.state !== 'running' || job.leaseToken !== body.lease_token) throw leaseLost(id);
+    const errorClass = body.permanent === true ? 'permanent' : (body.error.class ?? 'error');
+    const failed = await store.fail(id, body.lease_token, {
+      error: {
+        message: body.error.message,
+        errorClass,
+        ...(body.error.name === undefined ? {} : { name: body.error.name }),
+        ...(body.error.stack === undefined ? {} : { stack: body.error.stack }),
+      },
+      outcome: failureOutcome(job, { errorClass }, clock.now()),
+    });
+    return c.json(toWireJob(failed));
+  });
+}

@@ -1,0 +1,176 @@
+/**
+ * zod schemas of every request body and query, in the wire format (snake_case). Durations are
+ * Go-style strings or numbers of milliseconds and come out as milliseconds; priorities come out
+ * as levels 0..4.
+ */
+import { isUuid, JOB_STATES, parseDuration, parsePriority } from '@gopherqueue/core';
+import { z } from 'zod';
+
+const NAME = /^[A-Za-z0-9_.:\-/]{1,200}$/;
+const NAME_MESSAGE = 'must be 1..200 characters of letters, digits and _.:-/';
+
+/** A Go-style duration (`"30s"`) or milliseconds, as milliseconds. */
+export const durationSchema = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  try {
+    return parseDuration(value);
+  } catch {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be a duration like "500ms", "30s" or "1h30m", or milliseconds; got ${JSON.stringify(value)}`,
+    });
+    return z.NEVER;
+  }
+});
+
+/** A priority level 0..4 or its name. */
+export const prioritySchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  try {
+    return parsePriority(value);
+  } catch {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be 0..4 or critical, high, normal, low, bulk; got ${JSON.stringify(value)}`,
+    });
+    return z.NEVER;
+  }
+});
+
+const timeSchema = z
+  .union([z.string(), z.number()])
+  .refine((value) => Number.isFinite(typeof value === 'number' ? value : Date.parse(value)), {
+    message: 'must be an RFC 3339 time like "2026-01-01T00:00:00Z"',
+  });
+
+const nameSchema = z.string().regex(NAME, NAME_MESSAGE);
+const uuidSchema = z.string().refine(isUuid, { message: 'must be a UUID' });
+const jsonSchema = z.unknown();
+
+/** Retry backoff as a request gives it. */
+export const backoffSchema = z.object({
+  strategy: z.enum(['exponential', 'linear', 'constant']).optional(),
+  initial: durationSchema.optional(),
+  max: durationSchema.optional(),
+  initial_ms: z.number().nonnegative().optional(),
+  max_ms: z.number().nonnegative().optional(),
+  multiplier: z.number().min(1).optional(),
+  jitter: z.boolean().optional(),
+});
+
+/** `POST /api/v1/jobs`, and each job of a batch. */
+export const submitSchema = z.object({
+  type: z.string({ error: 'type is required' }).regex(NAME, `type ${NAME_MESSAGE}`),
+  payload: jsonSchema.optional(),
+  priority: prioritySchema.optional(),
+  delay: durationSchema.optional(),
+  scheduled_at: timeSchema.optional(),
+  timeout: durationSchema.optional(),
+  max_attempts: z.number().int().min(1).max(1000).optional(),
+  idempotency_key: z.string().min(1).max(512).optional(),
+  correlation_id: z.string().max(512).optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+  queue: nameSchema.optional(),
+  depends_on: z.array(uuidSchema).max(1000).optional(),
+  backoff: backoffSchema.optional(),
+});
+
+/** A parsed submit body. */
+export type SubmitBody = z.output<typeof submitSchema>;
+
+/** `POST /api/v1/jobs/batch`; each job is validated on its own with {@link submitSchema}. */
+export const batchSchema = z.object({
+  jobs: z
+    .array(z.unknown(), { error: 'jobs must be an array of jobs' })
+    .min(1, 'at least one job is required')
+    .max(1000, 'maximum 1000 jobs per batch'),
+  atomic: z.boolean().optional(),
+});
+
+/** `GET /api/v1/jobs` and `GET /api/v1/dead-letter` query strings. */
+export const listQuerySchema = z.object({
+  state: z.enum(JOB_STATES, { error: `state must be one of ${JOB_STATES.join(', ')}` }).optional(),
+  type: z.string().min(1).optional(),
+  queue: z.string().min(1).optional(),
+  priority: prioritySchema.optional(),
+  tag: z
+    .string()
+    .regex(/^[^:]+:.*$/, 'must be key:value')
+    .transform((value) => {
+      const at = value.indexOf(':');
+      return { key: value.slice(0, at), value: value.slice(at + 1) };
+    })
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  cursor: z.string().min(1).optional(),
+});
+
+/** `POST /api/v1/jobs/:id/cancel`. */
+export const cancelSchema = z.object({
+  reason: z.string().max(1000).optional(),
+  force: z.boolean().optional(),
+});
+
+/** `POST /api/v1/jobs/:id/retry` and `POST /api/v1/dead-letter/:id/requeue`. */
+export const retrySchema = z.object({ reset_attempts: z.boolean().optional() });
+
+/** `POST /api/v1/jobs/:id/wait` (or the `timeout` query parameter of GET). */
+export const waitSchema = z.object({ timeout: durationSchema.optional() });
+
+/** `POST /api/v1/dead-letter/purge`. */
+export const purgeSchema = z.object({ older_than: durationSchema.optional() });
+
+/** `POST /api/v1/workers/claim`. */
+export const claimSchema = z.object({
+  worker_id: z.string({ error: 'worker_id is required' }).min(1).max(200),
+  types: z.array(nameSchema).max(1000).optional(),
+  queues: z.array(nameSchema).max(1000).optional(),
+  limit: z.number().int().min(1).max(1000).optional(),
+  lease: durationSchema.optional(),
+  wait: durationSchema.optional(),
+});
+
+const leaseTokenSchema = z.string({ error: 'lease_token is required' }).min(1);
+
+/** `POST /api/v1/jobs/:id/heartbeat`. */
+export const heartbeatSchema = z.object({
+  lease_token: leaseTokenSchema,
+  lease: durationSchema.optional(),
+  checkpoint: jsonSchema.optional(),
+  progress: z.union([z.number().min(0).max(100), z.record(z.string(), z.unknown())]).optional(),
+  progress_message: z.string().max(1000).optional(),
+});
+
+/** `POST /api/v1/jobs/:id/complete`. */
+export const completeSchema = z.object({ lease_token: leaseTokenSchema, result: jsonSchema });
+
+/** `POST /api/v1/jobs/:id/fail`. */
+export const failSchema = z.object({
+  lease_token: leaseTokenSchema,
+  error: z.object(
+    {
+      message: z.string({ error: 'error.message is required' }),
+      class: z.enum(['error', 'permanent', 'timeout', 'unknown_type', 'panic']).optional(),
+      name: z.string().max(200).optional(),
+      stack: z.string().max(20_000).optional(),
+    },
+    { error: 'error is required: { "message": "..." }' },
+  ),
+  permanent: z.boolean().optional(),
+});
+
+/** `POST /api/v1/keys`. */
+export const createKeySchema = z.object({
+  name: z.string({ error: 'name is required' }).min(1).max(200),
+  role: z.enum(['admin', 'operator', 'producer', 'worker', 'viewer'], {
+    error: 'role must be one of admin, operator, producer, worker, viewer',
+  }),
+  queues: z.array(nameSchema).max(1000).optional(),
+});
+
+/** `GET /api/v1/audit` query string. */
+export const auditQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  cursor: z.string().min(1).optional(),
+});
+
+/** A queue name in a path. */
+export const queueNameSchema = z.object({ name: nameSchema });

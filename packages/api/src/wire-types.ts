@@ -1,0 +1,180 @@
+/**
+ * The HTTP API's wire format: snake_case, times as RFC 3339 strings, the original GopherQueue's
+ * field names kept and new ones added. Shared by the server (`wire.ts`) and the typed client.
+ */
+import type { JobState, Json } from '@gopherqueue/core';
+
+/** One failed attempt, as the API shows it. */
+export interface WireJobError {
+  attempt: number;
+  message: string;
+  /** `error`, `permanent`, `timeout`, `lease_expired`, `unknown_type` or `panic`. */
+  class: string;
+  name?: string;
+  stack?: string;
+  at: string;
+}
+
+/** Retry backoff as the API shows it (durations in milliseconds). */
+export interface WireBackoff {
+  strategy: 'exponential' | 'linear' | 'constant';
+  initial_ms: number;
+  max_ms: number;
+  multiplier: number;
+  jitter: boolean;
+}
+
+/** A job as the API returns it: the original's fields, then the new ones. */
+export interface WireJob {
+  id: string;
+  type: string;
+  state: JobState;
+  priority: number;
+  attempt: number;
+  max_attempts: number;
+  progress: Json;
+  progress_message?: string;
+  tags: Record<string, string>;
+  created_at: string;
+  updated_at: string;
+  scheduled_at?: string;
+  started_at?: string;
+  completed_at?: string;
+  last_error?: string;
+  payload: Json;
+  queue: string;
+  depends_on: string[];
+  waiting_on: string[];
+  checkpoint?: Json;
+  errors: WireJobError[];
+  result?: Json;
+  timeout_ms: number;
+  backoff: WireBackoff;
+  idempotency_key?: string;
+  correlation_id?: string;
+  cancel_reason?: string;
+  worker_id?: string;
+  /** Only on a submit that matched a stored idempotency key. */
+  deduplicated?: boolean;
+}
+
+/** A job handed to a remote worker by a claim: the job plus its lease. */
+export interface WireLeasedJob extends WireJob {
+  lease_token: string;
+  lease_expires_at: string;
+}
+
+/** `GET /api/v1/jobs/:id/result`, in the original's shape (`duration` in nanoseconds). */
+export interface WireJobResult {
+  job_id: string;
+  success: boolean;
+  output?: Json;
+  error?: string;
+  error_category?: string;
+  duration: number;
+  completed_at?: string;
+}
+
+/** `GET|POST /api/v1/jobs/:id/wait`. */
+export interface WireWaitResult {
+  id: string;
+  state: JobState;
+  completed: boolean;
+  success: boolean;
+  result?: WireJobResult;
+  timed_out: boolean;
+}
+
+/** One entry of a batch answer. */
+export interface WireBatchItem {
+  index: number;
+  success: boolean;
+  job?: WireJob;
+  error?: string;
+}
+
+/** `POST /api/v1/jobs/batch`. */
+export interface WireBatchResult {
+  total: number;
+  accepted: number;
+  rejected: number;
+  results: WireBatchItem[];
+}
+
+/** A page of jobs (`GET /api/v1/jobs`, `GET /api/v1/dead-letter`). */
+export interface WireJobPage {
+  jobs: WireJob[];
+  /** Jobs on this page (the original's field). */
+  count: number;
+  /** All jobs matching the filter, when it can be known without a scan. */
+  total?: number;
+  next_cursor?: string;
+}
+
+/** Job counts by state, in the original's shape plus `retrying`. */
+export interface WireQueueStats {
+  pending: number;
+  scheduled: number;
+  running: number;
+  delayed: number;
+  retrying: number;
+  completed: number;
+  failed: number;
+  dead_letter: number;
+  cancelled: number;
+  total_jobs: number;
+  storage_bytes: number;
+  timestamp: string;
+}
+
+/** `GET /api/v1/stats`. */
+export interface WireStats {
+  queue: WireQueueStats;
+  workers: { busy: number; concurrency: number } | null;
+}
+
+/** One named queue of `GET /api/v1/queues`. */
+export interface WireQueue {
+  name: string;
+  paused: boolean;
+  counts: Record<JobState, number>;
+  total: number;
+}
+
+/** An API key as listed (never the key itself). */
+export interface WireApiKey {
+  id: string;
+  name: string;
+  role: string;
+  queues?: string[];
+  created_at: string;
+  last_used_at?: string;
+  revoked_at?: string;
+}
+
+/** `POST /api/v1/keys`: the record plus the key, shown this once. */
+export interface WireCreatedApiKey extends WireApiKey {
+  key: string;
+}
+
+/** One audit log entry. */
+export interface WireAuditEntry {
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  target?: string;
+  details?: Record<string, unknown>;
+}
+
+/** `POST /api/v1/jobs/:id/heartbeat`. */
+export interface WireHeartbeatResult {
+  id: string;
+  state: JobState;
+  lease_expires_at: string;
+}
+
+/** The error envelope of every failed request. */
+export interface WireError {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+}
