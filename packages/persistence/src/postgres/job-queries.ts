@@ -1,0 +1,121 @@
+import {
+  ErrorCode,
+  GqError,
+  JOB_STATES,
+  type JobCounts,
+  type JobState,
+  type ListFilter,
+  type ListPage,
+  type QueueInfo,
+} from '@gopherqueue/core';
+import type { RunQuery } from './postgres-meta-store.js';
+import { rowToJob, type JobRow } from './job-row.js';
+
+/** Read-only queries of {@link PostgresStore} that need no transaction. */
+export class JobQueries {
+  readonly #s: string;
+  readonly #query: RunQuery;
+
+  constructor(schema: string, query: RunQuery) {
+    this.#s = schema;
+    this.#query = query;
+  }
+
+  /** Newest first (by seq); the cursor is the last seq returned. */
+  async list(filter: ListFilter = {}): Promise<ListPage> {
+    const limit = filter.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      throw new RangeError(`limit must be an integer from 1 to 1000; got ${limit}`);
+    }
+    const values: unknown[] = [];
+    const where: string[] = [];
+    const add = (sql: (p: string) => string, value: unknown): void => {
+      values.push(value);
+      where.push(sql(`$${values.length}`));
+    };
+    if (filter.state !== undefined) add((p) => `state = ${p}`, filter.state);
+    if (filter.type !== undefined) add((p) => `type = ${p}`, filter.type);
+    if (filter.queue !== undefined) add((p) => `queue = ${p}`, filter.queue);
+    if (filter.priority !== undefined) add((p) => `priority = ${p}`, filter.priority);
+    if (filter.tag !== undefined) {
+      add((p) => `tags @> ${p}::jsonb`, JSON.stringify({ [filter.tag.key]: filter.tag.value }));
+    }
+    if (filter.cursor !== undefined) {
+      if (!/^\d{1,18}$/.test(filter.cursor)) {
+        throw new GqError(
+          ErrorCode.INVALID_ARGUMENT,
+          `cursor ${JSON.stringify(filter.cursor)} is not valid`,
+          {
+            details: { field: 'cursor' },
+          },
+        );
+      }
+      add((p) => `seq < ${p}::bigint`, filter.cursor);
+    }
+    values.push(limit + 1);
+    const rows = await this.#query<JobRow>(
+      `SELECT * FROM ${this.#s}.jobs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY seq DESC LIMIT $${values.length}`,
+      values,
+    );
+    const jobs = rows.slice(0, limit).map(rowToJob);
+    const page: ListPage = { jobs };
+    const last = jobs.at(-1);
+    if (rows.length > limit && last) page.nextCursor = String(last.seq);
+    return page;
+  }
+
+  /** Sums the counter shards: cost grows with queues x states x priorities, never with jobs. */
+  async counts(): Promise<JobCounts> {
+    const rows = await this.#query<{ state: JobState; priority: number; n: string }>(
+      `SELECT state, priority, sum(n)::bigint AS n FROM ${this.#s}.counts
+       GROUP BY state, priority`,
+    );
+    const byState = emptyByState();
+    const byPriority = Object.fromEntries(
+      JOB_STATES.map((s) => [s, [0, 0, 0, 0, 0]]),
+    ) as JobCounts['byPriority'];
+    let total = 0;
+    for (const row of rows) {
+      const n = Number(row.n);
+      if (!(row.state in byState)) continue;
+      byState[row.state] += n;
+      byPriority[row.state][row.priority] = (byPriority[row.state][row.priority] ?? 0) + n;
+      total += n;
+    }
+    return { total, byState, byPriority };
+  }
+
+  /** Queues that hold jobs or were ever paused, by name. */
+  async listQueues(): Promise<QueueInfo[]> {
+    const rows = await this.#query<{
+      name: string;
+      paused: boolean | null;
+      state: JobState | null;
+      n: string | null;
+    }>(
+      `WITH c AS (
+         SELECT queue, state, sum(n)::bigint AS n FROM ${this.#s}.counts GROUP BY queue, state
+         HAVING sum(n) <> 0
+       )
+       SELECT coalesce(c.queue, q.name) AS name, q.paused, c.state, c.n
+       FROM c FULL JOIN ${this.#s}.queues q ON q.name = c.queue
+       ORDER BY 1`,
+    );
+    const queues = new Map<string, QueueInfo>();
+    for (const row of rows) {
+      let info = queues.get(row.name);
+      if (!info) {
+        info = { name: row.name, paused: false, byState: emptyByState() };
+        queues.set(row.name, info);
+      }
+      if (row.paused) info.paused = true;
+      if (row.state !== null && row.state in info.byState) info.byState[row.state] += Number(row.n);
+    }
+    return [...queues.values()];
+  }
+}
+
+function emptyByState(): Record<JobState, number> {
+  return Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
+}

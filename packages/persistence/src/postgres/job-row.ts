@@ -1,0 +1,165 @@
+import type { Backoff, Job, JobError, JobState, Json, PriorityLevel } from '@gopherqueue/core';
+
+/** A `jobs` row as `pg` returns it (bigint columns arrive as strings). */
+export interface JobRow {
+  id: string;
+  seq: string;
+  type: string;
+  queue: string;
+  payload: Json;
+  priority: number;
+  state: JobState;
+  attempt: number;
+  max_attempts: number;
+  timeout_ms: string;
+  backoff: Backoff;
+  run_at: string;
+  depends_on: string[];
+  waiting_on: string[];
+  idempotency_key: string | null;
+  correlation_id: string | null;
+  tags: Record<string, string>;
+  checkpoint: Json | null;
+  progress: Json | null;
+  progress_message: string | null;
+  result: Json | null;
+  errors: JobError[];
+  cancel_reason: string | null;
+  created_at: string;
+  updated_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  lease_token: string | null;
+  lease_expires_at: string | null;
+  worker_id: string | null;
+}
+
+/**
+ * Turns a row into a {@link Job}. A SQL NULL in a jsonb column means "absent" and a jsonb `null`
+ * means the JSON value null, so `checkpoint: null` survives a round trip.
+ */
+export function rowToJob(row: JobRow): Job {
+  const job: Job = {
+    id: row.id,
+    type: row.type,
+    queue: row.queue,
+    payload: row.payload,
+    priority: row.priority as PriorityLevel,
+    state: row.state,
+    attempt: row.attempt,
+    maxAttempts: row.max_attempts,
+    timeoutMs: Number(row.timeout_ms),
+    backoff: row.backoff,
+    runAt: Number(row.run_at),
+    dependsOn: row.depends_on,
+    waitingOn: row.waiting_on,
+    tags: row.tags,
+    errors: row.errors,
+    seq: Number(row.seq),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+  if (row.idempotency_key !== null) job.idempotencyKey = row.idempotency_key;
+  if (row.correlation_id !== null) job.correlationId = row.correlation_id;
+  if (row.checkpoint !== null) job.checkpoint = row.checkpoint;
+  if (row.progress !== null) job.progress = row.progress;
+  if (row.progress_message !== null) job.progressMessage = row.progress_message;
+  if (row.result !== null) job.result = row.result;
+  if (row.cancel_reason !== null) job.cancelReason = row.cancel_reason;
+  if (row.started_at !== null) job.startedAt = Number(row.started_at);
+  if (row.finished_at !== null) job.finishedAt = Number(row.finished_at);
+  if (row.lease_token !== null) job.leaseToken = row.lease_token;
+  if (row.lease_expires_at !== null) job.leaseExpiresAt = Number(row.lease_expires_at);
+  if (row.worker_id !== null) job.workerId = row.worker_id;
+  return job;
+}
+
+/**
+ * A job as one element of the JSON array that `jsonb_to_recordset` reads (see
+ * {@link RECORD_COLUMNS}). jsonb values travel boxed as `{ "v": value }` because the record
+ * functions turn a JSON null into SQL NULL, which would lose "present and null".
+ */
+export function jobToRecord(job: Job): Record<string, unknown> {
+  const box = (value: Json | undefined): { v: Json } | null =>
+    value === undefined ? null : { v: value };
+  return {
+    id: job.id,
+    seq: job.seq,
+    type: job.type,
+    queue: job.queue,
+    payload: box(job.payload),
+    priority: job.priority,
+    state: job.state,
+    attempt: job.attempt,
+    max_attempts: job.maxAttempts,
+    timeout_ms: job.timeoutMs,
+    backoff: job.backoff,
+    run_at: job.runAt,
+    depends_on: job.dependsOn,
+    waiting_on: job.waitingOn,
+    idempotency_key: job.idempotencyKey ?? null,
+    correlation_id: job.correlationId ?? null,
+    tags: job.tags,
+    checkpoint: box(job.checkpoint),
+    progress: box(job.progress),
+    progress_message: job.progressMessage ?? null,
+    result: box(job.result),
+    errors: job.errors,
+    cancel_reason: job.cancelReason ?? null,
+    created_at: job.createdAt,
+    updated_at: job.updatedAt,
+    started_at: job.startedAt ?? null,
+    finished_at: job.finishedAt ?? null,
+    lease_token: job.leaseToken ?? null,
+    lease_expires_at: job.leaseExpiresAt ?? null,
+    worker_id: job.workerId ?? null,
+  };
+}
+
+/** Column definitions of a job record for `jsonb_to_recordset(...) AS x(...)`. */
+export const RECORD_COLUMNS = `id text, seq bigint, type text, queue text, payload jsonb,
+  priority smallint, state text, attempt integer, max_attempts integer, timeout_ms bigint,
+  backoff jsonb, run_at bigint, depends_on jsonb, waiting_on jsonb, idempotency_key text,
+  correlation_id text, tags jsonb, checkpoint jsonb, progress jsonb, progress_message text,
+  result jsonb, errors jsonb, cancel_reason text, created_at bigint, updated_at bigint,
+  started_at bigint, finished_at bigint, lease_token text, lease_expires_at bigint, worker_id text`;
+
+/** Every `jobs` column but `seq`, in table order. */
+export const JOB_COLUMNS = [
+  'id',
+  'type',
+  'queue',
+  'payload',
+  'priority',
+  'state',
+  'attempt',
+  'max_attempts',
+  'timeout_ms',
+  'backoff',
+  'run_at',
+  'depends_on',
+  'waiting_on',
+  'idempotency_key',
+  'correlation_id',
+  'tags',
+  'checkpoint',
+  'progress',
+  'progress_message',
+  'result',
+  'errors',
+  'cancel_reason',
+  'created_at',
+  'updated_at',
+  'started_at',
+  'finished_at',
+  'lease_token',
+  'lease_expires_at',
+  'worker_id',
+] as const;
+
+const BOXED = new Set(['payload', 'checkpoint', 'progress', 'result']);
+
+/** The SELECT list that reads a record's columns, unboxing the boxed jsonb ones. */
+export function recordSelectList(columns: readonly string[]): string {
+  return columns.map((c) => (BOXED.has(c) ? `x.${c} -> 'v'` : `x.${c}`)).join(', ');
+}

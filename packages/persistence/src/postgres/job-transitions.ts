@@ -1,0 +1,133 @@
+import { ErrorCode, GqError, type Job, type JobState, type StoreChange } from '@gopherqueue/core';
+import type pg from 'pg';
+import { rowToJob, type JobRow } from './job-row.js';
+
+/** Columns cleared when a job leaves `running`. */
+export const DROP_LEASE = 'lease_token = NULL, lease_expires_at = NULL, worker_id = NULL';
+
+/** An `updated` change of `job`, which was `previous` before. */
+export function updated(
+  job: Job,
+  previous: JobState,
+  kind: StoreChange['kind'] = 'updated',
+): StoreChange {
+  return { kind, id: job.id, state: job.state, previous, queue: job.queue, runAt: job.runAt, job };
+}
+
+/**
+ * Runs a compare-and-set UPDATE on a running job (`WHERE id = $1 AND state = 'running' AND
+ * lease_token = $2`). When it touches no row, one follow-up read tells why.
+ * @throws GQ_NOT_FOUND for an unknown id, GQ_LEASE_LOST when the token is not the current one.
+ */
+export async function casRunning(
+  c: pg.ClientBase,
+  s: string,
+  set: string,
+  id: string,
+  token: string,
+  values: unknown[],
+): Promise<Job> {
+  const { rows } = await c.query<JobRow>(
+    `UPDATE ${s}.jobs SET ${set} WHERE id = $1 AND state = 'running' AND lease_token = $2
+     RETURNING *`,
+    [id, token, ...values],
+  );
+  if (rows[0]) return rowToJob(rows[0]);
+  throw await whyNot(c, s, id);
+}
+
+/** The error for a worker call that matched no row. */
+export async function whyNot(c: pg.ClientBase, s: string, id: string): Promise<GqError> {
+  const { rows } = await c.query<{ state: JobState }>(`SELECT state FROM ${s}.jobs WHERE id = $1`, [
+    id,
+  ]);
+  const state = rows[0]?.state;
+  if (state === undefined) return notFound(id);
+  return new GqError(
+    ErrorCode.LEASE_LOST,
+    state === 'running'
+      ? `job ${id} is leased with another token`
+      : `job ${id} is ${state}, not running: its lease is gone`,
+    { details: { id, state } },
+  );
+}
+
+/** `GQ_NOT_FOUND` for `id`. */
+export function notFound(id: string): GqError {
+  return new GqError(ErrorCode.NOT_FOUND, `job ${id} not found`, { details: { id } });
+}
+
+/** Reads one job and locks it for this transaction. */
+export async function lockJob(c: pg.ClientBase, s: string, id: string): Promise<Job> {
+  const { rows } = await c.query<JobRow>(`SELECT * FROM ${s}.jobs WHERE id = $1 FOR UPDATE`, [id]);
+  if (!rows[0]) throw notFound(id);
+  return rowToJob(rows[0]);
+}
+
+/**
+ * After `ids` completed: removes them from their dependents' `waitingOn` and makes the dependents
+ * left with none `scheduled` (or `delayed`). A separate statement from the completion, so its
+ * snapshot sees dependency rows that a submitter committed while we waited for the row lock.
+ */
+export async function releaseDependents(
+  c: pg.ClientBase,
+  s: string,
+  ids: readonly string[],
+  now: number,
+  changes: StoreChange[],
+): Promise<void> {
+  const { rows } = await c.query<JobRow>(
+    `WITH edges AS (
+       DELETE FROM ${s}.dependencies WHERE depends_on_id = ANY($1::text[])
+       RETURNING job_id, depends_on_id
+     ), done AS (
+       SELECT job_id, jsonb_agg(depends_on_id) AS ids FROM edges GROUP BY job_id
+     ), next AS (
+       SELECT j.id, (SELECT coalesce(jsonb_agg(w), '[]'::jsonb)
+                     FROM jsonb_array_elements(j.waiting_on) w
+                     WHERE NOT done.ids @> jsonb_build_array(w)) AS waiting
+       FROM ${s}.jobs j JOIN done ON done.job_id = j.id
+       WHERE j.state = 'pending'
+     )
+     UPDATE ${s}.jobs j SET waiting_on = next.waiting, updated_at = $2,
+       state = CASE WHEN jsonb_array_length(next.waiting) > 0 THEN 'pending'
+                    WHEN j.run_at > $2 THEN 'delayed' ELSE 'scheduled' END
+     FROM next WHERE j.id = next.id
+     RETURNING j.*`,
+    [ids, now],
+  );
+  for (const row of rows) changes.push(updated(rowToJob(row), 'pending'));
+}
+
+/**
+ * After `ids` ended failed, dead_letter or cancelled, or were deleted: cancels every job still
+ * waiting on them, transitively, with reason `dependency_failed`.
+ */
+export async function cancelDependents(
+  c: pg.ClientBase,
+  s: string,
+  ids: readonly string[],
+  now: number,
+  changes: StoreChange[],
+): Promise<void> {
+  // A submitter that committed a new dependent while this statement waited for a row lock is
+  // invisible to its snapshot, so repeat from the jobs just cancelled until nothing changes.
+  let roots = ids;
+  while (roots.length > 0) {
+    const { rows } = await c.query<JobRow>(
+      `WITH RECURSIVE victims(id) AS (
+         SELECT job_id FROM ${s}.dependencies WHERE depends_on_id = ANY($1::text[])
+         UNION
+         SELECT d.job_id FROM ${s}.dependencies d JOIN victims v ON d.depends_on_id = v.id
+       )
+       UPDATE ${s}.jobs j SET state = 'cancelled', cancel_reason = 'dependency_failed',
+         finished_at = $2, updated_at = $2
+       FROM victims v WHERE j.id = v.id AND j.state = 'pending'
+       RETURNING j.*`,
+      [roots, now],
+    );
+    const cancelled = rows.map(rowToJob);
+    for (const job of cancelled) changes.push(updated(job, 'pending'));
+    roots = cancelled.map((job) => job.id);
+  }
+}

@@ -1,0 +1,163 @@
+import type pg from 'pg';
+
+/** One schema change, applied once per schema and recorded in `<schema>.migrations`. */
+export interface Migration {
+  version: number;
+  name: string;
+  /** The SQL, given the quoted schema name. */
+  sql(schema: string): string;
+}
+
+const RUNNABLE = `('scheduled', 'delayed', 'retrying')`;
+const FINISHED = `('completed', 'failed', 'dead_letter', 'cancelled')`;
+
+/**
+ * The counts table is sharded by backend pid so that concurrent transactions never wait on one
+ * another's counter rows; `counts()` sums the shards and `compactCounts` folds dead shards into 0.
+ */
+const countTrigger = (s: string): string => `
+CREATE FUNCTION ${s}.count_jobs() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO ${s}.counts AS c (shard, queue, state, priority, n)
+      SELECT pg_backend_pid(), queue, state, priority, count(*) FROM new_rows
+      GROUP BY queue, state, priority ORDER BY queue, state, priority
+      ON CONFLICT (shard, queue, state, priority) DO UPDATE SET n = c.n + excluded.n;
+  ELSIF TG_OP = 'DELETE' THEN
+    INSERT INTO ${s}.counts AS c (shard, queue, state, priority, n)
+      SELECT pg_backend_pid(), queue, state, priority, -count(*) FROM old_rows
+      GROUP BY queue, state, priority ORDER BY queue, state, priority
+      ON CONFLICT (shard, queue, state, priority) DO UPDATE SET n = c.n + excluded.n;
+  ELSE
+    INSERT INTO ${s}.counts AS c (shard, queue, state, priority, n)
+      SELECT pg_backend_pid(), queue, state, priority, sum(d) FROM (
+        SELECT queue, state, priority, 1 AS d FROM new_rows
+        UNION ALL SELECT queue, state, priority, -1 AS d FROM old_rows
+      ) x
+      GROUP BY queue, state, priority HAVING sum(d) <> 0 ORDER BY queue, state, priority
+      ON CONFLICT (shard, queue, state, priority) DO UPDATE SET n = c.n + excluded.n;
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER jobs_count_insert AFTER INSERT ON ${s}.jobs
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${s}.count_jobs();
+CREATE TRIGGER jobs_count_update AFTER UPDATE ON ${s}.jobs
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION ${s}.count_jobs();
+CREATE TRIGGER jobs_count_delete AFTER DELETE ON ${s}.jobs
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ${s}.count_jobs();
+`;
+
+/** Every migration, in order. Append new ones; never edit an applied one. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'jobs, dependencies, queues, counts, meta',
+    sql: (s) => `
+CREATE TABLE ${s}.jobs (
+  id text COLLATE "C" PRIMARY KEY,
+  seq bigserial NOT NULL,
+  type text NOT NULL,
+  queue text NOT NULL,
+  payload jsonb NOT NULL,
+  priority smallint NOT NULL,
+  state text NOT NULL,
+  attempt integer NOT NULL DEFAULT 0,
+  max_attempts integer NOT NULL,
+  timeout_ms bigint NOT NULL,
+  backoff jsonb NOT NULL,
+  run_at bigint NOT NULL,
+  depends_on jsonb NOT NULL DEFAULT '[]',
+  waiting_on jsonb NOT NULL DEFAULT '[]',
+  idempotency_key text,
+  correlation_id text,
+  tags jsonb NOT NULL DEFAULT '{}',
+  checkpoint jsonb,
+  progress jsonb,
+  progress_message text,
+  result jsonb,
+  errors jsonb NOT NULL DEFAULT '[]',
+  cancel_reason text,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  started_at bigint,
+  finished_at bigint,
+  lease_token text,
+  lease_expires_at bigint,
+  worker_id text
+);
+CREATE INDEX jobs_claim ON ${s}.jobs (priority, run_at, seq) WHERE state IN ${RUNNABLE};
+CREATE INDEX jobs_run_at ON ${s}.jobs (run_at) WHERE state IN ${RUNNABLE};
+CREATE INDEX jobs_lease ON ${s}.jobs (lease_expires_at, seq) WHERE state = 'running';
+CREATE UNIQUE INDEX jobs_idempotency ON ${s}.jobs (idempotency_key);
+CREATE INDEX jobs_seq ON ${s}.jobs (seq);
+CREATE INDEX jobs_state_seq ON ${s}.jobs (state, seq);
+CREATE INDEX jobs_type_seq ON ${s}.jobs (type, seq);
+CREATE INDEX jobs_queue_seq ON ${s}.jobs (queue, seq);
+CREATE INDEX jobs_finished ON ${s}.jobs (state, finished_at) WHERE state IN ${FINISHED};
+CREATE TABLE ${s}.dependencies (
+  depends_on_id text COLLATE "C" NOT NULL,
+  job_id text COLLATE "C" NOT NULL REFERENCES ${s}.jobs (id) ON DELETE CASCADE,
+  PRIMARY KEY (depends_on_id, job_id)
+);
+CREATE INDEX dependencies_job ON ${s}.dependencies (job_id);
+CREATE TABLE ${s}.queues (name text PRIMARY KEY, paused boolean NOT NULL DEFAULT false);
+CREATE TABLE ${s}.counts (
+  shard integer NOT NULL,
+  queue text NOT NULL,
+  state text NOT NULL,
+  priority smallint NOT NULL,
+  n bigint NOT NULL,
+  PRIMARY KEY (shard, queue, state, priority)
+);
+CREATE TABLE ${s}.meta (key text COLLATE "C" PRIMARY KEY, value jsonb NOT NULL);
+${countTrigger(s)}`,
+  },
+];
+
+/** Lock class of the advisory lock that serialises migrations (any constant of our own). */
+const LOCK_CLASS = 0x67710001;
+
+/**
+ * Applies pending migrations in one transaction that holds a transaction-scoped advisory lock on
+ * the schema, so nodes starting at once on an empty database take turns: the first applies them,
+ * the others find them applied. Returns the versions it applied.
+ */
+export async function migrate(client: pg.ClientBase, schemaName: string): Promise<number[]> {
+  const s = quoteIdent(schemaName);
+  const applied: number[] = [];
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_CLASS, schemaName]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${s}.migrations (
+        version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${s}.migrations`);
+    const done = new Set(rows.map((r) => r.version));
+    for (const migration of MIGRATIONS) {
+      if (done.has(migration.version)) continue;
+      await client.query(migration.sql(s));
+      await client.query(`INSERT INTO ${s}.migrations (version, name) VALUES ($1, $2)`, [
+        migration.version,
+        migration.name,
+      ]);
+      applied.push(migration.version);
+    }
+    await client.query('COMMIT');
+    return applied;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+/** A schema name we accept: a plain lower-case SQL identifier. */
+export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Double-quotes an identifier already checked against {@link SCHEMA_NAME}. */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

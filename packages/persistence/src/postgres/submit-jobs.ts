@@ -1,0 +1,172 @@
+import {
+  ErrorCode,
+  GqError,
+  type Job,
+  type JobSpec,
+  type JobState,
+  type StoreChange,
+  type SubmitResult,
+} from '@gopherqueue/core';
+import type pg from 'pg';
+import {
+  JOB_COLUMNS,
+  jobToRecord,
+  RECORD_COLUMNS,
+  recordSelectList,
+  rowToJob,
+  type JobRow,
+} from './job-row.js';
+
+const UNSUCCESSFUL: ReadonlySet<JobState> = new Set(['failed', 'dead_letter', 'cancelled']);
+const INSERT_COLUMNS = JOB_COLUMNS.filter((c) => c !== 'attempt' && c !== 'errors');
+
+/**
+ * Inserts `specs` on `client` inside a transaction the caller controls: the store's own, or an
+ * application's (transactional submit). All or nothing only if the caller rolls back on a throw.
+ *
+ * Dependencies are read `FOR SHARE`, so a dependency cannot complete or fail between this read
+ * and the commit: its completion waits for us and then sees our `dependencies` rows. Idempotency
+ * keys rely on the unique index: `ON CONFLICT DO NOTHING` waits for a racing insert of the same
+ * key to commit, then the existing job is read back.
+ * @throws GQ_NOT_FOUND for an unknown dependency, GQ_CONFLICT for an id that exists.
+ */
+export async function submitJobs(
+  client: pg.ClientBase,
+  s: string,
+  specs: readonly JobSpec[],
+  now: number,
+  changes: StoreChange[],
+): Promise<SubmitResult[]> {
+  const batchStates = new Map<string, JobState>();
+  const external = new Set<string>();
+  specs.forEach((spec) => {
+    for (const dep of spec.dependsOn) if (!batchStates.has(dep)) external.add(dep);
+    batchStates.set(spec.id, 'scheduled');
+  });
+  const depStates = new Map<string, JobState>();
+  if (external.size > 0) {
+    const { rows } = await client.query<{ id: string; state: JobState }>(
+      `SELECT id, state FROM ${s}.jobs WHERE id = ANY($1::text[]) ORDER BY id FOR SHARE`,
+      [[...external]],
+    );
+    for (const row of rows) depStates.set(row.id, row.state);
+    const missing = [...external].filter((id) => !depStates.has(id));
+    if (missing.length > 0) {
+      throw new GqError(ErrorCode.NOT_FOUND, `dependency ${missing[0]} does not exist`, {
+        details: { dependsOn: missing },
+      });
+    }
+  }
+
+  const jobs = specs.map((spec) => {
+    const job = newJob(spec, now, (dep) => depStates.get(dep) ?? batchStates.get(dep));
+    batchStates.set(spec.id, job.state);
+    return job;
+  });
+
+  const { rows } = await client.query<JobRow>(
+    `INSERT INTO ${s}.jobs (${INSERT_COLUMNS.join(', ')})
+     SELECT ${recordSelectList(INSERT_COLUMNS)}
+     FROM jsonb_to_recordset($1::jsonb) AS x(${RECORD_COLUMNS}, ord integer)
+     ORDER BY x.ord
+     ON CONFLICT DO NOTHING
+     RETURNING *`,
+    [JSON.stringify(jobs.map((job, ord) => ({ ...jobToRecord(job), ord })))],
+  );
+  const inserted = new Map(rows.map((row) => [row.id, rowToJob(row)]));
+
+  const missingKeys = specs
+    .filter((spec) => !inserted.has(spec.id) && spec.idempotencyKey !== undefined)
+    .map((spec) => spec.idempotencyKey as string);
+  const byKey = new Map<string, Job>();
+  if (missingKeys.length > 0) {
+    const existing = await client.query<JobRow>(
+      `SELECT * FROM ${s}.jobs WHERE idempotency_key = ANY($1::text[])`,
+      [missingKeys],
+    );
+    for (const row of existing.rows) byKey.set(row.idempotency_key as string, rowToJob(row));
+  }
+
+  const results: SubmitResult[] = [];
+  const seen = new Set<string>();
+  for (const spec of specs) {
+    const created = inserted.get(spec.id);
+    if (created && !seen.has(spec.id)) {
+      seen.add(spec.id);
+      results.push({ job: created, deduplicated: false });
+      continue;
+    }
+    const original = spec.idempotencyKey === undefined ? undefined : byKey.get(spec.idempotencyKey);
+    if (!original) {
+      throw new GqError(ErrorCode.CONFLICT, `a job with id ${spec.id} already exists`, {
+        details: { id: spec.id },
+      });
+    }
+    results.push({ job: original, deduplicated: true });
+  }
+
+  const edges = results
+    .filter((r) => !r.deduplicated && r.job.state === 'pending')
+    .flatMap((r) => r.job.waitingOn.map((dep) => [r.job.id, dep] as const));
+  if (edges.length > 0) {
+    await client.query(
+      `INSERT INTO ${s}.dependencies (job_id, depends_on_id)
+       SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING`,
+      [edges.map((e) => e[0]), edges.map((e) => e[1])],
+    );
+  }
+  for (const r of results) {
+    if (r.deduplicated) continue;
+    changes.push({
+      kind: 'created',
+      id: r.job.id,
+      state: r.job.state,
+      queue: r.job.queue,
+      runAt: r.job.runAt,
+      job: r.job,
+    });
+  }
+  return results;
+}
+
+/** The job a spec becomes, given the states of its dependencies (undefined: unknown). */
+function newJob(spec: JobSpec, now: number, depState: (id: string) => JobState | undefined): Job {
+  const runAt = spec.runAt ?? now;
+  const states = spec.dependsOn.map(depState);
+  const failed = states.some((state) => state !== undefined && UNSUCCESSFUL.has(state));
+  const waitingOn = failed ? [] : spec.dependsOn.filter((_, i) => states[i] !== 'completed');
+  const state: JobState = failed
+    ? 'cancelled'
+    : waitingOn.length > 0
+      ? 'pending'
+      : runAt > now
+        ? 'delayed'
+        : 'scheduled';
+  const job: Job = {
+    id: spec.id,
+    type: spec.type,
+    queue: spec.queue,
+    payload: spec.payload,
+    priority: spec.priority,
+    state,
+    attempt: 0,
+    maxAttempts: spec.maxAttempts,
+    timeoutMs: spec.timeoutMs,
+    backoff: spec.backoff,
+    runAt,
+    dependsOn: [...spec.dependsOn],
+    waitingOn: failed ? spec.dependsOn.filter((_, i) => states[i] !== 'completed') : waitingOn,
+    tags: spec.tags,
+    errors: [],
+    seq: 0,
+    createdAt: now,
+    updatedAt: now,
+  };
+  if (spec.idempotencyKey !== undefined) job.idempotencyKey = spec.idempotencyKey;
+  if (spec.correlationId !== undefined) job.correlationId = spec.correlationId;
+  if (failed) {
+    job.cancelReason = 'dependency_failed';
+    job.finishedAt = now;
+  }
+  return job;
+}

@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+/** The database the PostgreSQL tests use. */
+export const TEST_POSTGRES_URL =
+  process.env.GQ_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Whether the test database answers, and if not, why. */
+export interface TestDatabase {
+  available: boolean;
+  url: string;
+  reason?: string;
+}
+
+/**
+ * Probes {@link TEST_POSTGRES_URL}. Tests call it once at load: with `CI=true` an unreachable
+ * database fails the run; elsewhere the tests are skipped with a notice saying how to enable them.
+ */
+export async function probeTestDatabase(): Promise<TestDatabase> {
+  const client = new pg.Client({
+    connectionString: TEST_POSTGRES_URL,
+    connectionTimeoutMillis: 3000,
+  });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return { available: true, url: TEST_POSTGRES_URL };
+  } catch (err) {
+    return { available: false, url: TEST_POSTGRES_URL, reason: (err as Error).message };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** What to print when the tests cannot run. */
+export function skipNotice(db: TestDatabase, what: string): string {
+  return (
+    `PostgreSQL is not reachable at ${db.url} (${db.reason ?? 'unknown error'}): skipping ${what}. ` +
+    `Start PostgreSQL or set GQ_TEST_POSTGRES_URL=postgres://user@host:port/db to run them ` +
+    `(with CI=true they fail instead).`
+  );
+}
+
+/** True when an unreachable database must fail the run rather than skip it. */
+export const REQUIRE_POSTGRES = process.env.CI === 'true';
+
+/** A schema name no other test uses, so test files can run in parallel and drop their own. */
+export function uniqueSchema(prefix = 'gq_test'): string {
+  return `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
+}
+
+/** Drops `schemas` (and everything in them). */
+export async function dropSchemas(schemas: readonly string[]): Promise<void> {
+  if (schemas.length === 0) return;
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await client.connect();
+  try {
+    for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
