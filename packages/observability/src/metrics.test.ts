@@ -10,6 +10,7 @@ import {
 } from '@gopherqueue/core';
 import { describe, expect, it } from 'vitest';
 import { Metrics } from './metrics.js';
+import { parsePrometheus as parse } from './testing/parse-prometheus.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 
@@ -35,22 +36,6 @@ function job(overrides: Partial<Job> = {}): Job {
     updatedAt: T0,
     ...overrides,
   };
-}
-
-/** Prometheus text -> `name{label="v",...}` (labels sorted) -> value. */
-function parse(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (match === null) throw new Error(`not Prometheus text: ${line}`);
-    const labels = [...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)]
-      .map(([, k, v]) => `${k!}="${v!}"`)
-      .sort();
-    const key = labels.length === 0 ? match[1]! : `${match[1]!}{${labels.join(',')}}`;
-    out.set(key, Number(match[3]));
-  }
-  return out;
 }
 
 function emptyCounts(): JobCounts {

@@ -1,13 +1,24 @@
 import { isGqError, ManualClock } from '@gopherqueue/core';
-import { describe, expect, it } from 'vitest';
+import { LevelStore } from '@gopherqueue/persistence';
+import { afterEach, describe, expect, it } from 'vitest';
 import { AuditLog } from './audit-log.js';
-import { MapMetaStore } from './testing/map-meta-store.js';
 
 const T0 = Date.UTC(2026, 0, 1);
+const stores: LevelStore[] = [];
+
+afterEach(async () => {
+  await Promise.all(stores.splice(0).map((store) => store.close()));
+});
+
+async function memoryMeta() {
+  const store = await LevelStore.open({ memory: true });
+  stores.push(store);
+  return store.meta;
+}
 
 describe('AuditLog', () => {
   it('stores entries under audit/<uuidv7> with actor, action, target and details', async () => {
-    const meta = new MapMetaStore();
+    const meta = await memoryMeta();
     const audit = new AuditLog({ meta, clock: new ManualClock(T0) });
     const entry = await audit.record({
       actor: 'key:0123456789abcdef',
@@ -28,7 +39,7 @@ describe('AuditLog', () => {
 
   it('lists entries newest first, a page at a time', async () => {
     const clock = new ManualClock(T0);
-    const audit = new AuditLog({ meta: new MapMetaStore(), clock });
+    const audit = new AuditLog({ meta: await memoryMeta(), clock });
     for (let i = 1; i <= 5; i++) {
       await audit.record({ actor: 'local', action: `action.${String(i)}` });
       // Entries 3 and 4 share a millisecond; their order still holds.
@@ -50,7 +61,7 @@ describe('AuditLog', () => {
   });
 
   it('rejects a malformed cursor, a bad limit and a missing actor or action', async () => {
-    const audit = new AuditLog({ meta: new MapMetaStore() });
+    const audit = new AuditLog({ meta: await memoryMeta() });
     const err: unknown = await audit.list({ cursor: 'nope' }).catch((e: unknown) => e);
     expect(isGqError(err, 'GQ_INVALID_ARGUMENT')).toBe(true);
     await expect(audit.list({ limit: 0 })).rejects.toThrow(RangeError);

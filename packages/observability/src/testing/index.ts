@@ -1,0 +1,1 @@
+export { metricKey, parsePrometheus } from './parse-prometheus.js';
