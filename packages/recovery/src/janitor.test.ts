@@ -1,0 +1,161 @@
+import { join } from 'node:path';
+import { createJob, ManualClock, type Job, type Store } from '@gopherqueue/core';
+import { LevelStore } from '@gopherqueue/persistence';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Janitor } from './janitor.js';
+import { makeTempDir, type TempDir } from './testing/temp-dir.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const error = { message: 'boom', errorClass: 'error' } as const;
+
+let dir: TempDir;
+let clock: ManualClock;
+let store: Store;
+
+beforeEach(async () => {
+  dir = await makeTempDir('janitor');
+  clock = new ManualClock();
+  store = await LevelStore.open({ location: join(dir.path, 'data'), durability: 'durable', clock });
+});
+
+afterEach(async () => {
+  await store.close();
+  await dir.remove();
+});
+
+/** Submits and claims `count` jobs at the clock's current time. */
+async function running(count: number): Promise<Job[]> {
+  const specs = Array.from({ length: count }, () => createJob('work', null, {}, clock.now()));
+  await store.submitBatch(specs);
+  return store.claim({ workerId: 'w', limit: count, leaseMs: 60_000 });
+}
+
+/** Finishes `count` jobs at the clock's current time in the given state; returns their ids. */
+async function finished(
+  state: 'completed' | 'failed' | 'dead_letter' | 'cancelled',
+  count = 1,
+): Promise<string[]> {
+  const jobs = await running(count);
+  for (const job of jobs) {
+    const token = job.leaseToken!;
+    if (state === 'completed') await store.complete(job.id, token, 'ok');
+    if (state === 'failed') await store.fail(job.id, token, { error, outcome: { state } });
+    if (state === 'dead_letter') await store.fail(job.id, token, { error, outcome: { state } });
+    if (state === 'cancelled') await store.cancel(job.id, 'operator');
+  }
+  return jobs.map((j) => j.id);
+}
+
+async function exists(ids: string[]): Promise<boolean[]> {
+  return (await store.getMany(ids)).map((job) => job !== undefined);
+}
+
+describe('Janitor.runOnce', () => {
+  it('purges completed jobs older than 24 hours and keeps younger ones', async () => {
+    const old = await finished('completed', 2);
+    clock.advance(12 * HOUR);
+    const young = await finished('completed', 3);
+    clock.advance(12 * HOUR);
+    const janitor = new Janitor({ store, clock });
+
+    expect(await janitor.runOnce()).toBe(0);
+    clock.advance(1);
+    expect(await janitor.runOnce()).toBe(2);
+
+    expect(await exists(old)).toEqual([false, false]);
+    expect(await exists(young)).toEqual([true, true, true]);
+    const counts = await store.counts();
+    expect(counts.byState.completed).toBe(3);
+    expect(counts.total).toBe(3);
+  });
+
+  it('keeps failed, dead-lettered and cancelled jobs for 7 days by default', async () => {
+    const failed = await finished('failed');
+    const dead = await finished('dead_letter');
+    const cancelled = await finished('cancelled');
+    const completed = await finished('completed');
+    const janitor = new Janitor({ store, clock });
+    clock.advance(2 * DAY);
+
+    expect(await janitor.runOnce()).toBe(1);
+    expect(await exists([...completed, ...failed, ...dead, ...cancelled])).toEqual([
+      false,
+      true,
+      true,
+      true,
+    ]);
+    clock.advance(5 * DAY);
+    expect(await janitor.runOnce()).toBe(0);
+    clock.advance(1);
+    expect(await janitor.runOnce()).toBe(3);
+
+    const counts = await store.counts();
+    expect(counts.total).toBe(0);
+    expect(counts.byState.failed).toBe(0);
+    expect(counts.byState.dead_letter).toBe(0);
+    expect(counts.byState.cancelled).toBe(0);
+  });
+
+  it('never touches jobs that have not finished', async () => {
+    await running(2);
+    await store.submit(createJob('later', null, { delay: '1h' }, clock.now()));
+    clock.advance(30 * DAY);
+
+    expect(await new Janitor({ store, clock, completedTtlMs: 0 }).runOnce()).toBe(0);
+    expect((await store.counts()).total).toBe(3);
+  });
+
+  it('applies custom ages per state and loops over batches until none is full', async () => {
+    const completed = await finished('completed', 5);
+    const failed = await finished('failed', 2);
+    const cancelled = await finished('cancelled', 1);
+    clock.advance(10_001);
+    const janitor = new Janitor({
+      store,
+      clock,
+      completedTtlMs: 10_000,
+      failedTtlMs: 20_000,
+      cancelledTtlMs: 0,
+      batchSize: 2,
+    });
+
+    expect(await janitor.runOnce()).toBe(6);
+    expect(await exists([...completed, ...failed, ...cancelled])).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+      true,
+      true,
+      false,
+    ]);
+    clock.advance(10_000);
+    expect(await janitor.runOnce()).toBe(2);
+    expect((await store.counts()).total).toBe(0);
+  });
+
+  it('purges every intervalMs once started, and not after stop', async () => {
+    const first = await finished('completed');
+    const janitor = new Janitor({ store, clock, intervalMs: 1_000, completedTtlMs: 500 });
+    janitor.start();
+    expect(janitor.status).toBe('running');
+    clock.advance(1_000);
+    await vi.waitFor(async () => expect(await exists(first)).toEqual([false]));
+
+    await janitor.stop();
+    expect(janitor.status).toBe('stopped');
+    const second = await finished('completed');
+    clock.advance(10_000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await exists(second)).toEqual([true]);
+  });
+
+  it('rejects options that make no sense', () => {
+    expect(() => new Janitor({ store, completedTtlMs: -1 })).toThrow(RangeError);
+    expect(() => new Janitor({ store, failedTtlMs: Number.NaN })).toThrow(RangeError);
+    expect(() => new Janitor({ store, batchSize: 0 })).toThrow(RangeError);
+    expect(() => new Janitor({ store, intervalMs: Infinity })).toThrow(RangeError);
+  });
+});
