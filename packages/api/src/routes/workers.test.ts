@@ -1,0 +1,154 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createApiFixture, type ApiFixture } from '../testing/api-fixture.js';
+
+let f: ApiFixture;
+beforeEach(async () => {
+  f = await createApiFixture();
+});
+afterEach(async () => {
+  await f.close();
+});
+
+async function claimOne(body: Record<string, unknown> = {}) {
+  const res = await f.call('POST', '/api/v1/workers/claim', { body: { worker_id: 'w1', ...body } });
+  expect(res.status).toBe(200);
+  return res.body.jobs as { id: string; lease_token: string; [k: string]: unknown }[];
+}
+
+describe('the lease API', () => {
+  it('claims, heartbeats and completes a job, fenced by the lease token', async () => {
+    expect(await claimOne()).toEqual([]);
+    const job = await f.submit('remote', { n: 1 });
+    const [leased] = await claimOne({ lease: '10s', types: ['remote'] });
+    expect(leased).toMatchObject({ id: job.id, state: 'running', attempt: 1, worker_id: 'w1' });
+    expect(leased!.lease_token).toEqual(expect.any(String));
+    const expires = Date.parse(leased!.lease_expires_at as string);
+    expect(expires - Date.parse(leased!.started_at as string)).toBe(10_000);
+
+    const beat = await f.call('POST', `/api/v1/jobs/${job.id}/heartbeat`, {
+      body: {
+        lease_token: leased!.lease_token,
+        lease: '20s',
+        checkpoint: { page: 3 },
+        progress: 40,
+        progress_message: 'page 3',
+      },
+    });
+    expect(beat.status).toBe(200);
+    expect(beat.body).toMatchObject({ id: job.id, state: 'running' });
+    const seen = await f.call('GET', `/api/v1/jobs/${job.id}`);
+    expect(seen.body).toMatchObject({
+      checkpoint: { page: 3 },
+      progress: 40,
+      progress_message: 'page 3',
+    });
+    expect(seen.body).not.toHaveProperty('lease_token');
+
+    const stale = await f.call('POST', `/api/v1/jobs/${job.id}/complete`, {
+      body: { lease_token: 'not-the-token', result: 'late' },
+    });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error.code).toBe('lease_lost');
+    expect((await f.store.get(job.id))?.state).toBe('running');
+
+    const done = await f.call('POST', `/api/v1/jobs/${job.id}/complete`, {
+      body: { lease_token: leased!.lease_token, result: { sent: true } },
+    });
+    expect(done.status).toBe(200);
+    expect(done.body).toMatchObject({ state: 'completed', result: { sent: true } });
+    const again = await f.call('POST', `/api/v1/jobs/${job.id}/complete`, {
+      body: { lease_token: leased!.lease_token, result: 'twice' },
+    });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('lease_lost');
+  });
+
+  it('fails a job to retrying by its backoff, and permanently to failed', async () => {
+    const job = await f.submit('remote', null, {
+      maxAttempts: 3,
+      backoff: { strategy: 'constant', initialMs: 60_000, jitter: false },
+    });
+    const [leased] = await claimOne();
+    const before = Date.now();
+    const res = await f.call('POST', `/api/v1/jobs/${job.id}/fail`, {
+      body: { lease_token: leased!.lease_token, error: { message: 'boom', name: 'Error' } },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.state).toBe('retrying');
+    expect(res.body.errors).toEqual([
+      { attempt: 1, message: 'boom', class: 'error', name: 'Error', at: expect.any(String) },
+    ]);
+    expect(res.body.last_error).toBe('boom');
+    const runAt = Date.parse(res.body.scheduled_at);
+    expect(runAt).toBeGreaterThanOrEqual(before + 60_000);
+
+    const other = await f.submit('remote');
+    const [second] = await claimOne();
+    expect(second!.id).toBe(other.id);
+    const permanent = await f.call('POST', `/api/v1/jobs/${other.id}/fail`, {
+      body: { lease_token: second!.lease_token, error: { message: 'bad input' }, permanent: true },
+    });
+    expect(permanent.body).toMatchObject({ state: 'failed', last_error: 'bad input' });
+    expect(permanent.body.errors[0].class).toBe('permanent');
+    const stale = await f.call('POST', `/api/v1/jobs/${other.id}/fail`, {
+      body: { lease_token: second!.lease_token, error: { message: 'again' } },
+    });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error.code).toBe('lease_lost');
+  });
+
+  it('tells a worker whose job was cancelled that its lease is lost', async () => {
+    const job = await f.submit('remote');
+    const [leased] = await claimOne();
+    expect((await f.call('POST', `/api/v1/jobs/${job.id}/cancel`)).status).toBe(200);
+    const beat = await f.call('POST', `/api/v1/jobs/${job.id}/heartbeat`, {
+      body: { lease_token: leased!.lease_token },
+    });
+    expect(beat.status).toBe(409);
+    expect(beat.body.error.code).toBe('lease_lost');
+  });
+
+  it('long-polls a claim until a job is submitted', async () => {
+    const pending = f.call('POST', '/api/v1/workers/claim', {
+      body: { worker_id: 'w2', wait: '20s', limit: 5 },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const job = await f.submit('late');
+    const res = await pending;
+    expect(res.status).toBe(200);
+    expect(res.body.jobs.map((j: { id: string }) => j.id)).toEqual([job.id]);
+  });
+
+  it('answers an empty claim once the wait passes', async () => {
+    const res = await f.call('POST', '/api/v1/workers/claim', {
+      body: { worker_id: 'w3', wait: '100ms' },
+    });
+    expect(res.body).toEqual({ jobs: [] });
+  });
+
+  it('validates claims and lease calls', async () => {
+    const noWorker = await f.call('POST', '/api/v1/workers/claim', { body: {} });
+    expect(noWorker.status).toBe(400);
+    expect(noWorker.body.error.details.field).toBe('worker_id');
+    const shortLease = await f.call('POST', '/api/v1/workers/claim', {
+      body: { worker_id: 'w', lease: '10ms' },
+    });
+    expect(shortLease.body.error.details.field).toBe('lease');
+    const malformed = await f.call('POST', '/api/v1/jobs/xyz/heartbeat', {
+      body: { lease_token: 't' },
+    });
+    expect(malformed.status).toBe(400);
+    const unknown = await f.call('POST', '/api/v1/jobs/0190a4b2-7c3e-7000-8000-000000000000/fail', {
+      body: { lease_token: 't', error: { message: 'x' } },
+    });
+    expect(unknown.status).toBe(404);
+    const noToken = await f.call(
+      'POST',
+      '/api/v1/jobs/0190a4b2-7c3e-7000-8000-000000000000/complete',
+      {
+        body: { result: 1 },
+      },
+    );
+    expect(noToken.body.error.details.field).toBe('lease_token');
+  });
+});
