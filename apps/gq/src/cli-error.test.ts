@@ -39,3 +39,12 @@ async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+describe('toCliError for other fetch failures', () => {
+  it('names the server and the cause', async () => {
+    const failed = await fetch('http://127.0.0.1:1/').catch((err: unknown) => err);
+    expect(toCliError(failed, 'http://127.0.0.1:1').message).toBe(
+      'cannot reach http://127.0.0.1:1: bad port',
+    );
+  });
+});

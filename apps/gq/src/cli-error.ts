@@ -53,6 +53,10 @@ export function noServerMessage(server: string): string {
 export function toCliError(err: unknown, server: string): CliError {
   if (err instanceof CliError) return err;
   if (isConnectionError(err)) return new CliError(noServerMessage(server), 1, { cause: err });
+  if (err instanceof TypeError && err.message === 'fetch failed') {
+    const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+    return new CliError(`cannot reach ${server}${cause}`, 1, { cause: err });
+  }
   if (err instanceof Error) {
     const apiError = err as Error & { status?: unknown; code?: unknown };
     if (typeof apiError.status === 'number' && typeof apiError.code === 'string') {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { ErrorCode, isGqError, type Durability, type Logger, type Store } from '@gopherqueue/core';
-import { LevelStore, PostgresStore } from '@gopherqueue/persistence';
+import { LevelStore } from '@gopherqueue/persistence';
 import { CliError } from './cli-error.js';
 
 /** Which store `gq serve` and `gq keys --data-dir` open. */
@@ -45,7 +45,11 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
         if (options.postgresUrl === undefined || options.postgresUrl === '') {
           throw new CliError('--store postgres needs --postgres-url (or GQ_POSTGRES_URL)', 2);
         }
-        return await PostgresStore.open({ connectionString: options.postgresUrl });
+        const { PostgresStore } = await import('@gopherqueue/persistence');
+        return await PostgresStore.open({
+          connectionString: options.postgresUrl,
+          ...withLogger(options.logger),
+        });
       }
     }
   } catch (err) {

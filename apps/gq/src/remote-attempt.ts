@@ -1,4 +1,4 @@
-import type { GopherQueueClient, WireLeasedJob } from '@gopherqueue/api';
+import type { GopherQueueClient, HeartbeatOptions, WireLeasedJob } from '@gopherqueue/api';
 import {
   ErrorCode,
   GqError,
@@ -113,8 +113,8 @@ export class RemoteAttempt {
       progress: (value, message) =>
         this.#heartbeat(
           {
-            progress: toJson(value),
-            ...(message === undefined ? {} : { progress_message: message }),
+            progress: toJson(value) as HeartbeatOptions['progress'],
+            ...(message === undefined ? {} : { progressMessage: message }),
           },
           true,
         ),
@@ -141,18 +141,17 @@ export class RemoteAttempt {
     return jobs;
   }
 
-  async #heartbeat(extra: Record<string, unknown>, strict = false): Promise<void> {
+  async #heartbeat(extra: HeartbeatOptions, strict = false): Promise<void> {
     if (this.#leaseLost) {
       if (strict)
         throw new GqError(ErrorCode.LEASE_LOST, `the lease of job ${this.job.id} is lost`);
       return;
     }
     try {
-      await this.#options.client.heartbeat(this.job.id, {
-        lease_token: this.#wire.lease_token,
+      await this.#options.client.heartbeat(this.job.id, this.#wire.lease_token, {
         lease: this.#options.leaseMs,
         ...extra,
-      } as never);
+      });
     } catch (err) {
       if (isLeaseLost(err)) {
         this.#leaseLost = true;
@@ -178,18 +177,15 @@ export class RemoteAttempt {
     for (let tries = 1; ; tries++) {
       try {
         if (outcome.ok) {
-          await client.complete(this.job.id, { lease_token: token, result: outcome.result });
+          await client.complete(this.job.id, token, outcome.result);
           this.#logger.info('job completed', { durationMs });
         } else {
           const { errorClass, message, name, stack } = outcome.error;
-          await client.fail(this.job.id, {
-            lease_token: token,
-            error: {
-              message,
-              class: errorClass === 'lease_expired' ? 'error' : errorClass,
-              ...(name === undefined ? {} : { name }),
-              ...(stack === undefined ? {} : { stack }),
-            },
+          await client.fail(this.job.id, token, {
+            message,
+            class: errorClass === 'lease_expired' ? 'error' : errorClass,
+            ...(name === undefined ? {} : { name }),
+            ...(stack === undefined ? {} : { stack }),
           });
           this.#logger.warn('job failed', { durationMs, error: message, errorClass });
         }

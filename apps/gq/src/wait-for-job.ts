@@ -1,9 +1,6 @@
-import type { GopherQueueClient, WireWaitResult } from '@gopherqueue/api';
+import { MAX_CLIENT_WAIT_MS, type GopherQueueClient, type WireWaitResult } from '@gopherqueue/api';
 import { formatDuration } from '@gopherqueue/core';
 import { formatFields } from './table.js';
-
-/** The server answers one long-poll for at most this long. */
-const MAX_POLL_MS = 5 * 60_000;
 
 /**
  * Long-polls the server until job `id` finishes, `timeoutMs` passes (undefined: no limit), or
@@ -18,7 +15,7 @@ export async function waitForJob(
   const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
   for (;;) {
     const left = deadline - performance.now();
-    const pollMs = Math.max(0, Math.min(MAX_POLL_MS, left));
+    const pollMs = Math.max(0, Math.min(MAX_CLIENT_WAIT_MS, left));
     const answer = await client.wait(id, formatDuration(Math.ceil(pollMs)), { signal });
     if (answer.completed || !answer.timed_out || performance.now() >= deadline || signal.aborted) {
       return answer;

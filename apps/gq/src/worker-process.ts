@@ -141,18 +141,15 @@ export class RemoteWorker {
       }
       let jobs: WireLeasedJob[];
       try {
-        const answer = await this.#client.claim(
-          {
-            worker_id: this.workerId,
-            limit: free,
-            lease: this.#leaseMs,
-            wait: this.#pollMs,
-            types: this.#types,
-            ...(this.#queues === undefined ? {} : { queues: this.#queues }),
-          },
-          { signal },
-        );
-        jobs = answer.jobs;
+        jobs = await this.#client.claim({
+          workerId: this.workerId,
+          limit: free,
+          lease: this.#leaseMs,
+          wait: this.#pollMs,
+          types: this.#types,
+          ...(this.#queues === undefined ? {} : { queues: this.#queues }),
+          signal,
+        });
         failures = 0;
       } catch (err) {
         if (signal.aborted) break;

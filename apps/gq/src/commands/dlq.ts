@@ -1,3 +1,4 @@
+import type { WireJob } from '@gopherqueue/api';
 import type { CommandModule } from 'yargs';
 import type { CliIo } from '../cli-io.js';
 import { output, withClient, withClientOptions, type ClientArgs } from '../client-command.js';
@@ -44,7 +45,7 @@ export function dlqCommand(io: CliIo): CommandModule {
       }) as never,
     handler: (args) =>
       withClient(args, async (client) => {
-        const jobs = [];
+        const jobs: WireJob[] = [];
         for (const id of args.ids) jobs.push(await client.requeue(id));
         output(io, args, jobs, () => jobs.map((job) => `${job.id} ${job.state}\n`).join(''));
       }),
@@ -55,8 +56,8 @@ export function dlqCommand(io: CliIo): CommandModule {
     builder: (args) => withClientOptions(args, io) as never,
     handler: (args) =>
       withClient(args, async (client) => {
-        const answer = await client.purgeDeadLetter();
-        output(io, args, answer, () => `purged ${answer.purged} jobs\n`);
+        const purged = await client.purgeDeadLetter();
+        output(io, args, { purged }, () => `purged ${purged} jobs\n`);
       }),
   };
   return {

@@ -153,7 +153,7 @@ export function keysCommand(io: CliIo): CommandModule {
         return;
       }
       await withClient(args, async (client) => {
-        show(await client.createKey(input));
+        show(await client.createKey({ ...input, ...(queues.length > 0 ? { queues } : {}) }));
       });
     },
   };
@@ -170,8 +170,8 @@ export function keysCommand(io: CliIo): CommandModule {
         return;
       }
       await withClient(args, async (client) => {
-        const answer = await client.listKeys();
-        output(io, args, answer, () => formatKeys(answer.keys));
+        const keys = await client.listKeys();
+        output(io, args, { keys }, () => formatKeys(keys));
       });
     },
   };
@@ -200,8 +200,8 @@ export function keysCommand(io: CliIo): CommandModule {
         return;
       }
       await withClient(args, async (client) => {
-        const wire = await client.revokeKey(args.id);
-        output(io, args, wire, () => `${args.id} revoked\n`);
+        await client.revokeKey(args.id);
+        output(io, args, { id: args.id, revoked: true }, () => `${args.id} revoked\n`);
       });
     },
   };

@@ -31,8 +31,8 @@ export function queuesCommand(io: CliIo): CommandModule {
     builder: (args) => withClientOptions(args, io) as never,
     handler: (args) =>
       withClient(args, async (client) => {
-        const answer = await client.queues();
-        output(io, args, answer, () => formatQueues(answer.queues));
+        const queues = await client.queues();
+        output(io, args, { queues }, () => formatQueues(queues));
       }),
   };
   const toggle = (action: 'pause' | 'resume'): CommandModule<object, QueueNameArgs> => ({

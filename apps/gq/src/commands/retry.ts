@@ -22,7 +22,7 @@ export function retryCommand(io: CliIo): CommandModule<object, RetryArgs> {
         }) as never,
     handler: (args) =>
       withClient(args, async (client) => {
-        const job = await client.retry(args.id, { reset_attempts: args.resetAttempts });
+        const job = await client.retry(args.id, { resetAttempts: args.resetAttempts });
         output(io, args, job, () => `${job.id} ${job.state}\n`);
       }),
   };

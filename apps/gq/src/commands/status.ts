@@ -1,3 +1,4 @@
+import type { ListOptions } from '@gopherqueue/api';
 import { isJobState } from '@gopherqueue/core';
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../cli-error.js';
@@ -42,13 +43,11 @@ export function statusCommand(io: CliIo): CommandModule<object, StatusArgs> {
             `--state must be pending, delayed, scheduled, running, retrying, completed, failed, dead_letter or cancelled; got ${JSON.stringify(args.state)}`,
           );
         }
-        const filter: Record<string, string | number> = {
-          limit: positiveIntFlag('limit', args.limit),
-        };
+        const filter: ListOptions = { limit: positiveIntFlag('limit', args.limit) };
         if (args.state !== undefined) filter.state = args.state;
         if (args.type !== undefined) filter.type = args.type;
         if (args.queue !== undefined) filter.queue = args.queue;
-        const page = await client.list(filter as never);
+        const page = await client.list(filter);
         output(io, args, page, () => formatJobTable(page.jobs));
       }),
   };

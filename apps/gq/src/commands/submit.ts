@@ -1,3 +1,4 @@
+import type { SubmitOptions } from '@gopherqueue/api';
 import type { CommandModule } from 'yargs';
 import { CliError } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
@@ -44,22 +45,20 @@ export function submitCommand(io: CliIo): CommandModule<object, SubmitArgs> {
         }) as never,
     handler: (args) =>
       withClient(args, async (client) => {
-        const body: Record<string, unknown> = {
-          type: args.type,
-          payload: await readPayload(args.payload, io),
-        };
-        if (args.priority !== undefined) body.priority = priorityFlag(args.priority);
-        if (args.delay !== undefined) body.delay = durationFlag('delay', args.delay);
-        if (args.queue !== undefined) body.queue = args.queue;
+        const payload = await readPayload(args.payload, io);
+        const options: SubmitOptions = {};
+        if (args.priority !== undefined) options.priority = priorityFlag(args.priority);
+        if (args.delay !== undefined) options.delay = durationFlag('delay', args.delay);
+        if (args.queue !== undefined) options.queue = args.queue;
         if (args.maxAttempts !== undefined) {
-          body.max_attempts = positiveIntFlag('max-attempts', args.maxAttempts);
+          options.maxAttempts = positiveIntFlag('max-attempts', args.maxAttempts);
         }
-        if (args.timeout !== undefined) body.timeout = durationFlag('timeout', args.timeout);
-        if (args.idempotencyKey !== undefined) body.idempotency_key = args.idempotencyKey;
-        if (args.tag !== undefined) body.tags = parseTags(args.tag);
+        if (args.timeout !== undefined) options.timeout = durationFlag('timeout', args.timeout);
+        if (args.idempotencyKey !== undefined) options.idempotencyKey = args.idempotencyKey;
+        if (args.tag !== undefined) options.tags = parseTags(args.tag);
         const dependsOn = listFlag(args.dependsOn);
-        if (dependsOn.length > 0) body.depends_on = dependsOn;
-        const job = await client.submit(body as never);
+        if (dependsOn.length > 0) options.dependsOn = dependsOn;
+        const job = await client.submit(args.type, payload, options);
         if (!args.wait) {
           output(io, args, job, () =>
             job.deduplicated === true

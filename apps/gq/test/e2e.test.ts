@@ -1,0 +1,251 @@
+import { GopherQueueClient, type SseEvent, type WireJob } from '@gopherqueue/api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  eventually,
+  killAll,
+  spawnServer,
+  stopProcess,
+  tempDir,
+  type GqProcess,
+} from './helpers/gq-process.js';
+import { gq } from './helpers/run-cli.js';
+
+let server: GqProcess;
+let dir: { path: string; remove(): Promise<void> };
+let client: GopherQueueClient;
+const cli = (...args: string[]) => gq([...args, '--server', server.url]);
+
+beforeAll(async () => {
+  dir = await tempDir();
+  server = await spawnServer(dir.path, ['--workers', '4']);
+  client = new GopherQueueClient({ baseUrl: server.url });
+});
+
+afterAll(async () => {
+  if (server !== undefined) {
+    const end = await stopProcess(server, 'SIGTERM');
+    expect(end.code).toBe(0);
+  }
+  await killAll();
+  await dir?.remove();
+});
+
+describe('gq serve over real HTTP', () => {
+  it('runs a job submitted with gq submit, and gq wait, gq job and gq status show it', async () => {
+    const submitted = await cli(
+      'submit',
+      '--type',
+      'echo',
+      '--payload',
+      '{"message":"hi"}',
+      '--tag',
+      'env=test',
+    );
+    expect(submitted.code).toBe(0);
+    const id = submitted.stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
+
+    const waited = await cli('wait', id, '--json');
+    expect(waited.code).toBe(0);
+    const answer = JSON.parse(waited.stdout);
+    expect(answer).toMatchObject({ id, state: 'completed', completed: true, success: true });
+    expect(answer.result.output).toEqual({ message: 'hi' });
+
+    const shown = await cli('job', id);
+    expect(shown.stdout).toContain('state:');
+    expect(shown.stdout).toMatch(/state:\s+completed/);
+    expect(shown.stdout).toMatch(/tags:\s+env=test/);
+    expect(shown.stdout).toMatch(/result:\s+\{"message":"hi"\}/);
+
+    const listed = await cli('status', '--type', 'echo', '--state', 'completed', '--json');
+    const page = JSON.parse(listed.stdout) as { jobs: WireJob[] };
+    expect(page.jobs.map((j) => j.id)).toContain(id);
+    const table = await cli('status', '--type', 'echo');
+    expect(table.stdout.split('\n')[0]).toMatch(
+      /^ID\s+TYPE\s+QUEUE\s+STATE\s+PRIORITY\s+ATTEMPT\s+CREATED$/,
+    );
+    expect(table.stdout).toContain(`${id}  echo  default  completed`);
+  });
+
+  it('runs a job submitted with fetch, in the original wire format', async () => {
+    const res = await fetch(`${server.url}/api/v1/jobs`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ type: 'echo', payload: { n: 7 }, priority: 1 }),
+    });
+    expect(res.status).toBe(201);
+    const job = (await res.json()) as WireJob;
+    expect(job).toMatchObject({ type: 'echo', priority: 1, max_attempts: 3 });
+    const wait = await fetch(`${server.url}/api/v1/jobs/${job.id}/wait?timeout=10s`);
+    expect(await wait.json()).toMatchObject({ id: job.id, state: 'completed', success: true });
+    const result = await fetch(`${server.url}/api/v1/jobs/${job.id}/result`);
+    expect(await result.json()).toMatchObject({ job_id: job.id, success: true, output: { n: 7 } });
+  });
+
+  it('submits with --wait and prints the result; stats count what ran', async () => {
+    const run = await cli('submit', '--type', 'echo', '--payload', '[1,2]', '--wait');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/state:\s+completed/);
+    expect(run.stdout).toMatch(/result:\s+\[1,2\]/);
+    const stats = await cli('status', '--stats', '--json');
+    const parsed = JSON.parse(stats.stdout);
+    expect(parsed.queue.completed).toBeGreaterThanOrEqual(3);
+    expect(parsed.queue.running).toBe(0);
+    expect(parsed.workers).toEqual({ busy: 0, concurrency: 4 });
+    const human = await cli('status', '--stats');
+    expect(human.stdout).toMatch(/workers:\s+0 busy of 4/);
+  });
+
+  it('cancels a running sleep job and frees its worker', async () => {
+    const id = (await cli('submit', '--type', 'sleep', '--payload', '"60s"')).stdout.trim();
+    await eventually(
+      async () => ((await client.get(id)).state === 'running' ? true : undefined),
+      'running',
+    );
+    const cancelled = await cli('cancel', id, '--reason', 'test');
+    expect(cancelled.code).toBe(0);
+    expect(cancelled.stdout).toBe(`${id} cancelled\n`);
+    const job = await client.get(id);
+    expect(job.state).toBe('cancelled');
+    expect(job.cancel_reason).toBe('test');
+    await eventually(
+      async () => ((await client.stats()).workers?.busy === 0 ? true : undefined),
+      'the handler to stop',
+    );
+    const again = await cli('cancel', id);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/\(conflict, HTTP 409\)\n$/);
+  });
+
+  it('retries a dead-lettered error job, and the dead letter commands see it', async () => {
+    const run = await cli(
+      'submit',
+      '--type',
+      'error',
+      '--payload',
+      '"boom"',
+      '--max-attempts',
+      '1',
+      '--wait',
+      '--json',
+    );
+    expect(run.code).toBe(1);
+    const job = JSON.parse(run.stdout) as WireJob;
+    expect(job.state).toBe('dead_letter');
+    expect(job.last_error).toBe('boom');
+    expect(run.stderr).toBe(`gq: job ${job.id} ended dead_letter\n`);
+
+    const dlq = await cli('dlq', '--json');
+    expect((JSON.parse(dlq.stdout) as { jobs: WireJob[] }).jobs.map((j) => j.id)).toContain(job.id);
+
+    const retried = await cli('retry', job.id);
+    expect(retried.code).toBe(0);
+    expect(retried.stdout).toMatch(new RegExp(`^${job.id} (scheduled|running|dead_letter)\\n$`));
+    const waited = await cli('wait', job.id);
+    expect(waited.code).toBe(1);
+    const after = await client.get(job.id);
+    expect(after.state).toBe('dead_letter');
+    expect(after.errors.map((e) => e.message)).toEqual(['boom', 'boom']);
+
+    const requeued = await cli('dlq', 'requeue', job.id);
+    expect(requeued.code).toBe(0);
+    await cli('wait', job.id);
+    expect((await client.get(job.id)).errors).toHaveLength(3);
+    const purged = await cli('dlq', 'purge');
+    expect(purged.stdout).toMatch(/^purged [1-9]\d* jobs\n$/);
+    const gone = await cli('job', job.id);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/\(not_found, HTTP 404\)/);
+  });
+
+  it('streams job.completed over SSE, to the client and to gq events', async () => {
+    const controller = new AbortController();
+    const events: SseEvent[] = [];
+    let onConnected = (): void => undefined;
+    const connected = new Promise<void>((resolve) => (onConnected = resolve));
+    const reading = (async () => {
+      for await (const event of client.events({ signal: controller.signal })) {
+        events.push(event);
+        if (event.event === 'connected') onConnected();
+        if (event.event === 'job.completed') return;
+      }
+    })().catch(() => undefined);
+    await connected;
+    const id = (await cli('submit', '--type', 'echo', '--payload', '1')).stdout.trim();
+    await reading;
+    controller.abort();
+    const names = events.filter((e) => e.id === id).map((e) => e.event);
+    expect(names).toContain('job.created');
+    expect(names.at(-1)).toBe('job.completed');
+    expect((events.at(-1)?.data as WireJob).state).toBe('completed');
+
+    const id2 = (await cli('submit', '--type', 'sleep', '--payload', '"300ms"')).stdout.trim();
+    const streamed = await gq(['events', '--json', '--job-id', id2, '--server', server.url], {
+      onStdout: (text, stop) => {
+        if (text.includes('"job.completed"')) stop();
+      },
+    });
+    expect(streamed.code).toBe(0);
+    const lines = streamed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; id?: string });
+    expect(lines.at(-1)).toMatchObject({ event: 'job.completed', id: id2 });
+  });
+
+  it('serves /metrics as Prometheus text whose counters match what ran', async () => {
+    for (let i = 0; i < 3; i++) {
+      expect((await cli('submit', '--type', 'echo', '--queue', 'metrics', '--wait')).code).toBe(0);
+    }
+    const failed = await cli(
+      'submit',
+      '--type',
+      'error',
+      '--queue',
+      'metrics',
+      '--max-attempts',
+      '1',
+      '--wait',
+    );
+    expect(failed.code).toBe(1);
+    const res = await fetch(`${server.url}/metrics`);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const samples = parsePrometheus(await res.text());
+    expect(samples.get('gq_jobs_enqueued_total{type="echo",queue="metrics"}')).toBe(3);
+    expect(samples.get('gq_jobs_completed_total{type="echo",queue="metrics"}')).toBe(3);
+    expect(samples.get('gq_jobs_dead_letter_total{type="error",queue="metrics"}')).toBe(1);
+    expect(samples.get('gq_jobs_enqueued_total{type="error",queue="metrics"}')).toBe(1);
+  });
+
+  it('fails with one line for an unknown or malformed job id', async () => {
+    const unknown = await cli('job', '01a22269-1b76-7000-b55a-abfbe45ff796');
+    expect(unknown).toMatchObject({ code: 1, stdout: '' });
+    expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
+    expect(unknown.stderr).toMatch(/not_found, HTTP 404/);
+    const malformed = await cli('job', 'nope');
+    expect(malformed.code).toBe(1);
+    expect(malformed.stderr).toMatch(/HTTP 400/);
+  });
+});
+
+/** Parses Prometheus text format, checking every line, into `name{labels}` -> value. */
+function parsePrometheus(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  const typed = new Set<string>();
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const type = /^# TYPE ([a-zA-Z_:][\w:]*) (counter|gauge|histogram|summary|untyped)$/.exec(line);
+    if (type) {
+      typed.add(type[1] as string);
+      continue;
+    }
+    if (line.startsWith('# HELP ')) continue;
+    const sample = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (-?[\d.e+-]+|NaN|[+-]Inf)$/.exec(line);
+    if (!sample) throw new Error(`not Prometheus text: ${line}`);
+    const name = sample[1] as string;
+    const family = name.replace(/_(bucket|sum|count)$/, '');
+    if (!typed.has(name) && !typed.has(family)) throw new Error(`sample before its TYPE: ${line}`);
+    samples.set(`${name}${sample[2] ?? ''}`, Number(sample[3]));
+  }
+  return samples;
+}
