@@ -156,7 +156,7 @@ export class GroupCommit {
     } catch (cause) {
       this.#failure = new GqError(
         ErrorCode.STORE_FAILED,
-        `store write failed, the store is read-only until reopened: ${(cause as Error).message}`,
+        `store write failed; every later call fails until the store is reopened: ${(cause as Error).message}`,
         { cause },
       );
       this.#options.logger.error('store write failed', { error: (cause as Error).message });

@@ -1,9 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Store } from '@gopherqueue/core';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createJob, ManualClock, type Job, type JobOptions, type Store } from '@gopherqueue/core';
 import { LevelStore } from './level-store.js';
 import { runStoreContract } from './testing/index.js';
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const INDEX = fileURLToPath(new URL('./index.ts', import.meta.url));
+const run = promisify(execFile);
 
 const dirs = new Map<Store, string>();
 
@@ -25,4 +33,192 @@ runStoreContract('LevelStore on disk', {
 runStoreContract('LevelStore in memory', {
   create: (clock) => LevelStore.open({ memory: true, clock }),
   destroy: (store) => store.close(),
+});
+
+describe('LevelStore', () => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
+  function tempDir(): string {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gq-level-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    return dir;
+  }
+
+  async function open(options: Parameters<typeof LevelStore.open>[0]): Promise<LevelStore> {
+    const store = await LevelStore.open(options);
+    cleanup.push(() => store.close());
+    return store;
+  }
+
+  function submitter(store: Store, clock: ManualClock) {
+    return async (type: string, options: JobOptions = {}, payload: unknown = null): Promise<Job> =>
+      (await store.submit(createJob(type, payload, options, clock.now()))).job;
+  }
+
+  async function claim(store: Store, types: string[]): Promise<Job> {
+    const [job] = await store.claim({ workerId: 'w1', limit: 1, leaseMs: 10_000, types });
+    if (job === undefined) throw new Error(`nothing of ${types.join(',')} to claim`);
+    return job;
+  }
+
+  it('finds every job exactly as acknowledged after reopening the directory', async () => {
+    const dir = tempDir();
+    const clock = new ManualClock();
+    const first = await LevelStore.open({ location: dir, clock });
+    const submit = submitter(first, clock);
+    const done = await submit('done', { idempotencyKey: 'once' }, { n: 1 });
+    const dead = await submit('dead', { maxAttempts: 1 });
+    const running = await submit('run');
+    const waiting = await submit('wait', { dependsOn: [running.id] });
+    const delayed = await submit('later', { delay: 60_000 });
+    const retrying = await submit('flaky');
+    const cancelled = await submit('drop');
+    const paused = await submit('held', { queue: 'slow' });
+    const claimedDone = await claim(first, ['done']);
+    await first.complete(done.id, claimedDone.leaseToken ?? '', { ok: true });
+    const claimedDead = await claim(first, ['dead']);
+    const error = { message: 'boom', errorClass: 'error' as const };
+    await first.fail(dead.id, claimedDead.leaseToken ?? '', {
+      error,
+      outcome: { state: 'dead_letter' },
+    });
+    const lease = await claim(first, ['run']);
+    await first.heartbeat(running.id, lease.leaseToken ?? '', { leaseMs: 10_000, progress: 40 });
+    const claimedFlaky = await claim(first, ['flaky']);
+    await first.fail(retrying.id, claimedFlaky.leaseToken ?? '', {
+      error,
+      outcome: { state: 'retrying', runAt: clock.now() + 5_000 },
+    });
+    await first.cancel(cancelled.id, 'operator');
+    await first.pauseQueue('slow');
+    await first.meta.put('settings', { theme: 'dark' });
+    const ids = [done, dead, running, waiting, delayed, retrying, cancelled, paused].map(
+      (j) => j.id,
+    );
+    const acked = await first.getMany(ids);
+    const counts = await first.counts();
+    const queues = await first.listQueues();
+    const lastSeq = Math.max(...acked.map((job) => job?.seq ?? 0));
+    await first.close();
+
+    const store = await open({ location: dir, clock });
+    expect(await store.getMany(ids)).toStrictEqual(acked);
+    expect(acked.map((job) => job?.state)).toEqual([
+      'completed',
+      'dead_letter',
+      'running',
+      'pending',
+      'delayed',
+      'retrying',
+      'cancelled',
+      'scheduled',
+    ]);
+    expect(await store.counts()).toStrictEqual(counts);
+    expect(await store.listQueues()).toStrictEqual(queues);
+    expect(await store.meta.get('settings')).toStrictEqual({ theme: 'dark' });
+    expect((await store.list({ state: 'completed' })).jobs).toStrictEqual([acked[0]]);
+
+    const again = await store.submit(
+      createJob('done', null, { idempotencyKey: 'once' }, clock.now()),
+    );
+    expect(again).toStrictEqual({ job: acked[0], deduplicated: true });
+    const fresh = await submitter(store, clock)('fresh');
+    expect(fresh.seq).toBe(lastSeq + 1);
+
+    clock.advance(10_001);
+    expect((await store.expiredLeases(clock.now(), 10)).map((job) => job.id)).toEqual([running.id]);
+    await store.complete(running.id, lease.leaseToken ?? '', 'ran');
+    expect((await store.get(waiting.id))?.state).toBe('scheduled');
+    const next = await store.claim({ workerId: 'w2', limit: 10, leaseMs: 1_000 });
+    expect(next.map((job) => job.id)).toEqual([waiting.id, fresh.id, retrying.id]);
+    clock.advance(60_000);
+    expect(
+      (await store.claim({ workerId: 'w2', limit: 10, leaseMs: 1_000 })).map((j) => j.id),
+    ).toEqual([delayed.id]);
+  });
+
+  it('refuses a second process the same directory with GQ_STORE_LOCKED', async () => {
+    const dir = tempDir();
+    await open({ location: dir });
+    const script = [
+      `import { LevelStore } from ${JSON.stringify(INDEX)};`,
+      'try { await LevelStore.open({ location: process.argv[1] }); console.log("{}"); }',
+      'catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }',
+    ].join('\n');
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--conditions=@gopherqueue/source',
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        script,
+        dir,
+      ],
+      { cwd: ROOT },
+    );
+    expect(JSON.parse(stdout)).toEqual({
+      code: 'GQ_STORE_LOCKED',
+      message: `data directory ${dir} is in use by another process (is another gq serve running?)`,
+    });
+  });
+
+  it('keeps a memory store off the disk and apart from other memory stores', async () => {
+    const location = path.join(tempDir(), 'unused');
+    const clock = new ManualClock();
+    const one = await open({ location, memory: true, clock });
+    const two = await open({ location, memory: true, clock });
+    const job = await submitter(one, clock)('mem', {}, { a: 1 });
+    expect(await one.get(job.id)).toStrictEqual(job);
+    expect(await two.get(job.id)).toBeUndefined();
+    expect((await two.counts()).total).toBe(0);
+    expect(existsSync(location)).toBe(false);
+  });
+
+  it('keeps every acknowledged write in relaxed mode across a reopen', async () => {
+    const dir = tempDir();
+    const clock = new ManualClock();
+    const first = await LevelStore.open({ location: dir, clock, durability: 'relaxed' });
+    const submit = submitter(first, clock);
+    const jobs = await Promise.all(Array.from({ length: 50 }, (_, i) => submit('relaxed', {}, i)));
+    const claimed = await first.claim({ workerId: 'w', limit: 20, leaseMs: 1_000 });
+    await Promise.all(
+      claimed.map((job) => first.complete(job.id, job.leaseToken ?? '', job.payload)),
+    );
+    const acked = await first.getMany(jobs.map((job) => job.id));
+    await first.close();
+    const store = await open({ location: dir, clock, durability: 'relaxed' });
+    expect(await store.getMany(jobs.map((job) => job.id))).toStrictEqual(acked);
+    expect((await store.counts()).byState).toMatchObject({ completed: 20, scheduled: 30 });
+  });
+
+  it('fails every call with GQ_STORE_FAILED once a write fails', async () => {
+    const dir = tempDir();
+    const clock = new ManualClock();
+    const store = await open({ location: dir, clock });
+    // With its directory gone, the database fails as soon as it must create its next file.
+    rmSync(dir, { recursive: true, force: true });
+    const big = 'x'.repeat(200_000);
+    let failure: unknown;
+    for (let i = 0; i < 200 && failure === undefined; i++) {
+      await store
+        .submit(createJob('big', big, {}, clock.now()))
+        .catch((err: unknown) => (failure = err));
+    }
+    expect(failure).toMatchObject({ name: 'GqError', code: 'GQ_STORE_FAILED' });
+    expect((failure as Error).cause).toBeInstanceOf(Error);
+    await expect(store.counts()).rejects.toBe(failure);
+    await expect(store.get('0190a0b0-0000-7000-8000-000000000000')).rejects.toBe(failure);
+  });
+
+  it('validates its options', async () => {
+    await expect(LevelStore.open({ location: '' })).rejects.toThrow(TypeError);
+    await expect(
+      LevelStore.open({ memory: true, durability: 'fast' as 'durable' }),
+    ).rejects.toThrow(RangeError);
+  });
 });
