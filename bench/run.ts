@@ -2,6 +2,7 @@
  * `pnpm bench [suite ...] [--jobs N]`: runs the benchmarks and prints one Markdown table.
  * Suites: store (default: all available).
  */
+import { engineBench } from './engine-bench.js';
 import { storeBench } from './store-bench.js';
 import { printTable, type BenchRow } from './table.js';
 
@@ -12,6 +13,7 @@ const suites = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--j
 
 const ALL: Record<string, (jobs: number) => Promise<BenchRow[]>> = {
   store: storeBench,
+  engine: engineBench,
 };
 
 const selected = suites.length > 0 ? suites : Object.keys(ALL);

@@ -19,7 +19,11 @@ const VARIANTS: Variant[] = [
 
 async function withStore<T>(variant: Variant, fn: (store: Store) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'gq-bench-'));
-  const store = await LevelStore.open({ location: dir, memory: variant.memory, durability: variant.durability });
+  const store = await LevelStore.open({
+    location: dir,
+    memory: variant.memory,
+    durability: variant.durability,
+  });
   try {
     return await fn(store);
   } finally {
@@ -39,7 +43,12 @@ export async function storeBench(jobs: number): Promise<BenchRow[]> {
     rows.push(
       await withStore(variant, (store) =>
         measure(
-          { ...base, jobs: singleJobs, workload: 'submit, one at a time', target: variant.durability === 'durable' ? 'fsync bound' : '40,000/s' },
+          {
+            ...base,
+            jobs: singleJobs,
+            workload: 'submit, one at a time',
+            target: variant.durability === 'durable' ? 'fsync bound' : '40,000/s',
+          },
           async () => {
             for (let i = 0; i < singleJobs; i++) await store.submit(spec());
           },
@@ -57,30 +66,40 @@ export async function storeBench(jobs: number): Promise<BenchRow[]> {
     );
     rows.push(
       await withStore(variant, (store) =>
-        measure({ ...base, workload: 'bulk submit, batches of 500', target: '250,000/s' }, async () => {
-          for (let i = 0; i < jobs; i += 500) {
-            await store.submitBatch(Array.from({ length: Math.min(500, jobs - i) }, spec));
-          }
-        }),
+        measure(
+          { ...base, workload: 'bulk submit, batches of 500', target: '250,000/s' },
+          async () => {
+            for (let i = 0; i < jobs; i += 500) {
+              await store.submitBatch(Array.from({ length: Math.min(500, jobs - i) }, spec));
+            }
+          },
+        ),
       ),
     );
     rows.push(
       await withStore(variant, async (store) => {
-        for (let i = 0; i < jobs; i += 500) await store.submitBatch(Array.from({ length: Math.min(500, jobs - i) }, spec));
+        for (let i = 0; i < jobs; i += 500)
+          await store.submitBatch(Array.from({ length: Math.min(500, jobs - i) }, spec));
         let done = 0;
-        return measure({ ...base, workload: 'claim + complete, 32 in flight', target: '30,000/s' }, () =>
-          Promise.all(
-            Array.from({ length: 32 }, async (_, lane) => {
-              for (;;) {
-                const [job] = await store.claim({ workerId: `w${lane}`, limit: 1, leaseMs: 30_000 });
-                if (!job) return;
-                await store.complete(job.id, job.leaseToken as string, null);
-                done++;
-              }
+        return measure(
+          { ...base, workload: 'claim + complete, 32 in flight', target: '30,000/s' },
+          () =>
+            Promise.all(
+              Array.from({ length: 32 }, async (_, lane) => {
+                for (;;) {
+                  const [job] = await store.claim({
+                    workerId: `w${lane}`,
+                    limit: 1,
+                    leaseMs: 30_000,
+                  });
+                  if (!job) return;
+                  await store.complete(job.id, job.leaseToken as string, null);
+                  done++;
+                }
+              }),
+            ).then(() => {
+              if (done !== jobs) throw new Error(`claimed ${done} of ${jobs}`);
             }),
-          ).then(() => {
-            if (done !== jobs) throw new Error(`claimed ${done} of ${jobs}`);
-          }),
         );
       }),
     );
