@@ -1,0 +1,162 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createJob, ManualClock, type Clock, type JobOptions, type Store } from '@gopherqueue/core';
+import { LevelStore } from '@gopherqueue/persistence';
+import { Scheduler } from './scheduler.js';
+
+/** A ManualClock that counts its pending timers. */
+class CountingClock implements Clock {
+  readonly inner = new ManualClock();
+  pending = 0;
+  now(): number {
+    return this.inner.now();
+  }
+  setTimer(fn: () => void, ms: number): () => void {
+    this.pending++;
+    let live = true;
+    const cancel = this.inner.setTimer(() => {
+      live = false;
+      this.pending--;
+      fn();
+    }, ms);
+    return () => {
+      if (live) this.pending--;
+      live = false;
+      cancel();
+    };
+  }
+  advance(ms: number): void {
+    this.inner.advance(ms);
+  }
+}
+
+/** Whether `promise` settled within a few event-loop turns. */
+async function settles(promise: Promise<void>, ms = 30): Promise<boolean> {
+  let done = false;
+  void promise.then(() => (done = true));
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return done;
+}
+
+describe('Scheduler', () => {
+  let dir: string;
+  let store: Store;
+  let clock: CountingClock;
+  let scheduler: Scheduler;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gq-scheduler-'));
+    clock = new CountingClock();
+    store = await LevelStore.open({ location: join(dir, 'data'), clock });
+    scheduler = new Scheduler({ store, clock, recheckIntervalMs: 0 });
+  });
+  afterEach(async () => {
+    await scheduler.stop();
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const submit = (options: JobOptions = {}) =>
+    scheduler.enqueue(createJob('t', null, options, clock.now()));
+
+  it('wakes a waiter at once when a runnable job is submitted', async () => {
+    await scheduler.start();
+    const wait = scheduler.waitForWork();
+    expect(await settles(wait)).toBe(false);
+    await submit();
+    expect(await settles(wait)).toBe(true);
+  });
+
+  it('wakes for a delayed job only when its run-at passes, with one timer', async () => {
+    await scheduler.start();
+    const wait = scheduler.waitForWork();
+    await submit({ delay: 60_000 });
+    await submit({ delay: 30_000 });
+    await submit({ delay: 90_000 });
+    expect(await settles(wait)).toBe(false);
+    expect(clock.pending).toBe(1);
+    clock.advance(29_999);
+    expect(await settles(wait)).toBe(false);
+    clock.advance(1);
+    expect(await settles(wait)).toBe(true);
+  });
+
+  it('arms its timer for jobs stored before it started', async () => {
+    await submit({ delay: 10_000 });
+    await scheduler.start();
+    expect(clock.pending).toBe(1);
+    const wait = scheduler.waitForWork();
+    clock.advance(10_000);
+    expect(await settles(wait)).toBe(true);
+  });
+
+  it('re-arms for the next run-at after a claimer finds nothing', async () => {
+    await scheduler.start();
+    await submit({ delay: 1_000 });
+    await submit({ delay: 5_000 });
+    clock.advance(1_000);
+    await store.claim({ workerId: 'w', limit: 1, leaseMs: 60_000 });
+    const wait = scheduler.waitForWork();
+    expect(await settles(wait)).toBe(false);
+    clock.advance(3_999);
+    expect(await settles(wait)).toBe(false);
+    clock.advance(1);
+    expect(await settles(wait)).toBe(true);
+  });
+
+  it('does not miss a wake that happened after the epoch it was given', async () => {
+    await scheduler.start();
+    const epoch = scheduler.epoch;
+    await submit();
+    expect(await settles(scheduler.waitForWork(undefined, epoch), 0)).toBe(true);
+    await store.claim({ workerId: 'w', limit: 1, leaseMs: 60_000 });
+    expect(await settles(scheduler.waitForWork(undefined, scheduler.epoch))).toBe(false);
+  });
+
+  it('wakes when a paused queue is resumed', async () => {
+    await scheduler.start();
+    await store.pauseQueue('q');
+    await submit({ queue: 'q' });
+    const wait = scheduler.waitForWork();
+    expect(await settles(wait)).toBe(false);
+    await store.resumeQueue('q');
+    expect(await settles(wait)).toBe(true);
+  });
+
+  it('ends a wait when its signal aborts, and wakes on the slow re-check if configured', async () => {
+    await scheduler.stop();
+    scheduler = new Scheduler({ store, clock, recheckIntervalMs: 5_000 });
+    await scheduler.start();
+    const controller = new AbortController();
+    const aborted = scheduler.waitForWork(controller.signal);
+    controller.abort();
+    expect(await settles(aborted)).toBe(true);
+    const wait = scheduler.waitForWork();
+    clock.advance(4_999);
+    expect(await settles(wait)).toBe(false);
+    clock.advance(1);
+    expect(await settles(wait)).toBe(true);
+  });
+
+  it('creates one job for one idempotency key submitted 100 times at once', async () => {
+    await scheduler.start();
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        scheduler.enqueue(createJob('t', i, { idempotencyKey: 'order-42' }, clock.now())),
+      ),
+    );
+    const originals = results.filter((r) => !r.deduplicated);
+    expect(originals).toHaveLength(1);
+    const original = originals[0]!.job;
+    expect(results.every((r) => r.job.id === original.id)).toBe(true);
+    expect(results.every((r) => r.job.payload === original.payload)).toBe(true);
+    expect((await store.counts()).total).toBe(1);
+  });
+
+  it('validates its options', () => {
+    expect(() => new Scheduler({ store, recheckIntervalMs: -1 })).toThrow(RangeError);
+    expect(() => new Scheduler(undefined as never)).toThrow(TypeError);
+  });
+});
