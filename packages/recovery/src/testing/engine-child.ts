@@ -11,7 +11,8 @@
  *   checkpoint after each and printing `ack <step>` once it is durable; after the step numbered
  *   `hangAfter` (0: never) it waits for the kill.
  *
- * Stdout: `recovered <n>` after startup recovery, `ready` once the pool runs, `finished` at the end.
+ * Stdout: `recovered <n>` after startup recovery, `ready` once the pool runs, `working` when the
+ * first `crash-work` handler of this process starts, `finished` at the end.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -54,8 +55,11 @@ let log: number | undefined;
 if (mode === 'load') {
   const fd = openSync(arg, 'a');
   log = fd;
+  let working = false;
   pool.register('crash-work', async (ctx: JobContext) => {
     writeSync(fd, `start ${ctx.id} ${ctx.attempt}\n`);
+    if (!working) print('working');
+    working = true;
     await sleep(50 + Math.floor(Math.random() * 100));
     writeSync(fd, `done ${ctx.id}\n`);
     return { ran: ctx.attempt };
