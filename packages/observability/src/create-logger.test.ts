@@ -89,6 +89,13 @@ describe('createLogger', () => {
     });
   });
 
+  it('leads each JSON line with level and message, which fields never replace', async () => {
+    const { logger, lines } = capture({ format: 'json' });
+    logger.warn('disk low', { level: 'debug', message: 'other', freeBytes: 10 });
+    const [line] = await lines();
+    expect(line).toMatch(/^\{"level":"warn","message":"disk low","freeBytes":10,"timestamp":"/);
+  });
+
   it('writes readable lines in pretty format', async () => {
     const { logger, lines } = capture({ format: 'pretty' });
     logger.child({ jobId: 'j4' }).info('job completed', { type: 'echo', note: 'two words' });

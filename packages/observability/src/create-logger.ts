@@ -69,7 +69,11 @@ export class WinstonLogger implements Logger {
     if (!this.#winston.isLevelEnabled(level)) return;
     // One object built here (not winston's splat handling) so a `%` in a message never drops
     // fields and call fields override context fields.
-    this.#winston.log({ ...this.#fields, ...fields, level, message });
+    const info = { level, message, ...this.#fields, ...fields };
+    // Fields never replace the level or the message; these lead every JSON line.
+    info.level = level;
+    info.message = message;
+    this.#winston.log(info);
   }
 }
 
@@ -104,7 +108,7 @@ export function createLogger(options: LoggerOptions = {}): WinstonLogger {
   const plain = winston.format((info) => toPlain(info));
   const lineFormat =
     format === 'json'
-      ? winston.format.json()
+      ? winston.format.json({ deterministic: false })
       : winston.format.printf((info) => prettyLine(info, colors));
   const logger = winston.createLogger({
     level,
