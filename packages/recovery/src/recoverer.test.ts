@@ -159,6 +159,28 @@ describe('Recoverer.recoverExpired', () => {
     expect(await a.recoverExpired()).toBe(0);
   });
 
+  it('spares a job whose worker renewed the same lease after the lookup', async () => {
+    await submit(2);
+    const [late, dead] = await claim(2);
+    clock.advance(LEASE_MS);
+    const { store: counted, fails } = countingFails(store);
+    const racing = overriding(counted, {
+      // The lookup sees both expired; then the stalled worker of `late` heartbeats.
+      expiredLeases: async (now: number, limit: number) => {
+        const jobs = await store.expiredLeases(now, limit);
+        await store.heartbeat(late!.id, late!.leaseToken!, { leaseMs: LEASE_MS });
+        return jobs;
+      },
+    });
+
+    expect(await new Recoverer({ store: racing, clock }).recoverExpired()).toBe(1);
+
+    expect(fails).toEqual(new Map([[dead!.id, 1]]));
+    const job = await get(late!.id);
+    expect(job.state).toBe('running');
+    expect(job.leaseExpiresAt).toBe(clock.now() + LEASE_MS);
+  });
+
   it('skips a job that changed between the lookup and the take-back', async () => {
     await submit(1);
     const [claimed] = await claim(1);

@@ -85,9 +85,10 @@ export class Recoverer {
     for (;;) {
       const now = this.#clock.now();
       const expired = await this.#store.expiredLeases(now, this.#batchSize);
-      const results = await Promise.all(expired.map((job) => this.#recover(job, now)));
+      const stillExpired = await this.#stillExpired(expired, now);
+      const results = await Promise.all(stillExpired.map((job) => this.#recover(job, now)));
       recovered += results.filter((r) => r === 'recovered').length;
-      // A full batch of which nothing could be recovered would come back unchanged: stop there.
+      // A full batch of which nothing was recovered may come back unchanged: stop there.
       if (expired.length < this.#batchSize || !results.includes('recovered')) return recovered;
     }
   }
@@ -121,6 +122,26 @@ export class Recoverer {
     }
     if (recovered > 0) this.#logger.info('recovered jobs left running at startup', { recovered });
     return recovered;
+  }
+
+  /**
+   * Re-reads the jobs and keeps those whose lease is still the one seen and still expired. The
+   * fenced `fail` rejects a job whose token changed; this also spares one whose worker renewed the
+   * same lease (a late heartbeat after an event-loop stall) since the lookup. The contract has no
+   * atomic "fail only if still expired", so a renewal landing between this read and the fail is
+   * still overridden: that worker's handler is aborted (its next write gets GQ_LEASE_LOST) and the
+   * job runs again, which at-least-once delivery allows.
+   */
+  async #stillExpired(expired: readonly Job[], now: number): Promise<Job[]> {
+    if (expired.length === 0) return [];
+    const current = await this.#store.getMany(expired.map((job) => job.id));
+    return current.filter(
+      (job, i): job is Job =>
+        job !== undefined &&
+        job.state === 'running' &&
+        job.leaseToken === expired[i]?.leaseToken &&
+        (job.leaseExpiresAt ?? Number.POSITIVE_INFINITY) <= now,
+    );
   }
 
   async #recover(job: Job, now: number): Promise<Recovery> {
