@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-unsafe-call -- tests read JSON answers as any */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApiFixture, type ApiFixture } from '../testing/api-fixture.js';
 

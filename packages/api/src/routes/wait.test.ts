@@ -1,3 +1,4 @@
+ 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApiFixture, type ApiFixture } from '../testing/api-fixture.js';
 

@@ -1,0 +1,111 @@
+ 
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SseParser, type SseEvent } from '../sse-parser.js';
+import { createApiFixture, type ApiFixture } from '../testing/api-fixture.js';
+
+let f: ApiFixture;
+beforeEach(async () => {
+  f = await createApiFixture({ sseKeepAliveMs: 20 });
+});
+afterEach(async () => {
+  await f.close();
+});
+
+/** Opens the stream and reads from it until `until` says stop; returns events and raw text. */
+async function readStream(
+  path: string,
+  until: (events: SseEvent[], raw: string) => boolean,
+  onOpen: () => Promise<void> = () => Promise.resolve(),
+) {
+  const res = await f.app.request(path);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toBe('text/event-stream');
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const parser = new SseParser();
+  const events: SseEvent[] = [];
+  let raw = '';
+  let opened = false;
+  while (!until(events, raw)) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    raw += value;
+    events.push(...parser.push(value));
+    if (!opened && events.length > 0) {
+      opened = true;
+      await onOpen();
+    }
+  }
+  await reader.cancel();
+  return { events, raw };
+}
+
+describe('GET /api/v1/events', () => {
+  it('sends connected first, then lifecycle events with the job as data and its id', async () => {
+    let id = '';
+    const { events } = await readStream(
+      '/api/v1/events',
+      (evs) => evs.some((e) => e.event === 'job.completed'),
+      async () => {
+        const job = await f.submit('t', { n: 1 });
+        id = job.id;
+        const [claimed] = await f.store.claim({ workerId: 'w', limit: 1, leaseMs: 30_000 });
+        await f.store.complete(job.id, claimed!.leaseToken!, 'ok');
+      },
+    );
+    expect(events[0]).toEqual({ event: 'connected', data: { status: 'connected' } });
+    expect(events.slice(1).map((e) => [e.event, e.id])).toEqual([
+      ['job.created', id],
+      ['job.started', id],
+      ['job.completed', id],
+    ]);
+    expect(events[3]!.data).toMatchObject({
+      id,
+      state: 'completed',
+      result: 'ok',
+      payload: { n: 1 },
+    });
+  });
+
+  it('sends keep-alive comments and only the events of the job named by job_id', async () => {
+    const watched = await f.submit('t');
+    const { events, raw } = await readStream(
+      `/api/v1/events?job_id=${watched.id}`,
+      (evs, text) => evs.some((e) => e.event === 'job.cancelled') && text.includes(': keepalive'),
+      async () => {
+        await f.submit('other');
+        await f.store.cancel(watched.id, 'no');
+      },
+    );
+    expect(events.map((e) => e.event)).toEqual(['connected', 'job.cancelled']);
+    expect(raw).toContain(': keepalive\n\n');
+  });
+
+  it('sends job.deleted and job.retried', async () => {
+    const job = await f.submit('t');
+    await f.store.cancel(job.id);
+    const { events } = await readStream(
+      '/api/v1/events',
+      (evs) => evs.some((e) => e.event === 'job.deleted'),
+      async () => {
+        await f.call('POST', `/api/v1/jobs/${job.id}/retry`);
+        await f.call('DELETE', `/api/v1/jobs/${job.id}`);
+      },
+    );
+    expect(events.map((e) => e.event)).toEqual(['connected', 'job.retried', 'job.deleted']);
+  });
+
+  it('rejects a malformed job_id', async () => {
+    const res = await f.call('GET', '/api/v1/events?job_id=bad');
+    expect(res.status).toBe(400);
+    expect(res.body.error.details.field).toBe('job_id');
+  });
+
+  it('stops listening when the client goes away', async () => {
+    await readStream('/api/v1/events', (evs) => evs.length > 0);
+    // The stream's loop notices the cancel on its next turn; the test's timeout bounds the wait.
+    while (f.events.listenerCount('job:created') > 0) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(f.events.listenerCount('job:deleted')).toBe(0);
+  });
+});
