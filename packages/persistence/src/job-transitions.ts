@@ -59,28 +59,65 @@ export function createdJob(
   return job;
 }
 
-/** The job without its lease fields (they are set only while running). */
-export function withoutLease(job: Job): Job {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { leaseToken, leaseExpiresAt, workerId, ...rest } = job;
-  return rest;
+/**
+ * A copy of a job built field by field in one fixed order: every job object then shares a few
+ * hidden classes, which keeps copies and `JSON.stringify` fast (an object spread with added
+ * fields is an order of magnitude slower here). Optional fields are copied only when set.
+ */
+export function copyJob(job: Job, keepLease: boolean): Job {
+  const out: Job = {
+    id: job.id,
+    type: job.type,
+    queue: job.queue,
+    payload: job.payload,
+    priority: job.priority,
+    state: job.state,
+    attempt: job.attempt,
+    maxAttempts: job.maxAttempts,
+    timeoutMs: job.timeoutMs,
+    backoff: job.backoff,
+    runAt: job.runAt,
+    dependsOn: job.dependsOn,
+    waitingOn: job.waitingOn,
+    tags: job.tags,
+    errors: job.errors,
+    seq: job.seq,
+    createdAt: job.createdAt,
+    updatedAt: job.updatedAt,
+  };
+  if (job.idempotencyKey !== undefined) out.idempotencyKey = job.idempotencyKey;
+  if (job.correlationId !== undefined) out.correlationId = job.correlationId;
+  if (job.checkpoint !== undefined) out.checkpoint = job.checkpoint;
+  if (job.progress !== undefined) out.progress = job.progress;
+  if (job.progressMessage !== undefined) out.progressMessage = job.progressMessage;
+  if (job.result !== undefined) out.result = job.result;
+  if (job.cancelReason !== undefined) out.cancelReason = job.cancelReason;
+  if (job.startedAt !== undefined) out.startedAt = job.startedAt;
+  if (job.finishedAt !== undefined) out.finishedAt = job.finishedAt;
+  if (keepLease) {
+    if (job.leaseToken !== undefined) out.leaseToken = job.leaseToken;
+    if (job.leaseExpiresAt !== undefined) out.leaseExpiresAt = job.leaseExpiresAt;
+    if (job.workerId !== undefined) out.workerId = job.workerId;
+  }
+  return out;
 }
 
 export function claimedJob(job: Job, now: number, options: ClaimOptions, token: string): Job {
-  return {
-    ...job,
-    state: 'running',
-    attempt: job.attempt + 1,
-    startedAt: now,
-    updatedAt: now,
-    leaseToken: token,
-    leaseExpiresAt: now + options.leaseMs,
-    workerId: options.workerId,
-  };
+  const next = copyJob(job, false);
+  next.state = 'running';
+  next.attempt = job.attempt + 1;
+  next.updatedAt = now;
+  next.startedAt = now;
+  next.leaseToken = token;
+  next.leaseExpiresAt = now + options.leaseMs;
+  next.workerId = options.workerId;
+  return next;
 }
 
 export function heartbeatJob(job: Job, now: number, input: HeartbeatInput): Job {
-  const next: Job = { ...job, leaseExpiresAt: now + input.leaseMs, updatedAt: now };
+  const next = copyJob(job, true);
+  next.leaseExpiresAt = now + input.leaseMs;
+  next.updatedAt = now;
   if (input.checkpoint !== undefined) next.checkpoint = input.checkpoint;
   if (input.progress !== undefined) next.progress = input.progress;
   if (input.progressMessage !== undefined) next.progressMessage = input.progressMessage;
@@ -88,50 +125,57 @@ export function heartbeatJob(job: Job, now: number, input: HeartbeatInput): Job 
 }
 
 export function completedJob(job: Job, now: number, result: Json): Job {
-  return { ...withoutLease(job), state: 'completed', result, finishedAt: now, updatedAt: now };
+  const next = copyJob(job, false);
+  next.state = 'completed';
+  next.updatedAt = now;
+  next.result = result;
+  next.finishedAt = now;
+  return next;
 }
 
 export function failedJob(job: Job, now: number, input: FailInput): Job {
-  const errors = [...job.errors, { ...input.error, attempt: job.attempt, at: now }];
-  const next: Job = { ...withoutLease(job), state: input.outcome.state, errors, updatedAt: now };
+  const next = copyJob(job, false);
+  next.state = input.outcome.state;
+  next.updatedAt = now;
+  next.errors = [...job.errors, { ...input.error, attempt: job.attempt, at: now }];
   if (input.outcome.state === 'retrying') next.runAt = input.outcome.runAt;
   else next.finishedAt = now;
   return next;
 }
 
 export function releasedJob(job: Job, now: number, runAt: number): Job {
-  return {
-    ...withoutLease(job),
-    state: 'scheduled',
-    attempt: Math.max(0, job.attempt - 1),
-    runAt,
-    updatedAt: now,
-  };
+  const next = copyJob(job, false);
+  next.state = 'scheduled';
+  next.attempt = Math.max(0, job.attempt - 1);
+  next.runAt = runAt;
+  next.updatedAt = now;
+  return next;
 }
 
 export function cancelledJob(job: Job, now: number, reason: string | undefined): Job {
-  const next: Job = { ...withoutLease(job), state: 'cancelled', finishedAt: now, updatedAt: now };
+  const next = copyJob(job, false);
+  next.state = 'cancelled';
+  next.updatedAt = now;
   if (reason !== undefined) next.cancelReason = reason;
+  next.finishedAt = now;
   return next;
 }
 
 export function retriedJob(job: Job, now: number, resetAttempts: boolean): Job {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { finishedAt, cancelReason, ...rest } = withoutLease(job);
-  return {
-    ...rest,
-    state: 'scheduled',
-    attempt: resetAttempts ? 0 : job.attempt,
-    runAt: now,
-    waitingOn: [],
-    updatedAt: now,
-  };
+  const next = copyJob({ ...job, finishedAt: undefined, cancelReason: undefined }, false);
+  next.state = 'scheduled';
+  next.attempt = resetAttempts ? 0 : job.attempt;
+  next.runAt = now;
+  next.waitingOn = [];
+  next.updatedAt = now;
+  return next;
 }
 
 /** A pending job after `dep` completed: still pending, or runnable once nothing is left. */
 export function dependencyMetJob(job: Job, dep: string, now: number): Job {
-  const waitingOn = job.waitingOn.filter((id) => id !== dep);
-  const state: JobState =
-    waitingOn.length > 0 ? 'pending' : job.runAt > now ? 'delayed' : 'scheduled';
-  return { ...job, waitingOn, state, updatedAt: now };
+  const next = copyJob(job, false);
+  next.waitingOn = job.waitingOn.filter((id) => id !== dep);
+  next.state = next.waitingOn.length > 0 ? 'pending' : job.runAt > now ? 'delayed' : 'scheduled';
+  next.updatedAt = now;
+  return next;
 }
