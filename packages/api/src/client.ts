@@ -291,7 +291,8 @@ export class GopherQueueClient {
 
   /** `/metrics` in Prometheus text. */
   async metrics(options: RequestOptions = {}): Promise<string> {
-    return (await this.#request('GET', '/metrics', options)).text();
+    const res = await this.#request('GET', '/metrics', { ...options, accept: 'text/plain' });
+    return res.text();
   }
 
   /**

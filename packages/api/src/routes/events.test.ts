@@ -1,4 +1,3 @@
- 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SseParser, type SseEvent } from '../sse-parser.js';
 import { createApiFixture, type ApiFixture } from '../testing/api-fixture.js';

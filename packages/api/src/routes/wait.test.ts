@@ -1,4 +1,3 @@
- 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApiFixture, type ApiFixture } from '../testing/api-fixture.js';
 
