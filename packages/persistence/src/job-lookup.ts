@@ -21,8 +21,9 @@ class NeedRead extends Error {
 export class JobLookup {
   readonly #active: ActiveSet;
   readonly #commit: GroupCommit;
-  readonly #fetched = new Map<string, string | undefined>();
-  readonly #missing = new Set<string>();
+  // Made on first need: most steps find everything in memory.
+  #fetched: Map<string, string | undefined> | undefined;
+  #missing: Set<string> | undefined;
 
   constructor(active: ActiveSet, commit: GroupCommit) {
     this.#active = active;
@@ -36,8 +37,8 @@ export class JobLookup {
     const key = keys.job(id);
     const cached = this.#commit.peek(key);
     if (cached !== MISS) return (cached as Job | null) ?? undefined;
-    if (!this.#fetched.has(key)) {
-      this.#missing.add(key);
+    if (this.#fetched?.has(key) !== true) {
+      (this.#missing ??= new Set()).add(key);
       return undefined;
     }
     const raw = this.#fetched.get(key);
@@ -51,8 +52,8 @@ export class JobLookup {
     const key = keys.idem(idempotencyKey);
     const cached = this.#commit.peek(key);
     if (cached !== MISS) return (cached as string | null) ?? undefined;
-    if (!this.#fetched.has(key)) {
-      this.#missing.add(key);
+    if (this.#fetched?.has(key) !== true) {
+      (this.#missing ??= new Set()).add(key);
       return undefined;
     }
     return this.#fetched.get(key);
@@ -66,7 +67,7 @@ export class JobLookup {
 
   /** Call before the first write: asks for a rerun if any answer so far was missing. */
   done(): void {
-    if (this.#missing.size > 0) {
+    if (this.#missing !== undefined && this.#missing.size > 0) {
       const missing = [...this.#missing];
       this.#missing.clear();
       throw new NeedRead(missing);
@@ -103,9 +104,13 @@ export class JobLookup {
     try {
       let missing = first;
       for (;;) {
-        const values = await db.getMany(missing);
+        const values = await db.getMany(missing).catch((err: unknown) => {
+          guard(); // a store closed during the read says so rather than failing obscurely
+          throw err;
+        });
         guard();
-        missing.forEach((key, i) => this.#fetched.set(key, values[i]));
+        const fetched = (this.#fetched ??= new Map());
+        missing.forEach((key, i) => fetched.set(key, values[i]));
         try {
           return step(this);
         } catch (err) {
