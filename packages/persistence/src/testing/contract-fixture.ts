@@ -101,10 +101,9 @@ export async function expectCode(promise: Promise<unknown>, code: ErrorCodeValue
 }
 
 /** A count of zero for every state, with `overrides` applied. */
-export function stateCounts(overrides: Partial<Record<JobState, number>> = {}): Record<
-  JobState,
-  number
-> {
+export function stateCounts(
+  overrides: Partial<Record<JobState, number>> = {},
+): Record<JobState, number> {
   const counts = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
   return { ...counts, ...overrides };
 }

@@ -172,7 +172,11 @@ export function submitContract(harness: StoreContractHarness): void {
       const second = f.spec('second', { dependsOn: [first.id] });
       const [a, b] = await f.store.submitBatch([first, second]);
       expect(a!.job.state).toBe('scheduled');
-      expect(b!.job).toMatchObject({ state: 'pending', dependsOn: [first.id], waitingOn: [first.id] });
+      expect(b!.job).toMatchObject({
+        state: 'pending',
+        dependsOn: [first.id],
+        waitingOn: [first.id],
+      });
     });
 
     it('deduplicates a batch job whose idempotency key is stored and stores the others', async () => {
@@ -203,11 +207,17 @@ export function submitContract(harness: StoreContractHarness): void {
       await f.store.complete(original.id, claimed.leaseToken!, { ok: true });
       const result = await f.store.submit(f.spec('t', { idempotencyKey: 'done' }));
       expect(result.deduplicated).toBe(true);
-      expect(result.job).toMatchObject({ id: original.id, state: 'completed', result: { ok: true } });
+      expect(result.job).toMatchObject({
+        id: original.id,
+        state: 'completed',
+        result: { ok: true },
+      });
     });
 
     it('creates exactly one job from 100 concurrent submits of one key', async () => {
-      const specs = Array.from({ length: 100 }, (_, i) => f.spec('t', { idempotencyKey: 'race' }, i));
+      const specs = Array.from({ length: 100 }, (_, i) =>
+        f.spec('t', { idempotencyKey: 'race' }, i),
+      );
       const results = await Promise.all(specs.map((s) => f.store.submit(s)));
       const created = results.filter((r) => !r.deduplicated);
       expect(created).toHaveLength(1);

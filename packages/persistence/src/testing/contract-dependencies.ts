@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, uuidv7, type Job, type Json } from '@gopherqueue/core';
+import {
+  expectCode,
+  ids,
+  LEASE_MS,
+  useStore,
+  WORKER,
+  type StoreContractHarness,
+} from './contract-fixture.js';
+
+/** Waiting on dependencies, releasing dependents, and cancelling them when a dependency fails. */
+export function dependenciesContract(harness: StoreContractHarness): void {
+  const f = useStore(harness);
+
+  /** Claims the job of `type` and completes it. */
+  async function run(type: string, result: Json = null): Promise<Job> {
+    const claimed = await f.claimOne({ types: [type] });
+    return f.store.complete(claimed.id, claimed.leaseToken!, result);
+  }
+
+  const sorted = (values: readonly string[]): string[] => [...values].sort();
+
+  describe('dependencies', () => {
+    it('keeps a job pending while it waits, with waitingOn listing what it waits for', async () => {
+      const a = await f.submit('a');
+      const b = await f.submit('b');
+      const c = await f.submit('c', { dependsOn: [a.id, b.id] });
+      expect(c).toMatchObject({ state: 'pending', dependsOn: [a.id, b.id] });
+      expect(sorted(c.waitingOn)).toEqual(sorted([a.id, b.id]));
+      await run('a');
+      const after = await f.get(c.id);
+      expect(after).toMatchObject({ state: 'pending', dependsOn: [a.id, b.id], waitingOn: [b.id] });
+      expect(ids(await f.store.claim({ workerId: WORKER, limit: 10, leaseMs: LEASE_MS }))).toEqual([
+        b.id,
+      ]);
+    });
+
+    it('schedules D of the diamond A -> B, C -> D only when both B and C completed', async () => {
+      const a = await f.submit('a');
+      const b = await f.submit('b', { dependsOn: [a.id] });
+      const c = await f.submit('c', { dependsOn: [a.id] });
+      const d = await f.submit('d', { dependsOn: [b.id, c.id] });
+      await run('a');
+      expect((await f.get(b.id)).state).toBe('scheduled');
+      expect((await f.get(c.id)).state).toBe('scheduled');
+      expect(await f.get(d.id)).toMatchObject({ state: 'pending' });
+      expect(sorted((await f.get(d.id)).waitingOn)).toEqual(sorted([b.id, c.id]));
+      await run('b');
+      expect(await f.get(d.id)).toMatchObject({ state: 'pending', waitingOn: [c.id] });
+      await run('c');
+      expect(await f.get(d.id)).toMatchObject({ state: 'scheduled', waitingOn: [] });
+      const claimed = await f.claimOne();
+      expect(claimed.id).toBe(d.id);
+    });
+
+    it('makes a delayed dependent delayed, not scheduled, when its runAt is still ahead', async () => {
+      const a = await f.submit('a');
+      const d = await f.submit('d', { dependsOn: [a.id], delay: 60_000 });
+      await run('a');
+      expect(await f.get(d.id)).toMatchObject({ state: 'delayed', waitingOn: [], runAt: d.runAt });
+    });
+
+    for (const ending of ['failed', 'dead_letter', 'cancelled'] as const) {
+      it(`cancels waiting dependents transitively when a dependency ends ${ending}`, async () => {
+        const a = await f.submit('a');
+        const b = await f.submit('b', { dependsOn: [a.id] });
+        const c = await f.submit('c', { dependsOn: [b.id] });
+        const other = await f.submit('other');
+        const d = await f.submit('d', { dependsOn: [other.id, c.id] });
+        const unrelated = await f.submit('unrelated', { dependsOn: [other.id] });
+        f.clock.advance(40);
+        if (ending === 'cancelled') {
+          await f.store.cancel(a.id, 'operator');
+        } else {
+          const claimed = await f.claimOne({ types: ['a'] });
+          await f.store.fail(a.id, claimed.leaseToken!, {
+            error: { message: 'no', errorClass: ending === 'failed' ? 'permanent' : 'error' },
+            outcome: { state: ending },
+          });
+        }
+        expect((await f.get(a.id)).state).toBe(ending);
+        for (const job of [b, c, d]) {
+          expect(await f.get(job.id)).toMatchObject({
+            state: 'cancelled',
+            cancelReason: 'dependency_failed',
+            finishedAt: f.clock.now(),
+          });
+        }
+        expect(await f.get(unrelated.id)).toMatchObject({
+          state: 'pending',
+          waitingOn: [other.id],
+        });
+        expect((await f.store.counts()).byState.cancelled).toBe(ending === 'cancelled' ? 4 : 3);
+      });
+    }
+
+    it('cancels waiting dependents when a dependency is deleted', async () => {
+      const a = await f.submit('a', { delay: 60_000 });
+      const b = await f.submit('b', { dependsOn: [a.id] });
+      await f.store.delete(a.id);
+      expect(await f.get(b.id)).toMatchObject({
+        state: 'cancelled',
+        cancelReason: 'dependency_failed',
+      });
+    });
+
+    it('schedules a job whose dependency already completed', async () => {
+      const a = await f.submit('a');
+      await run('a', 'done');
+      const b = await f.submit('b', { dependsOn: [a.id] });
+      expect(b).toMatchObject({ state: 'scheduled', dependsOn: [a.id], waitingOn: [] });
+      expect((await f.claimOne()).id).toBe(b.id);
+    });
+
+    it('creates a job cancelled when its dependency already failed, dead-lettered or was cancelled', async () => {
+      const failed = await f.submit('failed');
+      const dead = await f.submit('dead');
+      const cancelled = await f.submit('cancelled');
+      const x = await f.claimOne({ types: ['failed'] });
+      await f.store.fail(failed.id, x.leaseToken!, {
+        error: { message: 'no', errorClass: 'permanent' },
+        outcome: { state: 'failed' },
+      });
+      const y = await f.claimOne({ types: ['dead'] });
+      await f.store.fail(dead.id, y.leaseToken!, {
+        error: { message: 'no', errorClass: 'error' },
+        outcome: { state: 'dead_letter' },
+      });
+      await f.store.cancel(cancelled.id);
+      for (const dep of [failed, dead, cancelled]) {
+        const job = await f.submit('dependent', { dependsOn: [dep.id] });
+        expect(job).toMatchObject({ state: 'cancelled', cancelReason: 'dependency_failed' });
+        expect(await f.get(job.id)).toEqual(job);
+      }
+      expect(await f.store.claim({ workerId: WORKER, limit: 10, leaseMs: LEASE_MS })).toEqual([]);
+    });
+
+    it('rejects a dependency on an unknown id with GQ_NOT_FOUND', async () => {
+      const a = await f.submit('a');
+      const spec = f.spec('b', { dependsOn: [a.id, uuidv7(f.clock.now())] });
+      await expectCode(f.store.submit(spec), ErrorCode.NOT_FOUND);
+      expect(await f.store.get(spec.id)).toBeUndefined();
+      expect((await f.store.counts()).total).toBe(1);
+    });
+
+    it('waits on a running dependency and releases the dependent when it completes', async () => {
+      const a = await f.submit('a');
+      const claimed = await f.claimOne();
+      const b = await f.submit('b', { dependsOn: [a.id] });
+      expect(b).toMatchObject({ state: 'pending', waitingOn: [a.id] });
+      await f.store.complete(a.id, claimed.leaseToken!, 1);
+      expect(await f.get(b.id)).toMatchObject({ state: 'scheduled', waitingOn: [] });
+    });
+  });
+}

@@ -1,0 +1,39 @@
+import { describe } from 'vitest';
+import { claimContract } from './contract-claim.js';
+import { countsContract } from './contract-counts.js';
+import { dependenciesContract } from './contract-dependencies.js';
+import { exportContract } from './contract-export.js';
+import { feedContract } from './contract-feed.js';
+import type { StoreContractHarness } from './contract-fixture.js';
+import { leaseContract } from './contract-lease.js';
+import { listContract } from './contract-list.js';
+import { metaContract } from './contract-meta.js';
+import { submitContract } from './contract-submit.js';
+import { transitionsContract } from './contract-transitions.js';
+
+const GROUPS: [string, (harness: StoreContractHarness) => void][] = [
+  ['submitting', submitContract],
+  ['claiming', claimContract],
+  ['leases', leaseContract],
+  ['transitions', transitionsContract],
+  ['dependencies', dependenciesContract],
+  ['reading', listContract],
+  ['counting and purging', countsContract],
+  ['change feed', feedContract],
+  ['export and import', exportContract],
+  ['meta and lifecycle', metaContract],
+];
+
+/**
+ * Registers the Store contract suite (vitest `describe`/`it` blocks) for one implementation.
+ * Every test gets a fresh store from `harness.create` on its own `ManualClock`, so delays and
+ * lease expiry are tested by moving the clock; `harness.destroy` runs after each test.
+ * It covers every guarantee of `@gopherqueue/core`'s `store.ts` and every state rule of SPEC.md.
+ * @param name - names the implementation in the test report (`'LevelStore on disk'`).
+ */
+export function runStoreContract(name: string, harness: StoreContractHarness): void {
+  describe(`Store contract: ${name}`, () => {
+    // Each group sits in its own describe so its store hooks apply to its tests only.
+    for (const [title, group] of GROUPS) describe(title, () => group(harness));
+  });
+}
