@@ -13,6 +13,7 @@ type WireChange = [
 
 /** NOTIFY payloads must stay under 8000 bytes; leave room for the envelope. */
 const MAX_PAYLOAD = 7000;
+const NOTIFY_SQL = 'SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p';
 const KINDS = new Set(['created', 'updated', 'progress', 'deleted', 'queue']);
 
 /**
@@ -25,12 +26,53 @@ export class ChangeFeed {
   readonly channel: string;
   readonly #origin: string;
   readonly #logger: Logger;
+  readonly #send: (text: string, values: unknown[]) => Promise<unknown>;
   #listeners = new Set<(change: StoreChange) => void>();
+  #outbox: StoreChange[] = [];
+  #flushing: Promise<void> | undefined;
 
-  constructor(channel: string, origin: string, logger: Logger) {
+  /** @param send - runs one autocommit statement on the store's pool (for {@link publish}). */
+  constructor(
+    channel: string,
+    origin: string,
+    logger: Logger,
+    send: (text: string, values: unknown[]) => Promise<unknown>,
+  ) {
     this.channel = channel;
     this.#origin = origin;
     this.#logger = logger;
+    this.#send = send;
+  }
+
+  /**
+   * Announces committed changes to other processes. PostgreSQL serialises the commits of all
+   * transactions that NOTIFY (one database-wide lock held through the WAL flush), so NOTIFY inside
+   * every store transaction caps the whole store at a few hundred commits per second. Instead,
+   * one flush at a time sends everything committed since the last one, in one short transaction.
+   * A process that dies between a commit and its flush loses only the wake-up, never the change.
+   */
+  publish(changes: readonly StoreChange[]): void {
+    if (changes.length === 0) return;
+    this.#outbox.push(...changes);
+    this.#flushing ??= this.#flush();
+  }
+
+  async #flush(): Promise<void> {
+    while (this.#outbox.length > 0) {
+      const batch = this.#outbox;
+      this.#outbox = [];
+      try {
+        await this.#send(NOTIFY_SQL, [this.channel, this.encode(batch, this.#origin)]);
+      } catch (err) {
+        this.#logger.warn('could not announce changes to other nodes', { error: String(err) });
+      }
+    }
+    this.#flushing = undefined;
+  }
+
+  /** Resolves once every published change was sent (or failed to be). */
+  async drain(): Promise<void> {
+    while (this.#flushing) await this.#flushing;
   }
 
   subscribe(listener: (change: StoreChange) => void): () => void {
@@ -53,14 +95,14 @@ export class ChangeFeed {
     }
   }
 
-  /** Sends `changes` with NOTIFY on `client`; they reach listeners when its transaction commits. */
-  async notify(client: pg.ClientBase, changes: readonly StoreChange[], own = true): Promise<void> {
-    const payloads = this.encode(changes, own ? this.#origin : '');
+  /**
+   * Sends `changes` with NOTIFY on `client`, inside an application's transaction: they reach
+   * every listener, this process's included (no origin), only if that transaction commits.
+   */
+  async notifyIn(client: pg.ClientBase, changes: readonly StoreChange[]): Promise<void> {
+    const payloads = this.encode(changes, '');
     if (payloads.length === 0) return;
-    await client.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', [
-      this.channel,
-      payloads,
-    ]);
+    await client.query(NOTIFY_SQL, [this.channel, payloads]);
   }
 
   /** Packs changes into as few payloads as fit. */

@@ -43,7 +43,6 @@ import {
   DROP_LEASE,
   lockJob,
   notFound,
-  releaseDependents,
   updated,
 } from './job-transitions.js';
 import { migrate, quoteIdent, SCHEMA_NAME } from './migrations.js';
@@ -51,7 +50,9 @@ import { NotificationListener } from './notification-listener.js';
 import { describeTarget, isRetryable, isUnavailable, toStoreError } from './pg-errors.js';
 import { PostgresMetaStore } from './postgres-meta-store.js';
 import { submitJobs } from './submit-jobs.js';
-import { claimSql, compactCountsSql } from './sql.js';
+import { compactCountsSql } from './sql.js';
+import { claimMany, completeMany, type CompleteInput } from './batched-ops.js';
+import { Batcher, type BatchItem } from './batcher.js';
 
 /** Options of {@link PostgresStore.open}. */
 export interface PostgresStoreOptions {
@@ -105,6 +106,8 @@ export class PostgresStore implements Store {
   readonly #where: string;
   readonly #feed: ChangeFeed;
   readonly #queries: JobQueries;
+  readonly #claims = new Batcher<ClaimOptions, Job[]>((items) => this.#flushClaims(items));
+  readonly #completes = new Batcher<CompleteInput, Job>((items) => this.#flushCompletes(items));
   #listener: NotificationListener | undefined;
   #compactTimer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -122,8 +125,13 @@ export class PostgresStore implements Store {
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? noopLogger;
     this.#where = where;
-    this.#feed = new ChangeFeed(`gopherqueue_${schema}`, randomUUID(), this.#logger);
     const query = this.#query.bind(this);
+    this.#feed = new ChangeFeed(
+      `gopherqueue_${schema}`,
+      randomUUID(),
+      this.#logger,
+      (text, values) => pool.query(text, values),
+    );
     this.meta = new PostgresMetaStore(this.#s, query);
     this.#queries = new JobQueries(this.#s, query);
   }
@@ -230,7 +238,7 @@ export class PostgresStore implements Store {
     try {
       const changes: StoreChange[] = [];
       const results = await submitJobs(client, this.#s, specs, this.#clock.now(), changes);
-      await this.#feed.notify(client, changes, false);
+      await this.#feed.notifyIn(client, changes);
       await client.query('RELEASE SAVEPOINT gopherqueue_submit');
       return results;
     } catch (err) {
@@ -273,27 +281,8 @@ export class PostgresStore implements Store {
     }
     if (options.limit === 0 || options.types?.length === 0 || options.queues?.length === 0)
       return [];
-    const now = this.#clock.now();
-    return this.#tx(async (c, changes) => {
-      const { rows } = await c.query<JobRow & { previous: 'scheduled' }>(
-        claimSql(this.#s, options.types !== undefined, options.queues !== undefined),
-        [
-          now,
-          options.limit,
-          Math.round(options.leaseMs),
-          options.workerId,
-          options.types ?? null,
-          options.queues ?? null,
-        ],
-      );
-      const jobs = rows.map((row) => ({ job: rowToJob(row), previous: row.previous }));
-      jobs.sort(
-        (a, b) =>
-          a.job.priority - b.job.priority || a.job.runAt - b.job.runAt || a.job.seq - b.job.seq,
-      );
-      for (const { job, previous } of jobs) changes.push(updated(job, previous));
-      return jobs.map((j) => j.job);
-    });
+    this.#assertOpen();
+    return this.#claims.run(options);
   }
 
   async heartbeat(id: string, token: string, input: HeartbeatInput): Promise<Job> {
@@ -321,21 +310,10 @@ export class PostgresStore implements Store {
     });
   }
 
+  /** Concurrent completions share one transaction (group commit); each is still its own CAS. */
   async complete(id: string, token: string, result: Json): Promise<Job> {
-    const now = this.#clock.now();
-    return this.#tx(async (c, changes) => {
-      const job = await casRunning(
-        c,
-        this.#s,
-        `state = 'completed', result = $3::jsonb, finished_at = $4, updated_at = $4, ${DROP_LEASE}`,
-        this.#id(id),
-        token,
-        [JSON.stringify(result ?? null), now],
-      );
-      changes.push(updated(job, 'running'));
-      await releaseDependents(c, this.#s, [job.id], now, changes);
-      return job;
-    });
+    this.#assertOpen();
+    return this.#completes.run({ id: this.#id(id), token, result, now: this.#clock.now() });
   }
 
   async fail(id: string, token: string, input: FailInput): Promise<Job> {
@@ -569,8 +547,49 @@ export class PostgresStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#compactTimer) clearInterval(this.#compactTimer);
+    await this.#feed.drain();
     await this.#listener?.stop();
     if (this.#ownsPool) await this.#pool.end();
+  }
+
+  async #flushClaims(items: BatchItem<ClaimOptions, Job[]>[]): Promise<void> {
+    const groups = new Map<string, BatchItem<ClaimOptions, Job[]>[]>();
+    for (const item of items) {
+      const key = JSON.stringify([item.input.types ?? null, item.input.queues ?? null]);
+      groups.set(key, [...(groups.get(key) ?? []), item]);
+    }
+    const now = this.#clock.now();
+    const results = await this.#tx(async (c, changes) => {
+      const out = new Map<BatchItem<ClaimOptions, Job[]>, Job[]>();
+      for (const group of groups.values()) {
+        const jobs = await claimMany(
+          c,
+          this.#s,
+          group.map((item) => item.input),
+          now,
+          changes,
+        );
+        group.forEach((item, i) => out.set(item, jobs[i] ?? []));
+      }
+      return out;
+    });
+    for (const [item, jobs] of results) item.resolve(jobs);
+  }
+
+  async #flushCompletes(items: BatchItem<CompleteInput, Job>[]): Promise<void> {
+    const results = await this.#tx((c, changes) =>
+      completeMany(
+        c,
+        this.#s,
+        items.map((item) => item.input),
+        changes,
+      ),
+    );
+    items.forEach((item, i) => {
+      const result = results[i];
+      if (result instanceof GqError) item.reject(result);
+      else item.resolve(result as Job);
+    });
   }
 
   async #compactCounts(): Promise<void> {
@@ -614,10 +633,10 @@ export class PostgresStore implements Store {
       try {
         await client.query('BEGIN');
         const value = await fn(client, changes);
-        await this.#feed.notify(client, changes);
         await client.query('COMMIT');
         client.release();
         this.#feed.emit(changes);
+        if (!process.env.NOPUB) this.#feed.publish(changes);
         return value;
       } catch (err) {
         const broken = isUnavailable(err);
