@@ -4,7 +4,8 @@
  * written here by hand, after `wire-types.ts`.
  */
 import { JOB_STATES } from '@gopherqueue/core';
-import { z } from 'zod';
+import { componentSchemas } from './openapi-components.js';
+import { body, err, int, json, obj, ref, str, time, type Schema } from './openapi-builders.js';
 import {
   batchSchema,
   cancelSchema,
@@ -18,29 +19,6 @@ import {
   submitSchema,
   waitSchema,
 } from './schemas.js';
-
-type Schema = Record<string, unknown>;
-
-function body(schema: z.ZodType): Schema {
-  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Schema;
-  delete json.$schema;
-  return { required: true, content: { 'application/json': { schema: json } } };
-}
-
-const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: Schema, description = 'OK'): Schema => ({
-  description,
-  content: { 'application/json': { schema } },
-});
-const err = (description: string): Schema => json(ref('Error'), description);
-const str = { type: 'string' };
-const time = { type: 'string', format: 'date-time' };
-const int = { type: 'integer' };
-const obj = (properties: Schema, required: string[] = []): Schema => ({
-  type: 'object',
-  properties,
-  ...(required.length === 0 ? {} : { required }),
-});
 
 const STANDARD_ERRORS = {
   '400': err('Invalid request or validation error (details.field names the field)'),
@@ -378,72 +356,6 @@ const paths: Record<string, Record<string, Schema>> = {
   },
 };
 
-const jobProperties: Schema = {
-  id: { type: 'string', format: 'uuid' },
-  type: str,
-  state: { type: 'string', enum: [...JOB_STATES] },
-  priority: { type: 'integer', minimum: 0, maximum: 4 },
-  attempt: int,
-  max_attempts: int,
-  progress: {},
-  progress_message: str,
-  tags: { type: 'object', additionalProperties: str },
-  created_at: time,
-  updated_at: time,
-  scheduled_at: time,
-  started_at: time,
-  completed_at: time,
-  last_error: str,
-  payload: {},
-  queue: str,
-  depends_on: { type: 'array', items: str },
-  waiting_on: { type: 'array', items: str },
-  checkpoint: {},
-  errors: {
-    type: 'array',
-    items: obj({ attempt: int, message: str, class: str, name: str, stack: str, at: time }),
-  },
-  result: {},
-  timeout_ms: int,
-  backoff: obj({
-    strategy: str,
-    initial_ms: int,
-    max_ms: int,
-    multiplier: { type: 'number' },
-    jitter: { type: 'boolean' },
-  }),
-  idempotency_key: str,
-  correlation_id: str,
-  cancel_reason: str,
-  worker_id: str,
-  deduplicated: { type: 'boolean' },
-};
-const jobRequired = [
-  'id',
-  'type',
-  'state',
-  'priority',
-  'attempt',
-  'max_attempts',
-  'created_at',
-  'updated_at',
-  'queue',
-  'payload',
-];
-const jobResult = obj(
-  {
-    job_id: str,
-    success: { type: 'boolean' },
-    output: {},
-    error: str,
-    error_category: str,
-    duration: { type: 'integer', description: 'nanoseconds' },
-    completed_at: time,
-  },
-  ['job_id', 'success', 'duration'],
-);
-const counts = obj(Object.fromEntries(JOB_STATES.map((s) => [s, int])));
-
 /** The OpenAPI 3.1 document. */
 export const openApiDocument = {
   openapi: '3.1.0',
@@ -458,101 +370,7 @@ export const openApiDocument = {
       apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
       bearer: { type: 'http', scheme: 'bearer' },
     },
-    schemas: {
-      Error: obj(
-        {
-          error: obj(
-            {
-              code: {
-                type: 'string',
-                enum: [
-                  'invalid_request',
-                  'validation_error',
-                  'not_found',
-                  'conflict',
-                  'lease_lost',
-                  'unauthorized',
-                  'forbidden',
-                  'method_not_allowed',
-                  'payload_too_large',
-                  'service_unavailable',
-                  'timeout',
-                  'internal_error',
-                ],
-              },
-              message: str,
-              details: { type: 'object' },
-            },
-            ['code', 'message'],
-          ),
-        },
-        ['error'],
-      ),
-      Job: obj(jobProperties, jobRequired),
-      LeasedJob: {
-        allOf: [
-          ref('Job'),
-          obj({ lease_token: str, lease_expires_at: time }, ['lease_token', 'lease_expires_at']),
-        ],
-      },
-      JobPage: obj(
-        { jobs: { type: 'array', items: ref('Job') }, count: int, total: int, next_cursor: str },
-        ['jobs', 'count'],
-      ),
-      JobResult: jobResult,
-      WaitResult: obj(
-        {
-          id: str,
-          state: str,
-          completed: { type: 'boolean' },
-          success: { type: 'boolean' },
-          result: jobResult,
-          timed_out: { type: 'boolean' },
-        },
-        ['id', 'state', 'completed', 'success', 'timed_out'],
-      ),
-      BatchResult: obj(
-        {
-          total: int,
-          accepted: int,
-          rejected: int,
-          results: {
-            type: 'array',
-            items: obj({ index: int, success: { type: 'boolean' }, job: ref('Job'), error: str }, [
-              'index',
-              'success',
-            ]),
-          },
-        },
-        ['total', 'accepted', 'rejected', 'results'],
-      ),
-      Stats: obj({
-        queue: obj({
-          ...Object.fromEntries(JOB_STATES.map((s) => [s, int])),
-          total_jobs: int,
-          storage_bytes: int,
-          timestamp: time,
-        }),
-        workers: { oneOf: [obj({ busy: int, concurrency: int }), { type: 'null' }] },
-      }),
-      Queue: obj({ name: str, paused: { type: 'boolean' }, counts, total: int }),
-      ApiKey: obj(
-        {
-          id: str,
-          name: str,
-          role: { type: 'string', enum: ['admin', 'operator', 'producer', 'worker', 'viewer'] },
-          queues: { type: 'array', items: str },
-          created_at: time,
-          last_used_at: time,
-          revoked_at: time,
-        },
-        ['id', 'name', 'role', 'created_at'],
-      ),
-      AuditEntry: obj(
-        { id: str, at: time, actor: str, action: str, target: str, details: { type: 'object' } },
-        ['id', 'at', 'actor', 'action'],
-      ),
-    },
+    schemas: componentSchemas,
   },
   security: [{ apiKey: [] }, { bearer: [] }, {}],
   paths,
