@@ -1,5 +1,5 @@
 import { formatDuration, parseDuration } from '@gopherqueue/core';
-import { ApiError } from './api-error.js';
+import { HttpTransport, type Query } from './client-transport.js';
 import type {
   BatchJob,
   ClaimRequest,
@@ -17,7 +17,6 @@ import type {
   WireAuditEntry,
   WireBatchResult,
   WireCreatedApiKey,
-  WireError,
   WireHeartbeatResult,
   WireJob,
   WireJobPage,
@@ -33,8 +32,6 @@ import type {
  * headers take 300 s, so a longer wait is split by the caller (the answer says `timed_out`).
  */
 export const MAX_CLIENT_WAIT_MS = 290_000;
-
-type Query = Record<string, string | number | undefined>;
 
 function toSubmitBody(job: BatchJob): Record<string, unknown> {
   const body: Record<string, unknown> = { type: job.type };
@@ -70,8 +67,7 @@ function capWait(value: DurationInput): string {
  */
 export class GopherQueueClient {
   readonly baseUrl: string;
-  readonly #apiKey: string | undefined;
-  readonly #fetch: typeof fetch;
+  readonly #http: HttpTransport;
 
   /** @throws TypeError for a missing or non-http(s) baseUrl */
   constructor(options: ClientOptions) {
@@ -81,13 +77,16 @@ export class GopherQueueClient {
       );
     }
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.#apiKey = options.apiKey;
-    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.#http = new HttpTransport(
+      this.baseUrl,
+      options.apiKey,
+      options.fetch ?? globalThis.fetch.bind(globalThis),
+    );
   }
 
   /** Submits a job: the new job, or the stored one (`deduplicated: true`) for a known key. */
   submit(type: string, payload?: unknown, options: SubmitOptions & RequestOptions = {}) {
-    return this.#json<WireJob>('POST', '/api/v1/jobs', {
+    return this.#http.json<WireJob>('POST', '/api/v1/jobs', {
       body: toSubmitBody({ ...options, type, payload }),
       signal: options.signal,
     });
@@ -95,7 +94,7 @@ export class GopherQueueClient {
 
   /** Submits up to 1000 jobs; with `atomic`, all or none. */
   submitBatch(jobs: BatchJob[], options: { atomic?: boolean } & RequestOptions = {}) {
-    return this.#json<WireBatchResult>('POST', '/api/v1/jobs/batch', {
+    return this.#http.json<WireBatchResult>('POST', '/api/v1/jobs/batch', {
       body: { jobs: jobs.map(toSubmitBody), atomic: options.atomic ?? false },
       signal: options.signal,
     });
@@ -103,12 +102,12 @@ export class GopherQueueClient {
 
   /** One job, payload included. */
   get(id: string, options: RequestOptions = {}) {
-    return this.#json<WireJob>('GET', `/api/v1/jobs/${encodeURIComponent(id)}`, options);
+    return this.#http.json<WireJob>('GET', `/api/v1/jobs/${encodeURIComponent(id)}`, options);
   }
 
   /** One page of jobs, newest first; pass `next_cursor` as `cursor` for the next. */
   list(options: ListOptions = {}) {
-    return this.#json<WireJobPage>('GET', '/api/v1/jobs', {
+    return this.#http.json<WireJobPage>('GET', '/api/v1/jobs', {
       query: listQuery(options),
       signal: options.signal,
     });
@@ -116,7 +115,7 @@ export class GopherQueueClient {
 
   /** Cancels a job that has not finished. */
   cancel(id: string, options: { reason?: string; force?: boolean } & RequestOptions = {}) {
-    return this.#json<WireJob>('POST', `${jobPath(id)}/cancel`, {
+    return this.#http.json<WireJob>('POST', `${jobPath(id)}/cancel`, {
       body: { reason: options.reason ?? '', force: options.force ?? false },
       signal: options.signal,
     });
@@ -124,7 +123,7 @@ export class GopherQueueClient {
 
   /** Runs a failed, dead-lettered or cancelled job again. */
   retry(id: string, options: { resetAttempts?: boolean } & RequestOptions = {}) {
-    return this.#json<WireJob>('POST', `${jobPath(id)}/retry`, {
+    return this.#http.json<WireJob>('POST', `${jobPath(id)}/retry`, {
       body: { reset_attempts: options.resetAttempts ?? false },
       signal: options.signal,
     });
@@ -132,12 +131,12 @@ export class GopherQueueClient {
 
   /** Deletes a job that is not running. */
   async delete(id: string, options: RequestOptions = {}): Promise<void> {
-    await this.#request('DELETE', jobPath(id), options);
+    await this.#http.request('DELETE', jobPath(id), options);
   }
 
   /** A finished job's result (`duration` in nanoseconds). */
   result(id: string, options: RequestOptions = {}) {
-    return this.#json<WireJobResult>('GET', `${jobPath(id)}/result`, options);
+    return this.#http.json<WireJobResult>('GET', `${jobPath(id)}/result`, options);
   }
 
   /**
@@ -145,7 +144,7 @@ export class GopherQueueClient {
    * {@link MAX_CLIENT_WAIT_MS}); the answer says `timed_out` when it did not finish.
    */
   wait(id: string, timeout: DurationInput = '30s', options: RequestOptions = {}) {
-    return this.#json<WireWaitResult>('POST', `${jobPath(id)}/wait`, {
+    return this.#http.json<WireWaitResult>('POST', `${jobPath(id)}/wait`, {
       body: { timeout: capWait(timeout) },
       signal: options.signal,
     });
@@ -153,17 +152,18 @@ export class GopherQueueClient {
 
   /** Job counts by state and the server's workers. */
   stats(options: RequestOptions = {}) {
-    return this.#json<WireStats>('GET', '/api/v1/stats', options);
+    return this.#http.json<WireStats>('GET', '/api/v1/stats', options);
   }
 
   /** Named queues with their counts. */
   async queues(options: RequestOptions = {}): Promise<WireQueue[]> {
-    return (await this.#json<{ queues: WireQueue[] }>('GET', '/api/v1/queues', options)).queues;
+    return (await this.#http.json<{ queues: WireQueue[] }>('GET', '/api/v1/queues', options))
+      .queues;
   }
 
   /** Pauses a queue: its jobs are not claimed until resumed. */
   pauseQueue(name: string, options: RequestOptions = {}) {
-    return this.#json<{ name: string; paused: boolean }>(
+    return this.#http.json<{ name: string; paused: boolean }>(
       'POST',
       `/api/v1/queues/${encodeURIComponent(name)}/pause`,
       options,
@@ -172,7 +172,7 @@ export class GopherQueueClient {
 
   /** Resumes a paused queue. */
   resumeQueue(name: string, options: RequestOptions = {}) {
-    return this.#json<{ name: string; paused: boolean }>(
+    return this.#http.json<{ name: string; paused: boolean }>(
       'POST',
       `/api/v1/queues/${encodeURIComponent(name)}/resume`,
       options,
@@ -181,7 +181,7 @@ export class GopherQueueClient {
 
   /** One page of dead-lettered jobs. */
   deadLetter(options: Omit<ListOptions, 'state'> = {}) {
-    return this.#json<WireJobPage>('GET', '/api/v1/dead-letter', {
+    return this.#http.json<WireJobPage>('GET', '/api/v1/dead-letter', {
       query: listQuery(options),
       signal: options.signal,
     });
@@ -189,15 +189,19 @@ export class GopherQueueClient {
 
   /** Requeues a dead-lettered job (its attempts reset unless `resetAttempts: false`). */
   requeue(id: string, options: { resetAttempts?: boolean } & RequestOptions = {}) {
-    return this.#json<WireJob>('POST', `/api/v1/dead-letter/${encodeURIComponent(id)}/requeue`, {
-      body: options.resetAttempts === undefined ? {} : { reset_attempts: options.resetAttempts },
-      signal: options.signal,
-    });
+    return this.#http.json<WireJob>(
+      'POST',
+      `/api/v1/dead-letter/${encodeURIComponent(id)}/requeue`,
+      {
+        body: options.resetAttempts === undefined ? {} : { reset_attempts: options.resetAttempts },
+        signal: options.signal,
+      },
+    );
   }
 
   /** Deletes dead-lettered jobs (older than `olderThan`, default all); resolves with how many. */
   async purgeDeadLetter(options: { olderThan?: DurationInput } & RequestOptions = {}) {
-    const answer = await this.#json<{ purged: number }>('POST', '/api/v1/dead-letter/purge', {
+    const answer = await this.#http.json<{ purged: number }>('POST', '/api/v1/dead-letter/purge', {
       body: options.olderThan === undefined ? {} : { older_than: options.olderThan },
       signal: options.signal,
     });
@@ -207,25 +211,29 @@ export class GopherQueueClient {
   /** Creates an API key; the answer's `key` is shown this once. */
   createKey(input: { name: string; role: string; queues?: string[] } & RequestOptions) {
     const { signal, ...body } = input;
-    return this.#json<WireCreatedApiKey>('POST', '/api/v1/keys', { body, signal });
+    return this.#http.json<WireCreatedApiKey>('POST', '/api/v1/keys', { body, signal });
   }
 
   /** Every API key (never the keys themselves). */
   async listKeys(options: RequestOptions = {}): Promise<WireApiKey[]> {
-    return (await this.#json<{ keys: WireApiKey[] }>('GET', '/api/v1/keys', options)).keys;
+    return (await this.#http.json<{ keys: WireApiKey[] }>('GET', '/api/v1/keys', options)).keys;
   }
 
   /** Revokes an API key. */
   async revokeKey(id: string, options: RequestOptions = {}): Promise<void> {
-    await this.#request('DELETE', `/api/v1/keys/${encodeURIComponent(id)}`, options);
+    await this.#http.request('DELETE', `/api/v1/keys/${encodeURIComponent(id)}`, options);
   }
 
   /** One page of the audit log, newest first. */
   audit(options: { limit?: number; cursor?: string } & RequestOptions = {}) {
-    return this.#json<{ entries: WireAuditEntry[]; next_cursor?: string }>('GET', '/api/v1/audit', {
-      query: { limit: options.limit, cursor: options.cursor },
-      signal: options.signal,
-    });
+    return this.#http.json<{ entries: WireAuditEntry[]; next_cursor?: string }>(
+      'GET',
+      '/api/v1/audit',
+      {
+        query: { limit: options.limit, cursor: options.cursor },
+        signal: options.signal,
+      },
+    );
   }
 
   /** Claims up to `limit` jobs with a lease, long-polling up to `wait` when none is ready. */
@@ -236,10 +244,14 @@ export class GopherQueueClient {
     if (request.limit !== undefined) body.limit = request.limit;
     if (request.lease !== undefined) body.lease = request.lease;
     if (request.wait !== undefined) body.wait = capWait(request.wait);
-    const answer = await this.#json<{ jobs: WireLeasedJob[] }>('POST', '/api/v1/workers/claim', {
-      body,
-      signal: request.signal,
-    });
+    const answer = await this.#http.json<{ jobs: WireLeasedJob[] }>(
+      'POST',
+      '/api/v1/workers/claim',
+      {
+        body,
+        signal: request.signal,
+      },
+    );
     return answer.jobs;
   }
 
@@ -250,7 +262,7 @@ export class GopherQueueClient {
     if (options.checkpoint !== undefined) body.checkpoint = options.checkpoint;
     if (options.progress !== undefined) body.progress = options.progress;
     if (options.progressMessage !== undefined) body.progress_message = options.progressMessage;
-    return this.#json<WireHeartbeatResult>('POST', `${jobPath(id)}/heartbeat`, {
+    return this.#http.json<WireHeartbeatResult>('POST', `${jobPath(id)}/heartbeat`, {
       body,
       signal: options.signal,
     });
@@ -258,7 +270,7 @@ export class GopherQueueClient {
 
   /** Completes a leased job with its result. Rejects with `lease_lost` (409). */
   complete(id: string, leaseToken: string, result: unknown, options: RequestOptions = {}) {
-    return this.#json<WireJob>('POST', `${jobPath(id)}/complete`, {
+    return this.#http.json<WireJob>('POST', `${jobPath(id)}/complete`, {
       body: { lease_token: leaseToken, result: result ?? null },
       signal: options.signal,
     });
@@ -271,7 +283,7 @@ export class GopherQueueClient {
     error: FailureInput,
     options: { permanent?: boolean } & RequestOptions = {},
   ) {
-    return this.#json<WireJob>('POST', `${jobPath(id)}/fail`, {
+    return this.#http.json<WireJob>('POST', `${jobPath(id)}/fail`, {
       body: { lease_token: leaseToken, error, permanent: options.permanent ?? false },
       signal: options.signal,
     });
@@ -279,19 +291,19 @@ export class GopherQueueClient {
 
   /** `/health`: overall status and each component's. */
   health(options: RequestOptions = {}) {
-    return this.#json<Record<string, unknown>>('GET', '/health', options);
+    return this.#http.json<Record<string, unknown>>('GET', '/health', options);
   }
 
   /** `/ready`: true when the server is ready (false on 503). */
   async ready(options: RequestOptions = {}): Promise<boolean> {
-    const res = await this.#fetch(`${this.baseUrl}/ready`, this.#init('GET', options));
+    const res = await this.#http.raw('GET', '/ready', options);
     await res.body?.cancel();
     return res.ok;
   }
 
   /** `/metrics` in Prometheus text. */
   async metrics(options: RequestOptions = {}): Promise<string> {
-    const res = await this.#request('GET', '/metrics', { ...options, accept: 'text/plain' });
+    const res = await this.#http.request('GET', '/metrics', { ...options, accept: 'text/plain' });
     return res.text();
   }
 
@@ -300,7 +312,7 @@ export class GopherQueueClient {
    * with `jobId`). Stops when `signal` aborts or the caller leaves the loop.
    */
   async *events(options: { jobId?: string } & RequestOptions = {}): AsyncGenerator<SseEvent> {
-    const res = await this.#request('GET', '/api/v1/events', {
+    const res = await this.#http.request('GET', '/api/v1/events', {
       query: { job_id: options.jobId },
       signal: options.signal,
       accept: 'text/event-stream',
@@ -317,57 +329,6 @@ export class GopherQueueClient {
     } finally {
       await reader.cancel().catch(() => undefined);
     }
-  }
-
-  #init(
-    method: string,
-    options: { body?: unknown; signal?: AbortSignal | undefined; accept?: string },
-  ): RequestInit {
-    const headers: Record<string, string> = { Accept: options.accept ?? 'application/json' };
-    if (this.#apiKey !== undefined) headers['X-API-Key'] = this.#apiKey;
-    const init: RequestInit = { method, headers };
-    if (options.body !== undefined) {
-      headers['Content-Type'] = 'application/json';
-      init.body = JSON.stringify(options.body);
-    }
-    if (options.signal !== undefined) init.signal = options.signal;
-    return init;
-  }
-
-  async #request(
-    method: string,
-    path: string,
-    options: { body?: unknown; query?: Query; signal?: AbortSignal | undefined; accept?: string },
-  ): Promise<Response> {
-    const url = new URL(`${this.baseUrl}${path}`);
-    for (const [key, value] of Object.entries(options.query ?? {})) {
-      if (value !== undefined) url.searchParams.set(key, String(value));
-    }
-    const res = await this.#fetch(url, this.#init(method, options));
-    if (res.ok) return res;
-    const text = await res.text();
-    let envelope: Partial<WireError> | undefined;
-    try {
-      envelope = JSON.parse(text) as Partial<WireError>;
-    } catch {
-      envelope = undefined;
-    }
-    const error = envelope?.error;
-    throw new ApiError(
-      res.status,
-      error?.code ?? `http_${res.status}`,
-      error?.message ?? (text === '' ? res.statusText : text.slice(0, 200)),
-      error?.details ?? {},
-    );
-  }
-
-  async #json<T>(
-    method: string,
-    path: string,
-    options: { body?: unknown; query?: Query; signal?: AbortSignal | undefined },
-  ): Promise<T> {
-    const res = await this.#request(method, path, options);
-    return (await res.json()) as T;
   }
 }
 
