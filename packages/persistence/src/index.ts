@@ -1,4 +1,7 @@
 export { LevelStore } from './level-store.js';
 export type { LevelStoreOptions } from './level-store.js';
 export { PostgresStore } from './postgres/postgres-store.js';
-export type { PostgresStoreOptions, TransactionalSubmitOptions } from './postgres/postgres-store.js';
+export type {
+  PostgresStoreOptions,
+  TransactionalSubmitOptions,
+} from './postgres/postgres-store.js';

@@ -1,10 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { stat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
   ErrorCode,
   GqError,
-  isTerminal,
   noopLogger,
   systemClock,
   type ClaimOptions,
@@ -31,14 +29,11 @@ import {
 import { ActiveSet } from './active-set.js';
 import { GroupCommit, type LevelDb } from './group-commit.js';
 import { CountBook } from './job-counts.js';
-import { writeJob } from './job-index.js';
-import { JobLookup } from './job-lookup.js';
+import { JobMutations } from './job-mutations.js';
 import { JobReader } from './job-reader.js';
-import * as next from './job-transitions.js';
 import { finishedPrefix, idOfIndexKey, keys, padTime } from './level-keys.js';
 import { LevelMetaStore } from './level-meta-store.js';
 import { loadState, openLevelDb } from './level-open.js';
-import { planSubmit } from './submit-plan.js';
 
 /** Options of {@link LevelStore.open}. */
 export interface LevelStoreOptions {
@@ -74,7 +69,6 @@ export class LevelStore implements Store {
   readonly #db: LevelDb;
   readonly #location: string;
   readonly #memory: boolean;
-  readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #active = new ActiveSet();
   readonly #counts = new CountBook();
@@ -83,16 +77,14 @@ export class LevelStore implements Store {
   readonly #paused = new Set<string>();
   readonly #listeners = new Set<(change: StoreChange) => void>();
   readonly #guard = (): void => this.#check();
-  #seq = 0;
+  readonly #jobs: JobMutations;
   #seqWritten = 0;
-  #maxId = '';
   #closed = false;
 
   private constructor(db: LevelDb, options: Required<LevelStoreOptions>) {
     this.#db = db;
     this.#location = options.location;
     this.#memory = options.memory;
-    this.#clock = options.clock;
     this.#logger = options.logger;
     this.#commit = new GroupCommit(db, {
       sync: options.durability === 'durable',
@@ -100,14 +92,23 @@ export class LevelStore implements Store {
       onSeal: (put) => {
         const counts = this.#counts.takeDirty();
         if (counts !== undefined) put(keys.counts, counts);
-        if (this.#seq !== this.#seqWritten) {
-          put(keys.seq, String(this.#seq));
-          this.#seqWritten = this.#seq;
+        if (this.#jobs.seq !== this.#seqWritten) {
+          put(keys.seq, String(this.#jobs.seq));
+          this.#seqWritten = this.#jobs.seq;
         }
       },
       onWritten: (changes) => this.#emit(changes),
     });
     this.#reader = new JobReader(db, this.#active, this.#commit, this.#guard);
+    this.#jobs = new JobMutations({
+      db,
+      active: this.#active,
+      counts: this.#counts,
+      commit: this.#commit,
+      clock: options.clock,
+      paused: this.#paused,
+      guard: this.#guard,
+    });
     this.meta = new LevelMetaStore(db, this.#commit, this.#guard);
   }
 
@@ -147,8 +148,8 @@ export class LevelStore implements Store {
 
   #load(state: Awaited<ReturnType<typeof loadState>>): void {
     if (state.counts !== undefined) this.#counts.load(state.counts);
-    this.#seq = this.#seqWritten = state.seq;
-    this.#maxId = state.maxId;
+    this.#jobs.seq = this.#seqWritten = state.seq;
+    this.#jobs.maxId = state.maxId;
     for (const name of state.paused) this.#paused.add(name);
     for (const job of state.active) this.#active.set(undefined, job);
     this.#logger.info('level store opened', {
@@ -164,32 +165,11 @@ export class LevelStore implements Store {
     if (failure !== undefined) throw failure;
   }
 
-  /** Runs a check-and-write step atomically, reading from disk first what it needs. */
-  #step<T>(step: (lookup: JobLookup) => T): T | Promise<T> {
-    return JobLookup.run(this.#db, this.#active, this.#commit, step, this.#guard);
-  }
-
   /** Waits until the step's writes are durable, then returns its result. */
   async #durable<T>(result: T | Promise<T>): Promise<T> {
     const value = result instanceof Promise ? await result : result;
     await this.#commit.commit();
     return value;
-  }
-
-  #write(before: Job | undefined, after: Job | undefined, kind: StoreChange['kind']): void {
-    writeJob({ commit: this.#commit, counts: this.#counts, active: this.#active }, before, after);
-    const job = after ?? before;
-    if (job === undefined) return;
-    const change: StoreChange = {
-      kind,
-      id: job.id,
-      state: job.state,
-      queue: job.queue,
-      runAt: job.runAt,
-      job,
-    };
-    if (before !== undefined && kind !== 'deleted') change.previous = before.state;
-    this.#commit.change(change);
   }
 
   async submit(spec: JobSpec): Promise<SubmitResult> {
@@ -200,16 +180,7 @@ export class LevelStore implements Store {
   async submitBatch(specs: readonly JobSpec[]): Promise<SubmitResult[]> {
     this.#check();
     if (specs.length === 0) return [];
-    return this.#durable(
-      this.#step((lookup) => {
-        const now = this.#clock.now();
-        const plan = planSubmit(specs, lookup, { now, seq: this.#seq, maxId: this.#maxId });
-        for (const job of plan.created) this.#write(undefined, job, 'created');
-        this.#seq = plan.seq;
-        if (plan.maxId > this.#maxId) this.#maxId = plan.maxId;
-        return plan.results;
-      }),
-    );
+    return this.#durable(this.#jobs.submit(specs));
   }
 
   async get(id: string): Promise<Job | undefined> {
@@ -222,11 +193,7 @@ export class LevelStore implements Store {
 
   async getMany(ids: readonly string[]): Promise<(Job | undefined)[]> {
     this.#check();
-    return this.#step((lookup) => {
-      const jobs = ids.map((id) => lookup.job(id));
-      lookup.done();
-      return jobs;
-    });
+    return this.#jobs.read(ids);
   }
 
   async list(filter: ListFilter = {}): Promise<ListPage> {
@@ -245,137 +212,45 @@ export class LevelStore implements Store {
       throw new RangeError(`limit must be a non-negative integer; got ${options.limit}`);
     }
     if (!(options.leaseMs > 0)) throw new RangeError(`leaseMs must be > 0; got ${options.leaseMs}`);
-    const now = this.#clock.now();
-    const ready = this.#active.takeReady(options.limit, {
-      now,
-      paused: this.#paused,
-      types: options.types,
-      queues: options.queues,
-    });
-    if (ready.length === 0) return [];
-    const claimed = ready.map((job) => {
-      const after = next.claimedJob(job, now, options, randomUUID());
-      this.#write(job, after, 'updated');
-      return after;
-    });
+    const claimed = this.#jobs.claim(options);
+    if (claimed.length === 0) return [];
     await this.#commit.commit();
     return claimed;
   }
 
-  /** Runs `apply` on a running job whose lease `token` holds. */
-  #leased(id: string, token: string, apply: (job: Job, now: number) => Job): Promise<Job> {
-    this.#check();
-    return this.#durable(
-      this.#step((lookup) => {
-        const job = lookup.job(id);
-        if (job === undefined) throw lookup.fail(notFound(id));
-        if (job.state !== 'running' || job.leaseToken !== token) {
-          throw lookup.fail(
-            new GqError(ErrorCode.LEASE_LOST, `job ${id} is no longer leased with this token`, {
-              details: { id, state: job.state },
-            }),
-          );
-        }
-        return apply(job, this.#clock.now());
-      }),
-    );
-  }
-
   async heartbeat(id: string, token: string, input: HeartbeatInput): Promise<Job> {
-    return this.#leased(id, token, (job, now) => {
-      const after = next.heartbeatJob(job, now, input);
-      this.#write(job, after, input.progress !== undefined ? 'progress' : 'updated');
-      return after;
-    });
+    this.#check();
+    return this.#durable(this.#jobs.heartbeat(id, token, input));
   }
 
   async complete(id: string, token: string, result: Json): Promise<Job> {
-    return this.#leased(id, token, (job, now) => {
-      const after = next.completedJob(job, now, result);
-      this.#write(job, after, 'updated');
-      for (const waiting of this.#active.dependentsOf(id)) {
-        const dependent = this.#active.get(waiting);
-        if (dependent === undefined) continue;
-        this.#write(dependent, next.dependencyMetJob(dependent, id, now), 'updated');
-      }
-      return after;
-    });
+    this.#check();
+    return this.#durable(this.#jobs.complete(id, token, result));
   }
 
   async fail(id: string, token: string, input: FailInput): Promise<Job> {
-    return this.#leased(id, token, (job, now) => {
-      const after = next.failedJob(job, now, input);
-      this.#write(job, after, 'updated');
-      if (isTerminal(after.state)) this.#cascade(id, now);
-      return after;
-    });
+    this.#check();
+    return this.#durable(this.#jobs.fail(id, token, input));
   }
 
   async release(id: string, token: string, input: ReleaseInput = {}): Promise<Job> {
-    return this.#leased(id, token, (job, now) => {
-      const after = next.releasedJob(job, now, input.runAt ?? now);
-      this.#write(job, after, 'updated');
-      return after;
-    });
-  }
-
-  /** Cancels, transitively, every job still waiting on `id`. */
-  #cascade(id: string, now: number): void {
-    const queue = [id];
-    for (let dep = queue.pop(); dep !== undefined; dep = queue.pop()) {
-      for (const waiting of this.#active.dependentsOf(dep)) {
-        const dependent = this.#active.get(waiting);
-        if (dependent === undefined) continue;
-        this.#write(dependent, next.cancelledJob(dependent, now, 'dependency_failed'), 'updated');
-        queue.push(waiting);
-      }
-    }
+    this.#check();
+    return this.#durable(this.#jobs.release(id, token, input.runAt));
   }
 
   async cancel(id: string, reason?: string): Promise<Job> {
     this.#check();
-    return this.#durable(
-      this.#step((lookup) => {
-        const job = lookup.job(id);
-        if (job === undefined) throw lookup.fail(notFound(id));
-        if (isTerminal(job.state)) throw lookup.fail(invalidState(id, job.state, 'cancel'));
-        const now = this.#clock.now();
-        const after = next.cancelledJob(job, now, reason);
-        this.#write(job, after, 'updated');
-        this.#cascade(id, now);
-        return after;
-      }),
-    );
+    return this.#durable(this.#jobs.cancel(id, reason));
   }
 
   async retry(id: string, input: RetryInput = {}): Promise<Job> {
     this.#check();
-    return this.#durable(
-      this.#step((lookup) => {
-        const job = lookup.job(id);
-        if (job === undefined) throw lookup.fail(notFound(id));
-        if (job.state !== 'failed' && job.state !== 'dead_letter' && job.state !== 'cancelled') {
-          throw lookup.fail(invalidState(id, job.state, 'retry'));
-        }
-        const after = next.retriedJob(job, this.#clock.now(), input.resetAttempts ?? false);
-        this.#write(job, after, 'updated');
-        return after;
-      }),
-    );
+    return this.#durable(this.#jobs.retry(id, input.resetAttempts ?? false));
   }
 
   async delete(id: string): Promise<Job> {
     this.#check();
-    return this.#durable(
-      this.#step((lookup) => {
-        const job = lookup.job(id);
-        if (job === undefined) throw lookup.fail(notFound(id));
-        if (job.state === 'running') throw lookup.fail(invalidState(id, job.state, 'delete'));
-        this.#write(job, undefined, 'deleted');
-        this.#cascade(id, this.#clock.now());
-        return job;
-      }),
-    );
+    return this.#durable(this.#jobs.delete(id));
   }
 
   async expiredLeases(now: number, limit: number): Promise<Job[]> {
@@ -406,21 +281,7 @@ export class LevelStore implements Store {
     }
     this.#check();
     if (ids.length === 0) return 0;
-    const states = new Set<string>(input.states);
-    return this.#durable(
-      this.#step((lookup) => {
-        const jobs = ids.map((id) => lookup.job(id));
-        lookup.done();
-        let purged = 0;
-        for (const job of jobs) {
-          if (job === undefined || !states.has(job.state)) continue;
-          if ((job.finishedAt ?? 0) >= input.finishedBefore) continue;
-          this.#write(job, undefined, 'deleted');
-          purged++;
-        }
-        return purged;
-      }),
-    );
+    return this.#durable(this.#jobs.purge(ids, new Set(input.states), input.finishedBefore));
   }
 
   async listQueues(): Promise<QueueInfo[]> {
@@ -467,20 +328,7 @@ export class LevelStore implements Store {
   async restore(jobs: readonly Job[]): Promise<void> {
     this.#check();
     if (jobs.length === 0) return;
-    await this.#durable(
-      this.#step((lookup) => {
-        const before = jobs.map((job) => lookup.job(job.id));
-        lookup.done();
-        const written = new Map<string, Job>();
-        jobs.forEach((job, i) => {
-          const old = written.get(job.id) ?? before[i];
-          this.#write(old, job, old === undefined ? 'created' : 'updated');
-          written.set(job.id, job);
-          if (job.seq > this.#seq) this.#seq = job.seq;
-          if (job.id > this.#maxId) this.#maxId = job.id;
-        });
-      }),
-    );
+    await this.#durable(this.#jobs.restore(jobs));
   }
 
   subscribe(listener: (change: StoreChange) => void): () => void {
@@ -529,14 +377,4 @@ export class LevelStore implements Store {
     this.#listeners.clear();
     await this.#db.close();
   }
-}
-
-function notFound(id: string): GqError {
-  return new GqError(ErrorCode.NOT_FOUND, `job ${id} not found`, { details: { id } });
-}
-
-function invalidState(id: string, state: string, action: string): GqError {
-  return new GqError(ErrorCode.INVALID_STATE, `cannot ${action} job ${id}: it is ${state}`, {
-    details: { id, state },
-  });
 }

@@ -1,0 +1,258 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ErrorCode,
+  GqError,
+  isTerminal,
+  type ClaimOptions,
+  type Clock,
+  type FailInput,
+  type HeartbeatInput,
+  type Job,
+  type JobSpec,
+  type Json,
+  type StoreChange,
+  type SubmitResult,
+} from '@gopherqueue/core';
+import type { ActiveSet } from './active-set.js';
+import type { GroupCommit, LevelDb } from './group-commit.js';
+import type { CountBook } from './job-counts.js';
+import { writeJob } from './job-index.js';
+import { JobLookup } from './job-lookup.js';
+import * as next from './job-transitions.js';
+import { planSubmit } from './submit-plan.js';
+
+/** What {@link JobMutations} works on. */
+export interface JobMutationsContext {
+  db: LevelDb;
+  active: ActiveSet;
+  counts: CountBook;
+  commit: GroupCommit;
+  clock: Clock;
+  paused: ReadonlySet<string>;
+  /** Throws when the store is closed or failed. */
+  guard: () => void;
+}
+
+/**
+ * The LevelStore's state machine: every job transition, checked and applied synchronously
+ * against memory (so concurrent callers cannot both win a compare-and-set) and appended to the
+ * pending write batch. Results come back as soon as they are decided; the store awaits the batch.
+ * A step that needs a finished job reads it first, then checks and applies with no await between.
+ */
+export class JobMutations {
+  readonly #ctx: JobMutationsContext;
+  /** The last `seq` handed out. */
+  seq = 0;
+  /** The greatest job id stored: a new id above it needs no existence check on disk. */
+  maxId = '';
+
+  constructor(context: JobMutationsContext) {
+    this.#ctx = context;
+  }
+
+  #step<T>(step: (lookup: JobLookup) => T): T | Promise<T> {
+    const { db, active, commit, guard } = this.#ctx;
+    return JobLookup.run(db, active, commit, step, guard);
+  }
+
+  #write(before: Job | undefined, after: Job | undefined, kind: StoreChange['kind']): void {
+    const { commit, counts, active } = this.#ctx;
+    writeJob({ commit, counts, active }, before, after);
+    const job = after ?? before;
+    if (job === undefined) return;
+    const change: StoreChange = {
+      kind,
+      id: job.id,
+      state: job.state,
+      queue: job.queue,
+      runAt: job.runAt,
+      job,
+    };
+    if (before !== undefined && kind !== 'deleted') change.previous = before.state;
+    commit.change(change);
+  }
+
+  /** The jobs now, in `ids`' order (reading finished ones from disk). */
+  read(ids: readonly string[]): (Job | undefined)[] | Promise<(Job | undefined)[]> {
+    return this.#step((lookup) => {
+      const jobs = ids.map((id) => lookup.job(id));
+      lookup.done();
+      return jobs;
+    });
+  }
+
+  submit(specs: readonly JobSpec[]): SubmitResult[] | Promise<SubmitResult[]> {
+    return this.#step((lookup) => {
+      const now = this.#ctx.clock.now();
+      const plan = planSubmit(specs, lookup, { now, seq: this.seq, maxId: this.maxId });
+      for (const job of plan.created) this.#write(undefined, job, 'created');
+      this.seq = plan.seq;
+      if (plan.maxId > this.maxId) this.maxId = plan.maxId;
+      return plan.results;
+    });
+  }
+
+  claim(options: ClaimOptions): Job[] {
+    const now = this.#ctx.clock.now();
+    const ready = this.#ctx.active.takeReady(options.limit, {
+      now,
+      paused: this.#ctx.paused,
+      types: options.types,
+      queues: options.queues,
+    });
+    return ready.map((job) => {
+      const after = next.claimedJob(job, now, options, randomUUID());
+      this.#write(job, after, 'updated');
+      return after;
+    });
+  }
+
+  /** Runs `apply` on a running job whose lease `token` holds. */
+  #leased(id: string, token: string, apply: (job: Job, now: number) => Job): Job | Promise<Job> {
+    return this.#step((lookup) => {
+      const job = lookup.job(id);
+      if (job === undefined) throw lookup.fail(notFound(id));
+      if (job.state !== 'running' || job.leaseToken !== token) {
+        throw lookup.fail(
+          new GqError(ErrorCode.LEASE_LOST, `job ${id} is no longer leased with this token`, {
+            details: { id, state: job.state },
+          }),
+        );
+      }
+      return apply(job, this.#ctx.clock.now());
+    });
+  }
+
+  heartbeat(id: string, token: string, input: HeartbeatInput): Job | Promise<Job> {
+    return this.#leased(id, token, (job, now) => {
+      const after = next.heartbeatJob(job, now, input);
+      this.#write(job, after, input.progress !== undefined ? 'progress' : 'updated');
+      return after;
+    });
+  }
+
+  complete(id: string, token: string, result: Json): Job | Promise<Job> {
+    return this.#leased(id, token, (job, now) => {
+      const after = next.completedJob(job, now, result);
+      this.#write(job, after, 'updated');
+      for (const waiting of this.#ctx.active.dependentsOf(id)) {
+        const dependent = this.#ctx.active.get(waiting);
+        if (dependent === undefined) continue;
+        this.#write(dependent, next.dependencyMetJob(dependent, id, now), 'updated');
+      }
+      return after;
+    });
+  }
+
+  fail(id: string, token: string, input: FailInput): Job | Promise<Job> {
+    return this.#leased(id, token, (job, now) => {
+      const after = next.failedJob(job, now, input);
+      this.#write(job, after, 'updated');
+      if (isTerminal(after.state)) this.#cascade(id, now);
+      return after;
+    });
+  }
+
+  release(id: string, token: string, runAt: number | undefined): Job | Promise<Job> {
+    return this.#leased(id, token, (job, now) => {
+      const after = next.releasedJob(job, now, runAt ?? now);
+      this.#write(job, after, 'updated');
+      return after;
+    });
+  }
+
+  /** Cancels, transitively, every job still waiting on `id`. */
+  #cascade(id: string, now: number): void {
+    const queue = [id];
+    for (let dep = queue.pop(); dep !== undefined; dep = queue.pop()) {
+      for (const waiting of this.#ctx.active.dependentsOf(dep)) {
+        const dependent = this.#ctx.active.get(waiting);
+        if (dependent === undefined) continue;
+        this.#write(dependent, next.cancelledJob(dependent, now, 'dependency_failed'), 'updated');
+        queue.push(waiting);
+      }
+    }
+  }
+
+  cancel(id: string, reason: string | undefined): Job | Promise<Job> {
+    return this.#step((lookup) => {
+      const job = lookup.job(id);
+      if (job === undefined) throw lookup.fail(notFound(id));
+      if (isTerminal(job.state)) throw lookup.fail(invalidState(id, job.state, 'cancel'));
+      const now = this.#ctx.clock.now();
+      const after = next.cancelledJob(job, now, reason);
+      this.#write(job, after, 'updated');
+      this.#cascade(id, now);
+      return after;
+    });
+  }
+
+  retry(id: string, resetAttempts: boolean): Job | Promise<Job> {
+    return this.#step((lookup) => {
+      const job = lookup.job(id);
+      if (job === undefined) throw lookup.fail(notFound(id));
+      if (job.state !== 'failed' && job.state !== 'dead_letter' && job.state !== 'cancelled') {
+        throw lookup.fail(invalidState(id, job.state, 'retry'));
+      }
+      const after = next.retriedJob(job, this.#ctx.clock.now(), resetAttempts);
+      this.#write(job, after, 'updated');
+      return after;
+    });
+  }
+
+  delete(id: string): Job | Promise<Job> {
+    return this.#step((lookup) => {
+      const job = lookup.job(id);
+      if (job === undefined) throw lookup.fail(notFound(id));
+      if (job.state === 'running') throw lookup.fail(invalidState(id, job.state, 'delete'));
+      this.#write(job, undefined, 'deleted');
+      this.#cascade(id, this.#ctx.clock.now());
+      return job;
+    });
+  }
+
+  /** Deletes those of `ids` that are still finished in one of `states` before `finishedBefore`. */
+  purge(
+    ids: readonly string[],
+    states: ReadonlySet<string>,
+    finishedBefore: number,
+  ): number | Promise<number> {
+    return this.#step((lookup) => {
+      const jobs = ids.map((id) => lookup.job(id));
+      lookup.done();
+      let purged = 0;
+      for (const job of jobs) {
+        if (job === undefined || !states.has(job.state)) continue;
+        if ((job.finishedAt ?? 0) >= finishedBefore) continue;
+        this.#write(job, undefined, 'deleted');
+        purged++;
+      }
+      return purged;
+    });
+  }
+
+  restore(jobs: readonly Job[]): void | Promise<void> {
+    return this.#step((lookup) => {
+      const before = jobs.map((job) => lookup.job(job.id));
+      lookup.done();
+      const written = new Map<string, Job>();
+      jobs.forEach((job, i) => {
+        const old = written.get(job.id) ?? before[i];
+        this.#write(old, job, old === undefined ? 'created' : 'updated');
+        written.set(job.id, job);
+        if (job.seq > this.seq) this.seq = job.seq;
+        if (job.id > this.maxId) this.maxId = job.id;
+      });
+    });
+  }
+}
+
+function notFound(id: string): GqError {
+  return new GqError(ErrorCode.NOT_FOUND, `job ${id} not found`, { details: { id } });
+}
+
+function invalidState(id: string, state: string, action: string): GqError {
+  return new GqError(ErrorCode.INVALID_STATE, `cannot ${action} job ${id}: it is ${state}`, {
+    details: { id, state },
+  });
+}
