@@ -4,7 +4,8 @@
 // @gopherqueue packages from their sources too, so `npx gq serve` works before any build.
 import { existsSync } from 'node:fs';
 import { register } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import process from 'node:process';
+import { fileURLToPath, URL } from 'node:url';
 
 const dist = new URL('../dist/main.js', import.meta.url);
 if (process.env.GQ_FROM_SOURCE !== '1' && existsSync(fileURLToPath(dist))) {

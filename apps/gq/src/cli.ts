@@ -33,7 +33,7 @@ export function buildCli(io: CliIo): Argv {
     .command(queuesCommand(io))
     .command(keysCommand(io))
     .command(eventsCommand(io))
-    .demandCommand(1, 'name a command; `gq --help` lists them')
+    .demandCommand(1, 'name a command')
     .strict()
     .recommendCommands()
     .exitProcess(false)
@@ -62,7 +62,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return err.exitCode;
     }
     // Anything else came from yargs' own validation: a usage error.
-    io.stderr(`gq: ${(err as Error).message}\nRun \`gq --help\` for usage.\n`);
+    const message = (err as Error).message.trim().replace(/\s*\n\s*/g, ' ');
+    io.stderr(`gq: ${message} (see \`gq --help\`)\n`);
     return 2;
   }
 }

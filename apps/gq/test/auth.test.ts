@@ -1,7 +1,13 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAll, spawnServer, stopProcess, tempDir, type GqProcess } from './helpers/gq-process.js';
+import {
+  killAll,
+  spawnServer,
+  stopProcess,
+  tempDir,
+  type GqProcess,
+} from './helpers/gq-process.js';
 import { gq } from './helpers/run-cli.js';
 
 let server: GqProcess;
@@ -11,7 +17,17 @@ const keys: string[] = [];
 
 /** Creates a key through the running server with the admin key; returns `[key, id]`. */
 async function createKey(role: string): Promise<[string, string]> {
-  const run = await gq(['keys', 'create', '--role', role, '--json', '--server', server.url, '--api-key', adminKey]);
+  const run = await gq([
+    'keys',
+    'create',
+    '--role',
+    role,
+    '--json',
+    '--server',
+    server.url,
+    '--api-key',
+    adminKey,
+  ]);
   expect(run.code).toBe(0);
   const created = JSON.parse(run.stdout) as { key: string; id: string; role: string };
   expect(created.role).toBe(role);
@@ -22,7 +38,10 @@ async function createKey(role: string): Promise<[string, string]> {
 function submit(key: string | undefined): Promise<Response> {
   return fetch(`${server.url}/api/v1/jobs`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', ...(key === undefined ? {} : { 'X-API-Key': key }) },
+    headers: {
+      'Content-Type': 'application/json',
+      ...(key === undefined ? {} : { 'X-API-Key': key }),
+    },
     body: JSON.stringify({ type: 'echo', payload: 'x' }),
   });
 }
@@ -30,7 +49,16 @@ function submit(key: string | undefined): Promise<Response> {
 beforeAll(async () => {
   dir = await tempDir('gq-auth-');
   // Bootstrap: an admin key made on the stopped server's data directory, printed once.
-  const bootstrap = await gq(['keys', 'create', '--role', 'admin', '--name', 'root', '--data-dir', dir.path]);
+  const bootstrap = await gq([
+    'keys',
+    'create',
+    '--role',
+    'admin',
+    '--name',
+    'root',
+    '--data-dir',
+    dir.path,
+  ]);
   expect(bootstrap.code).toBe(0);
   expect(bootstrap.stderr).toBe('Store this key now: it is shown only once.\n');
   adminKey = /^key:\s+(\S+)$/m.exec(bootstrap.stdout)?.[1] as string;
@@ -66,13 +94,26 @@ describe('gq serve --auth', () => {
     const res = await submit(viewer);
     expect(res.status).toBe(403);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('forbidden');
-    const read = await gq(['status', '--stats', '--json', '--server', server.url], { env: { GQ_API_KEY: viewer } });
+    const read = await gq(['status', '--stats', '--json', '--server', server.url], {
+      env: { GQ_API_KEY: viewer },
+    });
     expect(read.code).toBe(0);
   });
 
   it('lets a producer submit, and answers 401 once its key is revoked', async () => {
     const [producer, id] = await createKey('producer');
-    const ok = await gq(['submit', '--type', 'echo', '--payload', '1', '--wait', '--server', server.url, '--api-key', producer]);
+    const ok = await gq([
+      'submit',
+      '--type',
+      'echo',
+      '--payload',
+      '1',
+      '--wait',
+      '--server',
+      server.url,
+      '--api-key',
+      producer,
+    ]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/state:\s+completed/);
     const cannotCancel = await gq(['keys', 'list', '--server', server.url, '--api-key', producer]);
@@ -83,9 +124,9 @@ describe('gq serve --auth', () => {
     expect(revoked).toMatchObject({ code: 0, stdout: `${id} revoked\n` });
     expect((await submit(producer)).status).toBe(401);
     const listed = await gq(['keys', '--json', '--server', server.url, '--api-key', adminKey]);
-    const record = (JSON.parse(listed.stdout) as { keys: { id: string; revoked_at?: string }[] }).keys.find(
-      (k) => k.id === id,
-    );
+    const record = (
+      JSON.parse(listed.stdout) as { keys: { id: string; revoked_at?: string }[] }
+    ).keys.find((k) => k.id === id);
     expect(record?.revoked_at).toMatch(/^\d{4}-/);
   });
 
@@ -98,7 +139,9 @@ describe('gq serve --auth', () => {
       const content = await readFile(join(entry.parentPath, entry.name));
       bytes += content.length;
       for (const key of keys) {
-        const secret = key.slice(key.lastIndexOf('_') + 1);
+        // gq_<id>_<secret>: the secret may itself contain "_".
+        const secret = key.slice(key.indexOf('_', 3) + 1);
+        expect(secret.length).toBeGreaterThanOrEqual(32);
         expect(content.includes(key)).toBe(false);
         expect(content.includes(secret)).toBe(false);
       }

@@ -29,7 +29,9 @@ describe('gq serve stopped with SIGTERM', () => {
       { type: 'echo', payload: 1, priority: 4 },
       { type: 'echo', payload: 2, priority: 4 },
     ]);
-    const ids = [...long.results, ...short.results, ...queued.results].map((r) => r.job?.id as string);
+    const ids = [...long.results, ...short.results, ...queued.results].map(
+      (r) => r.job?.id as string,
+    );
     await eventually(
       async () => ((await client.stats()).queue.running === 4 ? true : undefined),
       'four running jobs',

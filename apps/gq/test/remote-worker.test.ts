@@ -18,7 +18,11 @@ async function jobsOf(type: string): Promise<WireJob[]> {
   const jobs: WireJob[] = [];
   let cursor: string | undefined;
   do {
-    const page = await client.list({ type, limit: 1000, ...(cursor === undefined ? {} : { cursor }) });
+    const page = await client.list({
+      type,
+      limit: 1000,
+      ...(cursor === undefined ? {} : { cursor }),
+    });
     jobs.push(...page.jobs);
     cursor = page.next_cursor;
   } while (cursor !== undefined);
@@ -39,7 +43,12 @@ afterAll(async () => {
 
 describe('gq work', () => {
   it('runs 500 jobs of a type the server has no handler for', async () => {
-    const worker = await spawnWorker(server.url, ['--concurrency', '20', '--types', 'remote.double']);
+    const worker = await spawnWorker(server.url, [
+      '--concurrency',
+      '20',
+      '--types',
+      'remote.double',
+    ]);
     const batch = await client.submitBatch(
       Array.from({ length: 500 }, (_, n) => ({ type: 'remote.double', payload: { n } })),
       { atomic: true },
@@ -64,32 +73,59 @@ describe('gq work', () => {
 
   it('runs the jobs of a worker killed with SIGKILL again elsewhere within the lease plus 5 s', async () => {
     const leaseMs = 2_000;
-    const first = await spawnWorker(server.url, ['--concurrency', '4', '--lease', '2s', '--types', 'remote.slow']);
+    const first = await spawnWorker(server.url, [
+      '--concurrency',
+      '4',
+      '--lease',
+      '2s',
+      '--types',
+      'remote.slow',
+    ]);
     const batch = await client.submitBatch(
-      Array.from({ length: 4 }, () => ({ type: 'remote.slow', payload: { ms: 120_000, retryMs: 200 } })),
+      Array.from({ length: 4 }, () => ({
+        type: 'remote.slow',
+        payload: { ms: 120_000, retryMs: 200 },
+      })),
     );
     const ids = batch.results.map((r) => r.job?.id as string);
     // Mid-job: every job is running on the first worker and has saved its checkpoint.
     await eventually(async () => {
       const jobs = await Promise.all(ids.map((id) => client.get(id)));
       const mid = jobs.every(
-        (j) => j.state === 'running' && (j.checkpoint as { started_by?: number } | undefined)?.started_by === first.pid,
+        (j) =>
+          j.state === 'running' &&
+          (j.checkpoint as { started_by?: number } | undefined)?.started_by === first.pid,
       );
       return mid ? true : undefined;
     }, 'the first worker to be mid-job');
-    const second = await spawnWorker(server.url, ['--concurrency', '4', '--lease', '2s', '--types', 'remote.slow']);
+    const second = await spawnWorker(server.url, [
+      '--concurrency',
+      '4',
+      '--lease',
+      '2s',
+      '--types',
+      'remote.slow',
+    ]);
     expect(await stopProcess(first, 'SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
     const killedAt = Date.now();
 
-    const done = await eventually(async () => {
-      const jobs = await Promise.all(ids.map((id) => client.get(id)));
-      return jobs.every((j) => j.state === 'completed') ? jobs : undefined;
-    }, 'the jobs to complete on the second worker', 30_000, 200);
+    const done = await eventually(
+      async () => {
+        const jobs = await Promise.all(ids.map((id) => client.get(id)));
+        return jobs.every((j) => j.state === 'completed') ? jobs : undefined;
+      },
+      'the jobs to complete on the second worker',
+      30_000,
+      200,
+    );
     for (const job of done) {
       expect(job.result).toEqual({ pid: second.pid, attempt: 2 });
       expect(job.errors.map((e) => e.class)).toEqual(['lease_expired']);
       // The second attempt saw the first one's checkpoint.
-      expect(job.checkpoint).toEqual({ started_by: second.pid, previous: { started_by: first.pid, previous: null } });
+      expect(job.checkpoint).toEqual({
+        started_by: second.pid,
+        previous: { started_by: first.pid, previous: null },
+      });
       const restartedAfterMs = Date.parse(job.started_at as string) - killedAt;
       expect(restartedAfterMs).toBeLessThanOrEqual(leaseMs + 5_000);
     }

@@ -21,7 +21,7 @@ export function cancelCommand(io: CliIo): CommandModule<object, CancelArgs> {
           type: 'boolean',
           default: false,
           describe: 'Cancel even if running',
-        }) as never,
+        }),
     handler: (args) =>
       withClient(args, async (client) => {
         const body: { reason?: string; force?: boolean } = { force: args.force };

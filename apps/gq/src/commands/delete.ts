@@ -16,7 +16,7 @@ export function deleteCommand(io: CliIo): CommandModule<object, DeleteArgs> {
         type: 'string',
         demandOption: true,
         describe: 'Job id',
-      }) as never,
+      }),
     handler: (args) =>
       withClient(args, async (client) => {
         await client.delete(args.id);

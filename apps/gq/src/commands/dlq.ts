@@ -22,7 +22,7 @@ export function dlqCommand(io: CliIo): CommandModule {
     builder: (args) =>
       withClientOptions(args, io)
         .option('limit', { type: 'number', default: 20, describe: 'At most this many jobs' })
-        .option('type', { type: 'string', describe: 'Only jobs of this type' }) as never,
+        .option('type', { type: 'string', describe: 'Only jobs of this type' }),
     handler: (args) =>
       withClient(args, async (client) => {
         const filter: { limit: number; type?: string } = {
@@ -42,7 +42,7 @@ export function dlqCommand(io: CliIo): CommandModule {
         array: true,
         demandOption: true,
         describe: 'Job ids',
-      }) as never,
+      }),
     handler: (args) =>
       withClient(args, async (client) => {
         const jobs: WireJob[] = [];
@@ -53,7 +53,7 @@ export function dlqCommand(io: CliIo): CommandModule {
   const purge: CommandModule<object, ClientArgs> = {
     command: 'purge',
     describe: 'Delete every dead-lettered job',
-    builder: (args) => withClientOptions(args, io) as never,
+    builder: (args) => withClientOptions(args, io),
     handler: (args) =>
       withClient(args, async (client) => {
         const purged = await client.purgeDeadLetter();

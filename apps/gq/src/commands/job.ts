@@ -17,7 +17,7 @@ export function jobCommand(io: CliIo): CommandModule<object, JobArgs> {
         type: 'string',
         demandOption: true,
         describe: 'Job id',
-      }) as never,
+      }),
     handler: (args) =>
       withClient(args, async (client) => {
         const job = await client.get(args.id);

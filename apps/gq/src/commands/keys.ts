@@ -1,7 +1,7 @@
 import type { WireApiKey } from '@gopherqueue/api';
 import type { Store } from '@gopherqueue/core';
 import { ApiKeyManager, AuditLog, isRole, ROLES } from '@gopherqueue/security';
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { CliError, UsageError } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
 import { output, withClient, withClientOptions, type ClientArgs } from '../client-command.js';
@@ -87,10 +87,7 @@ async function withLocalStore<T>(
   }
 }
 
-function withLocalOptions<T>(
-  args: import('yargs').Argv<T>,
-  io: CliIo,
-): import('yargs').Argv<T & LocalArgs> {
+function withLocalOptions<T>(args: Argv<T>, io: CliIo): Argv<T & LocalArgs> {
   return withClientOptions(args, io)
     .option('data-dir', {
       type: 'string',
@@ -116,7 +113,7 @@ export function keysCommand(io: CliIo): CommandModule {
           type: 'string',
           array: true,
           describe: 'Queues the key may touch (default all)',
-        }) as never,
+        }),
     handler: async (args) => {
       if (!isRole(args.role)) {
         throw new UsageError(
@@ -160,7 +157,7 @@ export function keysCommand(io: CliIo): CommandModule {
   const list: CommandModule<object, LocalArgs> = {
     command: ['list', '$0'],
     describe: 'List API keys (never the keys themselves)',
-    builder: (args) => withLocalOptions(args, io) as never,
+    builder: (args) => withLocalOptions(args, io),
     handler: async (args) => {
       if (isLocal(args)) {
         await withLocalStore(io, args, async (store) => {
@@ -183,7 +180,7 @@ export function keysCommand(io: CliIo): CommandModule {
         type: 'string',
         demandOption: true,
         describe: 'Key id',
-      }) as never,
+      }),
     handler: async (args) => {
       if (isLocal(args)) {
         await withLocalStore(io, args, async (store) => {

@@ -28,7 +28,7 @@ export function queuesCommand(io: CliIo): CommandModule {
   const list: CommandModule<object, ClientArgs> = {
     command: ['list', '$0'],
     describe: 'List queues',
-    builder: (args) => withClientOptions(args, io) as never,
+    builder: (args) => withClientOptions(args, io),
     handler: (args) =>
       withClient(args, async (client) => {
         const queues = await client.queues();
@@ -43,7 +43,7 @@ export function queuesCommand(io: CliIo): CommandModule {
         type: 'string',
         demandOption: true,
         describe: 'Queue name',
-      }) as never,
+      }),
     handler: (args) =>
       withClient(args, async (client) => {
         const answer =

@@ -30,7 +30,7 @@ export function statusCommand(io: CliIo): CommandModule<object, StatusArgs> {
           type: 'number',
           default: 20,
           describe: 'At most this many jobs',
-        }) as never,
+        }),
     handler: (args) =>
       withClient(args, async (client) => {
         if (args.stats) {

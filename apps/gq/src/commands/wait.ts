@@ -23,7 +23,7 @@ export function waitCommand(io: CliIo): CommandModule<object, WaitArgs> {
         .option('timeout', {
           type: 'string',
           describe: 'Give up after this long, e.g. 30s',
-        }) as never,
+        }),
     handler: (args) =>
       withClient(args, async (client) => {
         const timeoutMs =

@@ -1,0 +1,107 @@
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { gq } from '../test/helpers/run-cli.js';
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('gq command line', () => {
+  it('lists its commands with --help', async () => {
+    const run = await gq(['--help']);
+    expect(run.code).toBe(0);
+    for (const command of [
+      'serve',
+      'work',
+      'submit',
+      'status',
+      'job',
+      'cancel',
+      'retry',
+      'delete',
+      'wait',
+      'dlq',
+      'queues',
+      'keys',
+      'events',
+    ]) {
+      expect(run.stdout).toMatch(new RegExp(`gq ${command}\\b`));
+    }
+  });
+
+  it('exits 2 with one line for usage errors', async () => {
+    const cases: [string[], RegExp][] = [
+      [[], /^gq: name a command \(see `gq --help`\)\n$/],
+      [['frobnicate'], /^gq: Unknown argument: frobnicate \(see `gq --help`\)\n$/],
+      [['submit'], /^gq: Missing required argument: type \(see `gq --help`\)\n$/],
+      [
+        ['submit', '--type', 'echo', '--priority', 'urgent'],
+        /^gq: --priority: priority must be 0\.\.4/m,
+      ],
+      [['submit', '--type', 'echo', '--delay', 'soon'], /^gq: --delay: invalid duration "soon"/m],
+      [['submit', '--type', 'echo', '--payload', 'not json'], /^gq: --payload is not JSON/m],
+      [['submit', '--type', 'echo', '--tag', 'x'], /^gq: --tag must be key=value; got "x"$/m],
+      [['status', '--state', 'sleeping'], /^gq: --state must be pending, delayed/m],
+      [['serve', '--http', 'nowhere'], /^gq: --http must be like ":8080"/m],
+      [['serve', '--store', 'redis'], /^gq: Invalid values:/m],
+      [
+        ['keys', 'create', '--role', 'root', '--data-dir', '/nonexistent'],
+        /^gq: --role must be one of admin, operator, producer, worker, viewer; got "root"$/m,
+      ],
+      [
+        ['status', '--server', 'ftp://x'],
+        /^gq: --server must be an http\(s\) URL; got "ftp:\/\/x"$/m,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const run = await gq(args);
+      expect({ args, code: run.code }).toEqual({ args, code: 2 });
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr.split('\n')).toHaveLength(2);
+      expect(run.stdout).toBe('');
+    }
+  });
+
+  it('says there is no server at the address, and how to start one, with exit 1', async () => {
+    const server = `http://127.0.0.1:${await closedPort()}`;
+    for (const args of [
+      ['status'],
+      ['submit', '--type', 'echo'],
+      ['job', '01a22269-1b76-7000-b55a-abfbe45ff796'],
+      ['dlq'],
+      ['queues'],
+      ['keys'],
+    ]) {
+      const run = await gq([...args, '--server', server]);
+      expect(run).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `gq: no GopherQueue server at ${server}: start one with \`gq serve\` or pass --server\n`,
+      });
+    }
+  });
+
+  it('takes the server from GQ_SERVER and the default address otherwise', async () => {
+    const server = `http://127.0.0.1:${await closedPort()}`;
+    const fromEnv = await gq(['status'], { env: { GQ_SERVER: server } });
+    expect(fromEnv.stderr).toContain(`no GopherQueue server at ${server}:`);
+    const help = await gq(['status', '--help']);
+    expect(help.stdout).toContain('[default: "http://127.0.0.1:8080"]');
+  });
+
+  it('fails with one line when a --handlers module cannot be loaded', async () => {
+    const run = await gq([
+      'work',
+      '--handlers',
+      './nonexistent-handlers.js',
+      '--server',
+      'http://127.0.0.1:1',
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^gq: cannot load --handlers \.\/nonexistent-handlers\.js: /);
+  });
+});
