@@ -69,7 +69,7 @@ describe('WorkerPool failure recording', () => {
     const after = createJob('fine');
     await e.scheduler.enqueue(after);
     expect((await untilState(e.store, after.id, 'completed')).result).toBe('still running');
-    await until(() => (e.pool.stats().busy === 0 ? true : undefined), 'the pool to go idle');
+    await until(() => (e.pool.stats().completed === 1 ? true : undefined), 'the last completion');
     expect(e.pool.stats()).toMatchObject({ completed: 1, failed: 7, busy: 0 });
   });
 

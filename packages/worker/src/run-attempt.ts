@@ -32,6 +32,11 @@ export interface AttemptOptions {
   leaseMs: number;
   heartbeatIntervalMs: number;
   timeoutGraceMs: number;
+  /**
+   * Called once when the handler settled or was abandoned, before the job's end is written:
+   * the pool frees the handler's slot there, so writing one end overlaps the next claim.
+   */
+  onHandlerDone?: () => void;
 }
 
 type Settled =
@@ -85,7 +90,7 @@ export class Attempt {
   async run(): Promise<AttemptOutcome> {
     const { job, handler, store, clock } = this.#options;
     if (handler === undefined) {
-      this.#settled = true;
+      this.#markSettled();
       return this.#fail({
         message: `no handler registered for job type "${job.type}"`,
         errorClass: 'unknown_type',
@@ -126,13 +131,18 @@ export class Attempt {
     } catch (error) {
       settled = { ok: false, error };
     }
-    this.#settled = true;
+    this.#markSettled();
     cancelTimeout();
     this.#cancelGrace?.();
     await heartbeat.stop();
     const outcome = await this.#finish(settled);
     this.#logger.info(`job ${outcome}`, { durationMs: clock.now() - startedAt });
     return outcome;
+  }
+
+  #markSettled(): void {
+    this.#settled = true;
+    this.#options.onHandlerDone?.();
   }
 
   async #finish(settled: Settled): Promise<AttemptOutcome> {

@@ -39,6 +39,10 @@ export class WorkerPool {
   #unsubscribe: (() => void) | undefined;
   #keepAlive: ReturnType<typeof setInterval> | undefined;
   #slotFreed: (() => void) | undefined;
+  /** Handlers running now; a slot is freed when its handler settles. */
+  #busy = 0;
+  /** Attempts whose handler settled and whose end is being written. */
+  #finishing = 0;
   #completed = 0;
   #failed = 0;
 
@@ -113,7 +117,7 @@ export class WorkerPool {
   stats(): WorkerPoolStats {
     return {
       concurrency: this.#options.concurrency,
-      busy: this.#running.size,
+      busy: this.#busy,
       completed: this.#completed,
       failed: this.#failed,
     };
@@ -148,8 +152,9 @@ export class WorkerPool {
       this.#options;
     const signal = this.#stopController.signal;
     while (!signal.aborted) {
-      const free = concurrency - this.#running.size;
-      if (free <= 0) {
+      const free = concurrency - this.#busy;
+      // Writing ends overlaps claiming the next jobs, within a bound on the ends in flight.
+      if (free <= 0 || this.#finishing >= 2 * concurrency) {
         await new Promise<void>((resolve) => {
           this.#slotFreed = resolve;
         });
@@ -198,7 +203,15 @@ export class WorkerPool {
       leaseMs: o.leaseMs,
       heartbeatIntervalMs: o.heartbeatIntervalMs,
       timeoutGraceMs: o.timeoutGraceMs,
+      onHandlerDone: () => {
+        handlerDone = true;
+        this.#busy--;
+        this.#finishing++;
+        this.#slotFreed?.();
+      },
     });
+    let handlerDone = false;
+    this.#busy++;
     this.#running.set(job.id, attempt);
     if (stopping) attempt.abort('shutdown');
     const done = attempt
@@ -207,6 +220,8 @@ export class WorkerPool {
         this.#count(outcome);
       })
       .finally(() => {
+        if (handlerDone) this.#finishing--;
+        else this.#busy--;
         this.#running.delete(job.id);
         this.#attempts.delete(done);
         this.#slotFreed?.();
