@@ -87,7 +87,7 @@ function claimSql(s: string, byType: boolean, byQueue: boolean): string {
     WHERE state IN ('scheduled', 'delayed', 'retrying') AND run_at <= $1
       ${byType ? 'AND type = ANY($5::text[])' : 'AND $5::text[] IS NULL'}
       ${byQueue ? 'AND queue = ANY($6::text[])' : 'AND $6::text[] IS NULL'}
-      AND NOT EXISTS (SELECT 1 FROM ${s}.queues q WHERE q.name = j.queue AND q.paused)
+      AND j.queue <> ALL (coalesce((SELECT array_agg(name) FROM ${s}.queues WHERE paused), '{}'))
     ORDER BY priority, run_at, seq
     LIMIT $2
     FOR UPDATE OF j SKIP LOCKED

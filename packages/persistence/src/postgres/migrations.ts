@@ -88,7 +88,6 @@ CREATE TABLE ${s}.jobs (
   worker_id text
 );
 CREATE INDEX jobs_claim ON ${s}.jobs (priority, run_at, seq) WHERE state IN ${RUNNABLE};
-CREATE INDEX jobs_run_at ON ${s}.jobs (run_at) WHERE state IN ${RUNNABLE};
 CREATE INDEX jobs_lease ON ${s}.jobs (lease_expires_at, seq) WHERE state = 'running';
 CREATE UNIQUE INDEX jobs_idempotency ON ${s}.jobs (idempotency_key);
 CREATE INDEX jobs_seq ON ${s}.jobs (seq);

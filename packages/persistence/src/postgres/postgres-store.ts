@@ -8,6 +8,7 @@ import {
   systemClock,
   type ClaimOptions,
   type Clock,
+  type Durability,
   type FailInput,
   type HeartbeatInput,
   type Job,
@@ -73,6 +74,13 @@ export interface PostgresStoreOptions {
   logger?: Logger;
   /** LISTEN for other processes' changes on a dedicated connection. @defaultValue true */
   listen?: boolean;
+  /**
+   * `durable`: a call resolves after PostgreSQL flushed its commit to disk. `relaxed`: the store's
+   * transactions use `synchronous_commit = off`, so a crash of the database server (not of this
+   * process) may lose the last few hundred milliseconds of acknowledged changes, never reordering
+   * them. @defaultValue `'durable'`
+   */
+  durability?: Durability;
   /** How long to wait for a connection before failing with GQ_STORE_UNAVAILABLE. @defaultValue 5000 */
   connectTimeoutMs?: number;
 }
@@ -86,6 +94,11 @@ export interface TransactionalSubmitOptions {
   client: pg.ClientBase;
 }
 
+/**
+ * Set for claim transactions: walk the claim index in order and stop at the limit, even before
+ * ANALYZE has seen a freshly loaded backlog (the planner would otherwise bitmap-scan and sort it).
+ */
+const CLAIM_SETTINGS = 'SET LOCAL enable_bitmapscan = off';
 const RUNNABLE = `('scheduled', 'delayed', 'retrying')`;
 const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -110,6 +123,7 @@ export class PostgresStore implements Store {
   readonly #completes = new Batcher<CompleteInput, Job>((items) => this.#flushCompletes(items));
   #listener: NotificationListener | undefined;
   #compactTimer: NodeJS.Timeout | undefined;
+  readonly #relaxed: boolean;
   #closed = false;
 
   private constructor(
@@ -125,6 +139,7 @@ export class PostgresStore implements Store {
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? noopLogger;
     this.#where = where;
+    this.#relaxed = options.durability === 'relaxed';
     const query = this.#query.bind(this);
     this.#feed = new ChangeFeed(
       `gopherqueue_${schema}`,
@@ -151,6 +166,11 @@ export class PostgresStore implements Store {
     const poolSize = options.poolSize ?? 10;
     if (!Number.isInteger(poolSize) || poolSize < 1) {
       throw new RangeError(`poolSize must be a positive integer; got ${poolSize}`);
+    }
+    if (options.durability !== undefined && !['durable', 'relaxed'].includes(options.durability)) {
+      throw new TypeError(
+        `durability must be 'durable' or 'relaxed'; got ${JSON.stringify(options.durability)}`,
+      );
     }
     const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
     if (!Number.isInteger(connectTimeoutMs) || connectTimeoutMs < 0) {
@@ -424,13 +444,16 @@ export class PostgresStore implements Store {
     return rows.map(rowToJob);
   }
 
+  /** Five probes of the claim index (one per priority), so no second index on run_at is kept. */
   async nextRunAt(): Promise<number | undefined> {
-    const rows = await this.#query<{ run_at: string }>(
-      `SELECT run_at FROM ${this.#s}.jobs j WHERE state IN ${RUNNABLE}
-         AND NOT EXISTS (SELECT 1 FROM ${this.#s}.queues q WHERE q.name = j.queue AND q.paused)
-       ORDER BY run_at LIMIT 1`,
+    const rows = await this.#query<{ run_at: string | null }>(
+      `SELECT min(x.run_at) AS run_at FROM generate_series(0, 4) AS p, LATERAL (
+         SELECT run_at FROM ${this.#s}.jobs j WHERE state IN ${RUNNABLE} AND priority = p
+           AND j.queue <> ALL (coalesce((SELECT array_agg(name) FROM ${this.#s}.queues WHERE paused), '{}'))
+         ORDER BY run_at LIMIT 1) x`,
     );
-    return rows[0] ? Number(rows[0].run_at) : undefined;
+    const runAt = rows[0]?.run_at;
+    return runAt === null || runAt === undefined ? undefined : Number(runAt);
   }
 
   async purgeFinished(input: PurgeInput): Promise<number> {
@@ -559,7 +582,7 @@ export class PostgresStore implements Store {
       groups.set(key, [...(groups.get(key) ?? []), item]);
     }
     const now = this.#clock.now();
-    const results = await this.#tx(async (c, changes) => {
+    const results = await this.#tx(CLAIM_SETTINGS, async (c, changes) => {
       const out = new Map<BatchItem<ClaimOptions, Job[]>, Job[]>();
       for (const group of groups.values()) {
         const jobs = await claimMany(
@@ -620,7 +643,20 @@ export class PostgresStore implements Store {
    * Runs `fn` in a transaction of its own, sends its changes by NOTIFY before COMMIT and hands
    * them to local listeners after. Retries the whole transaction on a deadlock.
    */
-  async #tx<T>(fn: (client: pg.PoolClient, changes: StoreChange[]) => Promise<T>): Promise<T> {
+  async #tx<T>(
+    ...args:
+      | [fn: (client: pg.PoolClient, changes: StoreChange[]) => Promise<T>]
+      | [settings: string, fn: (client: pg.PoolClient, changes: StoreChange[]) => Promise<T>]
+  ): Promise<T> {
+    const [settings, fn] = args.length === 1 ? [undefined, args[0]] : args;
+    // One round trip (simple protocol) for BEGIN and the transaction's settings.
+    const begin = [
+      'BEGIN',
+      this.#relaxed ? 'SET LOCAL synchronous_commit = off' : '',
+      settings ?? '',
+    ]
+      .filter(Boolean)
+      .join('; ');
     this.#assertOpen();
     for (let attempt = 1; ; attempt++) {
       let client: pg.PoolClient;
@@ -631,12 +667,12 @@ export class PostgresStore implements Store {
       }
       const changes: StoreChange[] = [];
       try {
-        await client.query('BEGIN');
+        await client.query(begin);
         const value = await fn(client, changes);
         await client.query('COMMIT');
         client.release();
         this.#feed.emit(changes);
-        if (!process.env.NOPUB) this.#feed.publish(changes);
+        this.#feed.publish(changes);
         return value;
       } catch (err) {
         const broken = isUnavailable(err);
