@@ -30,7 +30,8 @@ export interface LoadedState {
 export async function openLevelDb(location: string, memory: boolean): Promise<LevelDb> {
   const options = { keyEncoding: 'utf8', valueEncoding: 'utf8' } as const;
   if (memory) {
-    const db = new MemoryLevel<string, string>(options);
+    // Strings in the tree compare several times faster than the default Buffers.
+    const db = new MemoryLevel<string, string>({ ...options, storeEncoding: 'utf8' });
     await db.open();
     return db;
   }
