@@ -43,16 +43,13 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
     '*',
     methodNotAllowed({
       app,
-      onMethodNotAllowed: (c, methods) => {
-        const res = errorResponse(
+      onMethodNotAllowed: (c, methods) =>
+        errorResponse(
           c,
           new HttpError('method_not_allowed', `method ${c.req.method} not allowed`, {
             allowed: methods,
           }),
-        );
-        res.headers.set('Allow', methods.join(', '));
-        return res;
-      },
+        ),
     }),
   );
   app.use(

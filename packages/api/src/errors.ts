@@ -101,5 +101,8 @@ export function describeError(err: unknown): {
 export function errorResponse(c: Context, err: unknown): Response {
   const { code, message, details } = describeError(err);
   const body: WireError = { error: { code, message, details: details ?? {} } };
+  const allowed = details?.allowed;
+  if (code === 'method_not_allowed' && Array.isArray(allowed))
+    c.header('Allow', allowed.join(', '));
   return c.json(body, STATUS_OF[code]);
 }

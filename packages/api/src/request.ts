@@ -66,6 +66,12 @@ export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.output<
  */
 export function jobIdParam(c: Context): string {
   const id = c.req.param('id') ?? '';
+  if (id === 'batch' && c.req.path.endsWith('/jobs/batch')) {
+    // `/jobs/batch` only takes POST; other methods land on `/jobs/:id`.
+    throw new HttpError('method_not_allowed', `method ${c.req.method} not allowed`, {
+      allowed: ['POST'],
+    });
+  }
   if (!isUuid(id)) {
     throw new HttpError('invalid_request', 'invalid job ID format', { field: 'id', value: id });
   }

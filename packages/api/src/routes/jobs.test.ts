@@ -243,6 +243,9 @@ describe('the envelope', () => {
     expect(res.headers.get('allow')).toBe('POST, GET, HEAD');
     const del = await f.call('DELETE', '/api/v1/stats');
     expect(del.status).toBe(405);
+    const batch = await f.call('GET', '/api/v1/jobs/batch');
+    expect(batch.status).toBe(405);
+    expect(batch.headers.get('allow')).toBe('POST');
   });
 
   it('answers 404 not_found for an unknown route', async () => {
