@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { methodNotAllowed } from 'hono/method-not-allowed';
@@ -36,8 +37,16 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
     c.set('requestId', id);
     c.set('options', resolved);
     c.header('X-Request-ID', id);
+    const started = performance.now();
     await next();
     if (!c.res.headers.has('X-Request-ID')) c.res.headers.set('X-Request-ID', id);
+    resolved.logger.debug('request', {
+      requestId: id,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+    });
   });
   app.use(
     '*',
