@@ -104,4 +104,28 @@ describe('gq command line', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^gq: cannot load --handlers \.\/nonexistent-handlers\.js: /);
   });
+
+  it('serves until stopped: --bolt=false keeps jobs in memory, --auth=false trusts everyone', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--bolt=false', '--http', '127.0.0.1:0'], /\(store memory, 10 workers, auth off\)\n$/],
+      [
+        ['--store', 'memory', '--http', '0', '--auth=false', '--workers', '3'],
+        /\(store memory, 3 workers, auth off, all interfaces\)\n$/,
+      ],
+      [
+        ['--store', 'memory', '--http', '0'],
+        /\(store memory, 10 workers, auth protected, all interfaces\)\n$/,
+      ],
+    ];
+    for (const [flags, line] of cases) {
+      const run = await gq(['serve', '--log-level', 'error', ...flags], {
+        onStdout: (text, stop) => {
+          if (text.includes('listening on')) stop();
+        },
+      });
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^gq serve listening on http:\/\/127\.0\.0\.1:\d+ /);
+      expect(run.stdout).toMatch(line);
+    }
+  });
 });

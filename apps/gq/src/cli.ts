@@ -51,7 +51,7 @@ export function buildCli(io: CliIo): Argv {
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let output = '';
   try {
-    await buildCli(io).parseAsync([...argv], {}, (_err, _args, text) => {
+    await buildCli(io).parseAsync(joinStdinValues(argv), {}, (_err, _args, text) => {
       output = text;
     });
     if (output !== '') io.stdout(output.endsWith('\n') ? output : `${output}\n`);
@@ -66,4 +66,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stderr(`gq: ${message} (see \`gq --help\`)\n`);
     return 2;
   }
+}
+
+/** yargs reads a lone `-` as a positional; `--payload -` means "from standard input". */
+function joinStdinValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const arg of argv) {
+    if (arg === '-' && out.at(-1) === '--payload') out[out.length - 1] = '--payload=-';
+    else out.push(arg);
+  }
+  return out;
 }

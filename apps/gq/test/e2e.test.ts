@@ -1,4 +1,6 @@
 import { GopherQueueClient, type SseEvent, type WireJob } from '@gopherqueue/api';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   eventually,
@@ -215,6 +217,103 @@ describe('gq serve over real HTTP', () => {
     expect(samples.get('gq_jobs_completed_total{type="echo",queue="metrics"}')).toBe(3);
     expect(samples.get('gq_jobs_dead_letter_total{type="error",queue="metrics"}')).toBe(1);
     expect(samples.get('gq_jobs_enqueued_total{type="error",queue="metrics"}')).toBe(1);
+  });
+
+  it('submits with every flag: file and stdin payloads, dependencies, delays, dedupe and tags', async () => {
+    const dir = await tempDir('gq-payload-');
+    try {
+      await writeFile(join(dir.path, 'payload.json'), '{"from":"file"}');
+      const fromFile = await gq(
+        [
+          'submit',
+          '--type',
+          'echo',
+          '--payload',
+          '@payload.json',
+          '--wait',
+          '--json',
+          '--server',
+          server.url,
+        ],
+        { cwd: dir.path },
+      );
+      expect((JSON.parse(fromFile.stdout) as WireJob).result).toEqual({ from: 'file' });
+    } finally {
+      await dir.remove();
+    }
+    const fromStdin = await gq(
+      ['submit', '--type', 'echo', '--payload', '-', '--wait', '--json', '--server', server.url],
+      { stdin: '{"from":"stdin"}' },
+    );
+    expect((JSON.parse(fromStdin.stdout) as WireJob).result).toEqual({ from: 'stdin' });
+
+    const parent = (await cli('submit', '--type', 'sleep', '--payload', '"200ms"')).stdout.trim();
+    const child = await cli(
+      'submit',
+      '--type',
+      'echo',
+      '--payload',
+      '"child"',
+      '--depends-on',
+      parent,
+      '--priority',
+      'critical',
+      '--queue',
+      'deps',
+      '--max-attempts',
+      '5',
+      '--timeout',
+      '10s',
+      '--tag',
+      'a=1',
+      '--tag',
+      'b=2',
+      '--json',
+    );
+    const childJob = JSON.parse(child.stdout) as WireJob;
+    expect(childJob).toMatchObject({
+      state: 'pending',
+      priority: 0,
+      queue: 'deps',
+      max_attempts: 5,
+      timeout_ms: 10_000,
+      depends_on: [parent],
+      tags: { a: '1', b: '2' },
+    });
+    expect((await cli('wait', childJob.id)).code).toBe(0);
+    expect(Date.parse((await client.get(childJob.id)).started_at as string)).toBeGreaterThanOrEqual(
+      Date.parse((await client.get(parent)).completed_at as string),
+    );
+
+    const delayed = JSON.parse(
+      (await cli('submit', '--type', 'echo', '--delay', '1h', '--json')).stdout,
+    ) as WireJob;
+    expect(delayed.state).toBe('delayed');
+    expect(
+      Date.parse(delayed.scheduled_at as string) - Date.parse(delayed.created_at),
+    ).toBeGreaterThanOrEqual(3_600_000 - 1000);
+    const deleted = await cli('delete', delayed.id);
+    expect(deleted).toMatchObject({ code: 0, stdout: `${delayed.id} deleted\n` });
+    expect((await cli('job', delayed.id)).code).toBe(1);
+
+    const once = await cli('submit', '--type', 'echo', '--idempotency-key', 'k-1');
+    const twice = await cli('submit', '--type', 'echo', '--idempotency-key', 'k-1');
+    expect(twice.stdout).toBe(
+      `${once.stdout.trim()} (deduplicated: existing job, ${(await client.get(once.stdout.trim())).state})\n`,
+    );
+  });
+
+  it('lists, pauses and resumes queues', async () => {
+    expect((await cli('queues', 'pause', 'paused-q')).stdout).toBe('paused-q paused\n');
+    const id = (await cli('submit', '--type', 'echo', '--queue', 'paused-q')).stdout.trim();
+    const listed = await cli('queues');
+    expect(listed.stdout.split('\n')[0]).toMatch(/^QUEUE\s+STATUS\s+SCHEDULED\s+RUNNING/);
+    expect(listed.stdout).toMatch(/paused-q\s+paused\s+1\s/);
+    const waited = await cli('wait', id, '--timeout', '300ms');
+    expect(waited.code).toBe(1);
+    expect(waited.stderr).toBe(`gq: job ${id} did not finish in time (scheduled)\n`);
+    expect((await cli('queues', 'resume', 'paused-q')).stdout).toBe('paused-q resumed\n');
+    expect((await cli('wait', id)).code).toBe(0);
   });
 
   it('fails with one line for an unknown or malformed job id', async () => {
