@@ -79,12 +79,15 @@ describe('the engine killed with SIGKILL under load', () => {
       // completed when r was killed: r's crash interrupted it (mid-handler or mid-completion).
       const startRuns = list.filter((e) => e.kind === 'start').map((e) => e.run);
       for (const run of startRuns.slice(0, -1)) {
-        expect(killed.has(run), id).toBe(true);
+        expect(killed.has(run), `${id} ${JSON.stringify(list)}`).toBe(true);
         interruptedPerRun.set(run, (interruptedPerRun.get(run) ?? 0) + 1);
       }
     }
     // Every kill came under load: each crash interrupted at least one job.
-    expect([...interruptedPerRun.keys()].sort((a, b) => a - b)).toEqual([...killed]);
+    expect(
+      [...interruptedPerRun.keys()].sort((a, b) => a - b),
+      JSON.stringify([...interruptedPerRun]),
+    ).toEqual([...killed]);
     // A process holds at most `concurrency` (32) jobs running, so a kill interrupts at most 32;
     // handlers that had finished but whose completion was not yet acknowledged ran again.
     for (const count of interruptedPerRun.values()) expect(count).toBeLessThanOrEqual(32);
@@ -102,26 +105,28 @@ describe('the engine killed with SIGKILL under load', () => {
  * 4. attempts only grow, and every earlier attempt is recorded as `lease_expired`.
  */
 function checkJob(job: Job, list: RunEvent[], killed: ReadonlySet<number>): void {
+  const about = `${job.id} ${JSON.stringify(list)} ${JSON.stringify(job.errors)}`;
   const runs = new Set(list.map((e) => e.run));
   for (const run of runs) {
     const inRun = list.filter((e) => e.run === run);
-    expect(inRun.filter((e) => e.kind === 'start').length, job.id).toBe(1);
-    expect(inRun.filter((e) => e.kind === 'done').length, job.id).toBeLessThanOrEqual(1);
+    expect(inRun.filter((e) => e.kind === 'start').length, about).toBe(1);
+    expect(inRun.filter((e) => e.kind === 'done').length, about).toBeLessThanOrEqual(1);
   }
   const dones = list.filter((e) => e.kind === 'done');
-  expect(dones.length, job.id).toBeGreaterThanOrEqual(1);
-  for (const done of dones.slice(0, -1)) expect(killed.has(done.run), job.id).toBe(true);
+  expect(dones.length, about).toBeGreaterThanOrEqual(1);
+  for (const done of dones.slice(0, -1)) expect(killed.has(done.run), about).toBe(true);
   const killedRunsStarted = [...runs].filter((run) => killed.has(run)).length;
-  expect(dones.length, job.id).toBeLessThanOrEqual(1 + killedRunsStarted);
+  expect(dones.length, about).toBeLessThanOrEqual(1 + killedRunsStarted);
 
   const starts = list.filter((e) => e.kind === 'start');
   const lastStart = starts.at(-1)!;
-  expect(list.at(-1), job.id).toEqual({ run: lastStart.run, kind: 'done' });
-  expect(lastStart.attempt, job.id).toBe(job.attempt);
+  expect(list.at(-1), about).toEqual({ run: lastStart.run, kind: 'done' });
+  expect(lastStart.attempt, about).toBe(job.attempt);
   const attempts = starts.map((e) => e.attempt!);
-  expect(attempts, job.id).toEqual([...attempts].sort((a, b) => a - b));
-  expect(new Set(attempts).size, job.id).toBe(attempts.length);
-  expect(job.errors.map((e) => [e.attempt, e.errorClass])).toEqual(
-    Array.from({ length: job.attempt - 1 }, (_, i) => [i + 1, 'lease_expired']),
-  );
+  expect(attempts, about).toEqual([...attempts].sort((a, b) => a - b));
+  expect(new Set(attempts).size, about).toBe(attempts.length);
+  expect(
+    job.errors.map((e) => [e.attempt, e.errorClass]),
+    about,
+  ).toEqual(Array.from({ length: job.attempt - 1 }, (_, i) => [i + 1, 'lease_expired']));
 }
