@@ -78,7 +78,8 @@ export class Recoverer {
   /**
    * Fails every job whose lease expired at or before now, in batches of `batchSize`, until none is
    * left. Returns how many jobs this call took back (jobs someone else got to first not counted).
-   * @throws GqError from the store other than GQ_LEASE_LOST (a store that is failing or closed).
+   * @throws GqError from the store (failing or closed); GQ_LEASE_LOST, GQ_INVALID_STATE and
+   *   GQ_NOT_FOUND on a take-back only mean someone else changed the job first, and are skipped.
    */
   async recoverExpired(): Promise<number> {
     let recovered = 0;
