@@ -182,7 +182,14 @@ export class WorkerPool {
         await this.#sleep(CLAIM_ERROR_BACKOFF_MS);
         continue;
       }
-      for (const job of jobs) this.#launch(job, signal.aborted);
+      for (const job of jobs) {
+        if (job.leaseToken === undefined) {
+          // A store that breaks the contract; the job's lease will lapse and recovery take it.
+          logger.error('claimed a job without a lease token; skipping it', { jobId: job.id });
+          continue;
+        }
+        this.#launch(job, signal.aborted);
+      }
       if (jobs.length === 0) await scheduler.waitForWork(signal, epoch);
     }
   }
