@@ -1,7 +1,9 @@
 import {
   ErrorCode,
   GqError,
+  isUuid,
   JOB_STATES,
+  type Job,
   type JobCounts,
   type JobState,
   type ListFilter,
@@ -19,6 +21,52 @@ export class JobQueries {
   constructor(schema: string, query: RunQuery) {
     this.#s = schema;
     this.#query = query;
+  }
+
+  /** The jobs in `ids`' order, undefined where unknown (or not a UUID, which cannot exist). */
+  async getMany(ids: readonly string[]): Promise<(Job | undefined)[]> {
+    const valid = ids.filter(isUuid);
+    const rows =
+      valid.length === 0
+        ? []
+        : await this.#query<JobRow>(`SELECT * FROM ${this.#s}.jobs WHERE id = ANY($1::text[])`, [
+            valid,
+          ]);
+    const byId = new Map(rows.map((row) => [row.id, rowToJob(row)]));
+    return ids.map((id) => byId.get(id));
+  }
+
+  /** Running jobs whose lease expired at or before `now`, oldest expiry first. */
+  async expiredLeases(now: number, limit: number): Promise<Job[]> {
+    const rows = await this.#query<JobRow>(
+      `SELECT * FROM ${this.#s}.jobs WHERE state = 'running' AND lease_expires_at <= $1
+       ORDER BY lease_expires_at, seq LIMIT $2`,
+      [now, limit],
+    );
+    return rows.map(rowToJob);
+  }
+
+  /** Five probes of the claim index (one per priority), so no second index on run_at is kept. */
+  async nextRunAt(): Promise<number | undefined> {
+    const rows = await this.#query<{ run_at: string | null }>(
+      `SELECT min(x.run_at) AS run_at FROM generate_series(0, 4) AS p, LATERAL (
+         SELECT run_at FROM ${this.#s}.jobs j
+         WHERE state IN ('scheduled', 'delayed', 'retrying') AND priority = p
+           AND j.queue <> ALL (coalesce((SELECT array_agg(name) FROM ${this.#s}.queues WHERE paused), '{}'))
+         ORDER BY run_at LIMIT 1) x`,
+    );
+    const runAt = rows[0]?.run_at;
+    return runAt === null || runAt === undefined ? undefined : Number(runAt);
+  }
+
+  /** Bytes of the schema's tables with their indexes and TOAST. */
+  async sizeBytes(): Promise<number> {
+    const rows = await this.#query<{ bytes: string | null }>(
+      `SELECT sum(pg_total_relation_size(c.oid))::bigint AS bytes FROM pg_class c
+       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'`,
+      [this.#s.slice(1, -1)],
+    );
+    return Number(rows[0]?.bytes ?? 0);
   }
 
   /** Newest first (by seq); the cursor is the last seq returned. */

@@ -2,13 +2,11 @@ import { randomUUID } from 'node:crypto';
 import {
   ErrorCode,
   GqError,
-  isTerminal,
   isUuid,
   noopLogger,
   systemClock,
   type ClaimOptions,
   type Clock,
-  type Durability,
   type FailInput,
   type HeartbeatInput,
   type Job,
@@ -28,79 +26,29 @@ import {
   type SubmitResult,
 } from '@gopherqueue/core';
 import pg from 'pg';
+import { cancelJob, deleteJob, purgeJobs, retryJob, setQueuePaused } from './admin-commands.js';
+import { flushClaims, flushCompletes } from './batched-flushes.js';
+import type { CompleteInput } from './batched-ops.js';
+import { Batcher } from './batcher.js';
 import { ChangeFeed } from './change-feed.js';
 import { JobQueries } from './job-queries.js';
-import {
-  JOB_COLUMNS,
-  jobToRecord,
-  RECORD_COLUMNS,
-  recordSelectList,
-  rowToJob,
-  type JobRow,
-} from './job-row.js';
-import {
-  cancelDependents,
-  casRunning,
-  DROP_LEASE,
-  lockJob,
-  notFound,
-  updated,
-} from './job-transitions.js';
-import { migrate, quoteIdent, SCHEMA_NAME } from './migrations.js';
+import { notFound } from './job-transitions.js';
+import { failJob, heartbeatJob, releaseJob } from './lease-commands.js';
+import { migrate, quoteIdent } from './migrations.js';
 import { NotificationListener } from './notification-listener.js';
-import { describeTarget, isRetryable, isUnavailable, toStoreError } from './pg-errors.js';
+import { describeTarget, toStoreError } from './pg-errors.js';
+import { PgExecutor } from './pg-executor.js';
 import { PostgresMetaStore } from './postgres-meta-store.js';
-import { submitJobs } from './submit-jobs.js';
+import {
+  resolvePostgresOptions,
+  type PostgresStoreOptions,
+  type TransactionalSubmitOptions,
+} from './postgres-store-options.js';
+import { restoreJobs, scanJobs } from './restore-jobs.js';
 import { compactCountsSql } from './sql.js';
-import { claimMany, completeMany, type CompleteInput } from './batched-ops.js';
-import { Batcher, type BatchItem } from './batcher.js';
+import { submitJobs } from './submit-jobs.js';
 
-/** Options of {@link PostgresStore.open}. */
-export interface PostgresStoreOptions {
-  /**
-   * Where the database is.
-   * @defaultValue env `GQ_POSTGRES_URL`, else `postgres://postgres@127.0.0.1:5432/postgres`
-   */
-  connectionString?: string;
-  /** An application's own pool, used instead of opening one; the store never ends it. */
-  pool?: pg.Pool;
-  /** Connections of the pool the store opens. @defaultValue 10 */
-  poolSize?: number;
-  /** Schema holding the tables; created and migrated at open. @defaultValue `'gopherqueue'` */
-  schema?: string;
-  /** Source of every timestamp (never the database's `now()`). @defaultValue the system clock */
-  clock?: Clock;
-  /** @defaultValue a logger that drops everything */
-  logger?: Logger;
-  /** LISTEN for other processes' changes on a dedicated connection. @defaultValue true */
-  listen?: boolean;
-  /**
-   * `durable`: a call resolves after PostgreSQL flushed its commit to disk. `relaxed`: the store's
-   * transactions use `synchronous_commit = off`, so a crash of the database server (not of this
-   * process) may lose the last few hundred milliseconds of acknowledged changes, never reordering
-   * them. @defaultValue `'durable'`
-   */
-  durability?: Durability;
-  /** How long to wait for a connection before failing with GQ_STORE_UNAVAILABLE. @defaultValue 5000 */
-  connectTimeoutMs?: number;
-}
-
-/** Options of a submit that joins an application's transaction. */
-export interface TransactionalSubmitOptions {
-  /**
-   * A `pg` client inside `BEGIN`: the job is written in that transaction, so it exists if and only
-   * if the transaction commits, and its NOTIFY fires only on commit.
-   */
-  client: pg.ClientBase;
-}
-
-/**
- * Set for claim transactions: walk the claim index in order and stop at the limit, even before
- * ANALYZE has seen a freshly loaded backlog (the planner would otherwise bitmap-scan and sort it).
- */
-const CLAIM_SETTINGS = 'SET LOCAL enable_bitmapscan = off';
-const RUNNABLE = `('scheduled', 'delayed', 'retrying')`;
-const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+export type { PostgresStoreOptions, TransactionalSubmitOptions } from './postgres-store-options.js';
 
 /**
  * The {@link Store} on PostgreSQL, shared by any number of processes: claims with
@@ -116,15 +64,17 @@ export class PostgresStore implements Store {
   readonly #s: string;
   readonly #clock: Clock;
   readonly #logger: Logger;
-  readonly #where: string;
   readonly #feed: ChangeFeed;
+  readonly #exec: PgExecutor;
   readonly #queries: JobQueries;
-  readonly #claims = new Batcher<ClaimOptions, Job[]>((items) => this.#flushClaims(items));
-  readonly #completes = new Batcher<CompleteInput, Job>((items) => this.#flushCompletes(items));
+  readonly #claims = new Batcher<ClaimOptions, Job[]>((items) =>
+    flushClaims(this.#exec, this.#s, this.#clock.now(), items),
+  );
+  readonly #completes = new Batcher<CompleteInput, Job>((items) =>
+    flushCompletes(this.#exec, this.#s, items),
+  );
   #listener: NotificationListener | undefined;
   #compactTimer: NodeJS.Timeout | undefined;
-  readonly #relaxed: boolean;
-  #closed = false;
 
   private constructor(
     pool: pg.Pool,
@@ -132,21 +82,21 @@ export class PostgresStore implements Store {
     schema: string,
     options: PostgresStoreOptions,
     where: string,
+    relaxed: boolean,
   ) {
     this.#pool = pool;
     this.#ownsPool = ownsPool;
     this.#s = quoteIdent(schema);
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? noopLogger;
-    this.#where = where;
-    this.#relaxed = options.durability === 'relaxed';
-    const query = this.#query.bind(this);
     this.#feed = new ChangeFeed(
       `gopherqueue_${schema}`,
       randomUUID(),
       this.#logger,
       (text, values) => pool.query(text, values),
     );
+    this.#exec = new PgExecutor(pool, where, relaxed, this.#feed);
+    const query = this.#exec.query.bind(this.#exec);
     this.meta = new PostgresMetaStore(this.#s, query);
     this.#queries = new JobQueries(this.#s, query);
   }
@@ -157,34 +107,10 @@ export class PostgresStore implements Store {
    * @throws GQ_STORE_UNAVAILABLE naming the host when the database cannot be reached.
    */
   static async open(options: PostgresStoreOptions = {}): Promise<PostgresStore> {
-    const schema = options.schema ?? 'gopherqueue';
-    if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) {
-      throw new TypeError(
-        `schema must be a lower-case SQL identifier; got ${JSON.stringify(schema)}`,
-      );
-    }
-    const poolSize = options.poolSize ?? 10;
-    if (!Number.isInteger(poolSize) || poolSize < 1) {
-      throw new RangeError(`poolSize must be a positive integer; got ${poolSize}`);
-    }
-    if (options.durability !== undefined && !['durable', 'relaxed'].includes(options.durability)) {
-      throw new TypeError(
-        `durability must be 'durable' or 'relaxed'; got ${JSON.stringify(options.durability)}`,
-      );
-    }
-    const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
-    if (!Number.isInteger(connectTimeoutMs) || connectTimeoutMs < 0) {
-      throw new RangeError(
-        `connectTimeoutMs must be a non-negative integer; got ${connectTimeoutMs}`,
-      );
-    }
-    const connectionString = options.connectionString ?? process.env.GQ_POSTGRES_URL ?? DEFAULT_URL;
-    const config: pg.ClientConfig = options.pool
-      ? options.pool.options
-      : { connectionString, connectionTimeoutMillis: connectTimeoutMs };
+    const { schema, poolSize, relaxed, listen, config } = resolvePostgresOptions(options);
     const where = describeTarget(config);
     const pool = options.pool ?? new pg.Pool({ ...config, max: poolSize });
-    const store = new PostgresStore(pool, !options.pool, schema, options, where);
+    const store = new PostgresStore(pool, !options.pool, schema, options, where, relaxed);
     if (!options.pool) {
       pool.on('error', (err) =>
         store.#logger.warn('idle PostgreSQL connection failed', { error: err.message }),
@@ -199,7 +125,7 @@ export class PostgresStore implements Store {
         client.release();
       }
       await store.#compactCounts();
-      if (options.listen ?? true) {
+      if (listen) {
         store.#listener = new NotificationListener({
           connect: async () => {
             const client = new pg.Client(config);
@@ -241,11 +167,11 @@ export class PostgresStore implements Store {
   ): Promise<SubmitResult[]> {
     if (specs.length === 0) return [];
     if (options?.client) return this.#submitWith(options.client, specs);
-    return this.#tx((c, changes) => submitJobs(c, this.#s, specs, this.#clock.now(), changes));
+    return this.#exec.tx((c, changes) => submitJobs(c, this.#s, specs, this.#clock.now(), changes));
   }
 
   async #submitWith(client: pg.ClientBase, specs: readonly JobSpec[]): Promise<SubmitResult[]> {
-    this.#assertOpen();
+    this.#exec.assertOpen();
     try {
       await client.query('SAVEPOINT gopherqueue_submit');
     } catch (err) {
@@ -263,7 +189,7 @@ export class PostgresStore implements Store {
       return results;
     } catch (err) {
       await client.query('ROLLBACK TO SAVEPOINT gopherqueue_submit').catch(() => undefined);
-      throw toStoreError(err, this.#where);
+      throw toStoreError(err, this.#exec.where);
     }
   }
 
@@ -271,16 +197,8 @@ export class PostgresStore implements Store {
     return (await this.getMany([id]))[0];
   }
 
-  async getMany(ids: readonly string[]): Promise<(Job | undefined)[]> {
-    const valid = ids.filter(isUuid);
-    const rows =
-      valid.length === 0
-        ? []
-        : await this.#query<JobRow>(`SELECT * FROM ${this.#s}.jobs WHERE id = ANY($1::text[])`, [
-            valid,
-          ]);
-    const byId = new Map(rows.map((row) => [row.id, rowToJob(row)]));
-    return ids.map((id) => byId.get(id));
+  getMany(ids: readonly string[]): Promise<(Job | undefined)[]> {
+    return this.#queries.getMany(ids);
   }
 
   list(filter?: ListFilter): Promise<ListPage> {
@@ -301,176 +219,64 @@ export class PostgresStore implements Store {
     }
     if (options.limit === 0 || options.types?.length === 0 || options.queues?.length === 0)
       return [];
-    this.#assertOpen();
+    this.#exec.assertOpen();
     return this.#claims.run(options);
   }
 
   async heartbeat(id: string, token: string, input: HeartbeatInput): Promise<Job> {
     const now = this.#clock.now();
-    const progressed = input.progress !== undefined || input.progressMessage !== undefined;
-    return this.#tx(async (c, changes) => {
-      const job = await casRunning(
-        c,
-        this.#s,
-        `lease_expires_at = $3::bigint + $4::bigint, updated_at = $3,
-         checkpoint = coalesce($5::jsonb, checkpoint), progress = coalesce($6::jsonb, progress),
-         progress_message = coalesce($7::text, progress_message)`,
-        this.#id(id),
-        token,
-        [
-          now,
-          Math.round(input.leaseMs),
-          jsonParam(input.checkpoint),
-          jsonParam(input.progress),
-          input.progressMessage ?? null,
-        ],
-      );
-      if (progressed) changes.push(updated(job, 'running', 'progress'));
-      return job;
-    });
+    return this.#exec.tx((c, changes) =>
+      heartbeatJob(c, this.#s, this.#id(id), token, input, now, changes),
+    );
   }
 
   /** Concurrent completions share one transaction (group commit); each is still its own CAS. */
   async complete(id: string, token: string, result: Json): Promise<Job> {
-    this.#assertOpen();
+    this.#exec.assertOpen();
     return this.#completes.run({ id: this.#id(id), token, result, now: this.#clock.now() });
   }
 
   async fail(id: string, token: string, input: FailInput): Promise<Job> {
     const now = this.#clock.now();
-    const { outcome } = input;
-    const finished = outcome.state !== 'retrying';
-    return this.#tx(async (c, changes) => {
-      const job = await casRunning(
-        c,
-        this.#s,
-        `state = $3, run_at = coalesce($4::bigint, run_at), updated_at = $5,
-         finished_at = ${finished ? '$5' : 'NULL'},
-         errors = errors || jsonb_build_array($6::jsonb || jsonb_build_object('attempt', attempt, 'at', $5::bigint)),
-         ${DROP_LEASE}`,
-        this.#id(id),
-        token,
-        [
-          outcome.state,
-          outcome.state === 'retrying' ? outcome.runAt : null,
-          now,
-          JSON.stringify(input.error),
-        ],
-      );
-      changes.push(updated(job, 'running'));
-      if (finished) await cancelDependents(c, this.#s, [job.id], now, changes);
-      return job;
-    });
+    return this.#exec.tx((c, changes) =>
+      failJob(c, this.#s, this.#id(id), token, input, now, changes),
+    );
   }
 
   async release(id: string, token: string, input: ReleaseInput = {}): Promise<Job> {
     const now = this.#clock.now();
-    return this.#tx(async (c, changes) => {
-      const job = await casRunning(
-        c,
-        this.#s,
-        `state = 'scheduled', attempt = greatest(attempt - 1, 0), run_at = $3, updated_at = $4, ${DROP_LEASE}`,
-        this.#id(id),
-        token,
-        [input.runAt ?? now, now],
-      );
-      changes.push(updated(job, 'running'));
-      return job;
-    });
+    return this.#exec.tx((c, changes) =>
+      releaseJob(c, this.#s, this.#id(id), token, input, now, changes),
+    );
   }
 
   async cancel(id: string, reason?: string): Promise<Job> {
     const now = this.#clock.now();
-    return this.#tx(async (c, changes) => {
-      const before = await lockJob(c, this.#s, this.#id(id));
-      if (isTerminal(before.state)) {
-        throw invalidState(before, 'cancel');
-      }
-      const { rows } = await c.query<JobRow>(
-        `UPDATE ${this.#s}.jobs SET state = 'cancelled', cancel_reason = $2, finished_at = $3,
-           updated_at = $3, ${DROP_LEASE} WHERE id = $1 RETURNING *`,
-        [before.id, reason ?? null, now],
-      );
-      const job = rowToJob(rows[0] as JobRow);
-      changes.push(updated(job, before.state));
-      await cancelDependents(c, this.#s, [job.id], now, changes);
-      return job;
-    });
+    return this.#exec.tx((c, changes) => cancelJob(c, this.#s, this.#id(id), reason, now, changes));
   }
 
   async retry(id: string, input: RetryInput = {}): Promise<Job> {
     const now = this.#clock.now();
-    return this.#tx(async (c, changes) => {
-      const before = await lockJob(c, this.#s, this.#id(id));
-      if (!['failed', 'dead_letter', 'cancelled'].includes(before.state))
-        throw invalidState(before, 'retry');
-      const { rows } = await c.query<JobRow>(
-        `UPDATE ${this.#s}.jobs SET state = 'scheduled', run_at = $2, updated_at = $2,
-           finished_at = NULL, cancel_reason = NULL, attempt = ${input.resetAttempts ? '0' : 'attempt'}
-         WHERE id = $1 RETURNING *`,
-        [before.id, now],
-      );
-      const job = rowToJob(rows[0] as JobRow);
-      changes.push(updated(job, before.state));
-      return job;
-    });
+    return this.#exec.tx((c, changes) => retryJob(c, this.#s, this.#id(id), input, now, changes));
   }
 
   async delete(id: string): Promise<Job> {
     const now = this.#clock.now();
-    return this.#tx(async (c, changes) => {
-      const job = await lockJob(c, this.#s, this.#id(id));
-      if (job.state === 'running') throw invalidState(job, 'delete');
-      await c.query(`DELETE FROM ${this.#s}.jobs WHERE id = $1`, [job.id]);
-      changes.push({
-        kind: 'deleted',
-        id: job.id,
-        state: job.state,
-        queue: job.queue,
-        runAt: job.runAt,
-        job,
-      });
-      await cancelDependents(c, this.#s, [job.id], now, changes);
-      return job;
-    });
+    return this.#exec.tx((c, changes) => deleteJob(c, this.#s, this.#id(id), now, changes));
   }
 
-  async expiredLeases(now: number, limit: number): Promise<Job[]> {
-    const rows = await this.#query<JobRow>(
-      `SELECT * FROM ${this.#s}.jobs WHERE state = 'running' AND lease_expires_at <= $1
-       ORDER BY lease_expires_at, seq LIMIT $2`,
-      [now, limit],
-    );
-    return rows.map(rowToJob);
+  expiredLeases(now: number, limit: number): Promise<Job[]> {
+    return this.#queries.expiredLeases(now, limit);
   }
 
-  /** Five probes of the claim index (one per priority), so no second index on run_at is kept. */
-  async nextRunAt(): Promise<number | undefined> {
-    const rows = await this.#query<{ run_at: string | null }>(
-      `SELECT min(x.run_at) AS run_at FROM generate_series(0, 4) AS p, LATERAL (
-         SELECT run_at FROM ${this.#s}.jobs j WHERE state IN ${RUNNABLE} AND priority = p
-           AND j.queue <> ALL (coalesce((SELECT array_agg(name) FROM ${this.#s}.queues WHERE paused), '{}'))
-         ORDER BY run_at LIMIT 1) x`,
-    );
-    const runAt = rows[0]?.run_at;
-    return runAt === null || runAt === undefined ? undefined : Number(runAt);
+  nextRunAt(): Promise<number | undefined> {
+    return this.#queries.nextRunAt();
   }
 
   async purgeFinished(input: PurgeInput): Promise<number> {
     const limit = input.limit ?? 1000;
     if (input.states.length === 0 || limit <= 0) return 0;
-    return this.#tx(async (c, changes) => {
-      const { rows } = await c.query<{ id: string; state: Job['state']; queue: string }>(
-        `DELETE FROM ${this.#s}.jobs WHERE id IN (
-           SELECT id FROM ${this.#s}.jobs WHERE state = ANY($1::text[]) AND finished_at < $2
-           ORDER BY finished_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-         RETURNING id, state, queue`,
-        [input.states, input.finishedBefore, limit],
-      );
-      for (const row of rows)
-        changes.push({ kind: 'deleted', id: row.id, state: row.state, queue: row.queue });
-      return rows.length;
-    });
+    return this.#exec.tx((c, changes) => purgeJobs(c, this.#s, input, limit, changes));
   }
 
   listQueues(): Promise<QueueInfo[]> {
@@ -478,74 +284,20 @@ export class PostgresStore implements Store {
   }
 
   pauseQueue(name: string): Promise<void> {
-    return this.#setPaused(name, true);
+    return this.#exec.tx((c, changes) => setQueuePaused(c, this.#s, name, true, changes));
   }
 
   resumeQueue(name: string): Promise<void> {
-    return this.#setPaused(name, false);
+    return this.#exec.tx((c, changes) => setQueuePaused(c, this.#s, name, false, changes));
   }
 
-  async #setPaused(name: string, paused: boolean): Promise<void> {
-    await this.#tx(async (c, changes) => {
-      await c.query(
-        `INSERT INTO ${this.#s}.queues (name, paused) VALUES ($1, $2)
-         ON CONFLICT (name) DO UPDATE SET paused = excluded.paused`,
-        [name, paused],
-      );
-      changes.push({ kind: 'queue', id: name, queue: name });
-    });
-  }
-
-  async *scan(): AsyncIterable<Job> {
-    let after = '';
-    for (;;) {
-      const rows = await this.#query<JobRow>(
-        `SELECT * FROM ${this.#s}.jobs WHERE id > $1 ORDER BY id LIMIT 500`,
-        [after],
-      );
-      for (const row of rows) yield rowToJob(row);
-      const last = rows.at(-1);
-      if (!last || rows.length < 500) return;
-      after = last.id;
-    }
+  scan(): AsyncIterable<Job> {
+    return scanJobs(this.#s, this.#exec.query.bind(this.#exec));
   }
 
   async restore(jobs: readonly Job[]): Promise<void> {
     if (jobs.length === 0) return;
-    const columns = ['seq', ...JOB_COLUMNS];
-    await this.#tx(async (c, changes) => {
-      const { rows } = await c.query<JobRow>(
-        `INSERT INTO ${this.#s}.jobs (${columns.join(', ')})
-         SELECT ${recordSelectList(columns)} FROM jsonb_to_recordset($1::jsonb) AS x(${RECORD_COLUMNS})
-         ON CONFLICT (id) DO UPDATE SET ${columns.map((col) => `${col} = excluded.${col}`).join(', ')}
-         RETURNING *`,
-        [JSON.stringify(jobs.map(jobToRecord))],
-      );
-      const ids = rows.map((r) => r.id);
-      await c.query(`DELETE FROM ${this.#s}.dependencies WHERE job_id = ANY($1::text[])`, [ids]);
-      await c.query(
-        `INSERT INTO ${this.#s}.dependencies (job_id, depends_on_id)
-         SELECT j.id, w FROM ${this.#s}.jobs j, jsonb_array_elements_text(j.waiting_on) w
-         WHERE j.id = ANY($1::text[]) AND j.state = 'pending' ON CONFLICT DO NOTHING`,
-        [ids],
-      );
-      await c.query(
-        `SELECT setval(pg_get_serial_sequence('${this.#s}.jobs', 'seq'),
-           greatest((SELECT max(seq) FROM ${this.#s}.jobs),
-                    (SELECT last_value FROM ${this.#s}.jobs_seq_seq)))`,
-      );
-      for (const row of rows) {
-        const job = rowToJob(row);
-        changes.push({
-          kind: 'updated',
-          id: job.id,
-          state: job.state,
-          queue: job.queue,
-          runAt: job.runAt,
-          job,
-        });
-      }
-    });
+    await this.#exec.tx((c, changes) => restoreJobs(c, this.#s, jobs, changes));
   }
 
   subscribe(listener: (change: StoreChange) => void): () => void {
@@ -554,73 +306,24 @@ export class PostgresStore implements Store {
 
   /** @throws GQ_STORE_UNAVAILABLE naming the host when the database does not answer. */
   async ping(): Promise<void> {
-    await this.#query('SELECT 1');
+    await this.#exec.query('SELECT 1');
   }
 
-  async sizeBytes(): Promise<number> {
-    const rows = await this.#query<{ bytes: string | null }>(
-      `SELECT sum(pg_total_relation_size(c.oid))::bigint AS bytes FROM pg_class c
-       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'`,
-      [this.#s.slice(1, -1)],
-    );
-    return Number(rows[0]?.bytes ?? 0);
+  sizeBytes(): Promise<number> {
+    return this.#queries.sizeBytes();
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#exec.closed) return;
+    this.#exec.markClosed();
     if (this.#compactTimer) clearInterval(this.#compactTimer);
     await this.#feed.drain();
     await this.#listener?.stop();
     if (this.#ownsPool) await this.#pool.end();
   }
 
-  async #flushClaims(items: BatchItem<ClaimOptions, Job[]>[]): Promise<void> {
-    const groups = new Map<string, BatchItem<ClaimOptions, Job[]>[]>();
-    for (const item of items) {
-      const key = JSON.stringify([item.input.types ?? null, item.input.queues ?? null]);
-      groups.set(key, [...(groups.get(key) ?? []), item]);
-    }
-    const now = this.#clock.now();
-    const results = await this.#tx(CLAIM_SETTINGS, async (c, changes) => {
-      const out = new Map<BatchItem<ClaimOptions, Job[]>, Job[]>();
-      for (const group of groups.values()) {
-        const jobs = await claimMany(
-          c,
-          this.#s,
-          group.map((item) => item.input),
-          now,
-          changes,
-        );
-        group.forEach((item, i) => out.set(item, jobs[i] ?? []));
-      }
-      return out;
-    });
-    for (const [item, jobs] of results) item.resolve(jobs);
-  }
-
-  async #flushCompletes(items: BatchItem<CompleteInput, Job>[]): Promise<void> {
-    const results = await this.#tx((c, changes) =>
-      completeMany(
-        c,
-        this.#s,
-        items.map((item) => item.input),
-        changes,
-      ),
-    );
-    items.forEach((item, i) => {
-      const result = results[i];
-      if (result instanceof GqError) item.reject(result);
-      else item.resolve(result as Job);
-    });
-  }
-
   async #compactCounts(): Promise<void> {
-    await this.#query(compactCountsSql(this.#s));
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) throw new GqError(ErrorCode.STORE_CLOSED, 'the PostgreSQL store is closed');
+    await this.#exec.query(compactCountsSql(this.#s));
   }
 
   /** An id the database can compare; anything else cannot exist. */
@@ -628,74 +331,4 @@ export class PostgresStore implements Store {
     if (!isUuid(id)) throw notFound(String(id));
     return id;
   }
-
-  async #query<R extends object>(text: string, values?: unknown[]): Promise<R[]> {
-    this.#assertOpen();
-    try {
-      const result = await this.#pool.query<R>(text, values);
-      return result.rows;
-    } catch (err) {
-      throw toStoreError(err, this.#where);
-    }
-  }
-
-  /**
-   * Runs `fn` in a transaction of its own, sends its changes by NOTIFY before COMMIT and hands
-   * them to local listeners after. Retries the whole transaction on a deadlock.
-   */
-  async #tx<T>(
-    ...args:
-      | [fn: (client: pg.PoolClient, changes: StoreChange[]) => Promise<T>]
-      | [settings: string, fn: (client: pg.PoolClient, changes: StoreChange[]) => Promise<T>]
-  ): Promise<T> {
-    const [settings, fn] = args.length === 1 ? [undefined, args[0]] : args;
-    // One round trip (simple protocol) for BEGIN and the transaction's settings.
-    const begin = [
-      'BEGIN',
-      this.#relaxed ? 'SET LOCAL synchronous_commit = off' : '',
-      settings ?? '',
-    ]
-      .filter(Boolean)
-      .join('; ');
-    this.#assertOpen();
-    for (let attempt = 1; ; attempt++) {
-      let client: pg.PoolClient;
-      try {
-        client = await this.#pool.connect();
-      } catch (err) {
-        throw toStoreError(err, this.#where);
-      }
-      const changes: StoreChange[] = [];
-      try {
-        await client.query(begin);
-        const value = await fn(client, changes);
-        await client.query('COMMIT');
-        client.release();
-        this.#feed.emit(changes);
-        this.#feed.publish(changes);
-        return value;
-      } catch (err) {
-        const broken = isUnavailable(err);
-        if (!broken) await client.query('ROLLBACK').catch(() => undefined);
-        client.release(broken ? (err as Error) : undefined);
-        if (isRetryable(err) && attempt < 5) continue;
-        throw toStoreError(err, this.#where);
-      }
-    }
-  }
-}
-
-function invalidState(job: Job, action: string): GqError {
-  return new GqError(
-    ErrorCode.INVALID_STATE,
-    `cannot ${action} job ${job.id}: it is ${job.state}`,
-    {
-      details: { id: job.id, state: job.state },
-    },
-  );
-}
-
-/** A jsonb parameter: SQL NULL for undefined (keep the column), JSON text otherwise. */
-function jsonParam(value: Json | undefined): string | null {
-  return value === undefined ? null : JSON.stringify(value);
 }

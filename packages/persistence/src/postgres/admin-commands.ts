@@ -1,0 +1,133 @@
+import {
+  ErrorCode,
+  GqError,
+  isTerminal,
+  type Job,
+  type PurgeInput,
+  type RetryInput,
+  type StoreChange,
+} from '@gopherqueue/core';
+import type pg from 'pg';
+import { rowToJob, type JobRow } from './job-row.js';
+import { cancelDependents, DROP_LEASE, lockJob, updated } from './job-transitions.js';
+
+/**
+ * The operator's transitions (cancel, retry, delete, purge, pause): each locks what it changes
+ * and checks the state first, inside the caller's transaction.
+ */
+
+/** Any non-terminal -> cancelled, and its waiting dependents too. @throws GQ_INVALID_STATE */
+export async function cancelJob(
+  c: pg.ClientBase,
+  s: string,
+  id: string,
+  reason: string | undefined,
+  now: number,
+  changes: StoreChange[],
+): Promise<Job> {
+  const before = await lockJob(c, s, id);
+  if (isTerminal(before.state)) throw invalidState(before, 'cancel');
+  const { rows } = await c.query<JobRow>(
+    `UPDATE ${s}.jobs SET state = 'cancelled', cancel_reason = $2, finished_at = $3,
+       updated_at = $3, ${DROP_LEASE} WHERE id = $1 RETURNING *`,
+    [before.id, reason ?? null, now],
+  );
+  const job = rowToJob(rows[0] as JobRow);
+  changes.push(updated(job, before.state));
+  await cancelDependents(c, s, [job.id], now, changes);
+  return job;
+}
+
+/** failed, dead_letter or cancelled -> scheduled. @throws GQ_INVALID_STATE */
+export async function retryJob(
+  c: pg.ClientBase,
+  s: string,
+  id: string,
+  input: RetryInput,
+  now: number,
+  changes: StoreChange[],
+): Promise<Job> {
+  const before = await lockJob(c, s, id);
+  if (!['failed', 'dead_letter', 'cancelled'].includes(before.state)) {
+    throw invalidState(before, 'retry');
+  }
+  const { rows } = await c.query<JobRow>(
+    `UPDATE ${s}.jobs SET state = 'scheduled', run_at = $2, updated_at = $2,
+       finished_at = NULL, cancel_reason = NULL, attempt = ${input.resetAttempts ? '0' : 'attempt'}
+     WHERE id = $1 RETURNING *`,
+    [before.id, now],
+  );
+  const job = rowToJob(rows[0] as JobRow);
+  changes.push(updated(job, before.state));
+  return job;
+}
+
+/** Removes a job that is not running and cancels its dependents. @throws GQ_INVALID_STATE */
+export async function deleteJob(
+  c: pg.ClientBase,
+  s: string,
+  id: string,
+  now: number,
+  changes: StoreChange[],
+): Promise<Job> {
+  const job = await lockJob(c, s, id);
+  if (job.state === 'running') throw invalidState(job, 'delete');
+  await c.query(`DELETE FROM ${s}.jobs WHERE id = $1`, [job.id]);
+  changes.push({
+    kind: 'deleted',
+    id: job.id,
+    state: job.state,
+    queue: job.queue,
+    runAt: job.runAt,
+    job,
+  });
+  await cancelDependents(c, s, [job.id], now, changes);
+  return job;
+}
+
+/** Deletes up to `limit` finished jobs, oldest first, skipping rows another node holds. */
+export async function purgeJobs(
+  c: pg.ClientBase,
+  s: string,
+  input: PurgeInput,
+  limit: number,
+  changes: StoreChange[],
+): Promise<number> {
+  const { rows } = await c.query<{ id: string; state: Job['state']; queue: string }>(
+    `DELETE FROM ${s}.jobs WHERE id IN (
+       SELECT id FROM ${s}.jobs WHERE state = ANY($1::text[]) AND finished_at < $2
+       ORDER BY finished_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+     RETURNING id, state, queue`,
+    [input.states, input.finishedBefore, limit],
+  );
+  for (const row of rows) {
+    changes.push({ kind: 'deleted', id: row.id, state: row.state, queue: row.queue });
+  }
+  return rows.length;
+}
+
+/** Pauses or resumes a queue, creating its row when new. */
+export async function setQueuePaused(
+  c: pg.ClientBase,
+  s: string,
+  name: string,
+  paused: boolean,
+  changes: StoreChange[],
+): Promise<void> {
+  await c.query(
+    `INSERT INTO ${s}.queues (name, paused) VALUES ($1, $2)
+     ON CONFLICT (name) DO UPDATE SET paused = excluded.paused`,
+    [name, paused],
+  );
+  changes.push({ kind: 'queue', id: name, queue: name });
+}
+
+function invalidState(job: Job, action: string): GqError {
+  return new GqError(
+    ErrorCode.INVALID_STATE,
+    `cannot ${action} job ${job.id}: it is ${job.state}`,
+    {
+      details: { id: job.id, state: job.state },
+    },
+  );
+}

@@ -1,0 +1,107 @@
+import type {
+  FailInput,
+  HeartbeatInput,
+  Job,
+  Json,
+  ReleaseInput,
+  StoreChange,
+} from '@gopherqueue/core';
+import type pg from 'pg';
+import { cancelDependents, casRunning, DROP_LEASE, updated } from './job-transitions.js';
+
+/**
+ * The worker's transitions of a running job other than `complete` (which is batched): each a
+ * compare-and-set on the job's state and lease token, run inside the caller's transaction.
+ */
+
+/** Extends the lease and saves checkpoint and progress. @throws GQ_LEASE_LOST */
+export async function heartbeatJob(
+  c: pg.ClientBase,
+  s: string,
+  id: string,
+  token: string,
+  input: HeartbeatInput,
+  now: number,
+  changes: StoreChange[],
+): Promise<Job> {
+  const job = await casRunning(
+    c,
+    s,
+    `lease_expires_at = $3::bigint + $4::bigint, updated_at = $3,
+     checkpoint = coalesce($5::jsonb, checkpoint), progress = coalesce($6::jsonb, progress),
+     progress_message = coalesce($7::text, progress_message)`,
+    id,
+    token,
+    [
+      now,
+      Math.round(input.leaseMs),
+      jsonParam(input.checkpoint),
+      jsonParam(input.progress),
+      input.progressMessage ?? null,
+    ],
+  );
+  if (input.progress !== undefined || input.progressMessage !== undefined) {
+    changes.push(updated(job, 'running', 'progress'));
+  }
+  return job;
+}
+
+/** running -> retrying, failed or dead_letter, recording the error. @throws GQ_LEASE_LOST */
+export async function failJob(
+  c: pg.ClientBase,
+  s: string,
+  id: string,
+  token: string,
+  input: FailInput,
+  now: number,
+  changes: StoreChange[],
+): Promise<Job> {
+  const { outcome } = input;
+  const finished = outcome.state !== 'retrying';
+  const job = await casRunning(
+    c,
+    s,
+    `state = $3, run_at = coalesce($4::bigint, run_at), updated_at = $5,
+     finished_at = ${finished ? '$5' : 'NULL'},
+     errors = errors || jsonb_build_array($6::jsonb || jsonb_build_object('attempt', attempt, 'at', $5::bigint)),
+     ${DROP_LEASE}`,
+    id,
+    token,
+    [
+      outcome.state,
+      outcome.state === 'retrying' ? outcome.runAt : null,
+      now,
+      JSON.stringify(input.error),
+    ],
+  );
+  changes.push(updated(job, 'running'));
+  if (finished) await cancelDependents(c, s, [job.id], now, changes);
+  return job;
+}
+
+/** running -> scheduled without spending the attempt. @throws GQ_LEASE_LOST */
+export async function releaseJob(
+  c: pg.ClientBase,
+  s: string,
+  id: string,
+  token: string,
+  input: ReleaseInput,
+  now: number,
+  changes: StoreChange[],
+): Promise<Job> {
+  const job = await casRunning(
+    c,
+    s,
+    `state = 'scheduled', attempt = greatest(attempt - 1, 0), run_at = $3, updated_at = $4, ${DROP_LEASE}`,
+    id,
+    token,
+    [input.runAt ?? now, now],
+  );
+  changes.push(updated(job, 'running'));
+  return job;
+}
+
+/** A jsonb parameter: SQL NULL for undefined (keep the column), JSON text otherwise. */
+function jsonParam(value: Json | undefined): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}

@@ -1,0 +1,102 @@
+import { ErrorCode, GqError, type StoreChange } from '@gopherqueue/core';
+import type pg from 'pg';
+import type { ChangeFeed } from './change-feed.js';
+import { isRetryable, isUnavailable, toStoreError } from './pg-errors.js';
+
+/** A transaction body: runs its statements on `client` and records its changes. */
+export type TxBody<T> = (client: pg.PoolClient, changes: StoreChange[]) => Promise<T>;
+
+/**
+ * Runs the statements of a {@link PostgresStore} on its pool: single statements, and transactions
+ * whose changes go to the change feed once they commit. Turns driver errors into `GqError`s that
+ * name the database, and refuses work once closed.
+ */
+export class PgExecutor {
+  readonly #pool: pg.Pool;
+  readonly #where: string;
+  readonly #relaxed: boolean;
+  readonly #feed: ChangeFeed;
+  #closed = false;
+
+  /**
+   * @param where - the database as error messages name it (`host:port/db`).
+   * @param relaxed - commit with `synchronous_commit = off`.
+   */
+  constructor(pool: pg.Pool, where: string, relaxed: boolean, feed: ChangeFeed) {
+    this.#pool = pool;
+    this.#where = where;
+    this.#relaxed = relaxed;
+    this.#feed = feed;
+  }
+
+  /** The database as error messages name it. */
+  get where(): string {
+    return this.#where;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Refuses later calls with GQ_STORE_CLOSED. */
+  markClosed(): void {
+    this.#closed = true;
+  }
+
+  /** @throws GQ_STORE_CLOSED once {@link markClosed} was called. */
+  assertOpen(): void {
+    if (this.#closed) throw new GqError(ErrorCode.STORE_CLOSED, 'the PostgreSQL store is closed');
+  }
+
+  /** One autocommit statement; its rows. */
+  async query<R extends object>(text: string, values?: unknown[]): Promise<R[]> {
+    this.assertOpen();
+    try {
+      const result = await this.#pool.query<R>(text, values);
+      return result.rows;
+    } catch (err) {
+      throw toStoreError(err, this.#where);
+    }
+  }
+
+  /**
+   * Runs `fn` in a transaction of its own (after the optional `SET LOCAL` settings), sends its
+   * changes by NOTIFY after COMMIT and hands them to local listeners. Retries the whole
+   * transaction on a deadlock or serialization failure, up to five times.
+   */
+  async tx<T>(fn: TxBody<T>, settings?: string): Promise<T> {
+    // One round trip (simple protocol) for BEGIN and the transaction's settings.
+    const begin = [
+      'BEGIN',
+      this.#relaxed ? 'SET LOCAL synchronous_commit = off' : '',
+      settings ?? '',
+    ]
+      .filter(Boolean)
+      .join('; ');
+    this.assertOpen();
+    for (let attempt = 1; ; attempt++) {
+      let client: pg.PoolClient;
+      try {
+        client = await this.#pool.connect();
+      } catch (err) {
+        throw toStoreError(err, this.#where);
+      }
+      const changes: StoreChange[] = [];
+      try {
+        await client.query(begin);
+        const value = await fn(client, changes);
+        await client.query('COMMIT');
+        client.release();
+        this.#feed.emit(changes);
+        this.#feed.publish(changes);
+        return value;
+      } catch (err) {
+        const broken = isUnavailable(err);
+        if (!broken) await client.query('ROLLBACK').catch(() => undefined);
+        client.release(broken ? (err as Error) : undefined);
+        if (isRetryable(err) && attempt < 5) continue;
+        throw toStoreError(err, this.#where);
+      }
+    }
+  }
+}
