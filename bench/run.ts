@@ -1,19 +1,31 @@
 /**
- * `pnpm bench [suite ...] [--jobs N]`: runs the benchmarks and prints one Markdown table.
- * Suites: store (default: all available).
+ * `pnpm bench [suite ...] [--jobs N] [--variant TEXT] [--workload TEXT]`: runs the benchmarks and
+ * prints one Markdown table. Suites: store, engine (default: all). `--variant` and `--workload`
+ * run only the store rows whose variant (`disk, durable`, `disk, relaxed`, `memory`) or workload
+ * contains the text.
  */
 import { engineBench } from './engine-bench.js';
+import { httpBench } from './http-bench.js';
+import { postgresBench } from './postgres-bench.js';
 import { storeBench } from './store-bench.js';
 import { printTable, type BenchRow } from './table.js';
 
 const args = process.argv.slice(2);
 const jobsFlag = args.indexOf('--jobs');
 const jobs = jobsFlag >= 0 ? Number(args[jobsFlag + 1]) : 10_000;
-const suites = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--jobs');
+const VALUED = new Set(['--jobs', '--variant', '--workload']);
+const flag = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const filter = { variant: flag('--variant'), workload: flag('--workload') };
+const suites = args.filter((a, i) => !a.startsWith('--') && !VALUED.has(args[i - 1] ?? ''));
 
 const ALL: Record<string, (jobs: number) => Promise<BenchRow[]>> = {
-  store: storeBench,
+  store: (n) => storeBench(n, filter),
   engine: engineBench,
+  http: httpBench,
+  postgres: postgresBench,
 };
 
 const selected = suites.length > 0 ? suites : Object.keys(ALL);

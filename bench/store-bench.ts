@@ -34,75 +34,88 @@ async function withStore<T>(variant: Variant, fn: (store: Store) => Promise<T>):
 
 const spec = () => createJob('noop', { n: 1 });
 
+/** Runs only the rows whose variant and workload contain these texts. */
+export interface StoreBenchFilter {
+  variant?: string | undefined;
+  workload?: string | undefined;
+}
+
 /** The store alone: submits (single, 32 callers, bulk) and claim + complete with 32 in flight. */
-export async function storeBench(jobs: number): Promise<BenchRow[]> {
+export async function storeBench(jobs: number, filter: StoreBenchFilter = {}): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
+  const wanted = (workload: string) =>
+    filter.workload === undefined || workload.includes(filter.workload);
   for (const variant of VARIANTS) {
+    if (filter.variant !== undefined && !variant.name.includes(filter.variant)) continue;
     const base = { suite: 'store', variant: variant.name, jobs };
     const singleJobs = variant.durability === 'durable' ? Math.min(jobs, 2000) : jobs;
-    rows.push(
-      await withStore(variant, (store) =>
-        measure(
-          {
-            ...base,
-            jobs: singleJobs,
-            workload: 'submit, one at a time',
-            target: variant.durability === 'durable' ? 'fsync bound' : '40,000/s',
-          },
-          async () => {
-            for (let i = 0; i < singleJobs; i++) await store.submit(spec());
-          },
+    if (wanted('submit, one at a time'))
+      rows.push(
+        await withStore(variant, (store) =>
+          measure(
+            {
+              ...base,
+              jobs: singleJobs,
+              workload: 'submit, one at a time',
+              target: variant.durability === 'durable' ? 'fsync bound' : '40,000/s',
+            },
+            async () => {
+              for (let i = 0; i < singleJobs; i++) await store.submit(spec());
+            },
+          ),
         ),
-      ),
-    );
-    rows.push(
-      await withStore(variant, (store) =>
-        measure({ ...base, workload: 'submit, 32 callers', target: '50,000/s' }, () =>
-          inParallel(jobs, 32, async () => {
-            await store.submit(spec());
-          }),
-        ),
-      ),
-    );
-    rows.push(
-      await withStore(variant, (store) =>
-        measure(
-          { ...base, workload: 'bulk submit, batches of 500', target: '250,000/s' },
-          async () => {
-            for (let i = 0; i < jobs; i += 500) {
-              await store.submitBatch(Array.from({ length: Math.min(500, jobs - i) }, spec));
-            }
-          },
-        ),
-      ),
-    );
-    rows.push(
-      await withStore(variant, async (store) => {
-        for (let i = 0; i < jobs; i += 500)
-          await store.submitBatch(Array.from({ length: Math.min(500, jobs - i) }, spec));
-        let done = 0;
-        return measure(
-          { ...base, workload: 'claim + complete, 32 in flight', target: '30,000/s' },
-          () =>
-            Promise.all(
-              Array.from({ length: 32 }, async (_, lane) => {
-                for (;;) {
-                  const [job] = await store.claim({
-                    workerId: `w${lane}`,
-                    limit: 1,
-                    leaseMs: 30_000,
-                  });
-                  if (!job) return;
-                  await store.complete(job.id, job.leaseToken as string, null);
-                  done++;
-                }
-              }),
-            ).then(() => {
-              if (done !== jobs) throw new Error(`claimed ${done} of ${jobs}`);
+      );
+    if (wanted('submit, 32 callers'))
+      rows.push(
+        await withStore(variant, (store) =>
+          measure({ ...base, workload: 'submit, 32 callers', target: '50,000/s' }, () =>
+            inParallel(jobs, 32, async () => {
+              await store.submit(spec());
             }),
-        );
-      }),
-    );
+          ),
+        ),
+      );
+    if (wanted('bulk submit, batches of 500'))
+      rows.push(
+        await withStore(variant, (store) =>
+          measure(
+            { ...base, workload: 'bulk submit, batches of 500', target: '250,000/s' },
+            async () => {
+              for (let i = 0; i < jobs; i += 500) {
+                await store.submitBatch(Array.from({ length: Math.min(500, jobs - i) }, spec));
+              }
+            },
+          ),
+        ),
+      );
+    if (wanted('claim + complete, 32 in flight'))
+      rows.push(
+        await withStore(variant, async (store) => {
+          for (let i = 0; i < jobs; i += 500)
+            await store.submitBatch(Array.from({ length: Math.min(500, jobs - i) }, spec));
+          let done = 0;
+          return measure(
+            { ...base, workload: 'claim + complete, 32 in flight', target: '30,000/s' },
+            () =>
+              Promise.all(
+                Array.from({ length: 32 }, async (_, lane) => {
+                  for (;;) {
+                    const [job] = await store.claim({
+                      workerId: `w${lane}`,
+                      limit: 1,
+                      leaseMs: 30_000,
+                    });
+                    if (!job) return;
+                    await store.complete(job.id, job.leaseToken as string, null);
+                    done++;
+                  }
+                }),
+              ).then(() => {
+                if (done !== jobs) throw new Error(`claimed ${done} of ${jobs}`);
+              }),
+          );
+        }),
+      );
   }
   return rows;
 }

@@ -1,0 +1,155 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { inParallel, measure, percentile, type BenchRow } from './table.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+interface Server {
+  url: string;
+  child: ChildProcess;
+  startsFile: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `gq serve` in its own process (durable, on disk) so the load generator does not share its CPU. */
+async function startServer(): Promise<Server> {
+  const dir = await mkdtemp(join(tmpdir(), 'gq-bench-http-'));
+  const startsFile = join(dir, 'starts.log');
+  const child = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'apps/gq/bin/gq.js'),
+      'serve',
+      '--http',
+      '127.0.0.1:0',
+      '--data-dir',
+      join(dir, 'data'),
+      '--workers',
+      '32',
+      '--handlers',
+      join(ROOT, 'bench/fixtures/bench-handlers.mjs'),
+      '--log-level',
+      'error',
+    ],
+    { env: { ...process.env, GQ_BENCH_STARTS: startsFile }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`gq serve exited with ${code}`)));
+  });
+  return {
+    url,
+    child,
+    startsFile,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function post(
+  url: string,
+  body: unknown,
+): Promise<{ id?: string; results?: { job?: { id: string } }[] }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (res.status >= 300) throw new Error(`${url} answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as { id?: string };
+}
+
+async function completed(server: Server, total: number): Promise<void> {
+  for (;;) {
+    const res = await fetch(`${server.url}/api/v1/stats`);
+    const stats = (await res.json()) as { queue: { completed: number } };
+    if (stats.queue.completed >= total) return;
+    await sleep(20);
+  }
+}
+
+/** HTTP: submits from 32 connections (single and batches of 100), and submit-to-start at 1,000/s. */
+export async function httpBench(jobs: number): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const base = { suite: 'http', variant: 'disk, durable', jobs };
+  let server = await startServer();
+  rows.push(
+    await measure({ ...base, workload: 'POST /jobs, 32 connections', target: '' }, () =>
+      inParallel(jobs, 32, async () => {
+        await post(`${server.url}/api/v1/jobs`, { type: 'noop', payload: null });
+      }),
+    ),
+  );
+  await server.stop();
+
+  server = await startServer();
+  rows.push(
+    await measure({ ...base, workload: 'POST /jobs/batch (100 each), 32 connections' }, () =>
+      inParallel(Math.ceil(jobs / 100), 32, async () => {
+        await post(`${server.url}/api/v1/jobs/batch`, {
+          jobs: Array.from({ length: 100 }, () => ({ type: 'noop', payload: null })),
+        });
+      }),
+    ),
+  );
+  await server.stop();
+
+  server = await startServer();
+  const rate = 1000;
+  const total = rate * 10;
+  const submittedAt = new Map<string, number>();
+  const row = await measure(
+    {
+      ...base,
+      jobs: total,
+      workload: `HTTP submit-to-start at ${rate}/s for 10 s`,
+      target: 'p99 3 ms',
+    },
+    async () => {
+      const t0 = performance.now();
+      const pending: Promise<void>[] = [];
+      for (let i = 0; i < total; i++) {
+        const ahead = t0 + (i * 1000) / rate - performance.now();
+        if (ahead > 1) await sleep(ahead);
+        const sentAt = performance.timeOrigin + performance.now();
+        pending.push(
+          post(`${server.url}/api/v1/jobs`, { type: 'noop', payload: null }).then((job) => {
+            if (job.id) submittedAt.set(job.id, sentAt);
+          }),
+        );
+      }
+      await Promise.all(pending);
+      await completed(server, total);
+    },
+  );
+  const waits: number[] = [];
+  for (const line of (await readFile(server.startsFile, 'utf8')).split('\n')) {
+    const [id, at] = line.split(' ');
+    const sent = id === undefined ? undefined : submittedAt.get(id);
+    if (sent !== undefined && at !== undefined) waits.push(Number(at) - sent);
+  }
+  waits.sort((a, b) => a - b);
+  row.extra = {
+    ...row.extra,
+    'p50 ms': percentile(waits, 50).toFixed(2),
+    'p99 ms': percentile(waits, 99).toFixed(2),
+  };
+  rows.push(row);
+  await server.stop();
+  // CPU of this process is the load generator's, not the server's: drop it to avoid misreading.
+  for (const r of rows) delete r.extra?.['cpu ms/job'];
+  return rows;
+}

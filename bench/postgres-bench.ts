@@ -1,0 +1,195 @@
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createJob } from '@gopherqueue/core';
+import { PostgresStore } from '@gopherqueue/persistence';
+import { Scheduler } from '@gopherqueue/scheduler';
+import { WorkerPool } from '@gopherqueue/worker';
+import {
+  dropSchemas,
+  probeTestDatabase,
+  uniqueSchema,
+} from '../packages/persistence/src/postgres/test-database.js';
+import { inParallel, measure, percentile, type BenchRow } from './table.js';
+
+/** The database the bench uses; each run gets a fresh schema, dropped after. */
+const URL = process.env.GQ_BENCH_POSTGRES_URL ?? process.env.GQ_TEST_POSTGRES_URL;
+
+/** One engine on its own PostgresStore (its own pool and LISTEN connection): a node. */
+interface Node {
+  store: PostgresStore;
+  scheduler: Scheduler;
+  pool: WorkerPool;
+  stop(): Promise<void>;
+}
+
+async function openStore(schema: string): Promise<PostgresStore> {
+  return PostgresStore.open({
+    ...(URL === undefined ? {} : { connectionString: URL }),
+    schema,
+    poolSize: 8,
+  });
+}
+
+async function openNode(schema: string, onStart: (id: string) => void): Promise<Node> {
+  const store = await openStore(schema);
+  const scheduler = new Scheduler({ store });
+  await scheduler.start();
+  const pool = new WorkerPool({ store, scheduler, concurrency: 32 });
+  pool.register('noop', (ctx) => {
+    onStart(ctx.id);
+    return null;
+  });
+  return {
+    store,
+    scheduler,
+    pool,
+    async stop() {
+      await pool.stop();
+      await scheduler.stop();
+      await store.close();
+    },
+  };
+}
+
+/** Runs `fn` on a fresh schema and drops it after, whatever happens. */
+async function withSchema<T>(fn: (schema: string) => Promise<T>): Promise<T> {
+  const schema = uniqueSchema('gq_bench');
+  try {
+    return await fn(schema);
+  } finally {
+    await dropSchemas([schema]);
+  }
+}
+
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await sleep(2);
+}
+
+async function preload(store: PostgresStore, jobs: number): Promise<void> {
+  for (let i = 0; i < jobs; i += 500) {
+    await store.submitBatch(
+      Array.from({ length: Math.min(500, jobs - i) }, () => createJob('noop', null)),
+    );
+  }
+}
+
+/** Drains `jobs` preloaded jobs with `nodes` engines in this process, 32 handlers each. */
+async function drainRow(jobs: number, nodes: number, target?: string): Promise<BenchRow> {
+  return withSchema(async (schema) => {
+    const loader = await openStore(schema);
+    await preload(loader, jobs);
+    await loader.close();
+    const engines: Node[] = [];
+    for (let i = 0; i < nodes; i++) engines.push(await openNode(schema, () => undefined));
+    const done = (): number => engines.reduce((n, e) => n + e.pool.stats().completed, 0);
+    try {
+      return await measure(
+        {
+          suite: 'postgres',
+          workload: `drain, ${nodes} node${nodes > 1 ? 's' : ''} x 32 handlers (one process)`,
+          variant: 'durable',
+          jobs,
+          ...(target === undefined ? {} : { target }),
+        },
+        async () => {
+          for (const e of engines) e.pool.start();
+          await until(() => done() >= jobs);
+        },
+      );
+    } finally {
+      for (const e of engines) await e.stop();
+    }
+  });
+}
+
+/**
+ * PostgresStore alone and with the engine: submits (single, 32 producers, bulk 500), drain with
+ * 32 handlers, submit-to-start latency at 1,000 jobs/s, and drain with 1, 2 and 3 nodes (each its
+ * own store, pool and LISTEN connection, all in this process). Skipped when PostgreSQL is down.
+ */
+export async function postgresBench(jobs: number): Promise<BenchRow[]> {
+  const db = await probeTestDatabase();
+  if (!db.available && URL === undefined) {
+    console.error(`postgres bench skipped: ${db.url} is unreachable (set GQ_BENCH_POSTGRES_URL)`);
+    return [];
+  }
+  const rows: BenchRow[] = [];
+  const base = { suite: 'postgres', variant: 'durable' };
+  const single = Math.max(1, Math.floor(jobs / 5));
+
+  await withSchema(async (schema) => {
+    const store = await openStore(schema);
+    try {
+      rows.push(
+        await measure({ ...base, workload: 'submit one at a time', jobs: single }, async () => {
+          for (let i = 0; i < single; i++) await store.submit(createJob('noop', { n: i }));
+        }),
+      );
+      rows.push(
+        await measure({ ...base, workload: 'submit from 32 producers', jobs }, () =>
+          inParallel(jobs, 32, async (i) => {
+            await store.submit(createJob('noop', { n: i }));
+          }),
+        ),
+      );
+      rows.push(
+        await measure({ ...base, workload: 'bulk submit, batches of 500', jobs }, () =>
+          preload(store, jobs),
+        ),
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
+  rows.push(await drainRow(jobs, 1, '25,000/s'));
+
+  await withSchema(async (schema) => {
+    const submittedAt = new Map<string, number>();
+    const waits: number[] = [];
+    const node = await openNode(schema, (id) => {
+      const at = submittedAt.get(id);
+      if (at !== undefined) waits.push(performance.now() - at);
+    });
+    node.pool.start();
+    const rate = 1000;
+    const seconds = 10;
+    const total = rate * seconds;
+    try {
+      const row = await measure(
+        {
+          ...base,
+          jobs: total,
+          workload: `submit-to-start at ${rate}/s for ${seconds} s`,
+          target: 'p99 20 ms',
+        },
+        async () => {
+          const t0 = performance.now();
+          const pending: Promise<unknown>[] = [];
+          for (let i = 0; i < total; i++) {
+            const due = t0 + (i * 1000) / rate;
+            const ahead = due - performance.now();
+            if (ahead > 1) await sleep(ahead);
+            const spec = createJob('noop', null);
+            submittedAt.set(spec.id, performance.now());
+            pending.push(node.scheduler.enqueue(spec));
+          }
+          await Promise.all(pending);
+          await until(() => node.pool.stats().completed >= total);
+        },
+      );
+      waits.sort((a, b) => a - b);
+      row.extra = {
+        ...row.extra,
+        'p50 ms': percentile(waits, 50).toFixed(2),
+        'p99 ms': percentile(waits, 99).toFixed(2),
+      };
+      rows.push(row);
+    } finally {
+      await node.stop();
+    }
+  });
+
+  for (const nodes of [1, 2, 3]) rows.push(await drainRow(jobs * 2, nodes));
+  return rows;
+}
