@@ -5,8 +5,11 @@ import { cancelCommand } from './commands/cancel.js';
 import { deleteCommand } from './commands/delete.js';
 import { dlqCommand } from './commands/dlq.js';
 import { eventsCommand } from './commands/events.js';
+import { exportCommand } from './commands/export.js';
+import { importCommand } from './commands/import.js';
 import { jobCommand } from './commands/job.js';
 import { keysCommand } from './commands/keys.js';
+import { migrateCommand } from './commands/migrate.js';
 import { queuesCommand } from './commands/queues.js';
 import { retryCommand } from './commands/retry.js';
 import { serveCommand } from './commands/serve.js';
@@ -33,6 +36,9 @@ export function buildCli(io: CliIo): Argv {
     .command(queuesCommand(io))
     .command(keysCommand(io))
     .command(eventsCommand(io))
+    .command(exportCommand(io))
+    .command(importCommand(io))
+    .command(migrateCommand(io))
     .demandCommand(1, 'name a command')
     .strict()
     .recommendCommands()

@@ -1,0 +1,92 @@
+import { createInterface } from 'node:readline';
+import type { Job } from '@gopherqueue/core';
+import type { CommandModule } from 'yargs';
+import { CliError } from '../cli-error.js';
+import type { CliIo } from '../cli-io.js';
+import { JobLineError, parseJobLine } from '../job-ndjson.js';
+import {
+  DEFAULT_BATCH_SIZE,
+  restoreInBatches,
+  storeOptions,
+  withStore,
+  type CopyProgress,
+  type StoreArgs,
+} from '../job-transfer.js';
+import type { StoreKind } from '../open-store.js';
+import { positiveIntFlag } from '../parse-flags.js';
+
+interface ImportArgs extends StoreArgs {
+  batchSize: number;
+}
+
+/** The jobs of an NDJSON stream, in order; blank lines are skipped. */
+async function* readJobs(io: CliIo): AsyncIterable<Job> {
+  const lines = createInterface({ input: io.stdin, crlfDelay: Infinity });
+  let line = 0;
+  for await (const text of lines) {
+    line++;
+    if (text.trim() === '') continue;
+    yield parseJobLine(text, line);
+  }
+}
+
+/**
+ * `gq import`: reads jobs as `gq export` writes them from standard input and writes them into a
+ * store exactly as they are (same ids, states, attempts, results, errors), replacing jobs with
+ * the same id, so running it twice is safe. Each batch is validated before it is written: a bad
+ * line stops the import, naming it, with only the batches before it written.
+ */
+export function importCommand(io: CliIo): CommandModule<object, ImportArgs> {
+  return {
+    command: 'import',
+    describe: 'Write the jobs of an NDJSON export (standard input) into a store',
+    builder: (args) =>
+      args
+        .option('store', {
+          type: 'string',
+          choices: ['level', 'memory', 'postgres'] satisfies StoreKind[],
+          describe: 'Store to write (default level, or postgres with --postgres-url)',
+        })
+        .option('data-dir', {
+          type: 'string',
+          default: './data',
+          describe: 'Embedded store directory (the server must be stopped)',
+        })
+        .option('postgres-url', {
+          type: 'string',
+          default: io.env.GQ_POSTGRES_URL,
+          defaultDescription: '$GQ_POSTGRES_URL',
+          describe: 'PostgreSQL connection string for --store postgres',
+        })
+        .option('batch-size', {
+          type: 'number',
+          default: DEFAULT_BATCH_SIZE,
+          describe: 'Jobs written per transaction',
+        })
+        .example(
+          '$0 import --store postgres --postgres-url postgres://host/db < jobs.ndjson',
+          'move an export into PostgreSQL',
+        ) as never,
+    handler: async (args) => {
+      const batchSize = positiveIntFlag('batch-size', args.batchSize);
+      const progress: CopyProgress = { written: 0, batches: 0 };
+      await withStore(storeOptions(args, io.cwd), async (store) => {
+        try {
+          await restoreInBatches(store, readJobs(io), batchSize, progress);
+        } catch (err) {
+          if (err instanceof JobLineError) {
+            throw new CliError(
+              `${err.message}; imported ${progress.written} jobs from the lines before its batch, nothing from line ${err.line} on (import replaces jobs by id, so fix the line and run it again)`,
+              1,
+              { cause: err },
+            );
+          }
+          throw err;
+        }
+      });
+      io.stdout(
+        `imported ${progress.written} job${progress.written === 1 ? '' : 's'} in ${progress.batches} batch${progress.batches === 1 ? '' : 'es'}\n`,
+      );
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import type { CommandModule } from 'yargs';
+import type { CliIo } from '../cli-io.js';
+import { DEFAULT_BATCH_SIZE, restoreInBatches, withStore } from '../job-transfer.js';
+import { positiveIntFlag } from '../parse-flags.js';
+
+interface MigrateArgs {
+  fromDataDir: string;
+  toPostgresUrl: string;
+  batchSize: number;
+}
+
+/**
+ * `gq migrate`: `gq export` piped into `gq import` in one command, from a stopped embedded store
+ * to PostgreSQL. Safe to run again: jobs are replaced by id.
+ */
+export function migrateCommand(io: CliIo): CommandModule<object, MigrateArgs> {
+  return {
+    command: 'migrate',
+    describe: 'Copy every job of a stopped embedded store into PostgreSQL',
+    builder: (args) =>
+      args
+        .option('from-data-dir', {
+          type: 'string',
+          default: './data',
+          describe: 'Embedded store directory to read (the server must be stopped)',
+        })
+        .option('to-postgres-url', {
+          type: 'string',
+          demandOption: true,
+          describe: 'PostgreSQL connection string to write to',
+        })
+        .option('batch-size', {
+          type: 'number',
+          default: DEFAULT_BATCH_SIZE,
+          describe: 'Jobs written per transaction',
+        }) as never,
+    handler: async (args) => {
+      const batchSize = positiveIntFlag('batch-size', args.batchSize);
+      const progress = await withStore(
+        { kind: 'level', dataDir: args.fromDataDir, cwd: io.cwd },
+        (source) =>
+          withStore({ kind: 'postgres', postgresUrl: args.toPostgresUrl }, (target) =>
+            restoreInBatches(target, source.scan(), batchSize),
+          ),
+      );
+      io.stdout(
+        `migrated ${progress.written} job${progress.written === 1 ? '' : 's'} from ${args.fromDataDir} to PostgreSQL\n`,
+      );
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import type { Job, Store } from '@gopherqueue/core';
+import { CliError } from './cli-error.js';
+import { openStore, type OpenStoreOptions, type StoreKind } from './open-store.js';
+
+/** Jobs per `store.restore()` call of an import or migration. */
+export const DEFAULT_BATCH_SIZE = 500;
+
+/** The store flags of `gq export` and `gq import`. */
+export interface StoreArgs {
+  store: StoreKind | undefined;
+  dataDir: string;
+  postgresUrl: string | undefined;
+}
+
+/** The store the flags name: `--store`, else postgres when `--postgres-url` is given, else level. */
+export function storeOptions(args: StoreArgs, cwd: string): OpenStoreOptions {
+  const kind = args.store ?? (args.postgresUrl === undefined ? 'level' : 'postgres');
+  return {
+    kind,
+    dataDir: args.dataDir,
+    cwd,
+    ...(args.postgresUrl === undefined ? {} : { postgresUrl: args.postgresUrl }),
+  };
+}
+
+/** Opens a store with {@link openStore}, runs `fn` on it, and closes it whatever happens. */
+export async function withStore<T>(
+  options: OpenStoreOptions,
+  fn: (store: Store) => Promise<T>,
+): Promise<T> {
+  const store = await openStore(options);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** How far a copy got: jobs written, and the batches they went in. */
+export interface CopyProgress {
+  written: number;
+  batches: number;
+}
+
+/**
+ * Writes `jobs` into `target` with `store.restore()`, `batchSize` at a time. A batch is written
+ * only once all its jobs were read (and, for an import, validated), so an error while reading
+ * leaves the batches before it written and nothing of its own. Within a batch a repeated id keeps
+ * its last line. `progress` is updated after every batch, so a caller can report how far it got.
+ */
+export async function restoreInBatches(
+  target: Store,
+  jobs: AsyncIterable<Job>,
+  batchSize: number,
+  progress: CopyProgress = { written: 0, batches: 0 },
+): Promise<CopyProgress> {
+  let batch = new Map<string, Job>();
+  const flush = async (): Promise<void> => {
+    if (batch.size === 0) return;
+    const jobsOfBatch = [...batch.values()];
+    batch = new Map();
+    try {
+      await target.restore(jobsOfBatch);
+    } catch (err) {
+      throw new CliError(
+        `writing jobs failed after ${progress.written} were written: ${(err as Error).message}`,
+        1,
+        { cause: err },
+      );
+    }
+    progress.written += jobsOfBatch.length;
+    progress.batches++;
+  };
+  for await (const job of jobs) {
+    batch.delete(job.id);
+    batch.set(job.id, job);
+    if (batch.size >= batchSize) await flush();
+  }
+  await flush();
+  return progress;
+}
