@@ -1,0 +1,194 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createJob, type Job } from '@gopherqueue/core';
+import { PostgresStore } from '@gopherqueue/persistence';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  eventually,
+  killAll,
+  REPO_ROOT,
+  spawnGq,
+  tempDir,
+  type GqProcess,
+} from './helpers/gq-process.js';
+import {
+  describeWithPostgres,
+  dropSchemas,
+  TEST_POSTGRES_URL,
+  uniqueSchema,
+} from './helpers/postgres.js';
+
+const HANDLERS = join(REPO_ROOT, 'apps/gq/test/fixtures/multi-node-handlers.mjs');
+const LEASE_MS = 2_000;
+const schemas: string[] = [];
+let dir: { path: string; remove(): Promise<void> };
+let log: string;
+let schema: string;
+let store: PostgresStore;
+let nodes: GqProcess[];
+
+/** `gq serve --store postgres` on a free loopback port, sharing `schemaName`. */
+function startNode(schemaName: string): Promise<GqProcess> {
+  return spawnGq(
+    [
+      'serve',
+      '--http',
+      '127.0.0.1:0',
+      '--store',
+      'postgres',
+      '--postgres-url',
+      TEST_POSTGRES_URL,
+      '--handlers',
+      HANDLERS,
+      '--workers',
+      '32',
+      '--lease',
+      `${LEASE_MS}ms`,
+      '--log-format',
+      'json',
+      '--log-level',
+      'error',
+    ],
+    {
+      ready: /listening on (http:\/\/\S+)/,
+      env: { GQ_POSTGRES_SCHEMA: schemaName, GQ_TEST_RUN_LOG: log },
+      timeoutMs: 60_000,
+    },
+  );
+}
+
+/** Each line of the run log: [job id, pid, attempt]. */
+async function runs(): Promise<[string, number, number][]> {
+  const text = await readFile(log, 'utf8');
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => {
+      const [id, pid, attempt] = line.split(' ');
+      return [id as string, Number(pid), Number(attempt)];
+    });
+}
+
+async function submitAll(type: string, count: number, payload: object = {}): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i += 1000) {
+    const specs = Array.from({ length: Math.min(1000, count - i) }, () => createJob(type, payload));
+    await store.submitBatch(specs);
+    ids.push(...specs.map((spec) => spec.id));
+  }
+  return ids;
+}
+
+async function completedCount(): Promise<number> {
+  return (await store.counts()).byState.completed;
+}
+
+describeWithPostgres('three gq serve nodes on one PostgreSQL schema', () => {
+  beforeAll(async () => {
+    dir = await tempDir('gq-multi-');
+    log = join(dir.path, 'runs.log');
+    await writeFile(log, '');
+    schema = uniqueSchema('gq_multi');
+    schemas.push(schema);
+    store = await PostgresStore.open({ connectionString: TEST_POSTGRES_URL, schema, poolSize: 4 });
+    nodes = await Promise.all([startNode(schema), startNode(schema), startNode(schema)]);
+  }, 90_000);
+
+  afterAll(async () => {
+    await killAll();
+    await store?.close();
+    await dropSchemas(schemas);
+    await dir?.remove();
+  });
+
+  it('runs 20,000 jobs to completion, each handler exactly once, spread over the three nodes', async () => {
+    const ids = await submitAll('mn.record', 20_000);
+    await eventually(
+      async () => ((await completedCount()) === 20_000 ? true : undefined),
+      '20,000 completed jobs',
+      90_000,
+      250,
+    );
+    const lines = await runs();
+    const perId = new Map<string, number>();
+    for (const [id] of lines) perId.set(id, (perId.get(id) ?? 0) + 1);
+    expect(lines).toHaveLength(20_000);
+    expect(perId.size).toBe(20_000);
+    expect([...perId.values()].every((n) => n === 1)).toBe(true);
+    expect(new Set(perId.keys())).toEqual(new Set(ids));
+    const pids = new Set(lines.map(([, pid]) => pid));
+    expect(pids).toEqual(new Set(nodes.map((node) => node.pid)));
+    const counts = await store.counts();
+    expect(counts.total).toBe(20_000);
+    expect(counts.byState.completed).toBe(20_000);
+  }, 120_000);
+
+  it('finishes the running jobs of a node killed with SIGKILL on the others within the lease plus 5 s', async () => {
+    await writeFile(log, '');
+    const ids = await submitAll('mn.slow', 600, { ms: 50 });
+    const victim = nodes[0] as GqProcess;
+    await eventually(
+      async () =>
+        (await runs()).filter(([, pid]) => pid === victim.pid).length >= 50 ? true : undefined,
+      'the first node running jobs',
+      30_000,
+      20,
+    );
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    const killedAt = Date.now();
+    // Its jobs: running now, and last started by the killed process.
+    const lastRunner = new Map<string, number>();
+    for (const [id, pid] of await runs()) lastRunner.set(id, pid);
+    const running = (await store.list({ state: 'running', limit: 1000 })).jobs;
+    const orphans = running.filter((job) => lastRunner.get(job.id) === victim.pid);
+    expect(orphans.length).toBeGreaterThan(0);
+
+    await eventually(
+      async () => ((await completedCount()) === 20_600 ? true : undefined),
+      'every job completed',
+      60_000,
+      200,
+    );
+    const after = (await store.getMany(orphans.map((job) => job.id))) as Job[];
+    for (const job of after) {
+      expect(job.state).toBe('completed');
+      expect(job.attempt).toBe(2);
+      expect(job.errors.map((e) => e.errorClass)).toEqual(['lease_expired']);
+      expect(job.finishedAt).toBeLessThanOrEqual(killedAt + LEASE_MS + 5_000);
+      expect(job.result).not.toEqual({ pid: victim.pid });
+    }
+    const ran = new Set((await runs()).map(([id]) => id));
+    expect(ids.every((id) => ran.has(id))).toBe(true);
+    const final = (await store.getMany(ids)) as Job[];
+    expect(final.every((job) => job.state === 'completed')).toBe(true);
+  }, 120_000);
+
+  it('brings up two nodes started at the same moment on an empty schema', async () => {
+    const fresh = uniqueSchema('gq_multi_race');
+    schemas.push(fresh);
+    const [a, b] = await Promise.all([startNode(fresh), startNode(fresh)]);
+    for (const node of [a, b]) {
+      const ready = await fetch(`${node.url}/ready`);
+      expect(ready.status).toBe(200);
+    }
+    const submitted = await fetch(`${a.url}/api/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'echo', payload: { hello: 'b' } }),
+    });
+    expect(submitted.status).toBe(201);
+    const { id } = (await submitted.json()) as { id: string };
+    const job = await eventually(
+      async () => {
+        const res = await fetch(`${b.url}/api/v1/jobs/${id}`);
+        const body = (await res.json()) as { state: string; result?: unknown };
+        return body.state === 'completed' ? body : undefined;
+      },
+      'the job completed',
+      20_000,
+      100,
+    );
+    expect(job.result).toEqual({ hello: 'b' });
+  }, 90_000);
+});
