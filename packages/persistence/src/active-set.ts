@@ -1,4 +1,4 @@
-import { isTerminal, RUNNABLE_STATES, type Job } from '@gopherqueue/core';
+import { isTerminal, RUNNABLE_STATES, type Job, type JobState } from '@gopherqueue/core';
 import { ReadyIndex, type ReadyFilter } from './ready-index.js';
 
 /**
@@ -11,6 +11,8 @@ export class ActiveSet {
   readonly #jobs = new Map<string, Job>();
   readonly #ready = new ReadyIndex();
   readonly #running = new Set<string>();
+  /** active state -> ids of the jobs in it (lists of active states are served from here) */
+  readonly #byState = new Map<JobState, Set<string>>();
   /** dependency id -> ids of pending jobs waiting on it */
   readonly #dependents = new Map<string, Set<string>>();
   readonly #idem = new Map<string, string>();
@@ -37,6 +39,7 @@ export class ActiveSet {
   #untrack(job: Job, after: Job | undefined): void {
     const stays = after !== undefined && !isTerminal(after.state);
     if (!stays) this.#jobs.delete(job.id);
+    if (!stays || after.state !== job.state) this.#byState.get(job.state)?.delete(job.id);
     const key = job.idempotencyKey;
     if (key !== undefined && (!stays || after.idempotencyKey !== key)) {
       if (this.#idem.get(key) === job.id) this.#idem.delete(key);
@@ -53,6 +56,14 @@ export class ActiveSet {
 
   #track(before: Job | undefined, job: Job): void {
     this.#jobs.set(job.id, job);
+    if (before?.state !== job.state) {
+      let ids = this.#byState.get(job.state);
+      if (ids === undefined) {
+        ids = new Set();
+        this.#byState.set(job.state, ids);
+      }
+      ids.add(job.id);
+    }
     if (job.idempotencyKey !== undefined) this.#idem.set(job.idempotencyKey, job.id);
     if (RUNNABLE_STATES.has(job.state) && !sameReadySlot(before, job)) this.#ready.add(job);
     if (job.state === 'running') this.#running.add(job.id);
@@ -73,6 +84,16 @@ export class ActiveSet {
     if (waiting === undefined) return;
     waiting.delete(id);
     if (waiting.size === 0) this.#dependents.delete(dep);
+  }
+
+  /** The jobs in an active state, in no particular order. */
+  inState(state: JobState): Job[] {
+    const jobs: Job[] = [];
+    for (const id of this.#byState.get(state) ?? []) {
+      const job = this.#jobs.get(id);
+      if (job !== undefined) jobs.push(job);
+    }
+    return jobs;
   }
 
   /** Ids of pending jobs still waiting on `dep`. */

@@ -2,7 +2,7 @@ import { isTerminal, type Job } from '@gopherqueue/core';
 import type { ActiveSet } from './active-set.js';
 import type { GroupCommit } from './group-commit.js';
 import type { CountBook } from './job-counts.js';
-import { finishedKey, keys } from './level-keys.js';
+import { finishedKey, keys, recordKey, stateKey } from './level-keys.js';
 
 /** What one job write touches. */
 export interface JobWriteTarget {
@@ -13,7 +13,8 @@ export interface JobWriteTarget {
 
 /**
  * Writes one job change from `before` to `after` (undefined for a new or a deleted job): the job
- * record, the index entries that differ, the idempotency key, the counts and the in-memory active
+ * record (moved between `act!` and `job!` when it starts or stops being active), the index
+ * entries that differ, the idempotency key, the counts and the in-memory active
  * set, all into the pending batch. The only place that keeps the indexes in step with the jobs.
  */
 export function writeJob(
@@ -24,12 +25,15 @@ export function writeJob(
   const { commit } = target;
   const id = after?.id ?? before?.id;
   if (id === undefined) return;
-  const jobKey = keys.job(id);
-  if (after !== undefined) commit.put(jobKey, JSON.stringify(after));
-  else commit.del(jobKey);
-  if (before?.state !== after?.state) {
-    if (before !== undefined) commit.del(keys.state(before.state, id));
-    if (after !== undefined) commit.put(keys.state(after.state, id), '');
+  const recordBefore = before === undefined ? undefined : recordKey(before);
+  const recordAfter = after === undefined ? undefined : recordKey(after);
+  if (after !== undefined) commit.put(recordAfter as string, JSON.stringify(after));
+  if (recordBefore !== undefined && recordBefore !== recordAfter) commit.del(recordBefore);
+  const stBefore = before === undefined ? undefined : stateKey(before);
+  const stAfter = after === undefined ? undefined : stateKey(after);
+  if (stBefore !== stAfter) {
+    if (stBefore !== undefined) commit.del(stBefore);
+    if (stAfter !== undefined) commit.put(stAfter, '');
   }
   if (before?.type !== after?.type) {
     if (before !== undefined) commit.del(keys.type(before.type, id));
@@ -59,5 +63,5 @@ export function writeJob(
   }
   target.counts.move(before, after);
   target.active.set(before, after);
-  if (after === undefined || isTerminal(after.state)) commit.cache(jobKey, after ?? null);
+  if (after === undefined || isTerminal(after.state)) commit.cache(keys.job(id), after ?? null);
 }

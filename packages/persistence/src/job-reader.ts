@@ -1,5 +1,12 @@
-import type { Job, ListFilter, ListPage } from '@gopherqueue/core';
+import {
+  isTerminal,
+  type Job,
+  type JobState,
+  type ListFilter,
+  type ListPage,
+} from '@gopherqueue/core';
 import type { ActiveSet } from './active-set.js';
+import type { AbstractIterator } from 'abstract-level';
 import { MISS, type GroupCommit, type LevelDb } from './group-commit.js';
 import { idOfIndexKey, keys, RANGE_END } from './level-keys.js';
 
@@ -7,7 +14,8 @@ const CHUNK = 256;
 
 /**
  * The LevelStore's multi-job reads: `list` walks the narrowest index its filter allows, newest
- * first, and `scan` walks every job. Both read after the writes made before them are on disk,
+ * first (jobs in an active state come from memory, where every active job is), and `scan` walks
+ * every job. Both read after the writes made before them are on disk,
  * and resolve each job through memory first, so they never return a version older than one
  * already acknowledged.
  */
@@ -32,6 +40,9 @@ export class JobReader {
     const pageSize = Math.min(limit, 1000);
     await this.#commit.commit();
     this.#guard();
+    if (filter.state !== undefined && !isTerminal(filter.state)) {
+      return page(this.#listActive(filter.state, filter, pageSize), pageSize);
+    }
     const prefix =
       filter.state !== undefined
         ? keys.state(filter.state, '')
@@ -39,51 +50,123 @@ export class JobReader {
           ? keys.type(filter.type, '')
           : filter.queue !== undefined
             ? keys.queue(filter.queue, '')
-            : keys.job('');
-    const byIndex = prefix !== keys.job('');
-    const range = { gt: prefix, lt: prefix + (filter.cursor ?? RANGE_END), reverse: true };
+            : undefined;
     const found: Job[] = [];
     const unpin = this.#commit.pin();
-    const iterator = byIndex ? this.#db.keys(range) : this.#db.iterator(range);
     try {
-      while (found.length <= pageSize) {
-        const chunk = await iterator.nextv(Math.max(CHUNK, pageSize + 1));
-        if (chunk.length === 0) break;
-        const jobs = byIndex
-          ? await this.#resolveIds((chunk as string[]).map(idOfIndexKey))
-          : this.#resolveEntries(chunk as [string, string][]);
-        for (const job of jobs) {
-          if (job !== undefined && matches(job, filter)) found.push(job);
-          if (found.length > pageSize) break;
+      if (prefix === undefined) {
+        // Every job: the active and the finished records, merged newest first.
+        const below = filter.cursor ?? RANGE_END;
+        const walk = this.#records(true, { lt: below });
+        try {
+          for await (const chunk of walk) {
+            for (const job of this.#resolveEntries(chunk)) {
+              if (job !== undefined && matches(job, filter)) found.push(job);
+              if (found.length > pageSize) break;
+            }
+            if (found.length > pageSize) break;
+          }
+        } finally {
+          await walk.return(undefined);
+        }
+      } else {
+        const range = { gt: prefix, lt: prefix + (filter.cursor ?? RANGE_END), reverse: true };
+        const iterator = this.#db.keys(range);
+        try {
+          while (found.length <= pageSize) {
+            const chunk = await iterator.nextv(Math.max(CHUNK, pageSize + 1));
+            if (chunk.length === 0) break;
+            for (const job of await this.#resolveIds(chunk.map(idOfIndexKey))) {
+              if (job !== undefined && matches(job, filter)) found.push(job);
+              if (found.length > pageSize) break;
+            }
+          }
+        } finally {
+          await iterator.close();
         }
       }
     } finally {
-      await iterator.close();
       unpin();
     }
-    if (found.length <= pageSize) return { jobs: found };
-    const jobs = found.slice(0, pageSize);
-    return { jobs, nextCursor: (jobs[jobs.length - 1] as Job).id };
+    return page(found, pageSize);
+  }
+
+  /** A page of jobs in an active state, from memory: every active job is there. */
+  #listActive(state: JobState, filter: ListFilter, pageSize: number): Job[] {
+    const cursor = filter.cursor;
+    const jobs = this.#active
+      .inState(state)
+      .filter((job) => (cursor === undefined || job.id < cursor) && matches(job, filter));
+    jobs.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+    return jobs.slice(0, pageSize + 1);
   }
 
   /** Every job in id order, resolved through memory. */
   async *scan(): AsyncGenerator<Job> {
     await this.#commit.commit();
     this.#guard();
-    // One pin for the whole walk: the iterator reads a snapshot taken now, so every change made
+    // One pin for the whole walk: the iterators read a snapshot taken now, so every change made
     // after it must stay visible in memory until the walk ends.
     const unpin = this.#commit.pin();
-    const iterator = this.#db.iterator({ gt: keys.job(''), lt: keys.job(RANGE_END) });
+    const walk = this.#records(false, {});
     try {
-      for (;;) {
-        const chunk = await iterator.nextv(CHUNK);
-        if (chunk.length === 0) break;
+      for await (const chunk of walk) {
         this.#guard();
         for (const job of this.#resolveEntries(chunk)) if (job !== undefined) yield job;
       }
     } finally {
-      await iterator.close();
+      await walk.return(undefined);
       unpin();
+    }
+  }
+
+  /**
+   * The `act!` and `job!` records merged in id order (descending when `reverse`), in chunks of
+   * `[id, json]`, optionally only ids below `lt`.
+   */
+  async *#records(reverse: boolean, bound: { lt?: string }): AsyncGenerator<[string, string][]> {
+    // One snapshot for both ranges: a job moving between them is seen in exactly one.
+    const snapshot = this.#db.snapshot();
+    const open = (prefix: string) =>
+      this.#db.iterator({ gt: prefix, lt: prefix + (bound.lt ?? RANGE_END), reverse, snapshot });
+    const sources: Source[] = [open(keys.active('')), open(keys.job(''))].map((iterator) => ({
+      iterator,
+      buffer: [],
+      at: 0,
+      done: false,
+    }));
+    const ready = (source: Source) => source.at < source.buffer.length;
+    const prefixLength = keys.job('').length; // `act!` and `job!` have the same length
+    try {
+      for (;;) {
+        for (const source of sources) {
+          if (source.done || source.at < source.buffer.length) continue;
+          source.buffer = await source.iterator.nextv(CHUNK);
+          source.at = 0;
+          if (source.buffer.length === 0) source.done = true;
+        }
+        const [a, b] = sources as [Source, Source];
+        if (a.done && b.done) return;
+        // Each source now has entries buffered or is exhausted; merge until one needs a refill.
+        const out: [string, string][] = [];
+        while ((ready(a) || a.done) && (ready(b) || b.done) && out.length < CHUNK) {
+          let take: Source;
+          if (!ready(a)) take = b;
+          else if (!ready(b)) take = a;
+          else {
+            const idA = (a.buffer[a.at] as [string, string])[0].slice(prefixLength);
+            const idB = (b.buffer[b.at] as [string, string])[0].slice(prefixLength);
+            take = idA > idB === reverse ? a : b;
+          }
+          if (!ready(take)) break;
+          const [key, raw] = take.buffer[take.at++] as [string, string];
+          out.push([key.slice(prefixLength), raw]);
+        }
+        if (out.length > 0) yield out;
+      }
+    } finally {
+      for (const source of sources) await source.iterator.close();
+      await snapshot.close();
     }
   }
 
@@ -93,9 +176,10 @@ export class JobReader {
     return this.#commit.peek(keys.job(id)) as Job | null | typeof MISS;
   }
 
+  /** Resolves `[id, json]` records through memory. */
   #resolveEntries(entries: [string, string][]): (Job | undefined)[] {
-    return entries.map(([key, raw]) => {
-      const memory = this.#memory(key.slice(keys.job('').length));
+    return entries.map(([id, raw]) => {
+      const memory = this.#memory(id);
       if (memory === MISS) return JSON.parse(raw) as Job;
       return memory ?? undefined;
     });
@@ -118,6 +202,21 @@ export class JobReader {
     }
     return jobs.map((job) => (job === MISS || job === null ? undefined : job));
   }
+}
+
+/** One side of a merged walk of records. */
+interface Source {
+  iterator: AbstractIterator<LevelDb, string, string>;
+  buffer: [string, string][];
+  at: number;
+  done: boolean;
+}
+
+/** The page's jobs and, when more may follow, the cursor after them. */
+function page(found: Job[], pageSize: number): ListPage {
+  if (found.length <= pageSize) return { jobs: found };
+  const jobs = found.slice(0, pageSize);
+  return { jobs, nextCursor: (jobs[jobs.length - 1] as Job).id };
 }
 
 function matches(job: Job, filter: ListFilter): boolean {

@@ -3,9 +3,13 @@ import { isTerminal, type Job, type JobState } from '@gopherqueue/core';
 /**
  * The key layout of the LevelStore, in one database with string keys and values.
  *
- * - `job!<id>` -> the job as JSON.
- * - `st!<state>!<id>`, `ty!<type>!<id>`, `qu!<queue>!<id>` -> '' (secondary indexes; ids are
- *   UUIDv7, so index order is creation order).
+ * - `act!<id>` -> an active (non-terminal) job as JSON. Every active job is also in memory, so
+ *   no index of active jobs is kept on disk: a transition between active states (a claim, a
+ *   heartbeat, a release) writes this one entry, and the store opens by reading this range.
+ * - `job!<id>` -> a finished (terminal) job as JSON.
+ * - `ty!<type>!<id>`, `qu!<queue>!<id>` -> '' for every job (secondary indexes, written once at
+ *   submit: type and queue never change; ids are UUIDv7, so index order is creation order).
+ * - `st!<state>!<id>` -> '' for finished jobs only (lists of active states come from memory).
  * - `fin!<state>!<finishedAt, 15 digits>!<id>` -> '' for finished jobs (purge by age).
  * - `idem!<key>` -> the id of the job holding an idempotency key.
  * - `queue!<name>` -> `{"paused":true}` for paused queues.
@@ -16,6 +20,7 @@ import { isTerminal, type Job, type JobState } from '@gopherqueue/core';
  * `[prefix, prefix + '~')` is exactly one index bucket.
  */
 export const keys = {
+  active: (id: string): string => `act!${id}`,
   job: (id: string): string => `job!${id}`,
   state: (state: JobState, id: string): string => `st!${state}!${id}`,
   type: (type: string, id: string): string => `ty!${type}!${id}`,
@@ -29,6 +34,16 @@ export const keys = {
 
 /** The end of a prefix range: above every key that starts with a bucket prefix. */
 export const RANGE_END = '~';
+
+/** Where a job's record lives: `act!<id>` while it is active, `job!<id>` once finished. */
+export function recordKey(job: Job): string {
+  return isTerminal(job.state) ? `job!${job.id}` : `act!${job.id}`;
+}
+
+/** The `st!` key of a finished job, or undefined for an active one. */
+export function stateKey(job: Job): string | undefined {
+  return isTerminal(job.state) ? `st!${job.state}!${job.id}` : undefined;
+}
 
 /** The `fin!` key of a finished job, or undefined for an active one. */
 export function finishedKey(job: Job): string | undefined {

@@ -57,33 +57,58 @@ export async function openLevelDb(location: string, memory: boolean): Promise<Le
   return db;
 }
 
-/** Reads the active jobs (through the state index, never the finished ones) and the records. */
+/** Reads the active jobs (the `act!` range, never the finished ones) and the records. */
 export async function loadState(db: LevelDb): Promise<LoadedState> {
+  await upgradeActiveIndex(db);
   const active: Job[] = [];
-  for (const state of ACTIVE_STATES) {
-    const prefix = keys.state(state, '');
-    const iterator = db.keys({ gt: prefix, lt: prefix + RANGE_END });
-    try {
-      for (;;) {
-        const chunk = await iterator.nextv(1000);
-        if (chunk.length === 0) break;
-        const values = await db.getMany(chunk.map((key) => keys.job(idOfIndexKey(key))));
-        for (const raw of values) if (raw !== undefined) active.push(JSON.parse(raw) as Job);
-      }
-    } finally {
-      await iterator.close();
+  const iterator = db.iterator({ gt: keys.active(''), lt: keys.active(RANGE_END) });
+  try {
+    for (;;) {
+      const chunk = await iterator.nextv(1000);
+      if (chunk.length === 0) break;
+      for (const [, raw] of chunk) active.push(JSON.parse(raw) as Job);
     }
+  } finally {
+    await iterator.close();
   }
   const [counts, seq] = await db.getMany([keys.counts, keys.seq]);
-  const last = await db
-    .keys({ gt: keys.job(''), lt: keys.job(RANGE_END), reverse: true, limit: 1 })
-    .all();
+  const lastId = async (prefix: string): Promise<string> => {
+    const [key] = await db
+      .keys({ gt: prefix, lt: prefix + RANGE_END, reverse: true, limit: 1 })
+      .all();
+    return key === undefined ? '' : key.slice(prefix.length);
+  };
+  const [lastFinished, lastActive] = [await lastId(keys.job('')), await lastId(keys.active(''))];
   const paused = await db.keys({ gt: keys.queueRecord(''), lt: keys.queueRecord(RANGE_END) }).all();
   return {
     active,
     counts,
     seq: seq === undefined ? 0 : Number(seq),
-    maxId: last[0] === undefined ? '' : last[0].slice(keys.job('').length),
+    maxId: lastFinished > lastActive ? lastFinished : lastActive,
     paused: paused.map((key) => key.slice(keys.queueRecord('').length)),
   };
+}
+
+/**
+ * Moves the active jobs of a directory written before the `act!` layout (records at `job!<id>`
+ * with `st!<state>!<id>` entries for active states too) to `act!<id>`, so no acknowledged job is
+ * lost across the upgrade. A no-op on a current directory: one empty range read per state.
+ */
+async function upgradeActiveIndex(db: LevelDb): Promise<void> {
+  for (const state of ACTIVE_STATES) {
+    const prefix = keys.state(state, '');
+    for (;;) {
+      const chunk = await db.keys({ gt: prefix, lt: prefix + RANGE_END, limit: 1000 }).all();
+      if (chunk.length === 0) break;
+      const ids = chunk.map(idOfIndexKey);
+      const values = await db.getMany(ids.map((id) => keys.job(id)));
+      const batch = db.batch();
+      ids.forEach((id, i) => {
+        const raw = values[i];
+        if (raw !== undefined) batch.put(keys.active(id), raw).del(keys.job(id));
+        batch.del(keys.state(state, id));
+      });
+      await batch.write({ sync: true });
+    }
+  }
 }
