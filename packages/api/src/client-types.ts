@@ -81,6 +81,12 @@ export interface HeartbeatOptions extends RequestOptions {
   progressMessage?: string;
 }
 
+/** Options of {@link GopherQueueClient.release}. */
+export interface ReleaseOptions extends RequestOptions {
+  /** Run again no sooner than this. @defaultValue 0 (at once) */
+  delay?: DurationInput;
+}
+
 /** The error a remote worker reports with {@link GopherQueueClient.fail}. */
 export interface FailureInput {
   message: string;

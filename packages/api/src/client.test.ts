@@ -125,6 +125,26 @@ describe('GopherQueueClient against a real server', () => {
     expect(await client.purgeDeadLetter()).toBe(0);
   });
 
+  it('releases a leased job back to scheduled without spending its attempt', async () => {
+    const job = await client.submit('remote', null, { queue: 'released' });
+    const [leased] = await client.claim({ workerId: 'w1', queues: ['released'] });
+    expect(leased).toMatchObject({ id: job.id, attempt: 1 });
+    const lost = await client
+      .release(job.id, 'stale-token')
+      .catch((err: unknown) => err as ApiError);
+    expect(lost).toBeInstanceOf(ApiError);
+    expect(lost).toMatchObject({ status: 409, code: 'lease_lost' });
+    const released = await client.release(job.id, leased!.lease_token);
+    expect(released).toMatchObject({ id: job.id, state: 'scheduled', attempt: 0, errors: [] });
+    const [again] = await client.claim({ workerId: 'w2', queues: ['released'] });
+    expect(again).toMatchObject({ id: job.id, attempt: 1, worker_id: 'w2' });
+    const before = Date.now();
+    const later = await client.release(job.id, again!.lease_token, { delay: '1h' });
+    expect(later.state).toBe('scheduled');
+    expect(Date.parse(later.scheduled_at as string)).toBeGreaterThanOrEqual(before + 3_600_000);
+    expect(await client.claim({ workerId: 'w3', queues: ['released'] })).toEqual([]);
+  });
+
   it('manages queues, keys and the audit log, and reads stats, health, readiness and metrics', async () => {
     expect(await client.pauseQueue('q2')).toEqual({ name: 'q2', paused: true });
     expect((await client.queues()).find((q) => q.name === 'q2')?.paused).toBe(true);

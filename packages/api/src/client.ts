@@ -8,6 +8,7 @@ import type {
   FailureInput,
   HeartbeatOptions,
   ListOptions,
+  ReleaseOptions,
   RequestOptions,
   SubmitOptions,
 } from './client-types.js';
@@ -285,6 +286,19 @@ export class GopherQueueClient {
   ) {
     return this.#http.json<WireJob>('POST', `${jobPath(id)}/fail`, {
       body: { lease_token: leaseToken, error, permanent: options.permanent ?? false },
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * Gives a leased job back: it goes to `scheduled` (after `delay`) without spending the attempt,
+   * as a worker shutting down does. Rejects with `lease_lost` (409).
+   */
+  release(id: string, leaseToken: string, options: ReleaseOptions = {}) {
+    const body: Record<string, unknown> = { lease_token: leaseToken };
+    if (options.delay !== undefined) body.delay = options.delay;
+    return this.#http.json<WireJob>('POST', `${jobPath(id)}/release`, {
+      body,
       signal: options.signal,
     });
   }

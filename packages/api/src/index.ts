@@ -8,6 +8,7 @@ export type {
   FailureInput,
   HeartbeatOptions,
   ListOptions,
+  ReleaseOptions,
   RequestOptions,
   SubmitOptions,
 } from './client-types.js';

@@ -14,6 +14,7 @@ import {
   createKeySchema,
   failSchema,
   heartbeatSchema,
+  releaseSchema,
   purgeSchema,
   retrySchema,
   submitSchema,
@@ -218,6 +219,15 @@ const paths: Record<string, Record<string, Schema>> = {
       permission: 'workers:lease',
       parameters: [idParam],
       requestBody: body(failSchema),
+      responses: { '200': jobOk, ...lease },
+    }),
+  },
+  '/api/v1/jobs/{id}/release': {
+    post: op({
+      summary: 'Release a leased job back to scheduled (after delay) without spending the attempt',
+      permission: 'workers:lease',
+      parameters: [idParam],
+      requestBody: body(releaseSchema),
       responses: { '200': jobOk, ...lease },
     }),
   },

@@ -142,6 +142,12 @@ export const heartbeatSchema = z.object({
 /** `POST /api/v1/jobs/:id/complete`. */
 export const completeSchema = z.object({ lease_token: leaseTokenSchema, result: jsonSchema });
 
+/** `POST /api/v1/jobs/:id/release`: back to scheduled without spending the attempt. */
+export const releaseSchema = z.object({
+  lease_token: leaseTokenSchema,
+  delay: durationSchema.optional(),
+});
+
 /** `POST /api/v1/jobs/:id/fail`. */
 export const failSchema = z.object({
   lease_token: leaseTokenSchema,

@@ -120,6 +120,22 @@ describe('the lease API', () => {
     expect(res.body.jobs.map((j: { id: string }) => j.id)).toEqual([job.id]);
   });
 
+  it('gives back at once the jobs claimed for a worker that hung up', async () => {
+    const job = await f.submit('remote');
+    const gone = new AbortController();
+    gone.abort();
+    const res = await f.app.request('/api/v1/workers/claim', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ worker_id: 'gone' }),
+      signal: gone.signal,
+    });
+    expect(await res.json()).toEqual({ jobs: [] });
+    expect(await f.store.get(job.id)).toMatchObject({ state: 'scheduled', attempt: 0 });
+    const [leased] = await claimOne();
+    expect(leased).toMatchObject({ id: job.id, attempt: 1, worker_id: 'w1' });
+  });
+
   it('answers an empty claim once the wait passes', async () => {
     const res = await f.call('POST', '/api/v1/workers/claim', {
       body: { worker_id: 'w3', wait: '100ms' },
@@ -151,5 +167,107 @@ describe('the lease API', () => {
       },
     );
     expect(noToken.body.error.details.field).toBe('lease_token');
+  });
+});
+
+describe('POST /api/v1/jobs/:id/release', () => {
+  it('returns a leased job to scheduled without spending its attempt', async () => {
+    const job = await f.submit('remote', { n: 1 });
+    const [leased] = await claimOne();
+    expect(leased).toMatchObject({ id: job.id, attempt: 1 });
+    const res = await f.call('POST', `/api/v1/jobs/${job.id}/release`, {
+      body: { lease_token: leased!.lease_token },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ id: job.id, state: 'scheduled', attempt: 0, errors: [] });
+    expect(res.body).not.toHaveProperty('last_error');
+    const stored = await f.store.get(job.id);
+    expect(stored).toMatchObject({ state: 'scheduled', attempt: 0, errors: [] });
+
+    const [again] = await claimOne();
+    expect(again).toMatchObject({ id: job.id, attempt: 1 });
+    expect(again!.lease_token).not.toBe(leased!.lease_token);
+  });
+
+  it('runs a released job again no sooner than its delay', async () => {
+    const job = await f.submit('remote');
+    const [leased] = await claimOne();
+    const before = Date.now();
+    const res = await f.call('POST', `/api/v1/jobs/${job.id}/release`, {
+      body: { lease_token: leased!.lease_token, delay: '1m' },
+    });
+    expect(res.body).toMatchObject({ state: 'scheduled', attempt: 0 });
+    expect(Date.parse(res.body.scheduled_at)).toBeGreaterThanOrEqual(before + 60_000);
+    expect(await claimOne()).toEqual([]);
+  });
+
+  it('answers 409 lease_lost to a stale token and changes nothing', async () => {
+    const job = await f.submit('remote');
+    const [leased] = await claimOne();
+    const stale = await f.call('POST', `/api/v1/jobs/${job.id}/release`, {
+      body: { lease_token: 'not-the-token' },
+    });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error.code).toBe('lease_lost');
+    expect(await f.store.get(job.id)).toMatchObject({
+      state: 'running',
+      attempt: 1,
+      leaseToken: leased!.lease_token,
+    });
+    await f.call('POST', `/api/v1/jobs/${job.id}/complete`, {
+      body: { lease_token: leased!.lease_token, result: 1 },
+    });
+    const late = await f.call('POST', `/api/v1/jobs/${job.id}/release`, {
+      body: { lease_token: leased!.lease_token },
+    });
+    expect(late.status).toBe(409);
+    expect(late.body.error.code).toBe('lease_lost');
+    expect((await f.store.get(job.id))?.state).toBe('completed');
+  });
+
+  it('validates the request like the other lease calls', async () => {
+    const unknownId = '0190a4b2-7c3e-7000-8000-000000000000';
+    const noToken = await f.call('POST', `/api/v1/jobs/${unknownId}/release`, { body: {} });
+    expect(noToken.status).toBe(400);
+    expect(noToken.body.error.details.field).toBe('lease_token');
+    const badDelay = await f.call('POST', `/api/v1/jobs/${unknownId}/release`, {
+      body: { lease_token: 't', delay: 'soon' },
+    });
+    expect(badDelay.status).toBe(400);
+    expect(badDelay.body.error.details.field).toBe('delay');
+    const malformed = await f.call('POST', '/api/v1/jobs/xyz/release', {
+      body: { lease_token: 't' },
+    });
+    expect(malformed.status).toBe(400);
+    const unknown = await f.call('POST', `/api/v1/jobs/${unknownId}/release`, {
+      body: { lease_token: 't' },
+    });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('not_found');
+  });
+
+  it('needs the workers:lease permission', async () => {
+    const secured = await createApiFixture({ auth: 'required' });
+    try {
+      const job = await secured.submit('remote');
+      const worker = await secured.key('worker');
+      const claimed = await secured.call('POST', '/api/v1/workers/claim', {
+        body: { worker_id: 'w1' },
+        key: worker,
+      });
+      const token = claimed.body.jobs[0].lease_token as string;
+      const path = `/api/v1/jobs/${job.id}/release`;
+      const body = { lease_token: token };
+      expect((await secured.call('POST', path, { body })).status).toBe(401);
+      const viewer = await secured.key('viewer');
+      const denied = await secured.call('POST', path, { body, key: viewer });
+      expect(denied.status).toBe(403);
+      expect(denied.body.error.code).toBe('forbidden');
+      const released = await secured.call('POST', path, { body, key: worker });
+      expect(released.status).toBe(200);
+      expect(released.body.state).toBe('scheduled');
+    } finally {
+      await secured.close();
+    }
   });
 });

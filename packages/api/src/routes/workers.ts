@@ -1,11 +1,24 @@
-import type { ClaimOptions, Json } from '@gopherqueue/core';
+import {
+  ErrorCode,
+  isGqError,
+  type ClaimOptions,
+  type Job,
+  type Json,
+  type Store,
+} from '@gopherqueue/core';
 import { failureOutcome } from '@gopherqueue/scheduler';
 import type { Hono } from 'hono';
 import { assertQueueAccess, requirePermission } from '../auth.js';
 import type { ApiEnv } from '../env.js';
 import { HttpError, validationError } from '../errors.js';
 import { jobIdParam, jobNotFound, readBody } from '../request.js';
-import { claimSchema, completeSchema, failSchema, heartbeatSchema } from '../schemas.js';
+import {
+  claimSchema,
+  completeSchema,
+  failSchema,
+  heartbeatSchema,
+  releaseSchema,
+} from '../schemas.js';
 import type { WireHeartbeatResult } from '../wire-types.js';
 import { rfc3339, toWireJob, toWireLeasedJob } from '../wire.js';
 
@@ -26,9 +39,19 @@ function leaseLost(id: string): HttpError {
   });
 }
 
+/** Gives back a job claimed for a caller that hung up; a job taken back meanwhile is left. */
+async function releaseQuietly(store: Store, job: Job): Promise<void> {
+  try {
+    await store.release(job.id, job.leaseToken ?? '');
+  } catch (err) {
+    if (!isGqError(err, ErrorCode.LEASE_LOST)) throw err;
+  }
+}
+
 /**
  * The remote worker lease API: claim jobs with a lease (long-polling up to `wait`), heartbeat
- * (extends the lease, saves checkpoint and progress), complete and fail, each fenced by the
+ * (extends the lease, saves checkpoint and progress), complete, fail and release (back to
+ * scheduled without spending the attempt, for a worker shutting down), each fenced by the
  * lease token: a stale token gets 409 `lease_lost` and changes nothing.
  */
 export function registerWorkerRoutes(api: Hono<ApiEnv>): void {
@@ -55,12 +78,15 @@ export function registerWorkerRoutes(api: Hono<ApiEnv>): void {
       for (;;) {
         const epoch = scheduler.epoch;
         const jobs = await store.claim(claim);
+        if (request.aborted) {
+          // A worker that hung up must not be handed jobs it will never run.
+          await Promise.all(jobs.map((job) => releaseQuietly(store, job)));
+          return c.json({ jobs: [] });
+        }
         if (jobs.length > 0 || waitMs === 0 || done.signal.aborted) {
           return c.json({ jobs: jobs.map(toWireLeasedJob) });
         }
         await scheduler.waitForWork(done.signal, epoch);
-        // A worker that hung up must not be handed jobs it will never run.
-        if (request.aborted) return c.json({ jobs: [] });
       }
     } finally {
       cancelTimer?.();
@@ -113,5 +139,17 @@ export function registerWorkerRoutes(api: Hono<ApiEnv>): void {
       outcome: failureOutcome(job, { errorClass }, clock.now()),
     });
     return c.json(toWireJob(failed));
+  });
+
+  api.post('/jobs/:id/release', requirePermission('workers:lease'), async (c) => {
+    const id = jobIdParam(c);
+    const body = await readBody(c, releaseSchema);
+    const { store, clock } = c.get('options');
+    const job = await store.release(
+      id,
+      body.lease_token,
+      body.delay === undefined ? {} : { runAt: clock.now() + body.delay },
+    );
+    return c.json(toWireJob(job));
   });
 }
