@@ -22,6 +22,10 @@ export interface RemoteAttemptOptions {
   logger: Logger;
 }
 
+/** How an attempt ends on the server: completed, failed, or released without spending it. */
+export type RemoteOutcome =
+  { kind: 'complete'; result: Json } | { kind: 'fail'; error: FailureReport } | { kind: 'release' };
+
 /** True when the server says this worker no longer holds the job's lease. */
 function isLeaseLost(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
@@ -38,7 +42,8 @@ function toJson(value: unknown): Json {
  * One attempt of one leased job in a `gq work` process: runs the handler with a context whose
  * checkpoint and progress go to the server as heartbeats, renews the lease every third of it,
  * aborts the handler on timeout, lost lease (cancelled or taken back) or shutdown, and reports
- * the end with the lease token.
+ * the end with the lease token. A handler that fails after a shutdown abort has its job
+ * released (back to scheduled, the attempt not spent) rather than failed.
  */
 export class RemoteAttempt {
   readonly job: Job;
@@ -55,7 +60,10 @@ export class RemoteAttempt {
     this.#logger = options.logger.child({ jobId: wire.id, type: wire.type, attempt: wire.attempt });
   }
 
-  /** Aborts the handler (graceful shutdown ran out of time). */
+  /**
+   * Aborts the handler. With a `GQ_SHUTTING_DOWN` reason (graceful shutdown ran out of time) a
+   * handler that then fails has its job released instead of failed.
+   */
   abort(reason: GqError): void {
     this.#controller.abort(reason);
   }
@@ -75,14 +83,18 @@ export class RemoteAttempt {
         new GqError(ErrorCode.TIMEOUT, `job timed out after ${this.#wire.timeout_ms}ms`),
       );
     }, this.#wire.timeout_ms);
-    let outcome: { ok: true; result: Json } | { ok: false; error: FailureReport };
+    let outcome: RemoteOutcome;
     try {
       const result = await this.#runHandler();
-      outcome = { ok: true, result: toJson(result) };
+      outcome = { kind: 'complete', result: toJson(result) };
     } catch (err) {
       const reason: unknown = this.#controller.signal.reason;
-      const errorClass = isGqError(reason, ErrorCode.TIMEOUT) ? 'timeout' : undefined;
-      outcome = { ok: false, error: failureReport(errorClass ? reason : err, errorClass) };
+      if (isGqError(reason, ErrorCode.SHUTTING_DOWN)) {
+        outcome = { kind: 'release' };
+      } else {
+        const errorClass = isGqError(reason, ErrorCode.TIMEOUT) ? 'timeout' : undefined;
+        outcome = { kind: 'fail', error: failureReport(errorClass ? reason : err, errorClass) };
+      }
     } finally {
       clearInterval(heartbeat);
       clearTimeout(timeout);
@@ -92,7 +104,7 @@ export class RemoteAttempt {
       this.#logger.info('job dropped: lease lost (cancelled or taken back)', { durationMs });
       return;
     }
-    await this.#report(outcome, durationMs);
+    await reportEnd(this.#options.client, this.#wire, outcome, this.#logger, durationMs);
   }
 
   async #runHandler(): Promise<unknown> {
@@ -167,40 +179,62 @@ export class RemoteAttempt {
       if (strict) throw err;
     }
   }
+}
 
-  async #report(
-    outcome: { ok: true; result: Json } | { ok: false; error: FailureReport },
-    durationMs: number,
-  ): Promise<void> {
-    const { client } = this.#options;
-    const token = this.#wire.lease_token;
-    for (let tries = 1; ; tries++) {
-      try {
-        if (outcome.ok) {
-          await client.complete(this.job.id, token, outcome.result);
-          this.#logger.info('job completed', { durationMs });
-        } else {
-          const { errorClass, message, name, stack } = outcome.error;
-          await client.fail(this.job.id, token, {
-            message,
-            class: errorClass === 'lease_expired' ? 'error' : errorClass,
-            ...(name === undefined ? {} : { name }),
-            ...(stack === undefined ? {} : { stack }),
-          });
-          this.#logger.warn('job failed', { durationMs, error: message, errorClass });
-        }
+/**
+ * Reports the end of an attempt with its lease token, retrying a connection error up to five
+ * times; a lost lease drops the report (the job was cancelled or taken back). Never rejects.
+ */
+export async function reportEnd(
+  client: GopherQueueClient,
+  wire: WireLeasedJob,
+  outcome: RemoteOutcome,
+  logger: Logger,
+  durationMs = 0,
+): Promise<void> {
+  for (let tries = 1; ; tries++) {
+    try {
+      await sendEnd(client, wire, outcome, logger, durationMs);
+      return;
+    } catch (err) {
+      if (isLeaseLost(err)) {
+        logger.info('result dropped: lease lost (cancelled or taken back)', { durationMs });
         return;
-      } catch (err) {
-        if (isLeaseLost(err)) {
-          this.#logger.info('result dropped: lease lost (cancelled or taken back)', { durationMs });
-          return;
-        }
-        if (!isConnectionError(err) || tries >= 5) {
-          this.#logger.error('could not report the job end', { error: (err as Error).message });
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 1000));
       }
+      if (!isConnectionError(err) || tries >= 5) {
+        logger.error('could not report the job end', { error: (err as Error).message });
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
+async function sendEnd(
+  client: GopherQueueClient,
+  wire: WireLeasedJob,
+  outcome: RemoteOutcome,
+  logger: Logger,
+  durationMs: number,
+): Promise<void> {
+  switch (outcome.kind) {
+    case 'complete':
+      await client.complete(wire.id, wire.lease_token, outcome.result);
+      logger.info('job completed', { durationMs });
+      return;
+    case 'release':
+      await client.release(wire.id, wire.lease_token);
+      logger.info('job released: the worker is stopping', { durationMs });
+      return;
+    case 'fail': {
+      const { errorClass, message, name, stack } = outcome.error;
+      await client.fail(wire.id, wire.lease_token, {
+        message,
+        class: errorClass === 'lease_expired' ? 'error' : errorClass,
+        ...(name === undefined ? {} : { name }),
+        ...(stack === undefined ? {} : { stack }),
+      });
+      logger.warn('job failed', { durationMs, error: message, errorClass });
     }
   }
 }

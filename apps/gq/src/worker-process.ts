@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { GopherQueueClient, WireLeasedJob } from '@gopherqueue/api';
 import { ErrorCode, GqError, noopLogger, type Logger } from '@gopherqueue/core';
 import type { HandlerMap } from './load-handlers.js';
-import { RemoteAttempt } from './remote-attempt.js';
+import { RemoteAttempt, reportEnd } from './remote-attempt.js';
 
 /** Options of {@link RemoteWorker}; the flags of `gq work`. */
 export interface RemoteWorkerOptions {
@@ -33,6 +33,8 @@ export interface RemoteWorkerOptions {
 /**
  * A worker in another process (`gq work`): claims jobs over HTTP with a lease by long-poll, runs
  * them (see {@link RemoteAttempt}), and on stop drains running handlers before aborting them.
+ * Jobs whose handlers are aborted by the stop, and jobs claimed but not started, are released
+ * back to `scheduled` without spending their attempt.
  */
 export class RemoteWorker {
   readonly workerId: string;
@@ -46,7 +48,10 @@ export class RemoteWorker {
   readonly #shutdownTimeoutMs: number;
   readonly #graceMs: number;
   readonly #logger: Logger;
-  readonly #running = new Map<string, { attempt: RemoteAttempt; done: Promise<void> }>();
+  readonly #running = new Map<
+    string,
+    { attempt: RemoteAttempt | undefined; done: Promise<void> }
+  >();
   readonly #stop = new AbortController();
   #loop: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
@@ -94,7 +99,8 @@ export class RemoteWorker {
 
   /**
    * Stops claiming, lets running handlers finish for up to the shutdown timeout, then aborts the
-   * rest and waits for them to report. Safe to call twice.
+   * rest and waits for them to report (a handler that fails once aborted has its job released,
+   * not failed). Safe to call twice.
    */
   stop(): Promise<void> {
     this.#stopping ??= this.#shutdown();
@@ -119,7 +125,7 @@ export class RemoteWorker {
     if (first === 'timeout') {
       this.#logger.warn('shutdown timeout: aborting running jobs', { running: this.#running.size });
       for (const { attempt } of this.#running.values()) {
-        attempt.abort(
+        attempt?.abort(
           new GqError(ErrorCode.SHUTTING_DOWN, 'the worker shut down before the job finished'),
         );
       }
@@ -158,13 +164,18 @@ export class RemoteWorker {
         await sleep(Math.min(5_000, 250 * 2 ** Math.min(failures, 5)), signal);
         continue;
       }
-      for (const job of jobs) this.#launch(job);
+      for (const job of jobs) this.#launch(job, signal.aborted);
     }
   }
 
-  #launch(job: WireLeasedJob): void {
+  /** Runs one claimed job; one claimed while stopping, or with no handler, is released at once. */
+  #launch(job: WireLeasedJob, stopping: boolean): void {
     const handler = this.#handlers[job.type];
-    if (handler === undefined) return;
+    if (stopping || handler === undefined) {
+      const logger = this.#logger.child({ jobId: job.id, type: job.type, attempt: job.attempt });
+      this.#track(job.id, undefined, reportEnd(this.#client, job, { kind: 'release' }, logger));
+      return;
+    }
     const attempt = new RemoteAttempt(job, {
       client: this.#client,
       handler,
@@ -172,12 +183,16 @@ export class RemoteWorker {
       graceMs: this.#graceMs,
       logger: this.#logger,
     });
-    const done = attempt.run().finally(() => {
-      this.#running.delete(job.id);
-      this.#completed++;
+    this.#track(job.id, attempt, attempt.run());
+  }
+
+  #track(id: string, attempt: RemoteAttempt | undefined, run: Promise<void>): void {
+    const done = run.finally(() => {
+      this.#running.delete(id);
+      if (attempt !== undefined) this.#completed++;
       this.#slotFreed?.();
     });
-    this.#running.set(job.id, { attempt, done });
+    this.#running.set(id, { attempt, done });
   }
 }
 

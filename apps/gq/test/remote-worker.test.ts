@@ -131,4 +131,46 @@ describe('gq work', () => {
     }
     expect(await stopProcess(second)).toEqual({ code: 0, signal: null });
   }, 90_000);
+
+  it('releases, on SIGTERM, a job still running when the shutdown timeout ends', async () => {
+    const shutdownTimeoutMs = 1_000;
+    const first = await spawnWorker(server.url, [
+      '--types',
+      'remote.resumable',
+      '--shutdown-timeout',
+      '1s',
+    ]);
+    const job = await client.submit('remote.resumable', { ms: 120_000 }, { maxAttempts: 1 });
+    await eventually(async () => {
+      const seen = await client.get(job.id);
+      const started = (seen.checkpoint as { started_by?: number } | undefined)?.started_by;
+      return seen.state === 'running' && started === first.pid ? true : undefined;
+    }, 'the first worker to be mid-job');
+    const stoppedAt = Date.now();
+    expect(await stopProcess(first, 'SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(Date.now() - stoppedAt).toBeLessThan(shutdownTimeoutMs + 10_000);
+
+    const released = await client.get(job.id);
+    expect(released).toMatchObject({
+      state: 'scheduled',
+      attempt: 0,
+      errors: [],
+      checkpoint: { started_by: first.pid },
+    });
+    expect(released.last_error).toBeUndefined();
+
+    const second = await spawnWorker(server.url, ['--types', 'remote.resumable']);
+    const done = await eventually(async () => {
+      const seen = await client.get(job.id);
+      return seen.state === 'completed' ? seen : undefined;
+    }, 'the second worker to complete the job');
+    expect(done.result).toEqual({
+      pid: second.pid,
+      attempt: 1,
+      resumed: { started_by: first.pid },
+    });
+    expect(done.attempt).toBe(1);
+    expect(done.errors).toEqual([]);
+    expect(await stopProcess(second)).toEqual({ code: 0, signal: null });
+  }, 60_000);
 });
