@@ -1,7 +1,14 @@
-import { GqError, type ClaimOptions, type Job } from '@gopherqueue/core';
+import {
+  GqError,
+  type ClaimOptions,
+  type Job,
+  type JobSpec,
+  type SubmitResult,
+} from '@gopherqueue/core';
 import { claimMany, completeMany, type CompleteInput } from './batched-ops.js';
 import type { BatchItem } from './batcher.js';
 import type { PgExecutor } from './pg-executor.js';
+import { submitJobs } from './submit-jobs.js';
 
 /**
  * Set for claim transactions: walk the claim index in order and stop at the limit, even before
@@ -65,4 +72,39 @@ export async function flushCompletes(
     if (result instanceof GqError) item.reject(result);
     else item.resolve(result as Job);
   });
+}
+
+/**
+ * Runs single submits that arrived together in one transaction (one commit for all). Each is
+ * still its own submit: when the shared transaction fails (a duplicate id, an unknown dependency,
+ * a value the database refuses), it rolled back whole, and every submit then runs alone, so each
+ * caller gets its own result or error and no one's job depends on another's.
+ */
+export async function flushSubmits(
+  exec: PgExecutor,
+  s: string,
+  now: () => number,
+  items: BatchItem<JobSpec, SubmitResult>[],
+): Promise<void> {
+  const submit = (specs: JobSpec[]): Promise<SubmitResult[]> =>
+    exec.tx((c, changes) => submitJobs(c, s, specs, now(), changes));
+  if (items.length > 1) {
+    try {
+      const results = await submit(items.map((item) => item.input));
+      items.forEach((item, i) => item.resolve(results[i] as SubmitResult));
+      return;
+    } catch {
+      // Fall through: one transaction each.
+    }
+  }
+  await Promise.all(
+    items.map(async (item) => {
+      try {
+        const [result] = await submit([item.input]);
+        item.resolve(result as SubmitResult);
+      } catch (err) {
+        item.reject(err);
+      }
+    }),
+  );
 }

@@ -27,7 +27,7 @@ import {
 } from '@gopherqueue/core';
 import pg from 'pg';
 import { cancelJob, deleteJob, purgeJobs, retryJob, setQueuePaused } from './admin-commands.js';
-import { flushClaims, flushCompletes } from './batched-flushes.js';
+import { flushClaims, flushCompletes, flushSubmits } from './batched-flushes.js';
 import type { CompleteInput } from './batched-ops.js';
 import { Batcher } from './batcher.js';
 import { ChangeFeed } from './change-feed.js';
@@ -67,6 +67,9 @@ export class PostgresStore implements Store {
   readonly #feed: ChangeFeed;
   readonly #exec: PgExecutor;
   readonly #queries: JobQueries;
+  readonly #submits = new Batcher<JobSpec, SubmitResult>((items) =>
+    flushSubmits(this.#exec, this.#s, () => this.#clock.now(), items),
+  );
   readonly #claims = new Batcher<ClaimOptions, Job[]>((items) =>
     flushClaims(this.#exec, this.#s, this.#clock.now(), items),
   );
@@ -154,10 +157,17 @@ export class PostgresStore implements Store {
     return store;
   }
 
-  /** Stores one job; with `{ client }`, inside that client's open transaction. */
+  /**
+   * Stores one job; with `{ client }`, inside that client's open transaction. Concurrent submits
+   * share one transaction (group commit), each keeping its own outcome.
+   */
   async submit(spec: JobSpec, options?: TransactionalSubmitOptions): Promise<SubmitResult> {
-    const [result] = await this.submitBatch([spec], options);
-    return result as SubmitResult;
+    if (options?.client) {
+      const [result] = await this.#submitWith(options.client, [spec]);
+      return result as SubmitResult;
+    }
+    this.#exec.assertOpen();
+    return this.#submits.run(spec);
   }
 
   /** Stores all jobs or none; with `{ client }`, inside that client's open transaction. */
