@@ -1,6 +1,7 @@
 import { isTerminal, type Job } from '@gopherqueue/core';
 import type { ActiveSet } from './active-set.js';
 import type { GroupCommit } from './group-commit.js';
+import type { JobEncoder } from './job-json.js';
 import type { CountBook } from './job-counts.js';
 import { finishedKey, keys, recordKey, stateKey } from './level-keys.js';
 
@@ -9,6 +10,7 @@ export interface JobWriteTarget {
   commit: GroupCommit;
   counts: CountBook;
   active: ActiveSet;
+  encoder: JobEncoder;
 }
 
 /**
@@ -27,7 +29,7 @@ export function writeJob(
   if (id === undefined) return;
   const recordBefore = before === undefined ? undefined : recordKey(before);
   const recordAfter = after === undefined ? undefined : recordKey(after);
-  if (after !== undefined) commit.put(recordAfter as string, JSON.stringify(after));
+  if (after !== undefined) commit.put(recordAfter as string, target.encoder.encode(after));
   if (recordBefore !== undefined && recordBefore !== recordAfter) commit.del(recordBefore);
   const stBefore = before === undefined ? undefined : stateKey(before);
   const stAfter = after === undefined ? undefined : stateKey(after);

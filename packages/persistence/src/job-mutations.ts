@@ -16,7 +16,8 @@ import {
 import type { ActiveSet } from './active-set.js';
 import type { GroupCommit, LevelDb } from './group-commit.js';
 import type { CountBook } from './job-counts.js';
-import { writeJob } from './job-index.js';
+import { writeJob, type JobWriteTarget } from './job-index.js';
+import { JobEncoder } from './job-json.js';
 import { JobLookup } from './job-lookup.js';
 import * as next from './job-transitions.js';
 import { planSubmit } from './submit-plan.js';
@@ -41,6 +42,7 @@ export interface JobMutationsContext {
  */
 export class JobMutations {
   readonly #ctx: JobMutationsContext;
+  readonly #target: JobWriteTarget;
   /** The last `seq` handed out. */
   seq = 0;
   /** The greatest job id stored: a new id above it needs no existence check on disk. */
@@ -48,6 +50,8 @@ export class JobMutations {
 
   constructor(context: JobMutationsContext) {
     this.#ctx = context;
+    const { commit, counts, active } = context;
+    this.#target = { commit, counts, active, encoder: new JobEncoder() };
   }
 
   #step<T>(step: (lookup: JobLookup) => T): T | Promise<T> {
@@ -56,8 +60,7 @@ export class JobMutations {
   }
 
   #write(before: Job | undefined, after: Job | undefined, kind: StoreChange['kind']): void {
-    const { commit, counts, active } = this.#ctx;
-    writeJob({ commit, counts, active }, before, after);
+    writeJob(this.#target, before, after);
     const job = after ?? before;
     if (job === undefined) return;
     const change: StoreChange = {
@@ -69,7 +72,7 @@ export class JobMutations {
       job,
     };
     if (before !== undefined && kind !== 'deleted') change.previous = before.state;
-    commit.change(change);
+    this.#ctx.commit.change(change);
   }
 
   /** The jobs now, in `ids`' order (reading finished ones from disk). */
