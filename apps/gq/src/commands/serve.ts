@@ -1,15 +1,15 @@
-import { createLogger, type LogFormat, type LogLevel } from '@gopherqueue/observability';
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../cli-error.js';
 import { parseListenAddress, type ListenAddress } from '../listen-address.js';
 import type { CliIo } from '../cli-io.js';
 import { loadHandlers } from '../load-handlers.js';
+import { LOG_OPTIONS, loggerFor, type LogArgs } from '../log-options.js';
 import type { StoreKind } from '../open-store.js';
 import { durationFlag, positiveIntFlag } from '../parse-flags.js';
 import { startServer } from '../server.js';
 import { untilAborted } from '../until-aborted.js';
 
-interface ServeArgs {
+interface ServeArgs extends LogArgs {
   http: string;
   workers: number;
   dataDir: string;
@@ -19,8 +19,6 @@ interface ServeArgs {
   postgresUrl: string | undefined;
   handlers: string | undefined;
   auth: boolean | undefined;
-  logLevel: LogLevel;
-  logFormat: LogFormat;
   durability: 'durable' | 'relaxed';
   unknownTypes: 'fail' | 'leave';
   lease: string;
@@ -76,16 +74,7 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
           type: 'boolean',
           describe: 'Require an API key from everyone (--auth=false: from no one)',
         })
-        .option('log-level', {
-          type: 'string',
-          choices: ['debug', 'info', 'warn', 'error'],
-          default: 'info',
-        })
-        .option('log-format', {
-          type: 'string',
-          choices: ['json', 'pretty', 'auto'],
-          default: 'auto',
-        })
+        .options(LOG_OPTIONS)
         .option('durability', {
           type: 'string',
           choices: ['durable', 'relaxed'],
@@ -130,9 +119,7 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
       } catch (err) {
         throw new UsageError((err as Error).message);
       }
-      const logger = createLogger({ level: args.logLevel, format: args.logFormat }).child({
-        service: 'gq',
-      });
+      const logger = loggerFor(args, 'gq');
       const handlers = args.handlers === undefined ? {} : await loadHandlers(args.handlers, io.cwd);
       const server = await startServer({
         ...options,

@@ -1,22 +1,20 @@
-import { createLogger, type LogFormat, type LogLevel } from '@gopherqueue/observability';
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
 import { connect, withClientOptions, type ClientArgs } from '../client-command.js';
 import { loadHandlers } from '../load-handlers.js';
+import { LOG_OPTIONS, loggerFor, type LogArgs } from '../log-options.js';
 import { durationFlag, listFlag, positiveIntFlag } from '../parse-flags.js';
 import { untilAborted } from '../until-aborted.js';
 import { RemoteWorker } from '../worker-process.js';
 
-interface WorkArgs extends ClientArgs {
+interface WorkArgs extends ClientArgs, LogArgs {
   handlers: string;
   concurrency: number;
   types: string[] | undefined;
   queues: string[] | undefined;
   lease: string;
   shutdownTimeout: string;
-  logLevel: LogLevel;
-  logFormat: LogFormat;
 }
 
 /** `gq work`: runs handlers in this process for jobs claimed from a server over HTTP. */
@@ -44,20 +42,9 @@ export function workCommand(io: CliIo): CommandModule<object, WorkArgs> {
           default: '30s',
           describe: 'How long running jobs may finish on SIGTERM',
         })
-        .option('log-level', {
-          type: 'string',
-          choices: ['debug', 'info', 'warn', 'error'],
-          default: 'info',
-        })
-        .option('log-format', {
-          type: 'string',
-          choices: ['json', 'pretty', 'auto'],
-          default: 'auto',
-        }) as never,
+        .options(LOG_OPTIONS) as never,
     handler: async (args) => {
-      const logger = createLogger({ level: args.logLevel, format: args.logFormat }).child({
-        service: 'gq-work',
-      });
+      const logger = loggerFor(args, 'gq-work');
       const handlers = await loadHandlers(args.handlers, io.cwd);
       const types = listFlag(args.types);
       const queues = listFlag(args.queues);
