@@ -6,6 +6,13 @@ import type { CliIo } from './cli-io.js';
 /** The address the CLI talks to when neither `--server` nor `GQ_SERVER` says otherwise. */
 export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
 
+/** The `<id>` positional of the commands that act on one job, for yargs' `.positional()`. */
+export const JOB_ID_POSITIONAL = {
+  type: 'string',
+  demandOption: true,
+  describe: 'Job id',
+} as const;
+
 /** Flags every client command takes. */
 export interface ClientArgs {
   server: string;

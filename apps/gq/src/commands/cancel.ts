@@ -1,6 +1,12 @@
 import type { CommandModule } from 'yargs';
 import type { CliIo } from '../cli-io.js';
-import { output, withClient, withClientOptions, type ClientArgs } from '../client-command.js';
+import {
+  JOB_ID_POSITIONAL,
+  output,
+  withClient,
+  withClientOptions,
+  type ClientArgs,
+} from '../client-command.js';
 
 interface CancelArgs extends ClientArgs {
   id: string;
@@ -15,7 +21,7 @@ export function cancelCommand(io: CliIo): CommandModule<object, CancelArgs> {
     describe: 'Cancel a job (a running handler is aborted)',
     builder: (args) =>
       withClientOptions(args, io)
-        .positional('id', { type: 'string', demandOption: true, describe: 'Job id' })
+        .positional('id', JOB_ID_POSITIONAL)
         .option('reason', { type: 'string', describe: 'Recorded as the cancel reason' })
         .option('force', {
           type: 'boolean',

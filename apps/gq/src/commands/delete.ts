@@ -1,6 +1,12 @@
 import type { CommandModule } from 'yargs';
 import type { CliIo } from '../cli-io.js';
-import { output, withClient, withClientOptions, type ClientArgs } from '../client-command.js';
+import {
+  JOB_ID_POSITIONAL,
+  output,
+  withClient,
+  withClientOptions,
+  type ClientArgs,
+} from '../client-command.js';
 
 interface DeleteArgs extends ClientArgs {
   id: string;
@@ -11,12 +17,7 @@ export function deleteCommand(io: CliIo): CommandModule<object, DeleteArgs> {
   return {
     command: 'delete <id>',
     describe: 'Delete a job that is not running',
-    builder: (args) =>
-      withClientOptions(args, io).positional('id', {
-        type: 'string',
-        demandOption: true,
-        describe: 'Job id',
-      }),
+    builder: (args) => withClientOptions(args, io).positional('id', JOB_ID_POSITIONAL),
     handler: (args) =>
       withClient(args, async (client) => {
         await client.delete(args.id);

@@ -1,6 +1,12 @@
 import type { CommandModule } from 'yargs';
 import type { CliIo } from '../cli-io.js';
-import { output, withClient, withClientOptions, type ClientArgs } from '../client-command.js';
+import {
+  JOB_ID_POSITIONAL,
+  output,
+  withClient,
+  withClientOptions,
+  type ClientArgs,
+} from '../client-command.js';
 import { formatJob } from '../job-format.js';
 
 interface JobArgs extends ClientArgs {
@@ -12,12 +18,7 @@ export function jobCommand(io: CliIo): CommandModule<object, JobArgs> {
   return {
     command: 'job <id>',
     describe: 'Show one job',
-    builder: (args) =>
-      withClientOptions(args, io).positional('id', {
-        type: 'string',
-        demandOption: true,
-        describe: 'Job id',
-      }),
+    builder: (args) => withClientOptions(args, io).positional('id', JOB_ID_POSITIONAL),
     handler: (args) =>
       withClient(args, async (client) => {
         const job = await client.get(args.id);

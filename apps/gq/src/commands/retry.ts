@@ -1,6 +1,12 @@
 import type { CommandModule } from 'yargs';
 import type { CliIo } from '../cli-io.js';
-import { output, withClient, withClientOptions, type ClientArgs } from '../client-command.js';
+import {
+  JOB_ID_POSITIONAL,
+  output,
+  withClient,
+  withClientOptions,
+  type ClientArgs,
+} from '../client-command.js';
 
 interface RetryArgs extends ClientArgs {
   id: string;
@@ -13,13 +19,11 @@ export function retryCommand(io: CliIo): CommandModule<object, RetryArgs> {
     command: 'retry <id>',
     describe: 'Retry a failed, dead-lettered or cancelled job',
     builder: (args) =>
-      withClientOptions(args, io)
-        .positional('id', { type: 'string', demandOption: true, describe: 'Job id' })
-        .option('reset-attempts', {
-          type: 'boolean',
-          default: false,
-          describe: 'Give the job its full max attempts again',
-        }) as never,
+      withClientOptions(args, io).positional('id', JOB_ID_POSITIONAL).option('reset-attempts', {
+        type: 'boolean',
+        default: false,
+        describe: 'Give the job its full max attempts again',
+      }) as never,
     handler: (args) =>
       withClient(args, async (client) => {
         const job = await client.retry(args.id, { resetAttempts: args.resetAttempts });

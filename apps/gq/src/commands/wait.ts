@@ -1,7 +1,13 @@
 import type { CommandModule } from 'yargs';
 import { CliError } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
-import { output, withClient, withClientOptions, type ClientArgs } from '../client-command.js';
+import {
+  JOB_ID_POSITIONAL,
+  output,
+  withClient,
+  withClientOptions,
+  type ClientArgs,
+} from '../client-command.js';
 import { durationFlag } from '../parse-flags.js';
 import { formatWait, waitForJob } from '../wait-for-job.js';
 
@@ -18,12 +24,10 @@ export function waitCommand(io: CliIo): CommandModule<object, WaitArgs> {
     command: 'wait <id>',
     describe: 'Wait for a job to finish (exit 1 unless it completed)',
     builder: (args) =>
-      withClientOptions(args, io)
-        .positional('id', { type: 'string', demandOption: true, describe: 'Job id' })
-        .option('timeout', {
-          type: 'string',
-          describe: 'Give up after this long, e.g. 30s',
-        }),
+      withClientOptions(args, io).positional('id', JOB_ID_POSITIONAL).option('timeout', {
+        type: 'string',
+        describe: 'Give up after this long, e.g. 30s',
+      }),
     handler: (args) =>
       withClient(args, async (client) => {
         const timeoutMs =
