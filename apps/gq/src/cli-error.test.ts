@@ -1,6 +1,6 @@
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { CliError, isConnectionError, noServerMessage, toCliError } from './cli-error.js';
+import { closedPort } from '../test/helpers/closed-port.js';
 
 describe('toCliError', () => {
   it('says there is no server, and how to start one, when the connection is refused', async () => {
@@ -30,15 +30,6 @@ describe('toCliError', () => {
     expect(toCliError(original, 'http://s')).toBe(original);
   });
 });
-
-/** A loopback port nothing listens on: bound by the system, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('toCliError for other fetch failures', () => {
   it('names the server and the cause', async () => {

@@ -73,14 +73,8 @@ describe('gq work', () => {
 
   it('runs the jobs of a worker killed with SIGKILL again elsewhere within the lease plus 5 s', async () => {
     const leaseMs = 2_000;
-    const first = await spawnWorker(server.url, [
-      '--concurrency',
-      '4',
-      '--lease',
-      '2s',
-      '--types',
-      'remote.slow',
-    ]);
+    const slowWorker = ['--concurrency', '4', '--lease', '2s', '--types', 'remote.slow'];
+    const first = await spawnWorker(server.url, slowWorker);
     const batch = await client.submitBatch(
       Array.from({ length: 4 }, () => ({
         type: 'remote.slow',
@@ -98,14 +92,7 @@ describe('gq work', () => {
       );
       return mid ? true : undefined;
     }, 'the first worker to be mid-job');
-    const second = await spawnWorker(server.url, [
-      '--concurrency',
-      '4',
-      '--lease',
-      '2s',
-      '--types',
-      'remote.slow',
-    ]);
+    const second = await spawnWorker(server.url, slowWorker);
     expect(await stopProcess(first, 'SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
     const killedAt = Date.now();
 
