@@ -5,10 +5,17 @@ import {
   type JobSpec,
   type SubmitResult,
 } from '@gopherqueue/core';
-import { claimMany, completeMany, type CompleteInput } from './batched-ops.js';
+import {
+  claimStatement,
+  completeMany,
+  distributeClaims,
+  type CompleteInput,
+} from './batched-ops.js';
+import { rowToJob, type JobRow } from './job-row.js';
+import pg from 'pg';
 import type { BatchItem } from './batcher.js';
 import type { PgExecutor } from './pg-executor.js';
-import { submitJobs } from './submit-jobs.js';
+import { insertJobsJson, insertJobsSql, newJob, submitJobs } from './submit-jobs.js';
 
 /**
  * Set for claim transactions: walk the claim index in order and stop at the limit, even before
@@ -33,20 +40,30 @@ export async function flushClaims(
     if (group) group.push(item);
     else groups.set(key, [item]);
   }
-  const results = await exec.tx(async (c, changes) => {
-    const out = new Map<BatchItem<ClaimOptions, Job[]>, Job[]>();
-    for (const group of groups.values()) {
-      const jobs = await claimMany(
-        c,
+  const requests = [...groups.values()];
+  const results = await exec.script(
+    requests.map((group) =>
+      claimStatement(
         s,
         group.map((item) => item.input),
         now,
-        changes,
-      );
-      group.forEach((item, i) => out.set(item, jobs[i] ?? []));
-    }
-    return out;
-  }, CLAIM_SETTINGS);
+      ),
+    ),
+    CLAIM_SETTINGS,
+    (rowSets, changes) => {
+      const out = new Map<BatchItem<ClaimOptions, Job[]>, Job[]>();
+      requests.forEach((group, g) => {
+        const rows = (rowSets[g] ?? []) as (JobRow & { previous: Job['state']; rn: number })[];
+        const jobs = distributeClaims(
+          rows,
+          group.map((item) => item.input),
+          changes,
+        );
+        group.forEach((item, i) => out.set(item, jobs[i] ?? []));
+      });
+      return out;
+    },
+  );
   for (const [item, jobs] of results) item.resolve(jobs);
 }
 
@@ -75,10 +92,12 @@ export async function flushCompletes(
 }
 
 /**
- * Runs single submits that arrived together in one transaction (one commit for all). Each is
- * still its own submit: when the shared transaction fails (a duplicate id, an unknown dependency,
- * a value the database refuses), it rolled back whole, and every submit then runs alone, so each
- * caller gets its own result or error and no one's job depends on another's.
+ * Runs single submits that arrived together in one transaction (one commit for all), each still
+ * its own submit. Without dependencies they are one INSERT in one round trip, and any whose id or
+ * idempotency key was taken is then submitted alone (to dedupe it or reject it by itself). With
+ * dependencies they share one transaction; if it fails (a duplicate id, an unknown dependency, a
+ * value the database refuses) it rolled back whole, and every submit runs alone, so each caller
+ * gets its own result or error and no one's job depends on another's.
  */
 export async function flushSubmits(
   exec: PgExecutor,
@@ -88,17 +107,18 @@ export async function flushSubmits(
 ): Promise<void> {
   const submit = (specs: JobSpec[]): Promise<SubmitResult[]> =>
     exec.tx((c, changes) => submitJobs(c, s, specs, now(), changes));
-  if (items.length > 1) {
+  let alone = items;
+  if (items.length > 1 || items[0]?.input.dependsOn.length === 0) {
     try {
-      const results = await submit(items.map((item) => item.input));
-      items.forEach((item, i) => item.resolve(results[i] as SubmitResult));
-      return;
+      alone = items.every((item) => item.input.dependsOn.length === 0)
+        ? await insertIndependent(exec, s, now(), items)
+        : await submitTogether(submit, items);
     } catch {
       // Fall through: one transaction each.
     }
   }
   await Promise.all(
-    items.map(async (item) => {
+    alone.map(async (item) => {
       try {
         const [result] = await submit([item.input]);
         item.resolve(result as SubmitResult);
@@ -107,4 +127,56 @@ export async function flushSubmits(
       }
     }),
   );
+}
+
+/** All in one transaction, all or nothing; resolves every item. */
+async function submitTogether(
+  submit: (specs: JobSpec[]) => Promise<SubmitResult[]>,
+  items: BatchItem<JobSpec, SubmitResult>[],
+): Promise<BatchItem<JobSpec, SubmitResult>[]> {
+  const results = await submit(items.map((item) => item.input));
+  items.forEach((item, i) => item.resolve(results[i] as SubmitResult));
+  return [];
+}
+
+/**
+ * Submits without dependencies in one round trip: one INSERT that skips taken ids and keys.
+ * Resolves the items it inserted and returns the others (a duplicate id or idempotency key),
+ * which the caller submits alone to get each its own answer.
+ */
+async function insertIndependent(
+  exec: PgExecutor,
+  s: string,
+  now: number,
+  items: BatchItem<JobSpec, SubmitResult>[],
+): Promise<BatchItem<JobSpec, SubmitResult>[]> {
+  const jobs = items.map((item) => newJob(item.input, now, () => undefined));
+  const sql = insertJobsSql(s, pg.escapeLiteral(insertJobsJson(jobs)));
+  const inserted = await exec.script([sql], undefined, (rowSets, changes) => {
+    const byId = new Map<string, Job>();
+    for (const row of (rowSets[0] ?? []) as JobRow[]) {
+      const job = rowToJob(row);
+      byId.set(job.id, job);
+      changes.push({
+        kind: 'created',
+        id: job.id,
+        state: job.state,
+        queue: job.queue,
+        runAt: job.runAt,
+        job,
+      });
+    }
+    return byId;
+  });
+  const rest: BatchItem<JobSpec, SubmitResult>[] = [];
+  for (const item of items) {
+    const job = inserted.get(item.input.id);
+    if (job === undefined) {
+      rest.push(item);
+      continue;
+    }
+    inserted.delete(item.input.id);
+    item.resolve({ job, deduplicated: false });
+  }
+  return rest;
 }

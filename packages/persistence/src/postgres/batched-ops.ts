@@ -7,7 +7,9 @@ import {
   type Json,
   type StoreChange,
 } from '@gopherqueue/core';
-import type pg from 'pg';
+import pg from 'pg';
+
+const { escapeLiteral } = pg;
 import { rowToJob, type JobRow } from './job-row.js';
 import { DROP_LEASE, notFound, releaseDependents, updated } from './job-transitions.js';
 
@@ -80,39 +82,19 @@ export async function completeMany(
   return out as (Job | GqError)[];
 }
 
-/** The claim statement for several claimers with the same filters: slot k goes to one claimer. */
-function claimSql(s: string, byType: boolean, byQueue: boolean): string {
-  return `WITH next AS (
-    SELECT id, state, priority, run_at, seq FROM ${s}.jobs j
-    WHERE state IN ('scheduled', 'delayed', 'retrying') AND run_at <= $1
-      ${byType ? 'AND type = ANY($5::text[])' : 'AND $5::text[] IS NULL'}
-      ${byQueue ? 'AND queue = ANY($6::text[])' : 'AND $6::text[] IS NULL'}
-      AND j.queue <> ALL (coalesce((SELECT array_agg(name) FROM ${s}.queues WHERE paused), '{}'))
-    ORDER BY priority, run_at, seq
-    LIMIT $2
-    FOR UPDATE OF j SKIP LOCKED
-  ), ranked AS (
-    SELECT id, state, row_number() OVER (ORDER BY priority, run_at, seq) AS rn FROM next
-  )
-  UPDATE ${s}.jobs j SET state = 'running', attempt = j.attempt + 1, started_at = $1,
-    updated_at = $1, lease_token = gen_random_uuid()::text,
-    lease_expires_at = $1::bigint + ($3::bigint[])[ranked.rn], worker_id = ($4::text[])[ranked.rn]
-  FROM ranked WHERE j.id = ranked.id
-  RETURNING j.*, ranked.state AS previous, ranked.rn::int AS rn`;
+/** A SQL literal of a text array (`ARRAY['a','b']::text[]`), or `NULL::text[]`. */
+function textArray(values: readonly string[] | undefined): string {
+  if (values === undefined) return 'NULL::text[]';
+  return `ARRAY[${values.map(escapeLiteral).join(',')}]::text[]`;
 }
 
 /**
- * Claims for several callers that use the same `types` and `queues` in one statement: it locks
- * the first (sum of limits) runnable jobs in claim order with `FOR UPDATE SKIP LOCKED` and hands
- * them out in that order, the first caller's `limit` first. Returns each caller's jobs, in order.
+ * The claim statement for several claimers with the same `types` and `queues`, its values
+ * written in as literals so it can travel in one round trip with BEGIN and COMMIT: it locks the
+ * first (sum of limits) runnable jobs in claim order with `FOR UPDATE SKIP LOCKED` and numbers
+ * them; slot k of that order gets the lease length and worker of the k-th requested slot.
  */
-export async function claimMany(
-  c: pg.ClientBase,
-  s: string,
-  requests: readonly ClaimOptions[],
-  now: number,
-  changes: StoreChange[],
-): Promise<Job[][]> {
+export function claimStatement(s: string, requests: readonly ClaimOptions[], now: number): string {
   const first = requests[0] as ClaimOptions;
   const leases: number[] = [];
   const workers: string[] = [];
@@ -122,10 +104,36 @@ export async function claimMany(
       workers.push(r.workerId);
     }
   }
-  const { rows } = await c.query<JobRow & { previous: JobState; rn: number }>(
-    claimSql(s, first.types !== undefined, first.queues !== undefined),
-    [now, leases.length, leases, workers, first.types ?? null, first.queues ?? null],
-  );
+  const at = String(Math.round(now));
+  return `WITH next AS (
+    SELECT id, state, priority, run_at, seq FROM ${s}.jobs j
+    WHERE state IN ('scheduled', 'delayed', 'retrying') AND run_at <= ${at}
+      ${first.types === undefined ? '' : `AND type = ANY(${textArray(first.types)})`}
+      ${first.queues === undefined ? '' : `AND queue = ANY(${textArray(first.queues)})`}
+      AND j.queue <> ALL (coalesce((SELECT array_agg(name) FROM ${s}.queues WHERE paused), '{}'))
+    ORDER BY priority, run_at, seq
+    LIMIT ${leases.length}
+    FOR UPDATE OF j SKIP LOCKED
+  ), ranked AS (
+    SELECT id, state, row_number() OVER (ORDER BY priority, run_at, seq) AS rn FROM next
+  )
+  UPDATE ${s}.jobs j SET state = 'running', attempt = j.attempt + 1, started_at = ${at},
+    updated_at = ${at}, lease_token = gen_random_uuid()::text,
+    lease_expires_at = ${at}::bigint + (ARRAY[${leases.join(',')}]::bigint[])[ranked.rn],
+    worker_id = (${textArray(workers)})[ranked.rn]
+  FROM ranked WHERE j.id = ranked.id
+  RETURNING j.*, ranked.state AS previous, ranked.rn::int AS rn`;
+}
+
+/**
+ * Hands the rows of one {@link claimStatement} to its claimers in claim order, the first
+ * claimer's `limit` first, and records the changes. Returns each claimer's jobs.
+ */
+export function distributeClaims(
+  rows: (JobRow & { previous: JobState; rn: number })[],
+  requests: readonly ClaimOptions[],
+  changes: StoreChange[],
+): Job[][] {
   rows.sort((a, b) => a.rn - b.rn);
   const out: Job[][] = [];
   let offset = 0;

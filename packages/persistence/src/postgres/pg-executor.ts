@@ -99,4 +99,53 @@ export class PgExecutor {
       }
     }
   }
+
+  /**
+   * Runs `statements` in one transaction sent as one simple-protocol message (BEGIN, settings,
+   * the statements, COMMIT: a single round trip), so their values must be written in as
+   * literals. `read` turns each statement's rows into the result and records the changes, which
+   * go to the change feed as for {@link tx}. Retried whole on a deadlock, up to five times.
+   */
+  async script<T>(
+    statements: readonly string[],
+    settings: string | undefined,
+    read: (rowSets: unknown[][], changes: StoreChange[]) => T,
+  ): Promise<T> {
+    const head = [
+      'BEGIN',
+      this.#relaxed ? 'SET LOCAL synchronous_commit = off' : '',
+      settings ?? '',
+    ]
+      .filter(Boolean)
+      .join('; ');
+    const skip = head.split('; ').length;
+    const text = `${head}; ${statements.join('; ')}; COMMIT`;
+    this.assertOpen();
+    for (let attempt = 1; ; attempt++) {
+      let client: pg.PoolClient;
+      try {
+        client = await this.#pool.connect();
+      } catch (err) {
+        throw toStoreError(err, this.#where);
+      }
+      let results: pg.QueryResult[];
+      try {
+        results = (await client.query(text)) as unknown as pg.QueryResult[];
+        client.release();
+      } catch (err) {
+        const broken = isUnavailable(err);
+        // A failed statement leaves the transaction aborted and the rest of the message unrun.
+        if (!broken) await client.query('ROLLBACK').catch(() => undefined);
+        client.release(broken ? (err as Error) : undefined);
+        if (isRetryable(err) && attempt < 5) continue;
+        throw toStoreError(err, this.#where);
+      }
+      const rowSets = results.slice(skip, skip + statements.length).map((r) => r.rows as unknown[]);
+      const changes: StoreChange[] = [];
+      const value = read(rowSets, changes);
+      this.#feed.emit(changes);
+      this.#feed.publish(changes);
+      return value;
+    }
+  }
 }

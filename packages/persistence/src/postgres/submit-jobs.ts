@@ -64,15 +64,7 @@ export async function submitJobs(
     return job;
   });
 
-  const { rows } = await client.query<JobRow>(
-    `INSERT INTO ${s}.jobs (${INSERT_COLUMNS.join(', ')})
-     SELECT ${recordSelectList(INSERT_COLUMNS)}
-     FROM jsonb_to_recordset($1::jsonb) AS x(${RECORD_COLUMNS}, ord integer)
-     ORDER BY x.ord
-     ON CONFLICT DO NOTHING
-     RETURNING *`,
-    [JSON.stringify(jobs.map((job, ord) => ({ ...jobToRecord(job), ord })))],
-  );
+  const { rows } = await client.query<JobRow>(insertJobsSql(s, '$1'), [insertJobsJson(jobs)]);
   const inserted = new Map(rows.map((row) => [row.id, rowToJob(row)]));
 
   const missingKeys = specs
@@ -129,8 +121,31 @@ export async function submitJobs(
   return results;
 }
 
+/**
+ * The INSERT of new jobs, in the given order (so `seq` follows it), skipping any whose id or
+ * idempotency key is taken: `json` is where the {@link insertJobsJson} text goes (a `$n`
+ * parameter or a quoted literal).
+ */
+export function insertJobsSql(s: string, json: string): string {
+  return `INSERT INTO ${s}.jobs (${INSERT_COLUMNS.join(', ')})
+     SELECT ${recordSelectList(INSERT_COLUMNS)}
+     FROM jsonb_to_recordset(${json}::jsonb) AS x(${RECORD_COLUMNS}, ord integer)
+     ORDER BY x.ord
+     ON CONFLICT DO NOTHING
+     RETURNING *`;
+}
+
+/** The rows of {@link insertJobsSql}, as JSON text. */
+export function insertJobsJson(jobs: readonly Job[]): string {
+  return JSON.stringify(jobs.map((job, ord) => ({ ...jobToRecord(job), ord })));
+}
+
 /** The job a spec becomes, given the states of its dependencies (undefined: unknown). */
-function newJob(spec: JobSpec, now: number, depState: (id: string) => JobState | undefined): Job {
+export function newJob(
+  spec: JobSpec,
+  now: number,
+  depState: (id: string) => JobState | undefined,
+): Job {
   const runAt = spec.runAt ?? now;
   const states = spec.dependsOn.map(depState);
   const failed = states.some((state) => state !== undefined && UNSUCCESSFUL.has(state));
