@@ -1,14 +1,11 @@
-import {
-  GqError,
-  type ClaimOptions,
-  type Job,
-  type JobSpec,
-  type SubmitResult,
-} from '@gopherqueue/core';
+import type { GqError } from '@gopherqueue/core';
+import { type ClaimOptions, type Job, type JobSpec, type SubmitResult } from '@gopherqueue/core';
 import {
   claimStatement,
-  completeMany,
+  completeStatements,
+  completionErrors,
   distributeClaims,
+  readCompletions,
   type CompleteInput,
 } from './batched-ops.js';
 import { rowToJob, type JobRow } from './job-row.js';
@@ -76,18 +73,24 @@ export async function flushCompletes(
   s: string,
   items: BatchItem<CompleteInput, Job>[],
 ): Promise<void> {
-  const results = await exec.tx((c, changes) =>
-    completeMany(
-      c,
-      s,
-      items.map((item) => item.input),
-      changes,
-    ),
+  const inputs = items.map((item) => item.input);
+  const jobs = await exec.script(completeStatements(s, inputs), undefined, (rowSets, changes) =>
+    readCompletions(rowSets, inputs, changes),
   );
+  const missed = inputs.flatMap((input, i) => (jobs[i] === undefined ? [input.id] : []));
+  const errors = new Map<string, GqError>();
+  if (missed.length > 0) {
+    const rows = await exec.query<{ id: string; state: Job['state'] }>(
+      `SELECT id, state FROM ${s}.jobs WHERE id = ANY($1::text[])`,
+      [missed],
+    );
+    const states = new Map(rows.map((r) => [r.id, r.state]));
+    completionErrors(missed, states).forEach((err, i) => errors.set(missed[i] as string, err));
+  }
   items.forEach((item, i) => {
-    const result = results[i];
-    if (result instanceof GqError) item.reject(result);
-    else item.resolve(result as Job);
+    const job = jobs[i];
+    if (job !== undefined) item.resolve(job);
+    else item.reject(errors.get(item.input.id));
   });
 }
 

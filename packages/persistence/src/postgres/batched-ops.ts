@@ -11,7 +11,7 @@ import pg from 'pg';
 
 const { escapeLiteral } = pg;
 import { rowToJob, type JobRow } from './job-row.js';
-import { DROP_LEASE, notFound, releaseDependents, updated } from './job-transitions.js';
+import { DROP_LEASE, notFound, releaseDependentsSql, updated } from './job-transitions.js';
 
 /** One `complete` call as the batcher queues it. */
 export interface CompleteInput {
@@ -22,64 +22,63 @@ export interface CompleteInput {
 }
 
 /**
- * Completes many jobs in one compare-and-set statement (each row on its own id and token), then
- * releases their dependents. Returns, per input, the completed job or the error for that call.
+ * The statements that complete many jobs in one transaction, values written in as literals: one
+ * compare-and-set UPDATE (each row on its own id and token, numbered by its place in `inputs`),
+ * then the release of the dependents of every input job that is now completed (the next
+ * statement's snapshot also sees dependency rows a submitter committed while we waited).
  */
-export async function completeMany(
-  c: pg.ClientBase,
-  s: string,
-  inputs: readonly CompleteInput[],
-  changes: StoreChange[],
-): Promise<(Job | GqError)[]> {
-  const { rows } = await c.query<JobRow & { ord: number }>(
+export function completeStatements(s: string, inputs: readonly CompleteInput[]): string[] {
+  const ids = textArray(inputs.map((i) => i.id));
+  const now = String(Math.round(Math.max(...inputs.map((i) => i.now))));
+  return [
     `UPDATE ${s}.jobs j SET state = 'completed', result = u.result::jsonb, finished_at = u.now,
        updated_at = u.now, ${DROP_LEASE}
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) WITH ORDINALITY
+     FROM unnest(${ids}, ${textArray(inputs.map((i) => i.token))},
+       ${textArray(inputs.map((i) => JSON.stringify(i.result ?? null)))},
+       ARRAY[${inputs.map((i) => String(Math.round(i.now))).join(',')}]::bigint[]) WITH ORDINALITY
        AS u(id, token, result, now, ord)
      WHERE j.id = u.id AND j.state = 'running' AND j.lease_token = u.token
      RETURNING j.*, u.ord::int AS ord`,
-    [
-      inputs.map((i) => i.id),
-      inputs.map((i) => i.token),
-      inputs.map((i) => JSON.stringify(i.result ?? null)),
-      inputs.map((i) => i.now),
-    ],
-  );
-  const out: (Job | GqError | undefined)[] = inputs.map(() => undefined);
-  for (const row of rows) {
+    releaseDependentsSql(
+      s,
+      `(SELECT coalesce(array_agg(id), '{}') FROM ${s}.jobs WHERE id = ANY(${ids}) AND state = 'completed')::text[]`,
+      now,
+    ),
+  ];
+}
+
+/**
+ * Reads the rows of {@link completeStatements}: per input, the completed job, or undefined when
+ * its compare-and-set matched nothing (see {@link completionErrors}). Records the changes.
+ */
+export function readCompletions(
+  rowSets: unknown[][],
+  inputs: readonly CompleteInput[],
+  changes: StoreChange[],
+): (Job | undefined)[] {
+  const out: (Job | undefined)[] = inputs.map(() => undefined);
+  for (const row of (rowSets[0] ?? []) as (JobRow & { ord: number })[]) {
     const job = rowToJob(row);
     out[row.ord - 1] = job;
     changes.push(updated(job, 'running'));
   }
-  const missed = inputs.flatMap((input, i) => (out[i] === undefined ? [input.id] : []));
-  if (missed.length > 0) {
-    const states = await c.query<{ id: string; state: JobState }>(
-      `SELECT id, state FROM ${s}.jobs WHERE id = ANY($1::text[])`,
-      [missed],
-    );
-    const byId = new Map(states.rows.map((r) => [r.id, r.state]));
-    inputs.forEach((input, i) => {
-      if (out[i] !== undefined) return;
-      const state = byId.get(input.id);
-      out[i] =
-        state === undefined
-          ? notFound(input.id)
-          : new GqError(ErrorCode.LEASE_LOST, `job ${input.id} is ${state}: the lease is gone`, {
-              details: { id: input.id, state },
-            });
-    });
-  }
-  if (rows.length > 0) {
-    const now = Math.max(...inputs.map((i) => i.now));
-    await releaseDependents(
-      c,
-      s,
-      rows.map((r) => r.id),
-      now,
-      changes,
-    );
-  }
-  return out as (Job | GqError)[];
+  for (const row of (rowSets[1] ?? []) as JobRow[]) changes.push(updated(rowToJob(row), 'pending'));
+  return out;
+}
+
+/** Why completions matched no row: GQ_NOT_FOUND, or GQ_LEASE_LOST naming the job's state. */
+export function completionErrors(
+  ids: readonly string[],
+  states: ReadonlyMap<string, JobState>,
+): GqError[] {
+  return ids.map((id) => {
+    const state = states.get(id);
+    return state === undefined
+      ? notFound(id)
+      : new GqError(ErrorCode.LEASE_LOST, `job ${id} is ${state}: the lease is gone`, {
+          details: { id, state },
+        });
+  });
 }
 
 /** A SQL literal of a text array (`ARRAY['a','b']::text[]`), or `NULL::text[]`. */

@@ -76,9 +76,17 @@ export async function releaseDependents(
   now: number,
   changes: StoreChange[],
 ): Promise<void> {
-  const { rows } = await c.query<JobRow>(
-    `WITH edges AS (
-       DELETE FROM ${s}.dependencies WHERE depends_on_id = ANY($1::text[])
+  const { rows } = await c.query<JobRow>(releaseDependentsSql(s, '$1::text[]', '$2'), [ids, now]);
+  for (const row of rows) changes.push(updated(rowToJob(row), 'pending'));
+}
+
+/**
+ * The statement of {@link releaseDependents}: `ids` and `now` are SQL expressions (parameters,
+ * literals or a subquery) giving the completed ids as a text array and the time.
+ */
+export function releaseDependentsSql(s: string, ids: string, now: string): string {
+  return `WITH edges AS (
+       DELETE FROM ${s}.dependencies WHERE depends_on_id = ANY(${ids})
        RETURNING job_id, depends_on_id
      ), done AS (
        SELECT job_id, jsonb_agg(depends_on_id) AS ids FROM edges GROUP BY job_id
@@ -89,14 +97,11 @@ export async function releaseDependents(
        FROM ${s}.jobs j JOIN done ON done.job_id = j.id
        WHERE j.state = 'pending'
      )
-     UPDATE ${s}.jobs j SET waiting_on = next.waiting, updated_at = $2,
+     UPDATE ${s}.jobs j SET waiting_on = next.waiting, updated_at = ${now},
        state = CASE WHEN jsonb_array_length(next.waiting) > 0 THEN 'pending'
-                    WHEN j.run_at > $2 THEN 'delayed' ELSE 'scheduled' END
+                    WHEN j.run_at > ${now} THEN 'delayed' ELSE 'scheduled' END
      FROM next WHERE j.id = next.id
-     RETURNING j.*`,
-    [ids, now],
-  );
-  for (const row of rows) changes.push(updated(rowToJob(row), 'pending'));
+     RETURNING j.*`;
 }
 
 /**
