@@ -1,5 +1,5 @@
 import type { Logger } from '@gopherqueue/core';
-import type pg from 'pg';
+import pg from 'pg';
 
 /** Options of {@link NotificationListener}. */
 export interface NotificationListenerOptions {
@@ -82,4 +82,21 @@ export class NotificationListener {
       await client.end().catch(() => undefined);
     }
   }
+}
+
+/** Starts a {@link NotificationListener} on its own `pg.Client` made from `config`. */
+export async function startNotificationListener(
+  config: pg.ClientConfig,
+  options: Omit<NotificationListenerOptions, 'connect'>,
+): Promise<NotificationListener> {
+  const listener = new NotificationListener({
+    ...options,
+    connect: async () => {
+      const client = new pg.Client(config);
+      await client.connect();
+      return client;
+    },
+  });
+  await listener.start();
+  return listener;
 }

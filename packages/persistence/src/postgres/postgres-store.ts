@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import {
-  ErrorCode,
-  GqError,
   isUuid,
   noopLogger,
   systemClock,
@@ -35,7 +33,7 @@ import { JobQueries } from './job-queries.js';
 import { notFound } from './job-transitions.js';
 import { failJob, heartbeatJob, releaseJob } from './lease-commands.js';
 import { migrate, quoteIdent } from './migrations.js';
-import { NotificationListener } from './notification-listener.js';
+import { startNotificationListener, type NotificationListener } from './notification-listener.js';
 import { describeTarget, toStoreError } from './pg-errors.js';
 import { PgExecutor } from './pg-executor.js';
 import { PostgresMetaStore } from './postgres-meta-store.js';
@@ -46,7 +44,7 @@ import {
 } from './postgres-store-options.js';
 import { restoreJobs, scanJobs } from './restore-jobs.js';
 import { compactCountsSql } from './sql.js';
-import { submitJobs } from './submit-jobs.js';
+import { submitInTransaction, submitJobs } from './submit-jobs.js';
 
 export type { PostgresStoreOptions, TransactionalSubmitOptions } from './postgres-store-options.js';
 
@@ -129,18 +127,12 @@ export class PostgresStore implements Store {
       }
       await store.#compactCounts();
       if (listen) {
-        store.#listener = new NotificationListener({
-          connect: async () => {
-            const client = new pg.Client(config);
-            await client.connect();
-            return client;
-          },
+        store.#listener = await startNotificationListener(config, {
           channel: store.#feed.channel,
           onNotification: (message) => store.#feed.receive(message),
           onReconnect: () => store.#logger.info('PostgreSQL notification connection is back'),
           logger: store.#logger,
         });
-        await store.#listener.start();
       }
     } catch (err) {
       await store.close().catch(() => undefined);
@@ -182,25 +174,14 @@ export class PostgresStore implements Store {
 
   async #submitWith(client: pg.ClientBase, specs: readonly JobSpec[]): Promise<SubmitResult[]> {
     this.#exec.assertOpen();
-    try {
-      await client.query('SAVEPOINT gopherqueue_submit');
-    } catch (err) {
-      throw new GqError(
-        ErrorCode.INVALID_ARGUMENT,
-        "submit with { client } must run inside the client's transaction (after BEGIN)",
-        { cause: err },
-      );
-    }
-    try {
-      const changes: StoreChange[] = [];
-      const results = await submitJobs(client, this.#s, specs, this.#clock.now(), changes);
-      await this.#feed.notifyIn(client, changes);
-      await client.query('RELEASE SAVEPOINT gopherqueue_submit');
-      return results;
-    } catch (err) {
-      await client.query('ROLLBACK TO SAVEPOINT gopherqueue_submit').catch(() => undefined);
-      throw toStoreError(err, this.#exec.where);
-    }
+    return submitInTransaction(
+      client,
+      this.#s,
+      specs,
+      this.#clock.now(),
+      this.#feed,
+      this.#exec.where,
+    );
   }
 
   async get(id: string): Promise<Job | undefined> {

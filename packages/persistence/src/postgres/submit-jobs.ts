@@ -8,6 +8,8 @@ import {
   type SubmitResult,
 } from '@gopherqueue/core';
 import type pg from 'pg';
+import type { ChangeFeed } from './change-feed.js';
+import { toStoreError } from './pg-errors.js';
 import {
   JOB_COLUMNS,
   jobToRecord,
@@ -119,6 +121,41 @@ export async function submitJobs(
     });
   }
   return results;
+}
+
+/**
+ * Submits `specs` inside an application's open transaction on `client`, under a savepoint so a
+ * failed submit leaves the application's transaction usable; the NOTIFY is part of that
+ * transaction, so other nodes hear of the jobs only if it commits.
+ * @throws GQ_INVALID_ARGUMENT when `client` is not inside a transaction.
+ */
+export async function submitInTransaction(
+  client: pg.ClientBase,
+  s: string,
+  specs: readonly JobSpec[],
+  now: number,
+  feed: ChangeFeed,
+  where: string,
+): Promise<SubmitResult[]> {
+  try {
+    await client.query('SAVEPOINT gopherqueue_submit');
+  } catch (err) {
+    throw new GqError(
+      ErrorCode.INVALID_ARGUMENT,
+      "submit with { client } must run inside the client's transaction (after BEGIN)",
+      { cause: err },
+    );
+  }
+  try {
+    const changes: StoreChange[] = [];
+    const results = await submitJobs(client, s, specs, now, changes);
+    await feed.notifyIn(client, changes);
+    await client.query('RELEASE SAVEPOINT gopherqueue_submit');
+    return results;
+  } catch (err) {
+    await client.query('ROLLBACK TO SAVEPOINT gopherqueue_submit').catch(() => undefined);
+    throw toStoreError(err, where);
+  }
 }
 
 /**
