@@ -3,7 +3,7 @@ import type { ActiveSet } from './active-set.js';
 import type { GroupCommit } from './group-commit.js';
 import type { JobEncoder } from './job-json.js';
 import type { CountBook } from './job-counts.js';
-import { finishedKey, keys, recordKey, stateKey } from './level-keys.js';
+import { finishedKey, keys } from './level-keys.js';
 
 /** What one job write touches. */
 export interface JobWriteTarget {
@@ -27,15 +27,28 @@ export function writeJob(
   const { commit } = target;
   const id = after?.id ?? before?.id;
   if (id === undefined) return;
-  const recordBefore = before === undefined ? undefined : recordKey(before);
-  const recordAfter = after === undefined ? undefined : recordKey(after);
-  if (after !== undefined) commit.put(recordAfter as string, target.encoder.encode(after));
-  if (recordBefore !== undefined && recordBefore !== recordAfter) commit.del(recordBefore);
-  const stBefore = before === undefined ? undefined : stateKey(before);
-  const stAfter = after === undefined ? undefined : stateKey(after);
-  if (stBefore !== stAfter) {
-    if (stBefore !== undefined) commit.del(stBefore);
-    if (stAfter !== undefined) commit.put(stAfter, '');
+  const doneBefore = before !== undefined && isTerminal(before.state);
+  const doneAfter = after !== undefined && isTerminal(after.state);
+  if (after !== undefined) {
+    commit.put(doneAfter ? keys.job(id) : keys.active(id), target.encoder.encode(after));
+  }
+  if (before !== undefined && (after === undefined || doneBefore !== doneAfter)) {
+    commit.del(doneBefore ? keys.job(id) : keys.active(id));
+  }
+  if (doneBefore || doneAfter) {
+    // Only finished jobs have `st!` and `fin!` entries.
+    const stBefore = doneBefore ? keys.state(before.state, id) : undefined;
+    const stAfter = doneAfter ? keys.state(after.state, id) : undefined;
+    if (stBefore !== stAfter) {
+      if (stBefore !== undefined) commit.del(stBefore);
+      if (stAfter !== undefined) commit.put(stAfter, '');
+    }
+    const finBefore = doneBefore ? finishedKey(before) : undefined;
+    const finAfter = doneAfter ? finishedKey(after) : undefined;
+    if (finBefore !== finAfter) {
+      if (finBefore !== undefined) commit.del(finBefore);
+      if (finAfter !== undefined) commit.put(finAfter, '');
+    }
   }
   if (before?.type !== after?.type) {
     if (before !== undefined) commit.del(keys.type(before.type, id));
@@ -44,12 +57,6 @@ export function writeJob(
   if (before?.queue !== after?.queue) {
     if (before !== undefined) commit.del(keys.queue(before.queue, id));
     if (after !== undefined) commit.put(keys.queue(after.queue, id), '');
-  }
-  const finBefore = before === undefined ? undefined : finishedKey(before);
-  const finAfter = after === undefined ? undefined : finishedKey(after);
-  if (finBefore !== finAfter) {
-    if (finBefore !== undefined) commit.del(finBefore);
-    if (finAfter !== undefined) commit.put(finAfter, '');
   }
   const keyBefore = before?.idempotencyKey;
   const keyAfter = after?.idempotencyKey;
@@ -65,5 +72,5 @@ export function writeJob(
   }
   target.counts.move(before, after);
   target.active.set(before, after);
-  if (after === undefined || isTerminal(after.state)) commit.cache(keys.job(id), after ?? null);
+  if (after === undefined || doneAfter) commit.cache(keys.job(id), after ?? null);
 }

@@ -35,16 +35,6 @@ export const keys = {
 /** The end of a prefix range: above every key that starts with a bucket prefix. */
 export const RANGE_END = '~';
 
-/** Where a job's record lives: `act!<id>` while it is active, `job!<id>` once finished. */
-export function recordKey(job: Job): string {
-  return isTerminal(job.state) ? `job!${job.id}` : `act!${job.id}`;
-}
-
-/** The `st!` key of a finished job, or undefined for an active one. */
-export function stateKey(job: Job): string | undefined {
-  return isTerminal(job.state) ? `st!${job.state}!${job.id}` : undefined;
-}
-
 /** The `fin!` key of a finished job, or undefined for an active one. */
 export function finishedKey(job: Job): string | undefined {
   if (!isTerminal(job.state)) return undefined;
