@@ -91,14 +91,25 @@ export class JobReader {
     return page(found, pageSize);
   }
 
-  /** A page of jobs in an active state, from memory: every active job is there. */
+  /**
+   * A page of jobs in an active state, from memory: every active job is there. One pass over the
+   * jobs in that state keeps the `pageSize + 1` greatest ids below the cursor in a min-heap.
+   */
   #listActive(state: JobState, filter: ListFilter, pageSize: number): Job[] {
     const cursor = filter.cursor;
-    const jobs = this.#active
-      .inState(state)
-      .filter((job) => (cursor === undefined || job.id < cursor) && matches(job, filter));
-    jobs.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
-    return jobs.slice(0, pageSize + 1);
+    const size = pageSize + 1;
+    const heap: Job[] = []; // min-heap by id: heap[0] is the smallest id kept
+    for (const job of this.#active.inState(state)) {
+      if ((cursor !== undefined && job.id >= cursor) || !matches(job, filter)) continue;
+      if (heap.length < size) {
+        heap.push(job);
+        siftUp(heap, heap.length - 1);
+      } else if (job.id > (heap[0] as Job).id) {
+        heap[0] = job;
+        siftDown(heap, 0);
+      }
+    }
+    return heap.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
   }
 
   /** Every job in id order, resolved through memory. */
@@ -202,6 +213,33 @@ export class JobReader {
     }
     return jobs.map((job) => (job === MISS || job === null ? undefined : job));
   }
+}
+
+function siftUp(heap: Job[], at: number): void {
+  const job = heap[at] as Job;
+  while (at > 0) {
+    const parent = (at - 1) >> 1;
+    const above = heap[parent] as Job;
+    if (above.id <= job.id) break;
+    heap[at] = above;
+    at = parent;
+  }
+  heap[at] = job;
+}
+
+function siftDown(heap: Job[], at: number): void {
+  const job = heap[at] as Job;
+  for (;;) {
+    let child = 2 * at + 1;
+    if (child >= heap.length) break;
+    const right = heap[child + 1];
+    if (right !== undefined && right.id < (heap[child] as Job).id) child++;
+    const below = heap[child] as Job;
+    if (below.id >= job.id) break;
+    heap[at] = below;
+    at = child;
+  }
+  heap[at] = job;
 }
 
 /** One side of a merged walk of records. */
