@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { inParallel, measure, percentile, type BenchRow } from './table.js';
+import autocannon from 'autocannon';
+import { measure, percentile, type BenchRow } from './table.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -59,18 +60,28 @@ async function startServer(): Promise<Server> {
   };
 }
 
-async function post(
+/** Sends `amount` requests from 32 connections with autocannon; fails on any non-2xx answer. */
+async function load(
   url: string,
-  body: unknown,
-): Promise<{ id?: string; results?: { job?: { id: string } }[] }> {
-  const res = await fetch(url, {
+  amount: number,
+  body: () => unknown,
+  overallRate?: number,
+): Promise<void> {
+  const result = await autocannon({
+    url,
     method: 'POST',
+    connections: 32,
+    amount,
+    ...(overallRate === undefined ? {} : { overallRate }),
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
+    requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify(body()) }) }],
   });
-  if (res.status >= 300) throw new Error(`${url} answered ${res.status}: ${await res.text()}`);
-  return (await res.json()) as { id?: string };
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+  }
 }
+
+const now = () => performance.timeOrigin + performance.now();
 
 async function completed(server: Server, total: number): Promise<void> {
   for (;;) {
@@ -81,16 +92,17 @@ async function completed(server: Server, total: number): Promise<void> {
   }
 }
 
-/** HTTP: submits from 32 connections (single and batches of 100), and submit-to-start at 1,000/s. */
+/**
+ * HTTP: submits from 32 connections (single and batches of 100), and submit-to-start at 1,000/s.
+ * autocannon generates the load (Node's fetch costs more CPU per request than the server does).
+ */
 export async function httpBench(jobs: number): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const base = { suite: 'http', variant: 'disk, durable', jobs };
   let server = await startServer();
   rows.push(
-    await measure({ ...base, workload: 'POST /jobs, 32 connections', target: '' }, () =>
-      inParallel(jobs, 32, async () => {
-        await post(`${server.url}/api/v1/jobs`, { type: 'noop', payload: null });
-      }),
+    await measure({ ...base, workload: 'POST /jobs, 32 connections' }, () =>
+      load(`${server.url}/api/v1/jobs`, jobs, () => ({ type: 'noop', payload: null })),
     ),
   );
   await server.stop();
@@ -98,11 +110,9 @@ export async function httpBench(jobs: number): Promise<BenchRow[]> {
   server = await startServer();
   rows.push(
     await measure({ ...base, workload: 'POST /jobs/batch (100 each), 32 connections' }, () =>
-      inParallel(Math.ceil(jobs / 100), 32, async () => {
-        await post(`${server.url}/api/v1/jobs/batch`, {
-          jobs: Array.from({ length: 100 }, () => ({ type: 'noop', payload: null })),
-        });
-      }),
+      load(`${server.url}/api/v1/jobs/batch`, Math.ceil(jobs / 100), () => ({
+        jobs: Array.from({ length: 100 }, () => ({ type: 'noop', payload: null })),
+      })),
     ),
   );
   await server.stop();
@@ -110,7 +120,6 @@ export async function httpBench(jobs: number): Promise<BenchRow[]> {
   server = await startServer();
   const rate = 1000;
   const total = rate * 10;
-  const submittedAt = new Map<string, number>();
   const row = await measure(
     {
       ...base,
@@ -119,29 +128,23 @@ export async function httpBench(jobs: number): Promise<BenchRow[]> {
       target: 'p99 3 ms',
     },
     async () => {
-      const t0 = performance.now();
-      const pending: Promise<void>[] = [];
-      for (let i = 0; i < total; i++) {
-        const ahead = t0 + (i * 1000) / rate - performance.now();
-        if (ahead > 1) await sleep(ahead);
-        const sentAt = performance.timeOrigin + performance.now();
-        pending.push(
-          post(`${server.url}/api/v1/jobs`, { type: 'noop', payload: null }).then((job) => {
-            if (job.id) submittedAt.set(job.id, sentAt);
-          }),
-        );
-      }
-      await Promise.all(pending);
+      await load(
+        `${server.url}/api/v1/jobs`,
+        total,
+        () => ({ type: 'noop', payload: { sentAt: now() } }),
+        rate,
+      );
       await completed(server, total);
     },
   );
-  const waits: number[] = [];
-  for (const line of (await readFile(server.startsFile, 'utf8')).split('\n')) {
-    const [id, at] = line.split(' ');
-    const sent = id === undefined ? undefined : submittedAt.get(id);
-    if (sent !== undefined && at !== undefined) waits.push(Number(at) - sent);
-  }
-  waits.sort((a, b) => a - b);
+  const waits = (await readFile(server.startsFile, 'utf8'))
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => {
+      const [sent, started] = line.split(' ');
+      return Number(started) - Number(sent);
+    })
+    .sort((a, b) => a - b);
   row.extra = {
     ...row.extra,
     'p50 ms': percentile(waits, 50).toFixed(2),
