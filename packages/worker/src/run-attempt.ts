@@ -2,6 +2,7 @@ import {
   ErrorCode,
   GqError,
   isGqError,
+  noopLogger,
   type Clock,
   type FailureReport,
   type HeartbeatInput,
@@ -10,69 +11,93 @@ import {
   type Store,
 } from '@gopherqueue/core';
 import { failureOutcome } from '@gopherqueue/scheduler';
+import { abortReason, type AbortKind } from './abort-reason.js';
+import { AttemptContext } from './attempt-context.js';
+import type { DeadlineQueue } from './deadline-queue.js';
 import { failureReport } from './failure-report.js';
-import { Heartbeat } from './heartbeat.js';
-import type { Handler, JobContext } from './job-context.js';
+import type { Handler } from './job-context.js';
 import { toJson } from './to-json.js';
-
-/** Why an attempt's signal fired. */
-export type AbortKind = 'timeout' | 'cancelled' | 'lease_lost' | 'shutdown';
 
 /** How an attempt ended, from the pool's point of view. */
 export type AttemptOutcome = 'completed' | 'failed' | 'released' | 'dropped';
 
-/** What {@link Attempt} needs. */
-export interface AttemptOptions {
-  job: Job;
-  /** Undefined when no handler is registered for the job's type. */
-  handler: Handler | undefined;
+/** What every attempt of one pool shares; built once per pool, not per job. */
+export interface AttemptEnv {
   store: Store;
   clock: Clock;
   logger: Logger;
   leaseMs: number;
   heartbeatIntervalMs: number;
   timeoutGraceMs: number;
+  /** Renews the leases of attempts that run longer than `heartbeatIntervalMs` (one timer). */
+  leases: DeadlineQueue<Attempt>;
+  /** Fires the timeouts of attempts (one timer). */
+  timeouts: DeadlineQueue<Attempt>;
   /**
    * Called once when the handler settled or was abandoned, before the job's end is written:
    * the pool frees the handler's slot there, so writing one end overlaps the next claim.
    */
-  onHandlerDone?: () => void;
+  handlerDone(attempt: Attempt): void;
+  /** Called once when the job's end is written (or dropped). */
+  ended(attempt: Attempt, outcome: AttemptOutcome): void;
 }
 
 type Settled =
   { ok: true; value: unknown } | { ok: false; error: unknown } | { ok: false; abandoned: true };
 
+const ABANDONED: Settled = { ok: false, abandoned: true };
+
 /**
- * One run of one claimed job: builds its context, heartbeats its lease, enforces its timeout,
- * and writes its end (complete, fail with the retry policy's outcome, or release) with its
- * fencing token. {@link Attempt.run} never rejects.
+ * One run of one claimed job: builds its context, renews its lease, enforces its timeout, and
+ * writes its end (complete, fail with the retry policy's outcome, or release) with its fencing
+ * token. Things most jobs never use (the abort controller, the child logger, the context's
+ * functions) are made on first use.
  */
 export class Attempt {
   readonly job: Job;
-  readonly #options: AttemptOptions;
+  readonly #env: AttemptEnv;
+  readonly #handler: Handler | undefined;
   readonly #token: string;
-  readonly #logger: Logger;
-  readonly #controller = new AbortController();
-  readonly #abandoned: Promise<Settled>;
-  #abandon!: () => void;
+  #logger: Logger | undefined;
+  #controller: AbortController | undefined;
   #abortKind: AbortKind | undefined;
   #settled = false;
+  #abandon: ((settled: Settled) => void) | undefined;
   #cancelGrace: (() => void) | undefined;
+  #beat: Promise<void> | undefined;
 
-  constructor(options: AttemptOptions) {
-    const { job } = options;
+  constructor(env: AttemptEnv, job: Job, handler: Handler | undefined) {
     if (job.leaseToken === undefined) {
       throw new GqError(ErrorCode.INVALID_STATE, `job ${job.id} was claimed without a lease token`);
     }
     this.job = job;
-    this.#options = options;
+    this.#env = env;
+    this.#handler = handler;
     this.#token = job.leaseToken;
-    this.#logger = options.logger.child({ jobId: job.id, type: job.type, attempt: job.attempt });
-    this.#abandoned = new Promise<Settled>((resolve) => {
-      this.#abandon = () => {
-        resolve({ ok: false, abandoned: true });
-      };
-    });
+  }
+
+  /** True once the handler settled or was abandoned (its slot is free). */
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  /** The handler's signal; fired by {@link Attempt.abort}. */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#abortKind !== undefined)
+        this.#controller.abort(abortReason(this.#abortKind, this.job));
+    }
+    return this.#controller.signal;
+  }
+
+  /** A logger whose lines carry the job's id, type and attempt. */
+  get logger(): Logger {
+    return (this.#logger ??= this.#env.logger.child({
+      jobId: this.job.id,
+      type: this.job.type,
+      attempt: this.job.attempt,
+    }));
   }
 
   /**
@@ -82,13 +107,70 @@ export class Attempt {
   abort(kind: AbortKind): void {
     if (this.#settled || this.#abortKind !== undefined) return;
     this.#abortKind = kind;
-    this.#controller.abort(this.#reason(kind));
-    this.#cancelGrace = this.#options.clock.setTimer(this.#abandon, this.#options.timeoutGraceMs);
+    this.#controller?.abort(abortReason(kind, this.job));
+    this.#cancelGrace = this.#env.clock.setTimer(() => {
+      this.#abandon?.(ABANDONED);
+    }, this.#env.timeoutGraceMs);
   }
 
-  /** Runs the handler and records the outcome; resolves when the job's end is written. */
-  async run(): Promise<AttemptOutcome> {
-    const { job, handler, store, clock } = this.#options;
+  /**
+   * Runs the handler and writes the outcome, then calls the env's `ended`. Never rejects.
+   */
+  async run(): Promise<void> {
+    let outcome: AttemptOutcome;
+    try {
+      outcome = await this.#run();
+    } catch (err) {
+      this.#markSettled();
+      this.logger.error('the attempt failed unexpectedly', { err: String(err) });
+      outcome = 'dropped';
+    }
+    this.#env.ended(this, outcome);
+  }
+
+  /** Renews the lease now (with a checkpoint or progress); a lost lease aborts the handler. */
+  async renew(input: Omit<HeartbeatInput, 'leaseMs'>): Promise<void> {
+    try {
+      await this.#env.store.heartbeat(this.job.id, this.#token, {
+        ...input,
+        leaseMs: this.#env.leaseMs,
+      });
+    } catch (err) {
+      if (isGqError(err, ErrorCode.LEASE_LOST)) this.abort('lease_lost');
+      throw err;
+    }
+  }
+
+  /**
+   * The lease is due for renewal: renews it and, while the handler runs, queues the next
+   * renewal once this one answered (beats never overlap). A transient store error is logged and
+   * retried at the next interval; a lost lease aborts the handler.
+   */
+  heartbeat(): void {
+    if (this.#settled) return;
+    this.#beat = this.#heartbeat().finally(() => {
+      this.#beat = undefined;
+    });
+  }
+
+  async #heartbeat(): Promise<void> {
+    const env = this.#env;
+    try {
+      await env.store.heartbeat(this.job.id, this.#token, { leaseMs: env.leaseMs });
+    } catch (err) {
+      if (isGqError(err, ErrorCode.LEASE_LOST)) {
+        this.abort('lease_lost');
+        return;
+      }
+      this.logger.warn('heartbeat failed; retrying at the next interval', { err: String(err) });
+    }
+    if (!this.#settled) env.leases.add(this, env.heartbeatIntervalMs);
+  }
+
+  async #run(): Promise<AttemptOutcome> {
+    const env = this.#env;
+    const { job } = this;
+    const handler = this.#handler;
     if (handler === undefined) {
       this.#markSettled();
       return this.#fail({
@@ -97,60 +179,60 @@ export class Attempt {
         name: 'UnknownTypeError',
       });
     }
-    const startedAt = clock.now();
-    this.#logger.debug('job started');
-    const heartbeat = new Heartbeat({
-      store,
-      clock,
-      logger: this.#logger,
-      jobId: job.id,
-      token: this.#token,
-      leaseMs: this.#options.leaseMs,
-      intervalMs: this.#options.heartbeatIntervalMs,
-      onLeaseLost: () => {
-        this.abort('lease_lost');
-      },
-    });
-    heartbeat.start();
-    const cancelTimeout = clock.setTimer(() => {
-      this.abort('timeout');
-    }, job.timeoutMs);
+    const verbose = env.logger !== noopLogger;
+    const startedAt = verbose ? env.clock.now() : 0;
+    if (verbose) this.logger.debug('job started');
+    env.leases.add(this, env.heartbeatIntervalMs);
+    env.timeouts.add(this, job.timeoutMs);
     let settled: Settled;
     try {
-      const dependencies = await this.#dependencies();
-      const ctx = this.#context(dependencies);
+      const dependencies = job.dependsOn.length === 0 ? [] : await this.#dependencies();
       // Aborted before it began (claimed while the pool was stopping): do not start it.
-      if (this.#controller.signal.aborted) throw this.#controller.signal.reason;
-      const done = Promise.resolve()
-        .then(() => handler(ctx))
-        .then(
-          (value): Settled => ({ ok: true, value }),
-          (error: unknown): Settled => ({ ok: false, error }),
-        );
-      settled = await Promise.race([done, this.#abandoned]);
+      if (this.#abortKind !== undefined) throw this.signal.reason;
+      const value = handler(new AttemptContext(this, job, dependencies));
+      settled = isThenable(value) ? await this.#settle(value) : { ok: true, value };
     } catch (error) {
       settled = { ok: false, error };
     }
     this.#markSettled();
-    cancelTimeout();
+    env.timeouts.delete(this, job.timeoutMs);
+    env.leases.delete(this, env.heartbeatIntervalMs);
     this.#cancelGrace?.();
-    await heartbeat.stop();
+    if (this.#beat !== undefined) await this.#beat;
     const outcome = await this.#finish(settled);
-    this.#logger.info(`job ${outcome}`, { durationMs: clock.now() - startedAt });
+    if (verbose) this.logger.info(`job ${outcome}`, { durationMs: env.clock.now() - startedAt });
     return outcome;
   }
 
+  /** Waits for the handler's promise, or for it to be abandoned after an abort's grace period. */
+  #settle(value: PromiseLike<unknown>): Promise<Settled> {
+    return new Promise<Settled>((resolve) => {
+      this.#abandon = resolve;
+      Promise.resolve(value).then(
+        (result) => {
+          resolve({ ok: true, value: result });
+        },
+        (error: unknown) => {
+          resolve({ ok: false, error });
+        },
+      );
+    });
+  }
+
   #markSettled(): void {
+    if (this.#settled) return;
     this.#settled = true;
-    this.#options.onHandlerDone?.();
+    this.#abandon = undefined;
+    this.#env.handlerDone(this);
   }
 
   async #finish(settled: Settled): Promise<AttemptOutcome> {
-    const { job, timeoutGraceMs } = this.#options;
+    const { job } = this;
+    const { timeoutGraceMs } = this.#env;
     switch (this.#abortKind) {
       case 'cancelled':
       case 'lease_lost':
-        this.#logger.info('job was cancelled or taken back; its result is dropped');
+        this.logger.info('job was cancelled or taken back; its result is dropped');
         return 'dropped';
       case 'shutdown':
         return settled.ok ? this.#complete(settled.value) : this.#release();
@@ -178,7 +260,7 @@ export class Attempt {
       return this.#fail(failureReport(err, 'error'));
     }
     try {
-      await this.#options.store.complete(this.job.id, this.#token, result);
+      await this.#env.store.complete(this.job.id, this.#token, result);
       return 'completed';
     } catch (err) {
       return this.#storeError(err, 'complete');
@@ -186,11 +268,11 @@ export class Attempt {
   }
 
   async #fail(report: FailureReport): Promise<AttemptOutcome> {
-    const { store, clock } = this.#options;
+    const { store, clock } = this.#env;
     const outcome = failureOutcome(this.job, report, clock.now());
     try {
       await store.fail(this.job.id, this.#token, { error: report, outcome });
-      this.#logger.warn('job attempt failed', { err: report.message, next: outcome.state });
+      this.logger.warn('job attempt failed', { err: report.message, next: outcome.state });
       return 'failed';
     } catch (err) {
       return this.#storeError(err, 'fail');
@@ -199,7 +281,7 @@ export class Attempt {
 
   async #release(): Promise<AttemptOutcome> {
     try {
-      await this.#options.store.release(this.job.id, this.#token);
+      await this.#env.store.release(this.job.id, this.#token);
       return 'released';
     } catch (err) {
       return this.#storeError(err, 'release');
@@ -208,71 +290,24 @@ export class Attempt {
 
   #storeError(err: unknown, step: string): AttemptOutcome {
     if (isGqError(err, ErrorCode.LEASE_LOST)) {
-      this.#logger.info(`job was cancelled or taken back; ${step} ignored`);
+      this.logger.info(`job was cancelled or taken back; ${step} ignored`);
     } else {
       // The lease will expire and recovery will take the job back.
-      this.#logger.error(`could not ${step} the job`, { err: String(err) });
+      this.logger.error(`could not ${step} the job`, { err: String(err) });
     }
     return 'dropped';
   }
 
   async #dependencies(): Promise<Job[]> {
-    const { dependsOn } = this.job;
-    if (dependsOn.length === 0) return [];
-    const found = await this.#options.store.getMany(dependsOn);
+    const found = await this.#env.store.getMany(this.job.dependsOn);
     return found.filter((job): job is Job => job !== undefined);
   }
+}
 
-  #context(dependencies: readonly Job[]): JobContext {
-    const { job } = this;
-    const beat = async (input: Omit<HeartbeatInput, 'leaseMs'>): Promise<void> => {
-      try {
-        await this.#options.store.heartbeat(job.id, this.#token, {
-          ...input,
-          leaseMs: this.#options.leaseMs,
-        });
-      } catch (err) {
-        if (isGqError(err, ErrorCode.LEASE_LOST)) this.abort('lease_lost');
-        throw err;
-      }
-    };
-    return {
-      job,
-      id: job.id,
-      type: job.type,
-      payload: job.payload,
-      attempt: job.attempt,
-      tags: job.tags,
-      signal: this.#controller.signal,
-      lastCheckpoint: job.checkpoint,
-      dependencies,
-      logger: this.#logger,
-      checkpoint: async (state) => {
-        await beat({ checkpoint: toJson(state, 'a checkpoint') });
-      },
-      progress: async (value, message) => {
-        await beat({
-          progress: toJson(value, 'progress'),
-          ...(message === undefined ? {} : { progressMessage: String(message) }),
-        });
-      },
-    };
-  }
-
-  #reason(kind: AbortKind): GqError {
-    const { id, timeoutMs } = this.job;
-    switch (kind) {
-      case 'timeout':
-        return new GqError(ErrorCode.TIMEOUT, `job ${id} timed out after ${timeoutMs} ms`);
-      case 'cancelled':
-        return new GqError(ErrorCode.LEASE_LOST, `job ${id} was cancelled`);
-      case 'lease_lost':
-        return new GqError(
-          ErrorCode.LEASE_LOST,
-          `job ${id} lost its lease (cancelled or taken back)`,
-        );
-      case 'shutdown':
-        return new GqError(ErrorCode.SHUTTING_DOWN, `the worker pool is shutting down`);
-    }
-  }
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }

@@ -1,6 +1,7 @@
 import { ErrorCode, GqError, type Job, type StoreChange } from '@gopherqueue/core';
 import type { Handler } from './job-context.js';
-import { Attempt, type AttemptOutcome } from './run-attempt.js';
+import { DeadlineQueue } from './deadline-queue.js';
+import { Attempt, type AttemptEnv, type AttemptOutcome } from './run-attempt.js';
 import {
   resolveWorkerPoolOptions,
   type ResolvedWorkerPoolOptions,
@@ -32,7 +33,11 @@ export class WorkerPool {
   readonly #options: ResolvedWorkerPoolOptions;
   readonly #handlers = new Map<string, Handler>();
   readonly #running = new Map<string, Attempt>();
-  readonly #attempts = new Set<Promise<void>>();
+  readonly #env: AttemptEnv;
+  /** Attempts whose end is not written yet. */
+  #live = 0;
+  #drained: Promise<void> | undefined;
+  #resolveDrained: (() => void) | undefined;
   #stopController = new AbortController();
   #loop: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
@@ -48,7 +53,27 @@ export class WorkerPool {
 
   /** @throws TypeError or RangeError naming the offending option. */
   constructor(options: WorkerPoolOptions) {
-    this.#options = resolveWorkerPoolOptions(options);
+    const o = (this.#options = resolveWorkerPoolOptions(options));
+    this.#env = {
+      store: o.store,
+      clock: o.clock,
+      logger: o.logger,
+      leaseMs: o.leaseMs,
+      heartbeatIntervalMs: o.heartbeatIntervalMs,
+      timeoutGraceMs: o.timeoutGraceMs,
+      leases: new DeadlineQueue(o.clock, (attempt) => {
+        attempt.heartbeat();
+      }),
+      timeouts: new DeadlineQueue(o.clock, (attempt) => {
+        attempt.abort('timeout');
+      }),
+      handlerDone: (attempt) => {
+        this.#handlerDone(attempt);
+      },
+      ended: (attempt, outcome) => {
+        this.#ended(attempt, outcome);
+      },
+    };
   }
 
   /** This pool's lease-holder id. */
@@ -128,17 +153,19 @@ export class WorkerPool {
     this.#stopController.abort(new GqError(ErrorCode.SHUTTING_DOWN, 'the worker pool is stopping'));
     this.#slotFreed?.();
     await this.#loop;
-    if (this.#attempts.size > 0) {
+    if (this.#live > 0) {
       logger.info('waiting for running jobs', { running: this.#running.size });
       let cancelTimer: (() => void) | undefined;
       const timedOut = new Promise<void>((resolve) => {
         cancelTimer = clock.setTimer(resolve, shutdownTimeoutMs);
       });
-      await Promise.race([Promise.all(this.#attempts), timedOut]);
+      await Promise.race([this.#whenDrained(), timedOut]);
       cancelTimer?.();
       for (const attempt of this.#running.values()) attempt.abort('shutdown');
-      await Promise.all(this.#attempts);
+      await this.#whenDrained();
     }
+    this.#env.leases.clear();
+    this.#env.timeouts.clear();
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     clearInterval(this.#keepAlive);
@@ -200,45 +227,42 @@ export class WorkerPool {
 
   /** Runs one claimed job; a job claimed while stopping is released at once. */
   #launch(job: Job, stopping: boolean): void {
-    const o = this.#options;
-    const attempt = new Attempt({
-      job,
-      handler: this.#handlers.get(job.type),
-      store: o.store,
-      clock: o.clock,
-      logger: o.logger,
-      leaseMs: o.leaseMs,
-      heartbeatIntervalMs: o.heartbeatIntervalMs,
-      timeoutGraceMs: o.timeoutGraceMs,
-      onHandlerDone: () => {
-        handlerDone = true;
-        this.#busy--;
-        this.#finishing++;
-        this.#slotFreed?.();
-      },
-    });
-    let handlerDone = false;
+    const attempt = new Attempt(this.#env, job, this.#handlers.get(job.type));
     this.#busy++;
+    this.#live++;
     this.#running.set(job.id, attempt);
     if (stopping) attempt.abort('shutdown');
-    const done = attempt
-      .run()
-      .then((outcome) => {
-        this.#count(outcome);
-      })
-      .finally(() => {
-        if (handlerDone) this.#finishing--;
-        else this.#busy--;
-        this.#running.delete(job.id);
-        this.#attempts.delete(done);
-        this.#slotFreed?.();
-      });
-    this.#attempts.add(done);
+    void attempt.run();
   }
 
-  #count(outcome: AttemptOutcome): void {
+  #handlerDone(_attempt: Attempt): void {
+    this.#busy--;
+    this.#finishing++;
+    this.#slotFreed?.();
+  }
+
+  #ended(attempt: Attempt, outcome: AttemptOutcome): void {
     if (outcome === 'completed') this.#completed++;
     else if (outcome === 'failed') this.#failed++;
+    if (attempt.settled) this.#finishing--;
+    else this.#busy--;
+    // The same job may have been claimed again after this attempt lost its lease.
+    if (this.#running.get(attempt.job.id) === attempt) this.#running.delete(attempt.job.id);
+    this.#live--;
+    if (this.#live === 0 && this.#resolveDrained !== undefined) {
+      this.#resolveDrained();
+      this.#resolveDrained = undefined;
+      this.#drained = undefined;
+    }
+    this.#slotFreed?.();
+  }
+
+  /** Resolves when every attempt's end is written. */
+  #whenDrained(): Promise<void> {
+    if (this.#live === 0) return Promise.resolve();
+    return (this.#drained ??= new Promise<void>((resolve) => {
+      this.#resolveDrained = resolve;
+    }));
   }
 
   /** Aborts a running handler whose job left `running` under it (cancelled, taken back). */

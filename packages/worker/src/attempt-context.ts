@@ -1,0 +1,64 @@
+import type { Job, Json, Logger } from '@gopherqueue/core';
+import type { JobContext } from './job-context.js';
+import { toJson } from './to-json.js';
+
+/** What an {@link AttemptContext} asks of its attempt. */
+export interface ContextHost {
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+  renew(input: { checkpoint?: Json; progress?: Json; progressMessage?: string }): Promise<void>;
+}
+
+/**
+ * The {@link JobContext} of one attempt. The job's fields are plain properties; the signal, the
+ * child logger, `checkpoint` and `progress` are made on first use, since most handlers never touch
+ * them (the functions are bound, so a handler may destructure them).
+ */
+export class AttemptContext implements JobContext {
+  readonly job: Job;
+  readonly id: string;
+  readonly type: string;
+  readonly payload: Json;
+  readonly attempt: number;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly lastCheckpoint: Json | undefined;
+  readonly dependencies: readonly Job[];
+  readonly #host: ContextHost;
+  #checkpoint: ((state: unknown) => Promise<void>) | undefined;
+  #progress: ((value: unknown, message?: string) => Promise<void>) | undefined;
+
+  constructor(host: ContextHost, job: Job, dependencies: readonly Job[]) {
+    this.job = job;
+    this.id = job.id;
+    this.type = job.type;
+    this.payload = job.payload;
+    this.attempt = job.attempt;
+    this.tags = job.tags;
+    this.lastCheckpoint = job.checkpoint;
+    this.dependencies = dependencies;
+    this.#host = host;
+  }
+
+  get signal(): AbortSignal {
+    return this.#host.signal;
+  }
+
+  get logger(): Logger {
+    return this.#host.logger;
+  }
+
+  get checkpoint(): (state: unknown) => Promise<void> {
+    return (this.#checkpoint ??= async (state) => {
+      await this.#host.renew({ checkpoint: toJson(state, 'a checkpoint') });
+    });
+  }
+
+  get progress(): (value: unknown, message?: string) => Promise<void> {
+    return (this.#progress ??= async (value, message) => {
+      await this.#host.renew({
+        progress: toJson(value, 'progress'),
+        ...(message === undefined ? {} : { progressMessage: String(message) }),
+      });
+    });
+  }
+}
