@@ -125,6 +125,7 @@ describeWithPostgres('three gq serve nodes on one PostgreSQL schema', () => {
 
   it('finishes the running jobs of a node killed with SIGKILL on the others within the lease plus 5 s', async () => {
     await writeFile(log, '');
+    const before = await completedCount();
     const ids = await submitAll('mn.slow', 600, { ms: 50 });
     const victim = nodes[0] as GqProcess;
     await eventually(
@@ -145,7 +146,7 @@ describeWithPostgres('three gq serve nodes on one PostgreSQL schema', () => {
     expect(orphans.length).toBeGreaterThan(0);
 
     await eventually(
-      async () => ((await completedCount()) === 20_600 ? true : undefined),
+      async () => ((await completedCount()) === before + 600 ? true : undefined),
       'every job completed',
       60_000,
       200,

@@ -105,6 +105,17 @@ export class ChangeFeed {
     await client.query(NOTIFY_SQL, [this.channel, payloads]);
   }
 
+  /**
+   * Sends this store's own `changes` with NOTIFY inside its transaction on `client`, so other
+   * processes hear of them at the commit, before anything that happens after it (a claim of the
+   * same job by another node, say), and this process ignores the echo.
+   */
+  async notifyOwn(client: pg.ClientBase, changes: readonly StoreChange[]): Promise<void> {
+    const payloads = this.encode(changes, this.#origin);
+    if (payloads.length === 0) return;
+    await client.query(NOTIFY_SQL, [this.channel, payloads]);
+  }
+
   /** Packs changes into as few payloads as fit. */
   encode(changes: readonly StoreChange[], origin: string): string[] {
     const payloads: string[] = [];

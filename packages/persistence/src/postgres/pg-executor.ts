@@ -60,11 +60,18 @@ export class PgExecutor {
   }
 
   /**
-   * Runs `fn` in a transaction of its own (after the optional `SET LOCAL` settings), sends its
-   * changes by NOTIFY after COMMIT and hands them to local listeners. Retries the whole
+   * Runs `fn` in a transaction of its own (after the optional `SET LOCAL` settings) and hands its
+   * changes to local listeners after COMMIT. Other processes hear of them by NOTIFY: `after` the
+   * commit, batched with other transactions' (cheap: the hot path), or `inside` it, delivered at
+   * the commit itself (for a job leaving `running` by recovery or cancel, so that a node that
+   * claims it next never hears of the old attempt's end after its own claim). Retries the whole
    * transaction on a deadlock or serialization failure, up to five times.
    */
-  async tx<T>(fn: TxBody<T>, settings?: string): Promise<T> {
+  async tx<T>(
+    fn: TxBody<T>,
+    settings?: string,
+    announce: 'after' | 'inside' = 'after',
+  ): Promise<T> {
     // One round trip (simple protocol) for BEGIN and the transaction's settings.
     const begin = [
       'BEGIN',
@@ -85,10 +92,11 @@ export class PgExecutor {
       try {
         await client.query(begin);
         const value = await fn(client, changes);
+        if (announce === 'inside') await this.#feed.notifyOwn(client, changes);
         await client.query('COMMIT');
         client.release();
         this.#feed.emit(changes);
-        this.#feed.publish(changes);
+        if (announce === 'after') this.#feed.publish(changes);
         return value;
       } catch (err) {
         const broken = isUnavailable(err);

@@ -229,21 +229,29 @@ export class PostgresStore implements Store {
 
   async fail(id: string, token: string, input: FailInput): Promise<Job> {
     const now = this.#clock.now();
-    return this.#exec.tx((c, changes) =>
-      failJob(c, this.#s, this.#id(id), token, input, now, changes),
+    return this.#exec.tx(
+      (c, changes) => failJob(c, this.#s, this.#id(id), token, input, now, changes),
+      undefined,
+      'inside',
     );
   }
 
   async release(id: string, token: string, input: ReleaseInput = {}): Promise<Job> {
     const now = this.#clock.now();
-    return this.#exec.tx((c, changes) =>
-      releaseJob(c, this.#s, this.#id(id), token, input, now, changes),
+    return this.#exec.tx(
+      (c, changes) => releaseJob(c, this.#s, this.#id(id), token, input, now, changes),
+      undefined,
+      'inside',
     );
   }
 
   async cancel(id: string, reason?: string): Promise<Job> {
     const now = this.#clock.now();
-    return this.#exec.tx((c, changes) => cancelJob(c, this.#s, this.#id(id), reason, now, changes));
+    return this.#exec.tx(
+      (c, changes) => cancelJob(c, this.#s, this.#id(id), reason, now, changes),
+      undefined,
+      'inside',
+    );
   }
 
   async retry(id: string, input: RetryInput = {}): Promise<Job> {
