@@ -29,7 +29,7 @@ export interface SchedulerOptions {
 
 interface Waiter {
   resolve: () => void;
-  cleanup: () => void;
+  signal: AbortSignal | undefined;
 }
 
 /**
@@ -44,6 +44,13 @@ export class Scheduler {
   readonly #logger: Logger;
   readonly #recheckIntervalMs: number;
   readonly #waiters = new Set<Waiter>();
+  /** Signals that already have this scheduler's abort listener. */
+  readonly #watched = new WeakSet<AbortSignal>();
+  /**
+   * True when the timer may not point at the earliest future run-at: it fired, a refresh saw due
+   * work or failed, or a change came without details. A claimer that finds nothing re-reads then.
+   */
+  #stale = true;
   #running = false;
   #epoch = 0;
   #unsubscribe: (() => void) | undefined;
@@ -124,28 +131,29 @@ export class Scheduler {
     if (signal?.aborted === true) return Promise.resolve();
     if (this.#running && since !== undefined && since !== this.#epoch) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const onAbort = (): void => {
-        waiter.cleanup();
-        resolve();
-      };
-      const waiter: Waiter = {
-        resolve,
-        cleanup: () => {
-          this.#waiters.delete(waiter);
-          signal?.removeEventListener('abort', onAbort);
-        },
-      };
-      this.#waiters.add(waiter);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      // The caller found nothing to claim, so the earliest run-at is now in the future (or held
-      // by jobs it cannot take): re-read it so the timer points at the right moment.
-      if (this.#running) void this.#refresh();
+      this.#waiters.add({ resolve, signal });
+      if (signal !== undefined && !this.#watched.has(signal)) {
+        // One listener per signal, not one per wait: a pool waits with the same signal all along.
+        this.#watched.add(signal);
+        signal.addEventListener(
+          'abort',
+          () => {
+            this.#releaseWaiters(signal);
+          },
+          { once: true },
+        );
+      }
+      // The caller found nothing to claim. If the earliest run-at may have moved without the
+      // timer knowing (it fired, due work was seen, a change came without details), re-read it so
+      // the timer points at the right moment.
+      if (this.#running && this.#stale) void this.#refresh();
     });
   }
 
   #onChange(change: StoreChange): void {
     if (!this.#running) return;
     if (change.kind === 'queue') {
+      this.#stale = true;
       this.#wake();
       void this.#refresh();
       return;
@@ -153,6 +161,7 @@ export class Scheduler {
     if (change.kind !== 'created' && change.kind !== 'updated') return;
     if (change.state === undefined) {
       // A change from elsewhere without details: cheap to look.
+      this.#stale = true;
       this.#wake();
       void this.#refresh();
       return;
@@ -175,10 +184,12 @@ export class Scheduler {
     const run = async (): Promise<void> => {
       do {
         this.#refreshAgain = false;
+        this.#stale = false;
         let next: number | undefined;
         try {
           next = await this.#store.nextRunAt();
         } catch (err) {
+          this.#stale = true;
           this.#logger.warn('could not read the next run-at', { err: String(err) });
           return;
         }
@@ -186,7 +197,11 @@ export class Scheduler {
         if (next === undefined) continue;
         if (next > this.#clock.now()) {
           this.#armAt(next);
-        } else if (next !== this.#lastDueRunAt) {
+          continue;
+        }
+        // Due work: once it is claimed, the next run-at must be read again.
+        this.#stale = true;
+        if (next !== this.#lastDueRunAt) {
           // Due work the claimers may not have seen yet. Wake them once per distinct run-at: a
           // due job they cannot take (another type, a busy pool) must not make them spin.
           this.#lastDueRunAt = next;
@@ -208,6 +223,7 @@ export class Scheduler {
       () => {
         this.#timerAt = undefined;
         this.#cancelTimer = undefined;
+        this.#stale = true;
         this.#wake();
         void this.#refresh();
       },
@@ -225,6 +241,7 @@ export class Scheduler {
     if (this.#recheckIntervalMs === 0 || !this.#running) return;
     this.#cancelRecheck = this.#clock.setTimer(() => {
       this.#lastDueRunAt = undefined;
+      this.#stale = true;
       this.#wake();
       void this.#refresh();
       this.#armRecheck();
@@ -233,8 +250,16 @@ export class Scheduler {
 
   #wake(): void {
     this.#epoch++;
-    for (const waiter of [...this.#waiters]) {
-      waiter.cleanup();
+    if (this.#waiters.size === 0) return;
+    const waiters = [...this.#waiters];
+    this.#waiters.clear();
+    for (const waiter of waiters) waiter.resolve();
+  }
+
+  #releaseWaiters(signal: AbortSignal): void {
+    for (const waiter of this.#waiters) {
+      if (waiter.signal !== signal) continue;
+      this.#waiters.delete(waiter);
       waiter.resolve();
     }
   }
