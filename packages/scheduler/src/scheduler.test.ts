@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createJob, ManualClock, type Clock, type JobOptions, type Store } from '@gopherqueue/core';
 import { LevelStore } from '@gopherqueue/persistence';
@@ -113,6 +114,24 @@ describe('Scheduler', () => {
     expect(await settles(scheduler.waitForWork(undefined, epoch), 0)).toBe(true);
     await store.claim({ workerId: 'w', limit: 1, leaseMs: 60_000 });
     expect(await settles(scheduler.waitForWork(undefined, scheduler.epoch))).toBe(false);
+  });
+
+  it('keeps one abort listener per signal however often a claimer waits with it', async () => {
+    await scheduler.start();
+    const controller = new AbortController();
+    const other = new AbortController();
+    for (let i = 0; i < 20; i++) {
+      const wait = scheduler.waitForWork(controller.signal);
+      await submit();
+      expect(await settles(wait, 0)).toBe(true);
+    }
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    const mine = scheduler.waitForWork(controller.signal);
+    const theirs = scheduler.waitForWork(other.signal);
+    controller.abort();
+    expect([await settles(mine), await settles(theirs)]).toEqual([true, false]);
+    await submit();
+    expect(await settles(theirs)).toBe(true);
   });
 
   it('wakes when a paused queue is resumed', async () => {
