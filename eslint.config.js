@@ -9,7 +9,7 @@ function restrict(names, where) {
 }
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', 'coverage/**', '**/*.cjs'] },
+  { ignores: ['**/dist/**', '**/.scratch/**', '**/node_modules/**', '**/.turbo/**', 'coverage/**', '**/*.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
