@@ -103,7 +103,8 @@ export class JobEventRelay extends TypedEmitter<JobEvents> {
 
   #onChange(change: StoreChange): void {
     const event = eventForChange(change);
-    if (event === undefined) return;
+    // Nobody listens for it: no look-up, no promise in the chain.
+    if (event === undefined || this.listenerCount(event) === 0) return;
     const { job } = change;
     if (job !== undefined) {
       this.#chain = this.#chain.then(() => {

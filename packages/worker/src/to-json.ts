@@ -5,7 +5,17 @@ import type { Json } from '@gopherqueue/core';
  * @throws TypeError when the value cannot be written as JSON (a cycle, a BigInt).
  */
 export function toJson(value: unknown, what: string): Json {
-  if (value === undefined) return null;
+  // Values JSON keeps as they are need no round trip (most handlers return one).
+  switch (typeof value) {
+    case 'undefined':
+      return null;
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? value + 0 : null;
+  }
+  if (value === null) return null;
   let text: string | undefined;
   try {
     text = JSON.stringify(value);
