@@ -23,6 +23,10 @@
  * is not the job's current one gets `GqError(GQ_LEASE_LOST)` and nothing changes: a worker whose
  * lease expired, or whose job was cancelled, can never overwrite the newer state. A transition that
  * the job's state does not allow gets `GQ_INVALID_STATE`. An unknown id gets `GQ_NOT_FOUND`.
+ * Recovery adds one more condition: `fail` with {@link FailInput.leaseExpiredBy} fails the job only
+ * if, at the moment of the compare-and-set, its lease still expires at or before that time; a lease
+ * renewed since it was seen expired (a late heartbeat with the same token) gets `GQ_LEASE_LOST` and
+ * nothing changes, so a job is never taken back while its worker is alive and renewing.
  *
  * **Claim order.** `claim` takes jobs that are runnable (`scheduled`, `delayed` or `retrying`)
  * with `runAt <= now`, whose queue is not paused, in strict order: priority (0 first), then
@@ -102,6 +106,14 @@ export type FailOutcome =
 export interface FailInput {
   error: FailureReport;
   outcome: FailOutcome;
+  /**
+   * For recovery of an expired lease: fail the job only if, in the same compare-and-set as the
+   * token check, its `leaseExpiresAt <= leaseExpiredBy`. A lease renewed past this time gets
+   * `GQ_LEASE_LOST` and the job stays `running` with its new expiry. Omitted by workers failing
+   * their own attempt, and by startup recovery on an exclusive store (every running job there is
+   * orphaned). @defaultValue undefined (no expiry check)
+   */
+  leaseExpiredBy?: number;
 }
 
 /** Input of {@link Store.release}. */

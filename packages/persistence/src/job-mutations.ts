@@ -110,8 +110,16 @@ export class JobMutations {
     });
   }
 
-  /** Runs `apply` on a running job whose lease `token` holds. */
-  #leased(id: string, token: string, apply: (job: Job, now: number) => Job): Job | Promise<Job> {
+  /**
+   * Runs `apply` on a running job whose lease `token` holds and, when `expiredBy` is given, whose
+   * lease expires at or before it (checked in the same synchronous step).
+   */
+  #leased(
+    id: string,
+    token: string,
+    apply: (job: Job, now: number) => Job,
+    expiredBy?: number,
+  ): Job | Promise<Job> {
     return this.#step((lookup) => {
       const job = lookup.job(id);
       if (job === undefined) throw lookup.fail(notFound(id));
@@ -120,6 +128,16 @@ export class JobMutations {
           new GqError(ErrorCode.LEASE_LOST, `job ${id} is no longer leased with this token`, {
             details: { id, state: job.state },
           }),
+        );
+      }
+      const expiresAt = job.leaseExpiresAt ?? Number.POSITIVE_INFINITY;
+      if (expiredBy !== undefined && expiresAt > expiredBy) {
+        throw lookup.fail(
+          new GqError(
+            ErrorCode.LEASE_LOST,
+            `job ${id}'s lease is alive until ${expiresAt}, after ${expiredBy}`,
+            { details: { id, state: job.state, leaseExpiresAt: expiresAt } },
+          ),
         );
       }
       return apply(job, this.#ctx.clock.now());
@@ -148,12 +166,17 @@ export class JobMutations {
   }
 
   fail(id: string, token: string, input: FailInput): Job | Promise<Job> {
-    return this.#leased(id, token, (job, now) => {
-      const after = next.failedJob(job, now, input);
-      this.#write(job, after, 'updated');
-      if (isTerminal(after.state)) this.#cascade(id, now);
-      return after;
-    });
+    return this.#leased(
+      id,
+      token,
+      (job, now) => {
+        const after = next.failedJob(job, now, input);
+        this.#write(job, after, 'updated');
+        if (isTerminal(after.state)) this.#cascade(id, now);
+        return after;
+      },
+      input.leaseExpiredBy,
+    );
   }
 
   release(id: string, token: string, runAt: number | undefined): Job | Promise<Job> {

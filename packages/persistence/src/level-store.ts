@@ -28,6 +28,7 @@ import {
 } from '@gopherqueue/core';
 import { ActiveSet } from './active-set.js';
 import { GroupCommit, type LevelDb } from './group-commit.js';
+import { checkLeaseExpiredBy } from './fail-input.js';
 import { CountBook } from './job-counts.js';
 import { JobMutations } from './job-mutations.js';
 import { JobReader } from './job-reader.js';
@@ -230,6 +231,7 @@ export class LevelStore implements Store {
 
   async fail(id: string, token: string, input: FailInput): Promise<Job> {
     this.#check();
+    checkLeaseExpiredBy(input);
     return this.#durable(this.#jobs.fail(id, token, input));
   }
 

@@ -16,8 +16,10 @@ export function updated(
 
 /**
  * Runs a compare-and-set UPDATE on a running job (`WHERE id = $1 AND state = 'running' AND
- * lease_token = $2`). When it touches no row, one follow-up read tells why.
- * @throws GQ_NOT_FOUND for an unknown id, GQ_LEASE_LOST when the token is not the current one.
+ * lease_token = $2`, and `lease_expires_at <= expiredBy` when `expiredBy` is given). When it
+ * touches no row, one follow-up read tells why.
+ * @throws GQ_NOT_FOUND for an unknown id, GQ_LEASE_LOST when the token is not the current one or
+ *   the lease expires after `expiredBy`.
  */
 export async function casRunning(
   c: pg.ClientBase,
@@ -26,30 +28,40 @@ export async function casRunning(
   id: string,
   token: string,
   values: unknown[],
+  expiredBy?: number,
 ): Promise<Job> {
+  const expiry =
+    expiredBy === undefined ? '' : ` AND lease_expires_at <= $${values.length + 3}::float8`;
   const { rows } = await c.query<JobRow>(
-    `UPDATE ${s}.jobs SET ${set} WHERE id = $1 AND state = 'running' AND lease_token = $2
+    `UPDATE ${s}.jobs SET ${set} WHERE id = $1 AND state = 'running' AND lease_token = $2${expiry}
      RETURNING *`,
-    [id, token, ...values],
+    expiredBy === undefined ? [id, token, ...values] : [id, token, ...values, expiredBy],
   );
   if (rows[0]) return rowToJob(rows[0]);
-  throw await whyNot(c, s, id);
+  throw await whyNot(c, s, id, token);
 }
 
 /** The error for a worker call that matched no row. */
-export async function whyNot(c: pg.ClientBase, s: string, id: string): Promise<GqError> {
-  const { rows } = await c.query<{ state: JobState }>(`SELECT state FROM ${s}.jobs WHERE id = $1`, [
-    id,
-  ]);
+export async function whyNot(
+  c: pg.ClientBase,
+  s: string,
+  id: string,
+  token?: string,
+): Promise<GqError> {
+  const { rows } = await c.query<{ state: JobState; lease_token: string | null }>(
+    `SELECT state, lease_token FROM ${s}.jobs WHERE id = $1`,
+    [id],
+  );
   const state = rows[0]?.state;
   if (state === undefined) return notFound(id);
-  return new GqError(
-    ErrorCode.LEASE_LOST,
-    state === 'running'
-      ? `job ${id} is leased with another token`
-      : `job ${id} is ${state}, not running: its lease is gone`,
-    { details: { id, state } },
-  );
+  let message = `job ${id} is ${state}, not running: its lease is gone`;
+  if (state === 'running') {
+    message =
+      token !== undefined && rows[0]?.lease_token === token
+        ? `job ${id}'s lease was renewed: it has not expired`
+        : `job ${id} is leased with another token`;
+  }
+  return new GqError(ErrorCode.LEASE_LOST, message, { details: { id, state } });
 }
 
 /** `GQ_NOT_FOUND` for `id`. */

@@ -73,6 +73,7 @@ export async function failJob(
       now,
       JSON.stringify(input.error),
     ],
+    input.leaseExpiredBy,
   );
   changes.push(updated(job, 'running'));
   if (finished) await cancelDependents(c, s, [job.id], now, changes);

@@ -24,6 +24,7 @@ import {
   type SubmitResult,
 } from '@gopherqueue/core';
 import pg from 'pg';
+import { checkLeaseExpiredBy } from '../fail-input.js';
 import { cancelJob, deleteJob, purgeJobs, retryJob, setQueuePaused } from './admin-commands.js';
 import { flushClaims, flushCompletes, flushSubmits } from './batched-flushes.js';
 import type { CompleteInput } from './batched-ops.js';
@@ -228,6 +229,7 @@ export class PostgresStore implements Store {
   }
 
   async fail(id: string, token: string, input: FailInput): Promise<Job> {
+    checkLeaseExpiredBy(input);
     const now = this.#clock.now();
     return this.#exec.tx(
       (c, changes) => failJob(c, this.#s, this.#id(id), token, input, now, changes),

@@ -5,6 +5,7 @@ import { dependenciesContract } from './contract-dependencies.js';
 import { exportContract } from './contract-export.js';
 import { feedContract } from './contract-feed.js';
 import type { StoreContractHarness } from './contract-fixture.js';
+import { leaseExpiryContract } from './contract-lease-expiry.js';
 import { leaseContract } from './contract-lease.js';
 import { listContract } from './contract-list.js';
 import { metaContract } from './contract-meta.js';
@@ -15,6 +16,7 @@ const GROUPS: [string, (harness: StoreContractHarness) => void][] = [
   ['submitting', submitContract],
   ['claiming', claimContract],
   ['leases', leaseContract],
+  ['lease expiry', leaseExpiryContract],
   ['transitions', transitionsContract],
   ['dependencies', dependenciesContract],
   ['reading', listContract],
