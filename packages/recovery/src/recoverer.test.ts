@@ -181,6 +181,33 @@ describe('Recoverer.recoverExpired', () => {
     expect(job.leaseExpiresAt).toBe(clock.now() + LEASE_MS);
   });
 
+  it('leaves running a job whose worker renews its lease just before the take-back', async () => {
+    await submit(2);
+    const [late, dead] = await claim(2);
+    clock.advance(LEASE_MS);
+    const seen: (number | undefined)[] = [];
+    const { store: counted, fails } = countingFails(store);
+    const racing = overriding(counted, {
+      // The stalled worker of `late` heartbeats after every read, right as its fail is sent.
+      fail: async (id: string, token: string, input: FailInput) => {
+        seen.push(input.leaseExpiredBy);
+        if (id === late!.id) await store.heartbeat(id, token, { leaseMs: LEASE_MS });
+        return counted.fail(id, token, input);
+      },
+    });
+
+    expect(await new Recoverer({ store: racing, clock }).recoverExpired()).toBe(1);
+
+    expect(seen).toEqual([clock.now(), clock.now()]);
+    expect(fails).toEqual(new Map([[dead!.id, 1]]));
+    const job = await get(late!.id);
+    expect(job.state).toBe('running');
+    expect(job.leaseToken).toBe(late!.leaseToken);
+    expect(job.leaseExpiresAt).toBe(clock.now() + LEASE_MS);
+    expect(job.errors).toEqual([]);
+    expect((await get(dead!.id)).state).toBe('retrying');
+  });
+
   it('skips a job that changed between the lookup and the take-back', async () => {
     await submit(1);
     const [claimed] = await claim(1);

@@ -4,6 +4,7 @@ import {
   noopLogger,
   systemClock,
   type Clock,
+  type FailInput,
   type FailOutcome,
   type FailureReport,
   type Job,
@@ -40,8 +41,10 @@ type Recovery = 'recovered' | 'skipped';
 /**
  * Takes back jobs whose worker died: an expired lease fails the attempt as `lease_expired`, and the
  * job goes to `retrying` (runnable at once) or, when that was its last attempt, to `dead_letter`.
- * Every take-back is a fenced `store.fail` with the lease token seen, so a job that another node or
- * a late heartbeat got to first is skipped, never recovered twice.
+ * Every take-back is a fenced `store.fail` with the lease token seen and `leaseExpiredBy`, so the
+ * store fails the job only if that lease is still the current one and still expired at that moment:
+ * a job that another node got to first is skipped, never recovered twice, and one whose live worker
+ * renewed its lease after the lookup is left running.
  */
 export class Recoverer {
   readonly #store: Store;
@@ -86,8 +89,7 @@ export class Recoverer {
     for (;;) {
       const now = this.#clock.now();
       const expired = await this.#store.expiredLeases(now, this.#batchSize);
-      const stillExpired = await this.#stillExpired(expired, now);
-      const results = await Promise.all(stillExpired.map((job) => this.#recover(job, now)));
+      const results = await Promise.all(expired.map((job) => this.#recover(job, now, now)));
       recovered += results.filter((r) => r === 'recovered').length;
       // A full batch of which nothing was recovered may come back unchanged: stop there.
       if (expired.length < this.#batchSize || !results.includes('recovered')) return recovered;
@@ -118,7 +120,8 @@ export class Recoverer {
     let recovered = 0;
     for (let i = 0; i < running.length; i += this.#batchSize) {
       const batch = running.slice(i, i + this.#batchSize);
-      const results = await Promise.all(batch.map((job) => this.#recover(job, now)));
+      // No `leaseExpiredBy`: every running job of an exclusive store is orphaned at startup.
+      const results = await Promise.all(batch.map((job) => this.#recover(job, now, undefined)));
       recovered += results.filter((r) => r === 'recovered').length;
     }
     if (recovered > 0) this.#logger.info('recovered jobs left running at startup', { recovered });
@@ -126,32 +129,18 @@ export class Recoverer {
   }
 
   /**
-   * Re-reads the jobs and keeps those whose lease is still the one seen and still expired. The
-   * fenced `fail` rejects a job whose token changed; this also spares one whose worker renewed the
-   * same lease (a late heartbeat after an event-loop stall) since the lookup. The contract has no
-   * atomic "fail only if still expired", so a renewal landing between this read and the fail is
-   * still overridden: that worker's handler is aborted (its next write gets GQ_LEASE_LOST) and the
-   * job runs again, which at-least-once delivery allows.
+   * Fails `job`'s attempt as `lease_expired` with the token seen; with `expiredBy`, only if its
+   * lease still expires at or before that time when the store applies it.
    */
-  async #stillExpired(expired: readonly Job[], now: number): Promise<Job[]> {
-    if (expired.length === 0) return [];
-    const current = await this.#store.getMany(expired.map((job) => job.id));
-    return current.filter(
-      (job, i): job is Job =>
-        job !== undefined &&
-        job.state === 'running' &&
-        job.leaseToken === expired[i]?.leaseToken &&
-        (job.leaseExpiresAt ?? Number.POSITIVE_INFINITY) <= now,
-    );
-  }
-
-  async #recover(job: Job, now: number): Promise<Recovery> {
+  async #recover(job: Job, now: number, expiredBy: number | undefined): Promise<Recovery> {
     if (job.state !== 'running' || job.leaseToken === undefined) return 'skipped';
     const outcome = leaseExpiredOutcome(job, now);
+    const input: FailInput = { error: LEASE_EXPIRED_ERROR, outcome };
+    if (expiredBy !== undefined) input.leaseExpiredBy = expiredBy;
     try {
-      await this.#store.fail(job.id, job.leaseToken, { error: LEASE_EXPIRED_ERROR, outcome });
+      await this.#store.fail(job.id, job.leaseToken, input);
     } catch (err) {
-      // Another recoverer, a late heartbeat, a completion or a cancel changed the job first.
+      // Another recoverer, a renewal by the live worker, a completion or a cancel came first.
       if (isGqError(err, ErrorCode.LEASE_LOST) || isGqError(err, ErrorCode.INVALID_STATE)) {
         return 'skipped';
       }
