@@ -1,6 +1,7 @@
 import type { Job, Store } from '@gopherqueue/core';
 import { CliError } from './cli-error.js';
 import { openStore, type OpenStoreOptions, type StoreKind } from './open-store.js';
+import { postgresSchemaFlag } from './parse-flags.js';
 
 /** Jobs per `store.restore()` call of an import or migration. */
 export const DEFAULT_BATCH_SIZE = 500;
@@ -10,6 +11,8 @@ export interface StoreArgs {
   store: StoreKind | undefined;
   dataDir: string;
   postgresUrl: string | undefined;
+  /** Already defaulted by yargs (`GQ_POSTGRES_SCHEMA`, else `gopherqueue`). */
+  postgresSchema: string;
 }
 
 /** The store the flags name: `--store`, else postgres when `--postgres-url` is given, else level. */
@@ -20,6 +23,7 @@ export function storeOptions(args: StoreArgs, cwd: string): OpenStoreOptions {
     dataDir: args.dataDir,
     cwd,
     ...(args.postgresUrl === undefined ? {} : { postgresUrl: args.postgresUrl }),
+    ...(kind === 'postgres' ? { postgresSchema: postgresSchemaFlag(args.postgresSchema) } : {}),
   };
 }
 

@@ -18,6 +18,11 @@ export interface OpenStoreOptions {
   durability?: Durability;
   /** Required for `postgres`. */
   postgresUrl?: string;
+  /**
+   * Schema of the `postgres` store's tables.
+   * @defaultValue `PostgresStore`'s default: env `GQ_POSTGRES_SCHEMA`, else `'gopherqueue'`
+   */
+  postgresSchema?: string;
   /** @defaultValue noopLogger */
   logger?: Logger;
 }
@@ -48,6 +53,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
         const { PostgresStore } = await import('@gopherqueue/persistence');
         return await PostgresStore.open({
           connectionString: options.postgresUrl,
+          ...(options.postgresSchema === undefined ? {} : { schema: options.postgresSchema }),
           ...withLogger(options.logger),
         });
       }
@@ -65,6 +71,25 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       cause: err,
     });
   }
+}
+
+/**
+ * The yargs definition of `--postgres-schema`, shared by every command that opens a store:
+ * defaults to `GQ_POSTGRES_SCHEMA` of the command's environment, else `gopherqueue`. Read the value
+ * with `postgresSchemaFlag`.
+ */
+export function postgresSchemaOption(env: Readonly<Record<string, string | undefined>>): {
+  type: 'string';
+  default: string;
+  defaultDescription: string;
+  describe: string;
+} {
+  return {
+    type: 'string',
+    default: env.GQ_POSTGRES_SCHEMA ?? 'gopherqueue',
+    defaultDescription: '$GQ_POSTGRES_SCHEMA, else gopherqueue',
+    describe: 'PostgreSQL schema of the job tables (several installations can share a database)',
+  };
 }
 
 function withLogger(logger: Logger | undefined): { logger?: Logger } {

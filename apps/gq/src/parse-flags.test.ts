@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from './cli-error.js';
-import { durationFlag, listFlag, positiveIntFlag, priorityFlag } from './parse-flags.js';
+import {
+  durationFlag,
+  listFlag,
+  positiveIntFlag,
+  postgresSchemaFlag,
+  priorityFlag,
+} from './parse-flags.js';
+import { postgresSchemaOption } from './open-store.js';
 import { parseTags, readPayload } from './read-payload.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,6 +30,28 @@ describe('flag parsing', () => {
     expect(() => priorityFlag('urgent')).toThrow(/^--priority: priority must be 0..4/);
     expect(() => positiveIntFlag('limit', 0)).toThrow('--limit must be a positive integer; got 0');
     expect(() => positiveIntFlag('limit', 1.5)).toThrow(UsageError);
+  });
+});
+
+describe('--postgres-schema', () => {
+  it('accepts a lower-case SQL identifier of at most 63 characters', () => {
+    for (const name of ['gopherqueue', 'team_a', '_jobs2', 'a'.repeat(63)]) {
+      expect(postgresSchemaFlag(name)).toBe(name);
+    }
+  });
+
+  it('rejects anything else with a usage error naming the flag', () => {
+    for (const name of ['', 'Jobs', '2jobs', 'a-b', 'a.b', 'x"; DROP', 'a'.repeat(64)]) {
+      expect(() => postgresSchemaFlag(name)).toThrow(UsageError);
+      expect(() => postgresSchemaFlag(name)).toThrow(
+        `--postgres-schema must be a lower-case SQL identifier (a-z, 0-9, _; at most 63); got ${JSON.stringify(name)}`,
+      );
+    }
+  });
+
+  it('defaults to GQ_POSTGRES_SCHEMA of the environment, else gopherqueue', () => {
+    expect(postgresSchemaOption({ GQ_POSTGRES_SCHEMA: 'team_a' }).default).toBe('team_a');
+    expect(postgresSchemaOption({}).default).toBe('gopherqueue');
   });
 });
 

@@ -33,6 +33,22 @@ export function listFlag(values: readonly (string | number)[] | undefined): stri
     .filter((value) => value !== '');
 }
 
+/** A schema name `PostgresStore` accepts: a plain lower-case SQL identifier. */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * Reads `--postgres-schema`.
+ * @throws UsageError when it is not a lower-case SQL identifier of at most 63 characters.
+ */
+export function postgresSchemaFlag(value: string): string {
+  if (!SCHEMA_NAME.test(value)) {
+    throw new UsageError(
+      `--postgres-schema must be a lower-case SQL identifier (a-z, 0-9, _; at most 63); got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
 /**
  * Reads a positive integer flag.
  * @throws UsageError naming the flag.

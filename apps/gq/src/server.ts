@@ -37,6 +37,11 @@ export interface ServerOptions {
   durability?: Durability;
   /** Connection string of the `postgres` store. */
   postgresUrl?: string;
+  /**
+   * Schema of the `postgres` store's tables.
+   * @defaultValue env `GQ_POSTGRES_SCHEMA`, else `'gopherqueue'`
+   */
+  postgresSchema?: string;
   /** Handlers running at once in this process. @defaultValue 10 */
   workers?: number;
   /** Lease of a claimed job, renewed by heartbeat. @defaultValue 30_000 */
@@ -103,6 +108,7 @@ export async function startServer(options: ServerOptions = {}): Promise<GqServer
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       durability: options.durability ?? 'durable',
       ...(options.postgresUrl === undefined ? {} : { postgresUrl: options.postgresUrl }),
+      ...(options.postgresSchema === undefined ? {} : { postgresSchema: options.postgresSchema }),
       logger,
     });
     stops.push(() => store.close());

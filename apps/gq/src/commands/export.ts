@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import type { CliIo } from '../cli-io.js';
 import { jobToLine } from '../job-ndjson.js';
 import { storeOptions, withStore, type StoreArgs } from '../job-transfer.js';
-import type { StoreKind } from '../open-store.js';
+import { postgresSchemaOption, type StoreKind } from '../open-store.js';
 
 /** Lines written to standard output at once. */
 const CHUNK = 500;
@@ -33,6 +33,7 @@ export function exportCommand(io: CliIo): CommandModule<object, StoreArgs> {
           defaultDescription: '$GQ_POSTGRES_URL',
           describe: 'PostgreSQL connection string for --store postgres',
         })
+        .option('postgres-schema', postgresSchemaOption(io.env))
         .example('$0 export --data-dir ./data > jobs.ndjson', 'export the embedded store') as never,
     handler: async (args) => {
       const count = await withStore(storeOptions(args, io.cwd), async (store) => {

@@ -12,7 +12,7 @@ import {
   type CopyProgress,
   type StoreArgs,
 } from '../job-transfer.js';
-import type { StoreKind } from '../open-store.js';
+import { postgresSchemaOption, type StoreKind } from '../open-store.js';
 import { positiveIntFlag } from '../parse-flags.js';
 
 interface ImportArgs extends StoreArgs {
@@ -58,6 +58,7 @@ export function importCommand(io: CliIo): CommandModule<object, ImportArgs> {
           defaultDescription: '$GQ_POSTGRES_URL',
           describe: 'PostgreSQL connection string for --store postgres',
         })
+        .option('postgres-schema', postgresSchemaOption(io.env))
         .option('batch-size', {
           type: 'number',
           default: DEFAULT_BATCH_SIZE,

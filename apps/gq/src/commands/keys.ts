@@ -5,14 +5,15 @@ import type { Argv, CommandModule } from 'yargs';
 import { CliError, UsageError } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
 import { output, withClient, withClientOptions, type ClientArgs } from '../client-command.js';
-import { openStore } from '../open-store.js';
-import { listFlag } from '../parse-flags.js';
+import { openStore, postgresSchemaOption } from '../open-store.js';
+import { listFlag, postgresSchemaFlag } from '../parse-flags.js';
 import { formatFields, formatTable } from '../table.js';
 
 /** Flags that make a keys command work on a stopped server's store instead of over HTTP. */
 interface LocalArgs extends ClientArgs {
   dataDir: string | undefined;
   postgresUrl: string | undefined;
+  postgresSchema: string;
 }
 
 interface CreateArgs extends LocalArgs {
@@ -76,7 +77,11 @@ async function withLocalStore<T>(
   const store = await openStore(
     args.postgresUrl === undefined
       ? { kind: 'level', dataDir: args.dataDir ?? './data', cwd: io.cwd }
-      : { kind: 'postgres', postgresUrl: args.postgresUrl },
+      : {
+          kind: 'postgres',
+          postgresUrl: args.postgresUrl,
+          postgresSchema: postgresSchemaFlag(args.postgresSchema),
+        },
   );
   try {
     return await fn(store);
@@ -97,6 +102,7 @@ function withLocalOptions<T>(args: Argv<T>, io: CliIo): Argv<T & LocalArgs> {
       type: 'string',
       describe: 'Work on a PostgreSQL store directly instead of over HTTP',
     })
+    .option('postgres-schema', postgresSchemaOption(io.env))
     .conflicts('data-dir', 'postgres-url') as never;
 }
 

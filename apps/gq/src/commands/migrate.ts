@@ -1,11 +1,13 @@
 import type { CommandModule } from 'yargs';
 import type { CliIo } from '../cli-io.js';
 import { DEFAULT_BATCH_SIZE, restoreInBatches, withStore } from '../job-transfer.js';
-import { positiveIntFlag } from '../parse-flags.js';
+import { postgresSchemaOption } from '../open-store.js';
+import { positiveIntFlag, postgresSchemaFlag } from '../parse-flags.js';
 
 interface MigrateArgs {
   fromDataDir: string;
   toPostgresUrl: string;
+  postgresSchema: string;
   batchSize: number;
 }
 
@@ -29,6 +31,7 @@ export function migrateCommand(io: CliIo): CommandModule<object, MigrateArgs> {
           demandOption: true,
           describe: 'PostgreSQL connection string to write to',
         })
+        .option('postgres-schema', postgresSchemaOption(io.env))
         .option('batch-size', {
           type: 'number',
           default: DEFAULT_BATCH_SIZE,
@@ -36,11 +39,13 @@ export function migrateCommand(io: CliIo): CommandModule<object, MigrateArgs> {
         }) as never,
     handler: async (args) => {
       const batchSize = positiveIntFlag('batch-size', args.batchSize);
+      const postgresSchema = postgresSchemaFlag(args.postgresSchema);
       const progress = await withStore(
         { kind: 'level', dataDir: args.fromDataDir, cwd: io.cwd },
         (source) =>
-          withStore({ kind: 'postgres', postgresUrl: args.toPostgresUrl }, (target) =>
-            restoreInBatches(target, source.scan(), batchSize),
+          withStore(
+            { kind: 'postgres', postgresUrl: args.toPostgresUrl, postgresSchema },
+            (target) => restoreInBatches(target, source.scan(), batchSize),
           ),
       );
       io.stdout(

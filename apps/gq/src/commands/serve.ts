@@ -4,8 +4,8 @@ import { parseListenAddress, type ListenAddress } from '../listen-address.js';
 import type { CliIo } from '../cli-io.js';
 import { loadHandlers } from '../load-handlers.js';
 import { LOG_OPTIONS, loggerFor, type LogArgs } from '../log-options.js';
-import type { StoreKind } from '../open-store.js';
-import { durationFlag, positiveIntFlag } from '../parse-flags.js';
+import { postgresSchemaOption, type StoreKind } from '../open-store.js';
+import { durationFlag, positiveIntFlag, postgresSchemaFlag } from '../parse-flags.js';
 import { startServer } from '../server.js';
 import { untilAborted } from '../until-aborted.js';
 
@@ -17,6 +17,7 @@ interface ServeArgs extends LogArgs {
   bolt: boolean;
   store: StoreKind | undefined;
   postgresUrl: string | undefined;
+  postgresSchema: string;
   handlers: string | undefined;
   auth: boolean | undefined;
   durability: 'durable' | 'relaxed';
@@ -66,6 +67,7 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
           defaultDescription: '$GQ_POSTGRES_URL',
           describe: 'PostgreSQL connection string for --store postgres',
         })
+        .option('postgres-schema', postgresSchemaOption(io.env))
         .option('handlers', {
           type: 'string',
           describe: 'Module whose default export maps types to handlers',
@@ -100,9 +102,10 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
         }) as never,
     handler: async (args) => {
       const shutdownTimeoutMs = durationFlag('shutdown-timeout', args.shutdownTimeout);
+      const store = args.store ?? (args.bolt ? 'level' : 'memory');
       const options = {
         http: args.http,
-        store: args.store ?? (args.bolt ? 'level' : 'memory'),
+        store,
         dataDir: args.dataDir,
         cwd: io.cwd,
         durability: args.durability,
@@ -112,6 +115,9 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
         unknownTypes: args.unknownTypes,
         completedTtlMs: durationFlag('completed-ttl', args.completedTtl),
         failedTtlMs: durationFlag('failed-ttl', args.failedTtl),
+        ...(store === 'postgres'
+          ? { postgresSchema: postgresSchemaFlag(args.postgresSchema) }
+          : {}),
       } as const;
       let address: ListenAddress;
       try {
@@ -129,7 +135,12 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
         ...(args.auth === undefined ? {} : { auth: args.auth }),
         ...(args.postgresUrl === undefined ? {} : { postgresUrl: args.postgresUrl }),
       });
-      const where = options.store === 'level' ? `${options.store} ${args.dataDir}` : options.store;
+      const where =
+        store === 'level'
+          ? `level ${args.dataDir}`
+          : store === 'postgres'
+            ? `postgres schema ${args.postgresSchema}`
+            : store;
       io.stdout(
         `gq serve listening on ${server.url} (store ${where}, ${options.workers} workers, auth ${server.authMode}${address.host === undefined ? ', all interfaces' : ''})\n`,
       );

@@ -60,3 +60,17 @@ export async function dropSchemas(schemas: readonly string[]): Promise<void> {
     await client.end();
   }
 }
+
+/** Whether `schema` holds a `jobs` table (a store was opened on it). */
+export async function hasJobsTable(schema: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [
+      `"${schema}".jobs`,
+    ]);
+    return rows[0]?.t !== null && rows[0]?.t !== undefined;
+  } finally {
+    await client.end();
+  }
+}
