@@ -20,6 +20,8 @@ export interface WorkerPoolStats {
 }
 
 const TYPE_NAME = /^[A-Za-z0-9_.:\-/]{1,200}$/;
+/** Ends being written at once, in units of `concurrency`. */
+const FINISHING_BOUND = 4;
 /** Wait after a failed claim before the next try; a store error must not make the loop spin. */
 const CLAIM_ERROR_BACKOFF_MS = 1_000;
 
@@ -180,8 +182,11 @@ export class WorkerPool {
     const signal = this.#stopController.signal;
     while (!signal.aborted) {
       const free = concurrency - this.#busy;
-      // Writing ends overlaps claiming the next jobs, within a bound on the ends in flight.
-      if (free <= 0 || this.#finishing >= 2 * concurrency) {
+      // Writing ends overlaps claiming the next jobs, within a bound on the ends in flight. The
+      // bound leaves room for two rounds of ends (the last one's are counted down a few
+      // microtasks after their batch is written), so a claim joins the same store batch as the
+      // ends written just before it instead of waiting for the next one.
+      if (free <= 0 || this.#finishing >= FINISHING_BOUND * concurrency) {
         await new Promise<void>((resolve) => {
           this.#slotFreed = resolve;
         });
