@@ -8,6 +8,7 @@ import {
   type SubmitResult,
 } from '@gopherqueue/core';
 import type pg from 'pg';
+import { createdJob } from '../job-transitions.js';
 import type { ChangeFeed } from './change-feed.js';
 import { toStoreError } from './pg-errors.js';
 import {
@@ -183,42 +184,10 @@ export function newJob(
   now: number,
   depState: (id: string) => JobState | undefined,
 ): Job {
-  const runAt = spec.runAt ?? now;
   const states = spec.dependsOn.map(depState);
   const failed = states.some((state) => state !== undefined && UNSUCCESSFUL.has(state));
-  const waitingOn = failed ? [] : spec.dependsOn.filter((_, i) => states[i] !== 'completed');
-  const state: JobState = failed
-    ? 'cancelled'
-    : waitingOn.length > 0
-      ? 'pending'
-      : runAt > now
-        ? 'delayed'
-        : 'scheduled';
-  const job: Job = {
-    id: spec.id,
-    type: spec.type,
-    queue: spec.queue,
-    payload: spec.payload,
-    priority: spec.priority,
-    state,
-    attempt: 0,
-    maxAttempts: spec.maxAttempts,
-    timeoutMs: spec.timeoutMs,
-    backoff: spec.backoff,
-    runAt,
-    dependsOn: [...spec.dependsOn],
-    waitingOn: failed ? spec.dependsOn.filter((_, i) => states[i] !== 'completed') : waitingOn,
-    tags: spec.tags,
-    errors: [],
-    seq: 0,
-    createdAt: now,
-    updatedAt: now,
-  };
-  if (spec.idempotencyKey !== undefined) job.idempotencyKey = spec.idempotencyKey;
-  if (spec.correlationId !== undefined) job.correlationId = spec.correlationId;
-  if (failed) {
-    job.cancelReason = 'dependency_failed';
-    job.finishedAt = now;
-  }
+  const waitingOn = spec.dependsOn.filter((_, i) => states[i] !== 'completed');
+  const job = createdJob(spec, now, 0, waitingOn, failed);
+  job.dependsOn = [...spec.dependsOn];
   return job;
 }
