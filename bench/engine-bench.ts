@@ -1,13 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createJob, type Durability } from '@gopherqueue/core';
 import { LevelStore } from '@gopherqueue/persistence';
 import { Scheduler } from '@gopherqueue/scheduler';
 import { WorkerPool } from '@gopherqueue/worker';
-import { inParallel, measure, percentile, type BenchRow } from './table.js';
+import { LatencyProbe, until } from './latency-probe.js';
+import { inParallel, measure, type BenchRow } from './table.js';
 
 interface Engine {
   store: LevelStore;
@@ -41,10 +40,6 @@ async function openEngine(
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-async function until(done: () => boolean): Promise<void> {
-  while (!done()) await sleep(2);
 }
 
 const VARIANTS = [
@@ -90,45 +85,18 @@ export async function engineBench(jobs: number): Promise<BenchRow[]> {
     );
     await engine.close();
 
-    const submittedAt = new Map<string, number>();
-    const waits: number[] = [];
-    engine = await openEngine(variant.memory, variant.durability, (id) => {
-      const at = submittedAt.get(id);
-      if (at !== undefined) waits.push(performance.now() - at);
-    });
+    const probe = new LatencyProbe();
+    engine = await openEngine(variant.memory, variant.durability, probe.started);
     engine.pool.start();
-    const rate = 1000;
-    const seconds = 10;
-    const total = rate * seconds;
-    const row = await measure(
-      {
-        ...base,
-        jobs: total,
-        workload: `submit-to-start at ${rate}/s for ${seconds} s`,
-        target: 'p99 3 ms',
-      },
-      async () => {
-        const t0 = performance.now();
-        const pending: Promise<unknown>[] = [];
-        for (let i = 0; i < total; i++) {
-          const due = t0 + (i * 1000) / rate;
-          const ahead = due - performance.now();
-          if (ahead > 1) await sleep(ahead);
-          const spec = createJob('noop', null);
-          submittedAt.set(spec.id, performance.now());
-          pending.push(engine.scheduler.enqueue(spec));
-        }
-        await Promise.all(pending);
-        await until(() => engine.pool.stats().completed >= total);
-      },
+    const latencyEngine = engine;
+    rows.push(
+      await probe.run(
+        base,
+        'p99 3 ms',
+        (spec) => latencyEngine.scheduler.enqueue(spec),
+        () => latencyEngine.pool.stats().completed,
+      ),
     );
-    waits.sort((a, b) => a - b);
-    row.extra = {
-      ...row.extra,
-      'p50 ms': percentile(waits, 50).toFixed(2),
-      'p99 ms': percentile(waits, 99).toFixed(2),
-    };
-    rows.push(row);
     await engine.close();
   }
   const rssMb = process.resourceUsage().maxRSS / 1024;

@@ -1,5 +1,3 @@
-import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createJob } from '@gopherqueue/core';
 import { PostgresStore } from '@gopherqueue/persistence';
 import { Scheduler } from '@gopherqueue/scheduler';
@@ -9,7 +7,8 @@ import {
   probeTestDatabase,
   uniqueSchema,
 } from '../packages/persistence/src/postgres/test-database.js';
-import { inParallel, measure, percentile, type BenchRow } from './table.js';
+import { LatencyProbe, until } from './latency-probe.js';
+import { inParallel, measure, type BenchRow } from './table.js';
 
 /** The database the bench uses; each run gets a fresh schema, dropped after. */
 const URL = process.env.GQ_BENCH_POSTGRES_URL ?? process.env.GQ_TEST_POSTGRES_URL;
@@ -59,10 +58,6 @@ async function withSchema<T>(fn: (schema: string) => Promise<T>): Promise<T> {
   } finally {
     await dropSchemas([schema]);
   }
-}
-
-async function until(done: () => boolean): Promise<void> {
-  while (!done()) await sleep(2);
 }
 
 async function preload(store: PostgresStore, jobs: number): Promise<void> {
@@ -145,46 +140,18 @@ export async function postgresBench(jobs: number): Promise<BenchRow[]> {
   rows.push(await drainRow(jobs, 1, '25,000/s'));
 
   await withSchema(async (schema) => {
-    const submittedAt = new Map<string, number>();
-    const waits: number[] = [];
-    const node = await openNode(schema, (id) => {
-      const at = submittedAt.get(id);
-      if (at !== undefined) waits.push(performance.now() - at);
-    });
+    const probe = new LatencyProbe();
+    const node = await openNode(schema, probe.started);
     node.pool.start();
-    const rate = 1000;
-    const seconds = 10;
-    const total = rate * seconds;
     try {
-      const row = await measure(
-        {
-          ...base,
-          jobs: total,
-          workload: `submit-to-start at ${rate}/s for ${seconds} s`,
-          target: 'p99 20 ms',
-        },
-        async () => {
-          const t0 = performance.now();
-          const pending: Promise<unknown>[] = [];
-          for (let i = 0; i < total; i++) {
-            const due = t0 + (i * 1000) / rate;
-            const ahead = due - performance.now();
-            if (ahead > 1) await sleep(ahead);
-            const spec = createJob('noop', null);
-            submittedAt.set(spec.id, performance.now());
-            pending.push(node.scheduler.enqueue(spec));
-          }
-          await Promise.all(pending);
-          await until(() => node.pool.stats().completed >= total);
-        },
+      rows.push(
+        await probe.run(
+          base,
+          'p99 20 ms',
+          (spec) => node.scheduler.enqueue(spec),
+          () => node.pool.stats().completed,
+        ),
       );
-      waits.sort((a, b) => a - b);
-      row.extra = {
-        ...row.extra,
-        'p50 ms': percentile(waits, 50).toFixed(2),
-        'p99 ms': percentile(waits, 99).toFixed(2),
-      };
-      rows.push(row);
     } finally {
       await node.stop();
     }
