@@ -9,7 +9,16 @@ function restrict(names, where) {
 }
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/.scratch/**', '**/node_modules/**', '**/.turbo/**', 'coverage/**', '**/*.cjs'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/.scratch/**',
+      '**/node_modules/**',
+      '**/.turbo/**',
+      'coverage/**',
+      '**/*.cjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
