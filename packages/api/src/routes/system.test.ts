@@ -28,6 +28,26 @@ describe('/live, /ready and /health', () => {
     });
   });
 
+  it('answers /ready 503 naming the component when a critical check fails after start', async () => {
+    const health = new HealthChecker();
+    let down = false;
+    health.register('store', () =>
+      down ? Promise.reject(new Error('connection refused')) : Promise.resolve(),
+    );
+    f = await createApiFixture({ health });
+    expect(await f.call('GET', '/ready')).toMatchObject({
+      status: 503,
+      body: { ready: false, reason: 'starting' },
+    });
+    health.markReady();
+    expect(await f.call('GET', '/ready')).toMatchObject({ status: 200, body: { ready: true } });
+    down = true;
+    expect(await f.call('GET', '/ready')).toMatchObject({
+      status: 503,
+      body: { ready: false, reason: 'store: connection refused' },
+    });
+  });
+
   it('answers /health 503 when a critical component fails', async () => {
     const health = new HealthChecker();
     health.register('db', () => Promise.reject(new Error('down')));

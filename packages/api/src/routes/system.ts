@@ -12,10 +12,18 @@ import { toWireQueueStats } from '../wire.js';
 export function registerSystemRoutes(app: Hono<ApiEnv>): void {
   app.get('/live', (c) => c.json({ alive: true }));
 
-  app.get('/ready', (c) => {
+  // Ready means started (store open, startup recovery done) and every critical component answers
+  // now: a PostgreSQL that went away makes the node unready, and the answer says why.
+  app.get('/ready', async (c) => {
     const { health } = c.get('options');
-    const ready = health === undefined || health.isReady();
-    return c.json({ ready }, ready ? 200 : 503);
+    if (health === undefined) return c.json({ ready: true });
+    if (!health.isReady()) return c.json({ ready: false, reason: 'starting' }, 503);
+    const report = await health.check();
+    if (report.status !== 'unhealthy') return c.json({ ready: true });
+    const failing = Object.entries(report.components)
+      .filter(([, component]) => component.status === 'unhealthy')
+      .map(([name, component]) => `${name}: ${component.error ?? 'unhealthy'}`);
+    return c.json({ ready: false, reason: failing.join('; ') }, 503);
   });
 
   app.get('/health', authenticate(), requirePermission('stats:read'), async (c) => {
