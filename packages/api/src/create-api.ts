@@ -1,13 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { authenticate } from './auth.js';
 import type { ApiEnv } from './env.js';
 import { describeError, errorResponse, HttpError } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { resolveApiOptions, type ApiOptions } from './options.js';
+import { limitBody, requestContext } from './request-context.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerBatchRoutes } from './routes/batch.js';
 import { registerDeadLetterRoutes } from './routes/dead-letter.js';
@@ -19,8 +17,6 @@ import { registerStatsRoutes, registerSystemRoutes } from './routes/system.js';
 import { registerWaitRoutes } from './routes/wait.js';
 import { registerWorkerRoutes } from './routes/workers.js';
 
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
-
 /**
  * Builds the HTTP API as a hono app: the original GopherQueue's routes and wire format, plus
  * queues, dead letter, API keys, audit and the remote worker lease API. Serve it with
@@ -31,23 +27,7 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
   const resolved = resolveApiOptions(options);
   const app = new Hono<ApiEnv>();
 
-  app.use('*', async (c, next) => {
-    const incoming = c.req.header('x-request-id');
-    const id = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    c.set('requestId', id);
-    c.set('options', resolved);
-    c.header('X-Request-ID', id);
-    const started = performance.now();
-    await next();
-    if (!c.res.headers.has('X-Request-ID')) c.res.headers.set('X-Request-ID', id);
-    resolved.logger.debug('request', {
-      requestId: id,
-      method: c.req.method,
-      path: c.req.path,
-      status: c.res.status,
-      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-    });
-  });
+  app.use('*', requestContext(resolved));
   app.use(
     '*',
     methodNotAllowed({
@@ -61,21 +41,7 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
         ),
     }),
   );
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: resolved.bodyLimitBytes,
-      onError: (c) =>
-        errorResponse(
-          c,
-          new HttpError(
-            'payload_too_large',
-            `request body exceeds ${resolved.bodyLimitBytes} bytes`,
-            { limit_bytes: resolved.bodyLimitBytes },
-          ),
-        ),
-    }),
-  );
+  app.use('*', limitBody(resolved.bodyLimitBytes));
 
   registerSystemRoutes(app);
   app.get('/api/v1/openapi.json', (c) => c.json(openApiDocument));
