@@ -38,11 +38,11 @@ export const prioritySchema = z.union([z.number(), z.string()]).transform((value
 const timeSchema = z
   .union([z.string(), z.number()])
   .refine((value) => Number.isFinite(typeof value === 'number' ? value : Date.parse(value)), {
-    message: 'must be an RFC 3339 time like "2026-01-01T00:00:00Z"',
+    error: 'must be an RFC 3339 time like "2026-01-01T00:00:00Z"',
   });
 
 const nameSchema = z.string().regex(NAME, NAME_MESSAGE);
-const uuidSchema = z.string().refine(isUuid, { message: 'must be a UUID' });
+const uuidSchema = z.string().refine(isUuid, { error: 'must be a UUID' });
 const jsonSchema = z.unknown();
 
 /** Retry backoff as a request gives it. */

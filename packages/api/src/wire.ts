@@ -29,7 +29,7 @@ function optionalTime(ms: number | undefined): string | undefined {
 /** Drops `undefined` fields so the JSON stays as the original's `omitempty` made it. */
 function compact<T extends object>(value: T): T {
   for (const key of Object.keys(value) as (keyof T)[]) {
-    if (value[key] === undefined) delete value[key];
+    if (value[key] === undefined) Reflect.deleteProperty(value, key);
   }
   return value;
 }

@@ -114,6 +114,8 @@ export function createLogger(options: LoggerOptions = {}): WinstonLogger {
     level,
     levels: { error: 0, warn: 1, info: 2, debug: 3 },
     format: winston.format.combine(winston.format.timestamp(), plain(), lineFormat),
+    // winston's Stream transport is a TransportStream; its typings lose that through the export.
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
     transports: [new winston.transports.Stream({ stream })],
   });
   return new WinstonLogger(logger, { ...defaultFields });

@@ -2,7 +2,7 @@ import { ErrorCode, GqError, type Logger, type StoreChange } from '@gopherqueue/
 import type { AbstractChainedBatch, AbstractLevel } from 'abstract-level';
 
 /** The database as the LevelStore uses it: string keys, string values. */
-export type LevelDb = AbstractLevel<string | Uint8Array, string, string>;
+export type LevelDb = AbstractLevel<string | Uint8Array>;
 
 /** Returned by {@link GroupCommit.peek} for a key with no unwritten value. */
 export const MISS: unique symbol = Symbol('miss');
