@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -61,18 +62,12 @@ async function startServer(): Promise<Server> {
 }
 
 /** Sends `amount` requests from 32 connections with autocannon; fails on any non-2xx answer. */
-async function load(
-  url: string,
-  amount: number,
-  body: () => unknown,
-  overallRate?: number,
-): Promise<void> {
+async function load(url: string, amount: number, body: () => unknown): Promise<void> {
   const result = await autocannon({
     url,
     method: 'POST',
     connections: 32,
     amount,
-    ...(overallRate === undefined ? {} : { overallRate }),
     headers: { 'content-type': 'application/json' },
     requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify(body()) }) }],
   });
@@ -82,6 +77,39 @@ async function load(
 }
 
 const now = () => performance.timeOrigin + performance.now();
+
+/**
+ * Sends `total` single submits evenly spaced at `rate` a second over keep-alive connections
+ * (autocannon's rate limit sends each second's requests in bursts, which measures its queueing).
+ * Each payload carries the wall-clock time it was sent.
+ */
+async function paced(url: string, total: number, rate: number): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+  const send = (body: string) =>
+    new Promise<void>((resolve, reject) => {
+      const req = request(
+        url,
+        { method: 'POST', agent, headers: { 'content-type': 'application/json' } },
+        (res) => {
+          res.resume();
+          res.on('end', () =>
+            res.statusCode === 201 ? resolve() : reject(new Error(`status ${res.statusCode}`)),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  const t0 = performance.now();
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const ahead = t0 + (i * 1000) / rate - performance.now();
+    if (ahead > 1) await sleep(ahead);
+    pending.push(send(JSON.stringify({ type: 'noop', payload: { sentAt: now() } })));
+  }
+  await Promise.all(pending);
+  agent.destroy();
+}
 
 async function completed(server: Server, total: number): Promise<void> {
   for (;;) {
@@ -128,12 +156,7 @@ export async function httpBench(jobs: number): Promise<BenchRow[]> {
       target: 'p99 3 ms',
     },
     async () => {
-      await load(
-        `${server.url}/api/v1/jobs`,
-        total,
-        () => ({ type: 'noop', payload: { sentAt: now() } }),
-        rate,
-      );
+      await paced(`${server.url}/api/v1/jobs`, total, rate);
       await completed(server, total);
     },
   );
