@@ -1,6 +1,13 @@
 import type { Job, Store } from '@gopherqueue/core';
+import type { Argv } from 'yargs';
+import type { CliIo } from './cli-io.js';
 import { CliError } from './cli-error.js';
-import { openStore, type OpenStoreOptions, type StoreKind } from './open-store.js';
+import {
+  openStore,
+  postgresSchemaOption,
+  type OpenStoreOptions,
+  type StoreKind,
+} from './open-store.js';
 import { postgresSchemaFlag } from './parse-flags.js';
 
 /** Jobs per `store.restore()` call of an import or migration. */
@@ -13,6 +20,28 @@ export interface StoreArgs {
   postgresUrl: string | undefined;
   /** Already defaulted by yargs (`GQ_POSTGRES_SCHEMA`, else `gopherqueue`). */
   postgresSchema: string;
+}
+
+/** Adds the store flags of `gq export` and `gq import`; `verb` says what the command does to it. */
+export function storeFlags<T>(args: Argv<T>, io: CliIo, verb: 'read' | 'write') {
+  return args
+    .option('store', {
+      type: 'string',
+      choices: ['level', 'memory', 'postgres'] satisfies StoreKind[],
+      describe: `Store to ${verb} (default level, or postgres with --postgres-url)`,
+    })
+    .option('data-dir', {
+      type: 'string',
+      default: './data',
+      describe: 'Embedded store directory (the server must be stopped)',
+    })
+    .option('postgres-url', {
+      type: 'string',
+      default: io.env.GQ_POSTGRES_URL,
+      defaultDescription: '$GQ_POSTGRES_URL',
+      describe: 'PostgreSQL connection string for --store postgres',
+    })
+    .option('postgres-schema', postgresSchemaOption(io.env));
 }
 
 /** The store the flags name: `--store`, else postgres when `--postgres-url` is given, else level. */

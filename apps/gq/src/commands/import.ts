@@ -7,12 +7,12 @@ import { JobLineError, parseJobLine } from '../job-ndjson.js';
 import {
   DEFAULT_BATCH_SIZE,
   restoreInBatches,
+  storeFlags,
   storeOptions,
   withStore,
   type CopyProgress,
   type StoreArgs,
 } from '../job-transfer.js';
-import { postgresSchemaOption, type StoreKind } from '../open-store.js';
 import { positiveIntFlag } from '../parse-flags.js';
 
 interface ImportArgs extends StoreArgs {
@@ -41,24 +41,7 @@ export function importCommand(io: CliIo): CommandModule<object, ImportArgs> {
     command: 'import',
     describe: 'Write the jobs of an NDJSON export (standard input) into a store',
     builder: (args) =>
-      args
-        .option('store', {
-          type: 'string',
-          choices: ['level', 'memory', 'postgres'] satisfies StoreKind[],
-          describe: 'Store to write (default level, or postgres with --postgres-url)',
-        })
-        .option('data-dir', {
-          type: 'string',
-          default: './data',
-          describe: 'Embedded store directory (the server must be stopped)',
-        })
-        .option('postgres-url', {
-          type: 'string',
-          default: io.env.GQ_POSTGRES_URL,
-          defaultDescription: '$GQ_POSTGRES_URL',
-          describe: 'PostgreSQL connection string for --store postgres',
-        })
-        .option('postgres-schema', postgresSchemaOption(io.env))
+      storeFlags(args, io, 'write')
         .option('batch-size', {
           type: 'number',
           default: DEFAULT_BATCH_SIZE,
