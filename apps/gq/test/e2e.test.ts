@@ -296,11 +296,11 @@ describe('gq serve over real HTTP', () => {
     expect(deleted).toMatchObject({ code: 0, stdout: `${delayed.id} deleted\n` });
     expect((await cli('job', delayed.id)).code).toBe(1);
 
-    const once = await cli('submit', '--type', 'echo', '--idempotency-key', 'k-1');
-    const twice = await cli('submit', '--type', 'echo', '--idempotency-key', 'k-1');
-    expect(twice.stdout).toBe(
-      `${once.stdout.trim()} (deduplicated: existing job, ${(await client.get(once.stdout.trim())).state})\n`,
-    );
+    // Delayed, so the state the second submit reports cannot move before it is compared.
+    const dedupe = ['submit', '--type', 'echo', '--idempotency-key', 'k-1', '--delay', '1h'];
+    const once = await cli(...dedupe);
+    const twice = await cli(...dedupe);
+    expect(twice.stdout).toBe(`${once.stdout.trim()} (deduplicated: existing job, delayed)\n`);
   });
 
   it('lists, pauses and resumes queues', async () => {

@@ -72,8 +72,9 @@ describe('gq work', () => {
   }, 90_000);
 
   it('runs the jobs of a worker killed with SIGKILL again elsewhere within the lease plus 5 s', async () => {
-    const leaseMs = 2_000;
-    const slowWorker = ['--concurrency', '4', '--lease', '2s', '--types', 'remote.slow'];
+    // A heartbeat every third of the lease is never late on a loaded machine with 5 s.
+    const leaseMs = 5_000;
+    const slowWorker = ['--concurrency', '4', '--lease', '5s', '--types', 'remote.slow'];
     const first = await spawnWorker(server.url, slowWorker);
     const batch = await client.submitBatch(
       Array.from({ length: 4 }, () => ({
