@@ -210,9 +210,16 @@ describe('gq serve over real HTTP', () => {
       '--wait',
     );
     expect(failed.code).toBe(1);
-    const res = await fetch(`${server.url}/metrics`);
-    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
-    const samples = parsePrometheus(await res.text());
+    // The counters follow the job events, which may reach the metrics a moment after a wait
+    // answered from the store: wait until the last job's end is counted, then compare them all.
+    const samples = await eventually(async () => {
+      const res = await fetch(`${server.url}/metrics`);
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      const parsed = parsePrometheus(await res.text());
+      return parsed.get('gq_jobs_dead_letter_total{type="error",queue="metrics"}') === 1
+        ? parsed
+        : undefined;
+    }, 'the dead-lettered job in /metrics');
     expect(samples.get('gq_jobs_enqueued_total{type="echo",queue="metrics"}')).toBe(3);
     expect(samples.get('gq_jobs_completed_total{type="echo",queue="metrics"}')).toBe(3);
     expect(samples.get('gq_jobs_dead_letter_total{type="error",queue="metrics"}')).toBe(1);
