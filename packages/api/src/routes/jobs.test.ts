@@ -168,6 +168,19 @@ describe('GET /api/v1/jobs', () => {
     expect((await f.call('GET', '/api/v1/jobs?state=scheduled')).body.total).toBe(6);
   });
 
+  it('answers 400 naming cursor for a cursor the store never gave, in the jobs and the dead letter', async () => {
+    await f.submit('a');
+    for (const path of ['/api/v1/jobs', '/api/v1/jobs?state=scheduled', '/api/v1/dead-letter']) {
+      const res = await f.call('GET', `${path}${path.includes('?') ? '&' : '?'}cursor=garbage`);
+      expect(res.status, path).toBe(400);
+      expect(res.body.error).toEqual({
+        code: 'validation_error',
+        message: 'cursor "garbage" is not valid',
+        details: { field: 'cursor' },
+      });
+    }
+  });
+
   it('rejects an unknown state', async () => {
     const res = await f.call('GET', '/api/v1/jobs?state=sleeping');
     expect(res.status).toBe(400);
