@@ -100,17 +100,28 @@ export function assertQueueAccess(c: ApiContext, queue: string): void {
   }
 }
 
+/** What {@link audit} records besides the actor. */
+export interface AuditInput {
+  /** `job.cancel`, `queue.pause`, `key.create`, ... */
+  action: string;
+  /** A job id, a queue name, a key id. */
+  target?: string;
+  /**
+   * The queues the action concerns: the job's queue, the queue, the key's queues. Without them
+   * the entry is visible to keys unrestricted by queue only.
+   */
+  queues?: readonly string[];
+  details?: Record<string, Json>;
+}
+
 /** Records an admin or operator action with its actor; a failing audit log is only logged. */
-export async function audit(
-  c: ApiContext,
-  action: string,
-  target?: string,
-  details?: Record<string, Json>,
-): Promise<void> {
+export async function audit(c: ApiContext, input: AuditInput): Promise<void> {
   const options = c.get('options');
   if (options.audit === undefined) return;
+  const { action, target, queues, details } = input;
   const entry: AuditRecordInput = { actor: c.get('principal').actor, action };
   if (target !== undefined) entry.target = target;
+  if (queues !== undefined && queues.length > 0) entry.queues = [...queues];
   if (details !== undefined) entry.details = details;
   try {
     await options.audit.record(entry);

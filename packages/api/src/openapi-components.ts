@@ -160,7 +160,15 @@ export const componentSchemas: Record<string, Schema> = {
     ['id', 'name', 'role', 'created_at'],
   ),
   AuditEntry: obj(
-    { id: str, at: time, actor: str, action: str, target: str, details: { type: 'object' } },
+    {
+      id: str,
+      at: time,
+      actor: str,
+      action: str,
+      target: str,
+      queues: { type: 'array', items: str },
+      details: { type: 'object' },
+    },
     ['id', 'at', 'actor', 'action'],
   ),
 };
