@@ -1,5 +1,6 @@
 /** The response schemas of the OpenAPI document, after `wire-types.ts`. */
 import { JOB_STATES } from '@gopherqueue/core';
+import { ApiErrorCode } from './errors.js';
 import { int, obj, ref, str, time, type Schema } from './openapi-builders.js';
 
 const jobProperties: Schema = {
@@ -76,20 +77,7 @@ export const componentSchemas: Record<string, Schema> = {
         {
           code: {
             type: 'string',
-            enum: [
-              'invalid_request',
-              'validation_error',
-              'not_found',
-              'conflict',
-              'lease_lost',
-              'unauthorized',
-              'forbidden',
-              'method_not_allowed',
-              'payload_too_large',
-              'service_unavailable',
-              'timeout',
-              'internal_error',
-            ],
+            enum: Object.values(ApiErrorCode),
           },
           message: str,
           details: { type: 'object' },
