@@ -1,15 +1,15 @@
-import { isLoopbackHost } from './listen-address.js';
-
-/** How the API treats requests without a key; see SPEC.md "Security". */
+/** How the API treats requests without a key. */
 export type AuthMode = 'off' | 'protected' | 'required';
 
 /**
- * Chooses the auth mode from `--auth` and the listen host: `--auth` requires a key from everyone,
- * `--auth=false` trusts everyone, and with neither a server that listens beyond loopback runs in
- * protected mode (loopback callers trusted, others need a key) while a loopback-only one runs open.
+ * Chooses the auth mode from `--auth`: `--auth` requires a key from everyone, `--auth=false`
+ * trusts everyone, and with neither the server runs in protected mode wherever it listens:
+ * loopback callers need no key, others do. Protected mode, like required, never trusts a web page
+ * of another origin nor a `Host` that is not the server's own, so a loopback-only bind is safe
+ * from the pages of a local browser too; only an explicit `--auth=false` turns that off.
  */
-export function resolveAuthMode(auth: boolean | undefined, host: string | undefined): AuthMode {
+export function resolveAuthMode(auth: boolean | undefined): AuthMode {
   if (auth === true) return 'required';
   if (auth === false) return 'off';
-  return isLoopbackHost(host) ? 'off' : 'protected';
+  return 'protected';
 }

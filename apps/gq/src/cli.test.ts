@@ -97,9 +97,22 @@ describe('gq command line', () => {
     expect(run.stderr).toMatch(/^gq: cannot load --handlers \.\/nonexistent-handlers\.js: /);
   });
 
+  it('refuses an --allowed-hosts entry that is not a host name, with a usage error', async () => {
+    const run = await gq(['serve', '--bolt=false', '--allowed-hosts', 'gq.internal,gq.lan:8080']);
+    expect(run).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'gq: --allowed-hosts: an allowed host must be a host name or an IP address without a port; got "gq.lan:8080"\n',
+    });
+  });
+
   it('serves until stopped: --bolt=false keeps jobs in memory, --auth=false trusts everyone', async () => {
     const cases: [string[], RegExp][] = [
-      [['--bolt=false', '--http', '127.0.0.1:0'], /\(store memory, 10 workers, auth off\)\n$/],
+      [
+        ['--bolt=false', '--http', '127.0.0.1:0'],
+        /\(store memory, 10 workers, auth protected\)\n$/,
+      ],
       [
         ['--store', 'memory', '--http', '0', '--auth=false', '--workers', '3'],
         /\(store memory, 3 workers, auth off, all interfaces\)\n$/,

@@ -54,6 +54,12 @@ export function isLoopbackHost(host: string | undefined): boolean {
   return isIP(h) === 4 && h.startsWith('127.');
 }
 
+/** The names of a bound `host` requests may use: none for every interface (`0.0.0.0`, `::`). */
+export function boundNames(host: string | undefined): string[] {
+  if (host === undefined || host === '0.0.0.0' || host === '::') return [];
+  return [host];
+}
+
 /** A URL clients on this machine can use to reach a server bound to `host`:`port`. */
 export function localUrl(host: string | undefined, port: number): string {
   if (host === undefined || host === '0.0.0.0' || host === '::') return `http://127.0.0.1:${port}`;

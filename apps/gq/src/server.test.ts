@@ -38,7 +38,7 @@ describe('startServer', () => {
   it('is ready once started, runs the built-in handlers, and stops once however often asked', async () => {
     const server = await start({ http: '127.0.0.1:0', store: 'memory', workers: 2 });
     expect(server.url).toBe(`http://127.0.0.1:${server.port}`);
-    expect(server.authMode).toBe('off');
+    expect(server.authMode).toBe('protected');
     expect(server.recovered).toBe(0);
     expect((await fetch(`${server.url}/ready`)).status).toBe(200);
     const client = new GopherQueueClient({ baseUrl: server.url });
@@ -102,7 +102,7 @@ describe('startServer', () => {
     );
     // The level store it opened was closed: the directory can be opened again.
     const again = await start({ http: '127.0.0.1:0', dataDir: dir });
-    expect(again.authMode).toBe('off');
+    expect(again.authMode).toBe('protected');
   });
 
   it('keeps gq keys --data-dir off the data directory of a running server', async () => {

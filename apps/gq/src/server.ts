@@ -19,7 +19,7 @@ import { resolveAuthMode, type AuthMode } from './auth-mode.js';
 import { BUILTIN_HANDLERS } from './builtin-handlers.js';
 import { CliError } from './cli-error.js';
 import { listen, closeHttpServer } from './http-listen.js';
-import { localUrl, parseListenAddress } from './listen-address.js';
+import { boundNames, isLoopbackHost, localUrl, parseListenAddress } from './listen-address.js';
 import type { HandlerMap } from './load-handlers.js';
 import { openStore, type StoreKind } from './open-store.js';
 
@@ -54,6 +54,12 @@ export interface ServerOptions {
   handlers?: HandlerMap;
   /** `true` requires a key from everyone, `false` from no one; unset: see {@link resolveAuthMode}. */
   auth?: boolean;
+  /**
+   * Host names (no port) requests may name in `Host` besides `localhost`, the loopback addresses
+   * and the address bound: the names a reverse proxy passes on, or a name in `/etc/hosts`.
+   * @defaultValue none
+   */
+  allowedHosts?: readonly string[];
   /** How long finished-and-completed jobs are kept. @defaultValue 86_400_000 (24 h) */
   completedTtlMs?: number;
   /** How long failed, dead-lettered and cancelled jobs are kept. @defaultValue 604_800_000 (7 days) */
@@ -88,7 +94,7 @@ export interface GqServer {
 export async function startServer(options: ServerOptions = {}): Promise<GqServer> {
   const logger = options.logger ?? noopLogger;
   const address = parseListenAddress(options.http ?? ':8080');
-  const authMode = resolveAuthMode(options.auth, address.host);
+  const authMode = resolveAuthMode(options.auth);
   const leaseMs = options.leaseMs ?? 30_000;
   const stops: (() => Promise<void> | void)[] = [];
   const stopAll = async (): Promise<void> => {
@@ -152,6 +158,10 @@ export async function startServer(options: ServerOptions = {}): Promise<GqServer
       keys: new ApiKeyManager({ meta: store.meta }),
       audit: new AuditLog({ meta: store.meta }),
       auth: authMode,
+      allowedHosts: [...boundNames(address.host), ...(options.allowedHosts ?? [])],
+      // Reached from other machines under names it cannot know, a server bound beyond loopback
+      // lets a request with a key name any host; one without a key must still name its own.
+      anyHostWithKey: !isLoopbackHost(address.host),
       getRemoteAddress: (c) => getConnInfo(c).remote.address,
       metrics,
       health,

@@ -160,7 +160,7 @@ describeWithPostgres('--postgres-schema', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(
-      new RegExp(`\\(store postgres schema ${target}, 10 workers, auth off\\)\\n$`),
+      new RegExp(`\\(store postgres schema ${target}, 10 workers, auth protected\\)\\n$`),
     );
     expect(await hasJobsTable(target)).toBe(true);
   });

@@ -125,7 +125,7 @@ describe('auth: protected', () => {
     expect((await fx.call('GET', '/api/v1/stats')).status).toBe(401);
   });
 
-  it('does not trust a loopback request sent by a web page', async () => {
+  it('does not trust a loopback request sent by a web page of another origin', async () => {
     const fx = (f = await createApiFixture({
       auth: 'protected',
       getRemoteAddress: () => '127.0.0.1',
@@ -134,7 +134,9 @@ describe('auth: protected', () => {
       body: { type: 't' },
       headers: { origin: 'https://evil.example' },
     });
-    expect(res.status).toBe(401);
+    expect(res.status).toBe(403);
+    expect(res.body.error.details).toEqual({ origin: 'https://evil.example' });
+    expect((await fx.store.counts()).total).toBe(0);
   });
 });
 

@@ -20,16 +20,6 @@ export function isLoopback(address: string | undefined): boolean {
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
 }
 
-/**
- * True when a browser sent the request on behalf of a web page (it carries `Origin` or a
- * cross-site `Sec-Fetch-Site`): such a request is never trusted for coming from loopback, or any
- * page open in a local browser could drive the server.
- */
-function fromBrowserPage(c: ApiContext): boolean {
-  const site = c.req.header('sec-fetch-site');
-  return c.req.header('origin') !== undefined || (site !== undefined && site !== 'none');
-}
-
 /** The key of a request: `X-API-Key`, else `Authorization: Bearer <key>`. */
 export function keyOf(c: ApiContext): string | undefined {
   const header = c.req.header('x-api-key')?.trim();
@@ -40,7 +30,9 @@ export function keyOf(c: ApiContext): string | undefined {
 
 /**
  * Decides who a request comes from and stores it as `principal`: everyone is `local` admin when
- * auth is off; a loopback peer without a key is too in protected mode; anyone else needs a key.
+ * auth is off; in protected mode a loopback peer without a key is too; anyone else needs a key.
+ * The request guard installed by `createApi` has already refused web pages of another origin and
+ * foreign `Host` names, so keyless trust never reaches a browser page or a DNS rebinding.
  * @throws HttpError `unauthorized` without a valid key
  */
 export function authenticate(): MiddlewareHandler<ApiEnv> {
@@ -52,11 +44,7 @@ export function authenticate(): MiddlewareHandler<ApiEnv> {
     }
     const key = keyOf(c);
     if (key === undefined) {
-      if (
-        options.auth === 'protected' &&
-        isLoopback(options.getRemoteAddress?.(c)) &&
-        !fromBrowserPage(c)
-      ) {
+      if (options.auth === 'protected' && isLoopback(options.getRemoteAddress?.(c))) {
         c.set('principal', LOCAL);
         return next();
       }
@@ -100,17 +88,28 @@ export function assertQueueAccess(c: ApiContext, queue: string): void {
   }
 }
 
+/** What {@link audit} records besides the actor. */
+export interface AuditInput {
+  /** `job.cancel`, `queue.pause`, `key.create`, ... */
+  action: string;
+  /** A job id, a queue name, a key id. */
+  target?: string;
+  /**
+   * The queues the action concerns: the job's queue, the queue, the key's queues. Without them
+   * the entry is visible to keys unrestricted by queue only.
+   */
+  queues?: readonly string[];
+  details?: Record<string, Json>;
+}
+
 /** Records an admin or operator action with its actor; a failing audit log is only logged. */
-export async function audit(
-  c: ApiContext,
-  action: string,
-  target?: string,
-  details?: Record<string, Json>,
-): Promise<void> {
+export async function audit(c: ApiContext, input: AuditInput): Promise<void> {
   const options = c.get('options');
   if (options.audit === undefined) return;
+  const { action, target, queues, details } = input;
   const entry: AuditRecordInput = { actor: c.get('principal').actor, action };
   if (target !== undefined) entry.target = target;
+  if (queues !== undefined && queues.length > 0) entry.queues = [...queues];
   if (details !== undefined) entry.details = details;
   try {
     await options.audit.record(entry);

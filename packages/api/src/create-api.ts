@@ -6,6 +6,7 @@ import { describeError, errorResponse, HttpError } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { resolveApiOptions, type ApiOptions } from './options.js';
 import { limitBody, requestContext } from './request-context.js';
+import { guardRequest } from './request-guard.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerBatchRoutes } from './routes/batch.js';
 import { registerDeadLetterRoutes } from './routes/dead-letter.js';
@@ -19,7 +20,9 @@ import { registerWorkerRoutes } from './routes/workers.js';
 
 /**
  * Builds the HTTP API as a hono app: the original GopherQueue's routes and wire format, plus
- * queues, dead letter, API keys, audit and the remote worker lease API. Serve it with
+ * queues, dead letter, API keys, audit and the remote worker lease API. Unless auth is `off`, web
+ * pages of other origins, foreign `Host` names and bodies that are not JSON are refused first
+ * (see `guardRequest`); no CORS header is ever sent. Serve it with
  * `@hono/node-server` (the app passes `getRemoteAddress`), or call `app.request()` in tests.
  * @throws TypeError or RangeError for invalid options
  */
@@ -28,6 +31,7 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
 
   app.use('*', requestContext(resolved));
+  app.use('*', guardRequest());
   app.use(
     '*',
     methodNotAllowed({

@@ -17,6 +17,7 @@ export type { ApiContext, ApiEnv, Principal } from './env.js';
 export { ApiErrorCode, STATUS_OF } from './errors.js';
 export type { ApiErrorCodeValue } from './errors.js';
 export { isLoopback } from './auth.js';
+export { hostNameOf, normalizeHostName } from './host-name.js';
 export { openApiDocument } from './openapi.js';
 export type { ApiOptions, AuthMode } from './options.js';
 export { SseParser } from './sse-parser.js';

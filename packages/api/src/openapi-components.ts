@@ -1,5 +1,6 @@
 /** The response schemas of the OpenAPI document, after `wire-types.ts`. */
 import { JOB_STATES } from '@gopherqueue/core';
+import { ApiErrorCode } from './errors.js';
 import { int, obj, ref, str, time, type Schema } from './openapi-builders.js';
 
 const jobProperties: Schema = {
@@ -76,20 +77,7 @@ export const componentSchemas: Record<string, Schema> = {
         {
           code: {
             type: 'string',
-            enum: [
-              'invalid_request',
-              'validation_error',
-              'not_found',
-              'conflict',
-              'lease_lost',
-              'unauthorized',
-              'forbidden',
-              'method_not_allowed',
-              'payload_too_large',
-              'service_unavailable',
-              'timeout',
-              'internal_error',
-            ],
+            enum: Object.values(ApiErrorCode),
           },
           message: str,
           details: { type: 'object' },
@@ -160,7 +148,15 @@ export const componentSchemas: Record<string, Schema> = {
     ['id', 'name', 'role', 'created_at'],
   ),
   AuditEntry: obj(
-    { id: str, at: time, actor: str, action: str, target: str, details: { type: 'object' } },
+    {
+      id: str,
+      at: time,
+      actor: str,
+      action: str,
+      target: str,
+      queues: { type: 'array', items: str },
+      details: { type: 'object' },
+    },
     ['id', 'at', 'actor', 'action'],
   ),
 };

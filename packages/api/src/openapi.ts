@@ -24,7 +24,9 @@ import {
 const STANDARD_ERRORS = {
   '400': err('Invalid request or validation error (details.field names the field)'),
   '401': err('No valid API key'),
-  '403': err('The key lacks the permission'),
+  '403': err(
+    'The key lacks the permission or the queue, or the request comes from a web page of another origin or names a Host that is not the server',
+  ),
 };
 const ID_ERRORS = { ...STANDARD_ERRORS, '404': err('Unknown job') };
 
@@ -64,7 +66,10 @@ function op(o: Op): Schema {
     ...(o.permission === undefined ? {} : { 'x-permission': o.permission }),
     ...(o.parameters === undefined ? {} : { parameters: o.parameters }),
     ...(o.requestBody === undefined ? {} : { requestBody: o.requestBody }),
-    responses: o.responses,
+    responses:
+      o.requestBody === undefined
+        ? o.responses
+        : { ...o.responses, '415': err('The body is not JSON (Content-Type: application/json)') },
   };
 }
 

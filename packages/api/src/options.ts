@@ -11,6 +11,7 @@ import type { HealthChecker, Metrics } from '@gopherqueue/observability';
 import type { Scheduler } from '@gopherqueue/scheduler';
 import type { ApiKeyManager, AuditLog } from '@gopherqueue/security';
 import type { Context } from 'hono';
+import { normalizeHostName } from './host-name.js';
 
 /** Who may call the API without a key. */
 export type AuthMode = 'off' | 'protected' | 'required';
@@ -28,10 +29,28 @@ export interface ApiOptions {
   /** Where admin and operator actions are recorded. */
   audit?: AuditLog;
   /**
-   * `off`: everyone is trusted as admin. `protected`: requests from loopback addresses are
-   * trusted as admin, others need a key. `required`: everyone needs a key.
+   * `off`: everyone is trusted as admin, whatever page or Host a request comes with.
+   * `protected`: requests from loopback addresses are trusted as admin, others need a key.
+   * `required`: everyone needs a key. In `protected` and `required`, a request from a web page
+   * of another origin, or naming a Host that is not one of the server's names, is refused (403),
+   * and a request body must be JSON (415).
    */
   auth: AuthMode;
+  /**
+   * Host names (no port) a request may name in its `Host` header besides `localhost` and the
+   * loopback addresses, which are always allowed: the address the server is bound to, and the
+   * names a reverse proxy passes on. Ignored when `auth` is `off`.
+   * @defaultValue none
+   */
+  allowedHosts?: readonly string[];
+  /**
+   * Lets a request that must show an API key (it carries one, or comes from an address that is
+   * not loopback) name any `Host`, the key being verified as usual: for a server reachable from
+   * other machines under names it cannot know. A request trusted without a key (a loopback peer
+   * in protected mode) must always name an allowed host.
+   * @defaultValue false
+   */
+  anyHostWithKey?: boolean;
   /**
    * The peer address of a request (the app passes one built on `getConnInfo`); an undefined
    * address is not loopback.
@@ -60,6 +79,9 @@ export interface ApiOptions {
 
 /** {@link ApiOptions} with every default filled in. */
 export interface ResolvedApiOptions extends ApiOptions {
+  /** {@link ApiOptions.allowedHosts} normalized by {@link normalizeHostName}. */
+  hostNames: ReadonlySet<string>;
+  anyHostWithKey: boolean;
   logger: Logger;
   clock: Clock;
   bodyLimitBytes: number;
@@ -78,7 +100,7 @@ function positive(name: string, value: number): number {
 /**
  * Fills the defaults of `options` and validates them.
  * @throws TypeError for a missing store, scheduler or events, or an unknown auth mode
- * @throws RangeError for a limit that is not a positive number
+ * @throws RangeError for a limit that is not a positive number or an invalid allowed host
  */
 export function resolveApiOptions(options: ApiOptions): ResolvedApiOptions {
   if (typeof options !== 'object' || options === null) {
@@ -94,8 +116,14 @@ export function resolveApiOptions(options: ApiOptions): ResolvedApiOptions {
       `options.auth must be 'off', 'protected' or 'required'; got ${JSON.stringify(options.auth)}`,
     );
   }
+  const allowedHosts: unknown = options.allowedHosts ?? [];
+  if (!Array.isArray(allowedHosts)) {
+    throw new TypeError('options.allowedHosts must be an array of host names');
+  }
   return {
     ...options,
+    hostNames: new Set(allowedHosts.map((name) => normalizeHostName(name))),
+    anyHostWithKey: options.anyHostWithKey === true,
     logger: (options.logger ?? noopLogger).child({ component: 'api' }),
     clock: options.clock ?? systemClock,
     bodyLimitBytes: positive('bodyLimitBytes', options.bodyLimitBytes ?? 1024 * 1024),

@@ -164,6 +164,8 @@ export interface WireAuditEntry {
   actor: string;
   action: string;
   target?: string;
+  /** The queues the action concerns; absent when it concerns every queue or none. */
+  queues?: string[];
   details?: Record<string, unknown>;
 }
 

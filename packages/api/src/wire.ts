@@ -132,7 +132,7 @@ export function toWireWait(job: Job, timedOut: boolean): WireWaitResult {
 
 /** Store counts in the original's `QueueStats` shape. */
 export function toWireQueueStats(
-  counts: JobCounts,
+  counts: Pick<JobCounts, 'total' | 'byState'>,
   storageBytes: number,
   now: number,
 ): WireQueueStats {

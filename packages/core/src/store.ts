@@ -218,7 +218,11 @@ export interface Store {
   get(id: string): Promise<Job | undefined>;
   /** The jobs in `ids`' order, undefined where unknown. */
   getMany(ids: readonly string[]): Promise<(Job | undefined)[]>;
-  /** Jobs matching the filter, newest first, with cursor pagination. */
+  /**
+   * Jobs matching the filter, newest first, with cursor pagination.
+   * @throws GQ_INVALID_ARGUMENT (details `{ field: 'cursor' }`) for a cursor this store did not
+   * give: a malformed one never restarts the listing at the first page.
+   */
   list(filter?: ListFilter): Promise<ListPage>;
   counts(): Promise<JobCounts>;
 

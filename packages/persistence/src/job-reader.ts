@@ -1,5 +1,8 @@
 import {
+  ErrorCode,
+  GqError,
   isTerminal,
+  isUuid,
   type Job,
   type JobState,
   type ListFilter,
@@ -38,6 +41,7 @@ export class JobReader {
       throw new RangeError(`limit must be an integer from 1 to 1000; got ${limit}`);
     }
     const pageSize = Math.min(limit, 1000);
+    if (filter.cursor !== undefined) filter = { ...filter, cursor: checkCursor(filter.cursor) };
     await this.#commit.commit();
     this.#guard();
     if (filter.state !== undefined && !isTerminal(filter.state)) {
@@ -248,6 +252,20 @@ interface Source {
   buffer: [string, string][];
   at: number;
   done: boolean;
+}
+
+/**
+ * A cursor of this store is the id of the last job of a page; anything else would silently
+ * restart the listing, so it is refused.
+ * @throws GqError GQ_INVALID_ARGUMENT naming the field `cursor`
+ */
+function checkCursor(cursor: string): string {
+  if (!isUuid(cursor)) {
+    throw new GqError(ErrorCode.INVALID_ARGUMENT, `cursor ${JSON.stringify(cursor)} is not valid`, {
+      details: { field: 'cursor' },
+    });
+  }
+  return cursor.toLowerCase();
 }
 
 /** The page's jobs and, when more may follow, the cursor after them. */

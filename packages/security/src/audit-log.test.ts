@@ -60,6 +60,74 @@ describe('AuditLog', () => {
     expect(all.entries.map((e) => e.at)).toEqual([T0 + 3000, T0 + 2000, T0 + 2000, T0 + 1000, T0]);
   });
 
+  it('records the queues an entry concerns and lists only those within the given queues', async () => {
+    const clock = new ManualClock(T0);
+    const audit = new AuditLog({ meta: await memoryMeta(), clock });
+    const cases: [string, string[] | undefined][] = [
+      ['qa.1', ['qa']],
+      ['qb.1', ['qb']],
+      ['none', undefined],
+      ['empty', []],
+      ['qa+qb', ['qa', 'qb']],
+      ['qa.2', ['qa', 'qa']],
+    ];
+    for (const [action, queues] of cases) {
+      await audit.record({ actor: 'local', action, ...(queues === undefined ? {} : { queues }) });
+      clock.advance(1);
+    }
+    const view = async (queues?: string[]) =>
+      (await audit.list(queues === undefined ? {} : { queues })).entries.map((e) => [
+        e.action,
+        e.queues,
+      ]);
+    expect(await view()).toEqual([
+      ['qa.2', ['qa']],
+      ['qa+qb', ['qa', 'qb']],
+      ['empty', undefined],
+      ['none', undefined],
+      ['qb.1', ['qb']],
+      ['qa.1', ['qa']],
+    ]);
+    expect(await view(['qa'])).toEqual([
+      ['qa.2', ['qa']],
+      ['qa.1', ['qa']],
+    ]);
+    expect(await view(['qb', 'qa'])).toEqual([
+      ['qa.2', ['qa']],
+      ['qa+qb', ['qa', 'qb']],
+      ['qb.1', ['qb']],
+      ['qa.1', ['qa']],
+    ]);
+    expect(await view(['qc'])).toEqual([]);
+  });
+
+  it('pages a filtered list past entries of other queues, without losing or repeating one', async () => {
+    const clock = new ManualClock(T0);
+    const audit = new AuditLog({ meta: await memoryMeta(), clock });
+    const mine: string[] = [];
+    for (let i = 0; i < 700; i++) {
+      const entry = await audit.record({
+        actor: 'local',
+        action: `a.${String(i)}`,
+        queues: [i % 7 === 0 ? 'qa' : 'qb'],
+      });
+      if (i % 7 === 0) mine.push(entry.id);
+      clock.advance(1);
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await audit.list({ limit: 30, queues: ['qa'], ...(cursor ? { cursor } : {}) });
+      expect(page.entries.length).toBeLessThanOrEqual(30);
+      seen.push(...page.entries.map((e) => e.id));
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor !== undefined);
+    expect(seen).toEqual([...mine].reverse());
+    expect(pages).toBe(4);
+  });
+
   it('rejects a malformed cursor, a bad limit and a missing actor or action', async () => {
     const audit = new AuditLog({ meta: await memoryMeta() });
     const err: unknown = await audit.list({ cursor: 'nope' }).catch((e: unknown) => e);

@@ -8,6 +8,7 @@ import {
   systemClock,
   uuidv7,
 } from '@gopherqueue/core';
+import { coversQueues } from './can-access-queue.js';
 
 /** One audited action. `at` is ms since the epoch. */
 export interface AuditEntry {
@@ -20,6 +21,12 @@ export interface AuditEntry {
   action: string;
   /** What it was done to: a job id, a queue name, a key id. */
   target?: string;
+  /**
+   * The queues the action concerns: a job's queue, the queue paused, a key's queues. Absent when
+   * it concerns every queue or none in particular (an unrestricted key, a purge of the whole dead
+   * letter): only keys unrestricted by queue read such entries.
+   */
+  queues?: string[];
   details?: Record<string, Json>;
 }
 
@@ -28,6 +35,8 @@ export interface AuditRecordInput {
   actor: string;
   action: string;
   target?: string;
+  /** See {@link AuditEntry.queues}; an empty list counts as none. */
+  queues?: readonly string[];
   details?: Record<string, Json>;
 }
 
@@ -37,12 +46,19 @@ export interface AuditListOptions {
   limit?: number;
   /** The `nextCursor` of the previous page. */
   cursor?: string;
+  /**
+   * Only entries whose queues are all among these (what a key restricted to them may read);
+   * entries without queues are left out. A page then reads at most 10,000 entries, so it may
+   * hold fewer than `limit` while `nextCursor` says older ones follow.
+   * @defaultValue every entry
+   */
+  queues?: readonly string[];
 }
 
 /** One page of the audit log, newest first. */
 export interface AuditPage {
   entries: AuditEntry[];
-  /** Present when older entries follow. */
+  /** Present when older entries may follow. */
   nextCursor?: string;
 }
 
@@ -55,6 +71,10 @@ export interface AuditLogOptions {
 }
 
 const PREFIX = 'audit/';
+/** Entries read per round when filtering by queue. */
+const FILTER_CHUNK = 256;
+/** Entries read at most for one page when filtering by queue, so a page costs a bounded time. */
+const FILTER_SCAN_LIMIT = 10_000;
 
 /** The audit log of admin and operator actions, kept in the store's meta space. */
 export class AuditLog {
@@ -75,7 +95,7 @@ export class AuditLog {
    * @throws TypeError for a missing actor or action
    */
   async record(input: AuditRecordInput): Promise<AuditEntry> {
-    const { actor, action, target, details } = input;
+    const { actor, action, target, queues, details } = input;
     if (typeof actor !== 'string' || actor === '') {
       throw new TypeError('actor must be a non-empty string');
     }
@@ -85,6 +105,7 @@ export class AuditLog {
     const at = this.#clock.now();
     const entry: AuditEntry = { id: uuidv7(at), at, actor, action };
     if (target !== undefined) entry.target = target;
+    if (queues !== undefined && queues.length > 0) entry.queues = [...new Set(queues)];
     if (details !== undefined) entry.details = details;
     await this.#meta.put(PREFIX + entry.id, entry as unknown as Json);
     return entry;
@@ -105,26 +126,43 @@ export class AuditLog {
         details: { field: 'cursor' },
       });
     }
-    const rows = await this.#meta.list(PREFIX, {
-      reverse: true,
-      limit: limit + 1,
-      ...(cursor === undefined ? {} : { after: PREFIX + cursor }),
-    });
-    const entries = rows.slice(0, limit).flatMap(({ value }) => decode(value));
-    const last = entries.at(-1);
-    return rows.length > limit && last !== undefined
-      ? { entries, nextCursor: last.id }
-      : { entries };
+    const allowed = options.queues;
+    const chunk = allowed === undefined ? limit + 1 : Math.max(limit + 1, FILTER_CHUNK);
+    const entries: AuditEntry[] = [];
+    // The id of the last entry read: where the next page starts.
+    let position = cursor;
+    let scanned = 0;
+    for (;;) {
+      const rows = await this.#meta.list(PREFIX, {
+        reverse: true,
+        limit: chunk,
+        ...(position === undefined ? {} : { after: PREFIX + position }),
+      });
+      for (const { key, value } of rows) {
+        if (entries.length === limit) return { entries, nextCursor: position as string };
+        position = key.slice(PREFIX.length);
+        scanned++;
+        for (const entry of decode(value)) {
+          if (coversQueues(allowed, entry.queues)) entries.push(entry);
+        }
+      }
+      if (rows.length < chunk) return { entries };
+      if (scanned >= FILTER_SCAN_LIMIT) return { entries, nextCursor: position as string };
+    }
   }
 }
 
 function decode(value: Json): AuditEntry[] {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return [];
-  const { id, at, actor, action, target, details } = value;
+  const { id, at, actor, action, target, queues, details } = value;
   if (typeof id !== 'string' || typeof at !== 'number') return [];
   if (typeof actor !== 'string' || typeof action !== 'string') return [];
   const entry: AuditEntry = { id, at, actor, action };
   if (typeof target === 'string') entry.target = target;
+  if (Array.isArray(queues)) {
+    const names = queues.filter((q): q is string => typeof q === 'string');
+    if (names.length > 0) entry.queues = names;
+  }
   if (typeof details === 'object' && details !== null && !Array.isArray(details)) {
     entry.details = details;
   }

@@ -10,7 +10,7 @@ export type {
   AuditPage,
   AuditRecordInput,
 } from './audit-log.js';
-export { canAccessQueue } from './can-access-queue.js';
+export { canAccessQueue, coversQueues } from './can-access-queue.js';
 export {
   hasPermission,
   isPermission,

@@ -149,6 +149,7 @@ export function keysCommand(io: CliIo): CommandModule {
             actor: LOCAL_ACTOR,
             action: 'key.create',
             target: record.id,
+            ...(record.queues === undefined ? {} : { queues: record.queues }),
             details: { role: record.role, name: record.name },
           });
           show({ ...toWire(record), key });
@@ -196,6 +197,7 @@ export function keysCommand(io: CliIo): CommandModule {
             actor: LOCAL_ACTOR,
             action: 'key.revoke',
             target: record.id,
+            ...(record.queues === undefined ? {} : { queues: record.queues }),
           });
           const wire = toWire(record);
           output(io, args, wire, () => `${wire.id} revoked\n`);

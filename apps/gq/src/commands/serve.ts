@@ -1,3 +1,4 @@
+import { normalizeHostName } from '@gopherqueue/api';
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../cli-error.js';
 import { parseListenAddress, type ListenAddress } from '../listen-address.js';
@@ -5,7 +6,7 @@ import type { CliIo } from '../cli-io.js';
 import { loadHandlers } from '../load-handlers.js';
 import { LOG_OPTIONS, loggerFor, type LogArgs } from '../log-options.js';
 import { postgresSchemaOption, type StoreKind } from '../open-store.js';
-import { durationFlag, positiveIntFlag, postgresSchemaFlag } from '../parse-flags.js';
+import { durationFlag, listFlag, positiveIntFlag, postgresSchemaFlag } from '../parse-flags.js';
 import { startServer } from '../server.js';
 import { untilAborted } from '../until-aborted.js';
 
@@ -20,6 +21,7 @@ interface ServeArgs extends LogArgs {
   postgresSchema: string;
   handlers: string | undefined;
   auth: boolean | undefined;
+  allowedHosts: string[] | undefined;
   durability: 'durable' | 'relaxed';
   unknownTypes: 'fail' | 'leave';
   lease: string;
@@ -30,6 +32,20 @@ interface ServeArgs extends LogArgs {
 /** Part of the shutdown timeout kept for releasing jobs and closing the store after the drain. */
 function drainBudgetMs(shutdownTimeoutMs: number): number {
   return Math.max(0, shutdownTimeoutMs - Math.min(2_000, Math.floor(shutdownTimeoutMs / 5)));
+}
+
+/**
+ * Reads `--allowed-hosts`: host names or IP addresses, without a port.
+ * @throws UsageError for one that is not.
+ */
+function allowedHostsFlag(values: string[] | undefined): string[] {
+  return listFlag(values).map((value) => {
+    try {
+      return normalizeHostName(value);
+    } catch (err) {
+      throw new UsageError(`--allowed-hosts: ${(err as Error).message}`);
+    }
+  });
 }
 
 /** `gq serve`: the server, its workers and its HTTP API, until SIGINT or SIGTERM. */
@@ -75,6 +91,11 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
         .option('auth', {
           type: 'boolean',
           describe: 'Require an API key from everyone (--auth=false: from no one)',
+        })
+        .option('allowed-hosts', {
+          type: 'string',
+          array: true,
+          describe: 'Host names besides localhost and the bound address (comma list)',
         })
         .options(LOG_OPTIONS)
         .option('durability', {
@@ -125,6 +146,7 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
       } catch (err) {
         throw new UsageError((err as Error).message);
       }
+      const allowedHosts = allowedHostsFlag(args.allowedHosts);
       const logger = loggerFor(args, 'gq');
       const handlers = args.handlers === undefined ? {} : await loadHandlers(args.handlers, io.cwd);
       const server = await startServer({
@@ -132,6 +154,7 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
         http: args.http,
         handlers,
         logger,
+        allowedHosts,
         ...(args.auth === undefined ? {} : { auth: args.auth }),
         ...(args.postgresUrl === undefined ? {} : { postgresUrl: args.postgresUrl }),
       });

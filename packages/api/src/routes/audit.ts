@@ -16,19 +16,26 @@ function toWireAudit(entry: AuditEntry): WireAuditEntry {
     action: entry.action,
   };
   if (entry.target !== undefined) wire.target = entry.target;
+  if (entry.queues !== undefined) wire.queues = [...entry.queues];
   if (entry.details !== undefined) wire.details = entry.details;
   return wire;
 }
 
-/** `GET /audit` (admin): the audit log, newest first, with cursor pagination. */
+/**
+ * `GET /audit` (admin): the audit log, newest first, with cursor pagination. A key restricted to
+ * queues reads only the entries concerning some of its queues (a page may then come back short,
+ * with `next_cursor` still set).
+ */
 export function registerAuditRoutes(api: Hono<ApiEnv>): void {
   api.get('/audit', requirePermission('audit:read'), async (c) => {
     const { audit } = c.get('options');
     if (audit === undefined) throw new HttpError('not_found', 'the audit log is not enabled');
     const query = readQuery(c, auditQuerySchema);
+    const allowed = c.get('principal').queues;
     const page = await audit.list({
       limit: query.limit ?? 100,
       ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+      ...(allowed === undefined ? {} : { queues: allowed }),
     });
     return c.json({
       entries: page.entries.map(toWireAudit),

@@ -52,7 +52,11 @@ describe('POST /api/v1/jobs/batch', () => {
       },
     });
     expect(res.status).toBe(400);
-    expect(res.body.error.details.field).toBe('depends_on');
+    expect(res.body.error).toEqual({
+      code: 'validation_error',
+      message: 'job 1: jobs.1.depends_on: job 0190a4b2-7c3e-7000-8000-000000000000 not found',
+      details: { index: 1, field: 'jobs.1.depends_on' },
+    });
     expect((await f.store.counts()).total).toBe(0);
   });
 

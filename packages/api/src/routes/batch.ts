@@ -7,7 +7,12 @@ import { readBody, validate } from '../request.js';
 import { batchSchema, submitSchema } from '../schemas.js';
 import type { WireBatchItem, WireBatchResult } from '../wire-types.js';
 import { toJobSpec, toWireJob } from '../wire.js';
-import { assertSpecsAllowed, submitting } from './job-access.js';
+import {
+  assertSpecsAllowed,
+  hiddenDependencies,
+  submitting,
+  unknownDependency,
+} from './job-access.js';
 
 type Checked = { index: number; spec: JobSpec } | { index: number; error: HttpError };
 
@@ -27,7 +32,7 @@ export function registerBatchRoutes(api: Hono<ApiEnv>): void {
     const { scheduler, clock } = c.get('options');
     const body = await readBody(c, batchSchema);
     const now = clock.now();
-    const checked: Checked[] = body.jobs.map((raw, index) => {
+    const parsed: Checked[] = body.jobs.map((raw, index) => {
       const prefix = `jobs.${index}`;
       try {
         return { index, spec: toJobSpec(validate(submitSchema, raw, prefix), now, prefix) };
@@ -36,12 +41,24 @@ export function registerBatchRoutes(api: Hono<ApiEnv>): void {
         throw err;
       }
     });
-    const valid = checked.filter(
-      (item): item is { index: number; spec: JobSpec } => 'spec' in item,
-    );
+    const specs = parsed.filter((item): item is { index: number; spec: JobSpec } => 'spec' in item);
     assertSpecsAllowed(
       c,
-      valid.map((item) => item.spec),
+      specs.map((item) => item.spec),
+    );
+    const hidden = await hiddenDependencies(
+      c,
+      specs.map((item) => item.spec),
+    );
+    let next = 0;
+    const checked: Checked[] = parsed.map((item) => {
+      if (!('spec' in item)) return item;
+      const id = hidden[next++];
+      if (id === undefined) return item;
+      return { index: item.index, error: unknownDependency(`jobs.${item.index}.depends_on`, id) };
+    });
+    const valid = checked.filter(
+      (item): item is { index: number; spec: JobSpec } => 'spec' in item,
     );
     const results: WireBatchItem[] = [];
 
@@ -71,13 +88,13 @@ export function registerBatchRoutes(api: Hono<ApiEnv>): void {
           }
         }
       }
-      let next = 0;
+      let at = 0;
       for (const item of checked) {
         if ('error' in item) {
           results.push({ index: item.index, success: false, error: item.error.message });
           continue;
         }
-        const outcome = stored[next++] as SubmitResult | Error;
+        const outcome = stored[at++] as SubmitResult | Error;
         results.push(
           outcome instanceof Error
             ? { index: item.index, success: false, error: describeError(outcome).message }

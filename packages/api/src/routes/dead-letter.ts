@@ -28,7 +28,12 @@ export function registerDeadLetterRoutes(api: Hono<ApiEnv>): void {
     const body = await readBody(c, retrySchema, true);
     const resetAttempts = body.reset_attempts ?? true;
     const requeued = await c.get('options').store.retry(job.id, { resetAttempts });
-    await audit(c, 'dead_letter.requeue', job.id, { reset_attempts: resetAttempts });
+    await audit(c, {
+      action: 'dead_letter.requeue',
+      target: job.id,
+      queues: [job.queue],
+      details: { reset_attempts: resetAttempts },
+    });
     return c.json(toWireJob(requeued));
   });
 
@@ -53,9 +58,12 @@ export function registerDeadLetterRoutes(api: Hono<ApiEnv>): void {
       purged += n;
       if (n < PURGE_CHUNK) break;
     }
-    await audit(c, 'dead_letter.purge', undefined, {
-      purged,
-      ...(body.older_than === undefined ? {} : { older_than_ms: body.older_than }),
+    await audit(c, {
+      action: 'dead_letter.purge',
+      details: {
+        purged,
+        ...(body.older_than === undefined ? {} : { older_than_ms: body.older_than }),
+      },
     });
     return c.json({ purged });
   });

@@ -1,4 +1,5 @@
 import { ErrorCode, isGqError, type Job, type JobSpec, type SubmitResult } from '@gopherqueue/core';
+import { canAccessQueue } from '@gopherqueue/security';
 import { assertQueueAccess } from '../auth.js';
 import type { ApiContext } from '../env.js';
 import { HttpError, validationError } from '../errors.js';
@@ -32,6 +33,32 @@ export async function submitting<T extends SubmitResult | SubmitResult[]>(
       throw validationError(field, `${field}: ${err.message}`);
     throw err;
   }
+}
+
+/**
+ * For each spec, the first dependency the caller may not name, or undefined: an id no job has,
+ * or, for a key restricted to queues, the id of a job of another queue. Both are answered alike
+ * (`job <id> not found`), so a restricted key learns nothing of other queues. A job of the same
+ * batch counts as known. Specs without dependencies cost no read.
+ */
+export async function hiddenDependencies(
+  c: ApiContext,
+  specs: readonly JobSpec[],
+): Promise<(string | undefined)[]> {
+  const ids = [...new Set(specs.flatMap((spec) => spec.dependsOn))];
+  if (ids.length === 0) return specs.map(() => undefined);
+  const principal = c.get('principal');
+  const jobs = await c.get('options').store.getMany(ids);
+  const visible = new Set(specs.map((spec) => spec.id));
+  jobs.forEach((job, i) => {
+    if (job !== undefined && canAccessQueue(principal, job.queue)) visible.add(ids[i] as string);
+  });
+  return specs.map((spec) => spec.dependsOn.find((id) => !visible.has(id)));
+}
+
+/** The answer to a dependency the caller may not name (see {@link hiddenDependencies}). */
+export function unknownDependency(field: string, id: string): HttpError {
+  return validationError(field, `${field}: job ${id} not found`);
 }
 
 /** Checks every spec's queue against the key's queues. */

@@ -77,6 +77,33 @@ describe('POST /api/v1/jobs', () => {
     expect((await f.store.counts()).total).toBe(1);
   });
 
+  it('ignores unknown fields such as id and state, as the original did', async () => {
+    const res = await f.call('POST', '/api/v1/jobs', {
+      body: { type: 't', id: UNKNOWN, state: 'completed', result: 'forged', extra: { a: 1 } },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.id).not.toBe(UNKNOWN);
+    expect(res.body.state).toBe('scheduled');
+    expect(await f.store.get(UNKNOWN)).toBeUndefined();
+    expect((await f.store.get(res.body.id))?.result).toBeUndefined();
+  });
+
+  it('replaces invalid UTF-8 in a body with U+FFFD rather than refusing it', async () => {
+    const bytes = Buffer.concat([
+      Buffer.from('{"type":"t","payload":"a'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('b"}'),
+    ]);
+    const res = await f.app.request('/api/v1/jobs', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: bytes,
+    });
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+    expect((await f.store.get(id))?.payload).toBe('a\uFFFD\uFFFDb');
+  });
+
   it('rejects a body that is not JSON with invalid_request', async () => {
     const res = await f.call('POST', '/api/v1/jobs', {
       raw: '{"type": ',
@@ -166,6 +193,19 @@ describe('GET /api/v1/jobs', () => {
     expect((await f.call('GET', '/api/v1/jobs?priority=critical')).body.count).toBe(1);
     expect((await f.call('GET', '/api/v1/jobs?tag=n:1')).body.count).toBe(2);
     expect((await f.call('GET', '/api/v1/jobs?state=scheduled')).body.total).toBe(6);
+  });
+
+  it('answers 400 naming cursor for a cursor the store never gave, in the jobs and the dead letter', async () => {
+    await f.submit('a');
+    for (const path of ['/api/v1/jobs', '/api/v1/jobs?state=scheduled', '/api/v1/dead-letter']) {
+      const res = await f.call('GET', `${path}${path.includes('?') ? '&' : '?'}cursor=garbage`);
+      expect(res.status, path).toBe(400);
+      expect(res.body.error).toEqual({
+        code: 'validation_error',
+        message: 'cursor "garbage" is not valid',
+        details: { field: 'cursor' },
+      });
+    }
   });
 
   it('rejects an unknown state', async () => {

@@ -6,7 +6,13 @@ import { HttpError } from '../errors.js';
 import { readBody, readQuery } from '../request.js';
 import { cancelSchema, listQuerySchema, retrySchema, submitSchema } from '../schemas.js';
 import { toJobSpec, toWireJob, toWireResult } from '../wire.js';
-import { listJobs, loadJob, submitting } from './job-access.js';
+import {
+  hiddenDependencies,
+  listJobs,
+  loadJob,
+  submitting,
+  unknownDependency,
+} from './job-access.js';
 
 /**
  * Jobs: submit (201, or 200 with the stored job for a known idempotency key), list, get,
@@ -18,6 +24,8 @@ export function registerJobRoutes(api: Hono<ApiEnv>): void {
     const body = await readBody(c, submitSchema);
     const spec = toJobSpec(body, clock.now());
     assertQueueAccess(c, spec.queue);
+    const [hidden] = await hiddenDependencies(c, [spec]);
+    if (hidden !== undefined) throw unknownDependency('depends_on', hidden);
     const { job, deduplicated } = await submitting(() => scheduler.enqueue(spec));
     if (deduplicated) return c.json({ ...toWireJob(job), deduplicated: true }, 200);
     return c.json(toWireJob(job), 201);
@@ -34,7 +42,12 @@ export function registerJobRoutes(api: Hono<ApiEnv>): void {
   api.delete('/jobs/:id', requirePermission('jobs:manage'), async (c) => {
     const job = await loadJob(c);
     await c.get('options').store.delete(job.id);
-    await audit(c, 'job.delete', job.id, { type: job.type, queue: job.queue, state: job.state });
+    await audit(c, {
+      action: 'job.delete',
+      target: job.id,
+      queues: [job.queue],
+      details: { type: job.type, queue: job.queue, state: job.state },
+    });
     return c.body(null, 204);
   });
 
@@ -43,10 +56,15 @@ export function registerJobRoutes(api: Hono<ApiEnv>): void {
     const body = await readBody(c, cancelSchema, true);
     const reason = body.reason === undefined || body.reason === '' ? undefined : body.reason;
     const cancelled = await c.get('options').store.cancel(job.id, reason);
-    await audit(c, 'job.cancel', job.id, {
-      previous: job.state,
-      ...(reason === undefined ? {} : { reason }),
-      ...(body.force === undefined ? {} : { force: body.force }),
+    await audit(c, {
+      action: 'job.cancel',
+      target: job.id,
+      queues: [job.queue],
+      details: {
+        previous: job.state,
+        ...(reason === undefined ? {} : { reason }),
+        ...(body.force === undefined ? {} : { force: body.force }),
+      },
     });
     return c.json(toWireJob(cancelled));
   });
@@ -57,9 +75,11 @@ export function registerJobRoutes(api: Hono<ApiEnv>): void {
     const retried = await c
       .get('options')
       .store.retry(job.id, { resetAttempts: body.reset_attempts ?? false });
-    await audit(c, 'job.retry', job.id, {
-      previous: job.state,
-      reset_attempts: body.reset_attempts ?? false,
+    await audit(c, {
+      action: 'job.retry',
+      target: job.id,
+      queues: [job.queue],
+      details: { previous: job.state, reset_attempts: body.reset_attempts ?? false },
     });
     return c.json(toWireJob(retried));
   });

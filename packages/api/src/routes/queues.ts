@@ -32,7 +32,7 @@ export function registerQueueRoutes(api: Hono<ApiEnv>): void {
       const { store } = c.get('options');
       if (action === 'pause') await store.pauseQueue(name);
       else await store.resumeQueue(name);
-      await audit(c, `queue.${action}`, name);
+      await audit(c, { action: `queue.${action}`, target: name, queues: [name] });
       return c.json({ name, paused: action === 'pause' });
     });
   }

@@ -1,3 +1,4 @@
+import { JOB_STATES, type JobCounts, type JobState, type QueueInfo } from '@gopherqueue/core';
 import type { Hono } from 'hono';
 import { authenticate, requirePermission } from '../auth.js';
 import type { ApiEnv } from '../env.js';
@@ -7,7 +8,8 @@ import { toWireQueueStats } from '../wire.js';
 
 /**
  * Root routes: `/live` and `/ready` (never behind a key), `/health` and `/metrics` (Prometheus
- * text; JSON with `?format=json` or `Accept: application/json`).
+ * text; JSON with `?format=json` or `Accept: application/json`). `/metrics` is operator-level: any
+ * key with `stats:read` reads the series of every queue, whatever queues the key is limited to.
  */
 export function registerSystemRoutes(app: Hono<ApiEnv>): void {
   app.get('/live', (c) => c.json({ alive: true }));
@@ -63,11 +65,39 @@ export function registerSystemRoutes(app: Hono<ApiEnv>): void {
   });
 }
 
-/** `GET /api/v1/stats`: job counts in the original's shape, and the local workers. */
+/** The counts of the queues in `names`, summed from the per-queue counts. */
+function countsOfQueues(
+  queues: readonly QueueInfo[],
+  names: readonly string[],
+): Pick<JobCounts, 'total' | 'byState'> {
+  const byState = Object.fromEntries(JOB_STATES.map((state) => [state, 0])) as Record<
+    JobState,
+    number
+  >;
+  let total = 0;
+  for (const queue of queues) {
+    if (!names.includes(queue.name)) continue;
+    for (const state of JOB_STATES) {
+      byState[state] += queue.byState[state];
+      total += queue.byState[state];
+    }
+  }
+  return { total, byState };
+}
+
+/**
+ * `GET /api/v1/stats`: job counts in the original's shape, and the local workers. A key
+ * restricted to queues gets the counts of its queues only, and `storage_bytes` 0: the size of
+ * the whole store is for unrestricted keys, as `/metrics` is.
+ */
 export function registerStatsRoutes(api: Hono<ApiEnv>): void {
   api.get('/stats', requirePermission('stats:read'), async (c) => {
     const { store, clock, workers } = c.get('options');
-    const [counts, sizeBytes] = await Promise.all([store.counts(), store.sizeBytes()]);
+    const allowed = c.get('principal').queues;
+    const [counts, sizeBytes] =
+      allowed === undefined
+        ? await Promise.all([store.counts(), store.sizeBytes()])
+        : [countsOfQueues(await store.listQueues(), allowed), 0];
     const answer: WireStats = {
       queue: toWireQueueStats(counts, sizeBytes, clock.now()),
       workers: workers === undefined ? null : workers(),

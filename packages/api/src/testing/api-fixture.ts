@@ -20,7 +20,7 @@ export interface TestResponse {
 /** Options of a call through {@link ApiFixture.call}. */
 export interface CallOptions {
   body?: unknown;
-  /** Sent as is (for bad JSON and oversized bodies). */
+  /** Sent as is (for bad JSON and oversized bodies), as `application/json` unless headers say. */
   raw?: string;
   headers?: Record<string, string>;
   key?: string;
@@ -56,10 +56,8 @@ export async function createApiFixture(overrides: Partial<ApiOptions> = {}): Pro
   async function call(method: string, path: string, options: CallOptions = {}) {
     const headers: Record<string, string> = { ...options.headers };
     let body: string | undefined = options.raw;
-    if (options.body !== undefined) {
-      body = JSON.stringify(options.body);
-      headers['content-type'] ??= 'application/json';
-    }
+    if (options.body !== undefined) body = JSON.stringify(options.body);
+    if (body !== undefined) headers['content-type'] ??= 'application/json';
     if (options.key !== undefined) headers['x-api-key'] = options.key;
     const init: RequestInit = { method, headers };
     if (body !== undefined) init.body = body;

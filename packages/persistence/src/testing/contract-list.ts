@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { uuidv7, type Job, type ListFilter } from '@gopherqueue/core';
+import {
+  ErrorCode,
+  isGqError,
+  uuidv7,
+  type GqError,
+  type Job,
+  type ListFilter,
+} from '@gopherqueue/core';
 import { ids, useStore, type StoreContractHarness } from './contract-fixture.js';
 
 /** get, getMany, list with filters and cursor pagination. */
@@ -105,6 +112,32 @@ export function listContract(harness: StoreContractHarness): void {
       const byState = await pages({ state: 'scheduled', queue: 'q1', limit: 10 });
       expect(byState.map((p) => p.length)).toEqual([10, 10, 10, 8]);
       expect(new Set(byState.flat()).size).toBe(38);
+    });
+
+    it('refuses a malformed cursor with GQ_INVALID_ARGUMENT naming cursor, whatever the filter', async () => {
+      await f.submit('t');
+      const filters: ListFilter[] = [
+        {},
+        { state: 'scheduled' },
+        { state: 'completed' },
+        { type: 't' },
+        { queue: 'default' },
+      ];
+      for (const cursor of [
+        'garbage',
+        'zzzz',
+        '../../x',
+        '0190a4b2-7c3e-7000-8000',
+        ' ',
+        '99999999999999999999999',
+      ]) {
+        for (const filter of filters) {
+          const err: unknown = await f.store.list({ ...filter, cursor }).catch((e: unknown) => e);
+          const what = `${JSON.stringify(filter)} ${cursor}`;
+          expect(isGqError(err, ErrorCode.INVALID_ARGUMENT), what).toBe(true);
+          expect((err as GqError).details, what).toEqual({ field: 'cursor' });
+        }
+      }
     });
 
     it('returns 50 jobs by default', async () => {
