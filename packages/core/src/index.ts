@@ -34,6 +34,8 @@ export {
 } from './limits.js';
 export type { Job, JobError, JobSpec, Json } from './job.js';
 export { noopLogger } from './logger.js';
+export { setLongTimeout } from './long-timeout.js';
+export type { LongTimeoutOptions, TimerHost } from './long-timeout.js';
 export type { LogFields, Logger } from './logger.js';
 export { parsePriority, Priority, PRIORITY_NAMES } from './priority.js';
 export type { PriorityLevel, PriorityName } from './priority.js';
