@@ -1,3 +1,4 @@
+import { setLongTimeout } from '@gopherqueue/core';
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../cli-error.js';
 import { parseListenAddress, type ListenAddress } from '../listen-address.js';
@@ -5,7 +6,7 @@ import type { CliIo } from '../cli-io.js';
 import { loadHandlers } from '../load-handlers.js';
 import { LOG_OPTIONS, loggerFor, type LogArgs } from '../log-options.js';
 import { postgresSchemaOption, type StoreKind } from '../open-store.js';
-import { durationFlag, positiveIntFlag, postgresSchemaFlag } from '../parse-flags.js';
+import { durationFlag, LEASE_BOUNDS, positiveIntFlag, postgresSchemaFlag } from '../parse-flags.js';
 import { startServer } from '../server.js';
 import { untilAborted } from '../until-aborted.js';
 
@@ -110,7 +111,7 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
         cwd: io.cwd,
         durability: args.durability,
         workers: positiveIntFlag('workers', args.workers),
-        leaseMs: durationFlag('lease', args.lease),
+        leaseMs: durationFlag('lease', args.lease, LEASE_BOUNDS),
         shutdownTimeoutMs: drainBudgetMs(shutdownTimeoutMs),
         unknownTypes: args.unknownTypes,
         completedTtlMs: durationFlag('completed-ttl', args.completedTtl),
@@ -146,13 +147,16 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
       );
       await untilAborted(io.stopSignal);
       logger.info('shutting down', { signal: String(io.stopSignal.reason) });
-      const hardStop = setTimeout(() => {
-        io.stderr(`gq: shutdown did not finish within ${args.shutdownTimeout}; exiting\n`);
-        process.exit(1);
-      }, shutdownTimeoutMs + 5_000);
-      hardStop.unref();
+      const cancelHardStop = setLongTimeout(
+        () => {
+          io.stderr(`gq: shutdown did not finish within ${args.shutdownTimeout}; exiting\n`);
+          process.exit(1);
+        },
+        shutdownTimeoutMs + 5_000,
+        { unref: true },
+      );
       await server.stop();
-      clearTimeout(hardStop);
+      cancelHardStop();
       logger.info('stopped');
     },
   };
