@@ -1,4 +1,4 @@
-import { parseDuration, type Json } from '@gopherqueue/core';
+import { parseDuration, setLongTimeout, type Json } from '@gopherqueue/core';
 
 /** What a built-in handler uses of the job context the worker gives it. */
 export interface BuiltinContext {
@@ -81,10 +81,11 @@ export const BUILTIN_HANDLERS: Readonly<Record<string, BuiltinHandler>> = Object
 function delay(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const onAbort = (): void => {
-      clearTimeout(timer);
+      cancel();
       reject(signal.reason as Error);
     };
-    const timer = setTimeout(() => {
+    // `"720h"` is a valid sleep: longer than one Node.js timer can wait.
+    const cancel = setLongTimeout(() => {
       signal.removeEventListener('abort', onAbort);
       resolve();
     }, ms);

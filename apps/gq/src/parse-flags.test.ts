@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from './cli-error.js';
 import {
   durationFlag,
+  LEASE_BOUNDS,
   listFlag,
   positiveIntFlag,
   postgresSchemaFlag,
@@ -30,6 +31,21 @@ describe('flag parsing', () => {
     expect(() => priorityFlag('urgent')).toThrow(/^--priority: priority must be 0..4/);
     expect(() => positiveIntFlag('limit', 0)).toThrow('--limit must be a positive integer; got 0');
     expect(() => positiveIntFlag('limit', 1.5)).toThrow(UsageError);
+  });
+
+  it('bounds durations: 10 years unless the flag says otherwise, leases 1s..1h', () => {
+    expect(durationFlag('delay', '87600h')).toBe(315_360_000_000);
+    expect(() => durationFlag('delay', '87601h')).toThrow(
+      '--delay must be at most 87600h (10 years); got 315363600000ms',
+    );
+    expect(() => durationFlag('timeout', 1e308)).toThrow(UsageError);
+    expect(durationFlag('lease', '1h', LEASE_BOUNDS)).toBe(3_600_000);
+    expect(() => durationFlag('lease', '2h', LEASE_BOUNDS)).toThrow(
+      '--lease must be at most 1h; got 7200000ms',
+    );
+    expect(() => durationFlag('lease', '500ms', LEASE_BOUNDS)).toThrow(
+      '--lease must be at least 1s; got 500ms',
+    );
   });
 });
 

@@ -1,16 +1,47 @@
-import { parseDuration, parsePriority, type PriorityLevel } from '@gopherqueue/core';
+import {
+  durationProblem,
+  MAX_DURATION_MS,
+  MAX_LEASE_MS,
+  MIN_LEASE_MS,
+  parseDuration,
+  parsePriority,
+  type PriorityLevel,
+} from '@gopherqueue/core';
 import { UsageError } from './cli-error.js';
 
+/** Bounds of a duration flag, in ms. */
+export interface DurationBounds {
+  /** @defaultValue 0 */
+  min?: number;
+  /** @defaultValue MAX_DURATION_MS (10 years) */
+  max?: number;
+}
+
+/** The bounds of `--lease`: what the server's lease API accepts. */
+export const LEASE_BOUNDS: Readonly<DurationBounds> = Object.freeze({
+  min: MIN_LEASE_MS,
+  max: MAX_LEASE_MS,
+});
+
 /**
- * Reads a duration flag (`"30s"`, `"1h30m"`, or milliseconds).
+ * Reads a duration flag (`"30s"`, `"1h30m"`, or milliseconds), at most 10 years unless `bounds`
+ * says otherwise.
  * @throws UsageError naming the flag.
  */
-export function durationFlag(flag: string, value: string | number): number {
+export function durationFlag(
+  flag: string,
+  value: string | number,
+  bounds: DurationBounds = {},
+): number {
+  let ms: number;
   try {
-    return parseDuration(value);
+    ms = parseDuration(value);
   } catch (err) {
     throw new UsageError(`--${flag}: ${(err as Error).message}`);
   }
+  const problem = durationProblem(ms, bounds.max ?? MAX_DURATION_MS, bounds.min ?? 0);
+  if (problem !== undefined) throw new UsageError(`--${flag} ${problem}`);
+  return ms;
 }
 
 /**

@@ -3,6 +3,8 @@ import {
   ErrorCode,
   GqError,
   isGqError,
+  MAX_TIMER_MS,
+  setLongTimeout,
   type FailureReport,
   type Job,
   type Json,
@@ -76,9 +78,11 @@ export class RemoteAttempt {
       () => {
         void this.#heartbeat({});
       },
-      Math.max(250, Math.floor(leaseMs / 3)),
+      // A lease is at most 1 h, so this cap only guards against a server that says otherwise.
+      Math.min(MAX_TIMER_MS, Math.max(250, Math.floor(leaseMs / 3))),
     );
-    const timeout = setTimeout(() => {
+    // A timeout may be far longer than one Node.js timer can wait (1000 h, ...).
+    const cancelTimeout = setLongTimeout(() => {
       this.#controller.abort(
         new GqError(ErrorCode.TIMEOUT, `job timed out after ${this.#wire.timeout_ms}ms`),
       );
@@ -97,7 +101,7 @@ export class RemoteAttempt {
       }
     } finally {
       clearInterval(heartbeat);
-      clearTimeout(timeout);
+      cancelTimeout();
     }
     const durationMs = Math.round(performance.now() - started);
     if (this.#leaseLost) {
@@ -135,9 +139,13 @@ export class RemoteAttempt {
     // A handler that ignores its signal is abandoned after the grace period.
     const abandoned = new Promise<never>((_, reject) => {
       const onAbort = (): void => {
-        setTimeout(() => {
-          reject(signal.reason as Error);
-        }, this.#options.graceMs).unref();
+        setLongTimeout(
+          () => {
+            reject(signal.reason as Error);
+          },
+          this.#options.graceMs,
+          { unref: true },
+        );
       };
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { GopherQueueClient, WireLeasedJob } from '@gopherqueue/api';
-import { ErrorCode, GqError, noopLogger, type Logger } from '@gopherqueue/core';
+import { ErrorCode, GqError, noopLogger, setLongTimeout, type Logger } from '@gopherqueue/core';
 import type { HandlerMap } from './load-handlers.js';
 import { RemoteAttempt, reportEnd } from './remote-attempt.js';
 
@@ -113,15 +113,15 @@ export class RemoteWorker {
     await this.#loop;
     if (this.#running.size === 0) return;
     this.#logger.info('waiting for running jobs', { running: this.#running.size });
-    let timer: NodeJS.Timeout | undefined;
+    let cancelTimer: (() => void) | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => {
+      cancelTimer = setLongTimeout(() => {
         resolve('timeout');
       }, this.#shutdownTimeoutMs);
     });
     const all = Promise.all([...this.#running.values()].map((r) => r.done));
     const first = await Promise.race([all.then(() => 'done' as const), timedOut]);
-    clearTimeout(timer);
+    cancelTimer?.();
     if (first === 'timeout') {
       this.#logger.warn('shutdown timeout: aborting running jobs', { running: this.#running.size });
       for (const { attempt } of this.#running.values()) {

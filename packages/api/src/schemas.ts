@@ -1,26 +1,52 @@
 /**
  * zod schemas of every request body and query, in the wire format (snake_case). Durations are
- * Go-style strings or numbers of milliseconds and come out as milliseconds; priorities come out
- * as levels 0..4.
+ * Go-style strings or numbers of milliseconds and come out as milliseconds, each within the
+ * bound `@gopherqueue/core` sets for it; priorities come out as levels 0..4.
  */
-import { isUuid, JOB_STATES, parseDuration, parsePriority } from '@gopherqueue/core';
+import {
+  durationProblem,
+  isUuid,
+  JOB_STATES,
+  MAX_BACKOFF_MS,
+  MAX_DELAY_MS,
+  MAX_DURATION_MS,
+  MAX_LEASE_MS,
+  MAX_TIME_MS,
+  MAX_TIMEOUT_MS,
+  MIN_LEASE_MS,
+  MIN_TIME_MS,
+  parseDuration,
+  parsePriority,
+} from '@gopherqueue/core';
 import { z } from 'zod';
 
 const NAME = /^[A-Za-z0-9_.:\-/]{1,200}$/;
 const NAME_MESSAGE = 'must be 1..200 characters of letters, digits and _.:-/';
 
-/** A Go-style duration (`"30s"`) or milliseconds, as milliseconds. */
-export const durationSchema = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  try {
-    return parseDuration(value);
-  } catch {
-    ctx.addIssue({
-      code: 'custom',
-      message: `must be a duration like "500ms", "30s" or "1h30m", or milliseconds; got ${JSON.stringify(value)}`,
-    });
+/** A Go-style duration (`"30s"`) or milliseconds, as milliseconds within `[min, max]`. */
+export function boundedDuration(max: number, min = 0) {
+  return z.union([z.string(), z.number()]).transform((value, ctx) => {
+    let ms: number;
+    try {
+      ms = parseDuration(value);
+    } catch {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a duration like "500ms", "30s" or "1h30m", or milliseconds; got ${JSON.stringify(value)}`,
+      });
+      return z.NEVER;
+    }
+    const problem = durationProblem(ms, max, min);
+    if (problem === undefined) return ms;
+    ctx.addIssue({ code: 'custom', message: problem });
     return z.NEVER;
-  }
-});
+  });
+}
+
+/** A Go-style duration (`"30s"`) or milliseconds, as milliseconds, at most 10 years. */
+export const durationSchema = boundedDuration(MAX_DURATION_MS);
+
+const leaseSchema = boundedDuration(MAX_LEASE_MS, MIN_LEASE_MS);
 
 /** A priority level 0..4 or its name. */
 export const prioritySchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
@@ -35,23 +61,28 @@ export const prioritySchema = z.union([z.number(), z.string()]).transform((value
   }
 });
 
-const timeSchema = z
-  .union([z.string(), z.number()])
-  .refine((value) => Number.isFinite(typeof value === 'number' ? value : Date.parse(value)), {
-    error: 'must be an RFC 3339 time like "2026-01-01T00:00:00Z"',
-  });
+/** A time as RFC 3339 or ms since the epoch, from year 0 to 9999 (how far ahead: `createJob`). */
+const timeSchema = z.union([z.string(), z.number()]).refine(
+  (value) => {
+    const ms = typeof value === 'number' ? value : Date.parse(value);
+    return Number.isFinite(ms) && ms >= MIN_TIME_MS && ms <= MAX_TIME_MS;
+  },
+  { error: 'must be an RFC 3339 time like "2026-01-01T00:00:00Z", at most 10 years ahead' },
+);
 
 const nameSchema = z.string().regex(NAME, NAME_MESSAGE);
 const uuidSchema = z.string().refine(isUuid, { error: 'must be a UUID' });
 const jsonSchema = z.unknown();
 
+const BACKOFF_MAX_MESSAGE = `must be at most ${MAX_BACKOFF_MS} ms (10 years)`;
+
 /** Retry backoff as a request gives it. */
 export const backoffSchema = z.object({
   strategy: z.enum(['exponential', 'linear', 'constant']).optional(),
-  initial: durationSchema.optional(),
-  max: durationSchema.optional(),
-  initial_ms: z.number().nonnegative().optional(),
-  max_ms: z.number().nonnegative().optional(),
+  initial: boundedDuration(MAX_BACKOFF_MS).optional(),
+  max: boundedDuration(MAX_BACKOFF_MS).optional(),
+  initial_ms: z.number().nonnegative().max(MAX_BACKOFF_MS, BACKOFF_MAX_MESSAGE).optional(),
+  max_ms: z.number().nonnegative().max(MAX_BACKOFF_MS, BACKOFF_MAX_MESSAGE).optional(),
   multiplier: z.number().min(1).optional(),
   jitter: z.boolean().optional(),
 });
@@ -61,9 +92,9 @@ export const submitSchema = z.object({
   type: z.string({ error: 'type is required' }).regex(NAME, `type ${NAME_MESSAGE}`),
   payload: jsonSchema.optional(),
   priority: prioritySchema.optional(),
-  delay: durationSchema.optional(),
+  delay: boundedDuration(MAX_DELAY_MS).optional(),
   scheduled_at: timeSchema.optional(),
-  timeout: durationSchema.optional(),
+  timeout: boundedDuration(MAX_TIMEOUT_MS).optional(),
   max_attempts: z.number().int().min(1).max(1000).optional(),
   idempotency_key: z.string().min(1).max(512).optional(),
   correlation_id: z.string().max(512).optional(),
@@ -124,7 +155,7 @@ export const claimSchema = z.object({
   types: z.array(nameSchema).max(1000).optional(),
   queues: z.array(nameSchema).max(1000).optional(),
   limit: z.number().int().min(1).max(1000).optional(),
-  lease: durationSchema.optional(),
+  lease: leaseSchema.optional(),
   wait: durationSchema.optional(),
 });
 
@@ -133,7 +164,7 @@ const leaseTokenSchema = z.string({ error: 'lease_token is required' }).min(1);
 /** `POST /api/v1/jobs/:id/heartbeat`. */
 export const heartbeatSchema = z.object({
   lease_token: leaseTokenSchema,
-  lease: durationSchema.optional(),
+  lease: leaseSchema.optional(),
   checkpoint: jsonSchema.optional(),
   progress: z.union([z.number().min(0).max(100), z.record(z.string(), z.unknown())]).optional(),
   progress_message: z.string().max(1000).optional(),
@@ -145,7 +176,7 @@ export const completeSchema = z.object({ lease_token: leaseTokenSchema, result: 
 /** `POST /api/v1/jobs/:id/release`: back to scheduled without spending the attempt. */
 export const releaseSchema = z.object({
   lease_token: leaseTokenSchema,
-  delay: durationSchema.optional(),
+  delay: boundedDuration(MAX_DELAY_MS).optional(),
 });
 
 /** `POST /api/v1/jobs/:id/fail`. */

@@ -1,6 +1,8 @@
 import {
   createJob,
   isTerminal,
+  MAX_TIME_MS,
+  MIN_TIME_MS,
   type Job,
   type JobCounts,
   type JobOptions,
@@ -17,9 +19,19 @@ import type {
   WireWaitResult,
 } from './wire-types.js';
 
-/** Milliseconds since the epoch as an RFC 3339 string. */
+/**
+ * Milliseconds since the epoch as an RFC 3339 string. Never throws, so one odd stored value
+ * cannot break a listing or an event stream: a time RFC 3339 cannot write (before year 0, after
+ * year 9999, or past what a Date holds) comes out as the nearest one it can,
+ * `0000-01-01T00:00:00.000Z` or `9999-12-31T23:59:59.999Z`, and a value that is not a number
+ * at all (NaN, or null in an old record) as the epoch, `1970-01-01T00:00:00.000Z`.
+ */
 export function rfc3339(ms: number): string {
-  return new Date(ms).toISOString();
+  const time =
+    typeof ms === 'number' && !Number.isNaN(ms)
+      ? Math.min(Math.max(ms, MIN_TIME_MS), MAX_TIME_MS)
+      : 0;
+  return new Date(time).toISOString();
 }
 
 function optionalTime(ms: number | undefined): string | undefined {
@@ -195,9 +207,15 @@ export function toJobSpec(body: SubmitBody, now: number, prefix?: string): JobSp
     return createJob(body.type, body.payload ?? null, options, now);
   } catch (err) {
     if (!(err instanceof TypeError || err instanceof RangeError)) throw err;
-    const first = /^[A-Za-z_.]+/.exec(err.message)?.[0] ?? 'body';
+    const first = /^[A-Za-z_.]+/.exec(err.message)?.[0];
+    if (first === undefined) {
+      const field = prefix ?? 'body';
+      throw validationError(field, `${field}: ${err.message}`);
+    }
     const mapped = first.startsWith('backoff.') ? first : (WIRE_FIELD[first] ?? first);
     const field = prefix === undefined ? mapped : `${prefix}.${mapped}`;
-    throw validationError(field, `${field}: ${err.message}`);
+    // The message names the option as createJob knows it; say it as the request did.
+    const rest = err.message.slice(first.length).replace(/^:?\s*/, '');
+    throw validationError(field, `${field}: ${rest}`);
   }
 }

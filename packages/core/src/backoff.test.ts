@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, resolveBackoff } from './backoff.js';
+import { MAX_BACKOFF_MS } from './limits.js';
 
 describe('backoffDelay', () => {
   const noJitter = { jitter: false } as const;
@@ -12,6 +13,25 @@ describe('backoffDelay', () => {
     const constant = resolveBackoff({ ...noJitter, strategy: 'constant', initialMs: 100 });
     expect([1, 2, 3].map((n) => backoffDelay(linear, n))).toEqual([100, 200, 300]);
     expect([1, 2, 3].map((n) => backoffDelay(constant, n))).toEqual([100, 100, 100]);
+  });
+  it('stays a number when growth overflows: maxMs, or 0 from an initial wait of 0', () => {
+    const huge = resolveBackoff({ ...noJitter, initial: '1s', max: '1h', multiplier: 1e300 });
+    expect(backoffDelay(huge, 3)).toBe(3_600_000);
+    const zero = resolveBackoff({ ...noJitter, initialMs: 0, multiplier: 1e300 });
+    expect(backoffDelay(zero, 3)).toBe(0);
+  });
+  it('refuses an initial or max wait past 10 years, naming the field', () => {
+    expect(() => resolveBackoff({ initial: '87601h', max: '87601h' })).toThrow(
+      /^backoff.initial must be at most 87600h \(10 years\)/,
+    );
+    expect(() => resolveBackoff({ max: 1e300 })).toThrow(/^backoff.max must be at most 87600h/);
+    expect(() => resolveBackoff({ maxMs: MAX_BACKOFF_MS + 1 })).toThrow(
+      /^backoff.maxMs must be at most 87600h/,
+    );
+    expect(resolveBackoff({ initial: '87600h', max: '87600h' })).toMatchObject({
+      initialMs: MAX_BACKOFF_MS,
+      maxMs: MAX_BACKOFF_MS,
+    });
   });
   it('keeps jittered waits between half and the full wait', () => {
     const b = resolveBackoff({ initialMs: 1000 });

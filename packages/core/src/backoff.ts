@@ -1,4 +1,4 @@
-import { parseDuration } from './duration.js';
+import { durationOption, durationProblem, MAX_BACKOFF_MS } from './limits.js';
 
 /** How the wait before a retry grows. */
 export type BackoffStrategy = 'exponential' | 'linear' | 'constant';
@@ -7,9 +7,15 @@ export type BackoffStrategy = 'exponential' | 'linear' | 'constant';
 export interface Backoff {
   /** @defaultValue `'exponential'` */
   strategy: BackoffStrategy;
-  /** Wait before the first retry. @defaultValue 1000 */
+  /**
+   * Wait before the first retry; at most {@link MAX_BACKOFF_MS} (10 years).
+   * @defaultValue 1000
+   */
   initialMs: number;
-  /** Upper bound of any wait. @defaultValue 3_600_000 (1 h) */
+  /**
+   * Upper bound of any wait; at most {@link MAX_BACKOFF_MS} (10 years).
+   * @defaultValue 3_600_000 (1 h)
+   */
   maxMs: number;
   /** Growth factor of the exponential strategy. @defaultValue 2 */
   multiplier: number;
@@ -57,8 +63,15 @@ export function resolveBackoff(input: BackoffInput | undefined): Backoff {
     );
   }
   const initialMs =
-    input.initialMs ?? (input.initial === undefined ? undefined : parseDuration(input.initial));
-  const maxMs = input.maxMs ?? (input.max === undefined ? undefined : parseDuration(input.max));
+    input.initialMs ??
+    (input.initial === undefined
+      ? undefined
+      : durationOption('backoff.initial', input.initial, MAX_BACKOFF_MS));
+  const maxMs =
+    input.maxMs ??
+    (input.max === undefined
+      ? undefined
+      : durationOption('backoff.max', input.max, MAX_BACKOFF_MS));
   const backoff: Backoff = {
     strategy,
     initialMs: initialMs ?? DEFAULT_BACKOFF.initialMs,
@@ -68,6 +81,10 @@ export function resolveBackoff(input: BackoffInput | undefined): Backoff {
   };
   if (!Number.isFinite(backoff.initialMs) || backoff.initialMs < 0) {
     throw new RangeError(`backoff.initialMs must be >= 0; got ${backoff.initialMs}`);
+  }
+  for (const field of ['initialMs', 'maxMs'] as const) {
+    const problem = durationProblem(backoff[field], MAX_BACKOFF_MS);
+    if (problem !== undefined) throw new RangeError(`backoff.${field} ${problem}`);
   }
   if (!Number.isFinite(backoff.maxMs) || backoff.maxMs < backoff.initialMs) {
     throw new RangeError(`backoff.maxMs must be >= backoff.initialMs; got ${backoff.maxMs}`);
@@ -100,7 +117,8 @@ export function backoffDelay(
       wait = backoff.initialMs * n;
       break;
     case 'exponential':
-      wait = backoff.initialMs * backoff.multiplier ** (n - 1);
+      // A growth past what a number holds is Infinity (capped below); 0 times it stays 0.
+      wait = backoff.initialMs === 0 ? 0 : backoff.initialMs * backoff.multiplier ** (n - 1);
       break;
   }
   wait = Math.min(wait, backoff.maxMs);

@@ -1,19 +1,23 @@
+import { setLongTimeout } from './long-timeout.js';
+
 /** Time as the engine sees it; injected so tests can move it. */
 export interface Clock {
   /** Milliseconds since the Unix epoch. */
   now(): number;
-  /** Like `setTimeout`, on this clock. Returns a function that cancels the timer. */
+  /**
+   * Like `setTimeout`, on this clock, for a wait of any length (a month, a year): it never fires
+   * early. Returns a function that cancels the timer.
+   */
   setTimer(fn: () => void, ms: number): () => void;
 }
 
-/** The real clock. */
+/**
+ * The real clock. Its timers do not keep the process alive, and a wait longer than one Node.js
+ * timer allows (2^31-1 ms) is chained from shorter ones (see {@link setLongTimeout}).
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimer(fn, ms) {
-    const timer = setTimeout(fn, ms);
-    timer.unref?.();
-    return () => clearTimeout(timer);
-  },
+  setTimer: (fn, ms) => setLongTimeout(fn, ms, { unref: true }),
 };
 
 /** A clock that only moves when told to; fires due timers on {@link ManualClock.advance}. */
@@ -30,7 +34,7 @@ export class ManualClock implements Clock {
   }
 
   setTimer(fn: () => void, ms: number): () => void {
-    const timer = { at: this.#now + Math.max(0, ms), fn };
+    const timer = { at: this.#now + (ms > 0 ? ms : 0), fn };
     this.#timers.add(timer);
     return () => this.#timers.delete(timer);
   }

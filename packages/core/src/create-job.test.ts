@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BACKOFF } from './backoff.js';
-import { createJob } from './create-job.js';
+import { createJob, type JobOptions } from './create-job.js';
+import { MAX_DELAY_MS, MAX_TIMEOUT_MS } from './limits.js';
 import { isUuid } from './uuid.js';
 
 const NOW = Date.UTC(2026, 10, 28);
@@ -55,6 +56,30 @@ describe('createJob', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic['self'] = cyclic;
     expect(() => createJob('x', cyclic)).toThrow(/payload must be JSON-serialisable/);
+  });
+
+  it('accepts a delay, runAt and timeout of up to 10 years', () => {
+    const job = createJob('x', null, { delay: '87600h', timeout: MAX_TIMEOUT_MS }, NOW);
+    expect(job.runAt).toBe(NOW + MAX_DELAY_MS);
+    expect(job.timeoutMs).toBe(MAX_TIMEOUT_MS);
+    expect(createJob('x', null, { runAt: NOW + MAX_DELAY_MS }, NOW).runAt).toBe(NOW + MAX_DELAY_MS);
+  });
+
+  it('rejects a delay, runAt or timeout past 10 years with a RangeError naming it', () => {
+    const cases: [JobOptions, RegExp][] = [
+      [{ delay: 1e308 }, /^delay must be at most 87600h \(10 years\); got 1e\+308ms$/],
+      [{ delay: '87601h' }, /^delay must be at most 87600h/],
+      [{ runAt: 1e300 }, /^runAt must be at most 87600h \(10 years\) ahead/],
+      [{ runAt: NOW + MAX_DELAY_MS + 1 }, /^runAt must be at most 87600h/],
+      [{ runAt: new Date(NOW + 11 * 365 * 86_400_000) }, /^runAt must be at most 87600h/],
+      [{ timeout: MAX_TIMEOUT_MS + 1 }, /^timeout must be at most 87600h/],
+      [{ timeout: `1${'0'.repeat(400)}h` }, /^timeout: duration .* is too long to be a number/],
+      [{ backoff: { initial: 1e300 } }, /^backoff.initial must be at most 87600h/],
+    ];
+    for (const [options, message] of cases) {
+      expect(() => createJob('x', null, options, NOW)).toThrow(RangeError);
+      expect(() => createJob('x', null, options, NOW)).toThrow(message);
+    }
   });
 
   it('makes ids that sort by creation', () => {

@@ -1,6 +1,6 @@
 import { resolveBackoff, type BackoffInput } from './backoff.js';
-import { parseDuration } from './duration.js';
 import type { Json, JobSpec } from './job.js';
+import { durationOption, MAX_DELAY_MS, MAX_TIMEOUT_MS } from './limits.js';
 import { parsePriority, type PriorityLevel, type PriorityName } from './priority.js';
 import { isUuid, uuidv7 } from './uuid.js';
 
@@ -10,11 +10,17 @@ export interface JobOptions {
   priority?: PriorityLevel | PriorityName;
   /** Named queue. @defaultValue `'default'` */
   queue?: string;
-  /** Run no sooner than this long after submission, in ms or as `"5m"`. @defaultValue 0 */
+  /**
+   * Run no sooner than this long after submission, in ms or as `"5m"`; at most
+   * {@link MAX_DELAY_MS} (10 years). @defaultValue 0
+   */
   delay?: number | string;
-  /** Run no sooner than this time; wins over `delay`. */
+  /** Run no sooner than this time, at most 10 years ahead; wins over `delay`. */
   runAt?: Date | number | string;
-  /** Per-attempt timeout, in ms or as `"30s"`. @defaultValue 1_800_000 (30 min) */
+  /**
+   * Per-attempt timeout, in ms or as `"30s"`; at most {@link MAX_TIMEOUT_MS} (10 years).
+   * @defaultValue 1_800_000 (30 min)
+   */
   timeout?: number | string;
   /** Runs allowed before the job is dead-lettered. @defaultValue 3 */
   maxAttempts?: number;
@@ -72,7 +78,9 @@ export function createJob(
     throw new RangeError(`maxAttempts must be an integer from 1 to 1000; got ${maxAttempts}`);
   }
   const timeoutMs =
-    options.timeout === undefined ? JOB_DEFAULTS.timeoutMs : parseDuration(options.timeout);
+    options.timeout === undefined
+      ? JOB_DEFAULTS.timeoutMs
+      : durationOption('timeout', options.timeout, MAX_TIMEOUT_MS);
   if (timeoutMs <= 0)
     throw new RangeError(`timeout must be greater than 0; got ${options.timeout}`);
   const runAt = resolveRunAt(options, now);
@@ -127,10 +135,15 @@ function resolveRunAt(options: JobOptions, now: number): number | undefined {
           : Date.parse(options.runAt);
     if (!Number.isFinite(at))
       throw new RangeError(`runAt must be a date; got ${JSON.stringify(options.runAt)}`);
+    if (at > now + MAX_DELAY_MS) {
+      throw new RangeError(
+        `runAt must be at most 87600h (10 years) ahead; got ${JSON.stringify(options.runAt)}`,
+      );
+    }
     return at > now ? at : undefined;
   }
   if (options.delay !== undefined) {
-    const delayMs = parseDuration(options.delay);
+    const delayMs = durationOption('delay', options.delay, MAX_DELAY_MS);
     return delayMs > 0 ? now + delayMs : undefined;
   }
   return undefined;

@@ -21,6 +21,12 @@ describe('parseDuration', () => {
     expect(() => parseDuration(-5)).toThrow(RangeError);
     expect(() => parseDuration('')).toThrow(RangeError);
   });
+  it('rejects a string too long to be a number instead of answering Infinity', () => {
+    const huge = `1${'0'.repeat(400)}`;
+    expect(() => parseDuration(`${huge}h`)).toThrow(/is too long to be a number/);
+    expect(() => parseDuration(huge)).toThrow(RangeError);
+    expect(() => parseDuration(Number.POSITIVE_INFINITY)).toThrow(RangeError);
+  });
 });
 
 describe('formatDuration', () => {

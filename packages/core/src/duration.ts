@@ -14,7 +14,7 @@ const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
  * Parses a Go-style duration (`"500ms"`, `"1h30m"`, `"1.5s"`) or a number of milliseconds.
  * A bare numeric string is read as milliseconds.
  * @throws TypeError when the value is neither a string nor a number.
- * @throws RangeError when the string is not a duration or the value is negative.
+ * @throws RangeError when the string is not a duration, or the value is negative or not finite.
  */
 export function parseDuration(value: string | number): number {
   if (typeof value === 'number') {
@@ -27,7 +27,7 @@ export function parseDuration(value: string | number): number {
     throw new TypeError(`duration must be a string like "30s" or a number of milliseconds`);
   }
   const text = value.trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+  if (/^\d+(\.\d+)?$/.test(text)) return finite(Number(text), value);
   if (text === '' || text.startsWith('-')) {
     throw new RangeError(
       `invalid duration ${JSON.stringify(value)}: expected e.g. "500ms", "30s", "1h30m"`,
@@ -47,7 +47,15 @@ export function parseDuration(value: string | number): number {
     total += Number(match[1]) * (UNIT_MS[match[2] as string] as number);
     pos = PART.lastIndex;
   }
-  return total;
+  return finite(total, value);
+}
+
+/** `ms`, unless a string of absurd length made it infinite. */
+function finite(ms: number, value: string): number {
+  if (!Number.isFinite(ms)) {
+    throw new RangeError(`duration ${JSON.stringify(value)} is too long to be a number`);
+  }
+  return ms;
 }
 
 /** Formats milliseconds as a Go-style duration (`90_000` becomes `"1m30s"`). */

@@ -17,8 +17,25 @@ export {
   TERMINAL_STATES,
 } from './job-state.js';
 export type { JobState } from './job-state.js';
+export {
+  durationOption,
+  durationProblem,
+  MAX_BACKOFF_MS,
+  MAX_DELAY_MS,
+  MAX_DURATION_MS,
+  MAX_LEASE_MS,
+  MAX_TIME_MS,
+  MAX_TIMEOUT_MS,
+  MAX_TIMER_MS,
+  MIN_LEASE_MS,
+  MIN_TIME_MS,
+  RUN_AT_SKEW_MS,
+  runAtProblem,
+} from './limits.js';
 export type { Job, JobError, JobSpec, Json } from './job.js';
 export { noopLogger } from './logger.js';
+export { setLongTimeout } from './long-timeout.js';
+export type { LongTimeoutOptions, TimerHost } from './long-timeout.js';
 export type { LogFields, Logger } from './logger.js';
 export { parsePriority, Priority, PRIORITY_NAMES } from './priority.js';
 export type { PriorityLevel, PriorityName } from './priority.js';

@@ -56,6 +56,15 @@
  *
  * **Time.** Timestamps come from the store's clock (ms since the epoch). `runAt`, `createdAt`,
  * `updatedAt`, `startedAt`, `finishedAt` and `leaseExpiresAt` are all on it.
+ *
+ * **Time bounds.** `submit`, `submitBatch` and `restore` refuse a job whose `runAt` is not a
+ * finite time from year 0 to at most `MAX_DELAY_MS` (10 years) plus `RUN_AT_SKEW_MS` (a day, for
+ * clocks that differ) ahead of the store's clock, or whose `timeoutMs` or backoff is not finite
+ * or past `MAX_TIMEOUT_MS` / `MAX_BACKOFF_MS`; `release` refuses such a `runAt`. The refusal is
+ * `GqError(GQ_INVALID_ARGUMENT)` naming the job and the field (`details.field`), and nothing is
+ * written: a batch or an import is refused whole, a lease is left as it was. `claim` and
+ * `heartbeat` refuse, with a `RangeError`, a `leaseMs` that is not above 0 and at most
+ * `MAX_DURATION_MS`.
  */
 import type { Job, JobError, JobSpec, Json } from './job.js';
 import type { JobState } from './job-state.js';

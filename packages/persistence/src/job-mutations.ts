@@ -21,6 +21,7 @@ import { JobEncoder } from './job-json.js';
 import { JobLookup } from './job-lookup.js';
 import * as next from './job-transitions.js';
 import { planSubmit } from './submit-plan.js';
+import { checkReleaseRunAt, checkRestoredTimes } from './time-bounds.js';
 
 /** What {@link JobMutations} works on. */
 export interface JobMutationsContext {
@@ -180,6 +181,7 @@ export class JobMutations {
   }
 
   release(id: string, token: string, runAt: number | undefined): Job | Promise<Job> {
+    checkReleaseRunAt(id, runAt, this.#ctx.clock.now());
     return this.#leased(id, token, (job, now) => {
       const after = next.releasedJob(job, now, runAt ?? now);
       this.#write(job, after, 'updated');
@@ -258,6 +260,7 @@ export class JobMutations {
   }
 
   restore(jobs: readonly Job[]): void | Promise<void> {
+    checkRestoredTimes(jobs, this.#ctx.clock.now());
     return this.#step((lookup) => {
       const before = jobs.map((job) => lookup.job(job.id));
       lookup.done();

@@ -34,6 +34,7 @@ import { JobMutations } from './job-mutations.js';
 import { JobReader } from './job-reader.js';
 import { finishedPrefix, idOfIndexKey, keys, padTime } from './level-keys.js';
 import { LevelMetaStore } from './level-meta-store.js';
+import { checkLeaseMs } from './time-bounds.js';
 import { loadState, openLevelDb } from './level-open.js';
 
 /** Options of {@link LevelStore.open}. */
@@ -212,7 +213,7 @@ export class LevelStore implements Store {
     if (!Number.isInteger(options.limit) || options.limit < 0) {
       throw new RangeError(`limit must be a non-negative integer; got ${options.limit}`);
     }
-    if (!(options.leaseMs > 0)) throw new RangeError(`leaseMs must be > 0; got ${options.leaseMs}`);
+    checkLeaseMs(options.leaseMs);
     const claimed = this.#jobs.claim(options);
     if (claimed.length === 0) return [];
     await this.#commit.commit();
@@ -221,6 +222,7 @@ export class LevelStore implements Store {
 
   async heartbeat(id: string, token: string, input: HeartbeatInput): Promise<Job> {
     this.#check();
+    checkLeaseMs(input.leaseMs);
     return this.#durable(this.#jobs.heartbeat(id, token, input));
   }
 

@@ -1,6 +1,7 @@
 import { ErrorCode, GqError, type Job, type JobSpec, type SubmitResult } from '@gopherqueue/core';
 import type { JobLookup } from './job-lookup.js';
 import { createdJob } from './job-transitions.js';
+import { checkSpecTimes } from './time-bounds.js';
 
 /** Where a submit starts from. */
 export interface SubmitContext {
@@ -25,13 +26,15 @@ export interface SubmitPlan {
  * (against stored jobs and earlier specs of the batch), rejects ids that exist, and resolves
  * dependencies (waiting on active ones, cancelled for a failed one, rejected for unknown ones).
  * All or nothing: it throws before anything is written.
- * @throws GQ_CONFLICT for an existing id, GQ_NOT_FOUND for an unknown dependency.
+ * @throws GQ_CONFLICT for an existing id, GQ_NOT_FOUND for an unknown dependency,
+ * GQ_INVALID_ARGUMENT for a `runAt`, timeout or backoff out of bounds.
  */
 export function planSubmit(
   specs: readonly JobSpec[],
   lookup: JobLookup,
   context: SubmitContext,
 ): SubmitPlan {
+  checkSpecTimes(specs, context.now);
   const local = new Map<string, Job>();
   const localKeys = new Map<string, Job>();
   const created: Job[] = [];

@@ -1,4 +1,5 @@
 import { normalizeHostName } from '@gopherqueue/api';
+import { setLongTimeout } from '@gopherqueue/core';
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../cli-error.js';
 import { parseListenAddress, type ListenAddress } from '../listen-address.js';
@@ -6,7 +7,13 @@ import type { CliIo } from '../cli-io.js';
 import { loadHandlers } from '../load-handlers.js';
 import { LOG_OPTIONS, loggerFor, type LogArgs } from '../log-options.js';
 import { postgresSchemaOption, type StoreKind } from '../open-store.js';
-import { durationFlag, listFlag, positiveIntFlag, postgresSchemaFlag } from '../parse-flags.js';
+import {
+  durationFlag,
+  LEASE_BOUNDS,
+  listFlag,
+  positiveIntFlag,
+  postgresSchemaFlag,
+} from '../parse-flags.js';
 import { startServer } from '../server.js';
 import { untilAborted } from '../until-aborted.js';
 
@@ -131,7 +138,7 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
         cwd: io.cwd,
         durability: args.durability,
         workers: positiveIntFlag('workers', args.workers),
-        leaseMs: durationFlag('lease', args.lease),
+        leaseMs: durationFlag('lease', args.lease, LEASE_BOUNDS),
         shutdownTimeoutMs: drainBudgetMs(shutdownTimeoutMs),
         unknownTypes: args.unknownTypes,
         completedTtlMs: durationFlag('completed-ttl', args.completedTtl),
@@ -169,13 +176,16 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
       );
       await untilAborted(io.stopSignal);
       logger.info('shutting down', { signal: String(io.stopSignal.reason) });
-      const hardStop = setTimeout(() => {
-        io.stderr(`gq: shutdown did not finish within ${args.shutdownTimeout}; exiting\n`);
-        process.exit(1);
-      }, shutdownTimeoutMs + 5_000);
-      hardStop.unref();
+      const cancelHardStop = setLongTimeout(
+        () => {
+          io.stderr(`gq: shutdown did not finish within ${args.shutdownTimeout}; exiting\n`);
+          process.exit(1);
+        },
+        shutdownTimeoutMs + 5_000,
+        { unref: true },
+      );
       await server.stop();
-      clearTimeout(hardStop);
+      cancelHardStop();
       logger.info('stopped');
     },
   };

@@ -1,4 +1,5 @@
 import type { SubmitOptions } from '@gopherqueue/api';
+import { MAX_DELAY_MS, MAX_TIMEOUT_MS } from '@gopherqueue/core';
 import type { CommandModule } from 'yargs';
 import { CliError } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
@@ -48,12 +49,14 @@ export function submitCommand(io: CliIo): CommandModule<object, SubmitArgs> {
         const payload = await readPayload(args.payload, io);
         const options: SubmitOptions = {};
         if (args.priority !== undefined) options.priority = priorityFlag(args.priority);
-        if (args.delay !== undefined) options.delay = durationFlag('delay', args.delay);
+        if (args.delay !== undefined)
+          options.delay = durationFlag('delay', args.delay, { max: MAX_DELAY_MS });
         if (args.queue !== undefined) options.queue = args.queue;
         if (args.maxAttempts !== undefined) {
           options.maxAttempts = positiveIntFlag('max-attempts', args.maxAttempts);
         }
-        if (args.timeout !== undefined) options.timeout = durationFlag('timeout', args.timeout);
+        if (args.timeout !== undefined)
+          options.timeout = durationFlag('timeout', args.timeout, { max: MAX_TIMEOUT_MS });
         if (args.idempotencyKey !== undefined) options.idempotencyKey = args.idempotencyKey;
         if (args.tag !== undefined) options.tags = parseTags(args.tag);
         const dependsOn = listFlag(args.dependsOn);

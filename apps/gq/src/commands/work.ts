@@ -4,7 +4,7 @@ import type { CliIo } from '../cli-io.js';
 import { connect, withClientOptions, type ClientArgs } from '../client-command.js';
 import { loadHandlers } from '../load-handlers.js';
 import { LOG_OPTIONS, loggerFor, type LogArgs } from '../log-options.js';
-import { durationFlag, listFlag, positiveIntFlag } from '../parse-flags.js';
+import { durationFlag, LEASE_BOUNDS, listFlag, positiveIntFlag } from '../parse-flags.js';
 import { untilAborted } from '../until-aborted.js';
 import { RemoteWorker } from '../worker-process.js';
 
@@ -54,7 +54,7 @@ export function workCommand(io: CliIo): CommandModule<object, WorkArgs> {
           client: connect(args),
           handlers,
           concurrency: positiveIntFlag('concurrency', args.concurrency),
-          leaseMs: durationFlag('lease', args.lease),
+          leaseMs: durationFlag('lease', args.lease, LEASE_BOUNDS),
           shutdownTimeoutMs: durationFlag('shutdown-timeout', args.shutdownTimeout),
           logger,
           ...(types.length > 0 ? { types } : {}),

@@ -4,13 +4,14 @@ import {
   dropSchemas,
   probeTestDatabase,
   REQUIRE_POSTGRES,
+  runSql,
   skipNotice,
   TEST_POSTGRES_URL,
   uniqueSchema,
 } from '../../../../packages/persistence/src/postgres/test-database.js';
 import { GQ_BIN, REPO_ROOT } from './gq-process.js';
 
-export { dropSchemas, TEST_POSTGRES_URL, uniqueSchema };
+export { dropSchemas, runSql, TEST_POSTGRES_URL, uniqueSchema };
 
 const db = await probeTestDatabase();
 

@@ -1,6 +1,8 @@
 import {
   ErrorCode,
   isGqError,
+  MAX_LEASE_MS,
+  MIN_LEASE_MS,
   type ClaimOptions,
   type Job,
   type Json,
@@ -22,9 +24,7 @@ import {
 import type { WireHeartbeatResult } from '../wire-types.js';
 import { rfc3339, toWireJob, toWireLeasedJob } from '../wire.js';
 
-const MIN_LEASE_MS = 1000;
-const MAX_LEASE_MS = 3_600_000;
-
+/** The lease asked for, or the server's default; either must lie within 1 s..1 h. */
 function leaseOf(requested: number | undefined, fallback: number): number {
   const leaseMs = requested ?? fallback;
   if (leaseMs < MIN_LEASE_MS || leaseMs > MAX_LEASE_MS) {

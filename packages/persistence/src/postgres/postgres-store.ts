@@ -25,6 +25,12 @@ import {
 } from '@gopherqueue/core';
 import pg from 'pg';
 import { checkLeaseExpiredBy } from '../fail-input.js';
+import {
+  checkLeaseMs,
+  checkReleaseRunAt,
+  checkRestoredTimes,
+  checkSpecTimes,
+} from '../time-bounds.js';
 import { cancelJob, deleteJob, purgeJobs, retryJob, setQueuePaused } from './admin-commands.js';
 import { flushClaims, flushCompletes, flushSubmits } from './batched-flushes.js';
 import type { CompleteInput } from './batched-ops.js';
@@ -155,6 +161,7 @@ export class PostgresStore implements Store {
    * share one transaction (group commit), each keeping its own outcome.
    */
   async submit(spec: JobSpec, options?: TransactionalSubmitOptions): Promise<SubmitResult> {
+    checkSpecTimes([spec], this.#clock.now());
     if (options?.client) {
       const [result] = await this.#submitWith(options.client, [spec]);
       return result as SubmitResult;
@@ -169,6 +176,7 @@ export class PostgresStore implements Store {
     options?: TransactionalSubmitOptions,
   ): Promise<SubmitResult[]> {
     if (specs.length === 0) return [];
+    checkSpecTimes(specs, this.#clock.now());
     if (options?.client) return this.#submitWith(options.client, specs);
     return this.#exec.tx((c, changes) => submitJobs(c, this.#s, specs, this.#clock.now(), changes));
   }
@@ -206,9 +214,7 @@ export class PostgresStore implements Store {
     if (!Number.isInteger(options.limit) || options.limit < 0) {
       throw new RangeError(`limit must be a non-negative integer; got ${options.limit}`);
     }
-    if (!Number.isFinite(options.leaseMs) || options.leaseMs <= 0) {
-      throw new RangeError(`leaseMs must be greater than 0; got ${options.leaseMs}`);
-    }
+    checkLeaseMs(options.leaseMs);
     if (options.limit === 0 || options.types?.length === 0 || options.queues?.length === 0)
       return [];
     this.#exec.assertOpen();
@@ -216,6 +222,7 @@ export class PostgresStore implements Store {
   }
 
   async heartbeat(id: string, token: string, input: HeartbeatInput): Promise<Job> {
+    checkLeaseMs(input.leaseMs);
     const now = this.#clock.now();
     return this.#exec.tx((c, changes) =>
       heartbeatJob(c, this.#s, this.#id(id), token, input, now, changes),
@@ -240,6 +247,7 @@ export class PostgresStore implements Store {
 
   async release(id: string, token: string, input: ReleaseInput = {}): Promise<Job> {
     const now = this.#clock.now();
+    checkReleaseRunAt(id, input.runAt, now);
     return this.#exec.tx(
       (c, changes) => releaseJob(c, this.#s, this.#id(id), token, input, now, changes),
       undefined,
@@ -298,6 +306,7 @@ export class PostgresStore implements Store {
 
   async restore(jobs: readonly Job[]): Promise<void> {
     if (jobs.length === 0) return;
+    checkRestoredTimes(jobs, this.#clock.now());
     await this.#exec.tx((c, changes) => restoreJobs(c, this.#s, jobs, changes));
   }
 

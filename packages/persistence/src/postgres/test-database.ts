@@ -74,3 +74,15 @@ export async function hasJobsTable(schema: string): Promise<boolean> {
     await client.end();
   }
 }
+
+/** Runs one statement on the test database, as a test that plants rows the way another version wrote them. */
+export async function runSql(text: string, values: unknown[] = []): Promise<number> {
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await client.connect();
+  try {
+    const result = await client.query(text, values);
+    return result.rowCount ?? 0;
+  } finally {
+    await client.end();
+  }
+}

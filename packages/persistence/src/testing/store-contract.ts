@@ -10,10 +10,12 @@ import { leaseContract } from './contract-lease.js';
 import { listContract } from './contract-list.js';
 import { metaContract } from './contract-meta.js';
 import { submitContract } from './contract-submit.js';
+import { timeBoundsContract } from './contract-time-bounds.js';
 import { transitionsContract } from './contract-transitions.js';
 
 const GROUPS: [string, (harness: StoreContractHarness) => void][] = [
   ['submitting', submitContract],
+  ['time bounds', timeBoundsContract],
   ['claiming', claimContract],
   ['leases', leaseContract],
   ['lease expiry', leaseExpiryContract],

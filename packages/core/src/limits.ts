@@ -1,0 +1,94 @@
+import { formatDuration, parseDuration } from './duration.js';
+
+/*
+ * The bounds of every time and duration the engine accepts from outside (job options, HTTP
+ * bodies, CLI flags, a store's writes). A value past one of these bounds is rejected with an
+ * error naming it, so one absurd number can reach neither the store nor a timer.
+ */
+
+const DAY_MS = 86_400_000;
+
+/** The longest a single Node.js timer can wait (2^31-1 ms, about 24.8 days); longer waits are chained. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The longest `delay`, and the furthest ahead of now a `runAt` may be: 10 years (3,650 days, `"87600h"`). */
+export const MAX_DELAY_MS = 3650 * DAY_MS;
+
+/** The longest per-attempt `timeout`: 10 years, like {@link MAX_DELAY_MS}. */
+export const MAX_TIMEOUT_MS = MAX_DELAY_MS;
+
+/** The longest retry backoff (`initial` and `max`): 10 years, like {@link MAX_DELAY_MS}. */
+export const MAX_BACKOFF_MS = MAX_DELAY_MS;
+
+/** The longest duration any request field or CLI flag may give (waits and leases have tighter bounds). */
+export const MAX_DURATION_MS = MAX_DELAY_MS;
+
+/** The shortest lease a worker may ask for. */
+export const MIN_LEASE_MS = 1000;
+
+/** The longest lease a worker may ask for: 1 hour (a longer job renews its lease by heartbeat). */
+export const MAX_LEASE_MS = 3_600_000;
+
+/**
+ * How far past `now + MAX_DELAY_MS` a store still accepts a `runAt`: the node that computed it,
+ * or the machine an export came from, may have a clock ahead of the store's.
+ */
+export const RUN_AT_SKEW_MS = DAY_MS;
+
+/** The earliest time RFC 3339 can write (`0000-01-01T00:00:00.000Z`), in ms since the epoch. */
+export const MIN_TIME_MS = -62_167_219_200_000;
+
+/** The latest time RFC 3339 can write (`9999-12-31T23:59:59.999Z`), in ms since the epoch. */
+export const MAX_TIME_MS = 253_402_300_799_999;
+
+/** A bound as people write it: `"87600h (10 years)"`, `"1h"`, `"1s"`. */
+function describeBound(ms: number): string {
+  if (ms === MAX_DELAY_MS) return '87600h (10 years)';
+  return ms >= 3_600_000 && ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : formatDuration(ms);
+}
+
+/**
+ * Why `runAt` cannot be stored by a store whose clock reads `now`, or undefined when it can: it
+ * must be a finite time RFC 3339 can write, at most {@link MAX_DELAY_MS} plus
+ * {@link RUN_AT_SKEW_MS} ahead of `now`.
+ */
+export function runAtProblem(runAt: unknown, now: number): string | undefined {
+  if (typeof runAt !== 'number' || !Number.isFinite(runAt)) {
+    return `runAt must be a finite number of ms since the epoch; got ${String(runAt)}`;
+  }
+  if (runAt < MIN_TIME_MS) return `runAt must not be before year 0; got ${runAt}`;
+  const latest = Math.min(now + MAX_DELAY_MS + RUN_AT_SKEW_MS, MAX_TIME_MS);
+  if (runAt > latest) {
+    return `runAt must be at most ${describeBound(MAX_DELAY_MS)} ahead; got ${runAt}, ${runAt - now}ms ahead`;
+  }
+  return undefined;
+}
+
+/**
+ * Why the duration `ms` is out of `[min, max]`, as a phrase to follow the field's name
+ * (`"must be at most 87600h (10 years); got 1e+308ms"`), or undefined when it is within.
+ */
+export function durationProblem(ms: number, max: number, min = 0): string | undefined {
+  if (!Number.isFinite(ms)) return `must be a finite duration; got ${ms}`;
+  if (ms > max) return `must be at most ${describeBound(max)}; got ${ms}ms`;
+  if (ms < min) return `must be at least ${describeBound(min)}; got ${ms}ms`;
+  return undefined;
+}
+
+/**
+ * A duration option in ms, at most `max`.
+ * @throws TypeError or RangeError whose message starts with `name`.
+ */
+export function durationOption(name: string, value: string | number, max: number): number {
+  let ms: number;
+  try {
+    ms = parseDuration(value);
+  } catch (err) {
+    const error = err as Error;
+    const Type = error instanceof TypeError ? TypeError : RangeError;
+    throw new Type(`${name}: ${error.message}`);
+  }
+  const problem = durationProblem(ms, max);
+  if (problem !== undefined) throw new RangeError(`${name} ${problem}`);
+  return ms;
+}
