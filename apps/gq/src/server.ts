@@ -58,6 +58,8 @@ export interface ServerOptions {
   completedTtlMs?: number;
   /** How long failed, dead-lettered and cancelled jobs are kept. @defaultValue 604_800_000 (7 days) */
   failedTtlMs?: number;
+  /** Event streams (`GET /api/v1/events`) open at once; more get 503. @defaultValue 1000 */
+  maxEventStreams?: number;
   /** @defaultValue noopLogger */
   logger?: Logger;
 }
@@ -158,6 +160,7 @@ export async function startServer(options: ServerOptions = {}): Promise<GqServer
       workers,
       logger,
       leaseMs,
+      ...(options.maxEventStreams === undefined ? {} : { sseMaxStreams: options.maxEventStreams }),
     });
     const http = createAdaptorServer({ fetch: app.fetch }) as Server;
     const bound: AddressInfo = await listen(http, address.host, address.port);

@@ -25,6 +25,7 @@ interface ServeArgs extends LogArgs {
   lease: string;
   completedTtl: string;
   failedTtl: string;
+  maxEventStreams: number;
 }
 
 /** Part of the shutdown timeout kept for releasing jobs and closing the store after the drain. */
@@ -99,6 +100,11 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
           type: 'string',
           default: '168h',
           describe: 'Keep failed, dead-lettered and cancelled jobs',
+        })
+        .option('max-event-streams', {
+          type: 'number',
+          default: 1000,
+          describe: 'Event streams (SSE) open at once; more get 503',
         }) as never,
     handler: async (args) => {
       const shutdownTimeoutMs = durationFlag('shutdown-timeout', args.shutdownTimeout);
@@ -115,6 +121,7 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
         unknownTypes: args.unknownTypes,
         completedTtlMs: durationFlag('completed-ttl', args.completedTtl),
         failedTtlMs: durationFlag('failed-ttl', args.failedTtl),
+        maxEventStreams: positiveIntFlag('max-event-streams', args.maxEventStreams),
         ...(store === 'postgres'
           ? { postgresSchema: postgresSchemaFlag(args.postgresSchema) }
           : {}),
