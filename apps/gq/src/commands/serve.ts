@@ -25,6 +25,7 @@ interface ServeArgs extends LogArgs {
   lease: string;
   completedTtl: string;
   failedTtl: string;
+  auditTtl: string;
   maxEventStreams: number;
 }
 
@@ -101,6 +102,11 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
           default: '168h',
           describe: 'Keep failed, dead-lettered and cancelled jobs',
         })
+        .option('audit-ttl', {
+          type: 'string',
+          default: '2160h',
+          describe: 'Keep audit log entries (90 days)',
+        })
         .option('max-event-streams', {
           type: 'number',
           default: 1000,
@@ -121,6 +127,7 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
         unknownTypes: args.unknownTypes,
         completedTtlMs: durationFlag('completed-ttl', args.completedTtl),
         failedTtlMs: durationFlag('failed-ttl', args.failedTtl),
+        auditTtlMs: durationFlag('audit-ttl', args.auditTtl),
         maxEventStreams: positiveIntFlag('max-event-streams', args.maxEventStreams),
         ...(store === 'postgres'
           ? { postgresSchema: postgresSchemaFlag(args.postgresSchema) }
