@@ -1,4 +1,3 @@
-import { SseParser } from '@gopherqueue/api';
 import { readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -75,6 +74,27 @@ async function stalledStream(url: string): Promise<StalledStream> {
   };
 }
 
+/** Counts `event:` lines in a byte stream without decoding the (large) data lines. */
+class EventCounter {
+  static readonly MARK = Buffer.from('\nevent: ');
+  readonly counts = new Map<string, number>();
+  #carry = Buffer.from('\n');
+
+  push(chunk: Uint8Array): void {
+    const buf = Buffer.concat([this.#carry, chunk]);
+    const { MARK } = EventCounter;
+    let at = buf.indexOf(MARK);
+    while (at !== -1) {
+      const end = buf.indexOf(0x0a, at + MARK.length);
+      if (end === -1) break;
+      const name = buf.toString('utf8', at + MARK.length, end);
+      this.counts.set(name, (this.counts.get(name) ?? 0) + 1);
+      at = buf.indexOf(MARK, end);
+    }
+    this.#carry = Buffer.from(buf.subarray(at === -1 ? Math.max(0, buf.length - MARK.length) : at));
+  }
+}
+
 /** A client that reads its stream as fast as it comes and counts the events by name. */
 async function readingStream(
   url: string,
@@ -82,21 +102,18 @@ async function readingStream(
   const controller = new AbortController();
   const res = await fetch(`${url}/api/v1/events`, { signal: controller.signal });
   expect(res.status).toBe(200);
-  const counts = new Map<string, number>();
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  const parser = new SseParser();
+  const counter = new EventCounter();
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   const done = (async () => {
     for (;;) {
       const { done: end, value } = await reader.read();
       if (end) return;
-      for (const event of parser.push(value)) {
-        counts.set(event.event, (counts.get(event.event) ?? 0) + 1);
-      }
+      counter.push(value);
     }
   })().catch(() => undefined);
-  await until(() => counts.get('connected') === 1, 'the connected event');
+  await until(() => counter.counts.get('connected') === 1, 'the connected event');
   return {
-    counts,
+    counts: counter.counts,
     async close() {
       controller.abort();
       await done;
