@@ -2,7 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GopherQueueClient } from '@gopherqueue/api';
-import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '@gopherqueue/core';
+import { AuditLog } from '@gopherqueue/security';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { gq } from '../test/helpers/run-cli.js';
 import { CliError } from './cli-error.js';
 import { loadHandlers } from './load-handlers.js';
@@ -59,6 +61,29 @@ describe('startServer', () => {
     const remote = await fetch(`http://${address}:${server.port}/api/v1/stats`);
     expect(remote.status).toBe(401);
     expect((await fetch(`http://${address}:${server.port}/live`)).status).toBe(200);
+  });
+
+  it('purges audit entries older than auditTtlMs with the janitor', async () => {
+    const server = await start({
+      http: '127.0.0.1:0',
+      store: 'memory',
+      auditTtlMs: 3_600_000,
+      janitorIntervalMs: 20,
+    });
+    // An entry recorded two hours ago, then a fresh one through the API.
+    const past = new AuditLog({
+      meta: server.store.meta,
+      clock: new ManualClock(Date.now() - 7_200_000),
+    });
+    await past.record({ actor: 'cli', action: 'key.create' });
+    const client = new GopherQueueClient({ baseUrl: server.url });
+    await client.pauseQueue('reports');
+    await vi.waitFor(
+      async () => {
+        expect((await client.audit()).entries.map((e) => e.action)).toEqual(['queue.pause']);
+      },
+      { timeout: 10_000 },
+    );
   });
 
   it('merges --handlers over the built-ins', async () => {

@@ -64,6 +64,12 @@ export interface ServerOptions {
   completedTtlMs?: number;
   /** How long failed, dead-lettered and cancelled jobs are kept. @defaultValue 604_800_000 (7 days) */
   failedTtlMs?: number;
+  /** How long audit log entries are kept. @defaultValue 7_776_000_000 (90 days) */
+  auditTtlMs?: number;
+  /** Time between two retention purges (jobs and audit entries). @defaultValue 60_000 */
+  janitorIntervalMs?: number;
+  /** Event streams (`GET /api/v1/events`) open at once; more get 503. @defaultValue 1000 */
+  maxEventStreams?: number;
   /** @defaultValue noopLogger */
   logger?: Logger;
 }
@@ -151,12 +157,13 @@ export async function startServer(options: ServerOptions = {}): Promise<GqServer
     if (authMode === 'off' && options.auth === false) {
       logger.warn('auth is off (--auth=false): every request is trusted, from any address');
     }
+    const audit = new AuditLog({ meta: store.meta });
     const app = createApi({
       store,
       scheduler,
       events,
       keys: new ApiKeyManager({ meta: store.meta }),
-      audit: new AuditLog({ meta: store.meta }),
+      audit,
       auth: authMode,
       allowedHosts: [...boundNames(address.host), ...(options.allowedHosts ?? [])],
       // Reached from other machines under names it cannot know, a server bound beyond loopback
@@ -168,6 +175,7 @@ export async function startServer(options: ServerOptions = {}): Promise<GqServer
       workers,
       logger,
       leaseMs,
+      ...(options.maxEventStreams === undefined ? {} : { sseMaxStreams: options.maxEventStreams }),
     });
     const http = createAdaptorServer({ fetch: app.fetch }) as Server;
     const bound: AddressInfo = await listen(http, address.host, address.port);
@@ -190,6 +198,9 @@ export async function startServer(options: ServerOptions = {}): Promise<GqServer
       ...(options.failedTtlMs === undefined
         ? {}
         : { failedTtlMs: options.failedTtlMs, cancelledTtlMs: options.failedTtlMs }),
+      purgeAudit: (before, limit) => audit.purge(before, limit),
+      ...(options.auditTtlMs === undefined ? {} : { auditTtlMs: options.auditTtlMs }),
+      ...(options.janitorIntervalMs === undefined ? {} : { intervalMs: options.janitorIntervalMs }),
     });
     janitor.start();
     stops.push(() => janitor.stop());

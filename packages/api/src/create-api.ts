@@ -17,6 +17,7 @@ import { registerQueueRoutes } from './routes/queues.js';
 import { registerStatsRoutes, registerSystemRoutes } from './routes/system.js';
 import { registerWaitRoutes } from './routes/wait.js';
 import { registerWorkerRoutes } from './routes/workers.js';
+import { SseHub } from './sse-hub.js';
 
 /**
  * Builds the HTTP API as a hono app: the original GopherQueue's routes and wire format, plus
@@ -63,7 +64,16 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
   registerJobRoutes(api);
   registerWaitRoutes(api);
   registerWorkerRoutes(api);
-  registerEventRoutes(api);
+  registerEventRoutes(
+    api,
+    new SseHub({
+      events: resolved.events,
+      logger: resolved.logger,
+      maxStreams: resolved.sseMaxStreams,
+      bufferBytes: resolved.sseBufferBytes,
+      keepAliveMs: resolved.sseKeepAliveMs,
+    }),
+  );
   registerStatsRoutes(api);
   registerQueueRoutes(api);
   registerDeadLetterRoutes(api);

@@ -261,10 +261,14 @@ const paths: Record<string, Record<string, Schema>> = {
       parameters: [q('job_id', { type: 'string', format: 'uuid' })],
       responses: {
         '200': {
-          description: 'An event stream',
+          description:
+            'An event stream. A client that falls too far behind (8 MiB by default) gets a ' +
+            'final `overflow` event when it can still take one and is disconnected; events ' +
+            'after it are not replayed, so reconnect and re-read what changed.',
           content: { 'text/event-stream': { schema: str } },
         },
         ...STANDARD_ERRORS,
+        '503': err('Too many event streams open'),
       },
     }),
   },

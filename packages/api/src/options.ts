@@ -75,6 +75,14 @@ export interface ApiOptions {
   leaseMs?: number;
   /** Keep-alive comment interval of the SSE stream. @defaultValue 30_000 */
   sseKeepAliveMs?: number;
+  /** Event streams open at once; past it `GET /events` answers 503. @defaultValue 1000 */
+  sseMaxStreams?: number;
+  /**
+   * Bytes of events queued for one stream, counting what its socket has not taken; a client that
+   * falls further behind gets a final `overflow` event and is disconnected (it may reconnect).
+   * @defaultValue 8_388_608 (8 MiB)
+   */
+  sseBufferBytes?: number;
 }
 
 /** {@link ApiOptions} with every default filled in. */
@@ -88,11 +96,20 @@ export interface ResolvedApiOptions extends ApiOptions {
   maxWaitMs: number;
   leaseMs: number;
   sseKeepAliveMs: number;
+  sseMaxStreams: number;
+  sseBufferBytes: number;
 }
 
 function positive(name: string, value: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw new RangeError(`${name} must be a positive number; got ${String(value)}`);
+  }
+  return value;
+}
+
+function positiveInt(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new RangeError(`${name} must be a positive integer; got ${String(value)}`);
   }
   return value;
 }
@@ -130,5 +147,7 @@ export function resolveApiOptions(options: ApiOptions): ResolvedApiOptions {
     maxWaitMs: positive('maxWaitMs', options.maxWaitMs ?? 5 * 60_000),
     leaseMs: positive('leaseMs', options.leaseMs ?? 30_000),
     sseKeepAliveMs: positive('sseKeepAliveMs', options.sseKeepAliveMs ?? 30_000),
+    sseMaxStreams: positiveInt('sseMaxStreams', options.sseMaxStreams ?? 1000),
+    sseBufferBytes: positiveInt('sseBufferBytes', options.sseBufferBytes ?? 8 * 1024 * 1024),
   };
 }

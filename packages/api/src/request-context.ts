@@ -13,7 +13,7 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
  * The node response of a request served by `@hono/node-server` (its bindings are
  * `{ incoming, outgoing }`); undefined under `app.request()`.
  */
-function nodeResponseOf(c: Context): ServerResponse | undefined {
+export function nodeResponseOf(c: Context): ServerResponse | undefined {
   const outgoing = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
   return outgoing instanceof ServerResponse ? outgoing : undefined;
 }

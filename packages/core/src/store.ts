@@ -42,9 +42,13 @@
  * step, transitively. Submitting a job that depends on a finished-but-unsuccessful job creates it
  * `cancelled` with that reason; one that depends on an unknown id is rejected with `GQ_NOT_FOUND`.
  *
- * **Idempotency.** While a job with a given `idempotencyKey` is stored, submitting that key again
- * returns the stored job with `deduplicated: true` and stores nothing, however many submits race.
- * The key is released when the job is deleted or purged.
+ * **Idempotency.** Keys are scoped per queue: a key in queue `a` and the same key in queue `b`
+ * are unrelated, and each can create its own job. While a job with a given `idempotencyKey` is
+ * stored, submitting that key again to the job's queue returns the stored job with
+ * `deduplicated: true` and stores nothing, however many submits race; the same holds between
+ * the jobs of one `submitBatch`. A submit never returns a job of another queue. The key is
+ * released when the job is deleted or purged. `restore` writes jobs as given and leaves each
+ * key held by its job's queue.
  *
  * **No scans.** `claim`, `counts`, `listQueues`, `expiredLeases`, `nextRunAt`, `get`, `list` with a
  * state/type/queue filter and `purgeFinished` cost in proportion to what they return (plus
@@ -75,7 +79,7 @@ export type Durability = 'durable' | 'relaxed';
 /** What a submit did. */
 export interface SubmitResult {
   job: Job;
-  /** True when the idempotency key matched a stored job, which is returned unchanged. */
+  /** True when the idempotency key matched a stored job of the same queue, returned unchanged. */
   deduplicated: boolean;
 }
 

@@ -105,6 +105,31 @@ describe('createLogger', () => {
     );
   });
 
+  it('escapes control characters of messages, fields and stacks in pretty lines', async () => {
+    const { logger, lines } = capture({ format: 'pretty' });
+    const red = '\u001b[31mred\u001b[0m';
+    const err = new Error(`boom \u001b]0;title\u0007 \u009b2J`);
+    logger.warn(`job failed ${red}\r\nfake line`, {
+      error: red,
+      raw: 'a\u001bb',
+      obj: { m: '\u009b31m' },
+      ['k\u001b']: 1,
+      err,
+    });
+    const out = (await lines()).join('\n');
+    const controls: number[] = [];
+    for (let i = 0; i < out.length; i++) {
+      const code = out.charCodeAt(i);
+      if ((code < 0x20 && code !== 0x0a) || (code >= 0x7f && code <= 0x9f)) controls.push(code);
+    }
+    expect(controls).toEqual([]);
+    const [line, stackHead] = await lines();
+    expect(line).toMatch(
+      /^\S+ warn {2}job failed \\u001b\[31mred\\u001b\[0m\\r\\nfake line error="\\u001b\[31mred\\u001b\[0m" raw="a\\u001bb" obj=\{"m":"\\u009b31m"\} k\\u001b=1 err="boom \\u001b\]0;title\\u0007 \\u009b2J"$/,
+    );
+    expect(stackHead).toBe('Error: boom \\u001b]0;title\\u0007 \\u009b2J');
+  });
+
   it('picks pretty colourised lines for a terminal and JSON otherwise', async () => {
     const tty = capture({}, true);
     tty.logger.info('hello', { a: 1 });

@@ -32,8 +32,33 @@ export function toPlain<T extends LogInfo>(info: T): T {
   return info;
 }
 
+// C0 controls, DEL and C1 controls (U+009B is a CSI on its own in some terminals).
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * `text` with every control character written as an escape (`\n`, `\u001b`), so a value from
+ * outside (a job's error message) cannot move the cursor, recolour or clear a terminal, or fake a
+ * log line.
+ */
+function escapeControl(text: string): string {
+  return text.replace(
+    CONTROL,
+    (ch) => SHORT_ESCAPES[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** A string printed bare: no whitespace, quote, `=` or control character. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const BARE = /^[^\s"=\u0000-\u001f\u007f-\u009f]+$/;
+
 function formatValue(value: unknown): string {
-  if (typeof value === 'string') return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
+  return escapeControl(formatRaw(value));
+}
+
+function formatRaw(value: unknown): string {
+  if (typeof value === 'string') return BARE.test(value) ? value : JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean' || value === null) {
     return String(value);
   }
@@ -52,6 +77,7 @@ const RESERVED = new Set(['level', 'message', 'timestamp']);
 /**
  * One readable line: `2026-01-01T00:00:00.000Z info  job completed jobId=... attempt=1`.
  * Strings with spaces are quoted; objects are JSON; an error's stack follows on its own lines.
+ * Control characters in the message, the field names and values and the stack are escaped.
  */
 export function prettyLine(info: LogInfo, colors: boolean): string {
   const level = info.level.padEnd(5);
@@ -62,18 +88,21 @@ export function prettyLine(info: LogInfo, colors: boolean): string {
     if (RESERVED.has(key)) continue;
     const value = info[key];
     if (isErrorFields(value)) {
-      parts.push(`${key}=${formatValue(value.message)}`);
-      stack ??= value.stack;
+      parts.push(`${escapeControl(key)}=${formatValue(value.message)}`);
+      stack ??= value.stack?.split('\n').map(escapeControl).join('\n');
       continue;
     }
     parts.push(
-      colors ? `${DIM}${key}=${RESET}${formatValue(value)}` : `${key}=${formatValue(value)}`,
+      colors
+        ? `${DIM}${escapeControl(key)}=${RESET}${formatValue(value)}`
+        : `${escapeControl(key)}=${formatValue(value)}`,
     );
   }
   const head = colors
     ? `${DIM}${timestamp}${RESET} ${LEVEL_COLORS[info.level] ?? ''}${level}${RESET}`
     : `${timestamp} ${level}`;
-  const message = typeof info.message === 'string' ? info.message : formatValue(info.message);
+  const message =
+    typeof info.message === 'string' ? escapeControl(info.message) : formatValue(info.message);
   const line = [head, message, ...parts].join(' ');
   return stack === undefined ? line : `${line}\n${stack}`;
 }

@@ -58,7 +58,7 @@ describe('Metrics over a real store', () => {
     expect(v.get('gq_jobs{priority="normal",state="running"}')).toBe(0);
     expect(v.get('gq_store_size_bytes')).toBe(await s.sizeBytes());
     expect(v.get('gq_workers_busy')).toBe(1);
-    expect(v.get('gq_workers_total')).toBe(4);
+    expect(v.get('gq_workers')).toBe(4);
 
     expect(await metrics.json()).toMatchObject({
       jobs_enqueued: 4,

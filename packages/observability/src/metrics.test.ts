@@ -11,6 +11,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { Metrics } from './metrics.js';
 import { parsePrometheus as parse } from './testing/parse-prometheus.js';
+import { promtoolMissing, runPromtool } from './testing/promtool.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 
@@ -144,7 +145,7 @@ describe('Metrics', () => {
     expect([...v.keys()].filter((k) => k.startsWith('gq_jobs{'))).toHaveLength(45);
     expect(v.get('gq_store_size_bytes')).toBe(4096);
     expect(v.get('gq_workers_busy')).toBe(3);
-    expect(v.get('gq_workers_total')).toBe(10);
+    expect(v.get('gq_workers')).toBe(10);
 
     counts.byPriority.scheduled = [0, 0, 4, 0, 2];
     size = 8192;
@@ -228,6 +229,31 @@ describe('Metrics', () => {
       uptime: 90_000_000_000,
       timestamp: '2026-01-01T00:01:30.000Z',
     });
+  });
+
+  it('renders text that promtool check metrics accepts, process metrics included', async (ctx) => {
+    const metrics = new Metrics();
+    const events = new TypedEmitter<JobEvents>();
+    metrics.observeEvents(events);
+    feed(events);
+    metrics.setStoreSource({
+      counts: () => Promise.resolve(emptyCounts()),
+      sizeBytes: () => Promise.resolve(512),
+    });
+    metrics.setWorkerSource(() => ({ busy: 1, concurrency: 4 }));
+    const text = await metrics.render();
+    const v = parse(text);
+    expect(v.get('gq_workers')).toBe(4);
+    expect(v.has('gq_workers_total')).toBe(false);
+    expect(v.has('nodejs_active_handles_total')).toBe(false);
+    expect([...v.keys()].some((k) => k.startsWith('nodejs_active_handles{'))).toBe(true);
+    const result = await runPromtool(text);
+    if (result === undefined) {
+      promtoolMissing('the promtool check of the metrics');
+      ctx.skip();
+      return;
+    }
+    expect(result).toEqual({ code: 0, output: '' });
   });
 
   it('rejects an invalid prefix or buckets', () => {

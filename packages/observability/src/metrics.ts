@@ -26,7 +26,9 @@ export interface MetricsOptions {
   prefix?: string;
   /**
    * Adds prom-client's default process and Node.js metrics (`process_cpu_seconds_total`,
-   * `nodejs_heap_size_used_bytes`, ...) to this registry, under their standard names.
+   * `nodejs_heap_size_used_bytes`, ...) to this registry, under their standard names, except
+   * `nodejs_active_{handles,requests,resources}_total`: gauges named like counters (sum the
+   * per-type gauges `nodejs_active_handles`, ... instead).
    * @defaultValue true
    */
   collectProcessMetrics?: boolean;
@@ -43,6 +45,13 @@ const DEFAULT_WAIT_BUCKETS = [
 ];
 const DEFAULT_RUN_BUCKETS = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600,
+];
+
+/** Default process metrics left out: gauges with a counter's `_total` suffix. */
+const PROCESS_TOTAL_GAUGES = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
 ];
 
 /** Outcome label of the run-time histogram. */
@@ -149,7 +158,7 @@ export class Metrics {
       },
     });
     const total: Gauge = new Gauge({
-      name: `${prefix}workers_total`,
+      name: `${prefix}workers`,
       help: 'Worker slots (the concurrency limit).',
       registers: [registry],
       collect: () => {
@@ -158,7 +167,12 @@ export class Metrics {
         if (workers !== undefined) total.set(workers.concurrency);
       },
     });
-    if (options.collectProcessMetrics ?? true) collectDefaultMetrics({ register: registry });
+    if (options.collectProcessMetrics ?? true) {
+      collectDefaultMetrics({ register: registry });
+      // prom-client also reports these totals as gauges named like counters, which Prometheus'
+      // linter rejects; each is the sum of the gauge of the same name without `_total`.
+      for (const name of PROCESS_TOTAL_GAUGES) registry.removeSingleMetric(name);
+    }
   }
 
   /** Content type of {@link Metrics.render}'s output. */
@@ -204,7 +218,7 @@ export class Metrics {
     this.#store = source;
   }
 
-  /** Reads `gq_workers_busy` and `gq_workers_total` from `source` at each scrape. */
+  /** Reads `gq_workers_busy` and `gq_workers` from `source` at each scrape. */
   setWorkerSource(source: WorkerMetricsSource): void {
     this.#workers = source;
   }

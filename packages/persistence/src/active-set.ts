@@ -15,6 +15,7 @@ export class ActiveSet {
   readonly #byState = new Map<JobState, Set<string>>();
   /** dependency id -> ids of pending jobs waiting on it */
   readonly #dependents = new Map<string, Set<string>>();
+  /** `<queue>!<idempotency key>` -> id (queue names contain no `!`) */
   readonly #idem = new Map<string, string>();
 
   get size(): number {
@@ -25,9 +26,9 @@ export class ActiveSet {
     return this.#jobs.get(id);
   }
 
-  /** The id of the active job holding an idempotency key. */
-  idempotent(key: string): string | undefined {
-    return this.#idem.get(key);
+  /** The id of the active job holding an idempotency key in a queue. */
+  idempotent(queue: string, key: string): string | undefined {
+    return this.#idem.get(`${queue}!${key}`);
   }
 
   /** Replaces what is known of a job; `after` undefined or terminal drops it from the set. */
@@ -40,8 +41,8 @@ export class ActiveSet {
     const stays = after !== undefined && !isTerminal(after.state);
     if (!stays) this.#jobs.delete(job.id);
     if (!stays || after.state !== job.state) this.#byState.get(job.state)?.delete(job.id);
-    const key = job.idempotencyKey;
-    if (key !== undefined && (!stays || after.idempotencyKey !== key)) {
+    const key = idemKey(job);
+    if (key !== undefined && (!stays || idemKey(after) !== key)) {
       if (this.#idem.get(key) === job.id) this.#idem.delete(key);
     }
     if (RUNNABLE_STATES.has(job.state) && !(stays && sameReadySlot(job, after))) {
@@ -64,7 +65,8 @@ export class ActiveSet {
       }
       ids.add(job.id);
     }
-    if (job.idempotencyKey !== undefined) this.#idem.set(job.idempotencyKey, job.id);
+    const key = idemKey(job);
+    if (key !== undefined) this.#idem.set(key, job.id);
     if (RUNNABLE_STATES.has(job.state) && !sameReadySlot(before, job)) this.#ready.add(job);
     if (job.state === 'running') this.#running.add(job.id);
     if (job.state === 'pending') {
@@ -126,6 +128,11 @@ export class ActiveSet {
     expired.sort((a, b) => (a.leaseExpiresAt ?? 0) - (b.leaseExpiresAt ?? 0) || a.seq - b.seq);
     return expired.slice(0, limit);
   }
+}
+
+/** The in-memory idempotency entry of a job: its queue and key, or undefined without a key. */
+function idemKey(job: Job): string | undefined {
+  return job.idempotencyKey === undefined ? undefined : `${job.queue}!${job.idempotencyKey}`;
 }
 
 /** True when a runnable job keeps its place in the ready heaps (same queue, type, order keys). */

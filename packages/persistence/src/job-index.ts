@@ -58,19 +58,24 @@ export function writeJob(
     if (before !== undefined) commit.del(keys.queue(before.queue, id));
     if (after !== undefined) commit.put(keys.queue(after.queue, id), '');
   }
-  const keyBefore = before?.idempotencyKey;
-  const keyAfter = after?.idempotencyKey;
+  const keyBefore = idemKeyOf(before);
+  const keyAfter = idemKeyOf(after);
   if (keyBefore !== keyAfter) {
     if (keyBefore !== undefined) {
-      commit.del(keys.idem(keyBefore));
-      commit.cache(keys.idem(keyBefore), null);
+      commit.del(keyBefore);
+      commit.cache(keyBefore, null);
     }
     if (keyAfter !== undefined) {
-      commit.put(keys.idem(keyAfter), id);
-      commit.cache(keys.idem(keyAfter), id);
+      commit.put(keyAfter, id);
+      commit.cache(keyAfter, id);
     }
   }
   target.counts.move(before, after);
   target.active.set(before, after);
   if (after === undefined || doneAfter) commit.cache(keys.job(id), after ?? null);
+}
+
+/** The `qidem!` entry of a job with an idempotency key. */
+function idemKeyOf(job: Job | undefined): string | undefined {
+  return job?.idempotencyKey === undefined ? undefined : keys.idem(job.queue, job.idempotencyKey);
 }

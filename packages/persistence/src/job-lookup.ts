@@ -45,11 +45,11 @@ export class JobLookup {
     return raw === undefined ? undefined : (JSON.parse(raw) as Job);
   }
 
-  /** The id of the job holding an idempotency key now. */
-  idem(idempotencyKey: string): string | undefined {
-    const active = this.#active.idempotent(idempotencyKey);
+  /** The id of the job holding an idempotency key in a queue now. */
+  idem(queue: string, idempotencyKey: string): string | undefined {
+    const active = this.#active.idempotent(queue, idempotencyKey);
     if (active !== undefined) return active;
-    const key = keys.idem(idempotencyKey);
+    const key = keys.idem(queue, idempotencyKey);
     const cached = this.#commit.peek(key);
     if (cached !== MISS) return (cached as string | null) ?? undefined;
     if (this.#fetched?.has(key) !== true) {

@@ -11,7 +11,9 @@ import { isTerminal, type Job, type JobState } from '@gopherqueue/core';
  *   submit: type and queue never change; ids are UUIDv7, so index order is creation order).
  * - `st!<state>!<id>` -> '' for finished jobs only (lists of active states come from memory).
  * - `fin!<state>!<finishedAt, 15 digits>!<id>` -> '' for finished jobs (purge by age).
- * - `idem!<key>` -> the id of the job holding an idempotency key.
+ * - `qidem!<queue>!<key>` -> the id of the job holding an idempotency key in a queue (keys are
+ *   scoped per queue; queue names contain no `!`). Directories written before keys were scoped
+ *   hold `idem!<key>` instead, which the store rewrites once at open.
  * - `queue!<name>` -> `{"paused":true}` for paused queues.
  * - `meta!<key>` -> the MetaStore's JSON values.
  * - `sys!counts` -> the persisted {@link JobCounts}, `sys!seq` -> the last `seq` handed out.
@@ -25,7 +27,8 @@ export const keys = {
   state: (state: JobState, id: string): string => `st!${state}!${id}`,
   type: (type: string, id: string): string => `ty!${type}!${id}`,
   queue: (queue: string, id: string): string => `qu!${queue}!${id}`,
-  idem: (key: string): string => `idem!${key}`,
+  idem: (queue: string, key: string): string => `qidem!${queue}!${key}`,
+  legacyIdem: (key: string): string => `idem!${key}`,
   queueRecord: (name: string): string => `queue!${name}`,
   meta: (key: string): string => `meta!${key}`,
   counts: 'sys!counts',

@@ -60,6 +60,7 @@ export async function openLevelDb(location: string, memory: boolean): Promise<Le
 /** Reads the active jobs (the `act!` range, never the finished ones) and the records. */
 export async function loadState(db: LevelDb): Promise<LoadedState> {
   await upgradeActiveIndex(db);
+  await upgradeIdempotencyKeys(db);
   const active: Job[] = [];
   const iterator = db.iterator({ gt: keys.active(''), lt: keys.active(RANGE_END) });
   try {
@@ -110,5 +111,36 @@ async function upgradeActiveIndex(db: LevelDb): Promise<void> {
       });
       await batch.write({ sync: true });
     }
+  }
+}
+
+/**
+ * Scopes the idempotency keys of a directory written before keys were per queue: each
+ * `idem!<key>` entry becomes `qidem!<queue>!<key>` with the queue of the job holding it (an entry
+ * whose job is gone is dropped), so a key keeps deduplicating within its job's queue and no
+ * longer answers submits to other queues. A no-op on a current directory: one empty range read.
+ */
+async function upgradeIdempotencyKeys(db: LevelDb): Promise<void> {
+  const prefix = keys.legacyIdem('');
+  // Idempotency keys may hold any character, so the range ends just above the prefix itself.
+  const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+  for (;;) {
+    const chunk = await db.iterator({ gte: prefix, lt: end, limit: 1000 }).all();
+    if (chunk.length === 0) break;
+    const ids = chunk.map(([, id]) => id);
+    const [active, finished] = await Promise.all([
+      db.getMany(ids.map((id) => keys.active(id))),
+      db.getMany(ids.map((id) => keys.job(id))),
+    ]);
+    const batch = db.batch();
+    chunk.forEach(([legacy, id], i) => {
+      const raw = active[i] ?? finished[i];
+      if (raw !== undefined) {
+        const job = JSON.parse(raw) as Job;
+        batch.put(keys.idem(job.queue, legacy.slice(prefix.length)), id);
+      }
+      batch.del(legacy);
+    });
+    await batch.write({ sync: true });
   }
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createJob, ManualClock, type Job, type JobOptions, type Store } from '@gopherqueue/core';
 import { LevelStore } from './level-store.js';
@@ -138,6 +139,52 @@ describe('LevelStore', () => {
     expect(
       (await store.claim({ workerId: 'w2', limit: 10, leaseMs: 1_000 })).map((j) => j.id),
     ).toEqual([delayed.id]);
+  });
+
+  it('scopes the idempotency keys of a directory written before keys were per queue', async () => {
+    const dir = tempDir();
+    const clock = new ManualClock();
+    const first = await LevelStore.open({ location: dir, clock });
+    const submit = submitter(first, clock);
+    const active = await submit('t', { queue: 'qa', idempotencyKey: 'k!1~' }, 'a');
+    const done = await submit('done', { queue: 'qb', idempotencyKey: 'k2' }, 'b');
+    const claimed = await claim(first, ['done']);
+    await first.complete(done.id, claimed.leaseToken ?? '', { ok: true });
+    const finished = await first.get(done.id);
+    await first.close();
+
+    // Rewrite the idempotency entries as the older layout had them: `idem!<key>`, no queue.
+    const raw = new ClassicLevel<string, string>(dir);
+    const scoped = await raw.iterator({ gte: 'qidem!', lt: 'qidem"' }).all();
+    expect(scoped.map(([key]) => key).sort()).toEqual(['qidem!qa!k!1~', 'qidem!qb!k2']);
+    const legacy = raw.batch();
+    for (const [key, id] of scoped) {
+      legacy.del(key).put(`idem!${key.slice(key.indexOf('!', 'qidem!'.length) + 1)}`, id);
+    }
+    legacy.put('idem!orphan', '0190a0b0-0000-7000-8000-000000000000');
+    await legacy.write();
+    await raw.close();
+
+    const store = await LevelStore.open({ location: dir, clock });
+    const again = (queue: string, key: string) =>
+      store.submit(createJob('t', 'again', { queue, idempotencyKey: key }, clock.now()));
+    expect(await again('qa', 'k!1~')).toStrictEqual({ job: active, deduplicated: true });
+    expect(await again('qb', 'k2')).toStrictEqual({ job: finished, deduplicated: true });
+    const elsewhere = await again('qb', 'k!1~');
+    expect(elsewhere.deduplicated).toBe(false);
+    expect(elsewhere.job).toMatchObject({ queue: 'qb', payload: 'again' });
+    expect((await again('default', 'orphan')).deduplicated).toBe(false);
+    await store.close();
+
+    const check = new ClassicLevel<string, string>(dir);
+    expect(await check.keys({ gte: 'idem!', lt: 'idem"' }).all()).toEqual([]);
+    expect(await check.keys({ gte: 'qidem!', lt: 'qidem"' }).all()).toEqual([
+      'qidem!default!orphan',
+      'qidem!qa!k!1~',
+      'qidem!qb!k!1~',
+      'qidem!qb!k2',
+    ]);
+    await check.close();
   });
 
   it('refuses a second process the same directory with GQ_STORE_LOCKED', async () => {

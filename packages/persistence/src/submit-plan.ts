@@ -22,8 +22,8 @@ export interface SubmitPlan {
 }
 
 /**
- * Decides, without writing, what a batch of specs creates: deduplicates by idempotency key
- * (against stored jobs and earlier specs of the batch), rejects ids that exist, and resolves
+ * Decides, without writing, what a batch of specs creates: deduplicates by idempotency key within
+ * the spec's queue (against stored jobs and earlier specs of the batch), rejects ids that exist, and resolves
  * dependencies (waiting on active ones, cancelled for a failed one, rejected for unknown ones).
  * All or nothing: it throws before anything is written.
  * @throws GQ_CONFLICT for an existing id, GQ_NOT_FOUND for an unknown dependency,
@@ -41,9 +41,11 @@ export function planSubmit(
   const results: SubmitResult[] = [];
   let { seq, maxId } = context;
   for (const spec of specs) {
-    const key = spec.idempotencyKey;
+    // Keys are scoped per queue, and queue names contain no `!`.
+    const key =
+      spec.idempotencyKey === undefined ? undefined : `${spec.queue}!${spec.idempotencyKey}`;
     if (key !== undefined) {
-      const existing = localKeys.get(key) ?? stored(lookup, key);
+      const existing = localKeys.get(key) ?? stored(lookup, spec);
       if (existing !== undefined) {
         results.push({ job: existing, deduplicated: true });
         continue;
@@ -92,8 +94,9 @@ export function planSubmit(
   return { created, results, seq, maxId };
 }
 
-/** The stored job holding an idempotency key. */
-function stored(lookup: JobLookup, key: string): Job | undefined {
-  const id = lookup.idem(key);
+/** The stored job holding the spec's idempotency key in the spec's queue. */
+function stored(lookup: JobLookup, spec: JobSpec): Job | undefined {
+  if (spec.idempotencyKey === undefined) return undefined;
+  const id = lookup.idem(spec.queue, spec.idempotencyKey);
   return id === undefined ? undefined : lookup.job(id);
 }

@@ -152,10 +152,52 @@ describe('Janitor.runOnce', () => {
     expect(await exists(second)).toEqual([true]);
   });
 
+  it('purges audit entries past auditTtlMs through purgeAudit, in batches until one is short', async () => {
+    // An audit log in miniature: entry times, oldest first, purged as AuditLog.purge does.
+    const entries = [0, 1, 2, 3, 4].map((i) => clock.now() + i * DAY);
+    const calls: [number, number][] = [];
+    const purgeAudit = (before: number, limit: number): Promise<number> => {
+      calls.push([before, limit]);
+      let n = 0;
+      while (n < limit && entries[0] !== undefined && entries[0] < before) {
+        entries.shift();
+        n++;
+      }
+      return Promise.resolve(n);
+    };
+    const janitor = new Janitor({ store, clock, purgeAudit, auditTtlMs: 2 * DAY, batchSize: 2 });
+    clock.advance(2 * DAY);
+    expect(await janitor.runOnce()).toBe(0);
+    expect(calls).toEqual([[clock.now() - 2 * DAY, 2]]);
+    expect(entries).toHaveLength(5);
+    clock.advance(3 * DAY);
+    calls.length = 0;
+    await janitor.runOnce();
+    expect(entries).toEqual([clock.now() - 2 * DAY, clock.now() - DAY]);
+    expect(calls).toEqual([
+      [clock.now() - 2 * DAY, 2],
+      [clock.now() - 2 * DAY, 2],
+    ]);
+  });
+
+  it('keeps audit entries for 90 days by default', async () => {
+    const calls: number[] = [];
+    const purgeAudit = (before: number): Promise<number> => {
+      calls.push(before);
+      return Promise.resolve(0);
+    };
+    await new Janitor({ store, clock, purgeAudit }).runOnce();
+    expect(calls).toEqual([clock.now() - 90 * DAY]);
+  });
+
   it('rejects options that make no sense', () => {
     expect(() => new Janitor({ store, completedTtlMs: -1 })).toThrow(RangeError);
     expect(() => new Janitor({ store, failedTtlMs: Number.NaN })).toThrow(RangeError);
     expect(() => new Janitor({ store, batchSize: 0 })).toThrow(RangeError);
     expect(() => new Janitor({ store, intervalMs: Infinity })).toThrow(RangeError);
+    expect(() => new Janitor({ store, auditTtlMs: -1 })).toThrow(RangeError);
+    expect(
+      () => new Janitor({ store, purgeAudit: 'audit' as unknown as () => Promise<number> }),
+    ).toThrow(TypeError);
   });
 });

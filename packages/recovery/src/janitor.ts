@@ -28,8 +28,16 @@ export interface JanitorOptions {
   failedTtlMs?: number;
   /** How long a `cancelled` job is kept. @defaultValue 604_800_000 (7 days) */
   cancelledTtlMs?: number;
-  /** Jobs deleted per store call. @defaultValue 1000 */
+  /** Jobs (and audit entries) deleted per call. @defaultValue 1000 */
   batchSize?: number;
+  /**
+   * Deletes up to `limit` audit entries recorded before `before` and resolves with how many
+   * (`(before, limit) => auditLog.purge(before, limit)`); called in batches until one comes back
+   * short. @defaultValue none: no audit retention
+   */
+  purgeAudit?: (before: number, limit: number) => Promise<number>;
+  /** How long an audit entry is kept. @defaultValue 7_776_000_000 (90 days) */
+  auditTtlMs?: number;
 }
 
 /** One retention rule: these finished states are kept this long. */
@@ -41,7 +49,8 @@ interface Rule {
 /**
  * Retention: deletes finished jobs past their age so the store stays bounded (completed after
  * 24 h, failed, dead-lettered and cancelled after 7 days, by default). The age counts from the
- * job's `finishedAt`; the store's purge reads an index, never every job.
+ * job's `finishedAt`; the store's purge reads an index, never every job. Given `purgeAudit`, it
+ * also deletes audit entries older than `auditTtlMs` (90 days by default).
  */
 export class Janitor {
   readonly #store: Store;
@@ -49,6 +58,8 @@ export class Janitor {
   readonly #logger: Logger;
   readonly #batchSize: number;
   readonly #rules: readonly Rule[];
+  readonly #purgeAudit: JanitorOptions['purgeAudit'];
+  readonly #auditTtlMs: number;
   readonly #loop: TimerLoop;
 
   /** @throws TypeError or RangeError naming the offending option. */
@@ -72,6 +83,11 @@ export class Janitor {
         ttlMs: nonNegativeMs('cancelledTtlMs', options.cancelledTtlMs ?? 7 * DAY_MS),
       },
     ];
+    if (options.purgeAudit !== undefined && typeof options.purgeAudit !== 'function') {
+      throw new TypeError('purgeAudit must be a function');
+    }
+    this.#purgeAudit = options.purgeAudit;
+    this.#auditTtlMs = nonNegativeMs('auditTtlMs', options.auditTtlMs ?? 90 * DAY_MS);
     this.#loop = new TimerLoop(this.#clock, this.#logger, intervalMs, () => this.runOnce());
   }
 
@@ -92,7 +108,7 @@ export class Janitor {
 
   /**
    * Deletes every finished job past its retention age, in batches of `batchSize`, and returns how
-   * many it deleted.
+   * many it deleted; then the audit entries past `auditTtlMs`, the same way.
    * @throws GqError from the store (failing or closed).
    */
   async runOnce(): Promise<number> {
@@ -111,6 +127,15 @@ export class Janitor {
       } while (batch >= this.#batchSize);
     }
     if (purged > 0) this.#logger.info('purged finished jobs', { purged });
+    if (this.#purgeAudit !== undefined) {
+      let entries = 0;
+      let batch: number;
+      do {
+        batch = await this.#purgeAudit(now - this.#auditTtlMs, this.#batchSize);
+        entries += batch;
+      } while (batch >= this.#batchSize);
+      if (entries > 0) this.#logger.info('purged audit entries', { purged: entries });
+    }
     return purged;
   }
 }

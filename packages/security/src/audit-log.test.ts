@@ -137,4 +137,28 @@ describe('AuditLog', () => {
     await expect(audit.record({ actor: '', action: 'x' })).rejects.toThrow(TypeError);
     await expect(audit.record({ actor: 'a', action: '' })).rejects.toThrow(TypeError);
   });
+
+  it('purges entries recorded before a time, oldest first, a bounded batch at a time', async () => {
+    const clock = new ManualClock(T0);
+    const meta = await memoryMeta();
+    const audit = new AuditLog({ meta, clock });
+    for (let i = 1; i <= 5; i++) {
+      await audit.record({ actor: 'local', action: `action.${String(i)}` });
+      clock.advance(1000);
+    }
+    // An entry that cannot be read, among the old ones, goes with them.
+    const [second] = (await meta.list('audit/', { limit: 2 })).slice(1);
+    await meta.put(second!.key, 'garbage');
+    const actions = async () => (await audit.list()).entries.map((e) => e.action);
+
+    expect(await audit.purge(T0 + 3000, 2)).toBe(2);
+    expect(await actions()).toEqual(['action.5', 'action.4', 'action.3']);
+    expect(await audit.purge(T0 + 3000, 2)).toBe(1);
+    expect(await audit.purge(T0 + 3000, 2)).toBe(0);
+    expect(await actions()).toEqual(['action.5', 'action.4']);
+    expect(await audit.purge(T0 + 10_000)).toBe(2);
+    expect(await meta.list('audit/')).toEqual([]);
+    await expect(audit.purge(Number.NaN)).rejects.toThrow(RangeError);
+    await expect(audit.purge(T0, 0)).rejects.toThrow(RangeError);
+  });
 });

@@ -76,7 +76,10 @@ const FILTER_CHUNK = 256;
 /** Entries read at most for one page when filtering by queue, so a page costs a bounded time. */
 const FILTER_SCAN_LIMIT = 10_000;
 
-/** The audit log of admin and operator actions, kept in the store's meta space. */
+/**
+ * The audit log of admin and operator actions, kept in the store's meta space under
+ * `audit/<uuidv7>`, so in time order; {@link AuditLog.purge} applies a retention age.
+ */
 export class AuditLog {
   readonly #meta: MetaStore;
   readonly #clock: Clock;
@@ -149,6 +152,32 @@ export class AuditLog {
       if (rows.length < chunk) return { entries };
       if (scanned >= FILTER_SCAN_LIMIT) return { entries, nextCursor: position as string };
     }
+  }
+
+  /**
+   * Deletes up to `limit` entries recorded before `before` (ms since the epoch), oldest first,
+   * and returns how many it deleted: call it again while it returns `limit`. Entries are kept in
+   * time order, so it reads only the entries it deletes and one more. An entry that cannot be
+   * read is deleted with the expired ones before it.
+   * @throws RangeError for a `before` that is not a finite number or a limit outside 1..10000
+   */
+  async purge(before: number, limit = 1000): Promise<number> {
+    if (typeof before !== 'number' || !Number.isFinite(before)) {
+      throw new RangeError(`before must be a finite number; got ${String(before)}`);
+    }
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
+      throw new RangeError(`limit must be an integer from 1 to 10000; got ${String(limit)}`);
+    }
+    const rows = await this.#meta.list(PREFIX, { limit });
+    const expired: string[] = [];
+    for (const { key, value } of rows) {
+      const [entry] = decode(value);
+      if (entry !== undefined && entry.at >= before) break;
+      expired.push(key);
+    }
+    // Concurrent deletes share one synced write where the store groups commits.
+    await Promise.all(expired.map((key) => this.#meta.delete(key)));
+    return expired.length;
   }
 }
 

@@ -34,6 +34,8 @@ interface ServeArgs extends LogArgs {
   lease: string;
   completedTtl: string;
   failedTtl: string;
+  auditTtl: string;
+  maxEventStreams: number;
 }
 
 /** Part of the shutdown timeout kept for releasing jobs and closing the store after the drain. */
@@ -127,6 +129,16 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
           type: 'string',
           default: '168h',
           describe: 'Keep failed, dead-lettered and cancelled jobs',
+        })
+        .option('audit-ttl', {
+          type: 'string',
+          default: '2160h',
+          describe: 'Keep audit log entries (90 days)',
+        })
+        .option('max-event-streams', {
+          type: 'number',
+          default: 1000,
+          describe: 'Event streams (SSE) open at once; more get 503',
         }) as never,
     handler: async (args) => {
       const shutdownTimeoutMs = durationFlag('shutdown-timeout', args.shutdownTimeout);
@@ -143,6 +155,8 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
         unknownTypes: args.unknownTypes,
         completedTtlMs: durationFlag('completed-ttl', args.completedTtl),
         failedTtlMs: durationFlag('failed-ttl', args.failedTtl),
+        auditTtlMs: durationFlag('audit-ttl', args.auditTtl),
+        maxEventStreams: positiveIntFlag('max-event-streams', args.maxEventStreams),
         ...(store === 'postgres'
           ? { postgresSchema: postgresSchemaFlag(args.postgresSchema) }
           : {}),

@@ -1,6 +1,6 @@
 import type { JobSpec, SubmitResult } from '@gopherqueue/core';
 import type { Hono } from 'hono';
-import { requirePermission } from '../auth.js';
+import { assertQueueAccess, requirePermission } from '../auth.js';
 import type { ApiEnv } from '../env.js';
 import { describeError, HttpError } from '../errors.js';
 import { readBody, validate } from '../request.js';
@@ -25,7 +25,8 @@ function submitted(index: number, result: SubmitResult): WireBatchItem {
 /**
  * `POST /jobs/batch`: up to 1000 jobs. With `atomic`, nothing is stored unless every job is
  * valid and the store takes them all; without it, each valid job is stored and each invalid one
- * reported in `results`.
+ * reported in `results`. Every job answered, deduplicated ones included, is of a queue the key
+ * may use (idempotency keys are per queue, and the answer is checked all the same).
  */
 export function registerBatchRoutes(api: Hono<ApiEnv>): void {
   api.post('/jobs/batch', requirePermission('jobs:submit'), async (c) => {
@@ -71,6 +72,7 @@ export function registerBatchRoutes(api: Hono<ApiEnv>): void {
         });
       }
       const stored = await submitting(() => scheduler.enqueueBatch(valid.map((v) => v.spec)));
+      for (const result of stored) assertQueueAccess(c, result.job.queue);
       stored.forEach((result, index) => results.push(submitted(index, result)));
     } else {
       let stored: (SubmitResult | Error)[];
@@ -87,6 +89,9 @@ export function registerBatchRoutes(api: Hono<ApiEnv>): void {
             stored.push(err instanceof Error ? err : new Error(String(err)));
           }
         }
+      }
+      for (const outcome of stored) {
+        if (!(outcome instanceof Error)) assertQueueAccess(c, outcome.job.queue);
       }
       let at = 0;
       for (const item of checked) {

@@ -107,4 +107,27 @@ describe('GET /api/v1/events', () => {
     }
     expect(f.events.listenerCount('job:deleted')).toBe(0);
   });
+
+  it('answers 503 with the error envelope past the stream cap, and takes a stream again once one ends', async () => {
+    const capped = await createApiFixture({ sseMaxStreams: 1 });
+    try {
+      const first = await capped.app.request('/api/v1/events');
+      expect(first.status).toBe(200);
+      const refused = await capped.call('GET', '/api/v1/events');
+      expect(refused.status).toBe(503);
+      expect(refused.body).toEqual({
+        error: {
+          code: 'service_unavailable',
+          message: 'too many event streams open (at most 1); try again later',
+          details: { max_streams: 1 },
+        },
+      });
+      await first.body!.cancel();
+      const again = await capped.app.request('/api/v1/events');
+      expect(again.status).toBe(200);
+      await again.body!.cancel();
+    } finally {
+      await capped.close();
+    }
+  });
 });

@@ -1,103 +1,55 @@
-import { isUuid, type Job, type JobEventName } from '@gopherqueue/core';
+import { isUuid } from '@gopherqueue/core';
 import type { Hono } from 'hono';
-import { streamSSE } from 'hono/streaming';
 import { requirePermission } from '../auth.js';
 import type { ApiEnv } from '../env.js';
 import { HttpError } from '../errors.js';
-import { toWireJob } from '../wire.js';
-
-/** Every lifecycle event, as the stream names them (`job:created` is sent as `job.created`). */
-export const STREAMED_EVENTS: readonly JobEventName[] = [
-  'job:created',
-  'job:started',
-  'job:progress',
-  'job:completed',
-  'job:retrying',
-  'job:failed',
-  'job:dead_letter',
-  'job:cancelled',
-  'job:retried',
-  'job:deleted',
-];
-
-/** Events buffered for a slow client before the oldest are dropped. */
-const MAX_BUFFERED = 10_000;
+import { nodeResponseOf } from '../request-context.js';
+import type { SseHub } from '../sse-hub.js';
+import type { SseConnection } from '../sse-stream.js';
 
 /**
  * `GET /events?job_id=`: Server-Sent Events. A first `connected` event, a keep-alive comment
  * every `sseKeepAliveMs`, then every lifecycle event (of one job with `job_id`) with the job as
- * data and its id as the event id.
+ * data and its id as the event id. A client that falls more than `sseBufferBytes` behind gets a
+ * final `overflow` event (when it can still take it) and is disconnected; past `sseMaxStreams`
+ * open streams, a new one gets 503.
  */
-export function registerEventRoutes(api: Hono<ApiEnv>): void {
+export function registerEventRoutes(api: Hono<ApiEnv>, hub: SseHub): void {
   api.get('/events', requirePermission('jobs:read'), (c) => {
     const raw = c.req.query('job_id');
     const jobId = raw === undefined || raw === '' || raw === '*' ? undefined : raw;
     if (jobId !== undefined && !isUuid(jobId)) {
       throw new HttpError('invalid_request', 'invalid job ID format', { field: 'job_id' });
     }
-    const { events, sseKeepAliveMs, logger } = c.get('options');
     const queues = c.get('principal').queues;
-    const requestSignal = c.req.raw.signal;
-
-    return streamSSE(c, async (stream) => {
-      const buffered: { name: JobEventName; job: Job }[] = [];
-      let wake: (() => void) | undefined;
-      let keepAliveDue = false;
-      let closed = false;
-      const notify = (): void => {
-        const resolve = wake;
-        wake = undefined;
-        resolve?.();
-      };
-      const offs = STREAMED_EVENTS.map((name) =>
-        events.on(name, (job) => {
-          if (jobId !== undefined && job.id !== jobId) return;
-          if (queues !== undefined && !queues.includes(job.queue)) return;
-          if (buffered.length >= MAX_BUFFERED) buffered.shift();
-          buffered.push({ name, job });
-          notify();
-        }),
+    const response = nodeResponseOf(c);
+    const connection: SseConnection | undefined =
+      response === undefined
+        ? undefined
+        : {
+            unsentBytes: () => response.writableLength,
+            cut: () => response.destroy(),
+          };
+    const stream = hub.open(
+      {
+        ...(jobId === undefined ? {} : { jobId }),
+        ...(queues === undefined ? {} : { queues }),
+      },
+      connection,
+    );
+    if (stream === undefined) {
+      const max = c.get('options').sseMaxStreams;
+      throw new HttpError(
+        'service_unavailable',
+        `too many event streams open (at most ${max}); try again later`,
+        { max_streams: max },
       );
-      const close = (): void => {
-        closed = true;
-        notify();
-      };
-      stream.onAbort(close);
-      requestSignal.addEventListener('abort', close, { once: true });
-      const keepAlive = setInterval(() => {
-        keepAliveDue = true;
-        notify();
-      }, sseKeepAliveMs);
-      try {
-        await stream.writeSSE({
-          event: 'connected',
-          data: JSON.stringify({ status: 'connected' }),
-        });
-        while (!closed && !stream.aborted) {
-          if (buffered.length === 0 && !keepAliveDue) {
-            await new Promise<void>((resolve) => {
-              wake = resolve;
-            });
-          }
-          if (keepAliveDue) {
-            keepAliveDue = false;
-            await stream.write(': keepalive\n\n');
-          }
-          for (let next = buffered.shift(); next !== undefined; next = buffered.shift()) {
-            await stream.writeSSE({
-              event: next.name.replace(':', '.'),
-              data: JSON.stringify(toWireJob(next.job)),
-              id: next.job.id,
-            });
-          }
-        }
-      } catch (err) {
-        logger.warn('event stream failed', { err: String(err) });
-      } finally {
-        for (const off of offs) off();
-        clearInterval(keepAlive);
-        requestSignal.removeEventListener('abort', close);
-      }
+    }
+    return c.body(stream.readable, 200, {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-cache',
+      Connection: 'keep-alive',
+      'Transfer-Encoding': 'chunked',
     });
   });
 }

@@ -27,6 +27,9 @@ export function registerJobRoutes(api: Hono<ApiEnv>): void {
     const [hidden] = await hiddenDependencies(c, [spec]);
     if (hidden !== undefined) throw unknownDependency('depends_on', hidden);
     const { job, deduplicated } = await submitting(() => scheduler.enqueue(spec));
+    // Keys are scoped per queue, so a deduplicated job is of the checked queue; checked anyway,
+    // since the answer carries the job's payload and result.
+    assertQueueAccess(c, job.queue);
     if (deduplicated) return c.json({ ...toWireJob(job), deduplicated: true }, 200);
     return c.json(toWireJob(job), 201);
   });

@@ -113,6 +113,14 @@ CREATE TABLE ${s}.counts (
 CREATE TABLE ${s}.meta (key text COLLATE "C" PRIMARY KEY, value jsonb NOT NULL);
 ${countTrigger(s)}`,
   },
+  {
+    version: 2,
+    name: 'idempotency keys scoped per queue',
+    // The old index was stricter (one key in all queues), so the rows already satisfy the new one.
+    sql: (s) => `
+DROP INDEX ${s}.jobs_idempotency;
+CREATE UNIQUE INDEX jobs_queue_idempotency ON ${s}.jobs (queue, idempotency_key);`,
+  },
 ];
 
 /** Lock class of the advisory lock that serialises migrations (any constant of our own). */

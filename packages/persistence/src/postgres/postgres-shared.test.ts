@@ -123,9 +123,11 @@ function sharedTests(): void {
         expect((await stores[1].get(job.id))?.id).toBe(job.id);
         const probe = new pg.Client({ connectionString: TEST_POSTGRES_URL });
         await probe.connect();
-        const { rows } = await probe.query(`SELECT version FROM "${schema}".migrations`);
+        const { rows } = await probe.query(
+          `SELECT version FROM "${schema}".migrations ORDER BY version`,
+        );
         await probe.end();
-        expect(rows).toEqual([{ version: 1 }]);
+        expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
       });
     });
 

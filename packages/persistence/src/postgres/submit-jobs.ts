@@ -29,8 +29,9 @@ const INSERT_COLUMNS = JOB_COLUMNS.filter((c) => c !== 'attempt' && c !== 'error
  *
  * Dependencies are read `FOR SHARE`, so a dependency cannot complete or fail between this read
  * and the commit: its completion waits for us and then sees our `dependencies` rows. Idempotency
- * keys rely on the unique index: `ON CONFLICT DO NOTHING` waits for a racing insert of the same
- * key to commit, then the existing job is read back.
+ * keys are scoped per queue and rely on the unique index on (queue, idempotency_key):
+ * `ON CONFLICT DO NOTHING` waits for a racing insert of the same key in the same queue to commit,
+ * then the existing job is read back.
  * @throws GQ_NOT_FOUND for an unknown dependency, GQ_CONFLICT for an id that exists.
  */
 export async function submitJobs(
@@ -70,16 +71,22 @@ export async function submitJobs(
   const { rows } = await client.query<JobRow>(insertJobsSql(s, '$1'), [insertJobsJson(jobs)]);
   const inserted = new Map(rows.map((row) => [row.id, rowToJob(row)]));
 
-  const missingKeys = specs
-    .filter((spec) => !inserted.has(spec.id) && spec.idempotencyKey !== undefined)
-    .map((spec) => spec.idempotencyKey as string);
+  // Idempotency keys are scoped per queue (queue names contain no `!`).
+  const keyOf = (queue: string, key: string): string => `${queue}!${key}`;
+  const missing = specs.filter(
+    (spec) => !inserted.has(spec.id) && spec.idempotencyKey !== undefined,
+  );
   const byKey = new Map<string, Job>();
-  if (missingKeys.length > 0) {
+  if (missing.length > 0) {
     const existing = await client.query<JobRow>(
-      `SELECT * FROM ${s}.jobs WHERE idempotency_key = ANY($1::text[])`,
-      [missingKeys],
+      `SELECT j.* FROM ${s}.jobs j
+       JOIN unnest($1::text[], $2::text[]) AS k(queue, key)
+         ON j.queue = k.queue AND j.idempotency_key = k.key`,
+      [missing.map((spec) => spec.queue), missing.map((spec) => spec.idempotencyKey)],
     );
-    for (const row of existing.rows) byKey.set(row.idempotency_key as string, rowToJob(row));
+    for (const row of existing.rows) {
+      byKey.set(keyOf(row.queue, row.idempotency_key as string), rowToJob(row));
+    }
   }
 
   const results: SubmitResult[] = [];
@@ -91,7 +98,10 @@ export async function submitJobs(
       results.push({ job: created, deduplicated: false });
       continue;
     }
-    const original = spec.idempotencyKey === undefined ? undefined : byKey.get(spec.idempotencyKey);
+    const original =
+      spec.idempotencyKey === undefined
+        ? undefined
+        : byKey.get(keyOf(spec.queue, spec.idempotencyKey));
     if (!original) {
       throw new GqError(ErrorCode.CONFLICT, `a job with id ${spec.id} already exists`, {
         details: { id: spec.id },
@@ -160,9 +170,9 @@ export async function submitInTransaction(
 }
 
 /**
- * The INSERT of new jobs, in the given order (so `seq` follows it), skipping any whose id or
- * idempotency key is taken: `json` is where the {@link insertJobsJson} text goes (a `$n`
- * parameter or a quoted literal).
+ * The INSERT of new jobs, in the given order (so `seq` follows it), skipping any whose id, or
+ * idempotency key in its queue, is taken: `json` is where the {@link insertJobsJson} text goes
+ * (a `$n` parameter or a quoted literal).
  */
 export function insertJobsSql(s: string, json: string): string {
   return `INSERT INTO ${s}.jobs (${INSERT_COLUMNS.join(', ')})

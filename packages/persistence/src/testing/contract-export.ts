@@ -102,8 +102,26 @@ export function exportContract(harness: StoreContractHarness): void {
       });
       const claimed = await f.claimOne();
       expect(claimed).toMatchObject({ id: jobs[0]!.id, state: 'running', attempt: 1 });
-      const dedup = await f.store.submit(f.spec('t', { idempotencyKey: 'imported-key' }));
+      const dedup = await f.store.submit(
+        f.spec('t', { queue: 'import-q', idempotencyKey: 'imported-key' }),
+      );
       expect(dedup).toEqual({ job: jobs[1], deduplicated: true });
+      const otherQueue = await f.store.submit(f.spec('t', { idempotencyKey: 'imported-key' }));
+      expect(otherQueue.deduplicated).toBe(false);
+      expect(otherQueue.job.queue).toBe('default');
+    });
+
+    it('restores one key held in two queues, each deduplicating in its own queue', async () => {
+      const [first, second] = backup();
+      const inA: Job = { ...first!, queue: 'qa', idempotencyKey: 'shared' };
+      const inB: Job = { ...second!, queue: 'qb', idempotencyKey: 'shared' };
+      await f.store.restore([inA, inB]);
+      expect(await f.store.getMany([inA.id, inB.id])).toEqual([inA, inB]);
+      const again = (queue: string) =>
+        f.store.submit(f.spec('t', { queue, idempotencyKey: 'shared' }));
+      expect(await again('qa')).toEqual({ job: inA, deduplicated: true });
+      expect(await again('qb')).toEqual({ job: inB, deduplicated: true });
+      expect((await again('qc')).deduplicated).toBe(false);
     });
 
     it('replaces jobs with the same id and keeps counts and indexes right', async () => {

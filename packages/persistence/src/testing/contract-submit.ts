@@ -3,14 +3,12 @@ import { DEFAULT_BACKOFF, ErrorCode, uuidv7 } from '@gopherqueue/core';
 import {
   expectCode,
   ids,
-  LEASE_MS,
   stateCounts,
   useStore,
-  WORKER,
   type StoreContractHarness,
 } from './contract-fixture.js';
 
-/** Submit, batch submit and idempotency. */
+/** Submit and batch submit. */
 export function submitContract(harness: StoreContractHarness): void {
   const f = useStore(harness);
 
@@ -187,70 +185,6 @@ export function submitContract(harness: StoreContractHarness): void {
       expect(fresh!.deduplicated).toBe(false);
       expect(await f.store.get(specs[0]!.id)).toBeUndefined();
       expect((await f.store.counts()).total).toBe(2);
-    });
-  });
-
-  describe('idempotency', () => {
-    it('returns the original job, flagged deduplicated, and stores nothing', async () => {
-      const original = await f.submit('t', { idempotencyKey: 'once' }, 'first');
-      f.clock.advance(10);
-      const again = f.spec('t', { idempotencyKey: 'once' }, 'second');
-      const result = await f.store.submit(again);
-      expect(result).toEqual({ job: original, deduplicated: true });
-      expect(await f.store.get(again.id)).toBeUndefined();
-      expect((await f.store.counts()).total).toBe(1);
-    });
-
-    it('returns a finished original with its result', async () => {
-      const original = await f.submit('t', { idempotencyKey: 'done' });
-      const claimed = await f.claimOne();
-      await f.store.complete(original.id, claimed.leaseToken!, { ok: true });
-      const result = await f.store.submit(f.spec('t', { idempotencyKey: 'done' }));
-      expect(result.deduplicated).toBe(true);
-      expect(result.job).toMatchObject({
-        id: original.id,
-        state: 'completed',
-        result: { ok: true },
-      });
-    });
-
-    it('creates exactly one job from 100 concurrent submits of one key', async () => {
-      const specs = Array.from({ length: 100 }, (_, i) =>
-        f.spec('t', { idempotencyKey: 'race' }, i),
-      );
-      const results = await Promise.all(specs.map((s) => f.store.submit(s)));
-      const created = results.filter((r) => !r.deduplicated);
-      expect(created).toHaveLength(1);
-      const id = created[0]!.job.id;
-      expect(results.every((r) => r.job.id === id)).toBe(true);
-      expect((await f.store.counts()).total).toBe(1);
-      expect((await f.store.list()).jobs.map((j) => j.id)).toEqual([id]);
-    });
-
-    it('frees the key when the job is deleted', async () => {
-      const original = await f.submit('t', { idempotencyKey: 'free-me' });
-      await f.store.delete(original.id);
-      const again = await f.store.submit(f.spec('t', { idempotencyKey: 'free-me' }));
-      expect(again.deduplicated).toBe(false);
-      expect(again.job.id).not.toBe(original.id);
-      expect((await f.store.submit(f.spec('t', { idempotencyKey: 'free-me' }))).job.id).toBe(
-        again.job.id,
-      );
-    });
-
-    it('frees the key when the job is purged', async () => {
-      const original = await f.submit('t', { idempotencyKey: 'purge-me' });
-      const [claimed] = await f.store.claim({ workerId: WORKER, limit: 1, leaseMs: LEASE_MS });
-      await f.store.complete(original.id, claimed!.leaseToken!, null);
-      f.clock.advance(1000);
-      const purged = await f.store.purgeFinished({
-        states: ['completed'],
-        finishedBefore: f.clock.now(),
-      });
-      expect(purged).toBe(1);
-      const again = await f.store.submit(f.spec('t', { idempotencyKey: 'purge-me' }));
-      expect(again.deduplicated).toBe(false);
-      expect(again.job.id).not.toBe(original.id);
     });
   });
 }

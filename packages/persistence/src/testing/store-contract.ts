@@ -4,6 +4,7 @@ import { countsContract } from './contract-counts.js';
 import { dependenciesContract } from './contract-dependencies.js';
 import { exportContract } from './contract-export.js';
 import { feedContract } from './contract-feed.js';
+import { idempotencyContract } from './contract-idempotency.js';
 import type { StoreContractHarness } from './contract-fixture.js';
 import { leaseExpiryContract } from './contract-lease-expiry.js';
 import { leaseContract } from './contract-lease.js';
@@ -16,6 +17,7 @@ import { transitionsContract } from './contract-transitions.js';
 const GROUPS: [string, (harness: StoreContractHarness) => void][] = [
   ['submitting', submitContract],
   ['time bounds', timeBoundsContract],
+  ['idempotency', idempotencyContract],
   ['claiming', claimContract],
   ['leases', leaseContract],
   ['lease expiry', leaseExpiryContract],

@@ -1,0 +1,87 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createJob } from '@gopherqueue/core';
+import pg from 'pg';
+import { MIGRATIONS, quoteIdent } from './migrations.js';
+import { PostgresStore } from './postgres-store.js';
+import { insertJobsJson, insertJobsSql, newJob } from './submit-jobs.js';
+import {
+  dropSchemas,
+  probeTestDatabase,
+  REQUIRE_POSTGRES,
+  skipNotice,
+  TEST_POSTGRES_URL,
+  uniqueSchema,
+} from './test-database.js';
+
+const db = await probeTestDatabase();
+const schemas: string[] = [];
+
+/** Builds a schema as the first migration left it, holding `jobs`. */
+async function schemaAtVersion1(jobs: ReturnType<typeof newJob>[]): Promise<string> {
+  const schema = uniqueSchema('gq_migrate');
+  schemas.push(schema);
+  const s = quoteIdent(schema);
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA ${s}`);
+    await client.query(
+      `CREATE TABLE ${s}.migrations (
+        version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const first = MIGRATIONS[0]!;
+    await client.query(first.sql(s));
+    await client.query(`INSERT INTO ${s}.migrations (version, name) VALUES ($1, $2)`, [
+      first.version,
+      first.name,
+    ]);
+    await client.query(insertJobsSql(s, '$1'), [insertJobsJson(jobs)]);
+  } finally {
+    await client.end();
+  }
+  return schema;
+}
+
+function migrationTests(): void {
+  afterAll(() => dropSchemas(schemas));
+
+  it('scopes the idempotency keys of a schema made before keys were per queue', async () => {
+    const now = Date.now();
+    const stored = newJob(
+      createJob('t', 'a', { queue: 'qa', idempotencyKey: 'k' }, now),
+      now,
+      () => undefined,
+    );
+    const schema = await schemaAtVersion1([stored]);
+    const store = await PostgresStore.open({ connectionString: TEST_POSTGRES_URL, schema });
+    try {
+      const again = (queue: string) =>
+        store.submit(createJob('t', 'again', { queue, idempotencyKey: 'k' }));
+      const same = await again('qa');
+      expect(same.deduplicated).toBe(true);
+      expect(same.job).toMatchObject({ id: stored.id, queue: 'qa', payload: 'a' });
+      const other = await again('qb');
+      expect(other.deduplicated).toBe(false);
+      expect(other.job).toMatchObject({ queue: 'qb', payload: 'again' });
+      expect((await again('qb')).job.id).toBe(other.job.id);
+      expect((await store.counts()).total).toBe(2);
+    } finally {
+      await store.close();
+    }
+  });
+}
+
+if (db.available) {
+  describe('PostgresStore migrations', migrationTests);
+} else if (REQUIRE_POSTGRES) {
+  describe('PostgresStore migrations', () => {
+    it('needs a reachable PostgreSQL when CI=true', () => {
+      throw new Error(skipNotice(db, 'the PostgresStore migration tests'));
+    });
+  });
+} else {
+  console.warn(skipNotice(db, 'the PostgresStore migration tests'));
+  describe.skip('PostgresStore migrations (PostgreSQL unreachable)', () => {
+    it('upgrades older schemas', () => undefined);
+  });
+}
