@@ -29,3 +29,14 @@ describe('formatFields', () => {
     ).toBe('id:    x\nstate: running\n');
   });
 });
+
+describe('escaping', () => {
+  it('writes control characters of cells and values as escapes, so no value drives the terminal', () => {
+    const table = formatTable(
+      [{ message: 'boom\u001b[2J\nfake line' }],
+      [{ header: 'ERROR', value: (r) => r.message }],
+    );
+    expect(table).toBe('ERROR\nboom\\u001b[2J\\nfake line\n');
+    expect(formatFields([['last error', '\u009b31mred\r']])).toBe('last error: \\u009b31mred\\r\n');
+  });
+});

@@ -1,3 +1,5 @@
+import { escapeControl } from '@gopherqueue/observability';
+
 /** A column of {@link formatTable}. */
 export interface Column<Row> {
   header: string;
@@ -8,10 +10,11 @@ export interface Column<Row> {
 
 /**
  * Lays rows out as a plain-text table: a header line, then one line per row, columns separated by
- * two spaces and padded to their widest cell; trailing spaces are trimmed.
+ * two spaces and padded to their widest cell; trailing spaces are trimmed. Control characters in
+ * a cell (a job's error message, a tag) are written as escapes, so no value can drive the terminal.
  */
 export function formatTable<Row>(rows: readonly Row[], columns: readonly Column<Row>[]): string {
-  const cells = rows.map((row) => columns.map((column) => column.value(row)));
+  const cells = rows.map((row) => columns.map((column) => escapeControl(column.value(row))));
   const widths = columns.map((column, i) =>
     Math.max(column.header.length, ...cells.map((line) => (line[i] as string).length)),
   );
@@ -26,8 +29,12 @@ export function formatTable<Row>(rows: readonly Row[], columns: readonly Column<
   return [render(columns.map((c) => c.header)), ...cells.map(render)].join('\n') + '\n';
 }
 
-/** Lays out `key: value` pairs with the values aligned. */
+/** Lays out `key: value` pairs with the values aligned, control characters escaped. */
 export function formatFields(fields: readonly (readonly [string, string])[]): string {
   const width = Math.max(0, ...fields.map(([key]) => key.length));
-  return fields.map(([key, value]) => `${`${key}:`.padEnd(width + 2)}${value}`).join('\n') + '\n';
+  return (
+    fields
+      .map(([key, value]) => `${`${key}:`.padEnd(width + 2)}${escapeControl(value)}`)
+      .join('\n') + '\n'
+  );
 }

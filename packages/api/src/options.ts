@@ -1,4 +1,5 @@
 import {
+  MAX_TIMER_MS,
   noopLogger,
   systemClock,
   type Clock,
@@ -107,6 +108,14 @@ function positive(name: string, value: number): number {
   return value;
 }
 
+/** An interval runs on one timer, which cannot wait longer than 2^31-1 ms. */
+function atMostOneTimer(value: number): number {
+  if (value > MAX_TIMER_MS) {
+    throw new RangeError(`sseKeepAliveMs must be at most ${MAX_TIMER_MS}; got ${String(value)}`);
+  }
+  return value;
+}
+
 function positiveInt(name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value <= 0) {
     throw new RangeError(`${name} must be a positive integer; got ${String(value)}`);
@@ -146,7 +155,7 @@ export function resolveApiOptions(options: ApiOptions): ResolvedApiOptions {
     bodyLimitBytes: positive('bodyLimitBytes', options.bodyLimitBytes ?? 1024 * 1024),
     maxWaitMs: positive('maxWaitMs', options.maxWaitMs ?? 5 * 60_000),
     leaseMs: positive('leaseMs', options.leaseMs ?? 30_000),
-    sseKeepAliveMs: positive('sseKeepAliveMs', options.sseKeepAliveMs ?? 30_000),
+    sseKeepAliveMs: atMostOneTimer(positive('sseKeepAliveMs', options.sseKeepAliveMs ?? 30_000)),
     sseMaxStreams: positiveInt('sseMaxStreams', options.sseMaxStreams ?? 1000),
     sseBufferBytes: positiveInt('sseBufferBytes', options.sseBufferBytes ?? 8 * 1024 * 1024),
   };

@@ -1,5 +1,6 @@
 export { createLogger, WinstonLogger } from './create-logger.js';
 export type { LogFormat, LoggerOptions, LogLevel } from './create-logger.js';
+export { escapeControl } from './escape-control.js';
 export { HealthChecker } from './health-checker.js';
 export type {
   ComponentHealth,

@@ -1,3 +1,5 @@
+import { escapeControl } from './escape-control.js';
+
 /** A log record as winston passes it through its formats. */
 export interface LogInfo {
   level: string;
@@ -30,23 +32,6 @@ export function toPlain<T extends LogInfo>(info: T): T {
     if (value instanceof Error) (info as Record<string, unknown>)[key] = errorFields(value);
   }
   return info;
-}
-
-// C0 controls, DEL and C1 controls (U+009B is a CSI on its own in some terminals).
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
-const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-
-/**
- * `text` with every control character written as an escape (`\n`, `\u001b`), so a value from
- * outside (a job's error message) cannot move the cursor, recolour or clear a terminal, or fake a
- * log line.
- */
-function escapeControl(text: string): string {
-  return text.replace(
-    CONTROL,
-    (ch) => SHORT_ESCAPES[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
 }
 
 /** A string printed bare: no whitespace, quote, `=` or control character. */
