@@ -54,7 +54,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['packages/persistence/**', 'apps/gq/**', 'bench/**'],
+    files: ['packages/persistence/**', 'apps/gq/**', 'bench/**', 'examples/**'],
     rules: {
       'no-restricted-imports': ['error', { paths: restrict(observabilityLibs, 'observability') }],
     },
