@@ -155,7 +155,10 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
       }
       const allowedHosts = allowedHostsFlag(args.allowedHosts);
       const logger = loggerFor(args, 'gq');
-      const handlers = args.handlers === undefined ? {} : await loadHandlers(args.handlers, io.cwd);
+      const handlers =
+        args.handlers === undefined
+          ? {}
+          : await loadHandlers(args.handlers, io.cwd, io.importModule);
       const server = await startServer({
         ...options,
         http: args.http,
