@@ -76,9 +76,10 @@ async function withLocalStore<T>(
 ): Promise<T> {
   const store = await openStore(
     args.postgresUrl === undefined
-      ? { kind: 'level', dataDir: args.dataDir ?? './data', cwd: io.cwd }
+      ? { kind: 'level', dataDir: args.dataDir ?? './data', cwd: io.cwd, createIfMissing: false }
       : {
           kind: 'postgres',
+          createIfMissing: false,
           postgresUrl: args.postgresUrl,
           postgresSchema: postgresSchemaFlag(args.postgresSchema),
         },
