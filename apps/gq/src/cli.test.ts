@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { gq } from '../test/helpers/run-cli.js';
 import { closedPort } from '../test/helpers/closed-port.js';
@@ -23,6 +24,14 @@ describe('gq command line', () => {
     ]) {
       expect(run.stdout).toMatch(new RegExp(`gq ${command}\\b`));
     }
+  });
+
+  it('prints the version of its package.json with --version', async () => {
+    const own = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    expect(own.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(await gq(['--version'])).toEqual({ code: 0, stdout: `${own.version}\n`, stderr: '' });
   });
 
   it('exits 2 with one line for usage errors', async () => {

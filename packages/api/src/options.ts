@@ -12,6 +12,7 @@ import type { Scheduler } from '@gopherqueue/scheduler';
 import type { ApiKeyManager, AuditLog } from '@gopherqueue/security';
 import type { Context } from 'hono';
 import { normalizeHostName } from './host-name.js';
+import { API_PACKAGE_VERSION } from './package-version.js';
 
 /** Who may call the API without a key. */
 export type AuthMode = 'off' | 'protected' | 'required';
@@ -75,6 +76,11 @@ export interface ApiOptions {
   leaseMs?: number;
   /** Keep-alive comment interval of the SSE stream. @defaultValue 30_000 */
   sseKeepAliveMs?: number;
+  /**
+   * The server's version, as `GET /api/v1` reports it (`gq serve` passes its own).
+   * @defaultValue the version of `@gopherqueue/api`
+   */
+  version?: string;
 }
 
 /** {@link ApiOptions} with every default filled in. */
@@ -88,6 +94,7 @@ export interface ResolvedApiOptions extends ApiOptions {
   maxWaitMs: number;
   leaseMs: number;
   sseKeepAliveMs: number;
+  version: string;
 }
 
 function positive(name: string, value: number): number {
@@ -116,6 +123,10 @@ export function resolveApiOptions(options: ApiOptions): ResolvedApiOptions {
       `options.auth must be 'off', 'protected' or 'required'; got ${JSON.stringify(options.auth)}`,
     );
   }
+  const version: unknown = options.version ?? API_PACKAGE_VERSION;
+  if (typeof version !== 'string' || version === '' || version.length > 64) {
+    throw new TypeError(`options.version must be a version string; got ${JSON.stringify(version)}`);
+  }
   const allowedHosts: unknown = options.allowedHosts ?? [];
   if (!Array.isArray(allowedHosts)) {
     throw new TypeError('options.allowedHosts must be an array of host names');
@@ -130,5 +141,6 @@ export function resolveApiOptions(options: ApiOptions): ResolvedApiOptions {
     maxWaitMs: positive('maxWaitMs', options.maxWaitMs ?? 5 * 60_000),
     leaseMs: positive('leaseMs', options.leaseMs ?? 30_000),
     sseKeepAliveMs: positive('sseKeepAliveMs', options.sseKeepAliveMs ?? 30_000),
+    version,
   };
 }
