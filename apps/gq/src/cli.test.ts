@@ -26,6 +26,19 @@ describe('gq command line', () => {
     }
   });
 
+  it('says in gq cancel --help that a running job is cancelled with or without --force', async () => {
+    const run = await gq(['cancel', '--help']);
+    expect(run.code).toBe(0);
+    const text = run.stdout.replace(/\s+/g, ' ');
+    expect(text).toContain(
+      "Cancel a job that has not finished; a running job is cancelled too (its handler's signal fires)",
+    );
+    expect(text).toContain(
+      "--force Changes nothing (kept for the original's scripts): every cancel stops a running job",
+    );
+    expect(text).not.toContain('even if running');
+  });
+
   it('prints the version of its package.json with --version', async () => {
     const own = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
       version: string;
