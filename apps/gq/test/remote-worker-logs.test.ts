@@ -1,5 +1,6 @@
 import { GopherQueueClient } from '@gopherqueue/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closedPort } from './helpers/closed-port.js';
 import {
   eventually,
   FIXTURE_HANDLERS,
@@ -77,6 +78,42 @@ describe('gq work logs', () => {
       ['warn', 'job retrying', 1, 'attempt 1 fails'],
       ['warn', 'job failed', 2, 'dead_letter'],
     ]);
+    expect((await stopProcess(worker)).code).toBe(0);
+  });
+
+  it('logs why it cannot reach the server, not only fetch failed', async () => {
+    const port = await closedPort();
+    const worker = await spawnGq(
+      [
+        'work',
+        '--server',
+        `http://127.0.0.1:${port}`,
+        '--handlers',
+        FIXTURE_HANDLERS,
+        '--log-format',
+        'json',
+        '--log-level',
+        'warn',
+      ],
+      { ready: /gq work pulling/ },
+    );
+    const failure = await eventually(
+      () =>
+        Promise.resolve(
+          worker
+            .stderr()
+            .split('\n')
+            .filter((line) => line.startsWith('{'))
+            .map((line) => JSON.parse(line) as Record<string, unknown>)
+            .find((line) => line.message === 'claim failed; retrying'),
+        ),
+      'a failed claim',
+    );
+    expect(failure).toMatchObject({
+      level: 'warn',
+      error: `fetch failed: connect ECONNREFUSED 127.0.0.1:${port}`,
+      failures: 1,
+    });
     expect((await stopProcess(worker)).code).toBe(0);
   });
 });
