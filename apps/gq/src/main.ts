@@ -1,3 +1,5 @@
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { hideBin } from 'yargs/helpers';
 import { runCli } from './cli.js';
 import { processIo, type ModuleImporter } from './cli-io.js';
@@ -18,4 +20,10 @@ export async function main(options: MainOptions = {}): Promise<void> {
   process.exitCode = code;
   // Long-lived commands close their own handles; a stray keep-alive socket must not hold the exit.
   setTimeout(() => process.exit(code), 1000).unref();
+}
+
+// Run as a script (`node dist/main.js serve`) rather than through the launcher: run.
+const script = process.argv[1];
+if (script !== undefined && import.meta.url === pathToFileURL(realpathSync(script)).href) {
+  await main();
 }
