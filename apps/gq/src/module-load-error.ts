@@ -32,11 +32,21 @@ export function describeLoadError(err: unknown, file: string | undefined): strin
     const [, where, line, indent] = cjs as unknown as [string, string, string, string];
     return `syntax error at ${where}:${line}:${indent.length + 1}: ${err.message}`;
   }
-  if (file === undefined) return `syntax error: ${err.message}`;
+  // A SyntaxError thrown while the module ran (`JSON.parse`) has a frame of its own; one from
+  // parsing an ES module has none but Node's, and no location at all.
+  if (file === undefined || !onlyNodeFrames(err.stack ?? '')) return err.message;
   const location = locateModuleSyntaxError(file);
   return location === undefined
     ? `syntax error in a module that ${file} imports: ${err.message}`
     : `syntax error at ${file}:${location}: ${err.message}`;
+}
+
+/** True when every frame of `stack` is inside Node itself. */
+function onlyNodeFrames(stack: string): boolean {
+  return stack
+    .split('\n')
+    .filter((line) => /^\s+at /.test(line))
+    .every((line) => line.includes('node:internal/'));
 }
 
 /**
