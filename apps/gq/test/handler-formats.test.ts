@@ -107,6 +107,9 @@ const BROKEN: (Format & { error: string })[] = [
 
 let dir: { path: string; remove(): Promise<void> };
 let copy: BuiltCopy;
+/** The repository's own `dist` directories, which the launcher prefers to the sources. */
+const REPO_DISTS = ['apps/gq/dist', 'packages/core/dist'].map((path) => join(REPO_ROOT, path));
+const distsBefore = REPO_DISTS.map((path) => existsSync(path));
 
 beforeAll(async () => {
   dir = await tempDir('gq-formats-');
@@ -134,9 +137,8 @@ afterAll(async () => {
   await killAll();
   await copy?.remove();
   await dir?.remove();
-  // The launcher prefers dist when it exists: the build stayed in the copy.
-  expect(existsSync(join(REPO_ROOT, 'apps/gq/dist'))).toBe(false);
-  expect(existsSync(join(REPO_ROOT, 'packages/core/dist'))).toBe(false);
+  // The build stayed in the copy.
+  expect(REPO_DISTS.map((path) => existsSync(path))).toEqual(distsBefore);
 });
 
 /** Starts `gq serve --handlers <file>` from `bin` (undefined: the repository's, from source). */
@@ -152,7 +154,10 @@ async function serve(file: string, bin: string | undefined) {
       '--handlers',
       join(dir.path, file),
     ],
-    { ready: /listening on (http:\/\/\S+)/, ...(bin === undefined ? {} : { bin }) },
+    {
+      ready: /listening on (http:\/\/\S+)/,
+      ...(bin === undefined ? { env: { GQ_FROM_SOURCE: '1' } } : { bin }),
+    },
   );
   return { server, client: new GopherQueueClient({ baseUrl: server.url }) };
 }
