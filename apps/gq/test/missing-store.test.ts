@@ -57,14 +57,29 @@ describe('commands that read a stopped data directory', () => {
     expect(existsSync(join(cwd, 'nonexistent'))).toBe(false);
   });
 
-  it('gq keys --data-dir fails on a mistyped directory instead of keeping a key nobody reads', async () => {
+  it('gq keys list and revoke fail on a mistyped --data-dir; gq keys create makes a store, saying so', async () => {
     for (const args of [
-      ['keys', 'create', '--role', 'admin', '--data-dir', './typo'],
       ['keys', 'list', '--data-dir', './typo'],
+      ['keys', 'revoke', '01a22843-5204-7000-82ae-cdf3e17b189c', '--data-dir', './typo'],
     ]) {
       expect(await gq(args, { cwd })).toEqual({ code: 1, stdout: '', stderr: noStore('./typo') });
     }
     expect(existsSync(join(cwd, 'typo'))).toBe(false);
+    // The first admin key of a server that has not run yet.
+    const created = await gq(
+      ['keys', 'create', '--role', 'admin', '--data-dir', './new', '--json'],
+      {
+        cwd,
+      },
+    );
+    expect(created.code).toBe(0);
+    expect(created.stderr).toBe('gq: no store at ./new yet; creating one\n');
+    const { id } = JSON.parse(created.stdout) as { id: string };
+    const listed = await gq(['keys', 'list', '--data-dir', './new', '--json'], { cwd });
+    expect(listed.stderr).toBe('');
+    expect((JSON.parse(listed.stdout) as { keys: { id: string }[] }).keys.map((k) => k.id)).toEqual(
+      [id],
+    );
   });
 
   it('gq import creates a new store, saying so, and gq export then reads it', async () => {
