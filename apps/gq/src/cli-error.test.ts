@@ -1,3 +1,4 @@
+import { GopherQueueClient } from '@gopherqueue/api';
 import { describe, expect, it } from 'vitest';
 import { CliError, isConnectionError, noServerMessage, toCliError } from './cli-error.js';
 import { closedPort } from '../test/helpers/closed-port.js';
@@ -35,6 +36,11 @@ describe('toCliError for other fetch failures', () => {
   it('names the server and the cause', async () => {
     const failed = await fetch('http://127.0.0.1:1/').catch((err: unknown) => err);
     expect(toCliError(failed, 'http://127.0.0.1:1').message).toBe(
+      'cannot reach http://127.0.0.1:1: bad port',
+    );
+    const client = new GopherQueueClient({ baseUrl: 'http://127.0.0.1:1' });
+    const fromClient = await client.stats().catch((err: unknown) => err);
+    expect(toCliError(fromClient, 'http://127.0.0.1:1').message).toBe(
       'cannot reach http://127.0.0.1:1: bad port',
     );
   });

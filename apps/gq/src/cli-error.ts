@@ -53,8 +53,11 @@ export function noServerMessage(server: string): string {
 export function toCliError(err: unknown, server: string): CliError {
   if (err instanceof CliError) return err;
   if (isConnectionError(err)) return new CliError(noServerMessage(server), 1, { cause: err });
-  if (err instanceof TypeError && err.message === 'fetch failed') {
-    const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+  if (err instanceof TypeError && err.message.startsWith('fetch failed')) {
+    // The client's transport already names the cause (`fetch failed: bad port`); fetch does not.
+    const why = err.message.slice('fetch failed'.length).replace(/^: /, '');
+    const cause =
+      why !== '' ? `: ${why}` : err.cause instanceof Error ? `: ${err.cause.message}` : '';
     return new CliError(`cannot reach ${server}${cause}`, 1, { cause: err });
   }
   if (err instanceof Error) {

@@ -1,5 +1,11 @@
 import type { Readable } from 'node:stream';
 
+/** Imports a module by URL and resolves with its namespace object. */
+export type ModuleImporter = (url: string) => Promise<unknown>;
+
+/** `import()` from this module: Node's loader, or whatever loader runs the CLI itself. */
+const importHere: ModuleImporter = (url) => import(url);
+
 /** Where a command reads and writes; tests pass captured streams, `main.ts` the process's. */
 export interface CliIo {
   /** Writes to standard output; the text carries its own newlines. */
@@ -17,10 +23,17 @@ export interface CliIo {
    * (`serve`, `work`, `events`, `wait`) shut down then.
    */
   stopSignal: AbortSignal;
+  /**
+   * Imports a user's JavaScript module (`--handlers`); TypeScript ones go through tsx instead.
+   * @defaultValue `import()`
+   */
+  importModule?: ModuleImporter;
 }
 
-/** The process's own streams, environment and signals. */
-export function processIo(): CliIo {
+/**
+ * The process's own streams, environment and signals; `importModule` imports a user's modules.
+ */
+export function processIo(importModule: ModuleImporter = importHere): CliIo {
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals): void => {
     if (controller.signal.aborted) {
@@ -38,5 +51,6 @@ export function processIo(): CliIo {
     stdin: process.stdin,
     cwd: process.cwd(),
     stopSignal: controller.signal,
+    importModule,
   };
 }

@@ -1,3 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gq } from '../test/helpers/run-cli.js';
 import { closedPort } from '../test/helpers/closed-port.js';
@@ -23,6 +27,39 @@ describe('gq command line', () => {
     ]) {
       expect(run.stdout).toMatch(new RegExp(`gq ${command}\\b`));
     }
+  });
+
+  it('says in gq cancel --help that a running job is cancelled with or without --force', async () => {
+    const run = await gq(['cancel', '--help']);
+    expect(run.code).toBe(0);
+    const text = run.stdout.replace(/\s+/g, ' ');
+    expect(text).toContain(
+      "Cancel a job that has not finished; a running job is cancelled too (its handler's signal fires)",
+    );
+    expect(text).toContain(
+      "--force Changes nothing (kept for the original's scripts): every cancel stops a running job",
+    );
+    expect(text).not.toContain('even if running');
+  });
+
+  it('describes --log-level and --log-format in the help of gq serve and gq work', async () => {
+    for (const command of ['serve', 'work']) {
+      const text = (await gq([command, '--help'])).stdout.replace(/\s+/g, ' ');
+      expect(text).toContain(
+        '--log-level Least severe log lines written (to standard error); handlers log through ctx.logger [string] [choices: "debug", "info", "warn", "error"] [default: "info"]',
+      );
+      expect(text).toContain(
+        '--log-format json: one object per line; pretty: readable lines; auto: pretty in a terminal [string] [choices: "json", "pretty", "auto"] [default: "auto"]',
+      );
+    }
+  });
+
+  it('prints the version of its package.json with --version', async () => {
+    const own = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    expect(own.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(await gq(['--version'])).toEqual({ code: 0, stdout: `${own.version}\n`, stderr: '' });
   });
 
   it('exits 2 with one line for usage errors', async () => {
@@ -111,15 +148,15 @@ describe('gq command line', () => {
     const cases: [string[], RegExp][] = [
       [
         ['--bolt=false', '--http', '127.0.0.1:0'],
-        /\(store memory, 10 workers, auth protected\)\n$/,
+        /^gq serve listening on http:\/\/127\.0\.0\.1:\d+ \(store memory, 10 workers, auth protected\)\n$/,
       ],
       [
         ['--store', 'memory', '--http', '0', '--auth=false', '--workers', '3'],
-        /\(store memory, 3 workers, auth off, all interfaces\)\n$/,
+        /^gq serve listening on http:\/\/127\.0\.0\.1:(\d+) \(every interface, port \1; store memory, 3 workers, auth off\)\n$/,
       ],
       [
-        ['--store', 'memory', '--http', '0'],
-        /\(store memory, 10 workers, auth protected, all interfaces\)\n$/,
+        ['--store', 'memory', '--http', '0.0.0.0:0'],
+        /^gq serve listening on http:\/\/127\.0\.0\.1:(\d+) \(every interface, port \1; store memory, 10 workers, auth protected\)\n$/,
       ],
     ];
     for (const [flags, line] of cases) {
@@ -129,8 +166,34 @@ describe('gq command line', () => {
         },
       });
       expect(run.code).toBe(0);
-      expect(run.stdout).toMatch(/^gq serve listening on http:\/\/127\.0\.0\.1:\d+ /);
-      expect(run.stdout).toMatch(line);
+      const [handlers, listening] = run.stdout.split(/(?<=\n)/);
+      expect(handlers).toBe('gq serve handlers: echo, error, sleep (built in)\n');
+      expect(listening).toMatch(line);
+    }
+  });
+
+  it('prints the job types it runs: those of --handlers, then the built-ins it keeps', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gq-cli-'));
+    try {
+      await writeFile(
+        join(dir, 'handlers.mjs'),
+        `export default { echo: (ctx) => ctx.payload, 'mail.send': () => 'sent', 'a.first': () => 1 };\n`,
+      );
+      const run = await gq(
+        ['serve', '--bolt=false', '--http', '127.0.0.1:0', '--handlers', './handlers.mjs'],
+        {
+          cwd: dir,
+          onStdout: (text, stop) => {
+            if (text.includes('listening on')) stop();
+          },
+        },
+      );
+      expect(run.code).toBe(0);
+      expect(run.stdout.split('\n')[0]).toBe(
+        'gq serve handlers: a.first, echo, mail.send (./handlers.mjs); error, sleep (built in)',
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -17,6 +17,7 @@ import { statusCommand } from './commands/status.js';
 import { submitCommand } from './commands/submit.js';
 import { waitCommand } from './commands/wait.js';
 import { workCommand } from './commands/work.js';
+import { GQ_VERSION } from './version.js';
 
 /** Builds the `gq` command line: every command, writing through `io`. */
 export function buildCli(io: CliIo): Argv {
@@ -46,7 +47,7 @@ export function buildCli(io: CliIo): Argv {
     .fail(false)
     .help()
     .alias('help', 'h')
-    .version(false)
+    .version('version', 'Show the version of gq', GQ_VERSION)
     .wrap(Math.min(100, process.stdout.columns || 100));
 }
 

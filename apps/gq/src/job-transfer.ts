@@ -44,13 +44,21 @@ export function storeFlags<T>(args: Argv<T>, io: CliIo, verb: 'read' | 'write') 
     .option('postgres-schema', postgresSchemaOption(io.env));
 }
 
-/** The store the flags name: `--store`, else postgres when `--postgres-url` is given, else level. */
-export function storeOptions(args: StoreArgs, cwd: string): OpenStoreOptions {
+/**
+ * The store the flags name: `--store`, else postgres when `--postgres-url` is given, else level.
+ * `create` says whether a missing store is created (see {@link OpenStoreOptions}).
+ */
+export function storeOptions(
+  args: StoreArgs,
+  cwd: string,
+  create: Pick<OpenStoreOptions, 'createIfMissing' | 'onCreate'>,
+): OpenStoreOptions {
   const kind = args.store ?? (args.postgresUrl === undefined ? 'level' : 'postgres');
   return {
     kind,
     dataDir: args.dataDir,
     cwd,
+    ...create,
     ...(args.postgresUrl === undefined ? {} : { postgresUrl: args.postgresUrl }),
     ...(kind === 'postgres' ? { postgresSchema: postgresSchemaFlag(args.postgresSchema) } : {}),
   };

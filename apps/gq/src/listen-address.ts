@@ -54,14 +54,18 @@ export function isLoopbackHost(host: string | undefined): boolean {
   return isIP(h) === 4 && h.startsWith('127.');
 }
 
+/** True when `host` binds every interface: none given (`:8080`), `0.0.0.0` or `::`. */
+export function isEveryInterface(host: string | undefined): boolean {
+  return host === undefined || host === '0.0.0.0' || host === '::';
+}
+
 /** The names of a bound `host` requests may use: none for every interface (`0.0.0.0`, `::`). */
 export function boundNames(host: string | undefined): string[] {
-  if (host === undefined || host === '0.0.0.0' || host === '::') return [];
-  return [host];
+  return isEveryInterface(host) ? [] : [host as string];
 }
 
 /** A URL clients on this machine can use to reach a server bound to `host`:`port`. */
 export function localUrl(host: string | undefined, port: number): string {
-  if (host === undefined || host === '0.0.0.0' || host === '::') return `http://127.0.0.1:${port}`;
+  if (host === undefined || isEveryInterface(host)) return `http://127.0.0.1:${port}`;
   return isIP(host) === 6 ? `http://[${host}]:${port}` : `http://${host}:${port}`;
 }

@@ -13,11 +13,13 @@ export const LOG_OPTIONS = {
     type: 'string',
     choices: ['debug', 'info', 'warn', 'error'],
     default: 'info',
+    describe: 'Least severe log lines written (to standard error); handlers log through ctx.logger',
   },
   'log-format': {
     type: 'string',
     choices: ['json', 'pretty', 'auto'],
     default: 'auto',
+    describe: 'json: one object per line; pretty: readable lines; auto: pretty in a terminal',
   },
 } as const;
 

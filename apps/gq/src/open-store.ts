@@ -23,28 +23,47 @@ export interface OpenStoreOptions {
    * @defaultValue `PostgresStore`'s default: env `GQ_POSTGRES_SCHEMA`, else `'gopherqueue'`
    */
   postgresSchema?: string;
+  /**
+   * Create the store when there is none (an empty data directory, a schema without tables);
+   * `false` fails with `no store at ...` and creates nothing. @defaultValue true
+   */
+  createIfMissing?: boolean;
+  /** Called before an embedded store is created where there was none. */
+  onCreate?: (dataDir: string) => void;
   /** @defaultValue noopLogger */
   logger?: Logger;
 }
 
 /**
  * Opens the store the options name.
- * @throws CliError with a readable message when the directory is in use by another process, the
- * database cannot be reached or an option is missing.
+ * @throws CliError with a readable message when there is no store and `createIfMissing` is
+ * false, the directory is in use by another process, the database cannot be reached or an
+ * option is missing.
  */
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const kind = options.kind ?? 'level';
+  const dataDir = options.dataDir ?? './data';
+  const createIfMissing = options.createIfMissing ?? true;
   try {
     switch (kind) {
       case 'memory':
         return await LevelStore.open({ memory: true, ...withLogger(options.logger) });
       case 'level': {
-        const location = resolve(options.cwd ?? process.cwd(), options.dataDir ?? './data');
-        return await LevelStore.open({
-          location,
-          durability: options.durability ?? 'durable',
-          ...withLogger(options.logger),
-        });
+        const open = (create: boolean): Promise<LevelStore> =>
+          LevelStore.open({
+            location: resolve(options.cwd ?? process.cwd(), dataDir),
+            createIfMissing: create,
+            durability: options.durability ?? 'durable',
+            ...withLogger(options.logger),
+          });
+        if (!createIfMissing || options.onCreate === undefined) return await open(createIfMissing);
+        try {
+          return await open(false);
+        } catch (err) {
+          if (!isGqError(err, ErrorCode.NOT_FOUND)) throw err;
+          options.onCreate(dataDir);
+          return await open(true);
+        }
       }
       case 'postgres': {
         if (options.postgresUrl === undefined || options.postgresUrl === '') {
@@ -53,6 +72,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
         const { PostgresStore } = await import('@gopherqueue/persistence');
         return await PostgresStore.open({
           connectionString: options.postgresUrl,
+          createIfMissing,
           ...(options.postgresSchema === undefined ? {} : { schema: options.postgresSchema }),
           ...withLogger(options.logger),
         });
@@ -60,9 +80,18 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     }
   } catch (err) {
     if (err instanceof CliError) throw err;
+    if (isGqError(err, ErrorCode.NOT_FOUND)) {
+      throw new CliError(
+        kind === 'postgres'
+          ? `${err.message}: check --postgres-url and --postgres-schema (\`gq serve --store postgres\` creates a store)`
+          : `no store at ${dataDir}: check the path (\`gq serve --data-dir ${dataDir}\` creates a store)`,
+        1,
+        { cause: err },
+      );
+    }
     if (isGqError(err, ErrorCode.STORE_LOCKED)) {
       throw new CliError(
-        `the data directory ${options.dataDir ?? './data'} is in use by another process (a running \`gq serve\`?)`,
+        `the data directory ${dataDir} is in use by another process (a running \`gq serve\`?)`,
         1,
         { cause: err },
       );

@@ -236,13 +236,16 @@ async function sendEnd(
       return;
     case 'fail': {
       const { errorClass, message, name, stack } = outcome.error;
-      await client.fail(wire.id, wire.lease_token, {
+      const failed = await client.fail(wire.id, wire.lease_token, {
         message,
         class: errorClass === 'lease_expired' ? 'error' : errorClass,
         ...(name === undefined ? {} : { name }),
         ...(stack === undefined ? {} : { stack }),
       });
-      logger.warn('job failed', { durationMs, error: message, errorClass });
+      // The server's retry policy decides; only a final failure is the job failing.
+      const fields = { durationMs, error: message, errorClass };
+      if (failed.state === 'retrying') logger.warn('job retrying', fields);
+      else logger.warn('job failed', { ...fields, state: failed.state });
     }
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GopherQueueClient } from '@gopherqueue/api';
@@ -9,6 +9,7 @@ import { gq } from '../test/helpers/run-cli.js';
 import { CliError } from './cli-error.js';
 import { loadHandlers } from './load-handlers.js';
 import { startServer, type GqServer } from './server.js';
+import { GQ_VERSION } from './version.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 
@@ -43,6 +44,15 @@ describe('startServer', () => {
     expect(server.authMode).toBe('protected');
     expect(server.recovered).toBe(0);
     expect((await fetch(`${server.url}/ready`)).status).toBe(200);
+    const info = (await (await fetch(`${server.url}/api/v1`)).json()) as { version: string };
+    expect(info.version).toBe(GQ_VERSION);
+    expect(GQ_VERSION).toBe(
+      (
+        JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as {
+          version: string;
+        }
+      ).version,
+    );
     const client = new GopherQueueClient({ baseUrl: server.url });
     const job = await client.submit('echo', { hello: 'world' });
     expect((await client.wait(job.id, '10s')).result?.output).toEqual({ hello: 'world' });

@@ -22,6 +22,7 @@ import { listen, closeHttpServer } from './http-listen.js';
 import { boundNames, isLoopbackHost, localUrl, parseListenAddress } from './listen-address.js';
 import type { HandlerMap } from './load-handlers.js';
 import { openStore, type StoreKind } from './open-store.js';
+import { GQ_VERSION } from './version.js';
 
 /** Options of {@link startServer}; the flags of `gq serve`. */
 export interface ServerOptions {
@@ -176,6 +177,7 @@ export async function startServer(options: ServerOptions = {}): Promise<GqServer
       logger,
       leaseMs,
       ...(options.maxEventStreams === undefined ? {} : { sseMaxStreams: options.maxEventStreams }),
+      version: GQ_VERSION,
     });
     const http = createAdaptorServer({ fetch: app.fetch }) as Server;
     const bound: AddressInfo = await listen(http, address.host, address.port);

@@ -60,7 +60,9 @@ beforeAll(async () => {
     dir.path,
   ]);
   expect(bootstrap.code).toBe(0);
-  expect(bootstrap.stderr).toBe('Store this key now: it is shown only once.\n');
+  expect(bootstrap.stderr).toBe(
+    `gq: no store at ${dir.path} yet; creating one\nStore this key now: it is shown only once.\n`,
+  );
   adminKey = /^key:\s+(\S+)$/m.exec(bootstrap.stdout)?.[1] as string;
   expect(adminKey).toMatch(/^gq_/);
   keys.push(adminKey);

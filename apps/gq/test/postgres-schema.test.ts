@@ -81,11 +81,13 @@ describeWithPostgres('--postgres-schema', () => {
     // GQ_POSTGRES_SCHEMA of the command's environment is the default; the flag wins over it.
     const fromEnv = await gq(['export', ...pgFlags], { env: { GQ_POSTGRES_SCHEMA: target } });
     expect(parseLines(fromEnv.stdout)).toEqual(jobs);
+    // (Where the flag names a schema without a store, export says so and creates nothing.)
     const flagWins = await gq(['export', ...pgFlags, '--postgres-schema', other], {
       env: { GQ_POSTGRES_SCHEMA: target },
     });
-    expect(flagWins).toEqual({ code: 0, stdout: '', stderr: 'exported 0 jobs\n' });
-    expect(await hasJobsTable(other)).toBe(true);
+    expect(flagWins.code).toBe(1);
+    expect(flagWins.stderr).toMatch(new RegExp(`^gq: no store in schema ${other} at `));
+    expect(await hasJobsTable(other)).toBe(false);
   });
 
   it('copies into the named schema with gq migrate', async () => {
@@ -132,7 +134,8 @@ describeWithPostgres('--postgres-schema', () => {
       [id],
     );
     const elsewhere = await gq(['keys', 'list', ...local, '--postgres-schema', other]);
-    expect(JSON.parse(elsewhere.stdout)).toEqual({ keys: [] });
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.stderr).toMatch(new RegExp(`^gq: no store in schema ${other} at `));
   });
 
   it('serves from the named schema and says so', async () => {

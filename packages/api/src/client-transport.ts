@@ -24,9 +24,17 @@ export class HttpTransport {
     this.#fetch = fetchFn;
   }
 
-  /** Sends a request without reading the answer (for `/ready`, whatever its status). */
-  raw(method: string, path: string, init: CallInit = {}): Promise<Response> {
-    return this.#fetch(this.#url(path, init.query), this.#init(method, init));
+  /**
+   * Sends a request without reading the answer (for `/ready`, whatever its status).
+   * @throws TypeError `fetch failed: <why>` when no answer came, its `cause` the network error
+   * (`code` `ECONNREFUSED`, ...); an aborted request rejects with the signal's reason.
+   */
+  async raw(method: string, path: string, init: CallInit = {}): Promise<Response> {
+    try {
+      return await this.#fetch(this.#url(path, init.query), this.#init(method, init));
+    } catch (err) {
+      throw withCauseInMessage(err);
+    }
   }
 
   /** Sends a request; resolves with a 2xx response, rejects with {@link ApiError} otherwise. */
@@ -74,4 +82,27 @@ export class HttpTransport {
     if (init.signal !== undefined) request.signal = init.signal;
     return request;
   }
+}
+
+/**
+ * fetch rejects with a bare `fetch failed` and keeps why in `cause`, which logs and one-line
+ * errors leave out; the message gets it (`fetch failed: connect ECONNREFUSED 127.0.0.1:8080`).
+ */
+function withCauseInMessage(err: unknown): unknown {
+  if (!(err instanceof TypeError) || err.message !== 'fetch failed' || err.cause === undefined) {
+    return err;
+  }
+  return new TypeError(`fetch failed: ${describeCause(err.cause)}`, { cause: err.cause });
+}
+
+/** A network error in words; an AggregateError (every address of a name refused) lists each. */
+function describeCause(cause: unknown): string {
+  if (!(cause instanceof Error)) return String(cause);
+  const errors = (cause as { errors?: unknown }).errors;
+  if (Array.isArray(errors) && errors.length > 0) {
+    return [...new Set(errors.map(describeCause))].join('; ');
+  }
+  const code = (cause as { code?: unknown }).code;
+  if (cause.message !== '') return cause.message;
+  return typeof code === 'string' ? code : cause.name;
 }

@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
@@ -187,5 +187,22 @@ describe('GopherQueueClient against a real server', () => {
       details: { field: 'type' },
     });
     expect(() => new GopherQueueClient({ baseUrl: 'localhost:8080' })).toThrow(TypeError);
+  });
+
+  it('says why a request got no answer: fetch failed with the network error', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const nowhere = new GopherQueueClient({ baseUrl: `http://127.0.0.1:${port}` });
+    const err = (await nowhere.stats().catch((e: unknown) => e)) as TypeError;
+    expect(err).toBeInstanceOf(TypeError);
+    expect(err.message).toBe(`fetch failed: connect ECONNREFUSED 127.0.0.1:${port}`);
+    expect(err.cause).toMatchObject({ code: 'ECONNREFUSED', port });
+    const controller = new AbortController();
+    controller.abort(new Error('stopped by the caller'));
+    await expect(client.stats({ signal: controller.signal })).rejects.toThrow(
+      'stopped by the caller',
+    );
   });
 });

@@ -56,7 +56,7 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
   api.get('/', (c) =>
     c.json({
       name: 'GopherQueue API',
-      version: '1.0.0',
+      version: resolved.version,
       openapi: '/api/v1/openapi.json',
     }),
   );

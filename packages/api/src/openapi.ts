@@ -161,7 +161,7 @@ const paths: Record<string, Record<string, Schema>> = {
   },
   '/api/v1/jobs/{id}/cancel': {
     post: op({
-      summary: 'Cancel a job that has not finished',
+      summary: "Cancel a job that has not finished, a running one too (its handler's signal fires)",
       permission: 'jobs:manage',
       parameters: [idParam],
       requestBody: body(cancelSchema),

@@ -13,6 +13,7 @@ import type { Scheduler } from '@gopherqueue/scheduler';
 import type { ApiKeyManager, AuditLog } from '@gopherqueue/security';
 import type { Context } from 'hono';
 import { normalizeHostName } from './host-name.js';
+import { API_PACKAGE_VERSION } from './package-version.js';
 
 /** Who may call the API without a key. */
 export type AuthMode = 'off' | 'protected' | 'required';
@@ -84,6 +85,11 @@ export interface ApiOptions {
    * @defaultValue 8_388_608 (8 MiB)
    */
   sseBufferBytes?: number;
+  /**
+   * The server's version, as `GET /api/v1` reports it (`gq serve` passes its own).
+   * @defaultValue the version of `@gopherqueue/api`
+   */
+  version?: string;
 }
 
 /** {@link ApiOptions} with every default filled in. */
@@ -99,6 +105,7 @@ export interface ResolvedApiOptions extends ApiOptions {
   sseKeepAliveMs: number;
   sseMaxStreams: number;
   sseBufferBytes: number;
+  version: string;
 }
 
 function positive(name: string, value: number): number {
@@ -142,6 +149,10 @@ export function resolveApiOptions(options: ApiOptions): ResolvedApiOptions {
       `options.auth must be 'off', 'protected' or 'required'; got ${JSON.stringify(options.auth)}`,
     );
   }
+  const version: unknown = options.version ?? API_PACKAGE_VERSION;
+  if (typeof version !== 'string' || version === '' || version.length > 64) {
+    throw new TypeError(`options.version must be a version string; got ${JSON.stringify(version)}`);
+  }
   const allowedHosts: unknown = options.allowedHosts ?? [];
   if (!Array.isArray(allowedHosts)) {
     throw new TypeError('options.allowedHosts must be an array of host names');
@@ -158,5 +169,6 @@ export function resolveApiOptions(options: ApiOptions): ResolvedApiOptions {
     sseKeepAliveMs: atMostOneTimer(positive('sseKeepAliveMs', options.sseKeepAliveMs ?? 30_000)),
     sseMaxStreams: positiveInt('sseMaxStreams', options.sseMaxStreams ?? 1000),
     sseBufferBytes: positiveInt('sseBufferBytes', options.sseBufferBytes ?? 8 * 1024 * 1024),
+    version,
   };
 }

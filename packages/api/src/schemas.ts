@@ -137,7 +137,10 @@ export const listQuerySchema = z.object({
 /** `POST /api/v1/jobs/:id/cancel`. */
 export const cancelSchema = z.object({
   reason: z.string().max(1000).optional(),
-  force: z.boolean().optional(),
+  force: z
+    .boolean()
+    .optional()
+    .describe("The original's flag; changes nothing, since every cancel stops a running job"),
 });
 
 /** `POST /api/v1/jobs/:id/retry` and `POST /api/v1/dead-letter/:id/requeue`. */

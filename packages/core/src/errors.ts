@@ -52,6 +52,24 @@ export class PermanentError extends Error {
   override readonly name: string = 'PermanentError';
 }
 
+/** Marks every PermanentError, whichever copy of this package made it. */
+const PERMANENT = Symbol.for('gopherqueue.PermanentError');
+Object.defineProperty(PermanentError.prototype, PERMANENT, { value: true });
+
+/**
+ * True when `err` is a {@link PermanentError} (or a subclass), also one made by another copy of
+ * this package: a handler module compiled on its own (a TypeScript `--handlers` module) or two
+ * installed versions each have their own class, which `instanceof` would not match.
+ */
+export function isPermanentError(err: unknown): boolean {
+  return (
+    err instanceof PermanentError ||
+    (typeof err === 'object' &&
+      err !== null &&
+      (err as Record<symbol, unknown>)[PERMANENT] === true)
+  );
+}
+
 /** Error classes recorded on a failed attempt. */
 export type ErrorClass =
   'error' | 'permanent' | 'timeout' | 'lease_expired' | 'unknown_type' | 'panic';

@@ -5,7 +5,7 @@ export type { Clock } from './clock.js';
 export { createJob, JOB_DEFAULTS } from './create-job.js';
 export type { JobOptions } from './create-job.js';
 export { formatDuration, parseDuration } from './duration.js';
-export { ErrorCode, GqError, isGqError, PermanentError } from './errors.js';
+export { ErrorCode, GqError, isGqError, isPermanentError, PermanentError } from './errors.js';
 export type { ErrorClass, ErrorCodeValue, GqErrorOptions } from './errors.js';
 export { TypedEmitter } from './events.js';
 export type { JobEventName, JobEvents } from './events.js';

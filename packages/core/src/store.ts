@@ -243,7 +243,10 @@ export interface Store {
   claim(options: ClaimOptions): Promise<Job[]>;
   /** Extends the lease and saves checkpoint/progress. @throws GQ_LEASE_LOST */
   heartbeat(id: string, token: string, input: HeartbeatInput): Promise<Job>;
-  /** running -> completed, storing the result. @throws GQ_LEASE_LOST */
+  /**
+   * running -> completed, storing the result. The job's progress becomes 100, unless the handler
+   * reported an object (or array) of its own, which is kept. @throws GQ_LEASE_LOST
+   */
   complete(id: string, token: string, result: Json): Promise<Job>;
   /** running -> retrying, failed or dead_letter, recording the error. @throws GQ_LEASE_LOST */
   fail(id: string, token: string, input: FailInput): Promise<Job>;

@@ -129,8 +129,14 @@ export function completedJob(job: Job, now: number, result: Json): Job {
   next.state = 'completed';
   next.updatedAt = now;
   next.result = result;
+  next.progress = completedProgress(job.progress);
   next.finishedAt = now;
   return next;
+}
+
+/** A completed job's progress: 100, unless the handler reported an object (or array) of its own. */
+function completedProgress(progress: Json | undefined): Json {
+  return typeof progress === 'object' && progress !== null ? progress : 100;
 }
 
 export function failedJob(job: Job, now: number, input: FailInput): Job {

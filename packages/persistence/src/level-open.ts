@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ErrorCode, GqError, type Job, type JobState } from '@gopherqueue/core';
 import { ClassicLevel } from 'classic-level';
 import { MemoryLevel } from 'memory-level';
@@ -24,10 +26,16 @@ export interface LoadedState {
 }
 
 /**
- * Opens the database: classic-level in `location`, or memory-level.
- * @throws GQ_STORE_LOCKED when another process holds the directory.
+ * Opens the database: classic-level in `location`, or memory-level. With `createIfMissing`
+ * false, a `location` that holds no database is left as it is.
+ * @throws GQ_STORE_LOCKED when another process holds the directory; GQ_NOT_FOUND when
+ * `createIfMissing` is false and there is no database at `location`.
  */
-export async function openLevelDb(location: string, memory: boolean): Promise<LevelDb> {
+export async function openLevelDb(
+  location: string,
+  memory: boolean,
+  createIfMissing = true,
+): Promise<LevelDb> {
   const options = { keyEncoding: 'utf8', valueEncoding: 'utf8' } as const;
   if (memory) {
     // Strings in the tree compare several times faster than the default Buffers.
@@ -35,8 +43,12 @@ export async function openLevelDb(location: string, memory: boolean): Promise<Le
     await db.open();
     return db;
   }
-  await mkdir(location, { recursive: true });
-  const db = new ClassicLevel<string, string>(location, options);
+  if (createIfMissing) await mkdir(location, { recursive: true });
+  else if (!existsSync(join(location, 'CURRENT'))) {
+    // LevelDB would still write its LOCK and LOG files into an existing empty directory.
+    throw new GqError(ErrorCode.NOT_FOUND, `no store at ${location}`, { details: { location } });
+  }
+  const db = new ClassicLevel<string, string>(location, { ...options, createIfMissing });
   try {
     await db.open();
   } catch (err) {

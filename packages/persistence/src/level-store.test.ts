@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -212,6 +212,31 @@ describe('LevelStore', () => {
       code: 'GQ_STORE_LOCKED',
       message: `data directory ${dir} is in use by another process (is another gq serve running?)`,
     });
+  });
+
+  it('with createIfMissing false, opens an existing store and creates none where there is none', async () => {
+    const parent = tempDir();
+    const missing = path.join(parent, 'missing');
+    const refusal = {
+      name: 'GqError',
+      code: 'GQ_NOT_FOUND',
+      message: `no store at ${missing}`,
+    };
+    await expect(
+      LevelStore.open({ location: missing, createIfMissing: false }),
+    ).rejects.toMatchObject(refusal);
+    expect(existsSync(missing)).toBe(false);
+    mkdirSync(missing);
+    await expect(
+      LevelStore.open({ location: missing, createIfMissing: false }),
+    ).rejects.toMatchObject(refusal);
+    expect(readdirSync(missing)).toEqual([]);
+    const clock = new ManualClock();
+    const created = await LevelStore.open({ location: missing, clock });
+    const job = await submitter(created, clock)('kept', {});
+    await created.close();
+    const reopened = await open({ location: missing, createIfMissing: false, clock });
+    expect((await reopened.get(job.id))?.type).toBe('kept');
   });
 
   it('keeps a memory store off the disk and apart from other memory stores', async () => {

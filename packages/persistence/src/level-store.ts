@@ -44,6 +44,11 @@ export interface LevelStoreOptions {
   /** Keep everything in memory (memory-level) instead of on disk; the seed's `--bolt=false`. @defaultValue false */
   memory?: boolean;
   /**
+   * Create the data directory and an empty store when `location` holds none; `false` opens only
+   * an existing store and creates nothing. @defaultValue true
+   */
+  createIfMissing?: boolean;
+  /**
    * `durable` fsyncs every group-commit batch before acknowledging it. `relaxed` acknowledges once
    * the batch is in the operating system: a process crash loses nothing, a power loss may lose the
    * last moments of acknowledged writes (what the OS had not flushed, typically up to 30 s).
@@ -115,8 +120,10 @@ export class LevelStore implements Store {
   }
 
   /**
-   * Opens (creating if needed) a store and loads its active jobs into memory.
-   * @throws GQ_STORE_LOCKED when another process has the directory open.
+   * Opens (creating if needed, unless `createIfMissing` is false) a store and loads its active
+   * jobs into memory.
+   * @throws GQ_STORE_LOCKED when another process has the directory open; GQ_NOT_FOUND when
+   * `createIfMissing` is false and `location` holds no store.
    */
   static async open(options: LevelStoreOptions = {}): Promise<LevelStore> {
     const location = options.location ?? './data';
@@ -132,11 +139,12 @@ export class LevelStore implements Store {
     const resolved: Required<LevelStoreOptions> = {
       location: path.resolve(location),
       memory: options.memory ?? false,
+      createIfMissing: options.createIfMissing ?? true,
       durability,
       clock: options.clock ?? systemClock,
       logger: options.logger ?? noopLogger,
     };
-    const db = await openLevelDb(resolved.location, resolved.memory);
+    const db = await openLevelDb(resolved.location, resolved.memory, resolved.createIfMissing);
     try {
       const state = await loadState(db);
       const store = new LevelStore(db, resolved);

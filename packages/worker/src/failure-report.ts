@@ -1,11 +1,11 @@
-import { PermanentError, type ErrorClass, type FailureReport } from '@gopherqueue/core';
+import { isPermanentError, type ErrorClass, type FailureReport } from '@gopherqueue/core';
 
 /** How a handler's throw (of anything, not only an Error) is recorded on the job. */
 export function failureReport(thrown: unknown, errorClass?: ErrorClass): FailureReport {
   if (thrown instanceof Error) {
     const report: FailureReport = {
       message: thrown.message === '' ? thrown.name : thrown.message,
-      errorClass: errorClass ?? (thrown instanceof PermanentError ? 'permanent' : 'error'),
+      errorClass: errorClass ?? (isPermanentError(thrown) ? 'permanent' : 'error'),
       name: thrown.name,
     };
     if (thrown.stack !== undefined) report.stack = thrown.stack;

@@ -4,6 +4,7 @@ import {
   isGqError,
   noopLogger,
   type Clock,
+  type FailOutcome,
   type FailureReport,
   type HeartbeatInput,
   type Job,
@@ -65,6 +66,8 @@ export class Attempt {
   #abandon: ((settled: Settled) => void) | undefined;
   #cancelGrace: (() => void) | undefined;
   #beat: Promise<void> | undefined;
+  /** Where the failure written by {@link Attempt.#fail} sent the job. */
+  #failedTo: FailOutcome | undefined;
 
   constructor(env: AttemptEnv, job: Job, handler: Handler | undefined) {
     if (job.leaseToken === undefined) {
@@ -200,8 +203,21 @@ export class Attempt {
     this.#cancelGrace?.();
     if (this.#beat !== undefined) await this.#beat;
     const outcome = await this.#finish(settled);
-    if (verbose) this.logger.info(`job ${outcome}`, { durationMs: env.clock.now() - startedAt });
+    if (verbose) this.#logEnd(outcome, env.clock.now() - startedAt);
     return outcome;
+  }
+
+  /** Logs the attempt's end; a failure that will be retried is `job retrying`, not `job failed`. */
+  #logEnd(outcome: AttemptOutcome, durationMs: number): void {
+    const failedTo = this.#failedTo;
+    if (outcome !== 'failed' || failedTo === undefined) {
+      this.logger.info(`job ${outcome}`, { durationMs });
+    } else if (failedTo.state === 'retrying') {
+      const retryInMs = Math.max(0, failedTo.runAt - this.#env.clock.now());
+      this.logger.info('job retrying', { durationMs, retryInMs });
+    } else {
+      this.logger.info('job failed', { durationMs, state: failedTo.state });
+    }
   }
 
   /** Waits for the handler's promise, or for it to be abandoned after an abort's grace period. */
@@ -272,6 +288,7 @@ export class Attempt {
     const outcome = failureOutcome(this.job, report, clock.now());
     try {
       await store.fail(this.job.id, this.#token, { error: report, outcome });
+      this.#failedTo = outcome;
       this.logger.warn('job attempt failed', { err: report.message, next: outcome.state });
       return 'failed';
     } catch (err) {

@@ -14,11 +14,16 @@ interface CancelArgs extends ClientArgs {
   force: boolean;
 }
 
-/** `gq cancel ID`: cancels a job that has not finished; a running handler is aborted. */
+/**
+ * `gq cancel ID`: cancels a job that has not finished, running or not; a running handler's signal
+ * fires. `--force` is sent as the original's API takes it, and changes nothing: in the original
+ * a cancel without it left a running job running, here every cancel stops it.
+ */
 export function cancelCommand(io: CliIo): CommandModule<object, CancelArgs> {
   return {
     command: 'cancel <id>',
-    describe: 'Cancel a job (a running handler is aborted)',
+    describe:
+      "Cancel a job that has not finished; a running job is cancelled too (its handler's signal fires)",
     builder: (args) =>
       withClientOptions(args, io)
         .positional('id', JOB_ID_POSITIONAL)
@@ -26,7 +31,8 @@ export function cancelCommand(io: CliIo): CommandModule<object, CancelArgs> {
         .option('force', {
           type: 'boolean',
           default: false,
-          describe: 'Cancel even if running',
+          describe:
+            "Changes nothing (kept for the original's scripts): every cancel stops a running job",
         }),
     handler: (args) =>
       withClient(args, async (client) => {

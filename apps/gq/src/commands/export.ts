@@ -20,7 +20,8 @@ export function exportCommand(io: CliIo): CommandModule<object, StoreArgs> {
         'export the embedded store',
       ) as never,
     handler: async (args) => {
-      const count = await withStore(storeOptions(args, io.cwd), async (store) => {
+      const existing = storeOptions(args, io.cwd, { createIfMissing: false });
+      const count = await withStore(existing, async (store) => {
         let chunk = '';
         let lines = 0;
         let n = 0;

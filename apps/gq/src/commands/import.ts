@@ -54,7 +54,10 @@ export function importCommand(io: CliIo): CommandModule<object, ImportArgs> {
     handler: async (args) => {
       const batchSize = positiveIntFlag('batch-size', args.batchSize);
       const progress: CopyProgress = { written: 0, batches: 0 };
-      await withStore(storeOptions(args, io.cwd), async (store) => {
+      const create = {
+        onCreate: (dataDir: string) => io.stderr(`gq: no store at ${dataDir} yet; creating one\n`),
+      };
+      await withStore(storeOptions(args, io.cwd, create), async (store) => {
         try {
           await restoreInBatches(store, readJobs(io), batchSize, progress);
         } catch (err) {

@@ -68,19 +68,27 @@ function isLocal(args: LocalArgs): boolean {
   return args.dataDir !== undefined || args.postgresUrl !== undefined;
 }
 
-/** Opens the store the local flags name, runs `fn` on it, and closes it. */
+/**
+ * Opens the store the local flags name, runs `fn` on it, and closes it. Only `create` makes a
+ * store where there is none (the first admin key of a server that has not run yet), and says so.
+ */
 async function withLocalStore<T>(
   io: CliIo,
   args: LocalArgs,
+  create: boolean,
   fn: (store: Store) => Promise<T>,
 ): Promise<T> {
+  const creation = create
+    ? { onCreate: (dataDir: string) => io.stderr(`gq: no store at ${dataDir} yet; creating one\n`) }
+    : { createIfMissing: false };
   const store = await openStore(
     args.postgresUrl === undefined
-      ? { kind: 'level', dataDir: args.dataDir ?? './data', cwd: io.cwd }
+      ? { kind: 'level', dataDir: args.dataDir ?? './data', cwd: io.cwd, ...creation }
       : {
           kind: 'postgres',
           postgresUrl: args.postgresUrl,
           postgresSchema: postgresSchemaFlag(args.postgresSchema),
+          ...creation,
         },
   );
   try {
@@ -143,7 +151,7 @@ export function keysCommand(io: CliIo): CommandModule {
         if (!args.json) io.stderr('Store this key now: it is shown only once.\n');
       };
       if (isLocal(args)) {
-        await withLocalStore(io, args, async (store) => {
+        await withLocalStore(io, args, true, async (store) => {
           const { key, record } = await new ApiKeyManager({ meta: store.meta }).create(input);
           await new AuditLog({ meta: store.meta }).record({
             actor: LOCAL_ACTOR,
@@ -167,7 +175,7 @@ export function keysCommand(io: CliIo): CommandModule {
     builder: (args) => withLocalOptions(args, io),
     handler: async (args) => {
       if (isLocal(args)) {
-        await withLocalStore(io, args, async (store) => {
+        await withLocalStore(io, args, false, async (store) => {
           const keys = (await new ApiKeyManager({ meta: store.meta }).list()).map(toWire);
           output(io, args, { keys }, () => formatKeys(keys));
         });
@@ -190,7 +198,7 @@ export function keysCommand(io: CliIo): CommandModule {
       }),
     handler: async (args) => {
       if (isLocal(args)) {
-        await withLocalStore(io, args, async (store) => {
+        await withLocalStore(io, args, false, async (store) => {
           const record = await new ApiKeyManager({ meta: store.meta }).revoke(args.id);
           if (record === undefined) throw new CliError(`no API key with id ${args.id}`);
           await new AuditLog({ meta: store.meta }).record({

@@ -41,7 +41,7 @@ export function migrateCommand(io: CliIo): CommandModule<object, MigrateArgs> {
       const batchSize = positiveIntFlag('batch-size', args.batchSize);
       const postgresSchema = postgresSchemaFlag(args.postgresSchema);
       const progress = await withStore(
-        { kind: 'level', dataDir: args.fromDataDir, cwd: io.cwd },
+        { kind: 'level', dataDir: args.fromDataDir, cwd: io.cwd, createIfMissing: false },
         (source) =>
           withStore(
             { kind: 'postgres', postgresUrl: args.toPostgresUrl, postgresSchema },

@@ -2,9 +2,10 @@ import { normalizeHostName } from '@gopherqueue/api';
 import { setLongTimeout } from '@gopherqueue/core';
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../cli-error.js';
-import { parseListenAddress, type ListenAddress } from '../listen-address.js';
+import { isEveryInterface, parseListenAddress, type ListenAddress } from '../listen-address.js';
 import type { CliIo } from '../cli-io.js';
-import { loadHandlers } from '../load-handlers.js';
+import { BUILTIN_HANDLERS } from '../builtin-handlers.js';
+import { loadHandlers, type HandlerMap } from '../load-handlers.js';
 import { LOG_OPTIONS, loggerFor, type LogArgs } from '../log-options.js';
 import { postgresSchemaOption, type StoreKind } from '../open-store.js';
 import {
@@ -55,6 +56,19 @@ function allowedHostsFlag(values: string[] | undefined): string[] {
       throw new UsageError(`--allowed-hosts: ${(err as Error).message}`);
     }
   });
+}
+
+/** `handlers: a, b (./handlers.js); echo, error, sleep (built in)`: the job types run here. */
+function handlerLine(handlers: HandlerMap, module: string | undefined): string {
+  const own = Object.keys(handlers).sort();
+  const builtin = Object.keys(BUILTIN_HANDLERS)
+    .filter((type) => !own.includes(type))
+    .sort();
+  const parts = [
+    ...(own.length > 0 ? [`${own.join(', ')} (${module ?? ''})`] : []),
+    ...(builtin.length > 0 ? [`${builtin.join(', ')} (built in)`] : []),
+  ];
+  return `handlers: ${parts.join('; ')}`;
 }
 
 /** `gq serve`: the server, its workers and its HTTP API, until SIGINT or SIGTERM. */
@@ -169,7 +183,13 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
       }
       const allowedHosts = allowedHostsFlag(args.allowedHosts);
       const logger = loggerFor(args, 'gq');
-      const handlers = args.handlers === undefined ? {} : await loadHandlers(args.handlers, io.cwd);
+      const handlers =
+        args.handlers === undefined
+          ? {}
+          : await loadHandlers(args.handlers, io.cwd, io.importModule);
+      if (args.handlers !== undefined) {
+        logger.info('handlers loaded', { module: args.handlers, types: Object.keys(handlers) });
+      }
       const server = await startServer({
         ...options,
         http: args.http,
@@ -185,8 +205,11 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
           : store === 'postgres'
             ? `postgres schema ${args.postgresSchema}`
             : store;
+      // The URL is how this machine reaches the server; a bind to every interface says so.
+      const bind = isEveryInterface(address.host) ? `every interface, port ${server.port}; ` : '';
+      io.stdout(`gq serve ${handlerLine(handlers, args.handlers)}\n`);
       io.stdout(
-        `gq serve listening on ${server.url} (store ${where}, ${options.workers} workers, auth ${server.authMode}${address.host === undefined ? ', all interfaces' : ''})\n`,
+        `gq serve listening on ${server.url} (${bind}store ${where}, ${options.workers} workers, auth ${server.authMode})\n`,
       );
       await untilAborted(io.stopSignal);
       logger.info('shutting down', { signal: String(io.stopSignal.reason) });

@@ -45,7 +45,7 @@ export function workCommand(io: CliIo): CommandModule<object, WorkArgs> {
         .options(LOG_OPTIONS) as never,
     handler: async (args) => {
       const logger = loggerFor(args, 'gq-work');
-      const handlers = await loadHandlers(args.handlers, io.cwd);
+      const handlers = await loadHandlers(args.handlers, io.cwd, io.importModule);
       const types = listFlag(args.types);
       const queues = listFlag(args.queues);
       let worker: RemoteWorker;

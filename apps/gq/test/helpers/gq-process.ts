@@ -27,17 +27,19 @@ const live = new Set<ChildProcess>();
 
 /**
  * Spawns `gq <args>` and resolves once its standard output matches `ready`. The launcher runs the
- * TypeScript sources (GQ_FROM_SOURCE=1) unless GQ_TEST_BUILT=1 asks for the built `dist`.
+ * TypeScript sources (GQ_FROM_SOURCE=1) unless GQ_TEST_BUILT=1 asks for the built `dist`; `bin`
+ * names another launcher (a built copy's), run as it is.
  */
 export async function spawnGq(
   args: readonly string[],
-  options: { ready: RegExp; env?: Record<string, string>; timeoutMs?: number },
+  options: { ready: RegExp; env?: Record<string, string>; timeoutMs?: number; bin?: string },
 ): Promise<GqProcess> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
-  if (process.env.GQ_TEST_BUILT !== '1') env.GQ_FROM_SOURCE = '1';
+  if (options.bin !== undefined) delete env.GQ_FROM_SOURCE;
+  else if (process.env.GQ_TEST_BUILT !== '1') env.GQ_FROM_SOURCE = '1';
   delete env.GQ_SERVER;
   delete env.GQ_API_KEY;
-  const child = spawn(process.execPath, [GQ_BIN, ...args], {
+  const child = spawn(process.execPath, [options.bin ?? GQ_BIN, ...args], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

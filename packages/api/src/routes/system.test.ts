@@ -1,4 +1,5 @@
 /* eslint-disable @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-argument -- tests read JSON answers as any */
+import { readFileSync } from 'node:fs';
 import { HealthChecker, Metrics } from '@gopherqueue/observability';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openApiDocument } from '../openapi.js';
@@ -166,6 +167,29 @@ describe('the dead letter', () => {
       body: { older_than: '1h' },
     });
     expect(purged.body).toEqual({ purged: 0 });
+  });
+});
+
+describe('GET /api/v1', () => {
+  it('reports the version the server passes, by default its own package version', async () => {
+    f = await createApiFixture({ version: '9.8.7' });
+    expect(await f.call('GET', '/api/v1')).toMatchObject({
+      status: 200,
+      body: { name: 'GopherQueue API', version: '9.8.7', openapi: '/api/v1/openapi.json' },
+    });
+    await f.close();
+    f = await createApiFixture();
+    const own = JSON.parse(
+      readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+    ) as { version: string };
+    expect((await f.call('GET', '/api/v1')).body.version).toBe(own.version);
+    expect(own.version).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('refuses a version that is not a short string', async () => {
+    await expect(createApiFixture({ version: '' })).rejects.toThrow(
+      'options.version must be a version string; got ""',
+    );
   });
 });
 

@@ -32,7 +32,9 @@ export function completeStatements(s: string, inputs: readonly CompleteInput[]):
   const now = String(Math.round(Math.max(...inputs.map((i) => i.now))));
   return [
     `UPDATE ${s}.jobs j SET state = 'completed', result = u.result::jsonb, finished_at = u.now,
-       updated_at = u.now, ${DROP_LEASE}
+       updated_at = u.now, ${DROP_LEASE},
+       progress = CASE WHEN jsonb_typeof(j.progress) IN ('object', 'array') THEN j.progress
+         ELSE '100'::jsonb END
      FROM unnest(${ids}, ${textArray(inputs.map((i) => i.token))},
        ${textArray(inputs.map((i) => JSON.stringify(i.result ?? null)))},
        ARRAY[${inputs.map((i) => String(Math.round(i.now))).join(',')}]::bigint[]) WITH ORDINALITY

@@ -161,6 +161,15 @@ export async function migrate(client: pg.ClientBase, schemaName: string): Promis
   }
 }
 
+/** True when `schemaName` holds a store (its migrations table), however old. */
+export async function storeExists(client: pg.ClientBase, schemaName: string): Promise<boolean> {
+  const { rows } = await client.query<{ found: boolean }>(
+    'SELECT to_regclass($1) IS NOT NULL AS found',
+    [`${quoteIdent(schemaName)}.migrations`],
+  );
+  return rows[0]?.found === true;
+}
+
 /** A schema name we accept: a plain lower-case SQL identifier. */
 export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 

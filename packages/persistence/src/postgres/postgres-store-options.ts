@@ -18,6 +18,11 @@ export interface PostgresStoreOptions {
    * @defaultValue env `GQ_POSTGRES_SCHEMA`, else `'gopherqueue'`
    */
   schema?: string;
+  /**
+   * Create the schema and its tables when the database has none; `false` opens only an existing
+   * store (still migrating it) and creates nothing. @defaultValue true
+   */
+  createIfMissing?: boolean;
   /** Source of every timestamp (never the database's `now()`). @defaultValue the system clock */
   clock?: Clock;
   /** @defaultValue a logger that drops everything */

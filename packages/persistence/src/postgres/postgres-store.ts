@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
+  ErrorCode,
+  GqError,
   isUuid,
   noopLogger,
   systemClock,
@@ -39,7 +41,7 @@ import { ChangeFeed } from './change-feed.js';
 import { JobQueries } from './job-queries.js';
 import { notFound } from './job-transitions.js';
 import { failJob, heartbeatJob, releaseJob } from './lease-commands.js';
-import { migrate, quoteIdent } from './migrations.js';
+import { migrate, quoteIdent, storeExists } from './migrations.js';
 import { startNotificationListener, type NotificationListener } from './notification-listener.js';
 import { describeTarget, toStoreError } from './pg-errors.js';
 import { PgExecutor } from './pg-executor.js';
@@ -112,7 +114,8 @@ export class PostgresStore implements Store {
   /**
    * Connects, applies pending migrations (safe when several nodes start at once) and starts
    * listening for other processes' changes.
-   * @throws GQ_STORE_UNAVAILABLE naming the host when the database cannot be reached.
+   * @throws GQ_STORE_UNAVAILABLE naming the host when the database cannot be reached;
+   * GQ_NOT_FOUND when `createIfMissing` is false and the schema holds no store.
    */
   static async open(options: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const { schema, poolSize, relaxed, listen, config } = resolvePostgresOptions(options);
@@ -127,6 +130,11 @@ export class PostgresStore implements Store {
     try {
       const client = await pool.connect();
       try {
+        if (options.createIfMissing === false && !(await storeExists(client, schema))) {
+          throw new GqError(ErrorCode.NOT_FOUND, `no store in schema ${schema} at ${where}`, {
+            details: { schema, where },
+          });
+        }
         const applied = await migrate(client, schema);
         if (applied.length > 0) store.#logger.info('applied migrations', { schema, applied });
       } finally {

@@ -129,6 +129,7 @@ export function leaseContract(harness: StoreContractHarness): void {
         ...claimed,
         state: 'completed',
         result: { sent: 3 },
+        progress: 100,
         finishedAt: now,
         updatedAt: now,
         leaseToken: undefined,
@@ -137,6 +138,29 @@ export function leaseContract(harness: StoreContractHarness): void {
       };
       expect(done).toEqual(expected);
       expect(await f.get(job.id)).toEqual(expected);
+    });
+
+    it('completes with progress 100, keeping a progress object the handler reported', async () => {
+      const reported: [string, unknown, unknown][] = [
+        ['none', undefined, 100],
+        ['number', 40, 100],
+        ['object', { page: 3, of: 7 }, { page: 3, of: 7 }],
+      ];
+      for (const [type, progress, expected] of reported) {
+        const job = await f.submit(type);
+        const claimed = await f.claimOne({ types: [type] });
+        if (progress !== undefined) {
+          await f.store.heartbeat(job.id, claimed.leaseToken!, {
+            leaseMs: LEASE_MS,
+            progress: progress as number,
+            progressMessage: 'working',
+          });
+        }
+        const done = await f.store.complete(job.id, claimed.leaseToken!, null);
+        expect([type, done.progress]).toEqual([type, expected]);
+        expect([type, (await f.get(job.id)).progress]).toEqual([type, expected]);
+        if (progress !== undefined) expect(done.progressMessage).toBe('working');
+      }
     });
 
     it('fails to retrying: records the error and sets runAt', async () => {

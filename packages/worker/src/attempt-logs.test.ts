@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { createJob, type LogFields, type Logger } from '@gopherqueue/core';
+import { untilState, useEngine } from './testing/engine-fixture.js';
+
+interface Line {
+  level: string;
+  message: string;
+  fields: LogFields;
+}
+
+/** A logger that keeps every line, with its child fields merged in. */
+function recordingLogger(lines: Line[], context: LogFields = {}): Logger {
+  const log =
+    (level: string) =>
+    (message: string, fields: LogFields = {}): void => {
+      lines.push({ level, message, fields: { ...context, ...fields } });
+    };
+  return {
+    debug: log('debug'),
+    info: log('info'),
+    warn: log('warn'),
+    error: log('error'),
+    child: (fields) => recordingLogger(lines, { ...context, ...fields }),
+  };
+}
+
+describe('WorkerPool attempt logs', () => {
+  const engine = useEngine();
+
+  it('logs a retried attempt as job retrying, and job failed only for the final failure', async () => {
+    const lines: Line[] = [];
+    const e = await engine({ logger: recordingLogger(lines) });
+    let calls = 0;
+    e.pool.register('flaky', () => {
+      calls++;
+      if (calls < 3) throw new Error(`failure ${calls}`);
+      return 'third time';
+    });
+    e.pool.register('broken', () => {
+      throw new Error('always');
+    });
+    e.pool.start();
+    const backoff = { strategy: 'constant', initial: 1, jitter: false } as const;
+    const flaky = createJob('flaky', null, { maxAttempts: 3, backoff });
+    const broken = createJob('broken', null, { maxAttempts: 2, backoff });
+    await e.scheduler.enqueue(flaky);
+    await e.scheduler.enqueue(broken);
+    await untilState(e.store, flaky.id, 'completed');
+    await untilState(e.store, broken.id, 'dead_letter');
+    await e.pool.stop();
+
+    const ends = (id: string): [string, string, number, unknown][] =>
+      lines
+        .filter((line) => line.fields.jobId === id && line.message !== 'job started')
+        .map((line) => [
+          line.level,
+          line.message,
+          line.fields.attempt as number,
+          line.fields.next ?? line.fields.state ?? line.fields.retryInMs,
+        ]);
+    expect(ends(flaky.id)).toEqual([
+      ['warn', 'job attempt failed', 1, 'retrying'],
+      ['info', 'job retrying', 1, expect.any(Number)],
+      ['warn', 'job attempt failed', 2, 'retrying'],
+      ['info', 'job retrying', 2, expect.any(Number)],
+      ['info', 'job completed', 3, undefined],
+    ]);
+    expect(ends(broken.id)).toEqual([
+      ['warn', 'job attempt failed', 1, 'retrying'],
+      ['info', 'job retrying', 1, expect.any(Number)],
+      ['warn', 'job attempt failed', 2, 'dead_letter'],
+      ['info', 'job failed', 2, 'dead_letter'],
+    ]);
+  });
+});
