@@ -116,7 +116,9 @@ beforeAll(async () => {
 
   // A fresh application outside any workspace, depending on the tarballs only. pnpm resolves the
   // packages' dependencies on one another (`@gopherqueue/core@0.1.0`) through the overrides, not
-  // through a registry; classic-level's install script is not needed (prebuilt binaries).
+  // through a registry; classic-level's install script is not needed (prebuilt binaries), nor
+  // esbuild's (tsx, which `gq` uses to load TypeScript handlers, gets its binary through an
+  // optional dependency).
   app = join(work.path, 'app');
   await mkdir(app);
   const tarball = (name: string): string =>
@@ -143,6 +145,7 @@ beforeAll(async () => {
     [
       'allowBuilds:',
       '  classic-level: false',
+      '  esbuild: false',
       'overrides:',
       ...Object.entries(dependencies).map(([name, spec]) => `  "${name}": "${spec}"`),
       '',
