@@ -329,10 +329,10 @@ export class LevelStore implements Store {
     return this.#reader.scan();
   }
 
-  async restore(jobs: readonly Job[]): Promise<void> {
+  async restore(jobs: readonly Job[]): Promise<number> {
     this.#check();
-    if (jobs.length === 0) return;
-    await this.#durable(this.#jobs.restore(jobs));
+    if (jobs.length === 0) return 0;
+    return this.#durable(this.#jobs.restore(jobs));
   }
 
   subscribe(listener: (change: StoreChange) => void): () => void {

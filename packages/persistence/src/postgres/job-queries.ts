@@ -69,7 +69,7 @@ export class JobQueries {
     return Number(rows[0]?.bytes ?? 0);
   }
 
-  /** Newest first (by seq); the cursor is the last seq returned. */
+  /** Newest first by id (creation order, as UUIDv7); the cursor is the last id returned. */
   async list(filter: ListFilter = {}): Promise<ListPage> {
     const limit = filter.limit ?? 50;
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
@@ -89,7 +89,7 @@ export class JobQueries {
       add((p) => `tags @> ${p}::jsonb`, JSON.stringify({ [filter.tag.key]: filter.tag.value }));
     }
     if (filter.cursor !== undefined) {
-      if (!/^\d{1,18}$/.test(filter.cursor)) {
+      if (!isUuid(filter.cursor)) {
         throw new GqError(
           ErrorCode.INVALID_ARGUMENT,
           `cursor ${JSON.stringify(filter.cursor)} is not valid`,
@@ -98,18 +98,18 @@ export class JobQueries {
           },
         );
       }
-      add((p) => `seq < ${p}::bigint`, filter.cursor);
+      add((p) => `id < ${p}`, filter.cursor.toLowerCase());
     }
     values.push(limit + 1);
     const rows = await this.#query<JobRow>(
       `SELECT * FROM ${this.#s}.jobs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY seq DESC LIMIT $${values.length}`,
+       ORDER BY id DESC LIMIT $${values.length}`,
       values,
     );
     const jobs = rows.slice(0, limit).map(rowToJob);
     const page: ListPage = { jobs };
     const last = jobs.at(-1);
-    if (rows.length > limit && last) page.nextCursor = String(last.seq);
+    if (rows.length > limit && last) page.nextCursor = last.id;
     return page;
   }
 

@@ -304,10 +304,10 @@ export class PostgresStore implements Store {
     return scanJobs(this.#s, this.#exec.query.bind(this.#exec));
   }
 
-  async restore(jobs: readonly Job[]): Promise<void> {
-    if (jobs.length === 0) return;
+  async restore(jobs: readonly Job[]): Promise<number> {
+    if (jobs.length === 0) return 0;
     checkRestoredTimes(jobs, this.#clock.now());
-    await this.#exec.tx((c, changes) => restoreJobs(c, this.#s, jobs, changes));
+    return this.#exec.tx((c, changes) => restoreJobs(c, this.#s, jobs, changes));
   }
 
   subscribe(listener: (change: StoreChange) => void): () => void {

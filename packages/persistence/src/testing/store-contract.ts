@@ -5,6 +5,7 @@ import { dependenciesContract } from './contract-dependencies.js';
 import { exportContract } from './contract-export.js';
 import { feedContract } from './contract-feed.js';
 import { idempotencyContract } from './contract-idempotency.js';
+import { importContract } from './contract-import.js';
 import type { StoreContractHarness } from './contract-fixture.js';
 import { leaseExpiryContract } from './contract-lease-expiry.js';
 import { leaseContract } from './contract-lease.js';
@@ -27,6 +28,7 @@ const GROUPS: [string, (harness: StoreContractHarness) => void][] = [
   ['counting and purging', countsContract],
   ['change feed', feedContract],
   ['export and import', exportContract],
+  ['import into a store holding jobs', importContract],
   ['meta and lifecycle', metaContract],
 ];
 
