@@ -63,9 +63,10 @@
  * cursor marks the id of the last job of its page, so paging lists every job matching the filter
  * exactly once, in that order.
  *
- * **No scans.** `claim`, `counts`, `listQueues`, `expiredLeases`, `nextRunAt`, `get`, `list` with a
- * state/type/queue filter and `purgeFinished` cost in proportion to what they return (plus
- * the number of queues), never to the number of finished jobs stored. Only `scan` reads all.
+ * **No scans.** `claim`, `counts`, `listQueues`, `expiredLeases`, `nextRunAt`, `countDue`, `get`,
+ * `list` with a state/type/queue filter and `purgeFinished` cost in proportion to what they
+ * return (plus the number of queues and types), never to the number of finished jobs stored.
+ * Only `scan` reads all.
  *
  * **Change feed.** `subscribe` delivers a {@link StoreChange} after each change is durable, in the
  * order the changes were made, to listeners in this process, and, for a shared store, for changes
@@ -183,6 +184,23 @@ export interface JobCounts {
   byPriority: Record<JobState, [number, number, number, number, number]>;
 }
 
+/** Input of {@link Store.countDue}. */
+export interface CountDueInput {
+  /** Leave out jobs of these types. @defaultValue none */
+  excludeTypes?: readonly string[];
+  /** Count each type up to this many jobs. @defaultValue 1000 */
+  limit?: number;
+  /** At most this many types, the first by name among those with a due job. @defaultValue 100 */
+  maxTypes?: number;
+}
+
+/** One type's count of {@link Store.countDue}. */
+export interface DueCount {
+  type: string;
+  /** Due runnable jobs of this type, counted up to the input's `limit`. */
+  count: number;
+}
+
 /** A named queue. */
 export interface QueueInfo {
   name: string;
@@ -274,6 +292,13 @@ export interface Store {
   expiredLeases(now: number, limit: number): Promise<Job[]>;
   /** The earliest `runAt` among runnable jobs in unpaused queues, or undefined if none. */
   nextRunAt(): Promise<number | undefined>;
+  /**
+   * Runnable jobs whose `runAt` has come (what a claim of their type could take now, paused
+   * queues included), counted per type, each type up to `limit`, types with none left out.
+   * Costs in proportion to the types of runnable jobs plus what it counts, never to the backlog:
+   * for gauges of jobs that wait for a worker of their type.
+   */
+  countDue(input?: CountDueInput): Promise<DueCount[]>;
   /** Deletes finished jobs (and frees their idempotency keys); returns how many. */
   purgeFinished(input: PurgeInput): Promise<number>;
 

@@ -7,6 +7,8 @@ import {
   systemClock,
   type ClaimOptions,
   type Clock,
+  type CountDueInput,
+  type DueCount,
   type Durability,
   type FailInput,
   type HeartbeatInput,
@@ -29,6 +31,7 @@ import {
 import { ActiveSet } from './active-set.js';
 import { GroupCommit, type LevelDb } from './group-commit.js';
 import { checkLeaseExpiredBy } from './fail-input.js';
+import { resolveCountDueInput } from './count-due-input.js';
 import { CountBook } from './job-counts.js';
 import { JobMutations } from './job-mutations.js';
 import { JobReader } from './job-reader.js';
@@ -72,6 +75,7 @@ export class LevelStore implements Store {
   readonly #location: string;
   readonly #memory: boolean;
   readonly #logger: Logger;
+  readonly #clock: Clock;
   readonly #active = new ActiveSet();
   readonly #counts = new CountBook();
   readonly #commit: GroupCommit;
@@ -88,6 +92,7 @@ export class LevelStore implements Store {
     this.#location = options.location;
     this.#memory = options.memory;
     this.#logger = options.logger;
+    this.#clock = options.clock;
     this.#commit = new GroupCommit(db, {
       sync: options.durability === 'durable',
       logger: options.logger,
@@ -260,6 +265,12 @@ export class LevelStore implements Store {
   async expiredLeases(now: number, limit: number): Promise<Job[]> {
     this.#check();
     return Promise.resolve(this.#active.expired(now, limit));
+  }
+
+  async countDue(input?: CountDueInput): Promise<DueCount[]> {
+    const { excludeTypes, limit, maxTypes } = resolveCountDueInput(input);
+    this.#check();
+    return Promise.resolve(this.#active.countDue(this.#clock.now(), excludeTypes, limit, maxTypes));
   }
 
   async nextRunAt(): Promise<number | undefined> {

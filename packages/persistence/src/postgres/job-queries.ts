@@ -4,6 +4,7 @@ import {
   isUuid,
   JOB_STATES,
   type Job,
+  type DueCount,
   type JobCounts,
   type JobState,
   type ListFilter,
@@ -12,6 +13,8 @@ import {
 } from '@gopherqueue/core';
 import type { RunQuery } from './postgres-meta-store.js';
 import { rowToJob, type JobRow } from './job-row.js';
+
+const RUNNABLE = `('scheduled', 'delayed', 'retrying')`;
 
 /** Read-only queries of {@link PostgresStore} that need no transaction. */
 export class JobQueries {
@@ -57,6 +60,38 @@ export class JobQueries {
     );
     const runAt = rows[0]?.run_at;
     return runAt === null || runAt === undefined ? undefined : Number(runAt);
+  }
+
+  /**
+   * Due runnable jobs per type, each counted up to `limit`: the distinct types of runnable jobs
+   * come from a skip scan of `jobs_runnable_type` (one probe per type, in name order), and each
+   * type's due jobs from one range scan of it that stops at `limit`.
+   */
+  async countDue(
+    now: number,
+    exclude: readonly string[],
+    limit: number,
+    maxTypes: number,
+  ): Promise<DueCount[]> {
+    const rows = await this.#query<{ type: string; n: string }>(
+      `WITH RECURSIVE t(type) AS (
+         (SELECT type FROM ${this.#s}.jobs WHERE state IN ${RUNNABLE} ORDER BY type LIMIT 1)
+         UNION ALL
+         SELECT (SELECT j.type FROM ${this.#s}.jobs j
+                 WHERE j.state IN ${RUNNABLE} AND j.type > t.type ORDER BY j.type LIMIT 1)
+         FROM t WHERE t.type IS NOT NULL
+       )
+       SELECT t.type, c.n FROM t CROSS JOIN LATERAL (
+         SELECT count(*) AS n FROM (
+           SELECT 1 FROM ${this.#s}.jobs j
+           WHERE j.state IN ${RUNNABLE} AND j.type = t.type AND j.run_at <= $1
+           ORDER BY j.type, j.run_at LIMIT $2) x
+       ) c
+       WHERE t.type IS NOT NULL AND t.type <> ALL ($3::text[]) AND c.n > 0
+       LIMIT $4`,
+      [now, limit, exclude, maxTypes],
+    );
+    return rows.map((row) => ({ type: row.type, count: Number(row.n) }));
   }
 
   /** Bytes of the schema's tables with their indexes and TOAST. */

@@ -135,6 +135,14 @@ DROP INDEX ${s}.jobs_state_seq;
 DROP INDEX ${s}.jobs_type_seq;
 DROP INDEX ${s}.jobs_queue_seq;`,
   },
+  {
+    version: 4,
+    name: 'runnable jobs by type',
+    // countDue walks the types of runnable jobs and counts each type's due ones: one index probe
+    // per type, and a range scan that stops at its limit, whatever the backlog.
+    sql: (s) => `
+CREATE INDEX jobs_runnable_type ON ${s}.jobs (type, run_at) WHERE state IN ${RUNNABLE};`,
+  },
 ];
 
 /** Lock class of the advisory lock that serialises migrations (any constant of our own). */

@@ -5,6 +5,8 @@ import {
   systemClock,
   type ClaimOptions,
   type Clock,
+  type CountDueInput,
+  type DueCount,
   type FailInput,
   type HeartbeatInput,
   type Job,
@@ -24,6 +26,7 @@ import {
   type SubmitResult,
 } from '@gopherqueue/core';
 import pg from 'pg';
+import { resolveCountDueInput } from '../count-due-input.js';
 import { checkLeaseExpiredBy } from '../fail-input.js';
 import {
   checkLeaseMs,
@@ -280,6 +283,11 @@ export class PostgresStore implements Store {
 
   nextRunAt(): Promise<number | undefined> {
     return this.#queries.nextRunAt();
+  }
+
+  async countDue(input?: CountDueInput): Promise<DueCount[]> {
+    const { excludeTypes, limit, maxTypes } = resolveCountDueInput(input);
+    return this.#queries.countDue(this.#clock.now(), [...excludeTypes], limit, maxTypes);
   }
 
   async purgeFinished(input: PurgeInput): Promise<number> {

@@ -1,5 +1,6 @@
 import { describe } from 'vitest';
 import { claimContract } from './contract-claim.js';
+import { countDueContract } from './contract-count-due.js';
 import { countsContract } from './contract-counts.js';
 import { dependenciesContract } from './contract-dependencies.js';
 import { exportContract } from './contract-export.js';
@@ -26,6 +27,7 @@ const GROUPS: [string, (harness: StoreContractHarness) => void][] = [
   ['dependencies', dependenciesContract],
   ['reading', listContract],
   ['counting and purging', countsContract],
+  ['counting due jobs by type', countDueContract],
   ['change feed', feedContract],
   ['export and import', exportContract],
   ['import into a store holding jobs', importContract],
