@@ -17,6 +17,7 @@ import { statusCommand } from './commands/status.js';
 import { submitCommand } from './commands/submit.js';
 import { waitCommand } from './commands/wait.js';
 import { workCommand } from './commands/work.js';
+import { workersCommand } from './commands/workers.js';
 
 /** Builds the `gq` command line: every command, writing through `io`. */
 export function buildCli(io: CliIo): Argv {
@@ -34,6 +35,7 @@ export function buildCli(io: CliIo): Argv {
     .command(waitCommand(io))
     .command(dlqCommand(io))
     .command(queuesCommand(io))
+    .command(workersCommand(io))
     .command(keysCommand(io))
     .command(eventsCommand(io))
     .command(exportCommand(io))

@@ -50,6 +50,7 @@ describe('WorkerRegistry', () => {
       },
     ]);
     expect(registry.servedTypes()).toBeUndefined();
+    expect(await registry.slots(store)).toEqual({ workers: 2, busy: 2, concurrency: 6 });
   });
 
   it('drops a job its worker reported the end of, and one the store no longer has running under it', async () => {

@@ -173,6 +173,22 @@ export class WorkerRegistry {
   }
 
   /**
+   * The listed workers' slots: how many workers, the jobs they hold, and their concurrency (the
+   * one each said in its claims, or the jobs it holds when it said none or less).
+   */
+  async slots(
+    store: Pick<Store, 'getMany'>,
+  ): Promise<{ workers: number; busy: number; concurrency: number }> {
+    const slots = { workers: 0, busy: 0, concurrency: 0 };
+    for (const worker of await this.list(store)) {
+      slots.workers++;
+      slots.busy += worker.jobs.length;
+      slots.concurrency += Math.max(worker.concurrency ?? 0, worker.jobs.length);
+    }
+    return slots;
+  }
+
+  /**
    * The types the listed workers claim, or undefined when one of them claims every type. Costs
    * the number of workers remembered; reads nothing.
    */
