@@ -102,6 +102,23 @@ describe('GET /api/v1/workers', () => {
     });
   });
 
+  it('refuses a claim whose host or concurrency is out of bounds, naming the field', async () => {
+    const { fx } = await fixture(['echo']);
+    for (const [field, value] of [
+      ['host', 'x'.repeat(256)],
+      ['host', ''],
+      ['concurrency', 0],
+      ['concurrency', 100_001],
+    ] as const) {
+      const res = await fx.call('POST', '/api/v1/workers/claim', {
+        body: { worker_id: 'w', [field]: value },
+      });
+      expect(res.status, `${field} ${String(value).slice(0, 10)}`).toBe(400);
+      expect(res.body.error.details.field).toBe(field);
+    }
+    expect((await fx.call('GET', '/api/v1/workers')).body.workers).toHaveLength(1);
+  });
+
   it('drops a job from its worker once the worker completes it or it is cancelled', async () => {
     const { fx } = await fixture(['echo']);
     const first = await fx.submit('remote.t');

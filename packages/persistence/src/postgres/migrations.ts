@@ -139,7 +139,8 @@ DROP INDEX ${s}.jobs_queue_seq;`,
     version: 4,
     name: 'runnable jobs by type',
     // countDue walks the types of runnable jobs and counts each type's due ones: one index probe
-    // per type, and a range scan that stops at its limit, whatever the backlog.
+    // per type, and a range scan that stops at its limit, whatever the backlog. A claim limited
+    // to some types reads their due jobs here, not past a backlog of other types' jobs.
     sql: (s) => `
 CREATE INDEX jobs_runnable_type ON ${s}.jobs (type, run_at) WHERE state IN ${RUNNABLE};`,
   },
