@@ -79,6 +79,8 @@ describe('gq serve with default flags and a gq work', () => {
       [orphan.id, 'no_handler'],
     ]);
     expect(await waiting(proc.url)).toEqual(new Map([['nobody.handles', 1]]));
+    const shown = await gq(['job', orphan.id, '--server', proc.url]);
+    expect(shown.stdout).toMatch(/^waiting: +no_handler$/m);
 
     // While the remote worker runs a job, the workers and the stats say so.
     const slow = await client.submit('remote.slow', { ms: 120_000 });
