@@ -85,7 +85,11 @@ describe('gq serve with default flags and a gq work', () => {
     // While the remote worker runs a job, the workers and the stats say so.
     const slow = await client.submit('remote.slow', { ms: 120_000 });
     await until(client, slow.id, 'running');
-    const workers = await client.workers();
+    // The claim's answer records the job in hand a moment after the store shows it running.
+    const workers = await eventually(async () => {
+      const seen = await client.workers();
+      return seen[1]?.busy === 1 ? seen : undefined;
+    }, 'the remote worker to hold the job');
     expect(workers.map((w) => [w.kind, w.id.startsWith('worker-')])).toEqual([
       ['local', true],
       ['remote', false],
