@@ -17,6 +17,7 @@ import { statusCommand } from './commands/status.js';
 import { submitCommand } from './commands/submit.js';
 import { waitCommand } from './commands/wait.js';
 import { workCommand } from './commands/work.js';
+import { workersCommand } from './commands/workers.js';
 import { GQ_VERSION } from './version.js';
 
 /** Builds the `gq` command line: every command, writing through `io`. */
@@ -35,6 +36,7 @@ export function buildCli(io: CliIo): Argv {
     .command(waitCommand(io))
     .command(dlqCommand(io))
     .command(queuesCommand(io))
+    .command(workersCommand(io))
     .command(keysCommand(io))
     .command(eventsCommand(io))
     .command(exportCommand(io))

@@ -31,6 +31,7 @@ export function formatJob(job: WireJob): string {
   ];
   const optional: [string, unknown][] = [
     ['scheduled', job.scheduled_at],
+    ['waiting', job.waiting_reason],
     ['started', job.started_at],
     ['completed', job.completed_at],
     ['progress', job.progress ?? undefined],
@@ -51,7 +52,7 @@ export function formatJob(job: WireJob): string {
   return formatFields(fields);
 }
 
-/** Job counts by state, store size and worker use. */
+/** Job counts by state, store size and worker use: the local pool and the remote workers. */
 export function formatStats(stats: WireStats): string {
   const q = stats.queue;
   const fields: [string, string][] = [
@@ -67,9 +68,12 @@ export function formatStats(stats: WireStats): string {
     ['total', String(q.total_jobs)],
     ['storage', formatBytes(q.storage_bytes)],
   ];
-  if (stats.workers !== null) {
-    fields.push(['workers', `${stats.workers.busy} busy of ${stats.workers.concurrency}`]);
-  }
+  const { busy, concurrency, local, remote } = stats.workers;
+  const parts = [
+    ...(local === null ? [] : [`local ${local.busy} of ${local.concurrency}`]),
+    `${remote.workers} remote: ${remote.busy} of ${remote.concurrency}`,
+  ];
+  fields.push(['workers', `${busy} busy of ${concurrency} (${parts.join('; ')})`]);
   return formatFields(fields);
 }
 

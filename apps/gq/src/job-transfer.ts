@@ -77,31 +77,41 @@ export async function withStore<T>(
   }
 }
 
-/** How far a copy got: jobs written, and the batches they went in. */
+/** How far a copy got: jobs read, jobs new to the target and written, and the batches. */
 export interface CopyProgress {
+  read: number;
   written: number;
   batches: number;
+}
+
+/** `"45 new jobs of 47 read (2 already in <where>, left as they are)"`. */
+export function describeCopy(progress: CopyProgress, where: string): string {
+  const { read, written } = progress;
+  return `${written} new job${written === 1 ? '' : 's'} of ${read} read (${read - written} already in ${where}, left as they are)`;
 }
 
 /**
  * Writes `jobs` into `target` with `store.restore()`, `batchSize` at a time. A batch is written
  * only once all its jobs were read (and, for an import, validated), so an error while reading
- * leaves the batches before it written and nothing of its own. Within a batch a repeated id keeps
- * its last line. `progress` is updated after every batch, so a caller can report how far it got.
+ * leaves the batches before it written and nothing of its own. The store writes only the jobs it
+ * does not hold yet (by id, or by idempotency key in the job's queue), each with a fresh `seq`,
+ * and leaves the rest as they are: copying the same jobs twice writes nothing the second time.
+ * `progress` is updated after every batch, so a caller can report how far it got.
  */
 export async function restoreInBatches(
   target: Store,
   jobs: AsyncIterable<Job>,
   batchSize: number,
-  progress: CopyProgress = { written: 0, batches: 0 },
+  progress: CopyProgress = { read: 0, written: 0, batches: 0 },
 ): Promise<CopyProgress> {
-  let batch = new Map<string, Job>();
+  let batch: Job[] = [];
   const flush = async (): Promise<void> => {
-    if (batch.size === 0) return;
-    const jobsOfBatch = [...batch.values()];
-    batch = new Map();
+    if (batch.length === 0) return;
+    const jobsOfBatch = batch;
+    batch = [];
+    let written: number;
     try {
-      await target.restore(jobsOfBatch);
+      written = await target.restore(jobsOfBatch);
     } catch (err) {
       throw new CliError(
         `writing jobs failed after ${progress.written} were written: ${(err as Error).message}`,
@@ -109,13 +119,13 @@ export async function restoreInBatches(
         { cause: err },
       );
     }
-    progress.written += jobsOfBatch.length;
+    progress.read += jobsOfBatch.length;
+    progress.written += written;
     progress.batches++;
   };
   for await (const job of jobs) {
-    batch.delete(job.id);
-    batch.set(job.id, job);
-    if (batch.size >= batchSize) await flush();
+    batch.push(job);
+    if (batch.length >= batchSize) await flush();
   }
   await flush();
   return progress;

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
+import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
-import { createApi } from '@gopherqueue/api';
+import { createApi, HandlerCoverage, WorkerRegistry, type LocalWorkers } from '@gopherqueue/api';
 import {
   noopLogger,
   systemClock,
@@ -49,8 +50,18 @@ export interface ServerOptions {
   leaseMs?: number;
   /** How long a stop lets running jobs finish before releasing them. @defaultValue 30_000 */
   shutdownTimeoutMs?: number;
-  /** What the local pool does with job types it has no handler for. @defaultValue `'fail'` */
-  unknownTypes?: 'fail' | 'leave';
+  /**
+   * What the local pool does with job types it has no handler for: `wait` leaves them
+   * `scheduled` for a worker that has one (a `gq work`), showing `waiting_reason: no_handler`
+   * while no worker this server knows claims the type; `fail` claims them and fails them at once.
+   * `leave` is another name of `wait`. @defaultValue `'wait'`
+   */
+  unknownTypes?: 'wait' | 'fail' | 'leave';
+  /**
+   * Serves `/metrics` without a key (for a Prometheus scraper on a trusted network); the checks
+   * of web page origins and `Host` names still apply. @defaultValue false
+   */
+  metricsPublic?: boolean;
   /** Handlers merged over the built-in `echo`, `sleep` and `error`. @defaultValue `{}` */
   handlers?: HandlerMap;
   /** `true` requires a key from everyone, `false` from no one; unset: see {@link resolveAuthMode}. */
@@ -142,18 +153,36 @@ export async function startServer(options: ServerOptions = {}): Promise<GqServer
       concurrency: options.workers ?? 10,
       leaseMs,
       shutdownTimeoutMs: options.shutdownTimeoutMs ?? 30_000,
-      unknownTypes: options.unknownTypes ?? 'fail',
+      unknownTypes: options.unknownTypes ?? 'wait',
       clock: systemClock,
       logger,
     });
     for (const [type, handler] of Object.entries({ ...BUILTIN_HANDLERS, ...options.handlers })) {
       pool.register(type, handler);
     }
-    const workers = (): { busy: number; concurrency: number } => {
+    const host = hostname();
+    const workers = (): LocalWorkers => {
       const stats = pool.stats();
-      return { busy: stats.busy, concurrency: stats.concurrency };
+      const types = pool.claimedTypes();
+      return {
+        id: pool.workerId,
+        host,
+        busy: stats.busy,
+        concurrency: stats.concurrency,
+        ...(types === undefined ? {} : { types }),
+        jobs: pool.runningJobs(),
+      };
     };
+    // One registry of the remote workers for the lease API, the waiting reasons and the metrics.
+    const workerRegistry = new WorkerRegistry({ clock: systemClock });
+    const coverage = new HandlerCoverage({
+      localTypes: () => pool.claimedTypes(),
+      registry: workerRegistry,
+      clock: systemClock,
+    });
     metrics.setWorkerSource(workers);
+    metrics.setRemoteWorkerSource(() => workerRegistry.slots(store));
+    metrics.setWaitingSource(() => coverage.countWaiting(store));
 
     if (authMode === 'off' && options.auth === false) {
       logger.warn('auth is off (--auth=false): every request is trusted, from any address');
@@ -172,8 +201,11 @@ export async function startServer(options: ServerOptions = {}): Promise<GqServer
       anyHostWithKey: !isLoopbackHost(address.host),
       getRemoteAddress: (c) => getConnInfo(c).remote.address,
       metrics,
+      metricsPublic: options.metricsPublic === true,
       health,
       workers,
+      workerRegistry,
+      waitingReason: coverage.waitingReason,
       logger,
       leaseMs,
       ...(options.maxEventStreams === undefined ? {} : { sseMaxStreams: options.maxEventStreams }),

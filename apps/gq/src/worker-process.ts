@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { GopherQueueClient, WireLeasedJob } from '@gopherqueue/api';
 import { ErrorCode, GqError, noopLogger, setLongTimeout, type Logger } from '@gopherqueue/core';
 import type { HandlerMap } from './load-handlers.js';
@@ -153,6 +154,9 @@ export class RemoteWorker {
           lease: this.#leaseMs,
           wait: this.#pollMs,
           types: this.#types,
+          // Shown by the server's `GET /api/v1/workers` and summed in its stats.
+          host: hostname(),
+          concurrency: this.#concurrency,
           ...(this.#queues === undefined ? {} : { queues: this.#queues }),
           signal,
         });

@@ -93,9 +93,14 @@ describe('gq serve over real HTTP', () => {
     const parsed = JSON.parse(stats.stdout);
     expect(parsed.queue.completed).toBeGreaterThanOrEqual(3);
     expect(parsed.queue.running).toBe(0);
-    expect(parsed.workers).toEqual({ busy: 0, concurrency: 4 });
+    expect(parsed.workers).toEqual({
+      busy: 0,
+      concurrency: 4,
+      local: { busy: 0, concurrency: 4 },
+      remote: { workers: 0, busy: 0, concurrency: 0 },
+    });
     const human = await cli('status', '--stats');
-    expect(human.stdout).toMatch(/workers:\s+0 busy of 4/);
+    expect(human.stdout).toMatch(/workers:\s+0 busy of 4 \(local 0 of 4; 0 remote: 0 of 0\)\n/);
   });
 
   it('cancels a running sleep job and frees its worker', async () => {

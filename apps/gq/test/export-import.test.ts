@@ -113,7 +113,9 @@ describeWithPostgres('gq export and gq import', () => {
       { stdin: exported.stdout, env: pgEnv(schema) },
     );
     expect(imported.stderr).toBe('');
-    expect(imported.stdout).toBe('imported 47 jobs in 5 batches\n');
+    expect(imported.stdout).toBe(
+      'imported 47 new jobs of 47 read (0 already in the store, left as they are) in 5 batches\n',
+    );
     expect(imported.code).toBe(0);
 
     const copy = await readAll(schema);
@@ -172,7 +174,7 @@ describeWithPostgres('gq export and gq import', () => {
     );
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
-      'gq: line 4: id must be a UUID; got "not-a-job"; imported 2 jobs from the lines before its batch, nothing from line 4 on (import replaces jobs by id, so fix the line and run it again)\n',
+      'gq: line 4: id must be a UUID; got "not-a-job"; imported 2 new jobs of 2 read (0 already in the store, left as they are) from the lines before its batch, nothing from line 4 on (import leaves jobs already stored as they are, so fix the line and run it again)\n',
     );
     expect((await readAll(schema)).map((job) => job.id)).toEqual(
       source.slice(0, 2).map((j) => j.id),
@@ -183,10 +185,15 @@ describeWithPostgres('gq export and gq import', () => {
     const schema = uniqueSchema('gq_migrate');
     schemas.push(schema);
     const args = ['migrate', '--from-data-dir', dir.path, '--to-postgres-url', TEST_POSTGRES_URL];
-    for (let i = 0; i < 2; i++) {
+    for (const [fresh, stored] of [
+      [47, 0],
+      [0, 47],
+    ]) {
       const run = await runGqProcess(args, { env: pgEnv(schema) });
       expect(run.stderr).toBe('');
-      expect(run.stdout).toBe(`migrated 47 jobs from ${dir.path} to PostgreSQL\n`);
+      expect(run.stdout).toBe(
+        `migrated ${fresh} new jobs of 47 read (${stored} already in PostgreSQL, left as they are) from ${dir.path} to PostgreSQL\n`,
+      );
       expect(run.code).toBe(0);
     }
     expect(await readAll(schema)).toEqual(source);

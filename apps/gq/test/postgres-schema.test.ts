@@ -72,7 +72,12 @@ describeWithPostgres('--postgres-schema', () => {
     const imported = await gq(['import', ...pgFlags, '--postgres-schema', target], {
       stdin: lines,
     });
-    expect(imported).toEqual({ code: 0, stdout: 'imported 2 jobs in 1 batch\n', stderr: '' });
+    expect(imported).toEqual({
+      code: 0,
+      stdout:
+        'imported 2 new jobs of 2 read (0 already in the store, left as they are) in 1 batch\n',
+      stderr: '',
+    });
     expect(await readAll(target)).toEqual(jobs);
 
     const exported = await gq(['export', ...pgFlags, '--postgres-schema', target]);

@@ -31,8 +31,8 @@ async function jobsOf(type: string): Promise<WireJob[]> {
 
 beforeAll(async () => {
   dir = await tempDir('gq-remote-');
-  // The server has no handler for remote.* types and leaves them to remote workers.
-  server = await spawnServer(dir.path, ['--unknown-types', 'leave', '--workers', '2']);
+  // The server has no handler for remote.* types; by default it leaves them to remote workers.
+  server = await spawnServer(dir.path, ['--workers', '2']);
   client = new GopherQueueClient({ baseUrl: server.url });
 });
 

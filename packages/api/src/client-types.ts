@@ -71,6 +71,10 @@ export interface ClaimRequest extends RequestOptions {
   lease?: DurationInput;
   /** Long-poll up to this long when no job is ready. @defaultValue 0 */
   wait?: DurationInput;
+  /** This machine's name, listed by `GET /api/v1/workers`. @defaultValue the peer address */
+  host?: string;
+  /** Handlers this worker runs at once, listed and summed in the stats. @defaultValue unsaid */
+  concurrency?: number;
 }
 
 /** Options of {@link GopherQueueClient.heartbeat}. */

@@ -159,7 +159,19 @@ describe('GopherQueueClient against a real server', () => {
     expect(audit.entries.map((e) => e.action)).toEqual(
       expect.arrayContaining(['queue.pause', 'queue.resume', 'key.create', 'key.revoke']),
     );
-    expect((await client.stats()).workers).toEqual({ busy: 0, concurrency: 4 });
+    // w1, w2 and w3 claimed in the tests before; none holds a job now.
+    expect((await client.stats()).workers).toEqual({
+      busy: 0,
+      concurrency: 4,
+      local: { busy: 0, concurrency: 4 },
+      remote: { workers: 3, busy: 0, concurrency: 0 },
+    });
+    expect((await client.workers()).map((w) => [w.kind, w.id, w.busy])).toEqual([
+      ['local', 'local', 0],
+      ['remote', 'w3', 0],
+      ['remote', 'w2', 0],
+      ['remote', 'w1', 0],
+    ]);
     expect(await client.health()).toMatchObject({ status: 'healthy', ready: true });
     expect(await client.ready()).toBe(true);
     expect(await client.metrics()).toContain('gq_jobs_enqueued_total');

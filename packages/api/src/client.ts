@@ -25,6 +25,8 @@ import type {
   WireLeasedJob,
   WireQueue,
   WireStats,
+  WireWorker,
+  WireWorkerList,
   WireWaitResult,
 } from './wire-types.js';
 
@@ -156,6 +158,11 @@ export class GopherQueueClient {
     return this.#http.json<WireStats>('GET', '/api/v1/stats', options);
   }
 
+  /** The server's local pool and the remote workers it heard from recently. */
+  async workers(options: RequestOptions = {}): Promise<WireWorker[]> {
+    return (await this.#http.json<WireWorkerList>('GET', '/api/v1/workers', options)).workers;
+  }
+
   /** Named queues with their counts. */
   async queues(options: RequestOptions = {}): Promise<WireQueue[]> {
     return (await this.#http.json<{ queues: WireQueue[] }>('GET', '/api/v1/queues', options))
@@ -245,6 +252,8 @@ export class GopherQueueClient {
     if (request.limit !== undefined) body.limit = request.limit;
     if (request.lease !== undefined) body.lease = request.lease;
     if (request.wait !== undefined) body.wait = capWait(request.wait);
+    if (request.host !== undefined) body.host = request.host;
+    if (request.concurrency !== undefined) body.concurrency = request.concurrency;
     const answer = await this.#http.json<{ jobs: WireLeasedJob[] }>(
       'POST',
       '/api/v1/workers/claim',

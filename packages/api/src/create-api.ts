@@ -16,6 +16,7 @@ import { registerKeyRoutes } from './routes/keys.js';
 import { registerQueueRoutes } from './routes/queues.js';
 import { registerStatsRoutes, registerSystemRoutes } from './routes/system.js';
 import { registerWaitRoutes } from './routes/wait.js';
+import { registerWorkerViewRoutes } from './routes/worker-views.js';
 import { registerWorkerRoutes } from './routes/workers.js';
 import { SseHub } from './sse-hub.js';
 
@@ -75,6 +76,7 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
     }),
   );
   registerStatsRoutes(api);
+  registerWorkerViewRoutes(api);
   registerQueueRoutes(api);
   registerDeadLetterRoutes(api);
   registerKeyRoutes(api);

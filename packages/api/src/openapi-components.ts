@@ -41,6 +41,12 @@ const jobProperties: Schema = {
   correlation_id: str,
   cancel_reason: str,
   worker_id: str,
+  waiting_reason: {
+    type: 'string',
+    description:
+      'Why a job that could run now (scheduled, delayed or retrying, its scheduled_at passed) is not running. `no_handler`: no worker this server knows claims its type: the local pool has no handler for it (`gq serve --unknown-types wait`, the default) and no remote worker seen in the last two leases claims it. Absent otherwise. More reasons may come; show unknown ones as given.',
+    examples: ['no_handler'],
+  },
   deduplicated: { type: 'boolean' },
 };
 const jobRequired = [
@@ -68,6 +74,7 @@ const jobResult = obj(
   ['job_id', 'success', 'duration'],
 );
 const counts = obj(Object.fromEntries(JOB_STATES.map((s) => [s, int])));
+const slots = obj({ busy: int, concurrency: int }, ['busy', 'concurrency']);
 
 /** `components.schemas` of the OpenAPI document. */
 export const componentSchemas: Record<string, Schema> = {
@@ -132,8 +139,34 @@ export const componentSchemas: Record<string, Schema> = {
       storage_bytes: int,
       timestamp: time,
     }),
-    workers: { oneOf: [obj({ busy: int, concurrency: int }), { type: 'null' }] },
+    workers: obj(
+      {
+        busy: int,
+        concurrency: int,
+        local: { oneOf: [slots, { type: 'null' }] },
+        remote: obj({ workers: int, busy: int, concurrency: int }),
+      },
+      ['busy', 'concurrency', 'local', 'remote'],
+    ),
   }),
+  Worker: obj(
+    {
+      id: str,
+      kind: { type: 'string', enum: ['local', 'remote'] },
+      host: {
+        ...str,
+        description: 'The name a remote worker sent in its claims, else its address',
+      },
+      address: { ...str, description: 'The peer address of a remote worker' },
+      types: { type: ['array', 'null'], items: str, description: 'null: every type' },
+      queues: { type: ['array', 'null'], items: str, description: 'null: every queue' },
+      concurrency: { type: ['integer', 'null'] },
+      busy: int,
+      jobs: { type: 'array', items: str, description: 'Ids of the jobs it holds' },
+      last_seen_at: time,
+    },
+    ['id', 'kind', 'host', 'types', 'queues', 'concurrency', 'busy', 'jobs', 'last_seen_at'],
+  ),
   Queue: obj({ name: str, paused: { type: 'boolean' }, counts, total: int }),
   ApiKey: obj(
     {

@@ -101,7 +101,8 @@ const paths: Record<string, Record<string, Schema>> = {
   },
   '/metrics': {
     get: op({
-      summary: 'Prometheus text; JSON with ?format=json or Accept: application/json',
+      summary:
+        'Prometheus text; JSON with ?format=json or Accept: application/json. Needs a key where keys are needed, unless the server runs with --metrics-public',
       permission: 'stats:read',
       parameters: [q('format', { type: 'string', enum: ['json'] })],
       responses: {
@@ -238,7 +239,8 @@ const paths: Record<string, Record<string, Schema>> = {
   },
   '/api/v1/workers/claim': {
     post: op({
-      summary: 'Claim jobs with a lease, long-polling up to wait',
+      summary:
+        'Claim jobs with a lease, long-polling up to wait; the worker is listed by GET /api/v1/workers until two of its leases after its last request',
       permission: 'workers:lease',
       requestBody: body(claimSchema),
       responses: {
@@ -249,9 +251,20 @@ const paths: Record<string, Record<string, Schema>> = {
   },
   '/api/v1/stats': {
     get: op({
-      summary: 'Job counts and workers',
+      summary: 'Job counts, and the workers: the local pool and the remote ones, apart and summed',
       permission: 'stats:read',
       responses: { '200': json(ref('Stats')), ...STANDARD_ERRORS },
+    }),
+  },
+  '/api/v1/workers': {
+    get: op({
+      summary:
+        'The local pool and the remote workers seen in the last two leases, with the jobs each holds (a server knows only the remote workers that talk to it; a key restricted to queues sees the workers that may claim from them, and only their jobs)',
+      permission: 'stats:read',
+      responses: {
+        '200': json(obj({ workers: { type: 'array', items: ref('Worker') } })),
+        ...STANDARD_ERRORS,
+      },
     }),
   },
   '/api/v1/events': {

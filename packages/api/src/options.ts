@@ -3,6 +3,7 @@ import {
   noopLogger,
   systemClock,
   type Clock,
+  type Job,
   type JobEvents,
   type Logger,
   type Store,
@@ -12,8 +13,10 @@ import type { HealthChecker, Metrics } from '@gopherqueue/observability';
 import type { Scheduler } from '@gopherqueue/scheduler';
 import type { ApiKeyManager, AuditLog } from '@gopherqueue/security';
 import type { Context } from 'hono';
+import type { WaitingReasonOf } from './handler-coverage.js';
 import { normalizeHostName } from './host-name.js';
 import { API_PACKAGE_VERSION } from './package-version.js';
+import { WorkerRegistry } from './worker-registry.js';
 
 /** Who may call the API without a key. */
 export type AuthMode = 'off' | 'protected' | 'required';
@@ -63,8 +66,27 @@ export interface ApiOptions {
   metrics?: Pick<Metrics, 'contentType' | 'render' | 'json'>;
   /** `/health` and `/ready`; without it the service is always ready. */
   health?: Pick<HealthChecker, 'check' | 'isReady'>;
-  /** Busy and total worker slots of the local pool, for `/api/v1/stats`. */
-  workers?: () => { busy: number; concurrency: number };
+  /**
+   * The local worker pool, for `/api/v1/stats` and `/api/v1/workers`: its busy and total slots,
+   * and what `GET /api/v1/workers` lists of it.
+   */
+  workers?: () => LocalWorkers;
+  /**
+   * The remote workers heard from through the lease API; pass the one a `HandlerCoverage`
+   * reads, so waiting reasons see them. @defaultValue a registry of its own
+   */
+  workerRegistry?: WorkerRegistry;
+  /**
+   * Why a runnable job is not running, shown as `waiting_reason` on jobs read through the API
+   * (get, list, submit). @defaultValue none: no job shows a reason
+   */
+  waitingReason?: WaitingReasonOf;
+  /**
+   * Lets anyone read `/metrics` without a key, as a Prometheus scraper on a trusted network
+   * does; the request checks (web pages of other origins, foreign `Host` names) still apply.
+   * @defaultValue false
+   */
+  metricsPublic?: boolean;
   /** @defaultValue noopLogger */
   logger?: Logger;
   /** @defaultValue systemClock */
@@ -92,8 +114,26 @@ export interface ApiOptions {
   version?: string;
 }
 
+/** The local worker pool as the API shows it. */
+export interface LocalWorkers {
+  /** Handlers running now. */
+  busy: number;
+  /** Handlers it may run at once. */
+  concurrency: number;
+  /** Its lease-holder id. */
+  id?: string;
+  /** The machine's name. */
+  host?: string;
+  /** Types it claims; undefined: every type. */
+  types?: readonly string[];
+  /** The jobs it is running. */
+  jobs?: readonly Pick<Job, 'id' | 'queue'>[];
+}
+
 /** {@link ApiOptions} with every default filled in. */
 export interface ResolvedApiOptions extends ApiOptions {
+  workerRegistry: WorkerRegistry;
+  metricsPublic: boolean;
   /** {@link ApiOptions.allowedHosts} normalized by {@link normalizeHostName}. */
   hostNames: ReadonlySet<string>;
   anyHostWithKey: boolean;
@@ -161,6 +201,9 @@ export function resolveApiOptions(options: ApiOptions): ResolvedApiOptions {
     ...options,
     hostNames: new Set(allowedHosts.map((name) => normalizeHostName(name))),
     anyHostWithKey: options.anyHostWithKey === true,
+    workerRegistry:
+      options.workerRegistry ?? new WorkerRegistry({ clock: options.clock ?? systemClock }),
+    metricsPublic: options.metricsPublic === true,
     logger: (options.logger ?? noopLogger).child({ component: 'api' }),
     clock: options.clock ?? systemClock,
     bodyLimitBytes: positive('bodyLimitBytes', options.bodyLimitBytes ?? 1024 * 1024),

@@ -160,6 +160,10 @@ export const claimSchema = z.object({
   limit: z.number().int().min(1).max(1000).optional(),
   lease: leaseSchema.optional(),
   wait: durationSchema.optional(),
+  /** The worker's machine name, listed by `GET /workers` (else its peer address is). */
+  host: z.string().min(1).max(255).optional(),
+  /** Handlers the worker runs at once, listed by `GET /workers` and summed in `/stats`. */
+  concurrency: z.number().int().min(1).max(100_000).optional(),
 });
 
 const leaseTokenSchema = z.string({ error: 'lease_token is required' }).min(1);

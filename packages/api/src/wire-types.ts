@@ -54,6 +54,11 @@ export interface WireJob {
   correlation_id?: string;
   cancel_reason?: string;
   worker_id?: string;
+  /**
+   * Why a job that could run now is not running: `no_handler` when no worker this server knows
+   * has a handler for its type. Absent otherwise (and on events, which carry the job as changed).
+   */
+  waiting_reason?: string;
   /** Only on a submit that matched a stored idempotency key. */
   deduplicated?: boolean;
 }
@@ -127,10 +132,58 @@ export interface WireQueueStats {
   timestamp: string;
 }
 
+/** Busy and total handler slots. */
+export interface WireWorkerSlots {
+  busy: number;
+  concurrency: number;
+}
+
+/**
+ * The workers of `GET /api/v1/stats`: `busy` and `concurrency` add up the local pool and the
+ * remote workers listed by `GET /api/v1/workers`, shown apart in `local` and `remote`.
+ */
+export interface WireWorkerStats extends WireWorkerSlots {
+  /** The pool of this server; null without one. */
+  local: WireWorkerSlots | null;
+  /**
+   * The `gq work` processes seen recently: how many, the jobs they hold, and their slots (the
+   * concurrency each said in its claims, or the jobs it holds when it said none).
+   */
+  remote: WireWorkerSlots & { workers: number };
+}
+
 /** `GET /api/v1/stats`. */
 export interface WireStats {
   queue: WireQueueStats;
-  workers: { busy: number; concurrency: number } | null;
+  workers: WireWorkerStats;
+}
+
+/** One worker of `GET /api/v1/workers`. */
+export interface WireWorker {
+  id: string;
+  /** `local`: the pool of this server; `remote`: a `gq work` (or any client of the lease API). */
+  kind: 'local' | 'remote';
+  /** The machine's name: the one a remote worker sent in its claims, else its address. */
+  host: string;
+  /** The peer address of a remote worker's last claim. */
+  address?: string;
+  /** Types it claims; null: every type. */
+  types: string[] | null;
+  /** Queues it claims from; null: every queue. */
+  queues: string[] | null;
+  /** Handlers it runs at once; null when a remote worker did not say. */
+  concurrency: number | null;
+  /** Jobs it holds now (`jobs.length`). */
+  busy: number;
+  /** The ids of the jobs it holds now. */
+  jobs: string[];
+  /** Its last request (now for the local pool, or a remote worker waiting on a claim). */
+  last_seen_at: string;
+}
+
+/** `GET /api/v1/workers`. */
+export interface WireWorkerList {
+  workers: WireWorker[];
 }
 
 /** One named queue of `GET /api/v1/queues`. */

@@ -46,8 +46,11 @@ function compact<T extends object>(value: T): T {
   return value;
 }
 
-/** A stored job in the wire format. Never includes the lease token. */
-export function toWireJob(job: Job): WireJob {
+/**
+ * A stored job in the wire format, with the reason it waits when one is given. Never includes
+ * the lease token.
+ */
+export function toWireJob(job: Job, waitingReason?: string): WireJob {
   const last = job.errors.at(-1);
   return compact<WireJob>({
     id: job.id,
@@ -93,6 +96,7 @@ export function toWireJob(job: Job): WireJob {
     correlation_id: job.correlationId,
     cancel_reason: job.cancelReason,
     worker_id: job.workerId,
+    waiting_reason: waitingReason,
   });
 }
 

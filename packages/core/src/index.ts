@@ -41,6 +41,8 @@ export { parsePriority, Priority, PRIORITY_NAMES } from './priority.js';
 export type { PriorityLevel, PriorityName } from './priority.js';
 export type {
   ClaimOptions,
+  CountDueInput,
+  DueCount,
   Durability,
   FailInput,
   FailOutcome,

@@ -47,12 +47,26 @@
  * stored, submitting that key again to the job's queue returns the stored job with
  * `deduplicated: true` and stores nothing, however many submits race; the same holds between
  * the jobs of one `submitBatch`. A submit never returns a job of another queue. The key is
- * released when the job is deleted or purged. `restore` writes jobs as given and leaves each
- * key held by its job's queue.
+ * released when the job is deleted or purged. A restored job holds its key in its queue.
  *
- * **No scans.** `claim`, `counts`, `listQueues`, `expiredLeases`, `nextRunAt`, `get`, `list` with a
- * state/type/queue filter and `purgeFinished` cost in proportion to what they return (plus
- * the number of queues), never to the number of finished jobs stored. Only `scan` reads all.
+ * **Import.** `restore` writes jobs as they were exported from another store (or this one): ids,
+ * states, attempts, timestamps, results, errors, checkpoints and keys as given, but each job gets
+ * a fresh `seq` from this store, after every `seq` it already handed out, in the order the jobs
+ * are given, so restored jobs never share a `seq` with stored ones. A job whose id is already
+ * stored is left as it is (the stored one may be newer: never clobbered), and so is a job whose
+ * idempotency key another stored job holds in its queue; within one call a repeated id is written
+ * once, the first time. So restoring the same jobs twice writes nothing the second time. It
+ * returns how many jobs it wrote. Like `submitBatch`, one call is all or nothing.
+ *
+ * **List order.** `list` returns jobs newest first by id: ids are UUIDv7, so this is creation
+ * order, and a restored job is listed by when it was created, not when it was restored. A
+ * cursor marks the id of the last job of its page, so paging lists every job matching the filter
+ * exactly once, in that order.
+ *
+ * **No scans.** `claim`, `counts`, `listQueues`, `expiredLeases`, `nextRunAt`, `countDue`, `get`,
+ * `list` with a state/type/queue filter and `purgeFinished` cost in proportion to what they
+ * return (plus the number of queues and types), never to the number of finished jobs stored.
+ * Only `scan` reads all.
  *
  * **Change feed.** `subscribe` delivers a {@link StoreChange} after each change is durable, in the
  * order the changes were made, to listeners in this process, and, for a shared store, for changes
@@ -155,7 +169,7 @@ export interface ListFilter {
   cursor?: string;
 }
 
-/** One page of {@link Store.list}, newest job first. */
+/** One page of {@link Store.list}, newest job (greatest id) first. */
 export interface ListPage {
   jobs: Job[];
   /** Present when more jobs may follow. */
@@ -168,6 +182,23 @@ export interface JobCounts {
   byState: Record<JobState, number>;
   /** Per state, five numbers: jobs at priority 0..4. */
   byPriority: Record<JobState, [number, number, number, number, number]>;
+}
+
+/** Input of {@link Store.countDue}. */
+export interface CountDueInput {
+  /** Leave out jobs of these types. @defaultValue none */
+  excludeTypes?: readonly string[];
+  /** Count each type up to this many jobs. @defaultValue 1000 */
+  limit?: number;
+  /** At most this many types, the first by name among those with a due job. @defaultValue 100 */
+  maxTypes?: number;
+}
+
+/** One type's count of {@link Store.countDue}. */
+export interface DueCount {
+  type: string;
+  /** Due runnable jobs of this type, counted up to the input's `limit`. */
+  count: number;
 }
 
 /** A named queue. */
@@ -232,7 +263,7 @@ export interface Store {
   /** The jobs in `ids`' order, undefined where unknown. */
   getMany(ids: readonly string[]): Promise<(Job | undefined)[]>;
   /**
-   * Jobs matching the filter, newest first, with cursor pagination.
+   * Jobs matching the filter, newest first (by id: see **List order**), with cursor pagination.
    * @throws GQ_INVALID_ARGUMENT (details `{ field: 'cursor' }`) for a cursor this store did not
    * give: a malformed one never restarts the listing at the first page.
    */
@@ -264,6 +295,13 @@ export interface Store {
   expiredLeases(now: number, limit: number): Promise<Job[]>;
   /** The earliest `runAt` among runnable jobs in unpaused queues, or undefined if none. */
   nextRunAt(): Promise<number | undefined>;
+  /**
+   * Runnable jobs whose `runAt` has come (what a claim of their type could take now, paused
+   * queues included), counted per type, each type up to `limit`, types with none left out.
+   * Costs in proportion to the types of runnable jobs plus what it counts, never to the backlog:
+   * for gauges of jobs that wait for a worker of their type.
+   */
+  countDue(input?: CountDueInput): Promise<DueCount[]>;
   /** Deletes finished jobs (and frees their idempotency keys); returns how many. */
   purgeFinished(input: PurgeInput): Promise<number>;
 
@@ -273,8 +311,13 @@ export interface Store {
 
   /** Every job, in id order: for export. Costs a full read. */
   scan(): AsyncIterable<Job>;
-  /** Writes jobs exactly as given (import): replaces same ids, keeps indexes and counts right. */
-  restore(jobs: readonly Job[]): Promise<void>;
+  /**
+   * Writes jobs as another store exported them (import), keeping every field but `seq`, and
+   * returns how many were written. See **Import** in the file comment: a job whose id is stored,
+   * or whose idempotency key another job holds in its queue, is left out; restoring the same
+   * jobs again writes nothing.
+   */
+  restore(jobs: readonly Job[]): Promise<number>;
 
   /** Key-value space for other components. */
   readonly meta: MetaStore;

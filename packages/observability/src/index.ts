@@ -11,4 +11,10 @@ export type {
   HealthStatus,
 } from './health-checker.js';
 export { Metrics } from './metrics.js';
-export type { MetricsOptions, StoreMetricsSource, WorkerMetricsSource } from './metrics.js';
+export type {
+  MetricsOptions,
+  RemoteWorkerMetricsSource,
+  StoreMetricsSource,
+  WaitingMetricsSource,
+  WorkerMetricsSource,
+} from './metrics.js';

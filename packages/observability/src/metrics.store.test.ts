@@ -57,8 +57,8 @@ describe('Metrics over a real store', () => {
     expect(v.get('gq_jobs{priority="normal",state="cancelled"}')).toBe(1);
     expect(v.get('gq_jobs{priority="normal",state="running"}')).toBe(0);
     expect(v.get('gq_store_size_bytes')).toBe(await s.sizeBytes());
-    expect(v.get('gq_workers_busy')).toBe(1);
-    expect(v.get('gq_workers')).toBe(4);
+    expect(v.get('gq_workers_busy{kind="local"}')).toBe(1);
+    expect(v.get('gq_workers{kind="local"}')).toBe(4);
 
     expect(await metrics.json()).toMatchObject({
       jobs_enqueued: 4,

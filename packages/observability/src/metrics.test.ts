@@ -134,6 +134,13 @@ describe('Metrics', () => {
     });
     let busy = 3;
     metrics.setWorkerSource(() => ({ busy, concurrency: 10 }));
+    let remote = { workers: 2, busy: 5, concurrency: 8 };
+    metrics.setRemoteWorkerSource(() => Promise.resolve(remote));
+    let waiting = [
+      { type: 'a.t', count: 3 },
+      { type: 'b.t', count: 10_000 },
+    ];
+    metrics.setWaitingSource(() => Promise.resolve(waiting));
     counts.byPriority.scheduled = [1, 0, 5, 0, 2];
     counts.byPriority.running = [0, 0, 3, 0, 0];
     let v = parse(await metrics.render());
@@ -144,17 +151,27 @@ describe('Metrics', () => {
     expect(v.get('gq_jobs{priority="high",state="completed"}')).toBe(0);
     expect([...v.keys()].filter((k) => k.startsWith('gq_jobs{'))).toHaveLength(45);
     expect(v.get('gq_store_size_bytes')).toBe(4096);
-    expect(v.get('gq_workers_busy')).toBe(3);
-    expect(v.get('gq_workers')).toBe(10);
+    expect(v.get('gq_workers_busy{kind="local"}')).toBe(3);
+    expect(v.get('gq_workers{kind="local"}')).toBe(10);
+    expect(v.get('gq_workers_busy{kind="remote"}')).toBe(5);
+    expect(v.get('gq_workers{kind="remote"}')).toBe(8);
+    expect(v.get('gq_remote_workers')).toBe(2);
+    expect(v.get('gq_jobs_waiting_no_handler{type="a.t"}')).toBe(3);
+    expect(v.get('gq_jobs_waiting_no_handler{type="b.t"}')).toBe(10_000);
 
     counts.byPriority.scheduled = [0, 0, 4, 0, 2];
     size = 8192;
     busy = 0;
+    remote = { workers: 0, busy: 0, concurrency: 0 };
+    waiting = [{ type: 'b.t', count: 1 }];
     v = parse(await metrics.render());
     expect(v.get('gq_jobs{priority="critical",state="scheduled"}')).toBe(0);
     expect(v.get('gq_jobs{priority="normal",state="scheduled"}')).toBe(4);
     expect(v.get('gq_store_size_bytes')).toBe(8192);
-    expect(v.get('gq_workers_busy')).toBe(0);
+    expect(v.get('gq_workers_busy{kind="local"}')).toBe(0);
+    expect(v.get('gq_remote_workers')).toBe(0);
+    expect(v.has('gq_jobs_waiting_no_handler{type="a.t"}')).toBe(false);
+    expect(v.get('gq_jobs_waiting_no_handler{type="b.t"}')).toBe(1);
   });
 
   it('renders no job gauges, and no failure, when the store cannot answer', async () => {
@@ -197,7 +214,9 @@ describe('Metrics', () => {
       counts: () => Promise.resolve(counts),
       sizeBytes: () => Promise.resolve(512),
     });
-    metrics.setWorkerSource(() => ({ busy: 2, concurrency: 8 }));
+    metrics.setWorkerSource(() => ({ busy: 1, concurrency: 6 }));
+    // The remote workers' slots add to the local pool's.
+    metrics.setRemoteWorkerSource(() => Promise.resolve({ workers: 1, busy: 1, concurrency: 2 }));
     clock.advance(90_000);
     expect(await metrics.json()).toEqual({
       jobs_enqueued: 4,
@@ -241,9 +260,11 @@ describe('Metrics', () => {
       sizeBytes: () => Promise.resolve(512),
     });
     metrics.setWorkerSource(() => ({ busy: 1, concurrency: 4 }));
+    metrics.setRemoteWorkerSource(() => Promise.resolve({ workers: 1, busy: 1, concurrency: 2 }));
+    metrics.setWaitingSource(() => Promise.resolve([{ type: 'nobody.t', count: 2 }]));
     const text = await metrics.render();
     const v = parse(text);
-    expect(v.get('gq_workers')).toBe(4);
+    expect(v.get('gq_workers{kind="local"}')).toBe(4);
     expect(v.has('gq_workers_total')).toBe(false);
     expect(v.has('nodejs_active_handles_total')).toBe(false);
     expect([...v.keys()].some((k) => k.startsWith('nodejs_active_handles{'))).toBe(true);

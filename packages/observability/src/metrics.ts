@@ -20,6 +20,22 @@ export interface StoreMetricsSource {
 /** Where the worker gauges come from at scrape time: the pool's busy slots and its limit. */
 export type WorkerMetricsSource = () => { busy: number; concurrency: number };
 
+/**
+ * Where the remote worker gauges come from at scrape time: how many remote workers were seen
+ * recently, the jobs they hold, and their slots.
+ */
+export type RemoteWorkerMetricsSource = () => Promise<{
+  workers: number;
+  busy: number;
+  concurrency: number;
+}>;
+
+/**
+ * Where `gq_jobs_waiting_no_handler` comes from at scrape time: per type, the jobs that could run
+ * now but that no worker has a handler for (a bounded count: see `HandlerCoverage`).
+ */
+export type WaitingMetricsSource = () => Promise<readonly { type: string; count: number }[]>;
+
 /** Options of {@link Metrics}. */
 export interface MetricsOptions {
   /** Prefix of every GopherQueue metric name. @defaultValue `'gq_'` */
@@ -76,6 +92,8 @@ export class Metrics {
   readonly #runStats: RunStats = { count: 0, sumMs: 0, minMs: undefined, maxMs: undefined };
   #store: StoreMetricsSource | undefined;
   #workers: WorkerMetricsSource | undefined;
+  #remote: RemoteWorkerMetricsSource | undefined;
+  #waiting: WaitingMetricsSource | undefined;
 
   /** @throws TypeError or RangeError for invalid options */
   constructor(options: MetricsOptions = {}) {
@@ -147,24 +165,50 @@ export class Metrics {
         if (bytes !== undefined) size.set(bytes);
       },
     });
-    const busy: Gauge = new Gauge({
+    const busy: Gauge<'kind'> = new Gauge({
       name: `${prefix}workers_busy`,
-      help: 'Worker slots running a job.',
+      help: 'Worker slots running a job: kind="local" the pool of this server, kind="remote" the remote workers seen recently.',
+      labelNames: ['kind'],
       registers: [registry],
-      collect: () => {
+      collect: async () => {
         busy.reset();
-        const workers = this.#workers?.();
-        if (workers !== undefined) busy.set(workers.busy);
+        const workers = await this.#workerSlots();
+        if (workers.local !== undefined) busy.set({ kind: 'local' }, workers.local.busy);
+        if (workers.remote !== undefined) busy.set({ kind: 'remote' }, workers.remote.busy);
       },
     });
-    const total: Gauge = new Gauge({
+    const total: Gauge<'kind'> = new Gauge({
       name: `${prefix}workers`,
-      help: 'Worker slots (the concurrency limit).',
+      help: 'Worker slots (the concurrency limit): kind="local" the pool of this server, kind="remote" the remote workers seen recently.',
+      labelNames: ['kind'],
       registers: [registry],
-      collect: () => {
+      collect: async () => {
         total.reset();
-        const workers = this.#workers?.();
-        if (workers !== undefined) total.set(workers.concurrency);
+        const workers = await this.#workerSlots();
+        if (workers.local !== undefined) total.set({ kind: 'local' }, workers.local.concurrency);
+        if (workers.remote !== undefined) {
+          total.set({ kind: 'remote' }, workers.remote.concurrency);
+        }
+      },
+    });
+    const remote: Gauge = new Gauge({
+      name: `${prefix}remote_workers`,
+      help: 'Remote workers (gq work) this server heard from in the last two leases.',
+      registers: [registry],
+      collect: async () => {
+        remote.reset();
+        const workers = await this.#workerSlots();
+        if (workers.remote !== undefined) remote.set(workers.remote.workers);
+      },
+    });
+    const waiting: Gauge<'type'> = new Gauge({
+      name: `${prefix}jobs_waiting_no_handler`,
+      help: 'Jobs that could run now but that no worker known to this server has a handler for, by type (at most 100 types, each counted up to 10000).',
+      labelNames: ['type'],
+      registers: [registry],
+      collect: async () => {
+        waiting.reset();
+        for (const { type, count } of await this.#waitingCounts()) waiting.set({ type }, count);
       },
     });
     if (options.collectProcessMetrics ?? true) {
@@ -218,9 +262,19 @@ export class Metrics {
     this.#store = source;
   }
 
-  /** Reads `gq_workers_busy` and `gq_workers` from `source` at each scrape. */
+  /** Reads `gq_workers_busy{kind="local"}` and `gq_workers{kind="local"}` at each scrape. */
   setWorkerSource(source: WorkerMetricsSource): void {
     this.#workers = source;
+  }
+
+  /** Reads `gq_remote_workers` and the `kind="remote"` worker gauges at each scrape. */
+  setRemoteWorkerSource(source: RemoteWorkerMetricsSource): void {
+    this.#remote = source;
+  }
+
+  /** Reads `gq_jobs_waiting_no_handler` at each scrape. */
+  setWaitingSource(source: WaitingMetricsSource): void {
+    this.#waiting = source;
   }
 
   /** Every metric in the Prometheus text format. */
@@ -233,7 +287,7 @@ export class Metrics {
    * time in nanoseconds (avg, min, max, count), queue depth, worker utilisation, uptime.
    */
   async json(): Promise<Record<string, unknown>> {
-    const [enqueued, completed, failed, retried, deadLetter, cancelled, counts, sizeBytes] =
+    const [enqueued, completed, failed, retried, deadLetter, cancelled, counts, sizeBytes, slots] =
       await Promise.all([
         this.#enqueued.get(),
         this.#completed.get(),
@@ -243,14 +297,23 @@ export class Metrics {
         this.#cancelled.get(),
         this.#counts(),
         this.#sizeBytes(),
+        this.#workerSlots(),
       ]);
+    const { local, remote } = slots;
+    const workers =
+      local === undefined && remote === undefined
+        ? undefined
+        : {
+            busy: (local?.busy ?? 0) + (remote?.busy ?? 0),
+            concurrency: (local?.concurrency ?? 0) + (remote?.concurrency ?? 0),
+          };
     const now = this.#clock.now();
     return buildJsonMetrics({
       counters: { enqueued, completed, failed, retried, deadLetter, cancelled },
       run: this.#runStats,
       counts,
       sizeBytes,
-      workers: this.#workers?.(),
+      workers,
       uptimeMs: now - this.#startedAt,
       now,
     });
@@ -273,6 +336,32 @@ export class Metrics {
     stats.sumMs += ms;
     stats.minMs = stats.minMs === undefined ? ms : Math.min(stats.minMs, ms);
     stats.maxMs = stats.maxMs === undefined ? ms : Math.max(stats.maxMs, ms);
+  }
+
+  /** The local pool's slots, and the remote workers' (left out when they cannot be read). */
+  async #workerSlots(): Promise<{
+    local?: { busy: number; concurrency: number };
+    remote?: { workers: number; busy: number; concurrency: number };
+  }> {
+    const local = this.#workers?.();
+    let remote: { workers: number; busy: number; concurrency: number } | undefined;
+    try {
+      remote = await this.#remote?.();
+    } catch {
+      remote = undefined;
+    }
+    return {
+      ...(local === undefined ? {} : { local }),
+      ...(remote === undefined ? {} : { remote }),
+    };
+  }
+
+  async #waitingCounts(): Promise<readonly { type: string; count: number }[]> {
+    try {
+      return (await this.#waiting?.()) ?? [];
+    } catch {
+      return [];
+    }
   }
 
   async #counts(): Promise<JobCounts | undefined> {

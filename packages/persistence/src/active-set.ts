@@ -114,6 +114,16 @@ export class ActiveSet {
     return jobs;
   }
 
+  /** Due runnable jobs per type: see {@link ReadyIndex.countDue}. */
+  countDue(
+    now: number,
+    exclude: ReadonlySet<string>,
+    limit: number,
+    maxTypes: number,
+  ): { type: string; count: number }[] {
+    return this.#ready.countDue(now, exclude, limit, maxTypes);
+  }
+
   nextRunAt(paused: ReadonlySet<string>): number | undefined {
     return this.#ready.nextRunAt(paused);
   }

@@ -259,19 +259,33 @@ export class JobMutations {
     });
   }
 
-  restore(jobs: readonly Job[]): void | Promise<void> {
+  /**
+   * Writes the jobs not stored yet with fresh seqs, in the order given, and returns how many: a
+   * stored id, a key another job holds in its queue, or a repeated id is left out.
+   */
+  restore(jobs: readonly Job[]): number | Promise<number> {
     checkRestoredTimes(jobs, this.#ctx.clock.now());
     return this.#step((lookup) => {
-      const before = jobs.map((job) => lookup.job(job.id));
+      const stored = jobs.map((job) => lookup.job(job.id));
+      const holders = jobs.map((job) =>
+        job.idempotencyKey === undefined ? undefined : lookup.idem(job.queue, job.idempotencyKey),
+      );
       lookup.done();
-      const written = new Map<string, Job>();
+      const written = new Set<string>();
+      const keys = new Set<string>();
+      let seq = this.seq;
       jobs.forEach((job, i) => {
-        const old = written.get(job.id) ?? before[i];
-        this.#write(old, job, old === undefined ? 'created' : 'updated');
-        written.set(job.id, job);
-        if (job.seq > this.seq) this.seq = job.seq;
+        const key =
+          job.idempotencyKey === undefined ? undefined : `${job.queue}!${job.idempotencyKey}`;
+        if (stored[i] !== undefined || written.has(job.id)) return;
+        if (key !== undefined && (holders[i] !== undefined || keys.has(key))) return;
+        this.#write(undefined, { ...job, seq: ++seq }, 'created');
+        written.add(job.id);
+        if (key !== undefined) keys.add(key);
         if (job.id > this.maxId) this.maxId = job.id;
       });
+      this.seq = seq;
+      return written.size;
     });
   }
 }

@@ -7,6 +7,8 @@ import {
   systemClock,
   type ClaimOptions,
   type Clock,
+  type CountDueInput,
+  type DueCount,
   type Durability,
   type FailInput,
   type HeartbeatInput,
@@ -29,6 +31,7 @@ import {
 import { ActiveSet } from './active-set.js';
 import { GroupCommit, type LevelDb } from './group-commit.js';
 import { checkLeaseExpiredBy } from './fail-input.js';
+import { resolveCountDueInput } from './count-due-input.js';
 import { CountBook } from './job-counts.js';
 import { JobMutations } from './job-mutations.js';
 import { JobReader } from './job-reader.js';
@@ -77,6 +80,7 @@ export class LevelStore implements Store {
   readonly #location: string;
   readonly #memory: boolean;
   readonly #logger: Logger;
+  readonly #clock: Clock;
   readonly #active = new ActiveSet();
   readonly #counts = new CountBook();
   readonly #commit: GroupCommit;
@@ -93,6 +97,7 @@ export class LevelStore implements Store {
     this.#location = options.location;
     this.#memory = options.memory;
     this.#logger = options.logger;
+    this.#clock = options.clock;
     this.#commit = new GroupCommit(db, {
       sync: options.durability === 'durable',
       logger: options.logger,
@@ -270,6 +275,12 @@ export class LevelStore implements Store {
     return Promise.resolve(this.#active.expired(now, limit));
   }
 
+  async countDue(input?: CountDueInput): Promise<DueCount[]> {
+    const { excludeTypes, limit, maxTypes } = resolveCountDueInput(input);
+    this.#check();
+    return Promise.resolve(this.#active.countDue(this.#clock.now(), excludeTypes, limit, maxTypes));
+  }
+
   async nextRunAt(): Promise<number | undefined> {
     this.#check();
     return Promise.resolve(this.#active.nextRunAt(this.#paused));
@@ -337,10 +348,10 @@ export class LevelStore implements Store {
     return this.#reader.scan();
   }
 
-  async restore(jobs: readonly Job[]): Promise<void> {
+  async restore(jobs: readonly Job[]): Promise<number> {
     this.#check();
-    if (jobs.length === 0) return;
-    await this.#durable(this.#jobs.restore(jobs));
+    if (jobs.length === 0) return 0;
+    return this.#durable(this.#jobs.restore(jobs));
   }
 
   subscribe(listener: (change: StoreChange) => void): () => void {

@@ -70,6 +70,20 @@ class EntryHeap {
   }
 }
 
+/** Live entries of `heap` due at `now`, counted up to `limit`. */
+function dueIn(heap: EntryHeap, now: number, limit: number): number {
+  const items = heap.items;
+  const stack = [0];
+  let count = 0;
+  for (let at = stack.pop(); at !== undefined && count < limit; at = stack.pop()) {
+    const entry = items[at];
+    if (entry === undefined || entry.runAt > now) continue;
+    if (entry.live) count++;
+    stack.push(2 * at + 2, 2 * at + 1);
+  }
+  return count;
+}
+
 function before(a: ReadyEntry, b: ReadyEntry): boolean {
   return a.runAt < b.runAt || (a.runAt === b.runAt && a.seq < b.seq);
 }
@@ -160,6 +174,39 @@ export class ReadyIndex {
       }
     }
     return earliest;
+  }
+
+  /**
+   * Due entries (`runAt <= now`) per type, of types not in `exclude`, each counted up to
+   * `limit`; the first `maxTypes` types by name that have one. A heap's due entries sit at its
+   * top (a child never comes before its parent), so counting walks only those.
+   */
+  countDue(
+    now: number,
+    exclude: ReadonlySet<string>,
+    limit: number,
+    maxTypes: number,
+  ): { type: string; count: number }[] {
+    const heapsOf = new Map<string, EntryHeap[]>();
+    for (const byType of this.#buckets.values()) {
+      for (const [type, heaps] of byType) {
+        if (exclude.has(type)) continue;
+        let all = heapsOf.get(type);
+        if (all === undefined) heapsOf.set(type, (all = []));
+        for (const heap of heaps) if (heap.items.length > 0) all.push(heap);
+      }
+    }
+    const counts: { type: string; count: number }[] = [];
+    for (const type of [...heapsOf.keys()].sort()) {
+      let count = 0;
+      for (const heap of heapsOf.get(type) ?? []) {
+        if (count >= limit) break;
+        count += dueIn(heap, now, limit - count);
+      }
+      if (count > 0) counts.push({ type, count });
+      if (counts.length >= maxTypes) break;
+    }
+    return counts;
   }
 
   #candidates(filter: ReadyFilter): EntryHeap[][] {

@@ -107,6 +107,27 @@ describe('Scheduler', () => {
     expect(await settles(wait)).toBe(true);
   });
 
+  it('wakes at every later run-at while a due job that no claimer takes stays in the store', async () => {
+    await scheduler.start();
+    // Due now, and never claimed: no worker has a handler for its type.
+    await submit();
+    await submit({ delay: 1_000 });
+    await submit({ delay: 2_000 });
+    await submit({ delay: 3_000 });
+    expect(clock.pending).toBe(1);
+    for (let round = 0; round < 3; round++) {
+      const wait = scheduler.waitForWork();
+      expect(await settles(wait)).toBe(false);
+      clock.advance(999);
+      expect(await settles(wait)).toBe(false);
+      clock.advance(1);
+      expect(await settles(wait)).toBe(true);
+      // The claimer takes the job whose time came; the due one stays.
+      await store.claim({ workerId: 'w', limit: 1, leaseMs: 60_000, types: ['none'] });
+    }
+    expect(clock.pending).toBe(0);
+  });
+
   it('does not miss a wake that happened after the epoch it was given', async () => {
     await scheduler.start();
     const epoch = scheduler.epoch;

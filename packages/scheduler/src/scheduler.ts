@@ -9,6 +9,7 @@ import {
   type StoreChange,
   type SubmitResult,
 } from '@gopherqueue/core';
+import { RunAtTimer } from './run-at-timer.js';
 
 /** Options of {@link Scheduler}. */
 export interface SchedulerOptions {
@@ -35,7 +36,9 @@ interface Waiter {
 /**
  * Decides when work may be claimable and wakes the claimers: at once when the store's change
  * feed reports a job that became runnable (submitted, retried, released, a dependency completed,
- * a queue resumed), and by ONE timer on the injected clock for the earliest future `runAt`.
+ * a queue resumed), and by ONE timer on the injected clock for the earliest future `runAt` it
+ * knows of; it remembers the later ones the change feed reported too (see {@link RunAtTimer}),
+ * so a due job that no claimer takes (no worker has its type) does not hide them.
  * There is no polling tick on the hot path; see {@link SchedulerOptions.recheckIntervalMs}.
  */
 export class Scheduler {
@@ -54,8 +57,7 @@ export class Scheduler {
   #running = false;
   #epoch = 0;
   #unsubscribe: (() => void) | undefined;
-  #timerAt: number | undefined;
-  #cancelTimer: (() => void) | undefined;
+  readonly #timer: RunAtTimer;
   #cancelRecheck: (() => void) | undefined;
   #refreshing: Promise<void> | undefined;
   #refreshAgain = false;
@@ -69,6 +71,17 @@ export class Scheduler {
     this.#clock = options.clock ?? systemClock;
     this.#logger = (options.logger ?? noopLogger).child({ component: 'scheduler' });
     this.#recheckIntervalMs = options.recheckIntervalMs ?? 5000;
+    this.#timer = new RunAtTimer(
+      this.#clock,
+      () => {
+        this.#stale = true;
+        this.#wake();
+        void this.#refresh();
+      },
+      () => {
+        this.#stale = true;
+      },
+    );
     if (!Number.isFinite(this.#recheckIntervalMs) || this.#recheckIntervalMs < 0) {
       throw new RangeError(`recheckIntervalMs must be >= 0; got ${this.#recheckIntervalMs}`);
     }
@@ -104,7 +117,7 @@ export class Scheduler {
     this.#running = false;
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
-    this.#clearTimer();
+    this.#timer.clear();
     this.#cancelRecheck?.();
     this.#cancelRecheck = undefined;
     this.#wake();
@@ -216,25 +229,7 @@ export class Scheduler {
   }
 
   #armAt(at: number): void {
-    if (this.#timerAt !== undefined && this.#timerAt <= at) return;
-    this.#clearTimer();
-    this.#timerAt = at;
-    this.#cancelTimer = this.#clock.setTimer(
-      () => {
-        this.#timerAt = undefined;
-        this.#cancelTimer = undefined;
-        this.#stale = true;
-        this.#wake();
-        void this.#refresh();
-      },
-      Math.max(0, at - this.#clock.now()),
-    );
-  }
-
-  #clearTimer(): void {
-    this.#cancelTimer?.();
-    this.#cancelTimer = undefined;
-    this.#timerAt = undefined;
+    this.#timer.add(at);
   }
 
   #armRecheck(): void {

@@ -73,16 +73,20 @@ describe('WorkerPool failure recording', () => {
     expect(e.pool.stats()).toMatchObject({ completed: 1, failed: 7, busy: 0 });
   });
 
-  it("leaves unknown types for other workers with unknownTypes: 'leave'", async () => {
-    const e = await engine({ unknownTypes: 'leave' });
-    e.pool.register('mine', () => 'done');
-    e.pool.start();
-    const theirs = createJob('theirs');
-    const mine = createJob('mine');
-    await e.scheduler.enqueue(theirs);
-    await e.scheduler.enqueue(mine);
-    await untilState(e.store, mine.id, 'completed');
-    const left = (await e.store.get(theirs.id))!;
-    expect([left.state, left.attempt]).toEqual(['scheduled', 0]);
-  });
+  it.each(['wait', 'leave'] as const)(
+    "leaves unknown types for other workers with unknownTypes: '%s'",
+    async (unknownTypes) => {
+      const e = await engine({ unknownTypes });
+      e.pool.register('mine', () => 'done');
+      expect(e.pool.claimedTypes()).toEqual(['mine']);
+      e.pool.start();
+      const theirs = createJob('theirs');
+      const mine = createJob('mine');
+      await e.scheduler.enqueue(theirs);
+      await e.scheduler.enqueue(mine);
+      await untilState(e.store, mine.id, 'completed');
+      const left = (await e.store.get(theirs.id))!;
+      expect([left.state, left.attempt]).toEqual(['scheduled', 0]);
+    },
+  );
 });

@@ -21,6 +21,9 @@ describe('WorkerPool options', () => {
       o.queues,
     ]).toEqual([10, 30_000, 10_000, 5_000, 30_000, undefined, 'fail', undefined]);
     expect(o.workerId).toMatch(/^worker-[0-9a-f-]{36}$/);
+    const unknown = (unknownTypes: 'fail' | 'wait' | 'leave') =>
+      resolveWorkerPoolOptions({ store, scheduler, unknownTypes }).unknownTypes;
+    expect([unknown('fail'), unknown('wait'), unknown('leave')]).toEqual(['fail', 'wait', 'wait']);
   });
 
   it('rejects bad options with errors that name them', async () => {

@@ -33,10 +33,11 @@ export interface WorkerPoolOptions {
   workerId?: string;
   /**
    * `fail`: claim every type and fail jobs without a handler at once (errorClass `unknown_type`).
-   * `leave`: claim only registered types, so other workers can take the rest.
+   * `wait`: claim only registered types, so jobs of other types wait, `scheduled`, for a worker
+   * that has their handler (another pool, a remote worker). `leave` is another name of `wait`.
    * @defaultValue 'fail'
    */
-  unknownTypes?: 'fail' | 'leave';
+  unknownTypes?: 'fail' | 'wait' | 'leave';
   /** Only claim jobs of these queues. @defaultValue every queue */
   queues?: readonly string[];
   /** Use the store's clock. @defaultValue systemClock */
@@ -56,7 +57,8 @@ export interface ResolvedWorkerPoolOptions {
   shutdownTimeoutMs: number;
   claimBatchSize: number | undefined;
   workerId: string;
-  unknownTypes: 'fail' | 'leave';
+  /** `leave` is resolved to `wait`. */
+  unknownTypes: 'fail' | 'wait';
   queues: readonly string[] | undefined;
   clock: Clock;
   logger: Logger;
@@ -99,9 +101,9 @@ export function resolveWorkerPoolOptions(options: WorkerPoolOptions): ResolvedWo
     throw new TypeError(`workerId must be a non-empty string; got ${JSON.stringify(workerId)}`);
   }
   const unknownTypes = options.unknownTypes ?? 'fail';
-  if (unknownTypes !== 'fail' && unknownTypes !== 'leave') {
+  if (unknownTypes !== 'fail' && unknownTypes !== 'wait' && unknownTypes !== 'leave') {
     throw new RangeError(
-      `unknownTypes must be 'fail' or 'leave'; got ${JSON.stringify(unknownTypes)}`,
+      `unknownTypes must be 'fail', 'wait' or 'leave'; got ${JSON.stringify(unknownTypes)}`,
     );
   }
   if (
@@ -120,7 +122,7 @@ export function resolveWorkerPoolOptions(options: WorkerPoolOptions): ResolvedWo
     shutdownTimeoutMs,
     claimBatchSize: options.claimBatchSize,
     workerId,
-    unknownTypes,
+    unknownTypes: unknownTypes === 'fail' ? 'fail' : 'wait',
     queues: options.queues === undefined ? undefined : [...options.queues],
     clock,
     logger: options.logger ?? noopLogger,

@@ -39,6 +39,26 @@ describe('WorkerPool', () => {
     expect(e.pool.stats()).toMatchObject({ completed: 0, failed: 3, busy: 0 });
   });
 
+  it('lists the jobs its handlers are running, and the types it claims', async () => {
+    const e = await engine();
+    const release = gate();
+    e.pool.register('hold', () => release.promise);
+    expect(e.pool.claimedTypes()).toBeUndefined();
+    e.pool.start();
+    const spec = createJob('hold', null, { queue: 'q1' });
+    await e.scheduler.enqueue(spec);
+    const running = await until(() => {
+      const jobs = e.pool.runningJobs();
+      return jobs.length === 1 ? jobs : undefined;
+    }, 'the job to run');
+    expect(running.map((job) => [job.id, job.queue, job.state])).toEqual([
+      [spec.id, 'q1', 'running'],
+    ]);
+    release.open();
+    await untilState(e.store, spec.id, 'completed');
+    await until(() => (e.pool.runningJobs().length === 0 ? true : undefined), 'the end written');
+  });
+
   it('does not start a delayed job before its time, and starts it when the time comes', async () => {
     const clock = new ManualClock();
     const e = await engine({ clock });

@@ -109,6 +109,19 @@ export class WorkerPool {
   }
 
   /**
+   * The job types this pool claims: its registered types with `unknownTypes: 'wait'`, or
+   * undefined (every type) with `'fail'`.
+   */
+  claimedTypes(): string[] | undefined {
+    return this.#claimTypes();
+  }
+
+  /** The jobs whose handlers are running now (or whose end is being written). */
+  runningJobs(): Job[] {
+    return [...this.#running.values()].map((attempt) => attempt.job);
+  }
+
+  /**
    * Starts claiming. The scheduler must be started; the pool keeps the process alive until
    * {@link WorkerPool.stop}.
    * @throws GQ_INVALID_STATE when already started or the scheduler is not running.
@@ -227,7 +240,7 @@ export class WorkerPool {
   }
 
   #claimTypes(): string[] | undefined {
-    return this.#options.unknownTypes === 'leave' ? [...this.#handlers.keys()] : undefined;
+    return this.#options.unknownTypes === 'wait' ? [...this.#handlers.keys()] : undefined;
   }
 
   /** Runs one claimed job; a job claimed while stopping is released at once. */

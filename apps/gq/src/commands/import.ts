@@ -6,6 +6,7 @@ import type { CliIo } from '../cli-io.js';
 import { JobLineError, parseJobLine } from '../job-ndjson.js';
 import {
   DEFAULT_BATCH_SIZE,
+  describeCopy,
   restoreInBatches,
   storeFlags,
   storeOptions,
@@ -31,10 +32,11 @@ async function* readJobs(io: CliIo): AsyncIterable<Job> {
 }
 
 /**
- * `gq import`: reads jobs as `gq export` writes them from standard input and writes them into a
- * store exactly as they are (same ids, states, attempts, results, errors), replacing jobs with
- * the same id, so running it twice is safe. Each batch is validated before it is written: a bad
- * line stops the import, naming it, with only the batches before it written.
+ * `gq import`: reads jobs as `gq export` writes them from standard input and writes those the
+ * store does not hold yet as they are (same ids, states, attempts, timestamps, results, errors;
+ * a fresh `seq`), leaving a job already stored as it is, so running it twice writes nothing the
+ * second time; it says how many jobs were new. Each batch is validated before it is written: a
+ * bad line stops the import, naming it, with only the batches before it written.
  */
 export function importCommand(io: CliIo): CommandModule<object, ImportArgs> {
   return {
@@ -53,7 +55,7 @@ export function importCommand(io: CliIo): CommandModule<object, ImportArgs> {
         ) as never,
     handler: async (args) => {
       const batchSize = positiveIntFlag('batch-size', args.batchSize);
-      const progress: CopyProgress = { written: 0, batches: 0 };
+      const progress: CopyProgress = { read: 0, written: 0, batches: 0 };
       const create = {
         onCreate: (dataDir: string) => io.stderr(`gq: no store at ${dataDir} yet; creating one\n`),
       };
@@ -63,7 +65,7 @@ export function importCommand(io: CliIo): CommandModule<object, ImportArgs> {
         } catch (err) {
           if (err instanceof JobLineError) {
             throw new CliError(
-              `${err.message}; imported ${progress.written} jobs from the lines before its batch, nothing from line ${err.line} on (import replaces jobs by id, so fix the line and run it again)`,
+              `${err.message}; imported ${describeCopy(progress, 'the store')} from the lines before its batch, nothing from line ${err.line} on (import leaves jobs already stored as they are, so fix the line and run it again)`,
               1,
               { cause: err },
             );
@@ -72,7 +74,7 @@ export function importCommand(io: CliIo): CommandModule<object, ImportArgs> {
         }
       });
       io.stdout(
-        `imported ${progress.written} job${progress.written === 1 ? '' : 's'} in ${progress.batches} batch${progress.batches === 1 ? '' : 'es'}\n`,
+        `imported ${describeCopy(progress, 'the store')} in ${progress.batches} batch${progress.batches === 1 ? '' : 'es'}\n`,
       );
     },
   };

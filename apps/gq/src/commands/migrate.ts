@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { CliIo } from '../cli-io.js';
-import { DEFAULT_BATCH_SIZE, restoreInBatches, withStore } from '../job-transfer.js';
+import { DEFAULT_BATCH_SIZE, describeCopy, restoreInBatches, withStore } from '../job-transfer.js';
 import { postgresSchemaOption } from '../open-store.js';
 import { positiveIntFlag, postgresSchemaFlag } from '../parse-flags.js';
 
@@ -13,7 +13,8 @@ interface MigrateArgs {
 
 /**
  * `gq migrate`: `gq export` piped into `gq import` in one command, from a stopped embedded store
- * to PostgreSQL. Safe to run again: jobs are replaced by id.
+ * to PostgreSQL. Safe to run again: jobs already in PostgreSQL are left as they are, and it says
+ * how many jobs were new.
  */
 export function migrateCommand(io: CliIo): CommandModule<object, MigrateArgs> {
   return {
@@ -49,7 +50,7 @@ export function migrateCommand(io: CliIo): CommandModule<object, MigrateArgs> {
           ),
       );
       io.stdout(
-        `migrated ${progress.written} job${progress.written === 1 ? '' : 's'} from ${args.fromDataDir} to PostgreSQL\n`,
+        `migrated ${describeCopy(progress, 'PostgreSQL')} from ${args.fromDataDir} to PostgreSQL\n`,
       );
     },
   };

@@ -31,7 +31,8 @@ interface ServeArgs extends LogArgs {
   auth: boolean | undefined;
   allowedHosts: string[] | undefined;
   durability: 'durable' | 'relaxed';
-  unknownTypes: 'fail' | 'leave';
+  unknownTypes: 'wait' | 'fail' | 'leave';
+  metricsPublic: boolean;
   lease: string;
   completedTtl: string;
   failedTtl: string;
@@ -129,9 +130,15 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
         })
         .option('unknown-types', {
           type: 'string',
-          choices: ['fail', 'leave'],
-          default: 'fail',
-          describe: 'Jobs without a local handler: fail them, or leave them to remote workers',
+          choices: ['wait', 'fail', 'leave'],
+          default: 'wait',
+          describe:
+            'Jobs without a local handler: wait for a worker that has one (gq work), or fail them at once (leave: same as wait)',
+        })
+        .option('metrics-public', {
+          type: 'boolean',
+          default: false,
+          describe: 'Serve /metrics without an API key (Prometheus on a trusted network)',
         })
         .option('lease', { type: 'string', default: '30s', describe: 'Lease of a running job' })
         .option('completed-ttl', {
@@ -167,6 +174,7 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
         leaseMs: durationFlag('lease', args.lease, LEASE_BOUNDS),
         shutdownTimeoutMs: drainBudgetMs(shutdownTimeoutMs),
         unknownTypes: args.unknownTypes,
+        metricsPublic: args.metricsPublic,
         completedTtlMs: durationFlag('completed-ttl', args.completedTtl),
         failedTtlMs: durationFlag('failed-ttl', args.failedTtl),
         auditTtlMs: durationFlag('audit-ttl', args.auditTtl),

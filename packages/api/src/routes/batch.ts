@@ -1,23 +1,24 @@
 import type { JobSpec, SubmitResult } from '@gopherqueue/core';
 import type { Hono } from 'hono';
 import { assertQueueAccess, requirePermission } from '../auth.js';
-import type { ApiEnv } from '../env.js';
+import type { ApiContext, ApiEnv } from '../env.js';
 import { describeError, HttpError } from '../errors.js';
 import { readBody, validate } from '../request.js';
 import { batchSchema, submitSchema } from '../schemas.js';
 import type { WireBatchItem, WireBatchResult } from '../wire-types.js';
-import { toJobSpec, toWireJob } from '../wire.js';
+import { toJobSpec } from '../wire.js';
 import {
   assertSpecsAllowed,
   hiddenDependencies,
   submitting,
   unknownDependency,
+  wireJob,
 } from './job-access.js';
 
 type Checked = { index: number; spec: JobSpec } | { index: number; error: HttpError };
 
-function submitted(index: number, result: SubmitResult): WireBatchItem {
-  const job = toWireJob(result.job);
+function submitted(c: ApiContext, index: number, result: SubmitResult): WireBatchItem {
+  const job = wireJob(c, result.job);
   if (result.deduplicated) job.deduplicated = true;
   return { index, success: true, job };
 }
@@ -73,7 +74,7 @@ export function registerBatchRoutes(api: Hono<ApiEnv>): void {
       }
       const stored = await submitting(() => scheduler.enqueueBatch(valid.map((v) => v.spec)));
       for (const result of stored) assertQueueAccess(c, result.job.queue);
-      stored.forEach((result, index) => results.push(submitted(index, result)));
+      stored.forEach((result, index) => results.push(submitted(c, index, result)));
     } else {
       let stored: (SubmitResult | Error)[];
       try {
@@ -103,7 +104,7 @@ export function registerBatchRoutes(api: Hono<ApiEnv>): void {
         results.push(
           outcome instanceof Error
             ? { index: item.index, success: false, error: describeError(outcome).message }
-            : submitted(item.index, outcome),
+            : submitted(c, item.index, outcome),
         );
       }
     }

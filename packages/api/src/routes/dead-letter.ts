@@ -4,8 +4,7 @@ import type { ApiEnv } from '../env.js';
 import { HttpError } from '../errors.js';
 import { readBody, readQuery } from '../request.js';
 import { listQuerySchema, purgeSchema, retrySchema } from '../schemas.js';
-import { toWireJob } from '../wire.js';
-import { listJobs, loadJob } from './job-access.js';
+import { listJobs, loadJob, wireJob } from './job-access.js';
 
 /** Purged per store call; the route repeats until nothing is left. */
 const PURGE_CHUNK = 1000;
@@ -34,7 +33,7 @@ export function registerDeadLetterRoutes(api: Hono<ApiEnv>): void {
       queues: [job.queue],
       details: { reset_attempts: resetAttempts },
     });
-    return c.json(toWireJob(requeued));
+    return c.json(wireJob(c, requeued));
   });
 
   api.post('/dead-letter/purge', requirePermission('dlq:manage'), async (c) => {

@@ -5,9 +5,14 @@ import type { ApiContext } from '../env.js';
 import { HttpError, validationError } from '../errors.js';
 import { jobIdParam, jobNotFound } from '../request.js';
 import type { listQuerySchema } from '../schemas.js';
-import type { WireJobPage } from '../wire-types.js';
+import type { WireJob, WireJobPage } from '../wire-types.js';
 import { toWireJob } from '../wire.js';
 import type { z } from 'zod';
+
+/** A job in the wire format, with the `waiting_reason` the API's options give it. */
+export function wireJob(c: ApiContext, job: Job): WireJob {
+  return toWireJob(job, c.get('options').waitingReason?.(job));
+}
 
 /**
  * The job named by the `:id` parameter, checked against the key's queues.
@@ -95,7 +100,10 @@ export async function listJobs(c: ApiContext, query: ListQuery): Promise<WireJob
     ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
   };
   const page = await store.list(filter);
-  const answer: WireJobPage = { jobs: page.jobs.map(toWireJob), count: page.jobs.length };
+  const answer: WireJobPage = {
+    jobs: page.jobs.map((job) => wireJob(c, job)),
+    count: page.jobs.length,
+  };
   if (query.type === undefined && query.priority === undefined && query.tag === undefined) {
     if (queue === undefined) {
       const counts = await store.counts();

@@ -12,6 +12,7 @@ import {
   loadJob,
   submitting,
   unknownDependency,
+  wireJob,
 } from './job-access.js';
 
 /**
@@ -30,8 +31,8 @@ export function registerJobRoutes(api: Hono<ApiEnv>): void {
     // Keys are scoped per queue, so a deduplicated job is of the checked queue; checked anyway,
     // since the answer carries the job's payload and result.
     assertQueueAccess(c, job.queue);
-    if (deduplicated) return c.json({ ...toWireJob(job), deduplicated: true }, 200);
-    return c.json(toWireJob(job), 201);
+    if (deduplicated) return c.json({ ...wireJob(c, job), deduplicated: true }, 200);
+    return c.json(wireJob(c, job), 201);
   });
 
   api.get('/jobs', requirePermission('jobs:read'), async (c) => {
@@ -39,7 +40,7 @@ export function registerJobRoutes(api: Hono<ApiEnv>): void {
   });
 
   api.get('/jobs/:id', requirePermission('jobs:read'), async (c) => {
-    return c.json(toWireJob(await loadJob(c)));
+    return c.json(wireJob(c, await loadJob(c)));
   });
 
   api.delete('/jobs/:id', requirePermission('jobs:manage'), async (c) => {
@@ -84,7 +85,7 @@ export function registerJobRoutes(api: Hono<ApiEnv>): void {
       queues: [job.queue],
       details: { previous: job.state, reset_attempts: body.reset_attempts ?? false },
     });
-    return c.json(toWireJob(retried));
+    return c.json(wireJob(c, retried));
   });
 
   api.get('/jobs/:id/result', requirePermission('jobs:read'), async (c) => {

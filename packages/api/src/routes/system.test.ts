@@ -107,7 +107,12 @@ describe('GET /api/v1/stats', () => {
         storage_bytes: await fx.store.sizeBytes(),
         timestamp: expect.stringMatching(/Z$/),
       },
-      workers: { busy: 2, concurrency: 10 },
+      workers: {
+        busy: 2,
+        concurrency: 10,
+        local: { busy: 2, concurrency: 10 },
+        remote: { workers: 0, busy: 0, concurrency: 0 },
+      },
     });
   });
 });

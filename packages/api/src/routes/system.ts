@@ -1,15 +1,32 @@
 import { JOB_STATES, type JobCounts, type JobState, type QueueInfo } from '@gopherqueue/core';
-import type { Hono } from 'hono';
+import type { Hono, MiddlewareHandler } from 'hono';
 import { authenticate, requirePermission } from '../auth.js';
 import type { ApiEnv } from '../env.js';
 import { HttpError } from '../errors.js';
 import type { WireStats } from '../wire-types.js';
 import { toWireQueueStats } from '../wire.js';
+import { visibleWorkers, workerStats } from './worker-views.js';
+
+/** Who may read `/metrics`: anyone with `metricsPublic`, else a principal with `stats:read`. */
+function metricsAccess(): MiddlewareHandler<ApiEnv> {
+  const auth = authenticate();
+  const permission = requirePermission('stats:read');
+  return async (c, next) => {
+    if (c.get('options').metricsPublic) {
+      await next();
+      return;
+    }
+    await auth(c, async () => {
+      await permission(c, next);
+    });
+  };
+}
 
 /**
  * Root routes: `/live` and `/ready` (never behind a key), `/health` and `/metrics` (Prometheus
- * text; JSON with `?format=json` or `Accept: application/json`). `/metrics` is operator-level: any
- * key with `stats:read` reads the series of every queue, whatever queues the key is limited to.
+ * text; JSON with `?format=json` or `Accept: application/json`). `/health` and `/metrics` need a
+ * key with `stats:read` where keys are needed (`/metrics` not with `metricsPublic`); `/metrics`
+ * is operator-level: it shows the series of every queue, whatever queues the key is limited to.
  */
 export function registerSystemRoutes(app: Hono<ApiEnv>): void {
   app.get('/live', (c) => c.json({ alive: true }));
@@ -54,7 +71,7 @@ export function registerSystemRoutes(app: Hono<ApiEnv>): void {
     );
   });
 
-  app.get('/metrics', authenticate(), requirePermission('stats:read'), async (c) => {
+  app.get('/metrics', metricsAccess(), async (c) => {
     const { metrics } = c.get('options');
     if (metrics === undefined) throw new HttpError('not_found', 'metrics are not enabled');
     const wantsJson =
@@ -86,13 +103,15 @@ function countsOfQueues(
 }
 
 /**
- * `GET /api/v1/stats`: job counts in the original's shape, and the local workers. A key
- * restricted to queues gets the counts of its queues only, and `storage_bytes` 0: the size of
- * the whole store is for unrestricted keys, as `/metrics` is.
+ * `GET /api/v1/stats`: job counts in the original's shape, and the workers: the local pool and
+ * the remote workers seen recently, apart and summed (see `GET /api/v1/workers`). A key
+ * restricted to queues gets the counts of its queues only, the workers that may claim from them
+ * and their jobs of those queues, and `storage_bytes` 0: the size of the whole store is for
+ * unrestricted keys, as `/metrics` is.
  */
 export function registerStatsRoutes(api: Hono<ApiEnv>): void {
   api.get('/stats', requirePermission('stats:read'), async (c) => {
-    const { store, clock, workers } = c.get('options');
+    const { store, clock } = c.get('options');
     const allowed = c.get('principal').queues;
     const [counts, sizeBytes] =
       allowed === undefined
@@ -100,7 +119,7 @@ export function registerStatsRoutes(api: Hono<ApiEnv>): void {
         : [countsOfQueues(await store.listQueues(), allowed), 0];
     const answer: WireStats = {
       queue: toWireQueueStats(counts, sizeBytes, clock.now()),
-      workers: workers === undefined ? null : workers(),
+      workers: workerStats(await visibleWorkers(c)),
     };
     return c.json(answer);
   });

@@ -22,6 +22,7 @@ import {
   releaseSchema,
 } from '../schemas.js';
 import type { WireHeartbeatResult } from '../wire-types.js';
+import type { WorkerRegistry } from '../worker-registry.js';
 import { rfc3339, toWireJob, toWireLeasedJob } from '../wire.js';
 
 /** The lease asked for, or the server's default; either must lie within 1 s..1 h. */
@@ -49,6 +50,34 @@ async function releaseQuietly(store: Store, job: Job): Promise<void> {
 }
 
 /**
+ * Runs a worker's call about job `id` and tells `registry` when the job left the worker's hands:
+ * after the call (`always`: an end it reported, whether it was taken or came too late), or only
+ * when the call says the lease is lost or the job gone (`lost`: a heartbeat).
+ */
+async function ending<T>(
+  registry: WorkerRegistry,
+  id: string,
+  when: 'always' | 'lost',
+  call: () => Promise<T>,
+): Promise<T> {
+  try {
+    const result = await call();
+    if (when === 'always') registry.jobEnded(id);
+    return result;
+  } catch (err) {
+    if (
+      when === 'always' ||
+      isGqError(err, ErrorCode.LEASE_LOST) ||
+      isGqError(err, ErrorCode.NOT_FOUND) ||
+      (err instanceof HttpError && (err.code === 'lease_lost' || err.code === 'not_found'))
+    ) {
+      registry.jobEnded(id);
+    }
+    throw err;
+  }
+}
+
+/**
  * The remote worker lease API: claim jobs with a lease (long-polling up to `wait`), heartbeat
  * (extends the lease, saves checkpoint and progress), complete, fail and release (back to
  * scheduled without spending the attempt, for a worker shutting down), each fenced by the
@@ -57,7 +86,8 @@ async function releaseQuietly(store: Store, job: Job): Promise<void> {
 export function registerWorkerRoutes(api: Hono<ApiEnv>): void {
   api.post('/workers/claim', requirePermission('workers:lease'), async (c) => {
     const body = await readBody(c, claimSchema);
-    const { store, scheduler, clock, leaseMs, maxWaitMs } = c.get('options');
+    const { store, scheduler, clock, leaseMs, maxWaitMs, workerRegistry, getRemoteAddress } =
+      c.get('options');
     const allowed = c.get('principal').queues;
     const queues = body.queues ?? (allowed === undefined ? undefined : [...allowed]);
     for (const queue of queues ?? []) assertQueueAccess(c, queue);
@@ -68,6 +98,17 @@ export function registerWorkerRoutes(api: Hono<ApiEnv>): void {
       ...(body.types === undefined ? {} : { types: body.types }),
       ...(queues === undefined ? {} : { queues }),
     };
+    const address = getRemoteAddress?.(c);
+    const ended = workerRegistry.claimStarted({
+      id: claim.workerId,
+      host: body.host ?? address ?? 'unknown',
+      ...(address === undefined ? {} : { address }),
+      ...(claim.types === undefined ? {} : { types: claim.types }),
+      ...(queues === undefined ? {} : { queues }),
+      ...(body.concurrency === undefined ? {} : { concurrency: body.concurrency }),
+      leaseMs: claim.leaseMs,
+    });
+    let handed: Job[] = [];
     const waitMs = Math.min(body.wait ?? 0, maxWaitMs);
     const request = c.req.raw.signal;
     const done = new AbortController();
@@ -84,6 +125,7 @@ export function registerWorkerRoutes(api: Hono<ApiEnv>): void {
           return c.json({ jobs: [] });
         }
         if (jobs.length > 0 || waitMs === 0 || done.signal.aborted) {
+          handed = jobs;
           return c.json({ jobs: jobs.map(toWireLeasedJob) });
         }
         await scheduler.waitForWork(done.signal, epoch);
@@ -91,19 +133,23 @@ export function registerWorkerRoutes(api: Hono<ApiEnv>): void {
     } finally {
       cancelTimer?.();
       request.removeEventListener('abort', stop);
+      ended(handed);
     }
   });
 
   api.post('/jobs/:id/heartbeat', requirePermission('workers:lease'), async (c) => {
     const id = jobIdParam(c);
     const body = await readBody(c, heartbeatSchema);
-    const { store, leaseMs } = c.get('options');
-    const job = await store.heartbeat(id, body.lease_token, {
-      leaseMs: leaseOf(body.lease, leaseMs),
-      ...(body.checkpoint === undefined ? {} : { checkpoint: body.checkpoint as Json }),
-      ...(body.progress === undefined ? {} : { progress: body.progress as Json }),
-      ...(body.progress_message === undefined ? {} : { progressMessage: body.progress_message }),
-    });
+    const { store, leaseMs, workerRegistry } = c.get('options');
+    const job = await ending(workerRegistry, id, 'lost', () =>
+      store.heartbeat(id, body.lease_token, {
+        leaseMs: leaseOf(body.lease, leaseMs),
+        ...(body.checkpoint === undefined ? {} : { checkpoint: body.checkpoint as Json }),
+        ...(body.progress === undefined ? {} : { progress: body.progress as Json }),
+        ...(body.progress_message === undefined ? {} : { progressMessage: body.progress_message }),
+      }),
+    );
+    workerRegistry.jobSeen(id);
     const answer: WireHeartbeatResult = {
       id: job.id,
       state: job.state,
@@ -115,28 +161,31 @@ export function registerWorkerRoutes(api: Hono<ApiEnv>): void {
   api.post('/jobs/:id/complete', requirePermission('workers:lease'), async (c) => {
     const id = jobIdParam(c);
     const body = await readBody(c, completeSchema);
-    const job = await c
-      .get('options')
-      .store.complete(id, body.lease_token, (body.result ?? null) as Json);
+    const { store, workerRegistry } = c.get('options');
+    const job = await ending(workerRegistry, id, 'always', () =>
+      store.complete(id, body.lease_token, (body.result ?? null) as Json),
+    );
     return c.json(toWireJob(job));
   });
 
   api.post('/jobs/:id/fail', requirePermission('workers:lease'), async (c) => {
     const id = jobIdParam(c);
     const body = await readBody(c, failSchema);
-    const { store, clock } = c.get('options');
-    const job = await store.get(id);
-    if (job === undefined) throw jobNotFound(id);
-    if (job.state !== 'running' || job.leaseToken !== body.lease_token) throw leaseLost(id);
-    const errorClass = body.permanent === true ? 'permanent' : (body.error.class ?? 'error');
-    const failed = await store.fail(id, body.lease_token, {
-      error: {
-        message: body.error.message,
-        errorClass,
-        ...(body.error.name === undefined ? {} : { name: body.error.name }),
-        ...(body.error.stack === undefined ? {} : { stack: body.error.stack }),
-      },
-      outcome: failureOutcome(job, { errorClass }, clock.now()),
+    const { store, clock, workerRegistry } = c.get('options');
+    const failed = await ending(workerRegistry, id, 'always', async () => {
+      const job = await store.get(id);
+      if (job === undefined) throw jobNotFound(id);
+      if (job.state !== 'running' || job.leaseToken !== body.lease_token) throw leaseLost(id);
+      const errorClass = body.permanent === true ? 'permanent' : (body.error.class ?? 'error');
+      return store.fail(id, body.lease_token, {
+        error: {
+          message: body.error.message,
+          errorClass,
+          ...(body.error.name === undefined ? {} : { name: body.error.name }),
+          ...(body.error.stack === undefined ? {} : { stack: body.error.stack }),
+        },
+        outcome: failureOutcome(job, { errorClass }, clock.now()),
+      });
     });
     return c.json(toWireJob(failed));
   });
@@ -144,11 +193,13 @@ export function registerWorkerRoutes(api: Hono<ApiEnv>): void {
   api.post('/jobs/:id/release', requirePermission('workers:lease'), async (c) => {
     const id = jobIdParam(c);
     const body = await readBody(c, releaseSchema);
-    const { store, clock } = c.get('options');
-    const job = await store.release(
-      id,
-      body.lease_token,
-      body.delay === undefined ? {} : { runAt: clock.now() + body.delay },
+    const { store, clock, workerRegistry } = c.get('options');
+    const job = await ending(workerRegistry, id, 'always', () =>
+      store.release(
+        id,
+        body.lease_token,
+        body.delay === undefined ? {} : { runAt: clock.now() + body.delay },
+      ),
     );
     return c.json(toWireJob(job));
   });

@@ -4,6 +4,7 @@ import {
   isUuid,
   JOB_STATES,
   type Job,
+  type DueCount,
   type JobCounts,
   type JobState,
   type ListFilter,
@@ -12,6 +13,8 @@ import {
 } from '@gopherqueue/core';
 import type { RunQuery } from './postgres-meta-store.js';
 import { rowToJob, type JobRow } from './job-row.js';
+
+const RUNNABLE = `('scheduled', 'delayed', 'retrying')`;
 
 /** Read-only queries of {@link PostgresStore} that need no transaction. */
 export class JobQueries {
@@ -59,6 +62,38 @@ export class JobQueries {
     return runAt === null || runAt === undefined ? undefined : Number(runAt);
   }
 
+  /**
+   * Due runnable jobs per type, each counted up to `limit`: the distinct types of runnable jobs
+   * come from a skip scan of `jobs_runnable_type` (one probe per type, in name order), and each
+   * type's due jobs from one range scan of it that stops at `limit`.
+   */
+  async countDue(
+    now: number,
+    exclude: readonly string[],
+    limit: number,
+    maxTypes: number,
+  ): Promise<DueCount[]> {
+    const rows = await this.#query<{ type: string; n: string }>(
+      `WITH RECURSIVE t(type) AS (
+         (SELECT type FROM ${this.#s}.jobs WHERE state IN ${RUNNABLE} ORDER BY type LIMIT 1)
+         UNION ALL
+         SELECT (SELECT j.type FROM ${this.#s}.jobs j
+                 WHERE j.state IN ${RUNNABLE} AND j.type > t.type ORDER BY j.type LIMIT 1)
+         FROM t WHERE t.type IS NOT NULL
+       )
+       SELECT t.type, c.n FROM t CROSS JOIN LATERAL (
+         SELECT count(*) AS n FROM (
+           SELECT 1 FROM ${this.#s}.jobs j
+           WHERE j.state IN ${RUNNABLE} AND j.type = t.type AND j.run_at <= $1
+           ORDER BY j.type, j.run_at LIMIT $2) x
+       ) c
+       WHERE t.type IS NOT NULL AND t.type <> ALL ($3::text[]) AND c.n > 0
+       LIMIT $4`,
+      [now, limit, exclude, maxTypes],
+    );
+    return rows.map((row) => ({ type: row.type, count: Number(row.n) }));
+  }
+
   /** Bytes of the schema's tables with their indexes and TOAST. */
   async sizeBytes(): Promise<number> {
     const rows = await this.#query<{ bytes: string | null }>(
@@ -69,7 +104,7 @@ export class JobQueries {
     return Number(rows[0]?.bytes ?? 0);
   }
 
-  /** Newest first (by seq); the cursor is the last seq returned. */
+  /** Newest first by id (creation order, as UUIDv7); the cursor is the last id returned. */
   async list(filter: ListFilter = {}): Promise<ListPage> {
     const limit = filter.limit ?? 50;
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
@@ -89,7 +124,7 @@ export class JobQueries {
       add((p) => `tags @> ${p}::jsonb`, JSON.stringify({ [filter.tag.key]: filter.tag.value }));
     }
     if (filter.cursor !== undefined) {
-      if (!/^\d{1,18}$/.test(filter.cursor)) {
+      if (!isUuid(filter.cursor)) {
         throw new GqError(
           ErrorCode.INVALID_ARGUMENT,
           `cursor ${JSON.stringify(filter.cursor)} is not valid`,
@@ -98,18 +133,18 @@ export class JobQueries {
           },
         );
       }
-      add((p) => `seq < ${p}::bigint`, filter.cursor);
+      add((p) => `id < ${p}`, filter.cursor.toLowerCase());
     }
     values.push(limit + 1);
     const rows = await this.#query<JobRow>(
       `SELECT * FROM ${this.#s}.jobs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY seq DESC LIMIT $${values.length}`,
+       ORDER BY id DESC LIMIT $${values.length}`,
       values,
     );
     const jobs = rows.slice(0, limit).map(rowToJob);
     const page: ListPage = { jobs };
     const last = jobs.at(-1);
-    if (rows.length > limit && last) page.nextCursor = String(last.seq);
+    if (rows.length > limit && last) page.nextCursor = last.id;
     return page;
   }
 

@@ -121,6 +121,29 @@ ${countTrigger(s)}`,
 DROP INDEX ${s}.jobs_idempotency;
 CREATE UNIQUE INDEX jobs_queue_idempotency ON ${s}.jobs (queue, idempotency_key);`,
   },
+  {
+    version: 3,
+    name: 'jobs listed newest first by id',
+    // Lists follow ids (creation order), as the embedded store's do, so an imported job is
+    // listed by when it was created; the indexes by seq only served lists.
+    sql: (s) => `
+CREATE INDEX jobs_state_id ON ${s}.jobs (state, id);
+CREATE INDEX jobs_type_id ON ${s}.jobs (type, id);
+CREATE INDEX jobs_queue_id ON ${s}.jobs (queue, id);
+DROP INDEX ${s}.jobs_seq;
+DROP INDEX ${s}.jobs_state_seq;
+DROP INDEX ${s}.jobs_type_seq;
+DROP INDEX ${s}.jobs_queue_seq;`,
+  },
+  {
+    version: 4,
+    name: 'runnable jobs by type',
+    // countDue walks the types of runnable jobs and counts each type's due ones: one index probe
+    // per type, and a range scan that stops at its limit, whatever the backlog. A claim limited
+    // to some types reads their due jobs here, not past a backlog of other types' jobs.
+    sql: (s) => `
+CREATE INDEX jobs_runnable_type ON ${s}.jobs (type, run_at) WHERE state IN ${RUNNABLE};`,
+  },
 ];
 
 /** Lock class of the advisory lock that serialises migrations (any constant of our own). */

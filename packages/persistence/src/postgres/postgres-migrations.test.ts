@@ -69,6 +69,25 @@ function migrationTests(): void {
       await store.close();
     }
   });
+
+  it('lists the jobs of a schema made when lists followed seq newest first by id', async () => {
+    const now = Date.now();
+    // Created 1, 2, 3 (ids ascending) but inserted newest first: their seqs run against their ids.
+    const jobs = [1, 2, 3]
+      .map((n) => newJob(createJob('t', n, {}, now), now, () => undefined))
+      .reverse();
+    const schema = await schemaAtVersion1(jobs);
+    const store = await PostgresStore.open({ connectionString: TEST_POSTGRES_URL, schema });
+    try {
+      const first = await store.list({ limit: 2 });
+      expect(first.jobs.map((job) => job.payload)).toEqual([3, 2]);
+      const second = await store.list({ limit: 2, cursor: first.nextCursor! });
+      expect(second.jobs.map((job) => job.payload)).toEqual([1]);
+      expect(second.nextCursor).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
 }
 
 if (db.available) {

@@ -7,6 +7,8 @@ import {
   systemClock,
   type ClaimOptions,
   type Clock,
+  type CountDueInput,
+  type DueCount,
   type FailInput,
   type HeartbeatInput,
   type Job,
@@ -26,6 +28,7 @@ import {
   type SubmitResult,
 } from '@gopherqueue/core';
 import pg from 'pg';
+import { resolveCountDueInput } from '../count-due-input.js';
 import { checkLeaseExpiredBy } from '../fail-input.js';
 import {
   checkLeaseMs,
@@ -290,6 +293,11 @@ export class PostgresStore implements Store {
     return this.#queries.nextRunAt();
   }
 
+  async countDue(input?: CountDueInput): Promise<DueCount[]> {
+    const { excludeTypes, limit, maxTypes } = resolveCountDueInput(input);
+    return this.#queries.countDue(this.#clock.now(), [...excludeTypes], limit, maxTypes);
+  }
+
   async purgeFinished(input: PurgeInput): Promise<number> {
     const limit = input.limit ?? 1000;
     if (input.states.length === 0 || limit <= 0) return 0;
@@ -312,10 +320,10 @@ export class PostgresStore implements Store {
     return scanJobs(this.#s, this.#exec.query.bind(this.#exec));
   }
 
-  async restore(jobs: readonly Job[]): Promise<void> {
-    if (jobs.length === 0) return;
+  async restore(jobs: readonly Job[]): Promise<number> {
+    if (jobs.length === 0) return 0;
     checkRestoredTimes(jobs, this.#clock.now());
-    await this.#exec.tx((c, changes) => restoreJobs(c, this.#s, jobs, changes));
+    return this.#exec.tx((c, changes) => restoreJobs(c, this.#s, jobs, changes));
   }
 
   subscribe(listener: (change: StoreChange) => void): () => void {

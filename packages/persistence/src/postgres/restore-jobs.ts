@@ -31,41 +31,38 @@ export async function* scanJobs(
 }
 
 /**
- * Writes `jobs` exactly as given (import), replacing rows with the same id, inside the caller's
- * transaction: rebuilds their dependency rows from `waitingOn` and moves the `seq` sequence past
- * every restored `seq`, so later submits still sort after them.
+ * Writes the jobs whose id is not stored (nor their idempotency key held in their queue) inside
+ * the caller's transaction, with fresh seqs in the order given, rebuilds their dependency rows
+ * from `waitingOn`, and returns how many it wrote. A stored job is left as it is.
  */
 export async function restoreJobs(
   c: pg.ClientBase,
   s: string,
   jobs: readonly Job[],
   changes: StoreChange[],
-): Promise<void> {
-  const columns = ['seq', ...JOB_COLUMNS];
+): Promise<number> {
+  // Every column but seq, which the sequence hands out in the order given; a conflict on the id
+  // or on the idempotency key skips the row, including a repeat of an earlier row of this call.
   const { rows } = await c.query<JobRow>(
-    `INSERT INTO ${s}.jobs (${columns.join(', ')})
-     SELECT ${recordSelectList(columns)} FROM jsonb_to_recordset($1::jsonb) AS x(${RECORD_COLUMNS})
-     ON CONFLICT (id) DO UPDATE SET ${columns.map((col) => `${col} = excluded.${col}`).join(', ')}
+    `INSERT INTO ${s}.jobs (${JOB_COLUMNS.join(', ')})
+     SELECT ${recordSelectList(JOB_COLUMNS)}
+     FROM jsonb_to_recordset($1::jsonb) AS x(${RECORD_COLUMNS}, ord integer)
+     ORDER BY x.ord
+     ON CONFLICT DO NOTHING
      RETURNING *`,
-    [JSON.stringify(jobs.map(jobToRecord))],
+    [JSON.stringify(jobs.map((job, ord) => ({ ...jobToRecord(job), ord })))],
   );
   const ids = rows.map((r) => r.id);
-  await c.query(`DELETE FROM ${s}.dependencies WHERE job_id = ANY($1::text[])`, [ids]);
   await c.query(
     `INSERT INTO ${s}.dependencies (job_id, depends_on_id)
      SELECT j.id, w FROM ${s}.jobs j, jsonb_array_elements_text(j.waiting_on) w
      WHERE j.id = ANY($1::text[]) AND j.state = 'pending' ON CONFLICT DO NOTHING`,
     [ids],
   );
-  await c.query(
-    `SELECT setval(pg_get_serial_sequence('${s}.jobs', 'seq'),
-       greatest((SELECT max(seq) FROM ${s}.jobs),
-                (SELECT last_value FROM ${s}.jobs_seq_seq)))`,
-  );
   for (const row of rows) {
     const job = rowToJob(row);
     changes.push({
-      kind: 'updated',
+      kind: 'created',
       id: job.id,
       state: job.state,
       queue: job.queue,
@@ -73,4 +70,5 @@ export async function restoreJobs(
       job,
     });
   }
+  return rows.length;
 }

@@ -77,10 +77,11 @@ export function exportContract(harness: StoreContractHarness): void {
   });
 
   describe('restore', () => {
-    it('writes jobs exactly as given, listed, counted and claimable', async () => {
-      const jobs = backup();
-      await f.store.restore(jobs);
-      expect(await f.store.getMany(ids(jobs))).toEqual(jobs);
+    it('writes jobs as given but for a fresh seq, listed, counted and claimable', async () => {
+      const given = backup();
+      expect(await f.store.restore(given)).toBe(3);
+      const jobs = (await f.store.getMany(ids(given))) as Job[];
+      expect(jobs).toEqual(given.map((job, i) => ({ ...job, seq: jobs[i]!.seq })));
       expect(await f.store.counts()).toEqual({
         total: 3,
         byState: stateCounts({ scheduled: 1, completed: 1, dead_letter: 1 }),
@@ -113,10 +114,13 @@ export function exportContract(harness: StoreContractHarness): void {
 
     it('restores one key held in two queues, each deduplicating in its own queue', async () => {
       const [first, second] = backup();
-      const inA: Job = { ...first!, queue: 'qa', idempotencyKey: 'shared' };
-      const inB: Job = { ...second!, queue: 'qb', idempotencyKey: 'shared' };
-      await f.store.restore([inA, inB]);
-      expect(await f.store.getMany([inA.id, inB.id])).toEqual([inA, inB]);
+      await f.store.restore([
+        { ...first!, queue: 'qa', idempotencyKey: 'shared' },
+        { ...second!, queue: 'qb', idempotencyKey: 'shared' },
+      ]);
+      const [inA, inB] = (await f.store.getMany([first!.id, second!.id])) as [Job, Job];
+      expect(inA).toMatchObject({ queue: 'qa', idempotencyKey: 'shared' });
+      expect(inB).toMatchObject({ queue: 'qb', idempotencyKey: 'shared' });
       const again = (queue: string) =>
         f.store.submit(f.spec('t', { queue, idempotencyKey: 'shared' }));
       expect(await again('qa')).toEqual({ job: inA, deduplicated: true });
@@ -124,19 +128,18 @@ export function exportContract(harness: StoreContractHarness): void {
       expect((await again('qc')).deduplicated).toBe(false);
     });
 
-    it('replaces jobs with the same id and keeps counts and indexes right', async () => {
+    it('leaves a stored job with the same id as it is, counts and indexes too', async () => {
       const jobs = backup();
       await f.store.restore(jobs);
-      const dead = jobs[2]!;
-      const replaced: Job = { ...dead, state: 'failed', priority: 0 };
-      await f.store.restore([replaced]);
-      expect(await f.store.get(dead.id)).toEqual(replaced);
+      const dead = (await f.store.get(jobs[2]!.id))!;
+      expect(await f.store.restore([{ ...jobs[2]!, state: 'failed', priority: 0 }])).toBe(0);
+      expect(await f.store.get(dead.id)).toEqual(dead);
       expect((await f.store.counts()).byState).toEqual(
-        stateCounts({ scheduled: 1, completed: 1, failed: 1 }),
+        stateCounts({ scheduled: 1, completed: 1, dead_letter: 1 }),
       );
-      expect((await f.store.counts()).byPriority.failed).toEqual([1, 0, 0, 0, 0]);
-      expect((await f.store.list({ state: 'dead_letter' })).jobs).toEqual([]);
-      expect(ids((await f.store.list({ state: 'failed' })).jobs)).toEqual([dead.id]);
+      expect((await f.store.counts()).byPriority.failed).toEqual([0, 0, 0, 0, 0]);
+      expect((await f.store.list({ state: 'failed' })).jobs).toEqual([]);
+      expect(ids((await f.store.list({ state: 'dead_letter' })).jobs)).toEqual([dead.id]);
       expect((await f.store.counts()).total).toBe(3);
     });
   });

@@ -1,10 +1,12 @@
 import { describe } from 'vitest';
 import { claimContract } from './contract-claim.js';
+import { countDueContract } from './contract-count-due.js';
 import { countsContract } from './contract-counts.js';
 import { dependenciesContract } from './contract-dependencies.js';
 import { exportContract } from './contract-export.js';
 import { feedContract } from './contract-feed.js';
 import { idempotencyContract } from './contract-idempotency.js';
+import { importContract } from './contract-import.js';
 import type { StoreContractHarness } from './contract-fixture.js';
 import { leaseExpiryContract } from './contract-lease-expiry.js';
 import { leaseContract } from './contract-lease.js';
@@ -25,8 +27,10 @@ const GROUPS: [string, (harness: StoreContractHarness) => void][] = [
   ['dependencies', dependenciesContract],
   ['reading', listContract],
   ['counting and purging', countsContract],
+  ['counting due jobs by type', countDueContract],
   ['change feed', feedContract],
   ['export and import', exportContract],
+  ['import into a store holding jobs', importContract],
   ['meta and lifecycle', metaContract],
 ];
 
