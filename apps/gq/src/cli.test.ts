@@ -85,6 +85,10 @@ describe('gq command line', () => {
         ['status', '--server', 'ftp://x'],
         /^gq: --server must be an http\(s\) URL; got "ftp:\/\/x"$/m,
       ],
+      [
+        ['serve', '--data-dir', 'a', '--data-dir', 'b'],
+        /^gq: --data-dir was given 2 times; give it once$/m,
+      ],
     ];
     for (const [args, message] of cases) {
       const run = await gq(args);

@@ -19,6 +19,7 @@ import { waitCommand } from './commands/wait.js';
 import { workCommand } from './commands/work.js';
 import { workersCommand } from './commands/workers.js';
 import { GQ_VERSION } from './version.js';
+import { UsageError } from './cli-error.js';
 
 /** Builds the `gq` command line: every command, writing through `io`. */
 export function buildCli(io: CliIo): Argv {
@@ -42,6 +43,7 @@ export function buildCli(io: CliIo): Argv {
     .command(exportCommand(io))
     .command(importCommand(io))
     .command(migrateCommand(io))
+    .middleware(refuseRepeatedFlags, true)
     .demandCommand(1, 'name a command')
     .strict()
     .recommendCommands()
@@ -51,6 +53,19 @@ export function buildCli(io: CliIo): Argv {
     .alias('help', 'h')
     .version('version', 'Show the version of gq', GQ_VERSION)
     .wrap(Math.min(100, process.stdout.columns || 100));
+}
+
+/**
+ * A usage error for a flag given twice that takes one value (yargs would make it a list, which
+ * every command would then misread); flags meant to repeat (`--tag`, `--depends-on`) are lists.
+ */
+function refuseRepeatedFlags(argv: Record<string, unknown>, parser?: unknown): void {
+  // yargs passes its parser as a second argument; its typings omit it and `getOptions`.
+  const lists = new Set((parser as { getOptions(): { array: string[] } }).getOptions().array);
+  for (const [name, value] of Object.entries(argv)) {
+    if (name === '_' || !Array.isArray(value) || lists.has(name) || /[A-Z]/.test(name)) continue;
+    throw new UsageError(`--${name} was given ${value.length} times; give it once`);
+  }
 }
 
 /**
