@@ -1,8 +1,8 @@
 import { GopherQueueClient, type SseEvent, type WireJob } from '@gopherqueue/api';
 import type { Job } from '@gopherqueue/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keys } from '../../../packages/persistence/src/level-keys.js';
-import { openLevelDb } from '../../../packages/persistence/src/level-open.js';
+import { keys } from '../../../packages/persistence/src/level/level-keys.js';
+import { openLevelDb } from '../../../packages/persistence/src/level/level-open.js';
 import {
   eventually,
   killAll,

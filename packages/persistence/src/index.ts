@@ -1,5 +1,5 @@
-export { LevelStore } from './level-store.js';
-export type { LevelStoreOptions } from './level-store.js';
+export { LevelStore } from './level/level-store.js';
+export type { LevelStoreOptions } from './level/level-store.js';
 export { PostgresStore } from './postgres/postgres-store.js';
 export type {
   PostgresStoreOptions,

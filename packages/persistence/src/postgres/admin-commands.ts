@@ -1,6 +1,4 @@
 import {
-  ErrorCode,
-  GqError,
   isTerminal,
   type Job,
   type PurgeInput,
@@ -8,8 +6,9 @@ import {
   type StoreChange,
 } from '@gopherqueue/core';
 import type pg from 'pg';
+import { invalidStateError } from '../job-errors.js';
 import { rowToJob, type JobRow } from './job-row.js';
-import { cancelDependents, DROP_LEASE, lockJob, updated } from './job-transitions.js';
+import { cancelDependents, DROP_LEASE, lockJob, updated } from './transition-sql.js';
 
 /**
  * The operator's transitions (cancel, retry, delete, purge, pause): each locks what it changes
@@ -26,7 +25,7 @@ export async function cancelJob(
   changes: StoreChange[],
 ): Promise<Job> {
   const before = await lockJob(c, s, id);
-  if (isTerminal(before.state)) throw invalidState(before, 'cancel');
+  if (isTerminal(before.state)) throw invalidStateError(before.id, before.state, 'cancel');
   const { rows } = await c.query<JobRow>(
     `UPDATE ${s}.jobs SET state = 'cancelled', cancel_reason = $2, finished_at = $3,
        updated_at = $3, ${DROP_LEASE} WHERE id = $1 RETURNING *`,
@@ -49,7 +48,7 @@ export async function retryJob(
 ): Promise<Job> {
   const before = await lockJob(c, s, id);
   if (!['failed', 'dead_letter', 'cancelled'].includes(before.state)) {
-    throw invalidState(before, 'retry');
+    throw invalidStateError(before.id, before.state, 'retry');
   }
   const { rows } = await c.query<JobRow>(
     `UPDATE ${s}.jobs SET state = 'scheduled', run_at = $2, updated_at = $2,
@@ -71,7 +70,7 @@ export async function deleteJob(
   changes: StoreChange[],
 ): Promise<Job> {
   const job = await lockJob(c, s, id);
-  if (job.state === 'running') throw invalidState(job, 'delete');
+  if (job.state === 'running') throw invalidStateError(job.id, job.state, 'delete');
   await c.query(`DELETE FROM ${s}.jobs WHERE id = $1`, [job.id]);
   changes.push({
     kind: 'deleted',
@@ -120,14 +119,4 @@ export async function setQueuePaused(
     [name, paused],
   );
   changes.push({ kind: 'queue', id: name, queue: name });
-}
-
-function invalidState(job: Job, action: string): GqError {
-  return new GqError(
-    ErrorCode.INVALID_STATE,
-    `cannot ${action} job ${job.id}: it is ${job.state}`,
-    {
-      details: { id: job.id, state: job.state },
-    },
-  );
 }

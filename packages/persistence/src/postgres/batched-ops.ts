@@ -10,8 +10,9 @@ import {
 import pg from 'pg';
 
 const { escapeLiteral } = pg;
+import { unknownJobError } from '../job-errors.js';
 import { rowToJob, type JobRow } from './job-row.js';
-import { DROP_LEASE, notFound, releaseDependentsSql, updated } from './job-transitions.js';
+import { DROP_LEASE, releaseDependentsSql, updated } from './transition-sql.js';
 
 /** One `complete` call as the batcher queues it. */
 export interface CompleteInput {
@@ -76,7 +77,7 @@ export function completionErrors(
   return ids.map((id) => {
     const state = states.get(id);
     return state === undefined
-      ? notFound(id)
+      ? unknownJobError(id)
       : new GqError(ErrorCode.LEASE_LOST, `job ${id} is ${state}: the lease is gone`, {
           details: { id, state },
         });

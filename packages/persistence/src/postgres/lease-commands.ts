@@ -7,7 +7,7 @@ import type {
   StoreChange,
 } from '@gopherqueue/core';
 import type pg from 'pg';
-import { cancelDependents, casRunning, DROP_LEASE, updated } from './job-transitions.js';
+import { cancelDependents, casRunning, DROP_LEASE, updated } from './transition-sql.js';
 
 /**
  * The worker's transitions of a running job other than `complete` (which is batched): each a
@@ -15,7 +15,7 @@ import { cancelDependents, casRunning, DROP_LEASE, updated } from './job-transit
  */
 
 /** Extends the lease and saves checkpoint and progress. @throws GQ_LEASE_LOST */
-export async function heartbeatJob(
+export async function heartbeatRow(
   c: pg.ClientBase,
   s: string,
   id: string,
@@ -47,7 +47,7 @@ export async function heartbeatJob(
 }
 
 /** running -> retrying, failed or dead_letter, recording the error. @throws GQ_LEASE_LOST */
-export async function failJob(
+export async function failRow(
   c: pg.ClientBase,
   s: string,
   id: string,
@@ -81,7 +81,7 @@ export async function failJob(
 }
 
 /** running -> scheduled without spending the attempt. @throws GQ_LEASE_LOST */
-export async function releaseJob(
+export async function releaseRow(
   c: pg.ClientBase,
   s: string,
   id: string,

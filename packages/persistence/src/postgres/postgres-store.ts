@@ -28,6 +28,7 @@ import {
   type SubmitResult,
 } from '@gopherqueue/core';
 import pg from 'pg';
+import { unknownJobError } from '../job-errors.js';
 import { resolveCountDueInput } from '../count-due-input.js';
 import { checkLeaseExpiredBy } from '../fail-input.js';
 import {
@@ -42,8 +43,7 @@ import type { CompleteInput } from './batched-ops.js';
 import { Batcher } from './batcher.js';
 import { ChangeFeed } from './change-feed.js';
 import { JobQueries } from './job-queries.js';
-import { notFound } from './job-transitions.js';
-import { failJob, heartbeatJob, releaseJob } from './lease-commands.js';
+import { failRow, heartbeatRow, releaseRow } from './lease-commands.js';
 import { migrate, quoteIdent, storeExists } from './migrations.js';
 import { startNotificationListener, type NotificationListener } from './notification-listener.js';
 import { describeTarget, toStoreError } from './pg-errors.js';
@@ -236,7 +236,7 @@ export class PostgresStore implements Store {
     checkLeaseMs(input.leaseMs);
     const now = this.#clock.now();
     return this.#exec.tx((c, changes) =>
-      heartbeatJob(c, this.#s, this.#id(id), token, input, now, changes),
+      heartbeatRow(c, this.#s, this.#id(id), token, input, now, changes),
     );
   }
 
@@ -250,7 +250,7 @@ export class PostgresStore implements Store {
     checkLeaseExpiredBy(input);
     const now = this.#clock.now();
     return this.#exec.tx(
-      (c, changes) => failJob(c, this.#s, this.#id(id), token, input, now, changes),
+      (c, changes) => failRow(c, this.#s, this.#id(id), token, input, now, changes),
       undefined,
       'inside',
     );
@@ -260,7 +260,7 @@ export class PostgresStore implements Store {
     const now = this.#clock.now();
     checkReleaseRunAt(id, input.runAt, now);
     return this.#exec.tx(
-      (c, changes) => releaseJob(c, this.#s, this.#id(id), token, input, now, changes),
+      (c, changes) => releaseRow(c, this.#s, this.#id(id), token, input, now, changes),
       undefined,
       'inside',
     );
@@ -354,7 +354,7 @@ export class PostgresStore implements Store {
 
   /** An id the database can compare; anything else cannot exist. */
   #id(id: string): string {
-    if (!isUuid(id)) throw notFound(String(id));
+    if (!isUuid(id)) throw unknownJobError(String(id));
     return id;
   }
 }

@@ -8,7 +8,7 @@ import {
   type SubmitResult,
 } from '@gopherqueue/core';
 import type pg from 'pg';
-import { createdJob } from '../job-transitions.js';
+import { createdJob } from '../job-versions.js';
 import type { ChangeFeed } from './change-feed.js';
 import { toStoreError } from './pg-errors.js';
 import {

@@ -14,7 +14,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createJob, type Job, type PriorityLevel } from '@gopherqueue/core';
-import { LevelStore } from '../level-store.js';
+import { LevelStore } from '../level/level-store.js';
 
 const location = process.argv[2];
 if (location === undefined) {

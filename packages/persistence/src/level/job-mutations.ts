@@ -13,15 +13,16 @@ import {
   type StoreChange,
   type SubmitResult,
 } from '@gopherqueue/core';
+import { invalidStateError, unknownJobError } from '../job-errors.js';
 import type { ActiveSet } from './active-set.js';
 import type { GroupCommit, LevelDb } from './group-commit.js';
-import type { CountBook } from './job-counts.js';
+import type { CountBook } from './count-book.js';
 import { writeJob, type JobWriteTarget } from './job-index.js';
-import { JobEncoder } from './job-json.js';
+import { JobEncoder } from './job-encoder.js';
 import { JobLookup } from './job-lookup.js';
-import * as next from './job-transitions.js';
+import * as next from '../job-versions.js';
 import { planSubmit } from './submit-plan.js';
-import { checkReleaseRunAt, checkRestoredTimes } from './time-bounds.js';
+import { checkReleaseRunAt, checkRestoredTimes } from '../time-bounds.js';
 
 /** What {@link JobMutations} works on. */
 export interface JobMutationsContext {
@@ -123,7 +124,7 @@ export class JobMutations {
   ): Job | Promise<Job> {
     return this.#step((lookup) => {
       const job = lookup.job(id);
-      if (job === undefined) throw lookup.fail(notFound(id));
+      if (job === undefined) throw lookup.fail(unknownJobError(id));
       if (job.state !== 'running' || job.leaseToken !== token) {
         throw lookup.fail(
           new GqError(ErrorCode.LEASE_LOST, `job ${id} is no longer leased with this token`, {
@@ -205,8 +206,8 @@ export class JobMutations {
   cancel(id: string, reason: string | undefined): Job | Promise<Job> {
     return this.#step((lookup) => {
       const job = lookup.job(id);
-      if (job === undefined) throw lookup.fail(notFound(id));
-      if (isTerminal(job.state)) throw lookup.fail(invalidState(id, job.state, 'cancel'));
+      if (job === undefined) throw lookup.fail(unknownJobError(id));
+      if (isTerminal(job.state)) throw lookup.fail(invalidStateError(id, job.state, 'cancel'));
       const now = this.#ctx.clock.now();
       const after = next.cancelledJob(job, now, reason);
       this.#write(job, after, 'updated');
@@ -218,9 +219,9 @@ export class JobMutations {
   retry(id: string, resetAttempts: boolean): Job | Promise<Job> {
     return this.#step((lookup) => {
       const job = lookup.job(id);
-      if (job === undefined) throw lookup.fail(notFound(id));
+      if (job === undefined) throw lookup.fail(unknownJobError(id));
       if (job.state !== 'failed' && job.state !== 'dead_letter' && job.state !== 'cancelled') {
-        throw lookup.fail(invalidState(id, job.state, 'retry'));
+        throw lookup.fail(invalidStateError(id, job.state, 'retry'));
       }
       const after = next.retriedJob(job, this.#ctx.clock.now(), resetAttempts);
       this.#write(job, after, 'updated');
@@ -231,8 +232,8 @@ export class JobMutations {
   delete(id: string): Job | Promise<Job> {
     return this.#step((lookup) => {
       const job = lookup.job(id);
-      if (job === undefined) throw lookup.fail(notFound(id));
-      if (job.state === 'running') throw lookup.fail(invalidState(id, job.state, 'delete'));
+      if (job === undefined) throw lookup.fail(unknownJobError(id));
+      if (job.state === 'running') throw lookup.fail(invalidStateError(id, job.state, 'delete'));
       this.#write(job, undefined, 'deleted');
       this.#cascade(id, this.#ctx.clock.now());
       return job;
@@ -288,14 +289,4 @@ export class JobMutations {
       return written.size;
     });
   }
-}
-
-function notFound(id: string): GqError {
-  return new GqError(ErrorCode.NOT_FOUND, `job ${id} not found`, { details: { id } });
-}
-
-function invalidState(id: string, state: string, action: string): GqError {
-  return new GqError(ErrorCode.INVALID_STATE, `cannot ${action} job ${id}: it is ${state}`, {
-    details: { id, state },
-  });
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createJob, type Job } from '@gopherqueue/core';
-import { JobEncoder } from './job-json.js';
-import * as next from './job-transitions.js';
+import { JobEncoder } from './job-encoder.js';
+import * as next from '../job-versions.js';
 
 /** What a store must read back: the job's own JSON. */
 const plain = (job: Job): unknown => JSON.parse(JSON.stringify(job));

@@ -8,10 +8,10 @@ import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createJob, ManualClock, type Job, type JobOptions, type Store } from '@gopherqueue/core';
 import { LevelStore } from './level-store.js';
-import { runStoreContract } from './testing/index.js';
+import { runStoreContract } from '../testing/index.js';
 
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-const INDEX = fileURLToPath(new URL('./index.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../..', import.meta.url));
+const INDEX = fileURLToPath(new URL('../index.ts', import.meta.url));
 const run = promisify(execFile);
 
 const dirs = new Map<Store, string>();

@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { JOB_STATES, type JobState, type Json } from '@gopherqueue/core';
 import { LevelStore } from './level-store.js';
 
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-const CHILD = fileURLToPath(new URL('./testing/crash-child.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../..', import.meta.url));
+const CHILD = fileURLToPath(new URL('../testing/crash-child.ts', import.meta.url));
 const ROUNDS = 20;
 
 type Line =

@@ -1,5 +1,6 @@
 import { ErrorCode, GqError, type Job, type JobState, type StoreChange } from '@gopherqueue/core';
 import type pg from 'pg';
+import { unknownJobError } from '../job-errors.js';
 import { rowToJob, type JobRow } from './job-row.js';
 
 /** Columns cleared when a job leaves `running`. */
@@ -53,7 +54,7 @@ export async function whyNot(
     [id],
   );
   const state = rows[0]?.state;
-  if (state === undefined) return notFound(id);
+  if (state === undefined) return unknownJobError(id);
   let message = `job ${id} is ${state}, not running: its lease is gone`;
   if (state === 'running') {
     message =
@@ -64,15 +65,10 @@ export async function whyNot(
   return new GqError(ErrorCode.LEASE_LOST, message, { details: { id, state } });
 }
 
-/** `GQ_NOT_FOUND` for `id`. */
-export function notFound(id: string): GqError {
-  return new GqError(ErrorCode.NOT_FOUND, `job ${id} not found`, { details: { id } });
-}
-
 /** Reads one job and locks it for this transaction. */
 export async function lockJob(c: pg.ClientBase, s: string, id: string): Promise<Job> {
   const { rows } = await c.query<JobRow>(`SELECT * FROM ${s}.jobs WHERE id = $1 FOR UPDATE`, [id]);
-  if (!rows[0]) throw notFound(id);
+  if (!rows[0]) throw unknownJobError(id);
   return rowToJob(rows[0]);
 }
 

@@ -1,7 +1,7 @@
 import { ErrorCode, GqError, type Job, type JobSpec, type SubmitResult } from '@gopherqueue/core';
 import type { JobLookup } from './job-lookup.js';
-import { createdJob } from './job-transitions.js';
-import { checkSpecTimes } from './time-bounds.js';
+import { createdJob } from '../job-versions.js';
+import { checkSpecTimes } from '../time-bounds.js';
 
 /** Where a submit starts from. */
 export interface SubmitContext {

@@ -30,14 +30,14 @@ import {
 } from '@gopherqueue/core';
 import { ActiveSet } from './active-set.js';
 import { GroupCommit, type LevelDb } from './group-commit.js';
-import { checkLeaseExpiredBy } from './fail-input.js';
-import { resolveCountDueInput } from './count-due-input.js';
-import { CountBook } from './job-counts.js';
+import { checkLeaseExpiredBy } from '../fail-input.js';
+import { resolveCountDueInput } from '../count-due-input.js';
+import { CountBook } from './count-book.js';
 import { JobMutations } from './job-mutations.js';
 import { JobReader } from './job-reader.js';
 import { finishedPrefix, idOfIndexKey, keys, padTime } from './level-keys.js';
 import { LevelMetaStore } from './level-meta-store.js';
-import { checkLeaseMs } from './time-bounds.js';
+import { checkLeaseMs } from '../time-bounds.js';
 import { loadState, openLevelDb } from './level-open.js';
 
 /** Options of {@link LevelStore.open}. */

@@ -1,8 +1,8 @@
 import { isTerminal, type Job } from '@gopherqueue/core';
 import type { ActiveSet } from './active-set.js';
 import type { GroupCommit } from './group-commit.js';
-import type { JobEncoder } from './job-json.js';
-import type { CountBook } from './job-counts.js';
+import type { JobEncoder } from './job-encoder.js';
+import type { CountBook } from './count-book.js';
 import { finishedKey, keys } from './level-keys.js';
 
 /** What one job write touches. */
