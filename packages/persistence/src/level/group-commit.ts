@@ -86,6 +86,15 @@ export class GroupCommit {
     return box === undefined ? MISS : box.value;
   }
 
+  /**
+   * The keys starting with `prefix` that have an unwritten value, or a written one that a pinned
+   * read may not see yet, with that value. Costs one pass over the overlay, which holds only the
+   * writes in flight and those pinned reads still need.
+   */
+  *cachedWithPrefix(prefix: string): Generator<[string, unknown]> {
+    for (const [key, box] of this.#overlay) if (key.startsWith(prefix)) yield [key, box.value];
+  }
+
   /** Queues a change for the feed, delivered once the pending batch is written. */
   change(change: StoreChange): void {
     this.#batch().changes.push(change);

@@ -1,30 +1,34 @@
 import { isTerminal, type Job } from '@gopherqueue/core';
-import type { ActiveSet } from './active-set.js';
-import type { GroupCommit } from './group-commit.js';
-import type { JobEncoder } from './job-encoder.js';
 import type { CountBook } from './count-book.js';
-import { finishedKey, keys } from './level-keys.js';
+import type { GroupCommit } from './group-commit.js';
+import type { JobCache } from './job-cache.js';
+import type { JobEncoder } from './job-encoder.js';
+import { finishedKey, keys, readyKey } from './level-keys.js';
+import type { ReadyBuckets } from './ready-buckets.js';
 
 /** What one job write touches. */
 export interface JobWriteTarget {
   commit: GroupCommit;
   counts: CountBook;
-  active: ActiveSet;
+  cache: JobCache;
+  ready: ReadyBuckets;
   encoder: JobEncoder;
 }
 
 /**
  * Writes one job change from `before` to `after` (undefined for a new or a deleted job): the job
  * record (moved between `act!` and `job!` when it starts or stops being active), the index
- * entries that differ, the idempotency key, the counts and the in-memory active
- * set, all into the pending batch. The only place that keeps the indexes in step with the jobs.
+ * entries that differ (state, ready, dependencies, type, queue, finish time, idempotency key), the
+ * counts, and what memory holds, all into the pending batch. The new version also goes to the
+ * commit's overlay, so a read that misses memory still finds it before it is on disk. The only
+ * place that keeps the indexes in step with the jobs.
  */
 export function writeJob(
   target: JobWriteTarget,
   before: Job | undefined,
   after: Job | undefined,
 ): void {
-  const { commit } = target;
+  const { commit, cache, ready } = target;
   const id = after?.id ?? before?.id;
   if (id === undefined) return;
   const doneBefore = before !== undefined && isTerminal(before.state);
@@ -35,14 +39,11 @@ export function writeJob(
   if (before !== undefined && (after === undefined || doneBefore !== doneAfter)) {
     commit.del(doneBefore ? keys.job(id) : keys.active(id));
   }
+  if (before?.state !== after?.state) {
+    if (before !== undefined) commit.del(keys.state(before.state, id));
+    if (after !== undefined) commit.put(keys.state(after.state, id), '');
+  }
   if (doneBefore || doneAfter) {
-    // Only finished jobs have `st!` and `fin!` entries.
-    const stBefore = doneBefore ? keys.state(before.state, id) : undefined;
-    const stAfter = doneAfter ? keys.state(after.state, id) : undefined;
-    if (stBefore !== stAfter) {
-      if (stBefore !== undefined) commit.del(stBefore);
-      if (stAfter !== undefined) commit.put(stAfter, '');
-    }
     const finBefore = doneBefore ? finishedKey(before) : undefined;
     const finAfter = doneAfter ? finishedKey(after) : undefined;
     if (finBefore !== finAfter) {
@@ -50,6 +51,20 @@ export function writeJob(
       if (finAfter !== undefined) commit.put(finAfter, '');
     }
   }
+  const readyBefore = before === undefined ? undefined : readyKey(before);
+  const readyAfter = after === undefined ? undefined : readyKey(after);
+  if (readyBefore !== readyAfter) {
+    if (readyBefore !== undefined) {
+      commit.del(readyBefore);
+      commit.cache(readyBefore, null);
+      ready.remove(before as Job, readyBefore);
+    }
+    if (readyAfter !== undefined) {
+      commit.put(readyAfter, id);
+      commit.cache(readyAfter, id);
+    }
+  }
+  writeWaits(target, id, before, after);
   if (before?.type !== after?.type) {
     if (before !== undefined) commit.del(keys.type(before.type, id));
     if (after !== undefined) commit.put(keys.type(after.type, id), '');
@@ -71,8 +86,31 @@ export function writeJob(
     }
   }
   target.counts.move(before, after);
-  target.active.set(before, after);
-  if (after === undefined || doneAfter) commit.cache(keys.job(id), after ?? null);
+  // Memory holds running jobs and the heads of the ready buckets; everything else is on disk.
+  let held = after !== undefined && after.state === 'running';
+  if (!held && after !== undefined && readyAfter !== undefined) {
+    held = readyAfter === readyBefore ? ready.holds(after) : ready.insert(after, readyAfter);
+  }
+  if (held) cache.hold(after as Job);
+  else cache.drop(id);
+  commit.cache(keys.version(id), after ?? null);
+}
+
+/** The `dep!` entries and the in-memory waits of a job that is or was pending. */
+function writeWaits(
+  target: JobWriteTarget,
+  id: string,
+  before: Job | undefined,
+  after: Job | undefined,
+): void {
+  const waitedOn = before?.state === 'pending' ? before.waitingOn : [];
+  const waitsOn = after?.state === 'pending' ? after.waitingOn : [];
+  if (waitedOn.length === 0 && waitsOn.length === 0) return;
+  const still = new Set(waitsOn);
+  const had = new Set(waitedOn);
+  for (const dep of waitedOn) if (!still.has(dep)) target.commit.del(keys.dependent(dep, id));
+  for (const dep of waitsOn) if (!had.has(dep)) target.commit.put(keys.dependent(dep, id), '');
+  target.cache.trackWaits(id, waitedOn, waitsOn);
 }
 
 /** The `qidem!` entry of a job with an idempotency key. */

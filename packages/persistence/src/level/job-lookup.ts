@@ -1,6 +1,6 @@
 import type { Job } from '@gopherqueue/core';
-import type { ActiveSet } from './active-set.js';
 import { MISS, type GroupCommit, type LevelDb } from './group-commit.js';
+import type { JobCache } from './job-cache.js';
 import { keys } from './level-keys.js';
 
 /** Thrown by a {@link JobLookup} step that needs values from disk it does not have yet. */
@@ -13,42 +13,44 @@ class NeedRead extends Error {
 }
 
 /**
- * Resolves jobs and idempotency keys as they are now: the in-memory active set first, then values
- * written but maybe not yet readable, then values fetched from disk. A step that meets a key it
- * has not fetched records it and, at {@link JobLookup.done}, asks to be run again once the keys
- * are read, so a step checks and applies synchronously, with no await between check and write.
+ * Resolves jobs and idempotency keys as they are now: memory first (running jobs and the heads
+ * of the ready buckets), then versions written but maybe not yet readable, then records fetched
+ * from disk (`act!` or `job!`). A step that meets a key it has not fetched records it and, at
+ * {@link JobLookup.done}, asks to be run again once the keys are read, so a step checks and
+ * applies synchronously, with no await between check and write.
  */
 export class JobLookup {
-  readonly #active: ActiveSet;
+  readonly #cache: JobCache;
   readonly #commit: GroupCommit;
-  // Made on first need: most steps find everything in memory.
+  // Made on first need: the hot steps find everything in memory.
   #fetched: Map<string, string | undefined> | undefined;
   #missing: Set<string> | undefined;
 
-  constructor(active: ActiveSet, commit: GroupCommit) {
-    this.#active = active;
+  constructor(cache: JobCache, commit: GroupCommit) {
+    this.#cache = cache;
     this.#commit = commit;
   }
 
   /** The job now, undefined if unknown (or not yet fetched: see {@link done}). */
   job(id: string): Job | undefined {
-    const active = this.#active.get(id);
-    if (active !== undefined) return active;
-    const key = keys.job(id);
-    const cached = this.#commit.peek(key);
-    if (cached !== MISS) return (cached as Job | null) ?? undefined;
-    if (this.#fetched?.has(key) !== true) {
-      (this.#missing ??= new Set()).add(key);
+    const held = this.#cache.get(id);
+    if (held !== undefined) return held;
+    const written = this.#commit.peek(keys.version(id));
+    if (written !== MISS) return (written as Job | null) ?? undefined;
+    const active = keys.active(id);
+    const finished = keys.job(id);
+    if (this.#fetched?.has(active) !== true) {
+      const missing = (this.#missing ??= new Set());
+      missing.add(active);
+      missing.add(finished);
       return undefined;
     }
-    const raw = this.#fetched.get(key);
+    const raw = this.#fetched.get(active) ?? this.#fetched.get(finished);
     return raw === undefined ? undefined : (JSON.parse(raw) as Job);
   }
 
   /** The id of the job holding an idempotency key in a queue now. */
   idem(queue: string, idempotencyKey: string): string | undefined {
-    const active = this.#active.idempotent(queue, idempotencyKey);
-    if (active !== undefined) return active;
     const key = keys.idem(queue, idempotencyKey);
     const cached = this.#commit.peek(key);
     if (cached !== MISS) return (cached as string | null) ?? undefined;
@@ -80,12 +82,12 @@ export class JobLookup {
    */
   static run<T>(
     db: LevelDb,
-    active: ActiveSet,
+    cache: JobCache,
     commit: GroupCommit,
     step: (lookup: JobLookup) => T,
     guard: () => void,
   ): T | Promise<T> {
-    const lookup = new JobLookup(active, commit);
+    const lookup = new JobLookup(cache, commit);
     try {
       return step(lookup);
     } catch (err) {

@@ -14,20 +14,22 @@ import {
   type SubmitResult,
 } from '@gopherqueue/core';
 import { invalidStateError, unknownJobError } from '../job-errors.js';
-import type { ActiveSet } from './active-set.js';
 import type { GroupCommit, LevelDb } from './group-commit.js';
 import type { CountBook } from './count-book.js';
+import type { JobCache } from './job-cache.js';
 import { writeJob, type JobWriteTarget } from './job-index.js';
 import { JobEncoder } from './job-encoder.js';
 import { JobLookup } from './job-lookup.js';
 import * as next from '../job-versions.js';
+import type { ReadyBuckets } from './ready-buckets.js';
 import { planSubmit } from './submit-plan.js';
 import { checkReleaseRunAt, checkRestoredTimes } from '../time-bounds.js';
 
 /** What {@link JobMutations} works on. */
 export interface JobMutationsContext {
   db: LevelDb;
-  active: ActiveSet;
+  cache: JobCache;
+  ready: ReadyBuckets;
   counts: CountBook;
   commit: GroupCommit;
   clock: Clock;
@@ -52,13 +54,13 @@ export class JobMutations {
 
   constructor(context: JobMutationsContext) {
     this.#ctx = context;
-    const { commit, counts, active } = context;
-    this.#target = { commit, counts, active, encoder: new JobEncoder() };
+    const { commit, counts, cache, ready } = context;
+    this.#target = { commit, counts, cache, ready, encoder: new JobEncoder() };
   }
 
   #step<T>(step: (lookup: JobLookup) => T): T | Promise<T> {
-    const { db, active, commit, guard } = this.#ctx;
-    return JobLookup.run(db, active, commit, step, guard);
+    const { db, cache, commit, guard } = this.#ctx;
+    return JobLookup.run(db, cache, commit, step, guard);
   }
 
   #write(before: Job | undefined, after: Job | undefined, kind: StoreChange['kind']): void {
@@ -97,29 +99,45 @@ export class JobMutations {
     });
   }
 
-  claim(options: ClaimOptions): Job[] {
-    const now = this.#ctx.clock.now();
-    const ready = this.#ctx.active.takeReady(options.limit, {
-      now,
-      paused: this.#ctx.paused,
-      types: options.types,
-      queues: options.queues,
-    });
-    return ready.map((job) => {
-      const after = next.claimedJob(job, now, options, randomUUID());
-      this.#write(job, after, 'updated');
-      return after;
-    });
+  /**
+   * Takes up to `limit` runnable jobs in claim order and leases them. Synchronous while the heads
+   * of the ready buckets it needs are in memory; otherwise it reads them, then goes on.
+   */
+  claim(options: ClaimOptions): Job[] | Promise<Job[]> {
+    const claimed: Job[] = [];
+    const step = (): Job[] | Promise<Job[]> => {
+      const now = this.#ctx.clock.now();
+      const taken = this.#ctx.ready.take(options.limit - claimed.length, {
+        now,
+        paused: this.#ctx.paused,
+        types: options.types,
+        queues: options.queues,
+      });
+      for (const id of taken.ids) {
+        // The heads of the buckets are always held in memory.
+        const job = this.#ctx.cache.get(id) as Job;
+        const after = next.claimedJob(job, now, options, randomUUID());
+        this.#write(job, after, 'updated');
+        claimed.push(after);
+      }
+      if (taken.blocked === undefined || claimed.length >= options.limit) return claimed;
+      return taken.blocked.then(() => {
+        this.#ctx.guard();
+        return step();
+      });
+    };
+    return step();
   }
 
   /**
    * Runs `apply` on a running job whose lease `token` holds and, when `expiredBy` is given, whose
-   * lease expires at or before it (checked in the same synchronous step).
+   * lease expires at or before it (checked in the same synchronous step). `apply` may look more
+   * jobs up; it calls `lookup.done()` before its first write.
    */
   #leased(
     id: string,
     token: string,
-    apply: (job: Job, now: number) => Job,
+    apply: (job: Job, now: number, lookup: JobLookup) => Job,
     expiredBy?: number,
   ): Job | Promise<Job> {
     return this.#step((lookup) => {
@@ -142,7 +160,7 @@ export class JobMutations {
           ),
         );
       }
-      return apply(job, this.#ctx.clock.now());
+      return apply(job, this.#ctx.clock.now(), lookup);
     });
   }
 
@@ -155,12 +173,13 @@ export class JobMutations {
   }
 
   complete(id: string, token: string, result: Json): Job | Promise<Job> {
-    return this.#leased(id, token, (job, now) => {
+    return this.#leased(id, token, (job, now, lookup) => {
+      const dependents = this.#ctx.cache.dependentsOf(id).map((waiting) => lookup.job(waiting));
+      lookup.done();
       const after = next.completedJob(job, now, result);
       this.#write(job, after, 'updated');
-      for (const waiting of this.#ctx.active.dependentsOf(id)) {
-        const dependent = this.#ctx.active.get(waiting);
-        if (dependent === undefined) continue;
+      for (const dependent of dependents) {
+        if (dependent === undefined || dependent.state !== 'pending') continue;
         this.#write(dependent, next.dependencyMetJob(dependent, id, now), 'updated');
       }
       return after;
@@ -171,10 +190,12 @@ export class JobMutations {
     return this.#leased(
       id,
       token,
-      (job, now) => {
+      (job, now, lookup) => {
         const after = next.failedJob(job, now, input);
+        const waiting = isTerminal(after.state) ? this.#waitingOn(lookup, id) : [];
+        lookup.done();
         this.#write(job, after, 'updated');
-        if (isTerminal(after.state)) this.#cascade(id, now);
+        this.#cancelWaiting(waiting, now);
         return after;
       },
       input.leaseExpiredBy,
@@ -190,16 +211,28 @@ export class JobMutations {
     });
   }
 
-  /** Cancels, transitively, every job still waiting on `id`. */
-  #cascade(id: string, now: number): void {
+  /** Every pending job still waiting on `id`, transitively, as it is now. */
+  #waitingOn(lookup: JobLookup, id: string): Job[] {
+    const found: Job[] = [];
+    const seen = new Set([id]);
     const queue = [id];
     for (let dep = queue.pop(); dep !== undefined; dep = queue.pop()) {
-      for (const waiting of this.#ctx.active.dependentsOf(dep)) {
-        const dependent = this.#ctx.active.get(waiting);
-        if (dependent === undefined) continue;
-        this.#write(dependent, next.cancelledJob(dependent, now, 'dependency_failed'), 'updated');
+      for (const waiting of this.#ctx.cache.dependentsOf(dep)) {
+        if (seen.has(waiting)) continue;
+        seen.add(waiting);
+        const job = lookup.job(waiting);
+        if (job !== undefined) found.push(job);
         queue.push(waiting);
       }
+    }
+    return found;
+  }
+
+  /** Cancels the jobs {@link #waitingOn} found, with reason `dependency_failed`. */
+  #cancelWaiting(jobs: readonly Job[], now: number): void {
+    for (const job of jobs) {
+      if (job.state !== 'pending') continue;
+      this.#write(job, next.cancelledJob(job, now, 'dependency_failed'), 'updated');
     }
   }
 
@@ -208,10 +241,12 @@ export class JobMutations {
       const job = lookup.job(id);
       if (job === undefined) throw lookup.fail(unknownJobError(id));
       if (isTerminal(job.state)) throw lookup.fail(invalidStateError(id, job.state, 'cancel'));
+      const waiting = this.#waitingOn(lookup, id);
+      lookup.done();
       const now = this.#ctx.clock.now();
       const after = next.cancelledJob(job, now, reason);
       this.#write(job, after, 'updated');
-      this.#cascade(id, now);
+      this.#cancelWaiting(waiting, now);
       return after;
     });
   }
@@ -234,8 +269,10 @@ export class JobMutations {
       const job = lookup.job(id);
       if (job === undefined) throw lookup.fail(unknownJobError(id));
       if (job.state === 'running') throw lookup.fail(invalidStateError(id, job.state, 'delete'));
+      const waiting = this.#waitingOn(lookup, id);
+      lookup.done();
       this.#write(job, undefined, 'deleted');
-      this.#cascade(id, this.#ctx.clock.now());
+      this.#cancelWaiting(waiting, this.#ctx.clock.now());
       return job;
     });
   }

@@ -1,36 +1,33 @@
 import {
   ErrorCode,
   GqError,
-  isTerminal,
   isUuid,
   type Job,
-  type JobState,
   type ListFilter,
   type ListPage,
 } from '@gopherqueue/core';
-import type { ActiveSet } from './active-set.js';
 import type { AbstractIterator } from 'abstract-level';
 import { MISS, type GroupCommit, type LevelDb } from './group-commit.js';
+import type { JobCache } from './job-cache.js';
 import { idOfIndexKey, keys, RANGE_END } from './level-keys.js';
 
 const CHUNK = 256;
 
 /**
  * The LevelStore's multi-job reads: `list` walks the narrowest index its filter allows, newest
- * first (jobs in an active state come from memory, where every active job is), and `scan` walks
- * every job. Both read after the writes made before them are on disk,
- * and resolve each job through memory first, so they never return a version older than one
- * already acknowledged.
+ * first, and `scan` walks every job. Both read after the writes made before them are on disk, and
+ * resolve each job through memory and the versions written since first, so they never return a
+ * version older than one already acknowledged.
  */
 export class JobReader {
   readonly #db: LevelDb;
-  readonly #active: ActiveSet;
+  readonly #cache: JobCache;
   readonly #commit: GroupCommit;
   readonly #guard: () => void;
 
-  constructor(db: LevelDb, active: ActiveSet, commit: GroupCommit, guard: () => void) {
+  constructor(db: LevelDb, cache: JobCache, commit: GroupCommit, guard: () => void) {
     this.#db = db;
-    this.#active = active;
+    this.#cache = cache;
     this.#commit = commit;
     this.#guard = guard;
   }
@@ -44,9 +41,6 @@ export class JobReader {
     if (filter.cursor !== undefined) filter = { ...filter, cursor: checkCursor(filter.cursor) };
     await this.#commit.commit();
     this.#guard();
-    if (filter.state !== undefined && !isTerminal(filter.state)) {
-      return page(this.#listActive(filter.state, filter, pageSize), pageSize);
-    }
     const prefix =
       filter.state !== undefined
         ? keys.state(filter.state, '')
@@ -93,27 +87,6 @@ export class JobReader {
       unpin();
     }
     return page(found, pageSize);
-  }
-
-  /**
-   * A page of jobs in an active state, from memory: every active job is there. One pass over the
-   * jobs in that state keeps the `pageSize + 1` greatest ids below the cursor in a min-heap.
-   */
-  #listActive(state: JobState, filter: ListFilter, pageSize: number): Job[] {
-    const cursor = filter.cursor;
-    const size = pageSize + 1;
-    const heap: Job[] = []; // min-heap by id: heap[0] is the smallest id kept
-    for (const job of this.#active.inState(state)) {
-      if ((cursor !== undefined && job.id >= cursor) || !matches(job, filter)) continue;
-      if (heap.length < size) {
-        heap.push(job);
-        siftUp(heap, heap.length - 1);
-      } else if (job.id > (heap[0] as Job).id) {
-        heap[0] = job;
-        siftDown(heap, 0);
-      }
-    }
-    return heap.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
   }
 
   /** Every job in id order, resolved through memory. */
@@ -186,9 +159,9 @@ export class JobReader {
   }
 
   #memory(id: string): Job | null | typeof MISS {
-    const active = this.#active.get(id);
-    if (active !== undefined) return active;
-    return this.#commit.peek(keys.job(id)) as Job | null | typeof MISS;
+    const held = this.#cache.get(id);
+    if (held !== undefined) return held;
+    return this.#commit.peek(keys.version(id)) as Job | null | typeof MISS;
   }
 
   /** Resolves `[id, json]` records through memory. */
@@ -207,43 +180,19 @@ export class JobReader {
       if (job === MISS) missing.push(i);
     });
     if (missing.length > 0) {
-      const raws = await this.#db.getMany(missing.map((i) => keys.job(ids[i] as string)));
+      // A job's record is at `act!` while it is active and at `job!` once finished.
+      const raws = await this.#db.getMany(
+        missing.flatMap((i) => [keys.active(ids[i] as string), keys.job(ids[i] as string)]),
+      );
       this.#guard();
       missing.forEach((i, n) => {
         const memory = this.#memory(ids[i] as string);
-        const raw = raws[n];
+        const raw = raws[2 * n] ?? raws[2 * n + 1];
         jobs[i] = memory !== MISS ? memory : raw === undefined ? null : (JSON.parse(raw) as Job);
       });
     }
     return jobs.map((job) => (job === MISS || job === null ? undefined : job));
   }
-}
-
-function siftUp(heap: Job[], at: number): void {
-  const job = heap[at] as Job;
-  while (at > 0) {
-    const parent = (at - 1) >> 1;
-    const above = heap[parent] as Job;
-    if (above.id <= job.id) break;
-    heap[at] = above;
-    at = parent;
-  }
-  heap[at] = job;
-}
-
-function siftDown(heap: Job[], at: number): void {
-  const job = heap[at] as Job;
-  for (;;) {
-    let child = 2 * at + 1;
-    if (child >= heap.length) break;
-    const right = heap[child + 1];
-    if (right !== undefined && right.id < (heap[child] as Job).id) child++;
-    const below = heap[child] as Job;
-    if (below.id >= job.id) break;
-    heap[at] = below;
-    at = child;
-  }
-  heap[at] = job;
 }
 
 /** One side of a merged walk of records. */

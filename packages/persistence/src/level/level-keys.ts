@@ -1,22 +1,25 @@
-import { isTerminal, type Job, type JobState } from '@gopherqueue/core';
+import { isTerminal, RUNNABLE_STATES, type Job, type JobState } from '@gopherqueue/core';
 
 /**
- * The key layout of the LevelStore, in one database with string keys and values.
+ * The key layout of the LevelStore (format 2), in one database with string keys and values.
  *
- * - `act!<id>` -> an active (non-terminal) job as JSON. Every active job is also in memory, so
- *   no index of active jobs is kept on disk: a transition between active states (a claim, a
- *   heartbeat, a release) writes this one entry, and the store opens by reading this range.
- * - `job!<id>` -> a finished (terminal) job as JSON.
+ * - `act!<id>` -> an active (non-terminal) job as JSON; `job!<id>` -> a finished job as JSON.
+ * - `st!<state>!<id>` -> '' for every job, in every state (lists by state read this index).
+ * - `rdy!<queue>!<type>!<priority>!<runAt, 15 digits>!<seq, 15 digits>` -> the id of a runnable
+ *   (scheduled, delayed or retrying) job: the ready index. One bucket per queue, type and
+ *   priority, in claim order within the bucket, so a claim reads the head of each bucket it may
+ *   take from, and waiting jobs need no memory at all.
+ * - `dep!<dependency id>!<id>` -> '' for every pending job still waiting on that dependency.
  * - `ty!<type>!<id>`, `qu!<queue>!<id>` -> '' for every job (secondary indexes, written once at
  *   submit: type and queue never change; ids are UUIDv7, so index order is creation order).
- * - `st!<state>!<id>` -> '' for finished jobs only (lists of active states come from memory).
  * - `fin!<state>!<finishedAt, 15 digits>!<id>` -> '' for finished jobs (purge by age).
  * - `qidem!<queue>!<key>` -> the id of the job holding an idempotency key in a queue (keys are
  *   scoped per queue; queue names contain no `!`). Directories written before keys were scoped
  *   hold `idem!<key>` instead, which the store rewrites once at open.
  * - `queue!<name>` -> `{"paused":true}` for paused queues.
  * - `meta!<key>` -> the MetaStore's JSON values.
- * - `sys!counts` -> the persisted {@link JobCounts}, `sys!seq` -> the last `seq` handed out.
+ * - `sys!counts` -> the persisted {@link JobCounts}, `sys!seq` -> the last `seq` handed out,
+ *   `sys!format` -> the layout's version (absent before format 2).
  *
  * `!` sorts below every character a type, queue or id may contain, and `~` above, so
  * `[prefix, prefix + '~')` is exactly one index bucket.
@@ -27,16 +30,45 @@ export const keys = {
   state: (state: JobState, id: string): string => `st!${state}!${id}`,
   type: (type: string, id: string): string => `ty!${type}!${id}`,
   queue: (queue: string, id: string): string => `qu!${queue}!${id}`,
+  dependent: (dependency: string, id: string): string => `${DEPENDENT_PREFIX}${dependency}!${id}`,
   idem: (queue: string, key: string): string => `qidem!${queue}!${key}`,
   legacyIdem: (key: string): string => `idem!${key}`,
   queueRecord: (name: string): string => `queue!${name}`,
   meta: (key: string): string => `meta!${key}`,
   counts: 'sys!counts',
   seq: 'sys!seq',
+  format: 'sys!format',
+  /**
+   * Not a database key: the group commit's overlay holds a job's latest version under it (or
+   * null once deleted) until the write that made it is readable from disk.
+   */
+  version: (id: string): string => `jv!${id}`,
 } as const;
+
+/** The layout this code writes; a directory without `sys!format` is format 1. */
+export const FORMAT = 2;
 
 /** The end of a prefix range: above every key that starts with a bucket prefix. */
 export const RANGE_END = '~';
+
+/** The prefix of the `dep!` index. */
+export const DEPENDENT_PREFIX = 'dep!';
+
+/** The prefix of the ready index. */
+export const READY_PREFIX = 'rdy!';
+
+/** The prefix of one bucket of the ready index (a queue, a type and a priority). */
+export function bucketPrefix(queue: string, type: string, priority: number): string {
+  return `${READY_PREFIX}${queue}!${type}!${priority}!`;
+}
+
+/** The ready-index key of a runnable job, or undefined for a job in any other state. */
+export function readyKey(job: Job): string | undefined {
+  if (!RUNNABLE_STATES.has(job.state)) return undefined;
+  return (
+    bucketPrefix(job.queue, job.type, job.priority) + padTime(job.runAt) + '!' + padSeq(job.seq)
+  );
+}
 
 /** The `fin!` key of a finished job, or undefined for an active one. */
 export function finishedKey(job: Job): string | undefined {
@@ -49,9 +81,25 @@ export function finishedPrefix(state: JobState): string {
   return `fin!${state}!`;
 }
 
-/** A time as 15 digits, so that keys sort by time. */
+const PAD_MAX = 999_999_999_999_999;
+
+/**
+ * A number as 15 digits, so that keys sort by it: below 0 (or not a number) as 0, above 15 digits
+ * as the largest, so an odd stored value still makes a key in order.
+ */
+function pad15(n: number): string {
+  const clamped = Number.isFinite(n) ? Math.min(PAD_MAX, Math.max(0, Math.floor(n))) : 0;
+  return String(clamped).padStart(15, '0');
+}
+
+/** A time as 15 digits, so that keys sort by time (times before the epoch sort as 0). */
 export function padTime(ms: number): string {
-  return String(Math.max(0, Math.floor(ms))).padStart(15, '0');
+  return pad15(ms);
+}
+
+/** A sequence number as 15 digits. */
+export function padSeq(seq: number): string {
+  return pad15(seq);
 }
 
 /** The id at the end of an index key (`st!<state>!<id>`). */

@@ -5,9 +5,10 @@ import { ErrorCode, GqError, type Job, type JobState } from '@gopherqueue/core';
 import { ClassicLevel } from 'classic-level';
 import { MemoryLevel } from 'memory-level';
 import type { LevelDb } from './group-commit.js';
-import { idOfIndexKey, keys, RANGE_END } from './level-keys.js';
+import { DEPENDENT_PREFIX, FORMAT, idOfIndexKey, keys, RANGE_END, readyKey } from './level-keys.js';
+import { findBuckets } from './ready-buckets.js';
 
-/** The states whose jobs a LevelStore keeps in memory. */
+/** The states of jobs that are not finished. */
 export const ACTIVE_STATES: readonly JobState[] = [
   'pending',
   'delayed',
@@ -16,9 +17,14 @@ export const ACTIVE_STATES: readonly JobState[] = [
   'retrying',
 ];
 
-/** What a LevelStore reads at open. */
+/** What a LevelStore reads at open: never the waiting or the finished jobs themselves. */
 export interface LoadedState {
-  active: Job[];
+  /** Running jobs (left by a crash, for startup recovery). */
+  running: Job[];
+  /** [dependency, pending job] pairs of the `dep!` index. */
+  waits: [string, string][];
+  /** The buckets of the ready index. */
+  buckets: { queue: string; type: string; priority: number }[];
   counts: string | undefined;
   seq: number;
   maxId: string;
@@ -69,21 +75,36 @@ export async function openLevelDb(
   return db;
 }
 
-/** Reads the active jobs (the `act!` range, never the finished ones) and the records. */
+/**
+ * Reads what the store keeps in memory: the running jobs, the waits of pending jobs, the buckets
+ * of the ready index (one seek each) and the records. Its cost grows with the running and pending
+ * jobs and the number of buckets, never with the waiting or finished jobs. A directory of an
+ * older layout is upgraded first.
+ */
 export async function loadState(db: LevelDb): Promise<LoadedState> {
-  await upgradeActiveIndex(db);
-  await upgradeIdempotencyKeys(db);
-  const active: Job[] = [];
-  const iterator = db.iterator({ gt: keys.active(''), lt: keys.active(RANGE_END) });
-  try {
-    for (;;) {
-      const chunk = await iterator.nextv(1000);
-      if (chunk.length === 0) break;
-      for (const [, raw] of chunk) active.push(JSON.parse(raw) as Job);
-    }
-  } finally {
-    await iterator.close();
+  const format = await db.get(keys.format);
+  if (format === undefined) {
+    await upgradeActiveIndex(db);
+    await upgradeIdempotencyKeys(db);
+    await buildIndexes(db);
+  } else if (Number(format) > FORMAT) {
+    throw new GqError(
+      ErrorCode.STORE_UNAVAILABLE,
+      `the data directory was written by a newer GopherQueue (layout ${format}; this one reads up to ${FORMAT}): upgrade gq, or export with the newer one and import here`,
+      { details: { format: Number(format), supported: FORMAT } },
+    );
   }
+  const runningIds = (await readKeys(db, keys.state('running', ''))).map(idOfIndexKey);
+  const running: Job[] = [];
+  for (let at = 0; at < runningIds.length; at += 1000) {
+    const raws = await db.getMany(runningIds.slice(at, at + 1000).map((id) => keys.active(id)));
+    for (const raw of raws) if (raw !== undefined) running.push(JSON.parse(raw) as Job);
+  }
+  const waits = (await readKeys(db, DEPENDENT_PREFIX)).map((key): [string, string] => {
+    const [dependency = '', id = ''] = key.slice(DEPENDENT_PREFIX.length).split('!');
+    return [dependency, id];
+  });
+  const buckets = await findBuckets(db);
   const [counts, seq] = await db.getMany([keys.counts, keys.seq]);
   const lastId = async (prefix: string): Promise<string> => {
     const [key] = await db
@@ -94,12 +115,58 @@ export async function loadState(db: LevelDb): Promise<LoadedState> {
   const [lastFinished, lastActive] = [await lastId(keys.job('')), await lastId(keys.active(''))];
   const paused = await db.keys({ gt: keys.queueRecord(''), lt: keys.queueRecord(RANGE_END) }).all();
   return {
-    active,
+    running,
+    waits,
+    buckets,
     counts,
     seq: seq === undefined ? 0 : Number(seq),
     maxId: lastFinished > lastActive ? lastFinished : lastActive,
     paused: paused.map((key) => key.slice(keys.queueRecord('').length)),
   };
+}
+
+/** Every key of a prefix range. */
+async function readKeys(db: LevelDb, prefix: string): Promise<string[]> {
+  const found: string[] = [];
+  const iterator = db.keys({ gt: prefix, lt: prefix + RANGE_END });
+  try {
+    for (;;) {
+      const chunk = await iterator.nextv(1000);
+      if (chunk.length === 0) return found;
+      found.push(...chunk);
+    }
+  } finally {
+    await iterator.close();
+  }
+}
+
+/**
+ * Builds the indexes of format 2 from the active records of an older directory: a state entry
+ * for every active job, a ready entry for every runnable one, dependency entries for pending ones.
+ * Each chunk is one synced batch, and the format is written last, so a crash part-way resumes.
+ */
+async function buildIndexes(db: LevelDb): Promise<void> {
+  const iterator = db.iterator({ gt: keys.active(''), lt: keys.active(RANGE_END) });
+  try {
+    for (;;) {
+      const chunk = await iterator.nextv(1000);
+      if (chunk.length === 0) break;
+      const batch = db.batch();
+      for (const [, raw] of chunk) {
+        const job = JSON.parse(raw) as Job;
+        batch.put(keys.state(job.state, job.id), '');
+        const ready = readyKey(job);
+        if (ready !== undefined) batch.put(ready, job.id);
+        if (job.state === 'pending') {
+          for (const dep of job.waitingOn) batch.put(keys.dependent(dep, job.id), '');
+        }
+      }
+      await batch.write({ sync: true });
+    }
+  } finally {
+    await iterator.close();
+  }
+  await db.batch().put(keys.format, String(FORMAT)).write({ sync: true });
 }
 
 /**

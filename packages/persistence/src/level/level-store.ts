@@ -28,17 +28,18 @@ import {
   type StoreChange,
   type SubmitResult,
 } from '@gopherqueue/core';
-import { ActiveSet } from './active-set.js';
 import { GroupCommit, type LevelDb } from './group-commit.js';
 import { checkLeaseExpiredBy } from '../fail-input.js';
 import { resolveCountDueInput } from '../count-due-input.js';
 import { CountBook } from './count-book.js';
+import { JobCache } from './job-cache.js';
 import { JobMutations } from './job-mutations.js';
 import { JobReader } from './job-reader.js';
 import { finishedPrefix, idOfIndexKey, keys, padTime } from './level-keys.js';
 import { LevelMetaStore } from './level-meta-store.js';
 import { checkLeaseMs } from '../time-bounds.js';
 import { loadState, openLevelDb } from './level-open.js';
+import { ReadyBuckets } from './ready-buckets.js';
 
 /** Options of {@link LevelStore.open}. */
 export interface LevelStoreOptions {
@@ -62,6 +63,11 @@ export interface LevelStoreOptions {
   clock?: Clock;
   /** @defaultValue noopLogger */
   logger?: Logger;
+  /**
+   * Runnable jobs of one bucket (a queue, a type and a priority) held in memory, at the head of
+   * the claim order; the rest wait on disk only. @defaultValue 256
+   */
+  headSize?: number;
 }
 
 /** Rough bytes per job in memory mode, for {@link LevelStore.sizeBytes}. */
@@ -69,9 +75,9 @@ const MEMORY_BYTES_PER_JOB = 600;
 
 /**
  * The embedded store: one abstract-level database (classic-level on disk, memory-level in
- * memory) owned by one process. Active jobs live in memory as well, so submit, claim and
- * complete never read the disk; writes are grouped into ordered, synced batches.
- * See `Store` for the guarantees.
+ * memory) owned by one process. Running jobs and the head of each ready bucket live in memory as
+ * well, so claim and complete rarely read the disk, while waiting and finished jobs live on disk
+ * only; writes are grouped into ordered, synced batches. See `Store` for the guarantees.
  */
 export class LevelStore implements Store {
   readonly exclusive = true;
@@ -81,7 +87,8 @@ export class LevelStore implements Store {
   readonly #memory: boolean;
   readonly #logger: Logger;
   readonly #clock: Clock;
-  readonly #active = new ActiveSet();
+  readonly #cache = new JobCache();
+  readonly #ready: ReadyBuckets;
   readonly #counts = new CountBook();
   readonly #commit: GroupCommit;
   readonly #reader: JobReader;
@@ -111,10 +118,19 @@ export class LevelStore implements Store {
       },
       onWritten: (changes) => this.#emit(changes),
     });
-    this.#reader = new JobReader(db, this.#active, this.#commit, this.#guard);
+    this.#ready = new ReadyBuckets({
+      db,
+      commit: this.#commit,
+      cache: this.#cache,
+      logger: options.logger,
+      guard: this.#guard,
+      headSize: options.headSize,
+    });
+    this.#reader = new JobReader(db, this.#cache, this.#commit, this.#guard);
     this.#jobs = new JobMutations({
       db,
-      active: this.#active,
+      cache: this.#cache,
+      ready: this.#ready,
       counts: this.#counts,
       commit: this.#commit,
       clock: options.clock,
@@ -148,7 +164,11 @@ export class LevelStore implements Store {
       durability,
       clock: options.clock ?? systemClock,
       logger: options.logger ?? noopLogger,
+      headSize: options.headSize ?? 256,
     };
+    if (!Number.isInteger(resolved.headSize) || resolved.headSize < 1) {
+      throw new RangeError(`headSize must be a positive integer; got ${String(options.headSize)}`);
+    }
     const db = await openLevelDb(resolved.location, resolved.memory, resolved.createIfMissing);
     try {
       const state = await loadState(db);
@@ -166,10 +186,15 @@ export class LevelStore implements Store {
     this.#jobs.seq = this.#seqWritten = state.seq;
     this.#jobs.maxId = state.maxId;
     for (const name of state.paused) this.#paused.add(name);
-    for (const job of state.active) this.#active.set(undefined, job);
+    for (const job of state.running) this.#cache.hold(job);
+    for (const [dependency, id] of state.waits) this.#cache.trackWaits(id, [], [dependency]);
+    for (const { queue, type, priority } of state.buckets) {
+      this.#ready.discover(queue, type, priority);
+    }
     this.#logger.info('level store opened', {
       location: this.#memory ? ':memory:' : this.#location,
-      active: this.#active.size,
+      running: state.running.length,
+      buckets: state.buckets.length,
       total: this.#counts.snapshot().total,
     });
   }
@@ -200,8 +225,8 @@ export class LevelStore implements Store {
 
   async get(id: string): Promise<Job | undefined> {
     this.#check();
-    const active = this.#active.get(id);
-    if (active !== undefined) return active;
+    const held = this.#cache.get(id);
+    if (held !== undefined) return held;
     const [job] = await this.getMany([id]);
     return job;
   }
@@ -216,6 +241,18 @@ export class LevelStore implements Store {
     return this.#reader.list(filter);
   }
 
+  /**
+   * What the store holds in memory: jobs (the running ones and the heads of the ready buckets)
+   * and buckets of the ready index. Waiting and finished jobs are on disk only.
+   */
+  memoryStats(): { heldJobs: number; runningJobs: number; readyBuckets: number } {
+    return {
+      heldJobs: this.#cache.size,
+      runningJobs: this.#cache.runningCount,
+      readyBuckets: this.#ready.bucketCount,
+    };
+  }
+
   async counts(): Promise<JobCounts> {
     this.#check();
     return Promise.resolve(this.#counts.snapshot());
@@ -227,7 +264,8 @@ export class LevelStore implements Store {
       throw new RangeError(`limit must be a non-negative integer; got ${options.limit}`);
     }
     checkLeaseMs(options.leaseMs);
-    const claimed = this.#jobs.claim(options);
+    const taken = this.#jobs.claim(options);
+    const claimed = taken instanceof Promise ? await taken : taken;
     if (claimed.length === 0) return [];
     await this.#commit.commit();
     return claimed;
@@ -272,18 +310,18 @@ export class LevelStore implements Store {
 
   async expiredLeases(now: number, limit: number): Promise<Job[]> {
     this.#check();
-    return Promise.resolve(this.#active.expired(now, limit));
+    return Promise.resolve(this.#cache.expired(now, limit));
   }
 
   async countDue(input?: CountDueInput): Promise<DueCount[]> {
     const { excludeTypes, limit, maxTypes } = resolveCountDueInput(input);
     this.#check();
-    return Promise.resolve(this.#active.countDue(this.#clock.now(), excludeTypes, limit, maxTypes));
+    return this.#ready.countDue(this.#clock.now(), excludeTypes, limit, maxTypes);
   }
 
   async nextRunAt(): Promise<number | undefined> {
     this.#check();
-    return Promise.resolve(this.#active.nextRunAt(this.#paused));
+    return this.#ready.nextRunAt(this.#paused);
   }
 
   async purgeFinished(input: PurgeInput): Promise<number> {

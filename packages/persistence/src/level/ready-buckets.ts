@@ -1,0 +1,426 @@
+import type { Job, Logger } from '@gopherqueue/core';
+import { MISS, type GroupCommit, type LevelDb } from './group-commit.js';
+import type { JobCache } from './job-cache.js';
+import { bucketPrefix, keys, padTime, RANGE_END, READY_PREFIX, readyKey } from './level-keys.js';
+
+/** One runnable job at the head of a bucket. */
+interface ReadyEntry {
+  key: string;
+  runAt: number;
+  seq: number;
+  id: string;
+}
+
+/**
+ * One bucket of the ready index (a queue, a type and a priority). Its first entries in claim order
+ * are in memory (`entries` from `at`); the rest are only on disk. Every key of the bucket up to
+ * `tail` is in memory or gone; with `exhausted`, every key of the bucket is.
+ */
+class Bucket {
+  readonly prefix: string;
+  readonly queue: string;
+  readonly type: string;
+  readonly priority: number;
+  entries: ReadyEntry[] = [];
+  at = 0;
+  readonly ids = new Set<string>();
+  tail: string | undefined;
+  exhausted: boolean;
+  refilling: Promise<void> | undefined;
+  /** Bumped when entries leave memory for disk only, which voids a refill in flight. */
+  generation = 0;
+
+  constructor(queue: string, type: string, priority: number, exhausted: boolean) {
+    this.queue = queue;
+    this.type = type;
+    this.priority = priority;
+    this.prefix = bucketPrefix(queue, type, priority);
+    this.exhausted = exhausted;
+  }
+
+  get size(): number {
+    return this.entries.length - this.at;
+  }
+
+  first(): ReadyEntry | undefined {
+    return this.entries[this.at];
+  }
+
+  last(): ReadyEntry | undefined {
+    return this.size > 0 ? this.entries[this.entries.length - 1] : undefined;
+  }
+
+  /** Where `key` is, or would go, among the entries in memory. */
+  indexOf(key: string): number {
+    let lo = this.at;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.entries[mid] as ReadyEntry).key < key) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  insert(entry: ReadyEntry): void {
+    const last = this.last();
+    if (last === undefined || last.key < entry.key) this.entries.push(entry);
+    else this.entries.splice(this.indexOf(entry.key), 0, entry);
+    this.ids.add(entry.id);
+  }
+
+  /** Drops the entry of `key` from memory, when it is there. */
+  remove(id: string, key: string): void {
+    if (!this.ids.delete(id)) return;
+    const i = this.indexOf(key);
+    if (this.entries[i]?.id !== id) return;
+    if (i === this.at) this.shift();
+    else this.entries.splice(i, 1);
+  }
+
+  /** Takes the first entry out of memory. */
+  shift(): void {
+    const first = this.entries[this.at];
+    if (first === undefined) return;
+    this.ids.delete(first.id);
+    this.entries[this.at] = undefined as unknown as ReadyEntry;
+    this.at++;
+    if (this.at >= 1024 && this.at * 2 >= this.entries.length) {
+      this.entries = this.entries.slice(this.at);
+      this.at = 0;
+    }
+  }
+}
+
+/** Which jobs a claim may take. */
+export interface ReadyFilter {
+  now: number;
+  paused: ReadonlySet<string>;
+  types?: readonly string[] | undefined;
+  queues?: readonly string[] | undefined;
+}
+
+/** Options of {@link ReadyBuckets}. */
+export interface ReadyBucketsOptions {
+  db: LevelDb;
+  commit: GroupCommit;
+  cache: JobCache;
+  logger: Logger;
+  /** Throws when the store is closed or failed. */
+  guard: () => void;
+  /** Entries of one bucket held in memory at most. */
+  headSize: number;
+}
+
+/** What {@link ReadyBuckets.take} took, and what it waits for when it had to stop early. */
+export interface Taken {
+  ids: string[];
+  /** Set when a bucket that may hold the next job in claim order must be read from disk first. */
+  blocked?: Promise<void>;
+}
+
+/**
+ * The ready index of a LevelStore: runnable jobs in claim order, one bucket per queue, type and
+ * priority, on disk (`rdy!` keys) with only the head of each bucket in memory. A claim takes the
+ * best due head among the buckets it may take from; a head that runs low is refilled from disk in
+ * the background, so a claim waits for the disk only when a head ran dry.
+ *
+ * A refill reads the keys after the bucket's tail from a snapshot, then reconciles them with the
+ * writes made since (the group commit's overlay holds every ready key and job version written
+ * since the refill pinned it): a key deleted since is skipped, a job whose current version is no
+ * longer at that key is skipped, and keys inserted since, beyond the old tail, are added.
+ */
+export class ReadyBuckets {
+  readonly #o: ReadyBucketsOptions;
+  readonly #buckets = new Map<string, Bucket>();
+  readonly #low: number;
+
+  constructor(options: ReadyBucketsOptions) {
+    this.#o = options;
+    this.#low = Math.max(1, Math.floor(options.headSize / 4));
+  }
+
+  /** Buckets known (each holding at least one runnable job, or not read yet). */
+  get bucketCount(): number {
+    return this.#buckets.size;
+  }
+
+  /** Knows a bucket that holds keys on disk (found at open); its head is read when needed. */
+  discover(queue: string, type: string, priority: number): void {
+    const prefix = bucketPrefix(queue, type, priority);
+    if (!this.#buckets.has(prefix)) {
+      this.#buckets.set(prefix, new Bucket(queue, type, priority, false));
+    }
+  }
+
+  #bucketOf(job: Job, create: boolean): Bucket | undefined {
+    const prefix = bucketPrefix(job.queue, job.type, job.priority);
+    let bucket = this.#buckets.get(prefix);
+    if (bucket === undefined && create) {
+      // A bucket no key on disk belongs to: everything of it is what memory holds.
+      bucket = new Bucket(job.queue, job.type, job.priority, true);
+      this.#buckets.set(prefix, bucket);
+    }
+    return bucket;
+  }
+
+  /**
+   * Records that a runnable job now has the ready key `key`; returns whether its entry is held in
+   * memory (then the job must be too), or lives on disk only.
+   */
+  insert(job: Job, key: string): boolean {
+    const bucket = this.#bucketOf(job, true) as Bucket;
+    if (!bucket.exhausted && (bucket.tail === undefined || key > bucket.tail)) return false;
+    bucket.insert({ key, runAt: job.runAt, seq: job.seq, id: job.id });
+    this.#trim(bucket);
+    return bucket.ids.has(job.id);
+  }
+
+  /** True when the entry of the job at `key` is held in memory. */
+  holds(job: Job): boolean {
+    return this.#bucketOf(job, false)?.ids.has(job.id) === true;
+  }
+
+  /** Records that a job left the ready key `key`. */
+  remove(job: Job, key: string): void {
+    const bucket = this.#bucketOf(job, false);
+    if (bucket === undefined) return;
+    bucket.remove(job.id, key);
+    this.#forgetIfEmpty(bucket);
+  }
+
+  /** Keeps at most `headSize` entries in memory: the last ones go back to disk only. */
+  #trim(bucket: Bucket): void {
+    while (bucket.size > this.#o.headSize) {
+      const last = bucket.entries.pop() as ReadyEntry;
+      bucket.ids.delete(last.id);
+      this.#o.cache.drop(last.id);
+      bucket.tail = bucket.last()?.key;
+      bucket.exhausted = false;
+      bucket.generation++;
+    }
+  }
+
+  #forgetIfEmpty(bucket: Bucket): void {
+    if (bucket.size === 0 && bucket.exhausted && bucket.refilling === undefined) {
+      this.#buckets.delete(bucket.prefix);
+    }
+  }
+
+  /**
+   * Takes up to `limit` due jobs in claim order out of the index (the caller claims them). Stops
+   * early, with `blocked`, when a bucket that may hold the next job has its head on disk only.
+   */
+  take(limit: number, filter: ReadyFilter): Taken {
+    const ids: string[] = [];
+    for (const buckets of this.#candidates(filter)) {
+      while (ids.length < limit) {
+        let best: Bucket | undefined;
+        let bestEntry: ReadyEntry | undefined;
+        for (const bucket of buckets) {
+          const entry = bucket.first();
+          if (entry === undefined) {
+            if (!bucket.exhausted) return { ids, blocked: this.refill(bucket) };
+            continue;
+          }
+          if (entry.runAt > filter.now) continue;
+          if (
+            bestEntry === undefined ||
+            entry.runAt < bestEntry.runAt ||
+            (entry.runAt === bestEntry.runAt && entry.seq < bestEntry.seq)
+          ) {
+            best = bucket;
+            bestEntry = entry;
+          }
+        }
+        if (best === undefined || bestEntry === undefined) break;
+        best.shift();
+        ids.push(bestEntry.id);
+        if (best.size < this.#low && !best.exhausted) void this.refill(best);
+        else this.#forgetIfEmpty(best);
+      }
+      if (ids.length >= limit) break;
+    }
+    return { ids };
+  }
+
+  /** The earliest runAt among runnable jobs of unpaused queues (reading heads it lacks). */
+  async nextRunAt(paused: ReadonlySet<string>): Promise<number | undefined> {
+    for (;;) {
+      let earliest: number | undefined;
+      const reading: Promise<void>[] = [];
+      for (const bucket of this.#buckets.values()) {
+        if (paused.has(bucket.queue)) continue;
+        const entry = bucket.first();
+        if (entry === undefined) {
+          if (!bucket.exhausted) reading.push(this.refill(bucket));
+          continue;
+        }
+        if (earliest === undefined || entry.runAt < earliest) earliest = entry.runAt;
+      }
+      if (reading.length === 0) return earliest;
+      await Promise.all(reading);
+      this.#o.guard();
+    }
+  }
+
+  /**
+   * Due jobs per type (types in `exclude` left out), each counted up to `limit`, at most
+   * `maxTypes` types in type order: the heads in memory, then the keys on disk after them.
+   */
+  async countDue(
+    now: number,
+    exclude: ReadonlySet<string>,
+    limit: number,
+    maxTypes: number,
+  ): Promise<{ type: string; count: number }[]> {
+    await this.#o.commit.commit();
+    this.#o.guard();
+    const byType = new Map<string, Bucket[]>();
+    for (const bucket of this.#buckets.values()) {
+      if (exclude.has(bucket.type)) continue;
+      let list = byType.get(bucket.type);
+      if (list === undefined) byType.set(bucket.type, (list = []));
+      list.push(bucket);
+    }
+    const counts: { type: string; count: number }[] = [];
+    for (const type of [...byType.keys()].sort()) {
+      let count = 0;
+      for (const bucket of byType.get(type) ?? []) {
+        if (count >= limit) break;
+        let inMemory = 0;
+        for (let i = bucket.at; i < bucket.entries.length && count + inMemory < limit; i++) {
+          if ((bucket.entries[i] as ReadyEntry).runAt > now) break;
+          inMemory++;
+        }
+        count += inMemory;
+        const allDue = inMemory === bucket.size;
+        if (allDue && !bucket.exhausted && count < limit) {
+          const from = bucket.tail ?? bucket.prefix;
+          const onDisk = await this.#o.db
+            .keys({ gt: from, lt: bucket.prefix + padTime(now) + RANGE_END, limit: limit - count })
+            .all();
+          this.#o.guard();
+          count += onDisk.length;
+        }
+      }
+      if (count > 0) counts.push({ type, count });
+      if (counts.length >= maxTypes) break;
+    }
+    return counts;
+  }
+
+  /** Reads the next entries of a bucket from disk into memory (once at a time per bucket). */
+  refill(bucket: Bucket): Promise<void> {
+    if (bucket.exhausted) return Promise.resolve();
+    bucket.refilling ??= this.#read(bucket).finally(() => {
+      bucket.refilling = undefined;
+      this.#forgetIfEmpty(bucket);
+    });
+    return bucket.refilling;
+  }
+
+  async #read(bucket: Bucket): Promise<void> {
+    const { db, commit, cache, guard, headSize, logger } = this.#o;
+    const generation = bucket.generation;
+    const from = bucket.tail;
+    const unpin = commit.pin();
+    const snapshot = db.snapshot();
+    try {
+      const rows = await db
+        .iterator({
+          gt: from ?? bucket.prefix,
+          lt: bucket.prefix + RANGE_END,
+          limit: headSize,
+          snapshot,
+        })
+        .all();
+      const bodies = await db.getMany(
+        rows.map(([, id]) => keys.active(id)),
+        { snapshot },
+      );
+      guard();
+      // Entries left memory for disk while this read ran: the next refill starts from there.
+      if (bucket.generation !== generation) return;
+      const exhausted = rows.length < headSize;
+      const to = exhausted ? undefined : (rows[rows.length - 1] as [string, string])[0];
+      const found = new Map<string, { id: string; raw: string | undefined }>();
+      rows.forEach(([key, id], i) => found.set(key, { id, raw: bodies[i] }));
+      // Keys written since the snapshot, or in a batch it may have missed.
+      for (const [key, value] of commit.cachedWithPrefix(bucket.prefix)) {
+        if (typeof value !== 'string') continue;
+        if ((from !== undefined && key <= from) || (to !== undefined && key > to)) continue;
+        if (!found.has(key)) found.set(key, { id: value, raw: undefined });
+      }
+      for (const [key, { id, raw }] of [...found].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        if (bucket.ids.has(id) || commit.peek(key) === null) continue;
+        const job = current(cache, commit, id, raw, logger);
+        if (job === undefined || readyKey(job) !== key) continue;
+        bucket.insert({ key, runAt: job.runAt, seq: job.seq, id });
+        cache.hold(job);
+      }
+      if (to !== undefined && (bucket.tail === undefined || to > bucket.tail)) bucket.tail = to;
+      if (exhausted) bucket.exhausted = true;
+      this.#trim(bucket);
+    } finally {
+      await snapshot.close().catch(() => undefined);
+      unpin();
+    }
+  }
+
+  #candidates(filter: ReadyFilter): Bucket[][] {
+    const byPriority: Bucket[][] = [[], [], [], [], []];
+    const types = filter.types === undefined ? undefined : new Set(filter.types);
+    const queues = filter.queues === undefined ? undefined : new Set(filter.queues);
+    for (const bucket of this.#buckets.values()) {
+      if (filter.paused.has(bucket.queue)) continue;
+      if (queues !== undefined && !queues.has(bucket.queue)) continue;
+      if (types !== undefined && !types.has(bucket.type)) continue;
+      byPriority[bucket.priority]?.push(bucket);
+    }
+    return byPriority;
+  }
+}
+
+/** The job's version now: in memory, else written since a read, else as the read found it. */
+function current(
+  cache: JobCache,
+  commit: GroupCommit,
+  id: string,
+  raw: string | undefined,
+  logger: Logger,
+): Job | undefined {
+  const held = cache.get(id);
+  if (held !== undefined) return held;
+  const written = commit.peek(keys.version(id));
+  if (written !== MISS) return (written as Job | null) ?? undefined;
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw) as Job;
+  } catch (err) {
+    logger.error('unreadable job record in the ready index; skipped', {
+      jobId: id,
+      error: (err as Error).message,
+    });
+    return undefined;
+  }
+}
+
+/** The bucket prefixes of the ready index on disk, found with one seek per bucket. */
+export async function findBuckets(
+  db: LevelDb,
+): Promise<{ queue: string; type: string; priority: number }[]> {
+  const found: { queue: string; type: string; priority: number }[] = [];
+  let from = READY_PREFIX;
+  for (;;) {
+    const [key] = await db.keys({ gt: from, lt: READY_PREFIX + RANGE_END, limit: 1 }).all();
+    if (key === undefined) return found;
+    const [queue, type, priority] = key.slice(READY_PREFIX.length).split('!') as [
+      string,
+      string,
+      string,
+    ];
+    found.push({ queue, type, priority: Number(priority) });
+    from = bucketPrefix(queue, type, Number(priority)) + RANGE_END;
+  }
+}
