@@ -16,7 +16,12 @@
  * calls may share one synced write (group commit). In `relaxed` mode an implementation may
  * acknowledge before the fsync; what was acknowledged in the last moments before a power loss may
  * be lost, but a process crash alone loses nothing, and writes are never reordered: after a restart
- * the store reflects a prefix of the acknowledged history.
+ * the store reflects a prefix of the acknowledged history. One exception: `claim` may resolve
+ * before its write is durable, so a handler starts without waiting for a disk flush. A claim
+ * acknowledges nothing to a producer: if the process crashes before it is durable, the jobs it
+ * handed out are runnable again after a restart and run again (delivery is at-least-once), and
+ * every later transition of such a job is written after the claim, so none is ever durable
+ * without it.
  *
  * **Compare-and-set transitions.** Every state change checks the job's current state, and for a
  * `running` job its lease token (a fencing token issued fresh by every claim). A caller whose token

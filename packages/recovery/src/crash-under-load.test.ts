@@ -88,10 +88,11 @@ describe('the engine killed with SIGKILL under load', () => {
       [...interruptedPerRun.keys()].sort((a, b) => a - b),
       JSON.stringify([...interruptedPerRun]),
     ).toEqual([...killed]);
-    // A process holds at most `concurrency` (32) jobs running, so a kill interrupts at most 32;
-    // handlers that had finished but whose completion was not yet acknowledged ran again.
-    for (const count of interruptedPerRun.values()) expect(count).toBeLessThanOrEqual(32);
-    expect(repeatedCompletions).toBeLessThanOrEqual(32 * KILLS);
+    // A process holds at most `concurrency` (32) handlers running and writes the ends of at most
+    // 4 x 32 more at once, so a kill interrupts at most 160 jobs: the running ones (their claims
+    // may not even be durable yet) and those whose completion was not yet acknowledged.
+    for (const count of interruptedPerRun.values()) expect(count).toBeLessThanOrEqual(160);
+    expect(repeatedCompletions).toBeLessThanOrEqual(160 * KILLS);
   }, 120_000);
 });
 
@@ -102,7 +103,9 @@ describe('the engine killed with SIGKILL under load', () => {
  * 2. every `done` but the job's last lies in a run that ended by SIGKILL, so
  *    done lines <= 1 + the number of killed runs in which the job started;
  * 3. the last `done` belongs to the last start, whose attempt is the job's final attempt;
- * 4. attempts only grow, and every earlier attempt is recorded as `lease_expired`.
+ * 4. attempts never go down, and every earlier attempt is recorded as `lease_expired`; an attempt
+ *    starts twice only when the first start's claim was lost in a crash (claims may resolve before
+ *    they are durable), so its first start lies in a killed run.
  */
 function checkJob(job: Job, list: RunEvent[], killed: ReadonlySet<number>): void {
   const about = `${job.id} ${JSON.stringify(list)} ${JSON.stringify(job.errors)}`;
@@ -124,7 +127,12 @@ function checkJob(job: Job, list: RunEvent[], killed: ReadonlySet<number>): void
   expect(lastStart.attempt, about).toBe(job.attempt);
   const attempts = starts.map((e) => e.attempt!);
   expect(attempts, about).toEqual([...attempts].sort((a, b) => a - b));
-  expect(new Set(attempts).size, about).toBe(attempts.length);
+  starts.forEach((start, i) => {
+    const again = starts[i + 1];
+    if (again !== undefined && again.attempt === start.attempt) {
+      expect(killed.has(start.run), about).toBe(true);
+    }
+  });
   expect(
     job.errors.map((e) => [e.attempt, e.errorClass]),
     about,

@@ -99,6 +99,9 @@ describe('Scheduler', () => {
     await submit({ delay: 5_000 });
     clock.advance(1_000);
     await store.claim({ workerId: 'w', limit: 1, leaseMs: 60_000 });
+    // The claim resolves before its write; the wake-up for the job it took (read as due just
+    // before) may still be on its way: let it land before waiting for the next one.
+    await new Promise((resolve) => setImmediate(resolve));
     const wait = scheduler.waitForWork();
     expect(await settles(wait)).toBe(false);
     clock.advance(3_999);

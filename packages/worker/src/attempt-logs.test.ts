@@ -57,7 +57,10 @@ describe('WorkerPool attempt logs', () => {
           line.message,
           line.fields.attempt as number,
           line.fields.next ?? line.fields.state ?? line.fields.retryInMs,
-        ]);
+        ])
+        // An attempt's end is logged once written, which may come after the next attempt began
+        // (a claim does not wait for the write before it): compare each attempt's lines in order.
+        .sort((a, b) => a[2] - b[2]);
     expect(ends(flaky.id)).toEqual([
       ['warn', 'job attempt failed', 1, 'retrying'],
       ['info', 'job retrying', 1, expect.any(Number)],

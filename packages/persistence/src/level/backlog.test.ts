@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createJob, ManualClock, type Job, type JobOptions } from '@gopherqueue/core';
+import {
+  createJob,
+  ManualClock,
+  type Job,
+  type JobOptions,
+  type PriorityLevel,
+} from '@gopherqueue/core';
 import { LevelStore } from './level-store.js';
 
 const LEASE = { workerId: 'w', leaseMs: 60_000 };
@@ -58,7 +64,7 @@ describe('LevelStore with a backlog larger than its ready heads', () => {
     const clock = new ManualClock();
     const store = await open(tempDir(), clock);
     const submitted = await submitMany(store, clock, 2000, (i) => ({
-      priority: (i * 7) % 5,
+      priority: ((i * 7) % 5) as PriorityLevel,
       queue: i % 2 === 0 ? 'a' : 'b',
       delay: (i * 13) % 50,
     }));
@@ -73,14 +79,16 @@ describe('LevelStore with a backlog larger than its ready heads', () => {
   it('keeps claim order and loses nothing when submits, cancels and claims race the refills', async () => {
     const clock = new ManualClock();
     const store = await open(tempDir(), clock, 4);
-    await submitMany(store, clock, 300, (i) => ({ priority: i % 3 }));
+    await submitMany(store, clock, 300, (i) => ({ priority: (i % 3) as PriorityLevel }));
     const cancelled = new Set<string>();
     const claimed: Job[] = [];
     const racing: Promise<unknown>[] = [];
     for (let round = 0; round < 60; round++) {
       racing.push(
         store.claim({ ...LEASE, limit: 3 }).then((jobs) => claimed.push(...jobs)),
-        store.submit(createJob('t', `late-${round}`, { priority: round % 3 }, clock.now())),
+        store.submit(
+          createJob('t', `late-${round}`, { priority: (round % 3) as PriorityLevel }, clock.now()),
+        ),
       );
       if (round % 5 === 0) {
         const page = await store.list({ state: 'scheduled', limit: 1 });

@@ -264,11 +264,8 @@ export class LevelStore implements Store {
       throw new RangeError(`limit must be a non-negative integer; got ${options.limit}`);
     }
     checkLeaseMs(options.leaseMs);
-    const taken = this.#jobs.claim(options);
-    const claimed = taken instanceof Promise ? await taken : taken;
-    if (claimed.length === 0) return [];
-    await this.#commit.commit();
-    return claimed;
+    // Not awaiting the batch: the jobs start while their claim is being written (see `Store`).
+    return this.#jobs.claim(options);
   }
 
   async heartbeat(id: string, token: string, input: HeartbeatInput): Promise<Job> {

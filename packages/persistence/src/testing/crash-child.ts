@@ -6,10 +6,15 @@
  *
  * - `{"op":"ready"}` once the store is open;
  * - `{"op":"submit","id":...}` per job whose submit (or batch) resolved;
- * - `{"op":"claim","id":...}` per job a resolved claim returned;
+ * - `{"op":"claim","id":...}` per job a resolved claim returned (not an acknowledgement: a claim
+ *   may resolve before it is durable);
  * - `{"op":"complete","id":...,"result":...}` and `{"op":"fail","id":...}` per resolved transition.
  *
- * Run: `node --conditions=@gopherqueue/source --import tsx crash-child.ts <dir>` from the repo root.
+ * With a second argument `backlog`, one more loop claims and completes the jobs of type `backlog`
+ * the directory holds (jobs the test submitted before), while the others claim only `crash` jobs.
+ *
+ * Run: `node --conditions=@gopherqueue/source --import tsx crash-child.ts <dir> [backlog]` from the
+ * repo root.
  * Stdout writes to a pipe are synchronous on Linux, so a printed line was printed before any kill.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -58,14 +63,40 @@ async function finish(worker: number, job: Job, n: number): Promise<void> {
   say({ op: 'complete', id: job.id, result });
 }
 
-async function work(worker: number): Promise<never> {
+async function work(worker: number, types: string[]): Promise<never> {
   for (let n = 0; ;) {
-    const jobs = await store.claim({ workerId: `crash-${worker}`, limit: 3, leaseMs: 600_000 });
+    const jobs = await store.claim({
+      workerId: `crash-${worker}`,
+      limit: 3,
+      leaseMs: 600_000,
+      types,
+    });
     for (const job of jobs) say({ op: 'claim', id: job.id });
     if (jobs.length === 0) await sleep(1);
     await Promise.all(jobs.map((job) => finish(worker, job, n++)));
   }
 }
 
+/** Claims and completes `backlog` jobs, several at a time. */
+async function drainBacklog(): Promise<never> {
+  for (;;) {
+    const jobs = await store.claim({
+      workerId: 'backlog',
+      limit: 16,
+      leaseMs: 600_000,
+      types: ['backlog'],
+    });
+    if (jobs.length === 0) await sleep(1);
+    await Promise.all(
+      jobs.map(async (job) => {
+        await store.complete(job.id, job.leaseToken!, null);
+        say({ op: 'complete', id: job.id, result: null });
+      }),
+    );
+  }
+}
+
 say({ op: 'ready' });
-await Promise.all([produce(0), produce(1), work(0), work(1)]);
+const loops = [produce(0), produce(1), work(0, ['crash']), work(1, ['crash'])];
+if (process.argv[3] === 'backlog') loops.push(drainBacklog());
+await Promise.all(loops);
