@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GopherQueueClient } from '@gopherqueue/api';
-import { ManualClock } from '@gopherqueue/core';
+import { ManualClock } from '@gopherqueue/core/testing';
 import { AuditLog } from '@gopherqueue/security';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { gq } from '../test/helpers/run-cli.js';

@@ -1,6 +1,6 @@
 export { backoffDelay, DEFAULT_BACKOFF, resolveBackoff } from './backoff.js';
 export type { Backoff, BackoffInput, BackoffStrategy } from './backoff.js';
-export { ManualClock, systemClock } from './clock.js';
+export { systemClock } from './clock.js';
 export type { Clock } from './clock.js';
 export { createJob, JOB_DEFAULTS } from './create-job.js';
 export type { JobOptions } from './create-job.js';

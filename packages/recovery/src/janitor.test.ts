@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { createJob, ManualClock, type Job, type Store } from '@gopherqueue/core';
+import { createJob, type Job, type Store } from '@gopherqueue/core';
+import { ManualClock } from '@gopherqueue/core/testing';
 import { LevelStore } from '@gopherqueue/persistence';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Janitor } from './janitor.js';

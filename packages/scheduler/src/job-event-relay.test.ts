@@ -2,14 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createJob,
-  JOB_STATES,
-  ManualClock,
-  type Job,
-  type JobEventName,
-  type Store,
-} from '@gopherqueue/core';
+import { createJob, JOB_STATES, type Job, type JobEventName, type Store } from '@gopherqueue/core';
+import { ManualClock } from '@gopherqueue/core/testing';
 import { LevelStore } from '@gopherqueue/persistence';
 import { eventForChange, JobEventRelay } from './job-event-relay.js';
 

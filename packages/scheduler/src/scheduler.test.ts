@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createJob, ManualClock, type Clock, type JobOptions, type Store } from '@gopherqueue/core';
+import { createJob, type Clock, type JobOptions, type Store } from '@gopherqueue/core';
+import { ManualClock } from '@gopherqueue/core/testing';
 import { LevelStore } from '@gopherqueue/persistence';
 import { Scheduler } from './scheduler.js';
 
