@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createJob, isGqError, ManualClock, type Job } from '@gopherqueue/core';
+import { createJob, isGqError, type Job } from '@gopherqueue/core';
+import { ManualClock } from '@gopherqueue/core/testing';
 import { gate, until, untilState, useEngine } from './testing/engine-fixture.js';
 import { WorkerPool } from './worker-pool.js';
 
