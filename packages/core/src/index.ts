@@ -2,6 +2,7 @@ export { backoffDelay, DEFAULT_BACKOFF, resolveBackoff } from './backoff.js';
 export type { Backoff, BackoffInput, BackoffStrategy } from './backoff.js';
 export { systemClock } from './clock.js';
 export type { Clock } from './clock.js';
+export type { Component, ComponentStatus } from './component.js';
 export { createJob, JOB_DEFAULTS } from './create-job.js';
 export type { JobOptions } from './create-job.js';
 export { formatDuration, parseDuration } from './duration.js';
