@@ -45,11 +45,6 @@ export function isRole(value: unknown): value is Role {
   return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
 }
 
-/** True when `value` names a permission. */
-export function isPermission(value: unknown): value is Permission {
-  return typeof value === 'string' && (PERMISSIONS as readonly string[]).includes(value);
-}
-
 /** True when `role` grants `permission`; false for an unknown role or permission. */
 export function hasPermission(role: Role, permission: Permission): boolean {
   if (!isRole(role)) return false;
