@@ -4,7 +4,9 @@ import { ManualClock } from '@gopherqueue/core/testing';
 import { gate, until, untilState, useEngine } from './testing/engine-fixture.js';
 import { WorkerPool } from './worker-pool.js';
 
-// Each defect of the original (SPEC.md, "Where the original fell short") as a test.
+// What the Go original got wrong, each as a test: retries never ran, delays were ignored, shutdown
+// failed running jobs, a late completion overwrote a cancel, progress was never saved, and a job
+// could run twice.
 describe('WorkerPool', () => {
   const engine = useEngine();
 
