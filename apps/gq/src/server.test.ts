@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GopherQueueClient } from '@gopherqueue/api';
-import { ManualClock } from '@gopherqueue/core';
+import type { LogFields, Logger } from '@gopherqueue/core';
+import { ManualClock } from '@gopherqueue/core/testing';
 import { AuditLog } from '@gopherqueue/security';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { gq } from '../test/helpers/run-cli.js';
@@ -37,6 +38,21 @@ function nonLoopbackAddress(): string | undefined {
   return undefined;
 }
 
+/** A logger that keeps every line, `[message, fields]`, in `lines`. */
+function recordingLogger(lines: [string, LogFields | undefined][]): Logger {
+  const record = (message: string, fields?: LogFields): void => {
+    lines.push([message, fields]);
+  };
+  const logger: Logger = {
+    debug: record,
+    info: record,
+    warn: record,
+    error: record,
+    child: () => logger,
+  };
+  return logger;
+}
+
 describe('startServer', () => {
   it('is ready once started, runs the built-in handlers, and stops once however often asked', async () => {
     const server = await start({ http: '127.0.0.1:0', store: 'memory', workers: 2 });
@@ -60,6 +76,46 @@ describe('startServer', () => {
     expect(server.stop()).toBe(stopping);
     await stopping;
     await expect(fetch(`${server.url}/live`)).rejects.toThrow();
+  });
+
+  it('starts its parts in dependency order, stops them in reverse, and is not ready once stopping', async () => {
+    const lines: [string, LogFields | undefined][] = [];
+    const server = await start({
+      http: '127.0.0.1:0',
+      store: 'memory',
+      workers: 1,
+      shutdownTimeoutMs: 4_000,
+      logger: recordingLogger(lines),
+    });
+    const parts = (message: string): unknown[] =>
+      lines
+        .filter(([m, f]) => m === message && f?.component !== undefined)
+        .map(([, f]) => f?.component);
+    const order = [
+      'store',
+      'events',
+      'metrics',
+      'http',
+      'scheduler',
+      'pool',
+      'recoverer',
+      'janitor',
+    ];
+    expect(parts('started')).toEqual([...order, 'readiness']);
+    expect(server.status).toBe('running');
+
+    // A job that outlives the drain keeps the HTTP server up while the pool drains.
+    const client = new GopherQueueClient({ baseUrl: server.url });
+    const job = await client.submit('sleep', '60s');
+    await vi.waitFor(async () => expect((await client.get(job.id)).state).toBe('running'), {
+      timeout: 10_000,
+    });
+    const stopping = server.stop();
+    expect(server.status).toBe('stopping');
+    expect((await fetch(`${server.url}/ready`)).status).toBe(503);
+    await stopping;
+    expect(server.status).toBe('stopped');
+    expect(parts('stopped')).toEqual(['readiness', ...order.reverse()]);
   });
 
   it('runs in protected mode on every interface: loopback is trusted, other addresses need a key', async () => {

@@ -5,6 +5,7 @@ import { createApi, HandlerCoverage, WorkerRegistry, type LocalWorkers } from '@
 import {
   noopLogger,
   systemClock,
+  type ComponentStatus,
   type Durability,
   type Logger,
   type Store,
@@ -19,6 +20,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { resolveAuthMode, type AuthMode } from './auth-mode.js';
 import { BUILTIN_HANDLERS } from './builtin-handlers.js';
 import { CliError } from './cli-error.js';
+import { ComponentStack } from './component-stack.js';
 import { listen, closeHttpServer } from './http-listen.js';
 import { boundNames, isLoopbackHost, localUrl, parseListenAddress } from './listen-address.js';
 import type { HandlerMap } from './load-handlers.js';
@@ -95,18 +97,22 @@ export interface GqServer {
   readonly store: Store;
   /** Jobs recovered at startup from a crashed run. */
   readonly recovered: number;
+  /** `running` once started, `stopping` during {@link GqServer.stop}, then `stopped`. */
+  readonly status: ComponentStatus;
   /**
    * Stops in reverse start order: not ready, no more sweeps, the pool drains (up to the shutdown
-   * timeout, then releases), the HTTP server closes, the store closes. Safe to call twice.
+   * timeout, then releases), the scheduler stops, the HTTP server closes, the events stop, the
+   * store closes. Safe to call twice.
    */
   stop(): Promise<void>;
 }
 
 /**
- * The composition root of `gq serve`: opens the store, recovers what a crash left running, and
- * starts the scheduler, the worker pool, the recoverer, the janitor, metrics, health and the HTTP
- * API, in dependency order. `/live` answers from the moment the port is bound; `/ready` only after
- * startup recovery.
+ * The composition root of `gq serve`: opens the store, starts the job events, binds the HTTP API,
+ * recovers what a crash left running, and starts the scheduler, the worker pool, the recoverer and
+ * the janitor, in dependency order; each start and stop is logged at debug level. `/live` answers
+ * from the moment the port is bound; `/ready` only after startup recovery, and no longer once
+ * stopping.
  * @throws CliError when the store cannot be opened or the port bound.
  */
 export async function startServer(options: ServerOptions = {}): Promise<GqServer> {
@@ -114,16 +120,7 @@ export async function startServer(options: ServerOptions = {}): Promise<GqServer
   const address = parseListenAddress(options.http ?? ':8080');
   const authMode = resolveAuthMode(options.auth);
   const leaseMs = options.leaseMs ?? 30_000;
-  const stops: (() => Promise<void> | void)[] = [];
-  const stopAll = async (): Promise<void> => {
-    for (const stop of stops.reverse().splice(0)) {
-      try {
-        await stop();
-      } catch (err) {
-        logger.error('error while stopping', { error: (err as Error).message });
-      }
-    }
-  };
+  const parts = new ComponentStack(logger);
 
   try {
     const store = await openStore({
@@ -135,17 +132,15 @@ export async function startServer(options: ServerOptions = {}): Promise<GqServer
       ...(options.postgresSchema === undefined ? {} : { postgresSchema: options.postgresSchema }),
       logger,
     });
-    stops.push(() => store.close());
+    parts.started('store', () => store.close());
 
     const health = new HealthChecker();
     health.register('store', () => store.ping());
-    stops.push(() => health.markNotReady('shutting down'));
     const metrics = new Metrics();
     metrics.setStoreSource(store);
     const events = new JobEventRelay({ store, logger });
-    events.start();
-    stops.push(() => events.stop());
-    stops.push(metrics.observeEvents(events));
+    await parts.start('events', events);
+    parts.started('metrics', metrics.observeEvents(events));
     const scheduler = new Scheduler({ store, clock: systemClock, logger });
     const pool = new WorkerPool({
       store,
@@ -213,17 +208,14 @@ export async function startServer(options: ServerOptions = {}): Promise<GqServer
     });
     const http = createAdaptorServer({ fetch: app.fetch }) as Server;
     const bound: AddressInfo = await listen(http, address.host, address.port);
-    stops.push(() => closeHttpServer(http));
+    parts.started('http', () => closeHttpServer(http));
 
     const recoverer = new Recoverer({ store, clock: systemClock, logger });
     const recovered = await recoverer.recoverStartup();
     if (recovered > 0) logger.info('recovered jobs left running by a crash', { recovered });
-    await scheduler.start();
-    stops.push(() => scheduler.stop());
-    pool.start();
-    stops.push(() => pool.stop());
-    recoverer.start();
-    stops.push(() => recoverer.stop());
+    await parts.start('scheduler', scheduler);
+    await parts.start('pool', pool);
+    await parts.start('recoverer', recoverer);
     const janitor = new Janitor({
       store,
       clock: systemClock,
@@ -236,21 +228,26 @@ export async function startServer(options: ServerOptions = {}): Promise<GqServer
       ...(options.auditTtlMs === undefined ? {} : { auditTtlMs: options.auditTtlMs }),
       ...(options.janitorIntervalMs === undefined ? {} : { intervalMs: options.janitorIntervalMs }),
     });
-    janitor.start();
-    stops.push(() => janitor.stop());
+    await parts.start('janitor', janitor);
     health.markReady();
+    parts.started('readiness', () => {
+      health.markNotReady('shutting down');
+    });
+    parts.ready();
 
-    let stopping: Promise<void> | undefined;
     return {
       url: localUrl(address.host, bound.port),
       port: bound.port,
       authMode,
       store,
       recovered,
-      stop: () => (stopping ??= stopAll()),
+      get status() {
+        return parts.status;
+      },
+      stop: () => parts.stop(),
     };
   } catch (err) {
-    await stopAll();
+    await parts.stop();
     if (err instanceof CliError) throw err;
     throw new CliError(`cannot start the server: ${(err as Error).message}`, 1, { cause: err });
   }

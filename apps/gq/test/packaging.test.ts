@@ -198,6 +198,26 @@ describe('the packed packages', () => {
     }
   });
 
+  it('carry the files of every ./testing entry they export, and no helpers of their own tests', async () => {
+    for (const name of LIBRARIES) {
+      const manifest = JSON.parse(
+        await readFile(join(REPO_ROOT, 'packages', name, 'package.json'), 'utf8'),
+      ) as { exports: Record<string, { types: string; default: string }> };
+      const testing = manifest.exports['./testing'];
+      const files = tarballs.get(`packages/${name}`)?.files ?? [];
+      const wanted =
+        testing === undefined ? [] : [testing.types, testing.default].map((f) => f.slice(2));
+      expect({ name, missing: wanted.filter((f) => !files.includes(f)) }).toEqual({
+        name,
+        missing: [],
+      });
+    }
+    const persistence = tarballs.get('packages/persistence')?.files ?? [];
+    expect(persistence.filter((f) => /test-database|crash-child/.test(f))).toEqual([]);
+    expect(persistence).toContain('dist/testing/index.js');
+    expect(tarballs.get('packages/core')?.files).toContain('dist/testing/manual-clock.js');
+  });
+
   it('install outside the workspace with the root LICENSE and real versions for workspace:*', async () => {
     const license = await readFile(join(REPO_ROOT, 'LICENSE'), 'utf8');
     for (const name of LIBRARIES) {
@@ -221,6 +241,7 @@ describe('the packed packages', () => {
       refused: 401,
       submitted: [201, 'add', 10_000],
       deduplicated: [false, true, true],
+      health: ['healthy', 5_000],
       stored: [
         ['completed', { sum: 2 }],
         ['completed', { sum: 5 }],

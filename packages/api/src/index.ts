@@ -13,14 +13,10 @@ export type {
   SubmitOptions,
 } from './client-types.js';
 export { createApi } from './create-api.js';
-export { HandlerCoverage, WAITING_GAUGE_LIMIT, WAITING_GAUGE_TYPES } from './handler-coverage.js';
+export { HandlerCoverage } from './handler-coverage.js';
 export type { HandlerCoverageOptions, WaitingReason, WaitingReasonOf } from './handler-coverage.js';
-export type { ApiContext, ApiEnv, Principal } from './env.js';
-export { ApiErrorCode, STATUS_OF } from './errors.js';
-export type { ApiErrorCodeValue } from './errors.js';
-export { isLoopback } from './auth.js';
-export { hostNameOf, normalizeHostName } from './host-name.js';
-export { openApiDocument } from './openapi.js';
+export type { ApiEnv, Principal } from './env.js';
+export { normalizeHostName } from './host-name.js';
 export type { ApiOptions, AuthMode, LocalWorkers } from './options.js';
 export { SseParser } from './sse-parser.js';
 export type { SseEvent } from './sse-parser.js';

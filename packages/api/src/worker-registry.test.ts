@@ -1,4 +1,5 @@
-import { createJob, ManualClock, type Job, type Store } from '@gopherqueue/core';
+import { createJob, type Job, type Store } from '@gopherqueue/core';
+import { ManualClock } from '@gopherqueue/core/testing';
 import { LevelStore } from '@gopherqueue/persistence';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WorkerRegistry } from './worker-registry.js';

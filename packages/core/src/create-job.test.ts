@@ -7,7 +7,7 @@ import { isUuid } from './uuid.js';
 const NOW = Date.UTC(2026, 10, 28);
 
 describe('createJob', () => {
-  it('applies the defaults of SPEC.md', () => {
+  it('applies the defaults: queue default, priority normal, 3 attempts, 30 min timeout, exponential backoff', () => {
     const job = createJob('email', { to: 'a@b.c' }, {}, NOW);
     expect(isUuid(job.id)).toBe(true);
     expect(job).toMatchObject({

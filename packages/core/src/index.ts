@@ -1,24 +1,18 @@
 export { backoffDelay, DEFAULT_BACKOFF, resolveBackoff } from './backoff.js';
 export type { Backoff, BackoffInput, BackoffStrategy } from './backoff.js';
-export { ManualClock, systemClock } from './clock.js';
+export { systemClock } from './clock.js';
 export type { Clock } from './clock.js';
-export { createJob, JOB_DEFAULTS } from './create-job.js';
+export type { Component, ComponentStatus } from './component.js';
+export { createJob } from './create-job.js';
 export type { JobOptions } from './create-job.js';
 export { formatDuration, parseDuration } from './duration.js';
 export { ErrorCode, GqError, isGqError, isPermanentError, PermanentError } from './errors.js';
 export type { ErrorClass, ErrorCodeValue, GqErrorOptions } from './errors.js';
 export { TypedEmitter } from './events.js';
 export type { JobEventName, JobEvents } from './events.js';
-export {
-  isJobState,
-  isTerminal,
-  JOB_STATES,
-  RUNNABLE_STATES,
-  TERMINAL_STATES,
-} from './job-state.js';
+export { isJobState, isTerminal, JOB_STATES, RUNNABLE_STATES } from './job-state.js';
 export type { JobState } from './job-state.js';
 export {
-  durationOption,
   durationProblem,
   MAX_BACKOFF_MS,
   MAX_DELAY_MS,
@@ -37,7 +31,7 @@ export { noopLogger } from './logger.js';
 export { setLongTimeout } from './long-timeout.js';
 export type { LongTimeoutOptions, TimerHost } from './long-timeout.js';
 export type { LogFields, Logger } from './logger.js';
-export { parsePriority, Priority, PRIORITY_NAMES } from './priority.js';
+export { parsePriority, PRIORITY_NAMES } from './priority.js';
 export type { PriorityLevel, PriorityName } from './priority.js';
 export type {
   ClaimOptions,

@@ -11,7 +11,23 @@ export const JOB_STATES = [
   'cancelled',
 ] as const;
 
-/** A job's state; see SPEC.md for the transition diagram. */
+/**
+ * A job's state. The transitions, each a compare-and-set in the store (see `Store`):
+ *
+ * ```
+ * submit --> pending (waiting on dependencies) --> scheduled (delayed while runAt is ahead)
+ *        --> delayed (runAt ahead) --> claimable once runAt passes
+ *        --> scheduled --claim--> running --ok--> completed
+ * running --retriable error, attempts left--> retrying --claim once runAt passes--> running
+ * running --retriable error, no attempts left--> dead_letter
+ * running --permanent error--> failed
+ * running --lease expired (worker died)--> retrying or dead_letter
+ * running --release (graceful shutdown)--> scheduled, the attempt not spent
+ * pending or submit --a dependency failed, dead-lettered, was cancelled or deleted--> cancelled
+ * any non-terminal --cancel--> cancelled (a running handler's AbortSignal fires)
+ * failed, dead_letter, cancelled --retry / requeue--> scheduled
+ * ```
+ */
 export type JobState = (typeof JOB_STATES)[number];
 
 /** States a job never leaves on its own (retry, requeue and delete are explicit). */

@@ -1,4 +1,4 @@
-import { ManualClock } from '@gopherqueue/core';
+import { ManualClock } from '@gopherqueue/core/testing';
 import { describe, expect, it } from 'vitest';
 import { HealthChecker } from './health-checker.js';
 

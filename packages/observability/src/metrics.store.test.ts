@@ -1,4 +1,5 @@
-import { createJob, ManualClock } from '@gopherqueue/core';
+import { createJob } from '@gopherqueue/core';
+import { ManualClock } from '@gopherqueue/core/testing';
 import { LevelStore } from '@gopherqueue/persistence';
 import { JobEventRelay } from '@gopherqueue/scheduler';
 import { afterEach, describe, expect, it } from 'vitest';

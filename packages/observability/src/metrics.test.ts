@@ -5,9 +5,9 @@ import {
   type JobCounts,
   type JobEvents,
   type JobState,
-  ManualClock,
   TypedEmitter,
 } from '@gopherqueue/core';
+import { ManualClock } from '@gopherqueue/core/testing';
 import { describe, expect, it } from 'vitest';
 import { Metrics } from './metrics.js';
 import { parsePrometheus as parse } from './testing/parse-prometheus.js';

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { createJob, ManualClock, type Job, type Store } from '@gopherqueue/core';
+import { createJob, type Job, type Store } from '@gopherqueue/core';
+import { ManualClock } from '@gopherqueue/core/testing';
 import { LevelStore } from '@gopherqueue/persistence';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Janitor } from './janitor.js';
@@ -199,5 +200,66 @@ describe('Janitor.runOnce', () => {
     expect(
       () => new Janitor({ store, purgeAudit: 'audit' as unknown as () => Promise<number> }),
     ).toThrow(TypeError);
+  });
+});
+
+/** Whether `promise` settled by the next turn of the event loop. */
+async function settledByNextTurn(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  void promise.then(() => (settled = true));
+  await new Promise((resolve) => setImmediate(resolve));
+  return settled;
+}
+
+describe('Janitor status', () => {
+  it('is stopped, running once started, stopping while a purge in progress finishes, then stopped', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let purges = 0;
+    const purgeAudit = async (): Promise<number> => {
+      purges++;
+      await held;
+      return 0;
+    };
+    const janitor = new Janitor({ store, clock, intervalMs: 1_000, purgeAudit });
+    expect(janitor.status).toBe('stopped');
+    janitor.start();
+    expect(janitor.status).toBe('running');
+    clock.advance(1_000);
+    await vi.waitFor(() => expect(purges).toBe(1));
+
+    const stopped = janitor.stop();
+    const again = janitor.stop();
+    expect(janitor.status).toBe('stopping');
+    expect(await settledByNextTurn(stopped)).toBe(false);
+    expect(await settledByNextTurn(again)).toBe(false);
+    release();
+    await Promise.all([stopped, again]);
+    expect(janitor.status).toBe('stopped');
+  });
+
+  it('stays running when started again while stopping, and goes on purging', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let purges = 0;
+    const purgeAudit = async (): Promise<number> => {
+      purges++;
+      await held;
+      return 0;
+    };
+    const janitor = new Janitor({ store, clock, intervalMs: 1_000, purgeAudit });
+    janitor.start();
+    clock.advance(1_000);
+    await vi.waitFor(() => expect(purges).toBe(1));
+    const stopped = janitor.stop();
+    janitor.start();
+    expect(janitor.status).toBe('running');
+    release();
+    await stopped;
+    expect(janitor.status).toBe('running');
+    clock.advance(1_000);
+    await vi.waitFor(() => expect(purges).toBe(2));
+    await janitor.stop();
+    expect(janitor.status).toBe('stopped');
   });
 });

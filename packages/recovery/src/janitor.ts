@@ -2,11 +2,13 @@ import {
   noopLogger,
   systemClock,
   type Clock,
+  type Component,
+  type ComponentStatus,
   type Logger,
   type PurgeInput,
   type Store,
 } from '@gopherqueue/core';
-import { TimerLoop, type LoopStatus } from './timer-loop.js';
+import { TimerLoop } from './timer-loop.js';
 import { nonNegativeMs, positiveInteger, requireStore } from './validate.js';
 
 const HOUR_MS = 3_600_000;
@@ -52,7 +54,7 @@ interface Rule {
  * job's `finishedAt`; the store's purge reads an index, never every job. Given `purgeAudit`, it
  * also deletes audit entries older than `auditTtlMs` (90 days by default).
  */
-export class Janitor {
+export class Janitor implements Component {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #logger: Logger;
@@ -91,8 +93,11 @@ export class Janitor {
     this.#loop = new TimerLoop(this.#clock, this.#logger, intervalMs, () => this.runOnce());
   }
 
-  /** `running` between {@link Janitor.start} and {@link Janitor.stop}. */
-  get status(): LoopStatus {
+  /**
+   * `running` from {@link Janitor.start}, `stopping` while a run in progress finishes, then
+   * `stopped`.
+   */
+  get status(): ComponentStatus {
     return this.#loop.status;
   }
 

@@ -2,12 +2,12 @@ import { join } from 'node:path';
 import {
   createJob,
   isGqError,
-  ManualClock,
   type FailInput,
   type Job,
   type JobOptions,
   type Store,
 } from '@gopherqueue/core';
+import { ManualClock } from '@gopherqueue/core/testing';
 import { LevelStore } from '@gopherqueue/persistence';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LEASE_EXPIRED_ERROR, Recoverer } from './recoverer.js';

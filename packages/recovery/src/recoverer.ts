@@ -4,6 +4,8 @@ import {
   noopLogger,
   systemClock,
   type Clock,
+  type Component,
+  type ComponentStatus,
   type FailInput,
   type FailOutcome,
   type FailureReport,
@@ -12,7 +14,7 @@ import {
   type Store,
 } from '@gopherqueue/core';
 import { failureOutcome } from '@gopherqueue/scheduler';
-import { TimerLoop, type LoopStatus } from './timer-loop.js';
+import { TimerLoop } from './timer-loop.js';
 import { positiveInteger, requireStore } from './validate.js';
 
 /** Options of {@link Recoverer}. */
@@ -46,7 +48,7 @@ type Recovery = 'recovered' | 'skipped';
  * a job that another node got to first is skipped, never recovered twice, and one whose live worker
  * renewed its lease after the lookup is left running.
  */
-export class Recoverer {
+export class Recoverer implements Component {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #logger: Logger;
@@ -63,8 +65,11 @@ export class Recoverer {
     this.#loop = new TimerLoop(this.#clock, this.#logger, intervalMs, () => this.recoverExpired());
   }
 
-  /** `running` between {@link Recoverer.start} and {@link Recoverer.stop}. */
-  get status(): LoopStatus {
+  /**
+   * `running` from {@link Recoverer.start}, `stopping` while a run in progress finishes, then
+   * `stopped`.
+   */
+  get status(): ComponentStatus {
     return this.#loop.status;
   }
 

@@ -1,7 +1,4 @@
-import type { Clock, Logger } from '@gopherqueue/core';
-
-/** Whether a loop is running its ticks. */
-export type LoopStatus = 'running' | 'stopped';
+import type { Clock, ComponentStatus, Logger } from '@gopherqueue/core';
 
 /**
  * Runs `tick` every `intervalMs` on the injected clock, never two at once: the next timer is set
@@ -13,6 +10,10 @@ export class TimerLoop {
   readonly #intervalMs: number;
   readonly #tick: () => Promise<unknown>;
   #started = false;
+  #status: ComponentStatus = 'stopped';
+  /** Counts starts and stops, so a stop that settles late knows a start overtook it. */
+  #turn = 0;
+  #stopping: Promise<void> = Promise.resolve();
   #cancelTimer: (() => void) | undefined;
   #inFlight: Promise<void> | undefined;
 
@@ -23,24 +24,36 @@ export class TimerLoop {
     this.#tick = tick;
   }
 
-  get status(): LoopStatus {
-    return this.#started ? 'running' : 'stopped';
+  /** `running` from start(), `stopping` while a tick in flight settles, then `stopped`. */
+  get status(): ComponentStatus {
+    return this.#status;
   }
 
   /** Starts the loop; the first tick runs one interval from now. Starting twice does nothing. */
   start(): void {
     if (this.#started) return;
     this.#started = true;
+    this.#status = 'running';
+    this.#turn++;
     // A tick still settling from before a stop() sets the next timer itself.
     if (this.#inFlight === undefined) this.#schedule();
   }
 
-  /** Stops the loop and waits for a tick in flight to settle. */
-  async stop(): Promise<void> {
+  /**
+   * Stops the loop and waits for a tick in flight to settle. Calling it again while stopped
+   * resolves with the first call.
+   */
+  stop(): Promise<void> {
+    if (!this.#started) return this.#stopping;
     this.#started = false;
+    this.#status = 'stopping';
+    const turn = ++this.#turn;
     this.#cancelTimer?.();
     this.#cancelTimer = undefined;
-    await this.#inFlight;
+    this.#stopping = (this.#inFlight ?? Promise.resolve()).then(() => {
+      if (turn === this.#turn) this.#status = 'stopped';
+    });
+    return this.#stopping;
   }
 
   #schedule(): void {

@@ -1,4 +1,4 @@
-export { eventForChange, JobEventRelay } from './job-event-relay.js';
+export { JobEventRelay } from './job-event-relay.js';
 export type { JobEventRelayOptions } from './job-event-relay.js';
 export { failureOutcome } from './retry-policy.js';
 export { Scheduler } from './scheduler.js';

@@ -5,11 +5,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createJob,
   JOB_STATES,
-  ManualClock,
   type Job,
   type JobEventName,
   type Store,
+  type StoreChange,
 } from '@gopherqueue/core';
+import { ManualClock } from '@gopherqueue/core/testing';
 import { LevelStore } from '@gopherqueue/persistence';
 import { eventForChange, JobEventRelay } from './job-event-relay.js';
 
@@ -146,6 +147,48 @@ describe('JobEventRelay', () => {
     await store.complete(spec.id, job.leaseToken!, null);
     await relay.stop();
     expect(seen.map(([name]) => name)).toEqual(['job:created', 'job:started', 'job:completed']);
+  });
+
+  it('is running once started, stopping until the events under way are emitted, then stopped', async () => {
+    await relay.stop();
+    expect(relay.status).toBe('stopped');
+    // A store whose changes come without the job (as from another node) makes the relay read it.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const remote = new Proxy(store, {
+      get(target, key) {
+        if (key === 'subscribe') {
+          return (listener: (change: StoreChange) => void) =>
+            target.subscribe(({ job: _job, ...change }) => {
+              listener(change);
+            });
+        }
+        if (key === 'get') {
+          return async (id: string) => {
+            await gate;
+            return target.get(id);
+          };
+        }
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      },
+    });
+    const reading = new JobEventRelay({ store: remote });
+    const created: string[] = [];
+    reading.on('job:created', (job) => created.push(job.id));
+    reading.start();
+    expect(reading.status).toBe('running');
+    const spec = createJob('t', null, {}, clock.now());
+    await store.submit(spec);
+    const stopped = reading.stop();
+    expect(reading.status).toBe('stopping');
+    expect(reading.stop()).toBe(stopped);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(reading.status).toBe('stopping');
+    open();
+    await stopped;
+    expect(reading.status).toBe('stopped');
+    expect(created).toEqual([spec.id]);
   });
 
   it('stops emitting after stop', async () => {

@@ -1,6 +1,8 @@
 import {
   noopLogger,
   TypedEmitter,
+  type Component,
+  type ComponentStatus,
   type Job,
   type JobEventName,
   type JobEvents,
@@ -65,12 +67,16 @@ export function eventForChange(change: StoreChange): JobEventName | undefined {
  * `job:cancelled`, `job:retried`, `job:deleted`), in the order the changes were made. A change
  * that does not carry its job is completed with `store.get`.
  */
-export class JobEventRelay extends TypedEmitter<JobEvents> {
+export class JobEventRelay extends TypedEmitter<JobEvents> implements Component {
   readonly #store: Store;
   readonly #logger: Logger;
   #unsubscribe: (() => void) | undefined;
   /** Look-ups run in order so events keep the feed's order. */
   #chain: Promise<void> = Promise.resolve();
+  #status: ComponentStatus = 'stopped';
+  /** Counts starts and stops, so a stop that settles late knows a start overtook it. */
+  #turn = 0;
+  #stopping: Promise<void> = Promise.resolve();
 
   constructor(options: JobEventRelayOptions) {
     super();
@@ -81,24 +87,38 @@ export class JobEventRelay extends TypedEmitter<JobEvents> {
     this.#logger = (options.logger ?? noopLogger).child({ component: 'job-event-relay' });
   }
 
-  /** True between {@link JobEventRelay.start} and {@link JobEventRelay.stop}. */
-  get running(): boolean {
-    return this.#unsubscribe !== undefined;
+  /**
+   * `running` from {@link JobEventRelay.start} (it starts at once), `stopping` while the events
+   * already under way are emitted, then `stopped`.
+   */
+  get status(): ComponentStatus {
+    return this.#status;
   }
 
-  /** Starts relaying. */
+  /** Starts relaying. Starting it again while it runs changes nothing. */
   start(): void {
     if (this.#unsubscribe !== undefined) return;
+    this.#status = 'running';
+    this.#turn++;
     this.#unsubscribe = this.#store.subscribe((change) => {
       this.#onChange(change);
     });
   }
 
-  /** Stops relaying; resolves once the events already under way were emitted. */
-  async stop(): Promise<void> {
-    this.#unsubscribe?.();
+  /**
+   * Stops relaying; resolves once the events already under way were emitted. Calling it again
+   * while stopped resolves with the first call.
+   */
+  stop(): Promise<void> {
+    if (this.#unsubscribe === undefined) return this.#stopping;
+    this.#unsubscribe();
     this.#unsubscribe = undefined;
-    await this.#chain;
+    this.#status = 'stopping';
+    const turn = ++this.#turn;
+    this.#stopping = this.#chain.then(() => {
+      if (turn === this.#turn) this.#status = 'stopped';
+    });
+    return this.#stopping;
   }
 
   #onChange(change: StoreChange): void {

@@ -1,4 +1,4 @@
-import { ManualClock } from '@gopherqueue/core';
+import { ManualClock } from '@gopherqueue/core/testing';
 import { describe, expect, it } from 'vitest';
 import { RunAtTimer } from './run-at-timer.js';
 

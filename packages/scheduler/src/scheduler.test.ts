@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createJob, ManualClock, type Clock, type JobOptions, type Store } from '@gopherqueue/core';
+import { createJob, type Clock, type JobOptions, type Store } from '@gopherqueue/core';
+import { ManualClock } from '@gopherqueue/core/testing';
 import { LevelStore } from '@gopherqueue/persistence';
 import { Scheduler } from './scheduler.js';
 
@@ -39,6 +40,17 @@ async function settles(promise: Promise<void>, ms = 30): Promise<boolean> {
   void promise.then(() => (done = true));
   await new Promise((resolve) => setTimeout(resolve, ms));
   return done;
+}
+
+/** `inner` with some methods replaced; the others still run on `inner` itself. */
+function overriding(inner: Store, overrides: Partial<Record<keyof Store, unknown>>): Store {
+  return new Proxy(inner, {
+    get(target, key, receiver) {
+      if (key in overrides) return overrides[key as keyof Store];
+      const value: unknown = Reflect.get(target, key, receiver);
+      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+    },
+  });
 }
 
 describe('Scheduler', () => {
@@ -196,6 +208,37 @@ describe('Scheduler', () => {
     expect(results.every((r) => r.job.id === original.id)).toBe(true);
     expect(results.every((r) => r.job.payload === original.payload)).toBe(true);
     expect((await store.counts()).total).toBe(1);
+  });
+
+  it('is starting until it read the earliest run-at, stopping until a read in flight settles', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const slow = overriding(store, {
+      nextRunAt: async () => {
+        await gate;
+        return store.nextRunAt();
+      },
+    });
+    const gated = new Scheduler({ store: slow, clock, recheckIntervalMs: 0 });
+    expect([gated.status, gated.running]).toEqual(['stopped', false]);
+    const started = gated.start();
+    expect([gated.status, gated.running]).toEqual(['starting', true]);
+    expect(gated.start()).toBe(started);
+    expect(await settles(started, 0)).toBe(false);
+
+    const stopped = gated.stop();
+    expect([gated.status, gated.running]).toEqual(['stopping', false]);
+    expect(gated.stop()).toBe(stopped);
+    expect(await settles(stopped, 0)).toBe(false);
+    open();
+    await Promise.all([started, stopped]);
+    // The start that settled after the stop does not mark it running.
+    expect(gated.status).toBe('stopped');
+
+    await gated.start();
+    expect([gated.status, gated.running]).toEqual(['running', true]);
+    await gated.stop();
+    expect([gated.status, gated.running]).toEqual(['stopped', false]);
   });
 
   it('validates its options', () => {

@@ -3,6 +3,8 @@ import {
   RUNNABLE_STATES,
   systemClock,
   type Clock,
+  type Component,
+  type ComponentStatus,
   type JobSpec,
   type Logger,
   type Store,
@@ -41,7 +43,7 @@ interface Waiter {
  * so a due job that no claimer takes (no worker has its type) does not hide them.
  * There is no polling tick on the hot path; see {@link SchedulerOptions.recheckIntervalMs}.
  */
-export class Scheduler {
+export class Scheduler implements Component {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #logger: Logger;
@@ -54,7 +56,13 @@ export class Scheduler {
    * work or failed, or a change came without details. A claimer that finds nothing re-reads then.
    */
   #stale = true;
+  /** True from start() until stop(): the change feed and the timers drive wake-ups. */
   #running = false;
+  #status: ComponentStatus = 'stopped';
+  /** Counts starts and stops, so a start or stop that settles late knows it was overtaken. */
+  #turn = 0;
+  #starting: Promise<void> = Promise.resolve();
+  #stopping: Promise<void> = Promise.resolve();
   #epoch = 0;
   #unsubscribe: (() => void) | undefined;
   readonly #timer: RunAtTimer;
@@ -87,7 +95,18 @@ export class Scheduler {
     }
   }
 
-  /** True between {@link Scheduler.start} and {@link Scheduler.stop}. */
+  /**
+   * `starting` until the first read of the earliest run-at is done, `running`, then `stopping`
+   * until a read in flight has settled, and `stopped`.
+   */
+  get status(): ComponentStatus {
+    return this.#status;
+  }
+
+  /**
+   * Whether it wakes claimers: from {@link Scheduler.start} until {@link Scheduler.stop} is
+   * called (status `starting` or `running`). A worker pool checks it before it starts.
+   */
   get running(): boolean {
     return this.#running;
   }
@@ -100,28 +119,44 @@ export class Scheduler {
     return this.#epoch;
   }
 
-  /** Subscribes to the change feed and arms the timer for the earliest future run-at. */
-  async start(): Promise<void> {
-    if (this.#running) return;
+  /**
+   * Subscribes to the change feed and arms the timer for the earliest future run-at; resolves once
+   * that is read. Calling it again while started resolves with the first call.
+   */
+  start(): Promise<void> {
+    if (this.#running) return this.#starting;
     this.#running = true;
+    this.#status = 'starting';
+    const turn = ++this.#turn;
     this.#unsubscribe = this.#store.subscribe((change) => {
       this.#onChange(change);
     });
     this.#armRecheck();
-    await this.#refresh();
+    this.#starting = this.#refresh().finally(() => {
+      if (turn === this.#turn) this.#status = 'running';
+    });
+    return this.#starting;
   }
 
-  /** Unsubscribes, cancels its timers and releases every waiter. */
-  async stop(): Promise<void> {
-    if (!this.#running) return;
+  /**
+   * Unsubscribes, cancels its timers and releases every waiter; resolves once a read in flight
+   * has settled. Calling it again while stopped resolves with the first call.
+   */
+  stop(): Promise<void> {
+    if (!this.#running) return this.#stopping;
     this.#running = false;
+    this.#status = 'stopping';
+    const turn = ++this.#turn;
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     this.#timer.clear();
     this.#cancelRecheck?.();
     this.#cancelRecheck = undefined;
     this.#wake();
-    await this.#refreshing;
+    this.#stopping = (this.#refreshing ?? Promise.resolve()).finally(() => {
+      if (turn === this.#turn) this.#status = 'stopped';
+    });
+    return this.#stopping;
   }
 
   /** Submits one job (the store deduplicates by idempotency key). */

@@ -1,7 +1,8 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { isGqError, type Json, ManualClock, type MetaStore } from '@gopherqueue/core';
+import { isGqError, type Json, type MetaStore } from '@gopherqueue/core';
+import { ManualClock } from '@gopherqueue/core/testing';
 import { LevelStore } from '@gopherqueue/persistence';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiKeyManager } from './api-key-manager.js';

@@ -1,4 +1,5 @@
-import { isGqError, ManualClock } from '@gopherqueue/core';
+import { isGqError } from '@gopherqueue/core';
+import { ManualClock } from '@gopherqueue/core/testing';
 import { LevelStore } from '@gopherqueue/persistence';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuditLog } from './audit-log.js';

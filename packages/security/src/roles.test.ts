@@ -3,7 +3,7 @@ import { canAccessQueue } from './can-access-queue.js';
 import { hasPermission, isRole, PERMISSIONS, type Permission, type Role, ROLES } from './roles.js';
 
 describe('hasPermission', () => {
-  it('grants exactly the permissions of SPEC.md to each role', () => {
+  it('grants each role exactly its permissions, admin all of them and viewer only reads', () => {
     const table: Record<string, Permission[]> = {};
     for (const role of ROLES) table[role] = PERMISSIONS.filter((p) => hasPermission(role, p));
     expect(table).toEqual({

@@ -28,9 +28,9 @@ export type Permission = (typeof PERMISSIONS)[number];
 const READ: readonly Permission[] = ['jobs:read', 'stats:read'];
 
 /**
- * The permissions of each role, as SPEC.md describes them: admin everything (keys and audit
- * included); operator jobs, queues and dead letter; producer submit and read; worker the lease
- * API and read; viewer read only.
+ * The permissions of each role: admin everything (keys and audit included); operator jobs,
+ * queues and dead letter; producer submit and read; worker the lease API and read; viewer read
+ * only.
  */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = Object.freeze({
   admin: PERMISSIONS,
@@ -43,11 +43,6 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = O
 /** True when `value` names a role. */
 export function isRole(value: unknown): value is Role {
   return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
-}
-
-/** True when `value` names a permission. */
-export function isPermission(value: unknown): value is Permission {
-  return typeof value === 'string' && (PERMISSIONS as readonly string[]).includes(value);
 }
 
 /** True when `role` grants `permission`; false for an unknown role or permission. */

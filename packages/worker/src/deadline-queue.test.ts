@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock, type Clock } from '@gopherqueue/core';
+import { type Clock } from '@gopherqueue/core';
+import { ManualClock } from '@gopherqueue/core/testing';
 import { DeadlineQueue } from './deadline-queue.js';
 
 /** A ManualClock that counts the timers armed and still pending. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createJob, ManualClock } from '@gopherqueue/core';
+import { createJob } from '@gopherqueue/core';
+import { ManualClock } from '@gopherqueue/core/testing';
 import { untilState, useEngine } from './testing/engine-fixture.js';
 
 describe('WorkerPool wake-up', () => {

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { createJob, isGqError, ManualClock, type Job } from '@gopherqueue/core';
+import { createJob, isGqError, type Job } from '@gopherqueue/core';
+import { ManualClock } from '@gopherqueue/core/testing';
 import { gate, until, untilState, useEngine } from './testing/engine-fixture.js';
 import { WorkerPool } from './worker-pool.js';
 
-// Each defect of the original (SPEC.md, "Where the original fell short") as a test.
+// What the Go original got wrong, each as a test: retries never ran, delays were ignored, shutdown
+// failed running jobs, a late completion overwrote a cancel, progress was never saved, and a job
+// could run twice.
 describe('WorkerPool', () => {
   const engine = useEngine();
 

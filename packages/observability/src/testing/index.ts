@@ -1,3 +1,3 @@
-export { metricKey, parsePrometheus } from './parse-prometheus.js';
+export { parsePrometheus } from './parse-prometheus.js';
 export { promtoolMissing, runPromtool } from './promtool.js';
 export type { PromtoolResult } from './promtool.js';

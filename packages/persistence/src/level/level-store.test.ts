@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createJob, ManualClock, type Job, type JobOptions, type Store } from '@gopherqueue/core';
+import { createJob, type Job, type JobOptions, type Store } from '@gopherqueue/core';
+import { ManualClock } from '@gopherqueue/core/testing';
 import { LevelStore } from './level-store.js';
 import { runStoreContract } from '../testing/index.js';
 

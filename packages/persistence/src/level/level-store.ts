@@ -45,7 +45,10 @@ import { ReadyBuckets } from './ready-buckets.js';
 export interface LevelStoreOptions {
   /** The data directory (ignored in memory). @defaultValue `'./data'` */
   location?: string;
-  /** Keep everything in memory (memory-level) instead of on disk; the seed's `--bolt=false`. @defaultValue false */
+  /**
+   * Keep everything in memory (memory-level) instead of on disk: nothing outlives the store
+   * (`gq serve --store memory`). @defaultValue false
+   */
   memory?: boolean;
   /**
    * Create the data directory and an empty store when `location` holds none; `false` opens only

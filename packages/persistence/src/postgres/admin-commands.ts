@@ -37,7 +37,12 @@ export async function cancelJob(
   return job;
 }
 
-/** failed, dead_letter or cancelled -> scheduled. @throws GQ_INVALID_STATE */
+/**
+ * failed, dead_letter or cancelled -> scheduled, waiting on nothing: a job cancelled while it
+ * waited (`dependency_failed`, or by an operator) runs at once, and its old dependency edges go,
+ * so that dependency ending badly again cannot cancel it or the jobs waiting on it now.
+ * @throws GQ_INVALID_STATE
+ */
 export async function retryJob(
   c: pg.ClientBase,
   s: string,
@@ -52,10 +57,12 @@ export async function retryJob(
   }
   const { rows } = await c.query<JobRow>(
     `UPDATE ${s}.jobs SET state = 'scheduled', run_at = $2, updated_at = $2,
-       finished_at = NULL, cancel_reason = NULL, attempt = ${input.resetAttempts ? '0' : 'attempt'}
+       finished_at = NULL, cancel_reason = NULL, waiting_on = '[]',
+       attempt = ${input.resetAttempts ? '0' : 'attempt'}
      WHERE id = $1 RETURNING *`,
     [before.id, now],
   );
+  await c.query(`DELETE FROM ${s}.dependencies WHERE job_id = $1`, [before.id]);
   const job = rowToJob(rows[0] as JobRow);
   changes.push(updated(job, before.state));
   return job;

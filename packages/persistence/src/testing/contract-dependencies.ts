@@ -19,6 +19,15 @@ export function dependenciesContract(harness: StoreContractHarness): void {
     return f.store.complete(claimed.id, claimed.leaseToken!, result);
   }
 
+  /** Claims the job of `type` and fails it for good, as `state`. */
+  async function failAs(type: string, state: 'failed' | 'dead_letter'): Promise<Job> {
+    const claimed = await f.claimOne({ types: [type] });
+    return f.store.fail(claimed.id, claimed.leaseToken!, {
+      error: { message: 'no', errorClass: state === 'failed' ? 'permanent' : 'error' },
+      outcome: { state },
+    });
+  }
+
   const sorted = (values: readonly string[]): string[] => [...values].sort();
 
   describe('dependencies', () => {
@@ -134,6 +143,53 @@ export function dependenciesContract(harness: StoreContractHarness): void {
         expect(await f.get(job.id)).toEqual(job);
       }
       expect(await f.store.claim({ workerId: WORKER, limit: 10, leaseMs: LEASE_MS })).toEqual([]);
+    });
+
+    it('retries a job cancelled as dependency_failed with nothing left to wait on', async () => {
+      const a = await f.submit('a');
+      const b = await f.submit('b', { dependsOn: [a.id] });
+      await failAs('a', 'failed');
+      expect(await f.get(b.id)).toMatchObject({
+        state: 'cancelled',
+        cancelReason: 'dependency_failed',
+      });
+      f.clock.advance(100);
+      const retried = await f.store.retry(b.id);
+      expect(retried).toMatchObject({
+        state: 'scheduled',
+        dependsOn: [a.id],
+        waitingOn: [],
+        runAt: f.clock.now(),
+        attempt: 0,
+      });
+      expect(retried.cancelReason).toBeUndefined();
+      expect(retried.finishedAt).toBeUndefined();
+      expect(await f.get(b.id)).toEqual(retried);
+      expect((await f.claimOne()).id).toBe(b.id);
+    });
+
+    it('retries a waiting job an operator cancelled with nothing left to wait on', async () => {
+      const a = await f.submit('a', { delay: 60_000 });
+      const b = await f.submit('b', { dependsOn: [a.id] });
+      await f.store.cancel(b.id, 'operator');
+      expect(await f.store.retry(b.id)).toMatchObject({ state: 'scheduled', waitingOn: [] });
+      expect((await f.claimOne()).id).toBe(b.id);
+      await f.store.cancel(a.id);
+      expect(await f.get(b.id)).toMatchObject({ state: 'running', waitingOn: [] });
+    });
+
+    it('leaves a retried dependency_failed job and its new dependents alone when its old dependency fails again', async () => {
+      const a = await f.submit('a');
+      const b = await f.submit('b', { dependsOn: [a.id] });
+      await failAs('a', 'failed');
+      await f.store.retry(b.id);
+      const c = await f.submit('c', { dependsOn: [b.id] });
+      await f.store.retry(a.id);
+      await failAs('a', 'dead_letter');
+      expect(await f.get(b.id)).toMatchObject({ state: 'scheduled', waitingOn: [] });
+      expect(await f.get(c.id)).toMatchObject({ state: 'pending', waitingOn: [b.id] });
+      await run('b');
+      expect(await f.get(c.id)).toMatchObject({ state: 'scheduled', waitingOn: [] });
     });
 
     it('rejects a dependency on an unknown id with GQ_NOT_FOUND', async () => {

@@ -2,7 +2,6 @@ import { afterEach, beforeEach, expect } from 'vitest';
 import {
   createJob,
   JOB_STATES,
-  ManualClock,
   type ErrorCodeValue,
   type Job,
   type JobOptions,
@@ -10,6 +9,7 @@ import {
   type JobState,
   type Store,
 } from '@gopherqueue/core';
+import { ManualClock } from '@gopherqueue/core/testing';
 
 /** How the contract suite gets a fresh store for each test and disposes of it. */
 export interface StoreContractHarness {

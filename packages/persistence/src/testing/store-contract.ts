@@ -38,7 +38,8 @@ const GROUPS: [string, (harness: StoreContractHarness) => void][] = [
  * Registers the Store contract suite (vitest `describe`/`it` blocks) for one implementation.
  * Every test gets a fresh store from `harness.create` on its own `ManualClock`, so delays and
  * lease expiry are tested by moving the clock; `harness.destroy` runs after each test.
- * It covers every guarantee of `@gopherqueue/core`'s `store.ts` and every state rule of SPEC.md.
+ * It covers every guarantee of `@gopherqueue/core`'s `store.ts` and every transition of
+ * `JobState`.
  * @param name - names the implementation in the test report (`'LevelStore on disk'`).
  */
 export function runStoreContract(name: string, harness: StoreContractHarness): void {
