@@ -52,7 +52,7 @@ describe('WorkerPool attempt logs', () => {
     const ends = (id: string): [string, string, number, unknown][] =>
       lines
         .filter((line) => line.fields.jobId === id && line.message !== 'job started')
-        .map((line) => [
+        .map((line): [string, string, number, unknown] => [
           line.level,
           line.message,
           line.fields.attempt as number,

@@ -3,13 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createJob,
-  ManualClock,
-  type Job,
-  type JobOptions,
-  type PriorityLevel,
-} from '@gopherqueue/core';
+import { createJob, type Job, type JobOptions, type PriorityLevel } from '@gopherqueue/core';
+import { ManualClock } from '@gopherqueue/core/testing';
 import { LevelStore } from './level-store.js';
 
 const LEASE = { workerId: 'w', leaseMs: 60_000 };
