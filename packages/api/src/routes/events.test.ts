@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SseParser, type SseEvent } from '../sse-parser.js';
+import { SseParser, type SseEvent } from '@gopherqueue/client';
 import { createApiFixture, type ApiFixture } from '../testing/api-fixture.js';
 
 let f: ApiFixture;

@@ -1,4 +1,4 @@
-import type { JobState } from '@gopherqueue/core';
+import type { BackoffInput, JobState } from '@gopherqueue/core';
 
 /** Options of {@link GopherQueueClient}. */
 export interface ClientOptions {
@@ -33,13 +33,8 @@ export interface SubmitOptions {
   tags?: Record<string, string>;
   queue?: string;
   dependsOn?: string[];
-  backoff?: {
-    strategy?: 'exponential' | 'linear' | 'constant';
-    initial?: DurationInput;
-    max?: DurationInput;
-    multiplier?: number;
-    jitter?: boolean;
-  };
+  /** Retry backoff; durations as `"1s"` or ms (`initial`, `max`) or in ms (`initialMs`, `maxMs`). */
+  backoff?: BackoffInput;
 }
 
 /** One job of a batch. */
