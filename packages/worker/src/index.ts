@@ -1,5 +1,10 @@
+export type { AbortKind } from './abort-reason.js';
+export type { ComponentStatus } from './component-status.js';
 export { failureReport } from './failure-report.js';
 export type { Handler, JobContext } from './job-context.js';
+export { StoreWorkSource } from './store-work-source.js';
+export type { StoreWorkSourceOptions } from './store-work-source.js';
+export type { JobChange, LeaseRenewal, WorkRequest, WorkSource } from './work-source.js';
 export { WorkerPool } from './worker-pool.js';
 export type { WorkerPoolStats } from './worker-pool.js';
 export type { WorkerPoolOptions } from './worker-pool-options.js';
