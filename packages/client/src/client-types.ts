@@ -1,4 +1,4 @@
-import type { BackoffInput, JobState } from '@gopherqueue/core';
+import type { BackoffInput, ErrorClass, JobState } from '@gopherqueue/core';
 
 /** Options of {@link GopherQueueClient}. */
 export interface ClientOptions {
@@ -89,7 +89,8 @@ export interface ReleaseOptions extends RequestOptions {
 /** The error a remote worker reports with {@link GopherQueueClient.fail}. */
 export interface FailureInput {
   message: string;
-  class?: 'error' | 'permanent' | 'timeout' | 'unknown_type' | 'panic';
+  /** What kind of failure; `lease_expired` is recovery's own. @defaultValue `'error'` */
+  class?: Exclude<ErrorClass, 'lease_expired'>;
   name?: string;
   stack?: string;
 }

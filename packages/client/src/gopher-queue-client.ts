@@ -333,12 +333,16 @@ export class GopherQueueClient {
   }
 
   /**
-   * The server's event stream (`connected` first, then `job.created` ... `job.deleted`, of one job
-   * with `jobId`). Stops when `signal` aborts or the caller leaves the loop.
+   * The server's event stream (`connected` first, then `job.created` ... `job.deleted`): of one
+   * job with `jobId`, or of the jobs the remote worker `workerId` holds through the lease API
+   * (what a worker watches to learn at once that one was cancelled). Stops when `signal` aborts
+   * or the caller leaves the loop.
    */
-  async *events(options: { jobId?: string } & RequestOptions = {}): AsyncGenerator<SseEvent> {
+  async *events(
+    options: { jobId?: string; workerId?: string } & RequestOptions = {},
+  ): AsyncGenerator<SseEvent> {
     const res = await this.#http.request('GET', '/api/v1/events', {
-      query: { job_id: options.jobId },
+      query: { job_id: options.jobId, worker_id: options.workerId },
       signal: options.signal,
       accept: 'text/event-stream',
     });

@@ -1,5 +1,6 @@
 export { ApiError, ApiErrorCode } from './api-error.js';
 export type { ApiErrorCodeValue } from './api-error.js';
+export { isConnectionError } from './connection-error.js';
 export type {
   BatchJob,
   ClaimRequest,

@@ -1,7 +1,8 @@
 export type { AbortKind } from './abort-reason.js';
 export type { ComponentStatus } from './component-status.js';
-export { failureReport } from './failure-report.js';
 export type { Handler, JobContext } from './job-context.js';
+export { HttpWorkSource } from './http-work-source.js';
+export type { HttpWorkSourceOptions } from './http-work-source.js';
 export { StoreWorkSource } from './store-work-source.js';
 export type { StoreWorkSourceOptions } from './store-work-source.js';
 export type { JobChange, LeaseRenewal, WorkRequest, WorkSource } from './work-source.js';

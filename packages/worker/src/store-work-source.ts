@@ -86,11 +86,11 @@ export class StoreWorkSource implements WorkSource {
   }
 
   /** @throws GQ_INVALID_STATE when the scheduler is not started. */
-  watch(_workerId: string, listener: (change: JobChange) => void): () => void {
+  watch(_workerId: string, listener: (change: JobChange) => void): () => Promise<void> {
     if (!this.#scheduler.running) {
       throw new GqError(ErrorCode.INVALID_STATE, 'start the scheduler before the worker pool');
     }
-    return this.#store.subscribe((change) => {
+    const unsubscribe = this.#store.subscribe((change) => {
       if (change.kind === 'deleted') {
         listener({ id: change.id, state: 'deleted' });
       } else if (change.kind === 'updated' && change.state !== undefined) {
@@ -102,5 +102,9 @@ export class StoreWorkSource implements WorkSource {
         );
       }
     });
+    return () => {
+      unsubscribe();
+      return Promise.resolve();
+    };
   }
 }

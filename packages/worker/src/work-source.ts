@@ -75,9 +75,10 @@ export interface WorkSource {
   dependencies(job: Job): Promise<Job[]>;
   /**
    * Starts telling `listener` of changes to the jobs `workerId` holds (a source may report
-   * others too; the pool ignores jobs it does not run). Returns the function that stops it.
+   * others too; the pool ignores jobs it does not run). Returns the function that stops it,
+   * which resolves once it stopped.
    * @throws GQ_INVALID_STATE when the source cannot serve yet (a store source whose scheduler
    * is not started).
    */
-  watch(workerId: string, listener: (change: JobChange) => void): () => void;
+  watch(workerId: string, listener: (change: JobChange) => void): () => Promise<void>;
 }

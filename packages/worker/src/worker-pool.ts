@@ -48,7 +48,7 @@ export class WorkerPool {
   #loop: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
   #status: ComponentStatus = 'stopped';
-  #unsubscribe: (() => void) | undefined;
+  #unsubscribe: (() => Promise<void>) | undefined;
   #keepAlive: ReturnType<typeof setInterval> | undefined;
   #slotFreed: (() => void) | undefined;
   /** Handlers running now; a slot is freed when its handler settles. */
@@ -191,8 +191,9 @@ export class WorkerPool {
     }
     this.#env.leases.clear();
     this.#env.timeouts.clear();
-    this.#unsubscribe?.();
+    const unsubscribe = this.#unsubscribe;
     this.#unsubscribe = undefined;
+    await unsubscribe?.();
     clearInterval(this.#keepAlive);
     this.#keepAlive = undefined;
     this.#loop = undefined;
