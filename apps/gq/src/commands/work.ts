@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { HttpWorkSource, WorkerPool } from '@gopherqueue/worker';
+import { HttpWorkSource, ProcessGuard, WorkerPool } from '@gopherqueue/worker';
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
@@ -88,6 +88,9 @@ export function workCommand(io: CliIo): CommandModule<object, WorkArgs> {
         if (err instanceof UsageError) throw err;
         throw new UsageError((err as Error).message);
       }
+      // A handler's stray error fails its job instead of ending the worker.
+      const guard = new ProcessGuard({ logger });
+      guard.start();
       pool.start();
       io.stdout(
         `gq work pulling ${types.join(', ')} from ${args.server} (${concurrency} at once)\n`,
@@ -95,6 +98,7 @@ export function workCommand(io: CliIo): CommandModule<object, WorkArgs> {
       await untilAborted(io.stopSignal);
       logger.info('shutting down', { signal: String(io.stopSignal.reason) });
       await pool.stop();
+      await guard.stop();
       logger.info('stopped');
     },
   };
