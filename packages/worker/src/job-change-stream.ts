@@ -1,5 +1,6 @@
 import type { GopherQueueClient, SseEvent, WireJob } from '@gopherqueue/client';
 import type { Clock, JobState, Logger } from '@gopherqueue/core';
+import type { ComponentStatus } from './component-status.js';
 import { errorMessage } from './failure-report.js';
 import { retryDelayMs, sleep } from './sleep.js';
 import type { JobChange } from './work-source.js';
@@ -42,6 +43,7 @@ export class JobChangeStream {
   readonly #opened: Promise<void>;
   #markOpened!: () => void;
   #loop: Promise<void> | undefined;
+  #status: ComponentStatus = 'stopped';
 
   constructor(options: JobChangeStreamOptions) {
     this.#options = options;
@@ -55,16 +57,25 @@ export class JobChangeStream {
     return this.#opened;
   }
 
-  /** Connects, and reconnects until {@link JobChangeStream.stop}. */
-  start(): void {
-    this.#loop ??= this.#run();
+  /** `running` from {@link JobChangeStream.start} until {@link JobChangeStream.stop} ends it. */
+  get status(): ComponentStatus {
+    return this.#status;
   }
 
-  /** Closes the connection; resolves once the stream stopped. */
+  /** Connects, and reconnects until {@link JobChangeStream.stop}. */
+  start(): void {
+    if (this.#loop !== undefined) return;
+    this.#status = 'running';
+    this.#loop = this.#run();
+  }
+
+  /** Closes the connection; resolves once the stream stopped. It does not start again. */
   async stop(): Promise<void> {
+    if (this.#status === 'running') this.#status = 'stopping';
     this.#stop.abort();
     this.#markOpened();
     await this.#loop;
+    this.#status = 'stopped';
   }
 
   async #run(): Promise<void> {
