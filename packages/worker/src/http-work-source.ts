@@ -41,6 +41,11 @@ export interface HttpWorkSourceOptions {
   logger?: Logger;
 }
 
+/** Most jobs one claim of the lease API hands out. */
+const MAX_CLAIM_LIMIT = 1_000;
+/** Most handlers at once a claim may say a worker runs. */
+const MAX_CLAIM_CONCURRENCY = 100_000;
+
 /** API codes that say this worker no longer holds the job: the lease is lost. */
 const LEASE_GONE: ReadonlySet<string> = new Set([
   ApiErrorCode.LEASE_LOST,
@@ -119,13 +124,13 @@ export class HttpWorkSource implements WorkSource {
     try {
       const jobs = await this.#client.claim({
         workerId: request.workerId,
-        limit: request.limit,
+        limit: Math.min(request.limit, MAX_CLAIM_LIMIT),
         lease: request.leaseMs,
         wait: this.#pollMs,
         ...(request.types === undefined ? {} : { types: [...request.types] }),
         ...(request.queues === undefined ? {} : { queues: [...request.queues] }),
         host: this.#host,
-        concurrency: request.concurrency,
+        concurrency: Math.min(request.concurrency, MAX_CLAIM_CONCURRENCY),
         signal,
       });
       return jobs.map(fromWireJob);

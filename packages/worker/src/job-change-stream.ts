@@ -96,10 +96,10 @@ export class JobChangeStream {
       } catch (err) {
         if (signal.aborted) break;
         failures++;
-        logger.debug('job event stream failed; reconnecting', {
-          error: errorMessage(err),
-          failures,
-        });
+        // Said once per outage; the claims, which fail too while the server is away, say the rest.
+        const fields = { error: errorMessage(err), failures };
+        if (failures === 1) logger.warn('job event stream failed; reconnecting', fields);
+        else logger.debug('job event stream failed; reconnecting', fields);
       }
       this.#markOpened();
       await sleep(clock, retryDelayMs(failures), signal);

@@ -93,6 +93,30 @@ export function attemptSuite(harness: AttemptHarness): void {
       ]);
     });
 
+    it('rejects a checkpoint saved after the job was cancelled with GQ_LEASE_LOST', async () => {
+      const e = await harness.open();
+      const started = gate();
+      const saved = gate();
+      let rejection: unknown;
+      e.pool.register('late', async (ctx) => {
+        started.open();
+        await aborted(ctx.signal);
+        rejection = await ctx.checkpoint({ page: 9 }).then(
+          () => 'saved',
+          (err: unknown) => err,
+        );
+        saved.open();
+      });
+      e.pool.start();
+      const spec = createJob('late');
+      await e.submit(spec);
+      await started.promise;
+      await e.cancel(spec.id);
+      await saved.promise;
+      expect(isGqError(rejection, 'GQ_LEASE_LOST')).toBe(true);
+      expect((await e.store.get(spec.id))!.checkpoint).toBeUndefined();
+    });
+
     it('stops a handler whose lease was taken back, drops its result, and the job runs again', async () => {
       const e = await harness.open({ concurrency: 1, leaseMs: 3_000 });
       const started = gate();
