@@ -1,6 +1,6 @@
-import { GopherQueueClient } from '@gopherqueue/api';
+import { GopherQueueClient, isConnectionError } from '@gopherqueue/client';
 import { describe, expect, it } from 'vitest';
-import { CliError, isConnectionError, noServerMessage, toCliError } from './cli-error.js';
+import { CliError, noServerMessage, toCliError } from './cli-error.js';
 import { closedPort } from '../test/helpers/closed-port.js';
 
 describe('toCliError', () => {

@@ -1,3 +1,5 @@
+import { isConnectionError } from '@gopherqueue/client';
+
 /** A failure a command reports as one line and an exit code. */
 export class CliError extends Error {
   override readonly name = 'CliError';
@@ -15,30 +17,6 @@ export class UsageError extends CliError {
   constructor(message: string) {
     super(message, 2);
   }
-}
-
-const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ECONNRESET',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_SOCKET',
-]);
-
-/** True when `err` (or one of its causes) says nothing answered at the address. */
-export function isConnectionError(err: unknown): boolean {
-  let current: unknown = err;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
-    const errors = (current as { errors?: unknown }).errors;
-    if (Array.isArray(errors) && errors.some(isConnectionError)) return true;
-    current = current.cause;
-  }
-  return false;
 }
 
 /** The one line printed when no server answers at `server`. */

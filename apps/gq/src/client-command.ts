@@ -1,4 +1,4 @@
-import { GopherQueueClient } from '@gopherqueue/api';
+import { GopherQueueClient } from '@gopherqueue/client';
 import type { Argv } from 'yargs';
 import { CliError, toCliError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';

@@ -1,4 +1,4 @@
-import type { WireJob, WireStats } from '@gopherqueue/api';
+import type { WireJob, WireStats } from '@gopherqueue/client';
 import { PRIORITY_NAMES } from '@gopherqueue/core';
 import { formatFields, formatTable, type Column } from './table.js';
 

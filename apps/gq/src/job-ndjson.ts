@@ -1,3 +1,11 @@
+import {
+  BACKOFF_FIELDS,
+  fieldEntries,
+  JOB_ERROR_FIELDS,
+  JOB_FIELDS,
+  type FieldKind,
+  type WireField,
+} from '@gopherqueue/client';
 import { isJobState, isUuid, type Job } from '@gopherqueue/core';
 
 /** A line of an export that is not a job, with its 1-based line number. */
@@ -11,7 +19,10 @@ export class JobLineError extends Error {
   }
 }
 
-/** One job as one line of NDJSON, every field included (the store's own shape). */
+/**
+ * One job as one line of NDJSON, every field included, in the store's own shape (the names of
+ * {@link JOB_FIELDS}' keys, times in ms), so an import restores it exactly.
+ */
 export function jobToLine(job: Job): string {
   return `${JSON.stringify(job)}\n`;
 }
@@ -19,59 +30,67 @@ export function jobToLine(job: Job): string {
 type Check = (value: unknown) => boolean;
 
 const isInt: Check = (v) => Number.isSafeInteger(v);
-const isNonNegInt: Check = (v) => Number.isSafeInteger(v) && (v as number) >= 0;
-const isTime: Check = (v) => typeof v === 'number' && Number.isFinite(v);
+const isNumber: Check = (v) => typeof v === 'number' && Number.isFinite(v);
 const isString: Check = (v) => typeof v === 'string';
-const isNonEmpty: Check = (v) => typeof v === 'string' && v !== '';
-const isObject: Check = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isIdList: Check = (v) => Array.isArray(v) && v.every(isUuid);
-const isStringMap: Check = (v) => isObject(v) && Object.values(v as object).every(isString);
-const isErrorList: Check = (v) =>
-  Array.isArray(v) &&
-  v.every(
-    (e) =>
-      isObject(e) &&
-      isString((e as Record<string, unknown>).message) &&
-      isString((e as Record<string, unknown>).errorClass) &&
-      isInt((e as Record<string, unknown>).attempt) &&
-      isTime((e as Record<string, unknown>).at),
-  );
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Field checks of a {@link Job}: required fields first, then optional ones. */
-const REQUIRED: readonly [keyof Job, Check, string][] = [
-  ['id', (v) => isUuid(v), 'a UUID'],
-  ['type', isNonEmpty, 'a non-empty string'],
-  ['queue', isNonEmpty, 'a non-empty string'],
-  ['priority', (v) => isInt(v) && (v as number) >= 0 && (v as number) <= 4, 'an integer 0..4'],
-  ['state', (v) => typeof v === 'string' && isJobState(v), 'a job state'],
-  ['attempt', isNonNegInt, 'a non-negative integer'],
-  ['maxAttempts', (v) => isInt(v) && (v as number) >= 1, 'a positive integer'],
-  ['timeoutMs', isTime, 'a number'],
-  ['backoff', isObject, 'an object'],
-  ['runAt', isTime, 'a time in ms'],
-  ['dependsOn', isIdList, 'a list of job ids'],
-  ['waitingOn', isIdList, 'a list of job ids'],
-  ['tags', isStringMap, 'an object of strings'],
-  ['errors', isErrorList, 'a list of job errors'],
-  ['seq', isNonNegInt, 'a non-negative integer'],
-  ['createdAt', isTime, 'a time in ms'],
-  ['updatedAt', isTime, 'a time in ms'],
-];
-
-const OPTIONAL: readonly [keyof Job, Check, string][] = [
-  ['idempotencyKey', isString, 'a string'],
-  ['correlationId', isString, 'a string'],
-  ['progressMessage', isString, 'a string'],
-  ['cancelReason', isString, 'a string'],
-  ['startedAt', isTime, 'a time in ms'],
-  ['finishedAt', isTime, 'a time in ms'],
-  ['leaseToken', isString, 'a string'],
-  ['leaseExpiresAt', isTime, 'a time in ms'],
-  ['workerId', isString, 'a string'],
-];
+/** How a stored value of each kind of {@link JOB_FIELDS} is checked, and what it must be. */
+const CHECKS: Record<Exclude<FieldKind, 'backoff' | 'errors'>, [Check, string]> = {
+  uuid: [isUuid, 'a UUID'],
+  name: [(v) => typeof v === 'string' && v !== '', 'a non-empty string'],
+  string: [isString, 'a string'],
+  number: [isNumber, 'a number'],
+  boolean: [(v) => typeof v === 'boolean', 'a boolean'],
+  json: [() => true, 'JSON'],
+  priority: [(v) => isInt(v) && (v as number) >= 0 && (v as number) <= 4, 'an integer 0..4'],
+  state: [(v) => typeof v === 'string' && isJobState(v), 'a job state'],
+  count: [(v) => isInt(v) && (v as number) >= 0, 'a non-negative integer'],
+  positive: [(v) => isInt(v) && (v as number) >= 1, 'a positive integer'],
+  ms: [isNumber, 'a number'],
+  time: [isNumber, 'a time in ms'],
+  ids: [(v) => Array.isArray(v) && v.every(isUuid), 'a list of job ids'],
+  tags: [(v) => isObject(v) && Object.values(v).every(isString), 'an object of strings'],
+};
 
 /**
- * Reads one line of an export as a job, checking every field's type.
+ * What is wrong with `record` as a record of `table` (every field by its kind, nested ones by
+ * their own table), or undefined when nothing is. `path` prefixes the names (`errors.0.`).
+ */
+function problem(
+  table: Readonly<Record<string, WireField>>,
+  record: Record<string, unknown>,
+  path = '',
+): string | undefined {
+  for (const [field, spec] of fieldEntries(table)) {
+    const name = `${path}${field}`;
+    if (!(field in record) || record[field] === undefined) {
+      if (spec.required) return `${name} is missing`;
+      continue;
+    }
+    const value = record[field];
+    if (spec.kind === 'backoff') {
+      if (!isObject(value)) return `${name} must be an object; got ${JSON.stringify(value)}`;
+      const inner = problem(BACKOFF_FIELDS, value, `${name}.`);
+      if (inner !== undefined) return inner;
+    } else if (spec.kind === 'errors') {
+      if (!Array.isArray(value))
+        return `${name} must be a list of job errors; got ${JSON.stringify(value)}`;
+      for (const [i, error] of value.entries()) {
+        if (!isObject(error)) return `${name}.${i} must be an object; got ${JSON.stringify(error)}`;
+        const inner = problem(JOB_ERROR_FIELDS, error, `${name}.${i}.`);
+        if (inner !== undefined) return inner;
+      }
+    } else {
+      const [check, what] = CHECKS[spec.kind];
+      if (!check(value)) return `${name} must be ${what}; got ${JSON.stringify(value)}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Reads one line of an export as a job, checking every field of {@link JOB_FIELDS} by its kind.
  * @throws JobLineError naming the line and what is wrong with it.
  */
 export function parseJobLine(text: string, line: number): Job {
@@ -82,21 +101,7 @@ export function parseJobLine(text: string, line: number): Job {
     throw new JobLineError(line, `not JSON (${(err as Error).message})`);
   }
   if (!isObject(value)) throw new JobLineError(line, 'not a JSON object');
-  const record = value as Record<string, unknown>;
-  for (const [field, check, what] of REQUIRED) {
-    if (!check(record[field])) {
-      throw new JobLineError(
-        line,
-        `${field} must be ${what}; got ${JSON.stringify(record[field])}`,
-      );
-    }
-  }
-  if (!('payload' in record)) throw new JobLineError(line, 'payload is missing');
-  for (const [field, check, what] of OPTIONAL) {
-    const v = record[field];
-    if (v !== undefined && !check(v)) {
-      throw new JobLineError(line, `${field} must be ${what}; got ${JSON.stringify(v)}`);
-    }
-  }
-  return value as Job;
+  const wrong = problem(JOB_FIELDS, value);
+  if (wrong !== undefined) throw new JobLineError(line, wrong);
+  return value as unknown as Job;
 }

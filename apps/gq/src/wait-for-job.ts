@@ -1,4 +1,8 @@
-import { MAX_CLIENT_WAIT_MS, type GopherQueueClient, type WireWaitResult } from '@gopherqueue/api';
+import {
+  MAX_CLIENT_WAIT_MS,
+  type GopherQueueClient,
+  type WireWaitResult,
+} from '@gopherqueue/client';
 import { formatDuration } from '@gopherqueue/core';
 import { formatFields } from './table.js';
 

@@ -18,6 +18,7 @@ const LIBRARIES = [
   'security',
   'observability',
   'api',
+  'client',
 ];
 /** Every package with a tarball: the libraries and the `gq` CLI. */
 const PACKED = [...LIBRARIES.map((name) => `packages/${name}`), 'apps/gq'];

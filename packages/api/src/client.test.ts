@@ -9,10 +9,10 @@ import { JobEventRelay, Scheduler } from '@gopherqueue/scheduler';
 import { ApiKeyManager, AuditLog } from '@gopherqueue/security';
 import { HealthChecker, Metrics } from '@gopherqueue/observability';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError } from './api-error.js';
-import { GopherQueueClient } from './client.js';
+import { ApiError } from '@gopherqueue/client';
+import { GopherQueueClient } from '@gopherqueue/client';
 import { createApi } from './create-api.js';
-import type { SseEvent } from './sse-parser.js';
+import type { SseEvent } from '@gopherqueue/client';
 
 let dir: string;
 let store: LevelStore;

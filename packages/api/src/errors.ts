@@ -1,27 +1,7 @@
 import { ErrorCode, isGqError, type ErrorCodeValue } from '@gopherqueue/core';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { WireError } from './wire-types.js';
-
-/** The lower-case error codes of the original, plus the new ones. */
-export const ApiErrorCode = {
-  INVALID_REQUEST: 'invalid_request',
-  VALIDATION_ERROR: 'validation_error',
-  NOT_FOUND: 'not_found',
-  CONFLICT: 'conflict',
-  LEASE_LOST: 'lease_lost',
-  UNAUTHORIZED: 'unauthorized',
-  FORBIDDEN: 'forbidden',
-  METHOD_NOT_ALLOWED: 'method_not_allowed',
-  PAYLOAD_TOO_LARGE: 'payload_too_large',
-  UNSUPPORTED_MEDIA_TYPE: 'unsupported_media_type',
-  UNAVAILABLE: 'service_unavailable',
-  TIMEOUT: 'timeout',
-  INTERNAL_ERROR: 'internal_error',
-} as const;
-
-/** One of {@link ApiErrorCode}'s values. */
-export type ApiErrorCodeValue = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
+import type { ApiErrorCodeValue, WireError } from '@gopherqueue/client';
 
 /** HTTP status of each API error code: the one place where this mapping lives. */
 export const STATUS_OF: Record<ApiErrorCodeValue, ContentfulStatusCode> = {

@@ -1,6 +1,15 @@
-export { ApiError } from './api-error.js';
-export { GopherQueueClient, MAX_CLIENT_WAIT_MS } from './client.js';
+// The typed client, its wire types and errors live in @gopherqueue/client, which an application
+// can use without the server's dependencies; they are re-exported here for code written against
+// @gopherqueue/api.
+export {
+  ApiError,
+  ApiErrorCode,
+  GopherQueueClient,
+  MAX_CLIENT_WAIT_MS,
+  SseParser,
+} from '@gopherqueue/client';
 export type {
+  ApiErrorCodeValue,
   BatchJob,
   ClaimRequest,
   ClientOptions,
@@ -10,18 +19,8 @@ export type {
   ListOptions,
   ReleaseOptions,
   RequestOptions,
+  SseEvent,
   SubmitOptions,
-} from './client-types.js';
-export { createApi } from './create-api.js';
-export { HandlerCoverage } from './handler-coverage.js';
-export type { HandlerCoverageOptions, WaitingReason, WaitingReasonOf } from './handler-coverage.js';
-export type { ApiEnv, Principal } from './env.js';
-export { normalizeHostName } from './host-name.js';
-export type { ApiOptions, AuthMode, LocalWorkers } from './options.js';
-export { SseParser } from './sse-parser.js';
-export type { SseEvent } from './sse-parser.js';
-export { toWireJob, toWireResult } from './wire.js';
-export type {
   WireApiKey,
   WireAuditEntry,
   WireBackoff,
@@ -43,7 +42,14 @@ export type {
   WireWorkerList,
   WireWorkerSlots,
   WireWorkerStats,
-} from './wire-types.js';
+} from '@gopherqueue/client';
+export { createApi } from './create-api.js';
+export { HandlerCoverage } from './handler-coverage.js';
+export type { HandlerCoverageOptions, WaitingReason, WaitingReasonOf } from './handler-coverage.js';
+export type { ApiEnv, Principal } from './env.js';
+export { normalizeHostName } from './host-name.js';
+export type { ApiOptions, AuthMode, LocalWorkers } from './options.js';
+export { toWireJob, toWireResult } from './wire.js';
 export { WorkerRegistry } from './worker-registry.js';
 export type {
   ClaimerInfo,

@@ -1,46 +1,53 @@
-/** The response schemas of the OpenAPI document, after `wire-types.ts`. */
+/** The response schemas of the OpenAPI document; a job's are built from the job field table. */
+import {
+  ApiErrorCode,
+  BACKOFF_FIELDS,
+  JOB_ERROR_FIELDS,
+  JOB_FIELDS,
+  type FieldKind,
+  type WireField,
+} from '@gopherqueue/client';
 import { JOB_STATES } from '@gopherqueue/core';
-import { ApiErrorCode } from './errors.js';
 import { int, obj, ref, str, time, type Schema } from './openapi-builders.js';
 
-const jobProperties: Schema = {
-  id: { type: 'string', format: 'uuid' },
-  type: str,
-  state: { type: 'string', enum: [...JOB_STATES] },
+/** The schema of a field of each plain kind the job field table names. */
+const SCHEMA_OF: Record<Exclude<FieldKind, 'backoff' | 'errors'>, Schema> = {
+  uuid: { type: 'string', format: 'uuid' },
+  name: str,
+  string: str,
+  number: { type: 'number' },
+  boolean: { type: 'boolean' },
+  json: {},
   priority: { type: 'integer', minimum: 0, maximum: 4 },
-  attempt: int,
-  max_attempts: int,
-  progress: {},
-  progress_message: str,
+  state: { type: 'string', enum: [...JOB_STATES] },
+  count: { type: 'integer', minimum: 0 },
+  positive: { type: 'integer', minimum: 1 },
+  ms: { type: 'integer', minimum: 0, description: 'milliseconds' },
+  time,
+  ids: { type: 'array', items: { type: 'string', format: 'uuid' } },
   tags: { type: 'object', additionalProperties: str },
-  created_at: time,
-  updated_at: time,
-  scheduled_at: time,
-  started_at: time,
-  completed_at: time,
-  last_error: str,
-  payload: {},
-  queue: str,
-  depends_on: { type: 'array', items: str },
-  waiting_on: { type: 'array', items: str },
-  checkpoint: {},
-  errors: {
-    type: 'array',
-    items: obj({ attempt: int, message: str, class: str, name: str, stack: str, at: time }),
-  },
-  result: {},
-  timeout_ms: int,
-  backoff: obj({
-    strategy: str,
-    initial_ms: int,
-    max_ms: int,
-    multiplier: { type: 'number' },
-    jitter: { type: 'boolean' },
-  }),
-  idempotency_key: str,
-  correlation_id: str,
-  cancel_reason: str,
-  worker_id: str,
+};
+
+/** The schema of a field of `kind`; a backoff and the errors are objects of their own tables. */
+function schemaOf(kind: FieldKind): Schema {
+  if (kind === 'backoff') return tableSchema(BACKOFF_FIELDS);
+  if (kind === 'errors') return { type: 'array', items: tableSchema(JOB_ERROR_FIELDS) };
+  return SCHEMA_OF[kind];
+}
+
+/** An object with the fields of a table under their wire names; the required ones required. */
+function tableSchema(table: Readonly<Record<string, WireField>>): Schema {
+  const fields = Object.values(table);
+  return obj(
+    Object.fromEntries(fields.map((f) => [f.wire, schemaOf(f.kind)])),
+    fields.filter((f) => f.required).map((f) => f.wire),
+  );
+}
+
+const sentFields = Object.values(JOB_FIELDS).filter((f) => f.sent === 'always');
+const jobProperties: Schema = {
+  ...Object.fromEntries(sentFields.map((f) => [f.wire, schemaOf(f.kind)])),
+  last_error: { ...str, description: 'The message of the last failed attempt.' },
   waiting_reason: {
     type: 'string',
     description:
@@ -49,18 +56,8 @@ const jobProperties: Schema = {
   },
   deduplicated: { type: 'boolean' },
 };
-const jobRequired = [
-  'id',
-  'type',
-  'state',
-  'priority',
-  'attempt',
-  'max_attempts',
-  'created_at',
-  'updated_at',
-  'queue',
-  'payload',
-];
+/** Fields every job has, and `progress`, which reads 0 before any report. */
+const jobRequired = sentFields.filter((f) => f.required || 'absent' in f).map((f) => f.wire);
 const jobResult = obj(
   {
     job_id: str,
@@ -98,7 +95,13 @@ export const componentSchemas: Record<string, Schema> = {
   LeasedJob: {
     allOf: [
       ref('Job'),
-      obj({ lease_token: str, lease_expires_at: time }, ['lease_token', 'lease_expires_at']),
+      obj(
+        {
+          [JOB_FIELDS.leaseToken.wire]: str,
+          [JOB_FIELDS.leaseExpiresAt.wire]: time,
+        },
+        [JOB_FIELDS.leaseToken.wire, JOB_FIELDS.leaseExpiresAt.wire],
+      ),
     ],
   },
   JobPage: obj(

@@ -271,7 +271,14 @@ const paths: Record<string, Record<string, Schema>> = {
     get: op({
       summary: 'Server-Sent Events: connected, then job.created ... job.deleted',
       permission: 'jobs:read',
-      parameters: [q('job_id', { type: 'string', format: 'uuid' })],
+      parameters: [
+        q('job_id', { type: 'string', format: 'uuid' }),
+        q(
+          'worker_id',
+          str,
+          'Only the jobs this remote worker holds through the lease API (what `gq work` watches to learn of a cancel at once)',
+        ),
+      ],
       responses: {
         '200': {
           description:

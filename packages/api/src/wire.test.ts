@@ -1,8 +1,14 @@
+import {
+  fromWireJob,
+  GopherQueueClient,
+  JOB_FIELDS,
+  type WireLeasedJob,
+} from '@gopherqueue/client';
 import { createJob, DEFAULT_BACKOFF, type Job } from '@gopherqueue/core';
 import { describe, expect, it } from 'vitest';
 import { validate } from './request.js';
 import { submitSchema } from './schemas.js';
-import { rfc3339, toJobSpec, toWireJob, toWireResult } from './wire.js';
+import { rfc3339, toJobSpec, toWireJob, toWireLeasedJob, toWireResult } from './wire.js';
 
 const LATEST = '9999-12-31T23:59:59.999Z';
 const EARLIEST = '0000-01-01T00:00:00.000Z';
@@ -73,5 +79,141 @@ describe('toJobSpec', () => {
     expect(() => toJobSpec(body, NOW, 'jobs.3')).toThrow(
       expect.objectContaining({ details: { field: 'jobs.3.scheduled_at' } }),
     );
+  });
+});
+
+describe('the job field table', () => {
+  /** A job with every field of JOB_FIELDS set. */
+  function fullJob(): Job {
+    return {
+      ...createJob('resize', { w: 640 }, { idempotencyKey: 'k1', correlationId: 'c1' }, NOW),
+      backoff: { strategy: 'linear', initialMs: 250, maxMs: 9_000, multiplier: 3, jitter: false },
+      state: 'running',
+      attempt: 2,
+      runAt: NOW + 1_000,
+      dependsOn: ['01890a5d-ac96-774b-bcce-b302099a8057'],
+      waitingOn: [],
+      tags: { team: 'media' },
+      checkpoint: { page: 3 },
+      progress: { done: 3, of: 9 },
+      progressMessage: 'page 3',
+      result: ['partial'],
+      errors: [
+        {
+          attempt: 1,
+          message: 'boom',
+          errorClass: 'error',
+          name: 'Error',
+          stack: 'Error: boom',
+          at: NOW + 5,
+        },
+      ],
+      cancelReason: 'not really',
+      seq: 7,
+      createdAt: NOW,
+      updatedAt: NOW + 2_000,
+      startedAt: NOW + 1_500,
+      finishedAt: NOW + 1_900,
+      leaseToken: 'token-1',
+      leaseExpiresAt: NOW + 31_500,
+      workerId: 'worker-1',
+    };
+  }
+
+  it('encodes every field with toWireLeasedJob and fromWireJob reads back the same job', () => {
+    const job = fullJob();
+    const wire = JSON.parse(JSON.stringify(toWireLeasedJob(job))) as WireLeasedJob;
+    expect(Object.keys(wire).sort()).toEqual(
+      [
+        ...Object.values(JOB_FIELDS)
+          .filter((field) => field.sent !== 'never')
+          .map((field) => field.wire),
+        'last_error',
+      ].sort(),
+    );
+    expect(wire).toMatchObject({
+      max_attempts: 3,
+      scheduled_at: '2026-01-01T00:00:01.000Z',
+      backoff: { initial_ms: 250, max_ms: 9_000 },
+      errors: [{ class: 'error', at: '2026-01-01T00:00:00.005Z' }],
+      lease_token: 'token-1',
+      last_error: 'boom',
+    });
+    expect(fromWireJob(wire)).toEqual({ ...job, seq: 0 });
+  });
+
+  it('leaves the lease out of toWireJob, and reads progress 0 when none was reported', () => {
+    const job = fullJob();
+    delete job.progress;
+    const wire = toWireJob(job);
+    expect(wire).not.toHaveProperty('lease_token');
+    expect(wire).not.toHaveProperty('lease_expires_at');
+    expect(wire.progress).toBe(0);
+  });
+
+  it("turns the client's submit body of every option into the same createJob options", async () => {
+    let sent: unknown;
+    const client = new GopherQueueClient({
+      baseUrl: 'http://gq.test',
+      fetch: (_url, init) => {
+        sent = JSON.parse(init?.body as string);
+        return Promise.resolve(new Response('{}', { status: 201 }));
+      },
+    });
+    const dependency = '01890a5d-ac96-774b-bcce-b302099a8057';
+    await client.submit(
+      'resize',
+      { w: 640 },
+      {
+        priority: 'high',
+        scheduledAt: new Date(NOW + 60_000),
+        timeout: '90s',
+        maxAttempts: 4,
+        idempotencyKey: 'k1',
+        correlationId: 'c1',
+        tags: { team: 'media' },
+        queue: 'media',
+        dependsOn: [dependency],
+        backoff: { strategy: 'constant', initial: '2s', max: '1m', multiplier: 1, jitter: false },
+      },
+    );
+    expect(sent).toEqual({
+      type: 'resize',
+      payload: { w: 640 },
+      priority: 'high',
+      scheduled_at: '2026-01-01T00:01:00.000Z',
+      timeout: '90s',
+      max_attempts: 4,
+      idempotency_key: 'k1',
+      correlation_id: 'c1',
+      tags: { team: 'media' },
+      queue: 'media',
+      depends_on: [dependency],
+      backoff: { strategy: 'constant', initial: '2s', max: '1m', multiplier: 1, jitter: false },
+    });
+    const spec = toJobSpec(validate(submitSchema, sent), NOW);
+    expect({ ...spec, id: 'x' }).toEqual({
+      id: 'x',
+      type: 'resize',
+      queue: 'media',
+      payload: { w: 640 },
+      priority: 1,
+      maxAttempts: 4,
+      timeoutMs: 90_000,
+      backoff: {
+        strategy: 'constant',
+        initialMs: 2_000,
+        maxMs: 60_000,
+        multiplier: 1,
+        jitter: false,
+      },
+      runAt: NOW + 60_000,
+      dependsOn: [dependency],
+      idempotencyKey: 'k1',
+      correlationId: 'c1',
+      tags: { team: 'media' },
+    });
+    const delayed = toJobSpec(validate(submitSchema, { type: 'resize', delay: '5s' }), NOW);
+    expect(delayed.runAt).toBe(NOW + 5_000);
   });
 });

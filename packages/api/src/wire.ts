@@ -1,23 +1,31 @@
 import {
+  BACKOFF_FIELDS,
+  BACKOFF_INPUT_FIELDS,
+  fieldEntries,
+  JOB_ERROR_FIELDS,
+  JOB_FIELDS,
+  SUBMIT_FIELDS,
+  type FieldKind,
+  type WireField,
+  type WireJob,
+  type WireJobResult,
+  type WireLeasedJob,
+  type WireQueueStats,
+  type WireWaitResult,
+} from '@gopherqueue/client';
+import {
   createJob,
   isTerminal,
   MAX_TIME_MS,
   MIN_TIME_MS,
+  type BackoffInput,
   type Job,
   type JobCounts,
-  type JobOptions,
   type JobSpec,
   type JobState,
 } from '@gopherqueue/core';
 import { validationError } from './errors.js';
 import type { SubmitBody } from './schemas.js';
-import type {
-  WireJob,
-  WireJobResult,
-  WireLeasedJob,
-  WireQueueStats,
-  WireWaitResult,
-} from './wire-types.js';
 
 /**
  * Milliseconds since the epoch as an RFC 3339 string. Never throws, so one odd stored value
@@ -46,66 +54,58 @@ function compact<T extends object>(value: T): T {
   return value;
 }
 
+/** An engine value of `kind` as the wire writes it: times as RFC 3339, nested records by table. */
+function encode(kind: FieldKind, value: unknown): unknown {
+  switch (kind) {
+    case 'time':
+      return rfc3339(value as number);
+    case 'backoff':
+      return encodeRecord(BACKOFF_FIELDS, value as object);
+    case 'errors':
+      return (value as object[]).map((error) => encodeRecord(JOB_ERROR_FIELDS, error));
+    default:
+      return value;
+  }
+}
+
+/** The fields of `table` that `record` has, under their wire names, in the table's order. */
+function encodeRecord(
+  table: Readonly<Record<string, WireField>>,
+  record: object,
+  out: Record<string, unknown> = {},
+): Record<string, unknown> {
+  for (const [field, spec] of fieldEntries(table)) {
+    const value = (record as Record<string, unknown>)[field];
+    if (value !== undefined) out[spec.wire] = encode(spec.kind, value);
+  }
+  return out;
+}
+
+/** The fields of {@link JOB_FIELDS} every caller sees, with their wire names. */
+const SENT_FIELDS = fieldEntries(JOB_FIELDS).filter(([, spec]) => spec.sent === 'always');
+
 /**
- * A stored job in the wire format, with the reason it waits when one is given. Never includes
- * the lease token.
+ * A stored job in the wire format (the fields of {@link JOB_FIELDS} sent to every caller, and
+ * `last_error`), with the reason it waits when one is given. Never includes the lease token.
  */
 export function toWireJob(job: Job, waitingReason?: string): WireJob {
-  const last = job.errors.at(-1);
-  return compact<WireJob>({
-    id: job.id,
-    type: job.type,
-    state: job.state,
-    priority: job.priority,
-    attempt: job.attempt,
-    max_attempts: job.maxAttempts,
-    progress: job.progress ?? 0,
-    progress_message: job.progressMessage,
-    tags: job.tags,
-    created_at: rfc3339(job.createdAt),
-    updated_at: rfc3339(job.updatedAt),
-    scheduled_at: rfc3339(job.runAt),
-    started_at: optionalTime(job.startedAt),
-    completed_at: optionalTime(job.finishedAt),
-    last_error: last?.message,
-    payload: job.payload,
-    queue: job.queue,
-    depends_on: job.dependsOn,
-    waiting_on: job.waitingOn,
-    checkpoint: job.checkpoint,
-    errors: job.errors.map((e) =>
-      compact({
-        attempt: e.attempt,
-        message: e.message,
-        class: e.errorClass,
-        name: e.name,
-        stack: e.stack,
-        at: rfc3339(e.at),
-      }),
-    ),
-    result: job.result,
-    timeout_ms: job.timeoutMs,
-    backoff: {
-      strategy: job.backoff.strategy,
-      initial_ms: job.backoff.initialMs,
-      max_ms: job.backoff.maxMs,
-      multiplier: job.backoff.multiplier,
-      jitter: job.backoff.jitter,
-    },
-    idempotency_key: job.idempotencyKey,
-    correlation_id: job.correlationId,
-    cancel_reason: job.cancelReason,
-    worker_id: job.workerId,
-    waiting_reason: waitingReason,
-  });
+  const out: Record<string, unknown> = {};
+  for (const [field, spec] of SENT_FIELDS) {
+    const value = job[field] ?? ('absent' in spec ? spec.absent : undefined);
+    if (value !== undefined) out[spec.wire] = encode(spec.kind, value);
+  }
+  const lastError = job.errors.at(-1)?.message;
+  if (lastError !== undefined) out.last_error = lastError;
+  if (waitingReason !== undefined) out.waiting_reason = waitingReason;
+  return out as unknown as WireJob;
 }
 
 /** A claimed job with its lease, for the remote worker that holds it. */
 export function toWireLeasedJob(job: Job): WireLeasedJob {
   return {
     ...toWireJob(job),
-    lease_token: job.leaseToken ?? '',
-    lease_expires_at: rfc3339(job.leaseExpiresAt ?? job.updatedAt),
+    [JOB_FIELDS.leaseToken.wire]: job.leaseToken ?? '',
+    [JOB_FIELDS.leaseExpiresAt.wire]: rfc3339(job.leaseExpiresAt ?? job.updatedAt),
   };
 }
 
@@ -169,43 +169,25 @@ export function toWireQueueStats(
   };
 }
 
-/** Fields of `createJob`'s messages, by the name they use, as the wire names them. */
-const WIRE_FIELD: Record<string, string> = {
-  maxAttempts: 'max_attempts',
-  runAt: 'scheduled_at',
-  dependsOn: 'depends_on',
-  idempotencyKey: 'idempotency_key',
-  correlationId: 'correlation_id',
-};
+/** Wire names of the submit fields, by the `createJob` option names its messages use. */
+const WIRE_NAME_OF: Readonly<Record<string, string>> = SUBMIT_FIELDS;
 
 /**
- * A validated submit body as a {@link JobSpec}, built by core's `createJob`.
+ * A validated submit body as a {@link JobSpec}, built by core's `createJob`: each field of
+ * {@link SUBMIT_FIELDS} is read under its wire name (and each backoff field under its name in
+ * {@link BACKOFF_INPUT_FIELDS}).
  * @param now - submission time, for `delay`.
  * @param prefix - field prefix for error messages (`jobs.3`).
  * @throws HttpError `validation_error` naming the field `createJob` rejected.
  */
 export function toJobSpec(body: SubmitBody, now: number, prefix?: string): JobSpec {
-  const options: JobOptions = {};
-  if (body.priority !== undefined) options.priority = body.priority;
-  if (body.queue !== undefined) options.queue = body.queue;
-  if (body.delay !== undefined) options.delay = body.delay;
-  if (body.scheduled_at !== undefined) options.runAt = body.scheduled_at;
-  if (body.timeout !== undefined) options.timeout = body.timeout;
-  if (body.max_attempts !== undefined) options.maxAttempts = body.max_attempts;
-  if (body.idempotency_key !== undefined) options.idempotencyKey = body.idempotency_key;
-  if (body.correlation_id !== undefined) options.correlationId = body.correlation_id;
-  if (body.tags !== undefined) options.tags = body.tags;
-  if (body.depends_on !== undefined) options.dependsOn = body.depends_on;
-  if (body.backoff !== undefined) {
-    const b = body.backoff;
-    options.backoff = {};
-    if (b.strategy !== undefined) options.backoff.strategy = b.strategy;
-    const initialMs = b.initial_ms ?? b.initial;
-    const maxMs = b.max_ms ?? b.max;
-    if (initialMs !== undefined) options.backoff.initialMs = initialMs;
-    if (maxMs !== undefined) options.backoff.maxMs = maxMs;
-    if (b.multiplier !== undefined) options.backoff.multiplier = b.multiplier;
-    if (b.jitter !== undefined) options.backoff.jitter = b.jitter;
+  const wire = body as Readonly<Record<string, unknown>>;
+  const options: Record<string, unknown> = {};
+  for (const [option, name] of fieldEntries(SUBMIT_FIELDS)) {
+    const value = wire[name];
+    if (value === undefined) continue;
+    options[option] =
+      option === 'backoff' ? decodeBackoff(value as Record<string, unknown>) : value;
   }
   try {
     return createJob(body.type, body.payload ?? null, options, now);
@@ -216,10 +198,19 @@ export function toJobSpec(body: SubmitBody, now: number, prefix?: string): JobSp
       const field = prefix ?? 'body';
       throw validationError(field, `${field}: ${err.message}`);
     }
-    const mapped = first.startsWith('backoff.') ? first : (WIRE_FIELD[first] ?? first);
+    const mapped = first.startsWith('backoff.') ? first : (WIRE_NAME_OF[first] ?? first);
     const field = prefix === undefined ? mapped : `${prefix}.${mapped}`;
     // The message names the option as createJob knows it; say it as the request did.
     const rest = err.message.slice(first.length).replace(/^:?\s*/, '');
     throw validationError(field, `${field}: ${rest}`);
   }
+}
+
+/** A submit body's backoff as `createJob`'s backoff option. */
+function decodeBackoff(wire: Readonly<Record<string, unknown>>): BackoffInput {
+  const backoff: Record<string, unknown> = {};
+  for (const [field, name] of fieldEntries(BACKOFF_INPUT_FIELDS)) {
+    if (wire[name] !== undefined) backoff[field] = wire[name];
+  }
+  return backoff;
 }

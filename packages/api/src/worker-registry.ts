@@ -132,6 +132,11 @@ export class WorkerRegistry {
     this.#touch(entry);
   }
 
+  /** The id of the worker that holds `jobId` through the lease API, as far as this server knows. */
+  holder(jobId: string): string | undefined {
+    return this.#holders.get(jobId);
+  }
+
   /** The job left its holder's hands: completed, failed, released, or its lease lost. */
   jobEnded(jobId: string): void {
     const entry = this.#holderOf(jobId);

@@ -1,10 +1,20 @@
 import { ErrorCode, GqError, type Job } from '@gopherqueue/core';
+import type { JobChange } from './work-source.js';
 
-/** Why an attempt's signal fired. */
-export type AbortKind = 'timeout' | 'cancelled' | 'lease_lost' | 'shutdown';
+/**
+ * Why an attempt's signal fired: its timeout, a cancel, a lost lease, the pool's shutdown, or an
+ * uncaught error raised by code its handler started (`crashed`).
+ */
+export type AbortKind = 'timeout' | 'cancelled' | 'lease_lost' | 'shutdown' | 'crashed';
 
-/** The `signal.reason` a handler sees for an abort of `kind`. */
-export function abortReason(kind: AbortKind, job: Pick<Job, 'id' | 'timeoutMs'>): GqError {
+/**
+ * The `signal.reason` a handler sees for an abort of `kind`; a crashed attempt's reason is the
+ * uncaught error itself, which only the attempt knows.
+ */
+export function abortReason(
+  kind: Exclude<AbortKind, 'crashed'>,
+  job: Pick<Job, 'id' | 'timeoutMs'>,
+): GqError {
   const { id, timeoutMs } = job;
   switch (kind) {
     case 'timeout':
@@ -19,4 +29,23 @@ export function abortReason(kind: AbortKind, job: Pick<Job, 'id' | 'timeoutMs'>)
     case 'shutdown':
       return new GqError(ErrorCode.SHUTTING_DOWN, `the worker pool is shutting down`);
   }
+}
+
+/**
+ * Why a change of a job that `held` (as claimed) stands for losing it: `cancelled`, or
+ * `lease_lost` when the job left `running` otherwise or runs under another lease now (claimed
+ * again after this lease expired). Undefined for a change of the job as held (progress, a
+ * heartbeat) or one that says too little.
+ */
+export function abortKindFor(change: JobChange, held: Job): AbortKind | undefined {
+  const { state } = change;
+  if (state === undefined) return undefined;
+  if (state === 'cancelled') return 'cancelled';
+  if (state !== 'running') return 'lease_lost';
+  const sameLease =
+    change.leaseToken !== undefined
+      ? change.leaseToken === held.leaseToken
+      : (change.attempt === undefined || change.attempt === held.attempt) &&
+        (change.workerId === undefined || change.workerId === held.workerId);
+  return sameLease ? undefined : 'lease_lost';
 }

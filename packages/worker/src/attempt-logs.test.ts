@@ -49,30 +49,27 @@ describe('WorkerPool attempt logs', () => {
     await untilState(e.store, broken.id, 'dead_letter');
     await e.pool.stop();
 
-    const ends = (id: string): [string, string, number, unknown][] =>
+    const ends = (id: string): [string, string, number, unknown, unknown][] =>
       lines
         .filter((line) => line.fields.jobId === id && line.message !== 'job started')
-        .map((line): [string, string, number, unknown] => [
+        .map((line): [string, string, number, unknown, unknown] => [
           line.level,
           line.message,
           line.fields.attempt as number,
-          line.fields.next ?? line.fields.state ?? line.fields.retryInMs,
+          line.fields.error,
+          line.fields.state ?? line.fields.retryInMs,
         ])
         // An attempt's end is logged once written, which may come after the next attempt began
         // (a claim does not wait for the write before it): compare each attempt's lines in order.
         .sort((a, b) => a[2] - b[2]);
     expect(ends(flaky.id)).toEqual([
-      ['warn', 'job attempt failed', 1, 'retrying'],
-      ['info', 'job retrying', 1, expect.any(Number)],
-      ['warn', 'job attempt failed', 2, 'retrying'],
-      ['info', 'job retrying', 2, expect.any(Number)],
-      ['info', 'job completed', 3, undefined],
+      ['warn', 'job retrying', 1, 'failure 1', expect.any(Number)],
+      ['warn', 'job retrying', 2, 'failure 2', expect.any(Number)],
+      ['info', 'job completed', 3, undefined, undefined],
     ]);
     expect(ends(broken.id)).toEqual([
-      ['warn', 'job attempt failed', 1, 'retrying'],
-      ['info', 'job retrying', 1, expect.any(Number)],
-      ['warn', 'job attempt failed', 2, 'dead_letter'],
-      ['info', 'job failed', 2, 'dead_letter'],
+      ['warn', 'job retrying', 1, 'always', expect.any(Number)],
+      ['warn', 'job failed', 2, 'always', 'dead_letter'],
     ]);
   });
 });

@@ -22,3 +22,8 @@ function safeString(value: unknown): string {
     return Object.prototype.toString.call(value);
   }
 }
+
+/** An error's message, or the thrown value in words: for log lines. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : safeString(err);
+}

@@ -1,5 +1,12 @@
-export { failureReport } from './failure-report.js';
+export type { AbortKind } from './abort-reason.js';
 export type { Handler, JobContext } from './job-context.js';
+export { HttpWorkSource } from './http-work-source.js';
+export type { HttpWorkSourceOptions } from './http-work-source.js';
+export { StoreWorkSource } from './store-work-source.js';
+export type { StoreWorkSourceOptions } from './store-work-source.js';
+export { ProcessGuard } from './process-guard.js';
+export type { ProcessEvents, ProcessGuardOptions } from './process-guard.js';
+export type { JobChange, LeaseRenewal, WorkRequest, WorkSource } from './work-source.js';
 export { WorkerPool } from './worker-pool.js';
 export type { WorkerPoolStats } from './worker-pool.js';
 export type { WorkerPoolOptions } from './worker-pool-options.js';

@@ -12,7 +12,9 @@ export interface JobContext {
   readonly tags: Readonly<Record<string, string>>;
   /**
    * Fires when the handler should stop: the attempt timed out, the job was cancelled, the lease
-   * was lost, or the pool is shutting down. `signal.reason` is a `GqError` that says which.
+   * was lost, or the pool is shutting down; `signal.reason` is a `GqError` that says which. Under
+   * a `ProcessGuard`, it also fires when code the handler started threw outside its promise, with
+   * that error as the reason (the attempt fails with it).
    */
   readonly signal: AbortSignal;
   /** The checkpoint saved by an earlier attempt, or undefined. */

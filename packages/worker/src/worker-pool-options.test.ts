@@ -34,7 +34,7 @@ describe('WorkerPool options', () => {
     expect(make({ leaseMs: 100, heartbeatIntervalMs: 100 })).toThrow(/less than leaseMs/);
     expect(make({ unknownTypes: 'drop' })).toThrow(/unknownTypes must be/);
     expect(make({ queues: 'default' })).toThrow(TypeError);
-    expect(() => new WorkerPool({ store } as never)).toThrow(/scheduler/);
+    expect(() => new WorkerPool({ store })).toThrow(/scheduler/);
     const pool = new WorkerPool({ store, scheduler });
     expect(() => pool.register('bad type!', () => null)).toThrow(TypeError);
     expect(() => pool.register('ok', 'nope' as never)).toThrow(/must be a function/);

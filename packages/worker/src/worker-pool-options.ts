@@ -7,13 +7,23 @@ import {
   type Store,
 } from '@gopherqueue/core';
 import type { Scheduler } from '@gopherqueue/scheduler';
+import { StoreWorkSource } from './store-work-source.js';
+import type { WorkSource } from './work-source.js';
 
-/** Options of {@link WorkerPool}. */
+/**
+ * Options of {@link WorkerPool}. Jobs come from `source`, or, without it, from `store` and
+ * `scheduler` (a {@link StoreWorkSource} over them).
+ */
 export interface WorkerPoolOptions {
-  /** Where jobs are claimed and their ends written. */
-  store: Store;
-  /** Wakes the pool when work may be claimable; start it before the pool. */
-  scheduler: Scheduler;
+  /**
+   * Where jobs are claimed and their ends written: a {@link StoreWorkSource}, an
+   * {@link HttpWorkSource}, or one of your own. @defaultValue a StoreWorkSource over `store`
+   */
+  source?: WorkSource;
+  /** The store to claim from, when no `source` is given. */
+  store?: Store;
+  /** Wakes the pool when work may be claimable (start it before the pool); with `store`. */
+  scheduler?: Scheduler;
   /** Handlers running at once. @defaultValue 10 */
   concurrency?: number;
   /** Lease length given at claim and renewed by heartbeat. @defaultValue 30_000 */
@@ -40,7 +50,7 @@ export interface WorkerPoolOptions {
   unknownTypes?: 'fail' | 'wait' | 'leave';
   /** Only claim jobs of these queues. @defaultValue every queue */
   queues?: readonly string[];
-  /** Use the store's clock. @defaultValue systemClock */
+  /** Use the store's clock (or, over HTTP, the machine's). @defaultValue systemClock */
   clock?: Clock;
   /** @defaultValue noopLogger */
   logger?: Logger;
@@ -48,8 +58,7 @@ export interface WorkerPoolOptions {
 
 /** {@link WorkerPoolOptions} with every default applied. */
 export interface ResolvedWorkerPoolOptions {
-  store: Store;
-  scheduler: Scheduler;
+  source: WorkSource;
   concurrency: number;
   leaseMs: number;
   heartbeatIntervalMs: number;
@@ -70,13 +79,21 @@ export interface ResolvedWorkerPoolOptions {
  */
 export function resolveWorkerPoolOptions(options: WorkerPoolOptions): ResolvedWorkerPoolOptions {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError('WorkerPool needs an options object with store and scheduler');
+    throw new TypeError('WorkerPool needs an options object with a source, or store and scheduler');
   }
-  if (typeof options.store !== 'object' || options.store === null) {
-    throw new TypeError('WorkerPool options.store must be a Store');
-  }
-  if (typeof options.scheduler !== 'object' || options.scheduler === null) {
-    throw new TypeError('WorkerPool options.scheduler must be a Scheduler');
+  const clock = options.clock ?? systemClock;
+  let source: WorkSource;
+  if (options.source !== undefined) {
+    if (typeof options.source !== 'object' || options.source === null) {
+      throw new TypeError('WorkerPool options.source must be a WorkSource');
+    }
+    source = options.source;
+  } else {
+    source = new StoreWorkSource({
+      store: options.store as Store,
+      scheduler: options.scheduler as Scheduler,
+      clock,
+    });
   }
   const concurrency = options.concurrency ?? 10;
   positiveInteger('concurrency', concurrency);
@@ -95,7 +112,6 @@ export function resolveWorkerPoolOptions(options: WorkerPoolOptions): ResolvedWo
   nonNegativeInteger('shutdownTimeoutMs', shutdownTimeoutMs);
   if (options.claimBatchSize !== undefined)
     positiveInteger('claimBatchSize', options.claimBatchSize);
-  const clock = options.clock ?? systemClock;
   const workerId = options.workerId ?? `worker-${uuidv7(clock.now())}`;
   if (typeof workerId !== 'string' || workerId === '') {
     throw new TypeError(`workerId must be a non-empty string; got ${JSON.stringify(workerId)}`);
@@ -113,8 +129,7 @@ export function resolveWorkerPoolOptions(options: WorkerPoolOptions): ResolvedWo
     throw new TypeError('queues must be an array of queue names');
   }
   return {
-    store: options.store,
-    scheduler: options.scheduler,
+    source,
     concurrency,
     leaseMs,
     heartbeatIntervalMs,

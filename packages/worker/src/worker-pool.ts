@@ -1,7 +1,13 @@
-import { ErrorCode, GqError, type Job, type StoreChange } from '@gopherqueue/core';
+import { ErrorCode, GqError, type Job } from '@gopherqueue/core';
+import { abortKindFor } from './abort-reason.js';
+import { Attempt, type AttemptEnv } from './attempt.js';
+import type { AttemptOutcome } from './attempt-end.js';
+import { errorMessage } from './failure-report.js';
+import type { Component, ComponentStatus } from '@gopherqueue/core';
 import type { Handler } from './job-context.js';
 import { DeadlineQueue } from './deadline-queue.js';
-import { Attempt, type AttemptEnv, type AttemptOutcome } from './run-attempt.js';
+import { retryDelayMs, sleep } from './sleep.js';
+import type { JobChange, WorkRequest } from './work-source.js';
 import {
   resolveWorkerPoolOptions,
   type ResolvedWorkerPoolOptions,
@@ -22,16 +28,14 @@ export interface WorkerPoolStats {
 const TYPE_NAME = /^[A-Za-z0-9_.:\-/]{1,200}$/;
 /** Ends being written at once, in units of `concurrency`. */
 const FINISHING_BOUND = 4;
-/** Wait after a failed claim before the next try; a store error must not make the loop spin. */
-const CLAIM_ERROR_BACKOFF_MS = 1_000;
-
 /**
- * Claims jobs from the store in batches of up to its free slots and runs their handlers: the
- * TypeScript form of the original's worker pool, with leases, heartbeats, timeouts, cancellation
- * and a graceful stop that loses nothing. When nothing is claimable it waits on the
- * {@link Scheduler}, so it never polls.
+ * Claims jobs from its {@link WorkSource} in batches of up to its free slots and runs their
+ * handlers: the TypeScript form of the original's worker pool, with leases, heartbeats,
+ * timeouts, cancellation and a graceful stop that loses nothing. When nothing is claimable it
+ * waits in the source's claim (the scheduler's wake-up in process, a long-poll over HTTP), so it
+ * never polls. The same pool runs inside `gq serve` and as `gq work`.
  */
-export class WorkerPool {
+export class WorkerPool implements Component {
   readonly #options: ResolvedWorkerPoolOptions;
   readonly #handlers = new Map<string, Handler>();
   readonly #running = new Map<string, Attempt>();
@@ -43,7 +47,8 @@ export class WorkerPool {
   #stopController = new AbortController();
   #loop: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
-  #unsubscribe: (() => void) | undefined;
+  #status: ComponentStatus = 'stopped';
+  #unsubscribe: (() => Promise<void>) | undefined;
   #keepAlive: ReturnType<typeof setInterval> | undefined;
   #slotFreed: (() => void) | undefined;
   /** Handlers running now; a slot is freed when its handler settles. */
@@ -57,7 +62,7 @@ export class WorkerPool {
   constructor(options: WorkerPoolOptions) {
     const o = (this.#options = resolveWorkerPoolOptions(options));
     this.#env = {
-      store: o.store,
+      source: o.source,
       clock: o.clock,
       logger: o.logger,
       leaseMs: o.leaseMs,
@@ -83,9 +88,9 @@ export class WorkerPool {
     return this.#options.workerId;
   }
 
-  /** True between {@link WorkerPool.start} and the end of {@link WorkerPool.stop}. */
-  get running(): boolean {
-    return this.#loop !== undefined;
+  /** `running` from {@link WorkerPool.start}, `stopping` during {@link WorkerPool.stop}. */
+  get status(): ComponentStatus {
+    return this.#status;
   }
 
   /**
@@ -122,24 +127,28 @@ export class WorkerPool {
   }
 
   /**
-   * Starts claiming. The scheduler must be started; the pool keeps the process alive until
-   * {@link WorkerPool.stop}.
-   * @throws GQ_INVALID_STATE when already started or the scheduler is not running.
+   * Starts claiming; the pool keeps the process alive until {@link WorkerPool.stop}.
+   * @throws GQ_INVALID_STATE when already started, or when the source cannot serve yet (a
+   * store's scheduler is not started).
    */
   start(): void {
     if (this.#loop !== undefined) {
       throw new GqError(ErrorCode.INVALID_STATE, 'the worker pool is already started');
     }
-    if (!this.#options.scheduler.running) {
-      throw new GqError(ErrorCode.INVALID_STATE, 'start the scheduler before the worker pool');
+    this.#status = 'starting';
+    try {
+      this.#unsubscribe = this.#options.source.watch(this.#options.workerId, (change) => {
+        this.#onChange(change);
+      });
+    } catch (err) {
+      this.#status = 'stopped';
+      throw err;
     }
     this.#stopController = new AbortController();
-    this.#unsubscribe = this.#options.store.subscribe((change) => {
-      this.#onChange(change);
-    });
     // Like a server socket, a started pool keeps Node running; the clock's timers do not.
     this.#keepAlive = setInterval(() => {}, 2 ** 30);
     this.#loop = this.#run();
+    this.#status = 'running';
   }
 
   /**
@@ -165,6 +174,7 @@ export class WorkerPool {
 
   async #shutdown(): Promise<void> {
     const { clock, shutdownTimeoutMs, logger } = this.#options;
+    this.#status = 'stopping';
     this.#stopController.abort(new GqError(ErrorCode.SHUTTING_DOWN, 'the worker pool is stopping'));
     this.#slotFreed?.();
     await this.#loop;
@@ -181,18 +191,21 @@ export class WorkerPool {
     }
     this.#env.leases.clear();
     this.#env.timeouts.clear();
-    this.#unsubscribe?.();
+    const unsubscribe = this.#unsubscribe;
     this.#unsubscribe = undefined;
+    await unsubscribe?.();
     clearInterval(this.#keepAlive);
     this.#keepAlive = undefined;
     this.#loop = undefined;
     this.#stopping = undefined;
+    this.#status = 'stopped';
   }
 
   async #run(): Promise<void> {
-    const { store, scheduler, concurrency, claimBatchSize, workerId, leaseMs, logger } =
+    const { source, concurrency, claimBatchSize, workerId, leaseMs, queues, logger } =
       this.#options;
     const signal = this.#stopController.signal;
+    let failures = 0;
     while (!signal.aborted) {
       const free = concurrency - this.#busy;
       // Writing ends overlaps claiming the next jobs, within a bound on the ends in flight. The
@@ -207,35 +220,33 @@ export class WorkerPool {
         continue;
       }
       const types = this.#claimTypes();
-      const epoch = scheduler.epoch;
-      if (types !== undefined && types.length === 0) {
-        await scheduler.waitForWork(signal, epoch);
-        continue;
-      }
+      const request: WorkRequest = {
+        workerId,
+        limit: Math.min(free, claimBatchSize ?? free),
+        leaseMs,
+        concurrency,
+        ...(types === undefined ? {} : { types }),
+        ...(queues === undefined ? {} : { queues }),
+      };
       let jobs: Job[];
       try {
-        jobs = await store.claim({
-          workerId,
-          limit: Math.min(free, claimBatchSize ?? free),
-          leaseMs,
-          ...(types === undefined ? {} : { types }),
-          ...(this.#options.queues === undefined ? {} : { queues: this.#options.queues }),
-        });
+        jobs = await source.claim(request, signal);
+        failures = 0;
       } catch (err) {
         if (signal.aborted) break;
-        logger.error('claim failed; retrying', { err: String(err) });
-        await this.#sleep(CLAIM_ERROR_BACKOFF_MS);
+        failures++;
+        logger.warn('claim failed; retrying', { error: errorMessage(err), failures });
+        await sleep(this.#options.clock, retryDelayMs(failures), signal);
         continue;
       }
       for (const job of jobs) {
         if (job.leaseToken === undefined) {
-          // A store that breaks the contract; the job's lease will lapse and recovery take it.
+          // A source that breaks the contract; the job's lease will lapse and recovery take it.
           logger.error('claimed a job without a lease token; skipping it', { jobId: job.id });
           continue;
         }
         this.#launch(job, signal.aborted);
       }
-      if (jobs.length === 0) await scheduler.waitForWork(signal, epoch);
     }
   }
 
@@ -284,30 +295,10 @@ export class WorkerPool {
   }
 
   /** Aborts a running handler whose job left `running` under it (cancelled, taken back). */
-  #onChange(change: StoreChange): void {
-    if (change.kind !== 'updated' && change.kind !== 'deleted') return;
+  #onChange(change: JobChange): void {
     const attempt = this.#running.get(change.id);
     if (attempt === undefined) return;
-    if (change.state === 'running') {
-      const token = change.job?.leaseToken;
-      if (token !== undefined && token !== attempt.job.leaseToken) attempt.abort('lease_lost');
-      return;
-    }
-    if (change.state === undefined) return;
-    attempt.abort(change.state === 'cancelled' ? 'cancelled' : 'lease_lost');
-  }
-
-  async #sleep(ms: number): Promise<void> {
-    const signal = this.#stopController.signal;
-    if (signal.aborted) return;
-    await new Promise<void>((resolve) => {
-      const cancel = this.#options.clock.setTimer(done, ms);
-      function done(): void {
-        cancel();
-        signal.removeEventListener('abort', done);
-        resolve();
-      }
-      signal.addEventListener('abort', done, { once: true });
-    });
+    const kind = abortKindFor(change, attempt.job);
+    if (kind !== undefined) attempt.abort(kind);
   }
 }

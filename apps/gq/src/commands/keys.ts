@@ -1,4 +1,4 @@
-import type { WireApiKey } from '@gopherqueue/api';
+import type { WireApiKey } from '@gopherqueue/client';
 import type { Store } from '@gopherqueue/core';
 import { ApiKeyManager, AuditLog, isRole, ROLES } from '@gopherqueue/security';
 import type { Argv, CommandModule } from 'yargs';

@@ -1,5 +1,6 @@
 import { normalizeHostName } from '@gopherqueue/api';
 import { setLongTimeout } from '@gopherqueue/core';
+import { ProcessGuard } from '@gopherqueue/worker';
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../cli-error.js';
 import { isEveryInterface, parseListenAddress, type ListenAddress } from '../listen-address.js';
@@ -15,7 +16,7 @@ import {
   positiveIntFlag,
   postgresSchemaFlag,
 } from '../parse-flags.js';
-import { startServer } from '../server.js';
+import { startServer, type GqServer } from '../server.js';
 import { untilAborted } from '../until-aborted.js';
 
 interface ServeArgs extends LogArgs {
@@ -198,15 +199,24 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
       if (args.handlers !== undefined) {
         logger.info('handlers loaded', { module: args.handlers, types: Object.keys(handlers) });
       }
-      const server = await startServer({
-        ...options,
-        http: args.http,
-        handlers,
-        logger,
-        allowedHosts,
-        ...(args.auth === undefined ? {} : { auth: args.auth }),
-        ...(args.postgresUrl === undefined ? {} : { postgresUrl: args.postgresUrl }),
-      });
+      // An inline handler's stray error fails its job instead of ending the server.
+      const guard = new ProcessGuard({ logger });
+      guard.start();
+      let server: GqServer;
+      try {
+        server = await startServer({
+          ...options,
+          http: args.http,
+          handlers,
+          logger,
+          allowedHosts,
+          ...(args.auth === undefined ? {} : { auth: args.auth }),
+          ...(args.postgresUrl === undefined ? {} : { postgresUrl: args.postgresUrl }),
+        });
+      } catch (err) {
+        await guard.stop();
+        throw err;
+      }
       const where =
         store === 'level'
           ? `level ${args.dataDir}`
@@ -230,6 +240,7 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
         { unref: true },
       );
       await server.stop();
+      await guard.stop();
       cancelHardStop();
       logger.info('stopped');
     },

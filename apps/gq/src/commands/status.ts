@@ -1,4 +1,4 @@
-import type { ListOptions } from '@gopherqueue/api';
+import type { ListOptions } from '@gopherqueue/client';
 import { isJobState } from '@gopherqueue/core';
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../cli-error.js';

@@ -1,4 +1,4 @@
-import type { SubmitOptions } from '@gopherqueue/api';
+import type { SubmitOptions } from '@gopherqueue/client';
 import { MAX_DELAY_MS, MAX_TIMEOUT_MS } from '@gopherqueue/core';
 import type { CommandModule } from 'yargs';
 import { CliError } from '../cli-error.js';

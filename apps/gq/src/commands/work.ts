@@ -1,12 +1,13 @@
+import { randomUUID } from 'node:crypto';
+import { HttpWorkSource, ProcessGuard, WorkerPool } from '@gopherqueue/worker';
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
 import { connect, withClientOptions, type ClientArgs } from '../client-command.js';
-import { loadHandlers } from '../load-handlers.js';
+import { loadHandlers, type HandlerMap } from '../load-handlers.js';
 import { LOG_OPTIONS, loggerFor, type LogArgs } from '../log-options.js';
 import { durationFlag, LEASE_BOUNDS, listFlag, positiveIntFlag } from '../parse-flags.js';
 import { untilAborted } from '../until-aborted.js';
-import { RemoteWorker } from '../worker-process.js';
 
 interface WorkArgs extends ClientArgs, LogArgs {
   handlers: string;
@@ -17,7 +18,24 @@ interface WorkArgs extends ClientArgs, LogArgs {
   shutdownTimeout: string;
 }
 
-/** `gq work`: runs handlers in this process for jobs claimed from a server over HTTP. */
+/**
+ * The types `gq work` claims: those of `--types`, each of which needs a handler, else every
+ * handler's type.
+ * @throws UsageError for a type without a handler, or no type at all.
+ */
+function claimedTypes(handlers: HandlerMap, wanted: readonly string[]): string[] {
+  const types = wanted.length > 0 ? [...wanted] : Object.keys(handlers);
+  if (types.length === 0) throw new UsageError('gq work needs at least one handler');
+  for (const type of types) {
+    if (!(type in handlers)) throw new UsageError(`--types: no handler for type "${type}"`);
+  }
+  return types;
+}
+
+/**
+ * `gq work`: a {@link WorkerPool} in this process over the server's lease API (an
+ * {@link HttpWorkSource}), running the handlers of `--handlers` for the jobs it claims.
+ */
 export function workCommand(io: CliIo): CommandModule<object, WorkArgs> {
   return {
     command: 'work',
@@ -44,33 +62,43 @@ export function workCommand(io: CliIo): CommandModule<object, WorkArgs> {
         })
         .options(LOG_OPTIONS) as never,
     handler: async (args) => {
-      const logger = loggerFor(args, 'gq-work');
       const handlers = await loadHandlers(args.handlers, io.cwd, io.importModule);
-      const types = listFlag(args.types);
+      const types = claimedTypes(handlers, listFlag(args.types));
       const queues = listFlag(args.queues);
-      let worker: RemoteWorker;
+      const concurrency = positiveIntFlag('concurrency', args.concurrency);
+      const leaseMs = durationFlag('lease', args.lease, LEASE_BOUNDS);
+      const shutdownTimeoutMs = durationFlag('shutdown-timeout', args.shutdownTimeout);
+      const workerId = `remote-${randomUUID()}`;
+      const logger = loggerFor(args, 'gq-work').child({ workerId });
+      let pool: WorkerPool;
       try {
-        worker = new RemoteWorker({
-          client: connect(args),
-          handlers,
-          concurrency: positiveIntFlag('concurrency', args.concurrency),
-          leaseMs: durationFlag('lease', args.lease, LEASE_BOUNDS),
-          shutdownTimeoutMs: durationFlag('shutdown-timeout', args.shutdownTimeout),
+        pool = new WorkerPool({
+          source: new HttpWorkSource({ client: connect(args), logger }),
+          workerId,
+          concurrency,
+          leaseMs,
+          shutdownTimeoutMs,
+          // Only the types it has handlers for: the others wait for another worker.
+          unknownTypes: 'wait',
           logger,
-          ...(types.length > 0 ? { types } : {}),
           ...(queues.length > 0 ? { queues } : {}),
         });
+        for (const type of types) pool.register(type, handlers[type] as HandlerMap[string]);
       } catch (err) {
         if (err instanceof UsageError) throw err;
         throw new UsageError((err as Error).message);
       }
-      worker.start();
+      // A handler's stray error fails its job instead of ending the worker.
+      const guard = new ProcessGuard({ logger });
+      guard.start();
+      pool.start();
       io.stdout(
-        `gq work pulling ${worker.types.join(', ')} from ${args.server} (${worker.stats().concurrency} at once)\n`,
+        `gq work pulling ${types.join(', ')} from ${args.server} (${concurrency} at once)\n`,
       );
       await untilAborted(io.stopSignal);
       logger.info('shutting down', { signal: String(io.stopSignal.reason) });
-      await worker.stop();
+      await pool.stop();
+      await guard.stop();
       logger.info('stopped');
     },
   };

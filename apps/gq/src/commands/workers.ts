@@ -1,4 +1,4 @@
-import type { WireWorker } from '@gopherqueue/api';
+import type { WireWorker } from '@gopherqueue/client';
 import type { CommandModule } from 'yargs';
 import type { CliIo } from '../cli-io.js';
 import { output, withClient, withClientOptions, type ClientArgs } from '../client-command.js';

@@ -5,7 +5,7 @@ import { HttpError } from '../errors.js';
 import { readQuery } from '../request.js';
 import { auditQuerySchema } from '../schemas.js';
 import type { AuditEntry } from '@gopherqueue/security';
-import type { WireAuditEntry } from '../wire-types.js';
+import type { WireAuditEntry } from '@gopherqueue/client';
 import { rfc3339 } from '../wire.js';
 
 function toWireAudit(entry: AuditEntry): WireAuditEntry {

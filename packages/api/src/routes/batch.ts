@@ -5,7 +5,7 @@ import type { ApiContext, ApiEnv } from '../env.js';
 import { describeError, HttpError } from '../errors.js';
 import { readBody, validate } from '../request.js';
 import { batchSchema, submitSchema } from '../schemas.js';
-import type { WireBatchItem, WireBatchResult } from '../wire-types.js';
+import type { WireBatchItem, WireBatchResult } from '@gopherqueue/client';
 import { toJobSpec } from '../wire.js';
 import {
   assertSpecsAllowed,

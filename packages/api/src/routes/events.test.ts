@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SseParser, type SseEvent } from '../sse-parser.js';
+import { SseParser, type SseEvent } from '@gopherqueue/client';
 import { createApiFixture, type ApiFixture } from '../testing/api-fixture.js';
 
 let f: ApiFixture;
@@ -63,6 +63,35 @@ describe('GET /api/v1/events', () => {
       result: 'ok',
       payload: { n: 1 },
     });
+  });
+
+  it('sends, with worker_id, only the events of the jobs that worker holds through the lease API', async () => {
+    const mine = await f.submit('t');
+    const theirs = await f.submit('t');
+    const claim = async (workerId: string): Promise<{ id: string; lease_token: string }> => {
+      const res = await f.call('POST', '/api/v1/workers/claim', {
+        body: { worker_id: workerId, limit: 1 },
+      });
+      return (res.body as { jobs: { id: string; lease_token: string }[] }).jobs[0]!;
+    };
+    const first = await claim('w-1');
+    const second = await claim('w-2');
+    expect([first.id, second.id]).toEqual([mine.id, theirs.id]);
+    const { events } = await readStream(
+      '/api/v1/events?worker_id=w-1',
+      (evs) => evs.some((e) => e.event === 'job.cancelled'),
+      async () => {
+        await f.store.cancel(theirs.id, 'not yours');
+        await f.submit('t');
+        await f.store.cancel(mine.id, 'yours');
+      },
+    );
+    expect(events.map((e) => [e.event, e.id])).toEqual([
+      ['connected', undefined],
+      ['job.cancelled', mine.id],
+    ]);
+    const bad = await f.call('GET', `/api/v1/events?worker_id=${'w'.repeat(201)}`);
+    expect([bad.status, bad.body.error.details]).toEqual([400, { field: 'worker_id' }]);
   });
 
   it('sends keep-alive comments and only the events of the job named by job_id', async () => {

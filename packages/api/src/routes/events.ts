@@ -8,9 +8,10 @@ import type { SseHub } from '../sse-hub.js';
 import type { SseConnection } from '../sse-stream.js';
 
 /**
- * `GET /events?job_id=`: Server-Sent Events. A first `connected` event, a keep-alive comment
- * every `sseKeepAliveMs`, then every lifecycle event (of one job with `job_id`) with the job as
- * data and its id as the event id. A client that falls more than `sseBufferBytes` behind gets a
+ * `GET /events?job_id=&worker_id=`: Server-Sent Events. A first `connected` event, a keep-alive
+ * comment every `sseKeepAliveMs`, then every lifecycle event (of one job with `job_id`; of the
+ * jobs the remote worker `worker_id` holds through the lease API, so it learns at once that one
+ * was cancelled or taken back) with the job as data and its id as the event id. A client that falls more than `sseBufferBytes` behind gets a
  * final `overflow` event (when it can still take it) and is disconnected; past `sseMaxStreams`
  * open streams, a new one gets 503.
  */
@@ -21,6 +22,13 @@ export function registerEventRoutes(api: Hono<ApiEnv>, hub: SseHub): void {
     if (jobId !== undefined && !isUuid(jobId)) {
       throw new HttpError('invalid_request', 'invalid job ID format', { field: 'job_id' });
     }
+    const workerId = c.req.query('worker_id');
+    if (workerId !== undefined && (workerId === '' || workerId.length > 200)) {
+      throw new HttpError('invalid_request', 'worker_id must be 1..200 characters', {
+        field: 'worker_id',
+      });
+    }
+    const { workerRegistry } = c.get('options');
     const queues = c.get('principal').queues;
     const response = nodeResponseOf(c);
     const connection: SseConnection | undefined =
@@ -33,6 +41,9 @@ export function registerEventRoutes(api: Hono<ApiEnv>, hub: SseHub): void {
     const stream = hub.open(
       {
         ...(jobId === undefined ? {} : { jobId }),
+        ...(workerId === undefined
+          ? {}
+          : { holds: (id: string) => workerRegistry.holder(id) === workerId }),
         ...(queues === undefined ? {} : { queues }),
       },
       connection,

@@ -5,7 +5,7 @@ import type { ApiContext } from '../env.js';
 import { HttpError, validationError } from '../errors.js';
 import { jobIdParam, jobNotFound } from '../request.js';
 import type { listQuerySchema } from '../schemas.js';
-import type { WireJob, WireJobPage } from '../wire-types.js';
+import type { WireJob, WireJobPage } from '@gopherqueue/client';
 import { toWireJob } from '../wire.js';
 import type { z } from 'zod';
 

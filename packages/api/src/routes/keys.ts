@@ -5,7 +5,7 @@ import { HttpError } from '../errors.js';
 import { readBody } from '../request.js';
 import { createKeySchema } from '../schemas.js';
 import { coversQueues, type ApiKeyManager, type ApiKeyRecord } from '@gopherqueue/security';
-import type { WireApiKey, WireCreatedApiKey } from '../wire-types.js';
+import type { WireApiKey, WireCreatedApiKey } from '@gopherqueue/client';
 import { rfc3339 } from '../wire.js';
 
 /** An API key record in the wire format (never the key or its hash). */

@@ -3,7 +3,7 @@ import { assertQueueAccess, audit, requirePermission } from '../auth.js';
 import type { ApiContext, ApiEnv } from '../env.js';
 import { validate } from '../request.js';
 import { queueNameSchema } from '../schemas.js';
-import type { WireQueue } from '../wire-types.js';
+import type { WireQueue } from '@gopherqueue/client';
 
 function queueParam(c: ApiContext): string {
   const { name } = validate(queueNameSchema, { name: c.req.param('name') });

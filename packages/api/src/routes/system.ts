@@ -3,7 +3,7 @@ import type { Hono, MiddlewareHandler } from 'hono';
 import { authenticate, requirePermission } from '../auth.js';
 import type { ApiEnv } from '../env.js';
 import { HttpError } from '../errors.js';
-import type { WireStats } from '../wire-types.js';
+import type { WireStats } from '@gopherqueue/client';
 import { toWireQueueStats } from '../wire.js';
 import { visibleWorkers, workerStats } from './worker-views.js';
 

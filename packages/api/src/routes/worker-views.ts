@@ -2,7 +2,7 @@ import { canAccessQueue } from '@gopherqueue/security';
 import type { Hono } from 'hono';
 import { requirePermission } from '../auth.js';
 import type { ApiContext, ApiEnv } from '../env.js';
-import type { WireWorker, WireWorkerList, WireWorkerStats } from '../wire-types.js';
+import type { WireWorker, WireWorkerList, WireWorkerStats } from '@gopherqueue/client';
 import { rfc3339 } from '../wire.js';
 
 /**

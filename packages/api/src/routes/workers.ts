@@ -21,7 +21,7 @@ import {
   heartbeatSchema,
   releaseSchema,
 } from '../schemas.js';
-import type { WireHeartbeatResult } from '../wire-types.js';
+import type { WireHeartbeatResult } from '@gopherqueue/client';
 import type { WorkerRegistry } from '../worker-registry.js';
 import { rfc3339, toWireJob, toWireLeasedJob } from '../wire.js';
 

@@ -1,5 +1,5 @@
 import { formatDuration, parseDuration } from '@gopherqueue/core';
-import { HttpTransport, type Query } from './client-transport.js';
+import { HttpTransport, type Query } from './http-transport.js';
 import type {
   BatchJob,
   ClaimRequest,
@@ -12,6 +12,7 @@ import type {
   RequestOptions,
   SubmitOptions,
 } from './client-types.js';
+import { BACKOFF_INPUT_FIELDS, fieldEntries, SUBMIT_FIELDS } from './job-fields.js';
 import { SseParser, type SseEvent } from './sse-parser.js';
 import type {
   WireApiKey,
@@ -36,25 +37,26 @@ import type {
  */
 export const MAX_CLIENT_WAIT_MS = 290_000;
 
+/**
+ * The submit body of one job: each option under its wire name from {@link SUBMIT_FIELDS}
+ * (`scheduledAt` is the `runAt` option, `scheduled_at` on the wire), times as RFC 3339.
+ */
 function toSubmitBody(job: BatchJob): Record<string, unknown> {
   const body: Record<string, unknown> = { type: job.type };
   if (job.payload !== undefined) body.payload = job.payload;
-  const fields: [keyof SubmitOptions, string][] = [
-    ['priority', 'priority'],
-    ['delay', 'delay'],
-    ['timeout', 'timeout'],
-    ['maxAttempts', 'max_attempts'],
-    ['idempotencyKey', 'idempotency_key'],
-    ['correlationId', 'correlation_id'],
-    ['tags', 'tags'],
-    ['queue', 'queue'],
-    ['dependsOn', 'depends_on'],
-    ['backoff', 'backoff'],
-  ];
-  for (const [from, to] of fields) if (job[from] !== undefined) body[to] = job[from];
-  if (job.scheduledAt !== undefined) {
-    body.scheduled_at =
-      job.scheduledAt instanceof Date ? job.scheduledAt.toISOString() : job.scheduledAt;
+  for (const [option, wire] of fieldEntries(SUBMIT_FIELDS)) {
+    const value = option === 'runAt' ? job.scheduledAt : job[option];
+    if (value === undefined) continue;
+    if (option === 'backoff') {
+      const backoff: Record<string, unknown> = {};
+      for (const [field, name] of fieldEntries(BACKOFF_INPUT_FIELDS)) {
+        const given = job.backoff?.[field];
+        if (given !== undefined) backoff[name] = given;
+      }
+      body[wire] = backoff;
+    } else {
+      body[wire] = value instanceof Date ? value.toISOString() : value;
+    }
   }
   return body;
 }
@@ -331,12 +333,16 @@ export class GopherQueueClient {
   }
 
   /**
-   * The server's event stream (`connected` first, then `job.created` ... `job.deleted`, of one job
-   * with `jobId`). Stops when `signal` aborts or the caller leaves the loop.
+   * The server's event stream (`connected` first, then `job.created` ... `job.deleted`): of one
+   * job with `jobId`, or of the jobs the remote worker `workerId` holds through the lease API
+   * (what a worker watches to learn at once that one was cancelled). Stops when `signal` aborts
+   * or the caller leaves the loop.
    */
-  async *events(options: { jobId?: string } & RequestOptions = {}): AsyncGenerator<SseEvent> {
+  async *events(
+    options: { jobId?: string; workerId?: string } & RequestOptions = {},
+  ): AsyncGenerator<SseEvent> {
     const res = await this.#http.request('GET', '/api/v1/events', {
-      query: { job_id: options.jobId },
+      query: { job_id: options.jobId, worker_id: options.workerId },
       signal: options.signal,
       accept: 'text/event-stream',
     });

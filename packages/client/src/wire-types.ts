@@ -1,6 +1,6 @@
 /**
  * The HTTP API's wire format: snake_case, times as RFC 3339 strings, the original GopherQueue's
- * field names kept and new ones added. Shared by the server (`wire.ts`) and the typed client.
+ * field names kept and new ones added. Shared by the server (`@gopherqueue/api`) and the typed client.
  */
 import type { JobState, Json } from '@gopherqueue/core';
 

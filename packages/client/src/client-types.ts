@@ -1,4 +1,4 @@
-import type { JobState } from '@gopherqueue/core';
+import type { BackoffInput, ErrorClass, JobState } from '@gopherqueue/core';
 
 /** Options of {@link GopherQueueClient}. */
 export interface ClientOptions {
@@ -33,13 +33,8 @@ export interface SubmitOptions {
   tags?: Record<string, string>;
   queue?: string;
   dependsOn?: string[];
-  backoff?: {
-    strategy?: 'exponential' | 'linear' | 'constant';
-    initial?: DurationInput;
-    max?: DurationInput;
-    multiplier?: number;
-    jitter?: boolean;
-  };
+  /** Retry backoff; durations as `"1s"` or ms (`initial`, `max`) or in ms (`initialMs`, `maxMs`). */
+  backoff?: BackoffInput;
 }
 
 /** One job of a batch. */
@@ -94,7 +89,8 @@ export interface ReleaseOptions extends RequestOptions {
 /** The error a remote worker reports with {@link GopherQueueClient.fail}. */
 export interface FailureInput {
   message: string;
-  class?: 'error' | 'permanent' | 'timeout' | 'unknown_type' | 'panic';
+  /** What kind of failure; `lease_expired` is recovery's own. @defaultValue `'error'` */
+  class?: Exclude<ErrorClass, 'lease_expired'>;
   name?: string;
   stack?: string;
 }

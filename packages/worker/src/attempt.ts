@@ -4,27 +4,22 @@ import {
   isGqError,
   noopLogger,
   type Clock,
-  type FailOutcome,
-  type FailureReport,
-  type HeartbeatInput,
   type Job,
   type Logger,
-  type Store,
 } from '@gopherqueue/core';
-import { failureOutcome } from '@gopherqueue/scheduler';
 import { abortReason, type AbortKind } from './abort-reason.js';
 import { AttemptContext } from './attempt-context.js';
+import { AttemptEnd, type AttemptOutcome, type Settled } from './attempt-end.js';
+import { runInAttemptScope, type CrashableAttempt } from './attempt-scope.js';
 import type { DeadlineQueue } from './deadline-queue.js';
-import { failureReport } from './failure-report.js';
-import type { Handler } from './job-context.js';
-import { toJson } from './to-json.js';
-
-/** How an attempt ended, from the pool's point of view. */
-export type AttemptOutcome = 'completed' | 'failed' | 'released' | 'dropped';
+import { errorMessage } from './failure-report.js';
+import type { Handler, JobContext } from './job-context.js';
+import type { LeaseRenewal, WorkSource } from './work-source.js';
 
 /** What every attempt of one pool shares; built once per pool, not per job. */
 export interface AttemptEnv {
-  store: Store;
+  /** Where the job's lease is renewed and its end written. */
+  source: WorkSource;
   clock: Clock;
   logger: Logger;
   leaseMs: number;
@@ -43,22 +38,18 @@ export interface AttemptEnv {
   ended(attempt: Attempt, outcome: AttemptOutcome): void;
 }
 
-type Settled =
-  { ok: true; value: unknown } | { ok: false; error: unknown } | { ok: false; abandoned: true };
-
 const ABANDONED: Settled = { ok: false, abandoned: true };
 
 /**
  * One run of one claimed job: builds its context, renews its lease, enforces its timeout, and
- * writes its end (complete, fail with the retry policy's outcome, or release) with its fencing
- * token. Things most jobs never use (the abort controller, the child logger, the context's
- * functions) are made on first use.
+ * writes its end (complete, fail, or release) through its {@link WorkSource}, fenced by the
+ * claim's lease token. Things most jobs never use (the abort controller, the child logger, the
+ * context's functions) are made on first use.
  */
-export class Attempt {
+export class Attempt implements CrashableAttempt {
   readonly job: Job;
   readonly #env: AttemptEnv;
   readonly #handler: Handler | undefined;
-  readonly #token: string;
   #logger: Logger | undefined;
   #controller: AbortController | undefined;
   #abortKind: AbortKind | undefined;
@@ -66,8 +57,8 @@ export class Attempt {
   #abandon: ((settled: Settled) => void) | undefined;
   #cancelGrace: (() => void) | undefined;
   #beat: Promise<void> | undefined;
-  /** Where the failure written by {@link Attempt.#fail} sent the job. */
-  #failedTo: FailOutcome | undefined;
+  /** The uncaught error that crashed the attempt (see {@link Attempt.crash}). */
+  #crashError: unknown;
 
   constructor(env: AttemptEnv, job: Job, handler: Handler | undefined) {
     if (job.leaseToken === undefined) {
@@ -76,7 +67,6 @@ export class Attempt {
     this.job = job;
     this.#env = env;
     this.#handler = handler;
-    this.#token = job.leaseToken;
   }
 
   /** True once the handler settled or was abandoned (its slot is free). */
@@ -88,8 +78,7 @@ export class Attempt {
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
-      if (this.#abortKind !== undefined)
-        this.#controller.abort(abortReason(this.#abortKind, this.job));
+      if (this.#abortKind !== undefined) this.#controller.abort(this.#reason(this.#abortKind));
     }
     return this.#controller.signal;
   }
@@ -110,10 +99,30 @@ export class Attempt {
   abort(kind: AbortKind): void {
     if (this.#settled || this.#abortKind !== undefined) return;
     this.#abortKind = kind;
-    this.#controller?.abort(abortReason(kind, this.job));
+    this.#controller?.abort(this.#reason(kind));
     this.#cancelGrace = this.#env.clock.setTimer(() => {
       this.#abandon?.(ABANDONED);
     }, this.#env.timeoutGraceMs);
+  }
+
+  /**
+   * An uncaught error raised by code the handler started (a timer callback that threw, a promise
+   * it did not await): the handler's signal fires with the error as its reason, and the attempt
+   * fails with it (class `panic`) once the handler settles or its grace period ends. False when
+   * the handler already settled; an attempt already aborted keeps the outcome of its abort.
+   */
+  crash(error: unknown): boolean {
+    if (this.#settled) return false;
+    if (this.#abortKind === undefined) {
+      this.#crashError = error;
+      this.abort('crashed');
+    }
+    return true;
+  }
+
+  /** The `signal.reason` of an abort of `kind`. */
+  #reason(kind: AbortKind): unknown {
+    return kind === 'crashed' ? this.#crashError : abortReason(kind, this.job);
   }
 
   /**
@@ -125,19 +134,16 @@ export class Attempt {
       outcome = await this.#run();
     } catch (err) {
       this.#markSettled();
-      this.logger.error('the attempt failed unexpectedly', { err: String(err) });
+      this.logger.error('the attempt failed unexpectedly', { error: errorMessage(err) });
       outcome = 'dropped';
     }
     this.#env.ended(this, outcome);
   }
 
   /** Renews the lease now (with a checkpoint or progress); a lost lease aborts the handler. */
-  async renew(input: Omit<HeartbeatInput, 'leaseMs'>): Promise<void> {
+  async renew(input: Omit<LeaseRenewal, 'leaseMs'>): Promise<void> {
     try {
-      await this.#env.store.heartbeat(this.job.id, this.#token, {
-        ...input,
-        leaseMs: this.#env.leaseMs,
-      });
+      await this.#env.source.heartbeat(this.job, { ...input, leaseMs: this.#env.leaseMs });
     } catch (err) {
       if (isGqError(err, ErrorCode.LEASE_LOST)) this.abort('lease_lost');
       throw err;
@@ -146,7 +152,7 @@ export class Attempt {
 
   /**
    * The lease is due for renewal: renews it and, while the handler runs, queues the next
-   * renewal once this one answered (beats never overlap). A transient store error is logged and
+   * renewal once this one answered (beats never overlap). A transient error is logged and
    * retried at the next interval; a lost lease aborts the handler.
    */
   heartbeat(): void {
@@ -159,13 +165,15 @@ export class Attempt {
   async #heartbeat(): Promise<void> {
     const env = this.#env;
     try {
-      await env.store.heartbeat(this.job.id, this.#token, { leaseMs: env.leaseMs });
+      await env.source.heartbeat(this.job, { leaseMs: env.leaseMs });
     } catch (err) {
       if (isGqError(err, ErrorCode.LEASE_LOST)) {
         this.abort('lease_lost');
         return;
       }
-      this.logger.warn('heartbeat failed; retrying at the next interval', { err: String(err) });
+      this.logger.warn('heartbeat failed; retrying at the next interval', {
+        error: errorMessage(err),
+      });
     }
     if (!this.#settled) env.leases.add(this, env.heartbeatIntervalMs);
   }
@@ -174,9 +182,10 @@ export class Attempt {
     const env = this.#env;
     const { job } = this;
     const handler = this.#handler;
+    const end = new AttemptEnd(env.source, job, this);
     if (handler === undefined) {
       this.#markSettled();
-      return this.#fail({
+      return end.fail({
         message: `no handler registered for job type "${job.type}"`,
         errorClass: 'unknown_type',
         name: 'UnknownTypeError',
@@ -192,7 +201,7 @@ export class Attempt {
       const dependencies = job.dependsOn.length === 0 ? [] : await this.#dependencies();
       // Aborted before it began (claimed while the pool was stopping): do not start it.
       if (this.#abortKind !== undefined) throw this.signal.reason;
-      const value = handler(new AttemptContext(this, job, dependencies));
+      const value = this.#invokeHandler(handler, new AttemptContext(this, job, dependencies));
       settled = isThenable(value) ? await this.#settle(value) : { ok: true, value };
     } catch (error) {
       settled = { ok: false, error };
@@ -202,22 +211,18 @@ export class Attempt {
     env.leases.delete(this, env.heartbeatIntervalMs);
     this.#cancelGrace?.();
     if (this.#beat !== undefined) await this.#beat;
-    const outcome = await this.#finish(settled);
-    if (verbose) this.#logEnd(outcome, env.clock.now() - startedAt);
+    const abort = { kind: this.#abortKind, crashError: this.#crashError };
+    const outcome = await end.write(settled, abort, env.timeoutGraceMs);
+    if (verbose) end.log(outcome, env.clock.now() - startedAt, env.clock.now());
     return outcome;
   }
 
-  /** Logs the attempt's end; a failure that will be retried is `job retrying`, not `job failed`. */
-  #logEnd(outcome: AttemptOutcome, durationMs: number): void {
-    const failedTo = this.#failedTo;
-    if (outcome !== 'failed' || failedTo === undefined) {
-      this.logger.info(`job ${outcome}`, { durationMs });
-    } else if (failedTo.state === 'retrying') {
-      const retryInMs = Math.max(0, failedTo.runAt - this.#env.clock.now());
-      this.logger.info('job retrying', { durationMs, retryInMs });
-    } else {
-      this.logger.info('job failed', { durationMs, state: failedTo.state });
-    }
+  /**
+   * Calls the handler: the one place where a handler runs. It runs in this process, traced to
+   * this attempt so that a {@link ProcessGuard} can fail it for an uncaught error its code raises.
+   */
+  #invokeHandler(handler: Handler, ctx: JobContext): unknown {
+    return runInAttemptScope(this, () => handler(ctx));
   }
 
   /** Waits for the handler's promise, or for it to be abandoned after an abort's grace period. */
@@ -242,82 +247,8 @@ export class Attempt {
     this.#env.handlerDone(this);
   }
 
-  async #finish(settled: Settled): Promise<AttemptOutcome> {
-    const { job } = this;
-    const { timeoutGraceMs } = this.#env;
-    switch (this.#abortKind) {
-      case 'cancelled':
-      case 'lease_lost':
-        this.logger.info('job was cancelled or taken back; its result is dropped');
-        return 'dropped';
-      case 'shutdown':
-        return settled.ok ? this.#complete(settled.value) : this.#release();
-      case 'timeout':
-        return this.#fail({
-          message:
-            `timed out after ${job.timeoutMs} ms` +
-            ('abandoned' in settled
-              ? `; the handler ignored its signal and was abandoned after ${timeoutGraceMs} ms more`
-              : ''),
-          errorClass: 'timeout',
-          name: 'TimeoutError',
-        });
-      case undefined:
-        if (settled.ok) return this.#complete(settled.value);
-        return this.#fail(failureReport('error' in settled ? settled.error : undefined));
-    }
-  }
-
-  async #complete(value: unknown): Promise<AttemptOutcome> {
-    let result;
-    try {
-      result = toJson(value, 'the handler result');
-    } catch (err) {
-      return this.#fail(failureReport(err, 'error'));
-    }
-    try {
-      await this.#env.store.complete(this.job.id, this.#token, result);
-      return 'completed';
-    } catch (err) {
-      return this.#storeError(err, 'complete');
-    }
-  }
-
-  async #fail(report: FailureReport): Promise<AttemptOutcome> {
-    const { store, clock } = this.#env;
-    const outcome = failureOutcome(this.job, report, clock.now());
-    try {
-      await store.fail(this.job.id, this.#token, { error: report, outcome });
-      this.#failedTo = outcome;
-      this.logger.warn('job attempt failed', { err: report.message, next: outcome.state });
-      return 'failed';
-    } catch (err) {
-      return this.#storeError(err, 'fail');
-    }
-  }
-
-  async #release(): Promise<AttemptOutcome> {
-    try {
-      await this.#env.store.release(this.job.id, this.#token);
-      return 'released';
-    } catch (err) {
-      return this.#storeError(err, 'release');
-    }
-  }
-
-  #storeError(err: unknown, step: string): AttemptOutcome {
-    if (isGqError(err, ErrorCode.LEASE_LOST)) {
-      this.logger.info(`job was cancelled or taken back; ${step} ignored`);
-    } else {
-      // The lease will expire and recovery will take the job back.
-      this.logger.error(`could not ${step} the job`, { err: String(err) });
-    }
-    return 'dropped';
-  }
-
-  async #dependencies(): Promise<Job[]> {
-    const found = await this.#env.store.getMany(this.job.dependsOn);
-    return found.filter((job): job is Job => job !== undefined);
+  #dependencies(): Promise<Job[]> {
+    return this.#env.source.dependencies(this.job);
   }
 }
 

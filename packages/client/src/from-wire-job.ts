@@ -1,0 +1,55 @@
+import type { Job } from '@gopherqueue/core';
+import {
+  BACKOFF_FIELDS,
+  fieldEntries,
+  JOB_ERROR_FIELDS,
+  JOB_FIELDS,
+  type FieldKind,
+  type WireField,
+} from './job-fields.js';
+import type { WireJob, WireLeasedJob } from './wire-types.js';
+
+/** A wire value of `kind` in the engine's form: times back to ms, nested records by their table. */
+function decode(kind: FieldKind, value: unknown): unknown {
+  switch (kind) {
+    case 'time':
+      return Date.parse(value as string);
+    case 'backoff':
+      return decodeRecord(BACKOFF_FIELDS, value as Record<string, unknown>);
+    case 'errors':
+      return (value as Record<string, unknown>[]).map((error) =>
+        decodeRecord(JOB_ERROR_FIELDS, error),
+      );
+    default:
+      return value;
+  }
+}
+
+/** The fields of `table` read from `wire` under their wire names; absent ones are left out. */
+function decodeRecord(
+  table: Readonly<Record<string, WireField>>,
+  wire: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [field, spec] of fieldEntries(table)) {
+    const value = wire[spec.wire];
+    if (value !== undefined) out[field] = decode(spec.kind, value);
+  }
+  return out;
+}
+
+/**
+ * A job as the API sent it, back in the engine's shape (times in ms, camelCase names), so a
+ * handler run by a remote worker sees the same `ctx.job` as one run inside `gq serve`. A claimed
+ * job keeps its lease (`leaseToken`, `leaseExpiresAt`). `seq`, which the API never sends, reads 0;
+ * a missing `scheduled_at` reads as the creation time.
+ */
+export function fromWireJob(wire: WireJob | WireLeasedJob): Job {
+  const job = decodeRecord(
+    JOB_FIELDS,
+    wire as unknown as Record<string, unknown>,
+  ) as unknown as Job;
+  job.seq = 0;
+  if (job.runAt === undefined) job.runAt = job.createdAt;
+  return job;
+}

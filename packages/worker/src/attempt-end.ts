@@ -1,0 +1,140 @@
+import {
+  ErrorCode,
+  isGqError,
+  type FailOutcome,
+  type FailureReport,
+  type Job,
+  type Logger,
+} from '@gopherqueue/core';
+import type { AbortKind } from './abort-reason.js';
+import { errorMessage, failureReport } from './failure-report.js';
+import { toJson } from './to-json.js';
+import type { WorkSource } from './work-source.js';
+
+/** How an attempt ended, from the pool's point of view. */
+export type AttemptOutcome = 'completed' | 'failed' | 'released' | 'dropped';
+
+/** How a handler's run ended: its value, its throw, or abandoned after its grace period. */
+export type Settled =
+  { ok: true; value: unknown } | { ok: false; error: unknown } | { ok: false; abandoned: true };
+
+/** Why the handler's signal fired, if it did, and the error of a crash. */
+export interface AbortState {
+  kind: AbortKind | undefined;
+  crashError?: unknown;
+}
+
+/**
+ * Writes the end of one attempt through its {@link WorkSource}, fenced by the claim's lease
+ * token: complete, fail (the source decides where the job goes), release on shutdown, or nothing
+ * when the job was cancelled or taken back. A lost lease or a failed write drops the end: the
+ * job is someone else's now, or its lease will expire and recovery will take it back.
+ */
+export class AttemptEnd {
+  readonly #source: WorkSource;
+  readonly #job: Job;
+  /** Gives the attempt's logger, made on first use (most ends log nothing). */
+  readonly #host: { readonly logger: Logger };
+  /** Where the failure written sent the job, and why it failed. */
+  #failed: { outcome: FailOutcome; report: FailureReport } | undefined;
+
+  constructor(source: WorkSource, job: Job, host: { readonly logger: Logger }) {
+    this.#source = source;
+    this.#job = job;
+    this.#host = host;
+  }
+
+  /** Writes the end the handler's run and its abort call for. Never rejects. */
+  write(settled: Settled, abort: AbortState, timeoutGraceMs: number): Promise<AttemptOutcome> {
+    const job = this.#job;
+    switch (abort.kind) {
+      case 'cancelled':
+      case 'lease_lost':
+        this.#host.logger.info('job was cancelled or taken back; its result is dropped');
+        return Promise.resolve('dropped');
+      case 'crashed':
+        return this.fail(failureReport(abort.crashError, 'panic'));
+      case 'shutdown':
+        return settled.ok ? this.#complete(settled.value) : this.#release();
+      case 'timeout':
+        return this.fail({
+          message:
+            `timed out after ${job.timeoutMs} ms` +
+            ('abandoned' in settled
+              ? `; the handler ignored its signal and was abandoned after ${timeoutGraceMs} ms more`
+              : ''),
+          errorClass: 'timeout',
+          name: 'TimeoutError',
+        });
+      case undefined:
+        if (settled.ok) return this.#complete(settled.value);
+        return this.fail(failureReport('error' in settled ? settled.error : undefined));
+    }
+  }
+
+  /** Fails the attempt with `report`. Never rejects. */
+  async fail(report: FailureReport): Promise<AttemptOutcome> {
+    try {
+      const outcome = await this.#source.fail(this.#job, report);
+      this.#failed = { outcome, report };
+      return 'failed';
+    } catch (err) {
+      return this.#dropped(err, 'fail');
+    }
+  }
+
+  /**
+   * Logs the end: `job completed`, `job released`, `job dropped`, or for a failure `job retrying`
+   * (with `retryInMs`) when the job will run again and `job failed` (with its state) when not.
+   */
+  log(outcome: AttemptOutcome, durationMs: number, now: number): void {
+    const failed = this.#failed;
+    if (outcome !== 'failed' || failed === undefined) {
+      this.#host.logger.info(`job ${outcome}`, { durationMs });
+      return;
+    }
+    const { outcome: next, report } = failed;
+    const fields = { durationMs, error: report.message, errorClass: report.errorClass };
+    if (next.state === 'retrying') {
+      this.#host.logger.warn('job retrying', {
+        ...fields,
+        retryInMs: Math.max(0, next.runAt - now),
+      });
+    } else {
+      this.#host.logger.warn('job failed', { ...fields, state: next.state });
+    }
+  }
+
+  async #complete(value: unknown): Promise<AttemptOutcome> {
+    let result;
+    try {
+      result = toJson(value, 'the handler result');
+    } catch (err) {
+      return this.fail(failureReport(err, 'error'));
+    }
+    try {
+      await this.#source.complete(this.#job, result);
+      return 'completed';
+    } catch (err) {
+      return this.#dropped(err, 'complete');
+    }
+  }
+
+  async #release(): Promise<AttemptOutcome> {
+    try {
+      await this.#source.release(this.#job);
+      return 'released';
+    } catch (err) {
+      return this.#dropped(err, 'release');
+    }
+  }
+
+  #dropped(err: unknown, step: string): AttemptOutcome {
+    if (isGqError(err, ErrorCode.LEASE_LOST)) {
+      this.#host.logger.info(`job was cancelled or taken back; ${step} ignored`);
+    } else {
+      this.#host.logger.error(`could not ${step} the job`, { error: errorMessage(err) });
+    }
+    return 'dropped';
+  }
+}

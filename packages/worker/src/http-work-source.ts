@@ -1,0 +1,228 @@
+import { hostname } from 'node:os';
+import {
+  ApiError,
+  ApiErrorCode,
+  fromWireJob,
+  isConnectionError,
+  type GopherQueueClient,
+  type HeartbeatOptions,
+} from '@gopherqueue/client';
+import {
+  ErrorCode,
+  GqError,
+  noopLogger,
+  systemClock,
+  type Clock,
+  type FailOutcome,
+  type FailureReport,
+  type Job,
+  type Json,
+  type Logger,
+} from '@gopherqueue/core';
+import { JobChangeStream } from './job-change-stream.js';
+import { sleep } from './sleep.js';
+import type { JobChange, LeaseRenewal, WorkRequest, WorkSource } from './work-source.js';
+
+/** Options of {@link HttpWorkSource}. */
+export interface HttpWorkSourceOptions {
+  /** A client of the server to pull jobs from (its key needs the `worker` role or more). */
+  client: GopherQueueClient;
+  /** How long one claim long-polls the server when no job is ready. @defaultValue 30_000 */
+  pollMs?: number;
+  /** This machine's name, sent with claims and listed by `GET /api/v1/workers`. @defaultValue os.hostname() */
+  host?: string;
+  /** Tries of an end report (complete, fail, release) that reached no server. @defaultValue 5 */
+  reportTries?: number;
+  /** Wait between two tries of an end report. @defaultValue 1_000 */
+  reportRetryMs?: number;
+  /** @defaultValue systemClock */
+  clock?: Clock;
+  /** @defaultValue noopLogger */
+  logger?: Logger;
+}
+
+/** Most jobs one claim of the lease API hands out. */
+const MAX_CLAIM_LIMIT = 1_000;
+/** Most handlers at once a claim may say a worker runs. */
+const MAX_CLAIM_CONCURRENCY = 100_000;
+
+/** API codes that say this worker no longer holds the job: the lease is lost. */
+const LEASE_GONE: ReadonlySet<string> = new Set([
+  ApiErrorCode.LEASE_LOST,
+  ApiErrorCode.NOT_FOUND,
+  ApiErrorCode.CONFLICT,
+]);
+/** API codes that say the request itself was wrong (a checkpoint too large, bad progress). */
+const BAD_INPUT: ReadonlySet<string> = new Set([
+  ApiErrorCode.VALIDATION_ERROR,
+  ApiErrorCode.INVALID_REQUEST,
+  ApiErrorCode.PAYLOAD_TOO_LARGE,
+]);
+
+/** A failed call about job `id` in the engine's terms: `GQ_LEASE_LOST`, `GQ_INVALID_ARGUMENT`. */
+function engineError(err: unknown, id: string): unknown {
+  if (!(err instanceof ApiError)) return err;
+  if (LEASE_GONE.has(err.code)) {
+    return new GqError(ErrorCode.LEASE_LOST, `the lease of job ${id} is lost (${err.code})`, {
+      cause: err,
+    });
+  }
+  if (BAD_INPUT.has(err.code)) {
+    return new GqError(ErrorCode.INVALID_ARGUMENT, err.message, {
+      cause: err,
+      details: err.details,
+    });
+  }
+  return err;
+}
+
+/**
+ * The {@link WorkSource} of a pool in another process than the store (`gq work`): the server's
+ * lease API over HTTP. A claim long-polls `POST /api/v1/workers/claim`; heartbeats, ends and
+ * releases go to `/api/v1/jobs/:id/heartbeat|complete|fail|release` with the lease token, and
+ * the server's retry policy decides where a failed attempt goes. Cancels arrive on one event
+ * stream per worker, filtered by the server to the jobs it holds (see {@link JobChangeStream}),
+ * within moments of the cancel, with no request per job; the heartbeat (every third of the
+ * lease) finds a lost lease too, as a fallback.
+ */
+export class HttpWorkSource implements WorkSource {
+  readonly #client: GopherQueueClient;
+  readonly #pollMs: number;
+  readonly #host: string;
+  readonly #reportTries: number;
+  readonly #reportRetryMs: number;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  #changes: JobChangeStream | undefined;
+
+  /** @throws TypeError or RangeError naming the offending option. */
+  constructor(options: HttpWorkSourceOptions) {
+    if (typeof options?.client !== 'object' || options.client === null) {
+      throw new TypeError('HttpWorkSource options.client must be a GopherQueueClient');
+    }
+    this.#client = options.client;
+    this.#pollMs = options.pollMs ?? 30_000;
+    this.#host = options.host ?? hostname();
+    this.#reportTries = options.reportTries ?? 5;
+    this.#reportRetryMs = options.reportRetryMs ?? 1_000;
+    this.#clock = options.clock ?? systemClock;
+    this.#logger = options.logger ?? noopLogger;
+    for (const [name, value, min] of [
+      ['pollMs', this.#pollMs, 0],
+      ['reportTries', this.#reportTries, 1],
+      ['reportRetryMs', this.#reportRetryMs, 0],
+    ] as const) {
+      if (!Number.isInteger(value) || value < min) {
+        throw new RangeError(`${name} must be an integer >= ${min}; got ${String(value)}`);
+      }
+    }
+  }
+
+  async claim(request: WorkRequest, signal: AbortSignal): Promise<Job[]> {
+    // A job handed out before the event stream is open could miss its cancel.
+    await this.#changes?.opened;
+    try {
+      const jobs = await this.#client.claim({
+        workerId: request.workerId,
+        limit: Math.min(request.limit, MAX_CLAIM_LIMIT),
+        lease: request.leaseMs,
+        wait: this.#pollMs,
+        ...(request.types === undefined ? {} : { types: [...request.types] }),
+        ...(request.queues === undefined ? {} : { queues: [...request.queues] }),
+        host: this.#host,
+        concurrency: Math.min(request.concurrency, MAX_CLAIM_CONCURRENCY),
+        signal,
+      });
+      return jobs.map(fromWireJob);
+    } catch (err) {
+      if (signal.aborted) return [];
+      throw err;
+    }
+  }
+
+  async heartbeat(job: Job, renewal: LeaseRenewal): Promise<void> {
+    const options: HeartbeatOptions = { lease: renewal.leaseMs };
+    if (renewal.checkpoint !== undefined) options.checkpoint = renewal.checkpoint;
+    if (renewal.progress !== undefined) {
+      options.progress = renewal.progress as HeartbeatOptions['progress'];
+    }
+    if (renewal.progressMessage !== undefined) options.progressMessage = renewal.progressMessage;
+    try {
+      await this.#client.heartbeat(job.id, job.leaseToken ?? '', options);
+    } catch (err) {
+      throw engineError(err, job.id);
+    }
+  }
+
+  async complete(job: Job, result: Json): Promise<void> {
+    await this.#report(job, () => this.#client.complete(job.id, job.leaseToken ?? '', result));
+  }
+
+  async fail(job: Job, report: FailureReport): Promise<FailOutcome> {
+    const { message, errorClass, name, stack } = report;
+    const failed = await this.#report(job, () =>
+      this.#client.fail(job.id, job.leaseToken ?? '', {
+        message,
+        // Recovery's own class; a worker reports its failure as a plain error.
+        class: errorClass === 'lease_expired' ? 'error' : errorClass,
+        ...(name === undefined ? {} : { name }),
+        ...(stack === undefined ? {} : { stack }),
+      }),
+    );
+    if (failed.state === 'retrying') {
+      return { state: 'retrying', runAt: Date.parse(failed.scheduled_at ?? failed.updated_at) };
+    }
+    return { state: failed.state === 'failed' ? 'failed' : 'dead_letter' };
+  }
+
+  async release(job: Job): Promise<void> {
+    await this.#report(job, () => this.#client.release(job.id, job.leaseToken ?? ''));
+  }
+
+  async dependencies(job: Job): Promise<Job[]> {
+    const found = await Promise.all(
+      job.dependsOn.map(async (id) => {
+        try {
+          return fromWireJob(await this.#client.get(id));
+        } catch (err) {
+          if (err instanceof ApiError && err.code === ApiErrorCode.NOT_FOUND) return undefined;
+          throw err;
+        }
+      }),
+    );
+    return found.filter((dependency): dependency is Job => dependency !== undefined);
+  }
+
+  watch(workerId: string, listener: (change: JobChange) => void): () => Promise<void> {
+    const changes = new JobChangeStream({
+      client: this.#client,
+      workerId,
+      listener,
+      clock: this.#clock,
+      logger: this.#logger,
+    });
+    this.#changes = changes;
+    changes.start();
+    return () => {
+      if (this.#changes === changes) this.#changes = undefined;
+      return changes.stop();
+    };
+  }
+
+  /**
+   * Sends an end of job `job`, again (up to `reportTries` in all, `reportRetryMs` apart) while no
+   * server answers: a result must not be lost to a moment of network trouble.
+   * @throws GQ_LEASE_LOST when the server says the job is no longer this worker's.
+   */
+  async #report<T>(job: Job, send: () => Promise<T>): Promise<T> {
+    const never = new AbortController().signal;
+    for (let tries = 1; ; tries++) {
+      try {
+        return await send();
+      } catch (err) {
+        if (!isConnectionError(err) || tries >= this.#reportTries) throw engineError(err, job.id);
+        await sleep(this.#clock, this.#reportRetryMs, never);
+      }
+    }
+  }
+}

@@ -1,0 +1,4 @@
+import { storeHarness } from './testing/attempt-harness.js';
+import { attemptSuite } from './testing/attempt-suite.js';
+
+attemptSuite(storeHarness());
