@@ -35,11 +35,15 @@ export function abortReason(
  * Why a change of a job that `held` (as claimed) stands for losing it: `cancelled`, or
  * `lease_lost` when the job left `running` otherwise or runs under another lease now (claimed
  * again after this lease expired). Undefined for a change of the job as held (progress, a
- * heartbeat) or one that says too little.
+ * heartbeat), one that says too little, or one that describes an earlier attempt: changes are
+ * reported once written, and a claim may be handed out before the write that created or retried
+ * its job is, so the job's submit or its previous attempt's end may be reported after this
+ * attempt began.
  */
 export function abortKindFor(change: JobChange, held: Job): AbortKind | undefined {
   const { state } = change;
   if (state === undefined) return undefined;
+  if (change.attempt !== undefined && change.attempt < held.attempt) return undefined;
   if (state === 'cancelled') return 'cancelled';
   if (state !== 'running') return 'lease_lost';
   const sameLease =
