@@ -94,7 +94,7 @@ export interface ReleaseOptions extends RequestOptions {
 /** The error a remote worker reports with {@link GopherQueueClient.fail}. */
 export interface FailureInput {
   message: string;
-  class?: 'error' | 'permanent' | 'timeout' | 'unknown_type' | 'panic';
+  class?: 'error' | 'permanent' | 'timeout' | 'unknown_type' | 'panic' | 'sandbox_crashed';
   name?: string;
   stack?: string;
 }

@@ -1,11 +1,12 @@
 import { isPermanentError, type ErrorClass, type FailureReport } from '@gopherqueue/core';
+import { SandboxCrashedError } from './sandbox/sandbox-errors.js';
 
 /** How a handler's throw (of anything, not only an Error) is recorded on the job. */
 export function failureReport(thrown: unknown, errorClass?: ErrorClass): FailureReport {
   if (thrown instanceof Error) {
     const report: FailureReport = {
       message: thrown.message === '' ? thrown.name : thrown.message,
-      errorClass: errorClass ?? (isPermanentError(thrown) ? 'permanent' : 'error'),
+      errorClass: errorClass ?? classOf(thrown),
       name: thrown.name,
     };
     if (thrown.stack !== undefined) report.stack = thrown.stack;
@@ -21,4 +22,10 @@ function safeString(value: unknown): string {
     // An object without a prototype has no toString.
     return Object.prototype.toString.call(value);
   }
+}
+
+/** `permanent` for a PermanentError, `sandbox_crashed` when a handler's sandbox died, else `error`. */
+function classOf(thrown: Error): ErrorClass {
+  if (isPermanentError(thrown)) return 'permanent';
+  return thrown instanceof SandboxCrashedError ? 'sandbox_crashed' : 'error';
 }

@@ -17,6 +17,7 @@ import { AttemptContext } from './attempt-context.js';
 import type { DeadlineQueue } from './deadline-queue.js';
 import { failureReport } from './failure-report.js';
 import type { Handler } from './job-context.js';
+import type { IsolatedHandler } from './sandbox/sandboxed-handler.js';
 import { toJson } from './to-json.js';
 
 /** How an attempt ended, from the pool's point of view. */
@@ -57,7 +58,7 @@ const ABANDONED: Settled = { ok: false, abandoned: true };
 export class Attempt {
   readonly job: Job;
   readonly #env: AttemptEnv;
-  readonly #handler: Handler | undefined;
+  readonly #handler: Handler | IsolatedHandler | undefined;
   readonly #token: string;
   #logger: Logger | undefined;
   #controller: AbortController | undefined;
@@ -65,11 +66,13 @@ export class Attempt {
   #settled = false;
   #abandon: ((settled: Settled) => void) | undefined;
   #cancelGrace: (() => void) | undefined;
+  /** Stops an isolated handler by force (its sandbox is terminated) once its grace is over. */
+  #terminate: (() => void) | undefined;
   #beat: Promise<void> | undefined;
   /** Where the failure written by {@link Attempt.#fail} sent the job. */
   #failedTo: FailOutcome | undefined;
 
-  constructor(env: AttemptEnv, job: Job, handler: Handler | undefined) {
+  constructor(env: AttemptEnv, job: Job, handler: Handler | IsolatedHandler | undefined) {
     if (job.leaseToken === undefined) {
       throw new GqError(ErrorCode.INVALID_STATE, `job ${job.id} was claimed without a lease token`);
     }
@@ -105,13 +108,15 @@ export class Attempt {
 
   /**
    * Fires the handler's signal; if the handler has not settled `timeoutGraceMs` later, it is
-   * abandoned and its slot freed. Only the first call counts, and none after the handler settled.
+   * abandoned (an isolated one terminated with its sandbox) and its slot freed. Only the first
+   * call counts, and none after the handler settled.
    */
   abort(kind: AbortKind): void {
     if (this.#settled || this.#abortKind !== undefined) return;
     this.#abortKind = kind;
     this.#controller?.abort(abortReason(kind, this.job));
     this.#cancelGrace = this.#env.clock.setTimer(() => {
+      this.#terminate?.();
       this.#abandon?.(ABANDONED);
     }, this.#env.timeoutGraceMs);
   }
@@ -192,7 +197,15 @@ export class Attempt {
       const dependencies = job.dependsOn.length === 0 ? [] : await this.#dependencies();
       // Aborted before it began (claimed while the pool was stopping): do not start it.
       if (this.#abortKind !== undefined) throw this.signal.reason;
-      const value = handler(new AttemptContext(this, job, dependencies));
+      const ctx = new AttemptContext(this, job, dependencies);
+      let value: unknown;
+      if (typeof handler === 'function') {
+        value = handler(ctx);
+      } else {
+        const run = handler.start(ctx);
+        this.#terminate = run.terminate;
+        value = run.result;
+      }
       settled = isThenable(value) ? await this.#settle(value) : { ok: true, value };
     } catch (error) {
       settled = { ok: false, error };
@@ -257,7 +270,7 @@ export class Attempt {
           message:
             `timed out after ${job.timeoutMs} ms` +
             ('abandoned' in settled
-              ? `; the handler ignored its signal and was abandoned after ${timeoutGraceMs} ms more`
+              ? `; the handler ignored its signal and was ${this.#terminate === undefined ? 'abandoned' : 'terminated with its sandbox'} after ${timeoutGraceMs} ms more`
               : ''),
           errorClass: 'timeout',
           name: 'TimeoutError',

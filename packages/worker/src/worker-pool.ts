@@ -2,6 +2,12 @@ import { ErrorCode, GqError, type Job, type StoreChange } from '@gopherqueue/cor
 import type { Handler } from './job-context.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { Attempt, type AttemptEnv, type AttemptOutcome } from './run-attempt.js';
+import { openSandboxPool } from './sandbox/sandbox-pool.js';
+import {
+  isSandboxedHandler,
+  type IsolatedHandler,
+  type SandboxedHandler,
+} from './sandbox/sandboxed-handler.js';
 import {
   resolveWorkerPoolOptions,
   type ResolvedWorkerPoolOptions,
@@ -33,7 +39,9 @@ const CLAIM_ERROR_BACKOFF_MS = 1_000;
  */
 export class WorkerPool {
   readonly #options: ResolvedWorkerPoolOptions;
-  readonly #handlers = new Map<string, Handler>();
+  readonly #handlers = new Map<string, Handler | IsolatedHandler>();
+  /** Sandbox pools of handlers registered again; closed by {@link WorkerPool.stop}. */
+  readonly #replaced: IsolatedHandler[] = [];
   readonly #running = new Map<string, Attempt>();
   readonly #env: AttemptEnv;
   /** Attempts whose end is not written yet. */
@@ -89,17 +97,28 @@ export class WorkerPool {
   }
 
   /**
-   * Registers the handler of a job type (replacing an earlier one).
-   * @throws TypeError for a bad type name or a handler that is not a function.
+   * Registers the handler of a job type (replacing an earlier one): a function, run inline, or a
+   * {@link SandboxedHandler} (`{ module, isolation: 'thread' | 'process', ... }`), run in warm
+   * sandboxes kept for this type and ended by {@link WorkerPool.stop}.
+   * @throws TypeError or RangeError for a bad type name or handler, naming the field.
    */
-  register(type: string, handler: Handler): this {
+  register(type: string, handler: Handler | SandboxedHandler): this {
     if (typeof type !== 'string' || !TYPE_NAME.test(type)) {
       throw new TypeError(`type must be a job type name; got ${JSON.stringify(type)}`);
     }
-    if (typeof handler !== 'function') {
-      throw new TypeError(`the handler of "${type}" must be a function; got ${typeof handler}`);
+    let entry: Handler | IsolatedHandler;
+    if (typeof handler === 'function') {
+      entry = handler;
+    } else if (isSandboxedHandler(handler)) {
+      entry = openSandboxPool(type, handler, this.#options);
+    } else {
+      throw new TypeError(
+        `the handler of "${type}" must be a function or { module, isolation }; got ${typeof handler}`,
+      );
     }
-    this.#handlers.set(type, handler);
+    const earlier = this.#handlers.get(type);
+    if (earlier !== undefined && typeof earlier !== 'function') this.#replaced.push(earlier);
+    this.#handlers.set(type, entry);
     return this;
   }
 
@@ -179,6 +198,7 @@ export class WorkerPool {
       for (const attempt of this.#running.values()) attempt.abort('shutdown');
       await this.#whenDrained();
     }
+    await this.#closeSandboxes();
     this.#env.leases.clear();
     this.#env.timeouts.clear();
     this.#unsubscribe?.();
@@ -187,6 +207,13 @@ export class WorkerPool {
     this.#keepAlive = undefined;
     this.#loop = undefined;
     this.#stopping = undefined;
+  }
+
+  /** Ends every sandbox once no attempt runs; a later start opens new ones on demand. */
+  async #closeSandboxes(): Promise<void> {
+    const entries = [...this.#handlers.values(), ...this.#replaced.splice(0)];
+    const isolated = entries.filter((entry) => typeof entry !== 'function');
+    await Promise.all(isolated.map((entry) => entry.close()));
   }
 
   async #run(): Promise<void> {
