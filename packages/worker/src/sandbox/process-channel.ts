@@ -24,7 +24,9 @@ const STDERR_WAIT_MS = 500;
  * (its IPC channel closes).
  */
 export function openProcessChannel(options: ChannelOptions, events: SandboxEvents): SandboxChannel {
-  const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--max-old-space-size'));
+  const execArgv = (options.execArgv ?? process.execArgv).filter(
+    (arg) => !arg.startsWith('--max-old-space-size'),
+  );
   if (options.memoryMb !== undefined) execArgv.push(`--max-old-space-size=${options.memoryMb}`);
   const child = fork(fileURLToPath(SANDBOX_MAIN), [], {
     execArgv,

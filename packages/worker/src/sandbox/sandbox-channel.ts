@@ -38,6 +38,8 @@ export interface SandboxChannel {
 export interface ChannelOptions {
   /** Old-generation heap limit in MB (undefined: Node's default). */
   memoryMb: number | undefined;
+  /** Node options (undefined: this process's). */
+  execArgv: readonly string[] | undefined;
   /** Times the short waits of the transport. */
   clock: Clock;
 }

@@ -1,15 +1,14 @@
 // The entry of a sandbox: a worker thread or a child process that runs one job type's handler for
-// a WorkerPool. It is plain JavaScript importing nothing but Node, so it starts the same way from
-// the TypeScript sources and after a build. The messages are described in sandbox-protocol.ts:
+// a WorkerPool. It is plain JavaScript importing nothing but Node and its two siblings
+// (sandbox-context.js, sandbox-wire.js), so it starts the same way from the TypeScript sources and
+// after a build. The messages are described in sandbox-protocol.ts:
 // every message is a batch (an array of items); items going out are gathered until the event
 // loop is idle (setImmediate), so the ends of many jobs cross in one message.
-/* global AbortController -- Node has it global, and no module exports it */
 import process from 'node:process';
 import { setImmediate, setTimeout } from 'node:timers';
 import { parentPort } from 'node:worker_threads';
-
-/** Marks a PermanentError of any copy of @gopherqueue/core (see its isPermanentError). */
-const PERMANENT = Symbol.for('gopherqueue.PermanentError');
+import { SandboxContext } from './sandbox-context.js';
+import { fromWire, jsonCopy, toWire } from './sandbox-wire.js';
 
 const post =
   parentPort === null ? (batch) => process.send(batch) : (batch) => parentPort.postMessage(batch);
@@ -94,42 +93,6 @@ function asJson(item) {
   }
 }
 
-function jsonCopy(value) {
-  const text = JSON.stringify(value);
-  return text === undefined ? null : JSON.parse(text);
-}
-
-/** An error (or anything thrown) as it crosses to the pool. */
-function toWire(thrown) {
-  try {
-    if (thrown instanceof Error) {
-      const wire = {
-        kind: 'error',
-        name: String(thrown.name),
-        message: String(thrown.message),
-        permanent: thrown[PERMANENT] === true,
-      };
-      if (typeof thrown.stack === 'string') wire.stack = thrown.stack;
-      if (typeof thrown.code === 'string') wire.code = thrown.code;
-      return wire;
-    }
-    return { kind: 'value', text: String(thrown) };
-  } catch {
-    // An object without a prototype has no toString; an error may have throwing getters.
-    return { kind: 'value', text: Object.prototype.toString.call(thrown) };
-  }
-}
-
-/** An error (an abort reason, a rejected call) as the pool sent it. */
-function fromWire(wire) {
-  if (wire.kind === 'value') return wire.text;
-  const error = new Error(wire.message);
-  Object.defineProperty(error, 'name', { value: wire.name, configurable: true, writable: true });
-  if (wire.stack !== undefined) error.stack = wire.stack;
-  if (wire.code !== undefined) error.code = wire.code;
-  return error;
-}
-
 /** The module's default export, unwrapping CommonJS compiled from `export default`. */
 function defaultExport(namespace) {
   const value = namespace?.default;
@@ -180,44 +143,7 @@ async function load(init) {
   }
 }
 
-/** The `ctx.logger` of one run: each line crosses to the pool's logger for the job. */
-class RunLogger {
-  #id;
-  #fields;
-
-  constructor(id, fields) {
-    this.#id = id;
-    this.#fields = fields;
-  }
-
-  debug(message, fields) {
-    this.#log('debug', message, fields);
-  }
-
-  info(message, fields) {
-    this.#log('info', message, fields);
-  }
-
-  warn(message, fields) {
-    this.#log('warn', message, fields);
-  }
-
-  error(message, fields) {
-    this.#log('error', message, fields);
-  }
-
-  child(fields) {
-    return new RunLogger(this.#id, { ...this.#fields, ...fields });
-  }
-
-  #log(level, message, fields) {
-    const merged = this.#fields === undefined ? fields : { ...this.#fields, ...fields };
-    const item = { t: 'log', id: this.#id, level, message: String(message) };
-    if (merged !== undefined) item.fields = merged;
-    send(item);
-  }
-}
-
+/** Relays `ctx.checkpoint` and `ctx.progress` to the pool; settles on its reply. */
 function call(id, kind, value, message) {
   const callId = ++lastCall;
   return new Promise((resolve, reject) => {
@@ -228,46 +154,8 @@ function call(id, kind, value, message) {
   });
 }
 
-/** The JobContext of a run inside the sandbox: the same fields and functions as inline. */
-class SandboxContext {
-  #run;
-  #logger;
-  #checkpoint;
-  #progress;
-
-  constructor(run, job, dependencies) {
-    this.job = job;
-    this.id = job.id;
-    this.type = job.type;
-    this.payload = job.payload;
-    this.attempt = job.attempt;
-    this.tags = job.tags;
-    this.lastCheckpoint = job.checkpoint;
-    this.dependencies = dependencies;
-    this.#run = run;
-  }
-
-  get signal() {
-    const run = this.#run;
-    if (run.controller === undefined) {
-      run.controller = new AbortController();
-      if (run.reason !== undefined) run.controller.abort(run.reason);
-    }
-    return run.controller.signal;
-  }
-
-  get logger() {
-    return (this.#logger ??= new RunLogger(this.#run.id, undefined));
-  }
-
-  get checkpoint() {
-    return (this.#checkpoint ??= (state) => call(this.#run.id, 'checkpoint', state));
-  }
-
-  get progress() {
-    return (this.#progress ??= (value, message) => call(this.#run.id, 'progress', value, message));
-  }
-}
+/** What a SandboxContext sends through. */
+const port = { send, call };
 
 function start(item) {
   const run = { id: item.id, controller: undefined, reason: undefined };
@@ -286,7 +174,7 @@ function invoke(run, item) {
   }
   let value;
   try {
-    value = handler(new SandboxContext(run, item.job, item.dependencies ?? []));
+    value = handler(new SandboxContext(port, run, item.job, item.dependencies ?? []));
   } catch (err) {
     finish(run, false, err);
     return;

@@ -63,7 +63,7 @@ export class SandboxPool implements IsolatedHandler {
       ...(handler.key === undefined ? {} : { key: handler.key }),
       ...(handler.loader === undefined ? {} : { loader: handler.loader }),
     };
-    const channel = { memoryMb: handler.memoryMb, clock };
+    const channel = { memoryMb: handler.memoryMb, execArgv: handler.execArgv, clock };
     this.#open =
       handler.isolation === 'thread'
         ? (events) => openThreadChannel(channel, events)

@@ -14,6 +14,7 @@ describe('resolveSandboxedHandler', () => {
       sandboxes: 3,
       jobsPerSandbox: 1,
       loader: undefined,
+      execArgv: undefined,
     });
   });
 
@@ -50,6 +51,10 @@ describe('resolveSandboxedHandler', () => {
     ],
     [{ export: '' }, 'the handler of "t": export must be an export name; got '],
     [{ key: 7 }, 'the handler of "t": key must be a non-empty string; got 7'],
+    [
+      { execArgv: '--inspect' },
+      'the handler of "t": execArgv must be an array of at most 64 strings',
+    ],
   ])('rejects %j', (change, message) => {
     const spec = { module: MODULE, isolation: 'thread', ...change } as never;
     expect(() => resolveSandboxedHandler('t', spec, 1)).toThrow(message);

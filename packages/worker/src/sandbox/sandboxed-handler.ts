@@ -68,6 +68,11 @@ export interface SandboxedHandler {
    * path. @defaultValue none: `import(module)`
    */
   loader?: string | URL;
+  /**
+   * Node options of each sandbox (`['--enable-source-maps']`); at most 64. A process gets
+   * `--max-old-space-size` from `memoryMb` besides. @defaultValue this process's `execArgv`
+   */
+  execArgv?: readonly string[];
 }
 
 /** A {@link SandboxedHandler} with its defaults applied. */
@@ -80,6 +85,8 @@ export interface ResolvedSandboxedHandler {
   sandboxes: number;
   jobsPerSandbox: number;
   loader: string | undefined;
+  /** Undefined: this process's. */
+  execArgv: readonly string[] | undefined;
 }
 
 /** One attempt started in a sandbox. */
@@ -105,6 +112,7 @@ export interface IsolatedHandler {
 const MAX_MEMORY_MB = 1_048_576;
 const MAX_SANDBOXES = 1_024;
 const MAX_JOBS_PER_SANDBOX = 10_000;
+const MAX_EXEC_ARGS = 64;
 const NAME = /^.{1,200}$/s;
 
 /** True when `value` is meant as a {@link SandboxedHandler} (an object, not a function). */
@@ -140,6 +148,15 @@ export function resolveSandboxedHandler(
   integerIn(where, 'sandboxes', sandboxes, 1, MAX_SANDBOXES);
   const jobsPerSandbox = spec.jobsPerSandbox ?? 1;
   integerIn(where, 'jobsPerSandbox', jobsPerSandbox, 1, MAX_JOBS_PER_SANDBOX);
+  const execArgv: unknown = spec.execArgv;
+  if (
+    execArgv !== undefined &&
+    (!Array.isArray(execArgv) ||
+      execArgv.length > MAX_EXEC_ARGS ||
+      !execArgv.every((arg) => typeof arg === 'string' && arg.length <= 4_096))
+  ) {
+    throw new TypeError(`${where}: execArgv must be an array of at most ${MAX_EXEC_ARGS} strings`);
+  }
   return {
     module: moduleSpecifier(where, 'module', spec.module, true),
     export: exportName,
@@ -150,6 +167,7 @@ export function resolveSandboxedHandler(
     jobsPerSandbox,
     loader:
       spec.loader === undefined ? undefined : moduleSpecifier(where, 'loader', spec.loader, false),
+    execArgv: execArgv === undefined ? undefined : [...(execArgv as string[])],
   };
 }
 

@@ -13,6 +13,7 @@ import {
  */
 export function openThreadChannel(options: ChannelOptions, events: SandboxEvents): SandboxChannel {
   const worker = new Worker(SANDBOX_MAIN, {
+    ...(options.execArgv === undefined ? {} : { execArgv: [...options.execArgv] }),
     ...(options.memoryMb === undefined
       ? {}
       : { resourceLimits: { maxOldGenerationSizeMb: options.memoryMb } }),
