@@ -1,11 +1,12 @@
 /**
  * `pnpm bench [suite ...] [--jobs N] [--variant TEXT] [--workload TEXT]`: runs the benchmarks and
- * prints one Markdown table. Suites: store, engine (default: all). `--variant` and `--workload`
+ * prints one Markdown table. Suites: store, engine, isolation, http, postgres (default: all). `--variant` and `--workload`
  * run only the store rows whose variant (`disk, durable`, `disk, relaxed`, `memory`) or workload
  * contains the text.
  */
 import { engineBench } from './engine-bench.js';
 import { httpBench } from './http-bench.js';
+import { isolationBench } from './isolation-bench.js';
 import { postgresBench } from './postgres-bench.js';
 import { storeBench } from './store-bench.js';
 import { printTable, type BenchRow } from './table.js';
@@ -24,6 +25,7 @@ const suites = args.filter((a, i) => !a.startsWith('--') && !VALUED.has(args[i -
 const ALL: Record<string, (jobs: number) => Promise<BenchRow[]>> = {
   store: (n) => storeBench(n, filter),
   engine: engineBench,
+  isolation: isolationBench,
   http: httpBench,
   postgres: postgresBench,
 };

@@ -103,8 +103,7 @@ export class Sandbox {
     this.#runs.set(id, { ctx, resolve, reject, onAbort });
     signal.addEventListener('abort', onAbort, { once: true });
     // The lease token stays here: code in a sandbox has no use for it, and may not be trusted.
-    const job: Job = { ...ctx.job };
-    delete job.leaseToken;
+    const job: Job = { ...ctx.job, leaseToken: undefined };
     this.#send(
       job.dependsOn.length === 0
         ? { t: 'run', id, job }
