@@ -13,7 +13,7 @@ const OUT_OF_MEMORY = /JavaScript heap out of memory|Reached heap limit/;
 /** Standard error kept to tell an out-of-memory abort from another fatal error. */
 const STDERR_TAIL = 4_096;
 /** How long after the exit the rest of standard error is awaited. */
-const STDERR_WAIT_MS = 500;
+const STDERR_WAIT_MS = 2_000;
 
 /**
  * A sandbox in a child process (`fork`, structured-clone IPC), its heap bounded by
