@@ -1,12 +1,14 @@
 /**
  * `pnpm bench [suite ...] [--jobs N] [--variant TEXT] [--workload TEXT] [--scale N,N]`: runs the
- * benchmarks and prints one Markdown table. Suites: store, engine, http, postgres, and scale
- * (a backlog of waiting jobs; not in the default run, which is every other suite). `--variant`
- * and `--workload` run only the store rows whose variant (`disk, durable`, `disk, relaxed`,
- * `memory`) or workload contains the text. `--scale` lists the backlog sizes (default 1000000).
+ * benchmarks and prints one Markdown table. Suites: store, engine, isolation, http, postgres, and
+ * scale (a backlog of waiting jobs; not in the default run, which is every other suite).
+ * `--variant` and `--workload` run only the store rows whose variant (`disk, durable`,
+ * `disk, relaxed`, `memory`) or workload contains the text. `--scale` lists the backlog sizes
+ * (default 1000000).
  */
 import { engineBench } from './engine-bench.js';
 import { httpBench } from './http-bench.js';
+import { isolationBench } from './isolation-bench.js';
 import { postgresBench } from './postgres-bench.js';
 import { scaleBench } from './scale-bench.js';
 import { storeBench } from './store-bench.js';
@@ -26,6 +28,7 @@ const suites = args.filter((a, i) => !a.startsWith('--') && !VALUED.has(args[i -
 const ALL: Record<string, (jobs: number) => Promise<BenchRow[]>> = {
   store: (n) => storeBench(n, filter),
   engine: engineBench,
+  isolation: isolationBench,
   http: httpBench,
   postgres: postgresBench,
   scale: () => scaleBench((flag('--scale') ?? '1000000').split(',').map(Number)),

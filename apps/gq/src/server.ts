@@ -14,7 +14,7 @@ import { HealthChecker, Metrics } from '@gopherqueue/observability';
 import { Janitor, Recoverer } from '@gopherqueue/recovery';
 import { JobEventRelay, Scheduler } from '@gopherqueue/scheduler';
 import { ApiKeyManager, AuditLog } from '@gopherqueue/security';
-import { WorkerPool } from '@gopherqueue/worker';
+import { WorkerPool, type Isolation } from '@gopherqueue/worker';
 import { createAdaptorServer } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { resolveAuthMode, type AuthMode } from './auth-mode.js';
@@ -23,8 +23,9 @@ import { CliError } from './cli-error.js';
 import { ComponentStack } from './component-stack.js';
 import { listen, closeHttpServer } from './http-listen.js';
 import { boundNames, isLoopbackHost, localUrl, parseListenAddress } from './listen-address.js';
-import type { HandlerMap } from './load-handlers.js';
+import type { HandlerMap, HandlerModule } from './load-handlers.js';
 import { openStore, type StoreKind } from './open-store.js';
+import { registerHandlers } from './register-handlers.js';
 import { GQ_VERSION } from './version.js';
 
 /** Options of {@link startServer}; the flags of `gq serve`. */
@@ -66,6 +67,13 @@ export interface ServerOptions {
   metricsPublic?: boolean;
   /** Handlers merged over the built-in `echo`, `sleep` and `error`. @defaultValue `{}` */
   handlers?: HandlerMap;
+  /** A `--handlers` module, whose entries are registered over the built-ins and `handlers`. */
+  handlerModule?: HandlerModule;
+  /**
+   * Where the entries of `handlerModule` that do not say run: `inline`, `thread` or `process`
+   * (the built-ins always run inline). @defaultValue `'inline'`
+   */
+  isolation?: Isolation;
   /** `true` requires a key from everyone, `false` from no one; unset: see {@link resolveAuthMode}. */
   auth?: boolean;
   /**
@@ -154,6 +162,9 @@ export async function startServer(options: ServerOptions = {}): Promise<GqServer
     });
     for (const [type, handler] of Object.entries({ ...BUILTIN_HANDLERS, ...options.handlers })) {
       pool.register(type, handler);
+    }
+    if (options.handlerModule !== undefined) {
+      registerHandlers(pool, options.handlerModule, options.isolation);
     }
     const host = hostname();
     const workers = (): LocalWorkers => {

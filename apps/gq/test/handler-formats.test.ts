@@ -58,12 +58,16 @@ const FORMATS: Format[] = [
   },
 ];
 
+/** Where a handler of {@link PERMANENT} says it ran. */
+const WHERE = `import process from 'node:process';\nimport { threadId } from 'node:worker_threads';\nconst where = (): string => (threadId > 0 ? 'a worker thread' : process.send !== undefined ? 'a child process' : 'the server');\n`;
+
 /**
  * Modules that import `@gopherqueue/core` and throw its PermanentError, in a folder whose
  * `node_modules` links the package (under "type": "module", as everything in this repository is:
- * before a build, the package's sources are reachable through `import`, not `require`).
+ * before a build, the package's sources are reachable through `import`, not `require`). The
+ * isolated ones are imported again by each sandbox, through the same loader.
  */
-const PERMANENT: Format[] = [
+const PERMANENT: (Format & { message?: string })[] = [
   {
     label: 'ESM .js',
     file: 'with-core/permanent.js',
@@ -73,6 +77,18 @@ const PERMANENT: Format[] = [
     label: '.ts',
     file: 'with-core/permanent.ts',
     source: `import { PermanentError } from '@gopherqueue/core';\nexport default { 'format.permanent': async (): Promise<never> => { throw new PermanentError('not worth retrying'); } };\n`,
+  },
+  {
+    label: '.ts isolated in a thread',
+    file: 'with-core/thread.ts',
+    source: `import { PermanentError } from '@gopherqueue/core';\n${WHERE}export default { 'format.permanent': { handler: async (): Promise<never> => { throw new PermanentError(\`not worth retrying in \${where()}\`); }, isolation: 'thread', memoryMb: 64 } };\n`,
+    message: 'not worth retrying in a worker thread',
+  },
+  {
+    label: '.ts isolated in a process',
+    file: 'with-core/process.ts',
+    source: `import { PermanentError } from '@gopherqueue/core';\n${WHERE}export default { 'format.permanent': { handler: async (): Promise<never> => { throw new PermanentError(\`not worth retrying in \${where()}\`); }, isolation: 'process' } };\n`,
+    message: 'not worth retrying in a child process',
   },
 ];
 
@@ -214,7 +230,7 @@ describe.each(MODES)('gq serve --handlers, $mode', ({ bin }) => {
 
   it.each(PERMANENT)(
     'loads a $label module importing @gopherqueue/core, whose PermanentError fails a job at once',
-    async ({ file }) => {
+    async ({ file, message }) => {
       // The module's folder resolves @gopherqueue/core to the package the CLI runs.
       const packages = bin() === undefined ? REPO_ROOT : copy.root;
       const link = join(dir.path, 'with-core/node_modules/@gopherqueue/core');
@@ -227,7 +243,7 @@ describe.each(MODES)('gq serve --handlers, $mode', ({ bin }) => {
       const stored = await client.get(job.id);
       expect(stored.attempt).toBe(1);
       expect(stored.errors?.[0]).toMatchObject({
-        message: 'not worth retrying',
+        message: message ?? 'not worth retrying',
         class: 'permanent',
         name: 'PermanentError',
       });

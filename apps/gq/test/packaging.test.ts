@@ -181,7 +181,11 @@ describe('the packed packages', () => {
     for (const dir of PACKED) {
       const files = tarballs.get(dir)?.files ?? [];
       const entry =
-        dir === 'apps/gq' ? ['bin/gq.js', 'dist/main.js'] : ['dist/index.js', 'dist/index.d.ts'];
+        dir === 'apps/gq'
+          ? ['bin/gq.js', 'bin/sandbox-loader.js', 'dist/main.js']
+          : ['dist/index.js', 'dist/index.d.ts'];
+      // The entry of a sandbox is JavaScript the build copies beside the code that starts it.
+      if (dir === 'packages/worker') entry.push('dist/sandbox/sandbox-main.js');
       expect({
         dir,
         has: [...entry, 'README.md', 'LICENSE', 'package.json'].filter((f) => files.includes(f)),
@@ -246,6 +250,7 @@ describe('the packed packages', () => {
       stored: [
         ['completed', { sum: 2 }],
         ['completed', { sum: 5 }],
+        ['completed', 21],
       ],
     });
   }, 120_000);

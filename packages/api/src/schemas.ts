@@ -192,7 +192,9 @@ export const failSchema = z.object({
   error: z.object(
     {
       message: z.string({ error: 'error.message is required' }),
-      class: z.enum(['error', 'permanent', 'timeout', 'unknown_type', 'panic']).optional(),
+      class: z
+        .enum(['error', 'permanent', 'timeout', 'unknown_type', 'panic', 'sandbox_crashed'])
+        .optional(),
       name: z.string().max(200).optional(),
       stack: z.string().max(20_000).optional(),
     },

@@ -8,7 +8,7 @@ import type { JobState, Json } from '@gopherqueue/core';
 export interface WireJobError {
   attempt: number;
   message: string;
-  /** `error`, `permanent`, `timeout`, `lease_expired`, `unknown_type` or `panic`. */
+  /** `error`, `permanent`, `timeout`, `lease_expired`, `unknown_type`, `panic` or `sandbox_crashed`. */
   class: string;
   name?: string;
   stack?: string;

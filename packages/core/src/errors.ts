@@ -70,6 +70,15 @@ export function isPermanentError(err: unknown): boolean {
   );
 }
 
-/** Error classes recorded on a failed attempt. */
+/**
+ * Error classes recorded on a failed attempt. `sandbox_crashed`: the thread or process that ran
+ * an isolated handler died under it (it crashed, ran out of memory, or called `process.exit`).
+ */
 export type ErrorClass =
-  'error' | 'permanent' | 'timeout' | 'lease_expired' | 'unknown_type' | 'panic';
+  | 'error'
+  | 'permanent'
+  | 'timeout'
+  | 'lease_expired'
+  | 'unknown_type'
+  | 'panic'
+  | 'sandbox_crashed';

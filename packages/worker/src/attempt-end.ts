@@ -14,9 +14,14 @@ import type { WorkSource } from './work-source.js';
 /** How an attempt ended, from the pool's point of view. */
 export type AttemptOutcome = 'completed' | 'failed' | 'released' | 'dropped';
 
-/** How a handler's run ended: its value, its throw, or abandoned after its grace period. */
+/**
+ * How a handler's run ended: its value, its throw, or abandoned after its grace period (and, for
+ * a handler in a sandbox, terminated with the sandbox).
+ */
 export type Settled =
-  { ok: true; value: unknown } | { ok: false; error: unknown } | { ok: false; abandoned: true };
+  | { ok: true; value: unknown }
+  | { ok: false; error: unknown }
+  | { ok: false; abandoned: true; terminated?: boolean };
 
 /** Why the handler's signal fired, if it did, and the error of a crash. */
 export interface AbortState {
@@ -61,7 +66,7 @@ export class AttemptEnd {
           message:
             `timed out after ${job.timeoutMs} ms` +
             ('abandoned' in settled
-              ? `; the handler ignored its signal and was abandoned after ${timeoutGraceMs} ms more`
+              ? `; the handler ignored its signal and was ${settled.terminated === true ? 'terminated with its sandbox' : 'abandoned'} after ${timeoutGraceMs} ms more`
               : ''),
           errorClass: 'timeout',
           name: 'TimeoutError',

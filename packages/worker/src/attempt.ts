@@ -14,6 +14,7 @@ import { runInAttemptScope, type CrashableAttempt } from './attempt-scope.js';
 import type { DeadlineQueue } from './deadline-queue.js';
 import { errorMessage } from './failure-report.js';
 import type { Handler, JobContext } from './job-context.js';
+import type { IsolatedHandler } from './sandbox/sandboxed-handler.js';
 import type { LeaseRenewal, WorkSource } from './work-source.js';
 
 /** What every attempt of one pool shares; built once per pool, not per job. */
@@ -39,6 +40,7 @@ export interface AttemptEnv {
 }
 
 const ABANDONED: Settled = { ok: false, abandoned: true };
+const TERMINATED: Settled = { ok: false, abandoned: true, terminated: true };
 
 /**
  * One run of one claimed job: builds its context, renews its lease, enforces its timeout, and
@@ -49,18 +51,20 @@ const ABANDONED: Settled = { ok: false, abandoned: true };
 export class Attempt implements CrashableAttempt {
   readonly job: Job;
   readonly #env: AttemptEnv;
-  readonly #handler: Handler | undefined;
+  readonly #handler: Handler | IsolatedHandler | undefined;
   #logger: Logger | undefined;
   #controller: AbortController | undefined;
   #abortKind: AbortKind | undefined;
   #settled = false;
   #abandon: ((settled: Settled) => void) | undefined;
   #cancelGrace: (() => void) | undefined;
+  /** Stops an isolated handler by force (its sandbox is terminated) once its grace is over. */
+  #terminate: (() => void) | undefined;
   #beat: Promise<void> | undefined;
   /** The uncaught error that crashed the attempt (see {@link Attempt.crash}). */
   #crashError: unknown;
 
-  constructor(env: AttemptEnv, job: Job, handler: Handler | undefined) {
+  constructor(env: AttemptEnv, job: Job, handler: Handler | IsolatedHandler | undefined) {
     if (job.leaseToken === undefined) {
       throw new GqError(ErrorCode.INVALID_STATE, `job ${job.id} was claimed without a lease token`);
     }
@@ -94,14 +98,20 @@ export class Attempt implements CrashableAttempt {
 
   /**
    * Fires the handler's signal; if the handler has not settled `timeoutGraceMs` later, it is
-   * abandoned and its slot freed. Only the first call counts, and none after the handler settled.
+   * abandoned (an isolated one terminated with its sandbox) and its slot freed. Only the first
+   * call counts, and none after the handler settled.
    */
   abort(kind: AbortKind): void {
     if (this.#settled || this.#abortKind !== undefined) return;
     this.#abortKind = kind;
     this.#controller?.abort(this.#reason(kind));
     this.#cancelGrace = this.#env.clock.setTimer(() => {
-      this.#abandon?.(ABANDONED);
+      if (this.#terminate === undefined) {
+        this.#abandon?.(ABANDONED);
+      } else {
+        this.#terminate();
+        this.#abandon?.(TERMINATED);
+      }
     }, this.#env.timeoutGraceMs);
   }
 
@@ -221,8 +231,12 @@ export class Attempt implements CrashableAttempt {
    * Calls the handler: the one place where a handler runs. It runs in this process, traced to
    * this attempt so that a {@link ProcessGuard} can fail it for an uncaught error its code raises.
    */
-  #invokeHandler(handler: Handler, ctx: JobContext): unknown {
-    return runInAttemptScope(this, () => handler(ctx));
+  #invokeHandler(handler: Handler | IsolatedHandler, ctx: JobContext): unknown {
+    if (typeof handler === 'function') return runInAttemptScope(this, () => handler(ctx));
+    // A handler in a sandbox: its uncaught errors stay in the sandbox, which reports them.
+    const run = handler.start(ctx);
+    this.#terminate = run.terminate;
+    return run.result;
   }
 
   /** Waits for the handler's promise, or for it to be abandoned after an abort's grace period. */

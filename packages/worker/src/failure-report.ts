@@ -1,11 +1,12 @@
 import { isPermanentError, type ErrorClass, type FailureReport } from '@gopherqueue/core';
+import { SandboxCrashedError } from './sandbox/sandbox-errors.js';
 
 /** How a handler's throw (of anything, not only an Error) is recorded on the job. */
 export function failureReport(thrown: unknown, errorClass?: ErrorClass): FailureReport {
   if (thrown instanceof Error) {
     const report: FailureReport = {
       message: thrown.message === '' ? thrown.name : thrown.message,
-      errorClass: errorClass ?? (isPermanentError(thrown) ? 'permanent' : 'error'),
+      errorClass: errorClass ?? classOf(thrown),
       name: thrown.name,
     };
     if (thrown.stack !== undefined) report.stack = thrown.stack;
@@ -26,4 +27,10 @@ function safeString(value: unknown): string {
 /** An error's message, or the thrown value in words: for log lines. */
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : safeString(err);
+}
+
+/** `permanent` for a PermanentError, `sandbox_crashed` when a handler's sandbox died, else `error`. */
+function classOf(thrown: Error): ErrorClass {
+  if (isPermanentError(thrown)) return 'permanent';
+  return thrown instanceof SandboxCrashedError ? 'sandbox_crashed' : 'error';
 }

@@ -7,6 +7,8 @@ export type { StoreWorkSourceOptions } from './store-work-source.js';
 export { ProcessGuard } from './process-guard.js';
 export type { ProcessEvents, ProcessGuardOptions } from './process-guard.js';
 export type { JobChange, LeaseRenewal, WorkRequest, WorkSource } from './work-source.js';
+export { SandboxCrashedError } from './sandbox/sandbox-errors.js';
+export type { Isolation, SandboxedHandler, SandboxIsolation } from './sandbox/sandboxed-handler.js';
 export { WorkerPool } from './worker-pool.js';
 export type { WorkerPoolStats } from './worker-pool.js';
 export type { WorkerPoolOptions } from './worker-pool-options.js';

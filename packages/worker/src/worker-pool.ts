@@ -8,6 +8,12 @@ import type { Handler } from './job-context.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { retryDelayMs, sleep } from './sleep.js';
 import type { JobChange, WorkRequest } from './work-source.js';
+import { openSandboxPool } from './sandbox/sandbox-pool.js';
+import {
+  isSandboxedHandler,
+  type IsolatedHandler,
+  type SandboxedHandler,
+} from './sandbox/sandboxed-handler.js';
 import {
   resolveWorkerPoolOptions,
   type ResolvedWorkerPoolOptions,
@@ -37,7 +43,9 @@ const FINISHING_BOUND = 4;
  */
 export class WorkerPool implements Component {
   readonly #options: ResolvedWorkerPoolOptions;
-  readonly #handlers = new Map<string, Handler>();
+  readonly #handlers = new Map<string, Handler | IsolatedHandler>();
+  /** Sandbox pools of handlers registered again; closed by {@link WorkerPool.stop}. */
+  readonly #replaced: IsolatedHandler[] = [];
   readonly #running = new Map<string, Attempt>();
   readonly #env: AttemptEnv;
   /** Attempts whose end is not written yet. */
@@ -94,17 +102,28 @@ export class WorkerPool implements Component {
   }
 
   /**
-   * Registers the handler of a job type (replacing an earlier one).
-   * @throws TypeError for a bad type name or a handler that is not a function.
+   * Registers the handler of a job type (replacing an earlier one): a function, run inline, or a
+   * {@link SandboxedHandler} (`{ module, isolation: 'thread' | 'process', ... }`), run in warm
+   * sandboxes kept for this type and ended by {@link WorkerPool.stop}.
+   * @throws TypeError or RangeError for a bad type name or handler, naming the field.
    */
-  register(type: string, handler: Handler): this {
+  register(type: string, handler: Handler | SandboxedHandler): this {
     if (typeof type !== 'string' || !TYPE_NAME.test(type)) {
       throw new TypeError(`type must be a job type name; got ${JSON.stringify(type)}`);
     }
-    if (typeof handler !== 'function') {
-      throw new TypeError(`the handler of "${type}" must be a function; got ${typeof handler}`);
+    let entry: Handler | IsolatedHandler;
+    if (typeof handler === 'function') {
+      entry = handler;
+    } else if (isSandboxedHandler(handler)) {
+      entry = openSandboxPool(type, handler, this.#options);
+    } else {
+      throw new TypeError(
+        `the handler of "${type}" must be a function or { module, isolation }; got ${typeof handler}`,
+      );
     }
-    this.#handlers.set(type, handler);
+    const earlier = this.#handlers.get(type);
+    if (earlier !== undefined && typeof earlier !== 'function') this.#replaced.push(earlier);
+    this.#handlers.set(type, entry);
     return this;
   }
 
@@ -189,6 +208,7 @@ export class WorkerPool implements Component {
       for (const attempt of this.#running.values()) attempt.abort('shutdown');
       await this.#whenDrained();
     }
+    await this.#closeSandboxes();
     this.#env.leases.clear();
     this.#env.timeouts.clear();
     const unsubscribe = this.#unsubscribe;
@@ -199,6 +219,13 @@ export class WorkerPool implements Component {
     this.#loop = undefined;
     this.#stopping = undefined;
     this.#status = 'stopped';
+  }
+
+  /** Ends every sandbox once no attempt runs; a later start opens new ones on demand. */
+  async #closeSandboxes(): Promise<void> {
+    const entries = [...this.#handlers.values(), ...this.#replaced.splice(0)];
+    const isolated = entries.filter((entry) => typeof entry !== 'function');
+    await Promise.all(isolated.map((entry) => entry.close()));
   }
 
   async #run(): Promise<void> {

@@ -1,12 +1,12 @@
 import { normalizeHostName } from '@gopherqueue/api';
 import { setLongTimeout } from '@gopherqueue/core';
-import { ProcessGuard } from '@gopherqueue/worker';
+import { ProcessGuard, type Isolation } from '@gopherqueue/worker';
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../cli-error.js';
 import { isEveryInterface, parseListenAddress, type ListenAddress } from '../listen-address.js';
 import type { CliIo } from '../cli-io.js';
 import { BUILTIN_HANDLERS } from '../builtin-handlers.js';
-import { loadHandlers, type HandlerMap } from '../load-handlers.js';
+import { loadHandlerModule, type HandlerModule } from '../load-handlers.js';
 import { LOG_OPTIONS, loggerFor, type LogArgs } from '../log-options.js';
 import { postgresSchemaOption, type StoreKind } from '../open-store.js';
 import {
@@ -29,6 +29,7 @@ interface ServeArgs extends LogArgs {
   postgresUrl: string | undefined;
   postgresSchema: string;
   handlers: string | undefined;
+  isolation: Isolation;
   auth: boolean | undefined;
   allowedHosts: string[] | undefined;
   durability: 'durable' | 'relaxed';
@@ -60,14 +61,22 @@ function allowedHostsFlag(values: string[] | undefined): string[] {
   });
 }
 
-/** `handlers: a, b (./handlers.js); echo, error, sleep (built in)`: the job types run here. */
-function handlerLine(handlers: HandlerMap, module: string | undefined): string {
-  const own = Object.keys(handlers).sort();
+/**
+ * `handlers: a, b [thread] (./handlers.js); echo, error, sleep (built in)`: the job types run
+ * here, each isolated one with its isolation.
+ */
+function handlerLine(module: HandlerModule | undefined, isolation: Isolation): string {
+  const entries = module?.entries ?? {};
+  const own = Object.keys(entries).sort();
   const builtin = Object.keys(BUILTIN_HANDLERS)
     .filter((type) => !own.includes(type))
     .sort();
+  const named = own.map((type) => {
+    const where = entries[type]?.isolation ?? isolation;
+    return where === 'inline' ? type : `${type} [${where}]`;
+  });
   const parts = [
-    ...(own.length > 0 ? [`${own.join(', ')} (${module ?? ''})`] : []),
+    ...(own.length > 0 ? [`${named.join(', ')} (${module?.name ?? ''})`] : []),
     ...(builtin.length > 0 ? [`${builtin.join(', ')} (built in)`] : []),
   ];
   return `handlers: ${parts.join('; ')}`;
@@ -112,6 +121,13 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
         .option('handlers', {
           type: 'string',
           describe: 'Module whose default export maps types to handlers',
+        })
+        .option('isolation', {
+          type: 'string',
+          choices: ['inline', 'thread', 'process'],
+          default: 'inline',
+          describe:
+            'Where --handlers functions run: in the server (inline), a worker thread or a child process',
         })
         .option('auth', {
           type: 'boolean',
@@ -192,12 +208,13 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
       }
       const allowedHosts = allowedHostsFlag(args.allowedHosts);
       const logger = loggerFor(args, 'gq');
-      const handlers =
+      const handlerModule =
         args.handlers === undefined
-          ? {}
-          : await loadHandlers(args.handlers, io.cwd, io.importModule);
-      if (args.handlers !== undefined) {
-        logger.info('handlers loaded', { module: args.handlers, types: Object.keys(handlers) });
+          ? undefined
+          : await loadHandlerModule(args.handlers, io.cwd, io.importModule);
+      if (handlerModule !== undefined) {
+        const types = Object.keys(handlerModule.entries);
+        logger.info('handlers loaded', { module: args.handlers, types, isolation: args.isolation });
       }
       // An inline handler's stray error fails its job instead of ending the server.
       const guard = new ProcessGuard({ logger });
@@ -207,7 +224,8 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
         server = await startServer({
           ...options,
           http: args.http,
-          handlers,
+          ...(handlerModule === undefined ? {} : { handlerModule }),
+          isolation: args.isolation,
           logger,
           allowedHosts,
           ...(args.auth === undefined ? {} : { auth: args.auth }),
@@ -225,7 +243,7 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
             : store;
       // The URL is how this machine reaches the server; a bind to every interface says so.
       const bind = isEveryInterface(address.host) ? `every interface, port ${server.port}; ` : '';
-      io.stdout(`gq serve ${handlerLine(handlers, args.handlers)}\n`);
+      io.stdout(`gq serve ${handlerLine(handlerModule, args.isolation)}\n`);
       io.stdout(
         `gq serve listening on ${server.url} (${bind}store ${where}, ${options.workers} workers, auth ${server.authMode})\n`,
       );

@@ -1,16 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { HttpWorkSource, ProcessGuard, WorkerPool } from '@gopherqueue/worker';
+import { HttpWorkSource, ProcessGuard, WorkerPool, type Isolation } from '@gopherqueue/worker';
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
 import { connect, withClientOptions, type ClientArgs } from '../client-command.js';
-import { loadHandlers, type HandlerMap } from '../load-handlers.js';
+import { loadHandlerModule, type HandlerModule } from '../load-handlers.js';
+import { registerHandlers } from '../register-handlers.js';
 import { LOG_OPTIONS, loggerFor, type LogArgs } from '../log-options.js';
 import { durationFlag, LEASE_BOUNDS, listFlag, positiveIntFlag } from '../parse-flags.js';
 import { untilAborted } from '../until-aborted.js';
 
 interface WorkArgs extends ClientArgs, LogArgs {
   handlers: string;
+  isolation: Isolation;
   concurrency: number;
   types: string[] | undefined;
   queues: string[] | undefined;
@@ -23,11 +25,11 @@ interface WorkArgs extends ClientArgs, LogArgs {
  * handler's type.
  * @throws UsageError for a type without a handler, or no type at all.
  */
-function claimedTypes(handlers: HandlerMap, wanted: readonly string[]): string[] {
-  const types = wanted.length > 0 ? [...wanted] : Object.keys(handlers);
+function claimedTypes(handlers: HandlerModule, wanted: readonly string[]): string[] {
+  const types = wanted.length > 0 ? [...wanted] : Object.keys(handlers.entries);
   if (types.length === 0) throw new UsageError('gq work needs at least one handler');
   for (const type of types) {
-    if (!(type in handlers)) throw new UsageError(`--types: no handler for type "${type}"`);
+    if (!(type in handlers.entries)) throw new UsageError(`--types: no handler for type "${type}"`);
   }
   return types;
 }
@@ -47,6 +49,13 @@ export function workCommand(io: CliIo): CommandModule<object, WorkArgs> {
           demandOption: true,
           describe: 'Module whose default export maps types to handlers',
         })
+        .option('isolation', {
+          type: 'string',
+          choices: ['inline', 'thread', 'process'],
+          default: 'inline',
+          describe:
+            'Where --handlers functions run: in this process (inline), a worker thread or a child process',
+        })
         .option('concurrency', {
           type: 'number',
           default: 10,
@@ -62,7 +71,7 @@ export function workCommand(io: CliIo): CommandModule<object, WorkArgs> {
         })
         .options(LOG_OPTIONS) as never,
     handler: async (args) => {
-      const handlers = await loadHandlers(args.handlers, io.cwd, io.importModule);
+      const handlers = await loadHandlerModule(args.handlers, io.cwd, io.importModule);
       const types = claimedTypes(handlers, listFlag(args.types));
       const queues = listFlag(args.queues);
       const concurrency = positiveIntFlag('concurrency', args.concurrency);
@@ -83,7 +92,7 @@ export function workCommand(io: CliIo): CommandModule<object, WorkArgs> {
           logger,
           ...(queues.length > 0 ? { queues } : {}),
         });
-        for (const type of types) pool.register(type, handlers[type] as HandlerMap[string]);
+        registerHandlers(pool, handlers, args.isolation, types);
       } catch (err) {
         if (err instanceof UsageError) throw err;
         throw new UsageError((err as Error).message);

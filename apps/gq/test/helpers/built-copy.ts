@@ -58,21 +58,24 @@ async function copyPackage(dir: string, root: string): Promise<void> {
   }
   for (const file of await sourceFiles(join(from, 'src'))) {
     const source = await readFile(file, 'utf8');
-    const { outputText } = ts.transpileModule(source, { compilerOptions: EMIT, fileName: file });
+    // JavaScript sources (a sandbox's entry) are copied as they are, as `allowJs` emits them.
+    const outputText = file.endsWith('.js')
+      ? source
+      : ts.transpileModule(source, { compilerOptions: EMIT, fileName: file }).outputText;
     const target = join(to, 'dist', relative(join(from, 'src'), file)).replace(/\.ts$/, '.js');
     await mkdir(dirname(target), { recursive: true });
     await writeFile(target, outputText);
   }
 }
 
-/** The `.ts` files under `dir` that a build compiles: not tests, not test helpers. */
+/** The `.ts` and `.js` files under `dir` that a build emits: not tests, not test helpers. */
 async function sourceFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) {
       if (entry.name !== 'testing') out.push(...(await sourceFiles(path)));
-    } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) {
+    } else if (/\.[jt]s$/.test(entry.name) && !entry.name.endsWith('.test.ts')) {
       out.push(path);
     }
   }

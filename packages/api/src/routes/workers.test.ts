@@ -98,6 +98,20 @@ describe('the lease API', () => {
     expect(stale.body.error.code).toBe('lease_lost');
   });
 
+  it('records the error class sandbox_crashed a worker reports, and retries the job', async () => {
+    const job = await f.submit('remote', null, { maxAttempts: 2 });
+    const [leased] = await claimOne();
+    const res = await f.call('POST', `/api/v1/jobs/${job.id}/fail`, {
+      body: {
+        lease_token: leased!.lease_token,
+        error: { message: 'sandbox thread 3 ran out of memory', class: 'sandbox_crashed' },
+      },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.state).toBe('retrying');
+    expect(res.body.errors[0]).toMatchObject({ attempt: 1, class: 'sandbox_crashed' });
+  });
+
   it('tells a worker whose job was cancelled that its lease is lost', async () => {
     const job = await f.submit('remote');
     const [leased] = await claimOne();

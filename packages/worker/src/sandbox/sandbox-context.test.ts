@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { createJob, type LogFields, type Logger } from '@gopherqueue/core';
+import { until, untilState, useEngine, type Engine } from '../testing/engine-fixture.js';
+import type { SandboxedHandler, SandboxIsolation } from './sandboxed-handler.js';
+
+const HANDLERS = new URL('../testing/sandbox-handlers.mjs', import.meta.url);
+
+interface Line {
+  level: string;
+  message: string;
+  fields: LogFields;
+}
+
+/** A logger that keeps every line, with its child fields merged in. */
+function recordingLogger(lines: Line[], context: LogFields = {}): Logger {
+  const log =
+    (level: string) =>
+    (message: string, fields: LogFields = {}): void => {
+      lines.push({ level, message, fields: { ...context, ...fields } });
+    };
+  return {
+    debug: log('debug'),
+    info: log('info'),
+    warn: log('warn'),
+    error: log('error'),
+    child: (fields) => recordingLogger(lines, { ...context, ...fields }),
+  };
+}
+
+describe.each<SandboxIsolation>(['thread', 'process'])(
+  'the context of a handler in a %s',
+  (isolation) => {
+    const engine = useEngine();
+    const backoff = { strategy: 'constant', initial: 1, jitter: false } as const;
+
+    async function start(
+      lines: Line[] = [],
+      handler: Partial<SandboxedHandler> = {},
+    ): Promise<Engine> {
+      const e = await engine({
+        concurrency: 2,
+        timeoutGraceMs: 100,
+        logger: recordingLogger(lines),
+      });
+      e.pool.register('sbx', { module: HANDLERS, key: 'run', isolation, ...handler });
+      e.pool.start();
+      return e;
+    }
+
+    async function run(e: Engine, op: string, options: Parameters<typeof createJob>[2] = {}) {
+      const spec = createJob('sbx', { op }, { maxAttempts: 1, ...options });
+      await e.scheduler.enqueue(spec);
+      return spec.id;
+    }
+
+    it('gives the job, its dependencies and its last checkpoint, but not its lease token', async () => {
+      const e = await start([], { key: undefined, export: 'run' });
+      const dependency = createJob('sbx', { op: 'where' });
+      await e.scheduler.enqueue(dependency);
+      const made = (await untilState(e.store, dependency.id, 'completed')).result;
+      const spec = createJob(
+        'sbx',
+        { op: 'context' },
+        { dependsOn: [dependency.id], tags: { a: 'b' } },
+      );
+      await e.scheduler.enqueue(spec);
+      expect((await untilState(e.store, spec.id, 'completed')).result).toEqual({
+        id: spec.id,
+        type: 'sbx',
+        attempt: 1,
+        tags: { a: 'b' },
+        payload: { op: 'context' },
+        lastCheckpoint: null,
+        dependencies: [[dependency.id, made]],
+        jobId: spec.id,
+        leaseToken: null,
+      });
+    });
+
+    it('saves checkpoints and logs through the attempt, and records a thrown error with its stack', async () => {
+      const lines: Line[] = [];
+      const e = await start(lines);
+      const id = await run(e, 'steps', { maxAttempts: 2, backoff });
+      const done = await untilState(e.store, id, 'completed');
+      expect(done.result).toEqual({ resumedFrom: { page: 1 } });
+      expect(done.errors).toHaveLength(1);
+      expect(done.errors[0]).toMatchObject({
+        attempt: 1,
+        errorClass: 'error',
+        name: 'TypeError',
+        message: 'retry me',
+      });
+      expect(done.errors[0]!.stack).toMatch(/^TypeError: retry me\n\s+at .*sandbox-handlers\.mjs/);
+      const line = lines.find((l) => l.message === 'saved a checkpoint');
+      expect(line).toEqual({
+        level: 'info',
+        message: 'saved a checkpoint',
+        fields: { jobId: id, type: 'sbx', attempt: 1, step: 'one', page: 1 },
+      });
+    });
+
+    it('stores progress, fires the signal inside on cancel, and leaves the job cancelled', async () => {
+      const lines: Line[] = [];
+      const e = await start(lines);
+      const id = await run(e, 'report');
+      await until(async () => {
+        const job = await e.store.get(id);
+        return job?.progress === 42 && job.progressMessage === 'almost' ? true : undefined;
+      }, 'progress 42');
+      await e.store.cancel(id);
+      const fired = await until(
+        () => lines.find((l) => l.message === 'signal fired'),
+        'the signal',
+      );
+      expect(fired.fields).toMatchObject({ jobId: id, code: 'GQ_LEASE_LOST', name: 'GqError' });
+      await until(() => (e.pool.stats().busy === 0 ? true : undefined), 'the handler to end');
+      expect((await e.store.get(id))?.state).toBe('cancelled');
+    });
+
+    it('fails a PermanentError at once, without retrying', async () => {
+      const e = await start();
+      const id = await run(e, 'permanent', { maxAttempts: 3 });
+      const failed = await untilState(e.store, id, 'failed');
+      expect(failed.errors).toHaveLength(1);
+      expect(failed.errors[0]).toMatchObject({
+        errorClass: 'permanent',
+        name: 'PermanentError',
+        message: 'not worth retrying',
+      });
+    });
+
+    it('records a thrown non-Error as inline code does', async () => {
+      const e = await start();
+      const id = await run(e, 'nonError');
+      const failed = await untilState(e.store, id, 'dead_letter');
+      expect(failed.errors[0]).toMatchObject({ errorClass: 'error', message: '[object Object]' });
+      expect(failed.errors[0]!.name).toBeUndefined();
+    });
+
+    it('stores a result as JSON, as inline code does, even one that does not clone', async () => {
+      const e = await start();
+      const id = await run(e, 'functions');
+      expect((await untilState(e.store, id, 'completed')).result).toEqual({
+        kept: 1,
+        when: '1970-01-01T00:00:00.000Z',
+      });
+      const bad = await run(e, 'badCheckpoint');
+      expect((await untilState(e.store, bad, 'completed')).result).toBe(
+        'TypeError: a checkpoint must be JSON-serialisable: Do not know how to serialize a BigInt',
+      );
+    });
+
+    it('fails the attempt as sandbox_crashed when the module has no such handler', async () => {
+      const e = await start([], { key: 'missing' });
+      const id = await run(e, 'where');
+      const failed = await untilState(e.store, id, 'dead_letter');
+      expect(failed.errors[0]).toMatchObject({ errorClass: 'sandbox_crashed' });
+      expect(failed.errors[0]!.message).toBe(
+        `sandbox ${isolation} ${/\d+/.exec(failed.errors[0]!.message)![0]} could not load its handler: TypeError: "missing" in the export "default" of ${HANDLERS.href} is not a handler function (it is undefined)`,
+      );
+    });
+  },
+);
