@@ -21,7 +21,6 @@ const where = (ctx) => ({ pid: process.pid, thread: threadId, payload: ctx.paylo
 
 export default {
   'iso.default': where,
-  'iso.remote': where,
   'iso.inline': { handler: where, isolation: 'inline' },
   'iso.process': { handler: where, isolation: 'process' },
   'iso.exit': {
@@ -74,7 +73,7 @@ afterAll(async () => {
 describe('gq serve --handlers with isolation entries', () => {
   it('lists each isolated type with where it runs', () => {
     expect(server.stdout().split('\n')[0]).toBe(
-      `gq serve handlers: iso.default [thread], iso.exit [process], iso.hog [thread], iso.inline, iso.process [process], iso.remote [thread], iso.wait [process] (${join(dir.path, 'handlers.mjs')}); echo, error, sleep (built in)`,
+      `gq serve handlers: iso.default [thread], iso.exit [process], iso.hog [thread], iso.inline, iso.process [process], iso.wait [process] (${join(dir.path, 'handlers.mjs')}); echo, error, sleep (built in)`,
     );
   });
 
@@ -134,16 +133,20 @@ describe('gq serve --handlers with isolation entries', () => {
     await client.cancel(second.id);
   });
 
-  it('runs the same entries under gq work: a process entry in its child, the rest in threads (--isolation thread)', async () => {
+  it('runs isolated entries under gq work too, in its own sandboxes (--isolation thread)', async () => {
+    // A type only the worker has a handler for, so the server leaves it to the worker.
+    await writeFile(
+      join(dir.path, 'worker-handlers.mjs'),
+      `import process from 'node:process';\nimport { threadId } from 'node:worker_threads';\n` +
+        `export default { 'iso.remote': (ctx) => ({ pid: process.pid, thread: threadId, payload: ctx.payload }) };\n`,
+    );
     const worker = await spawnGq(
       [
         'work',
         '--server',
         server.url,
         '--handlers',
-        join(dir.path, 'handlers.mjs'),
-        '--types',
-        'iso.remote',
+        join(dir.path, 'worker-handlers.mjs'),
         '--isolation',
         'thread',
         '--log-format',
