@@ -94,12 +94,12 @@ export class StoreWorkSource implements WorkSource {
       if (change.kind === 'deleted') {
         listener({ id: change.id, state: 'deleted' });
       } else if (change.kind === 'updated' && change.state !== undefined) {
-        const leaseToken = change.job?.leaseToken;
-        listener(
-          leaseToken === undefined
-            ? { id: change.id, state: change.state }
-            : { id: change.id, state: change.state, leaseToken },
-        );
+        const job = change.job;
+        const reported: JobChange = { id: change.id, state: change.state };
+        // The attempt lets the pool tell a late report of an earlier attempt from a loss.
+        if (job !== undefined) reported.attempt = job.attempt;
+        if (job?.leaseToken !== undefined) reported.leaseToken = job.leaseToken;
+        listener(reported);
       }
     });
     return () => {
