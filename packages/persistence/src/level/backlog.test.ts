@@ -161,15 +161,20 @@ describe('LevelStore with a backlog larger than its ready heads', () => {
     const high = (await first.submit(createJob('t', null, { priority: 'high' }, clock.now()))).job;
     await first.close();
 
-    // The previous layout: active records only, no state, ready or dependency entries, no format.
+    // The previous layout: active jobs at `act!<id>` with no state, ready or dependency entries;
+    // finished ones at `job!<id>` with their state entry; no format record.
     const raw = new ClassicLevel<string, string>(dir);
     await raw.open();
-    const drop = raw.batch();
-    for (const prefix of ['st!', 'rdy!', 'dep!']) {
-      for (const key of await raw.keys({ gte: prefix, lt: `${prefix}~` }).all()) drop.del(key);
+    const move = raw.batch();
+    for (const job of [parent, child, low, high]) {
+      const record = await raw.get(`job!${job.id}`);
+      move.put(`act!${job.id}`, record!).del(`job!${job.id}`);
     }
-    drop.del('sys!format');
-    await drop.write();
+    for (const prefix of ['st!', 'rdy!', 'dep!']) {
+      for (const key of await raw.keys({ gte: prefix, lt: `${prefix}~` }).all()) move.del(key);
+    }
+    move.del('sys!format');
+    await move.write();
     await raw.close();
 
     const store = await open(dir, clock);

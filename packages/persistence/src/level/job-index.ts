@@ -17,7 +17,7 @@ export interface JobWriteTarget {
 
 /**
  * Writes one job change from `before` to `after` (undefined for a new or a deleted job): the job
- * record (moved between `act!` and `job!` when it starts or stops being active), the index
+ * record, the index
  * entries that differ (state, ready, dependencies, type, queue, finish time, idempotency key), the
  * counts, and what memory holds, all into the pending batch. The new version also goes to the
  * commit's overlay, so a read that misses memory still finds it before it is on disk. The only
@@ -33,12 +33,8 @@ export function writeJob(
   if (id === undefined) return;
   const doneBefore = before !== undefined && isTerminal(before.state);
   const doneAfter = after !== undefined && isTerminal(after.state);
-  if (after !== undefined) {
-    commit.put(doneAfter ? keys.job(id) : keys.active(id), target.encoder.encode(after));
-  }
-  if (before !== undefined && (after === undefined || doneBefore !== doneAfter)) {
-    commit.del(doneBefore ? keys.job(id) : keys.active(id));
-  }
+  if (after !== undefined) commit.put(keys.job(id), target.encoder.encode(after));
+  else commit.del(keys.job(id));
   if (before?.state !== after?.state) {
     if (before !== undefined) commit.del(keys.state(before.state, id));
     if (after !== undefined) commit.put(keys.state(after.state, id), '');

@@ -15,7 +15,7 @@ class NeedRead extends Error {
 /**
  * Resolves jobs and idempotency keys as they are now: memory first (running jobs and the heads
  * of the ready buckets), then versions written but maybe not yet readable, then records fetched
- * from disk (`act!` or `job!`). A step that meets a key it has not fetched records it and, at
+ * from disk. A step that meets a key it has not fetched records it and, at
  * {@link JobLookup.done}, asks to be run again once the keys are read, so a step checks and
  * applies synchronously, with no await between check and write.
  */
@@ -37,15 +37,12 @@ export class JobLookup {
     if (held !== undefined) return held;
     const written = this.#commit.peek(keys.version(id));
     if (written !== MISS) return (written as Job | null) ?? undefined;
-    const active = keys.active(id);
-    const finished = keys.job(id);
-    if (this.#fetched?.has(active) !== true) {
-      const missing = (this.#missing ??= new Set());
-      missing.add(active);
-      missing.add(finished);
+    const key = keys.job(id);
+    if (this.#fetched?.has(key) !== true) {
+      (this.#missing ??= new Set()).add(key);
       return undefined;
     }
-    const raw = this.#fetched.get(active) ?? this.#fetched.get(finished);
+    const raw = this.#fetched.get(key);
     return raw === undefined ? undefined : (JSON.parse(raw) as Job);
   }
 

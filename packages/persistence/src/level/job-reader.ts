@@ -6,7 +6,6 @@ import {
   type ListFilter,
   type ListPage,
 } from '@gopherqueue/core';
-import type { AbstractIterator } from 'abstract-level';
 import { MISS, type GroupCommit, type LevelDb } from './group-commit.js';
 import type { JobCache } from './job-cache.js';
 import { idOfIndexKey, keys, RANGE_END } from './level-keys.js';
@@ -53,7 +52,7 @@ export class JobReader {
     const unpin = this.#commit.pin();
     try {
       if (prefix === undefined) {
-        // Every job: the active and the finished records, merged newest first.
+        // Every job: the records, newest first.
         const below = filter.cursor ?? RANGE_END;
         const walk = this.#records(true, { lt: below });
         try {
@@ -108,53 +107,22 @@ export class JobReader {
     }
   }
 
-  /**
-   * The `act!` and `job!` records merged in id order (descending when `reverse`), in chunks of
-   * `[id, json]`, optionally only ids below `lt`.
-   */
+  /** The job records in id order (descending when `reverse`), in chunks of `[id, json]`. */
   async *#records(reverse: boolean, bound: { lt?: string }): AsyncGenerator<[string, string][]> {
-    // One snapshot for both ranges: a job moving between them is seen in exactly one.
-    const snapshot = this.#db.snapshot();
-    const open = (prefix: string) =>
-      this.#db.iterator({ gt: prefix, lt: prefix + (bound.lt ?? RANGE_END), reverse, snapshot });
-    const sources: Source[] = [open(keys.active('')), open(keys.job(''))].map((iterator) => ({
-      iterator,
-      buffer: [],
-      at: 0,
-      done: false,
-    }));
-    const ready = (source: Source) => source.at < source.buffer.length;
-    const prefixLength = keys.job('').length; // `act!` and `job!` have the same length
+    const prefix = keys.job('');
+    const iterator = this.#db.iterator({
+      gt: prefix,
+      lt: prefix + (bound.lt ?? RANGE_END),
+      reverse,
+    });
     try {
       for (;;) {
-        for (const source of sources) {
-          if (source.done || source.at < source.buffer.length) continue;
-          source.buffer = await source.iterator.nextv(CHUNK);
-          source.at = 0;
-          if (source.buffer.length === 0) source.done = true;
-        }
-        const [a, b] = sources as [Source, Source];
-        if (a.done && b.done) return;
-        // Each source now has entries buffered or is exhausted; merge until one needs a refill.
-        const out: [string, string][] = [];
-        while ((ready(a) || a.done) && (ready(b) || b.done) && out.length < CHUNK) {
-          let take: Source;
-          if (!ready(a)) take = b;
-          else if (!ready(b)) take = a;
-          else {
-            const idA = (a.buffer[a.at] as [string, string])[0].slice(prefixLength);
-            const idB = (b.buffer[b.at] as [string, string])[0].slice(prefixLength);
-            take = idA > idB === reverse ? a : b;
-          }
-          if (!ready(take)) break;
-          const [key, raw] = take.buffer[take.at++] as [string, string];
-          out.push([key.slice(prefixLength), raw]);
-        }
-        if (out.length > 0) yield out;
+        const chunk = await iterator.nextv(CHUNK);
+        if (chunk.length === 0) return;
+        yield chunk.map(([key, raw]): [string, string] => [key.slice(prefix.length), raw]);
       }
     } finally {
-      for (const source of sources) await source.iterator.close();
-      await snapshot.close();
+      await iterator.close();
     }
   }
 
@@ -180,27 +148,16 @@ export class JobReader {
       if (job === MISS) missing.push(i);
     });
     if (missing.length > 0) {
-      // A job's record is at `act!` while it is active and at `job!` once finished.
-      const raws = await this.#db.getMany(
-        missing.flatMap((i) => [keys.active(ids[i] as string), keys.job(ids[i] as string)]),
-      );
+      const raws = await this.#db.getMany(missing.map((i) => keys.job(ids[i] as string)));
       this.#guard();
       missing.forEach((i, n) => {
         const memory = this.#memory(ids[i] as string);
-        const raw = raws[2 * n] ?? raws[2 * n + 1];
+        const raw = raws[n];
         jobs[i] = memory !== MISS ? memory : raw === undefined ? null : (JSON.parse(raw) as Job);
       });
     }
     return jobs.map((job) => (job === MISS || job === null ? undefined : job));
   }
-}
-
-/** One side of a merged walk of records. */
-interface Source {
-  iterator: AbstractIterator<LevelDb, string, string>;
-  buffer: [string, string][];
-  at: number;
-  done: boolean;
 }
 
 /**

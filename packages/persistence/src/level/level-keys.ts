@@ -3,7 +3,7 @@ import { isTerminal, RUNNABLE_STATES, type Job, type JobState } from '@gopherque
 /**
  * The key layout of the LevelStore (format 2), in one database with string keys and values.
  *
- * - `act!<id>` -> an active (non-terminal) job as JSON; `job!<id>` -> a finished job as JSON.
+ * - `job!<id>` -> the job as JSON, in every state. (Format 1 kept active jobs at `act!<id>`.)
  * - `st!<state>!<id>` -> '' for every job, in every state (lists by state read this index).
  * - `rdy!<queue>!<type>!<priority>!<runAt, 15 digits>!<seq, 15 digits>` -> the id of a runnable
  *   (scheduled, delayed or retrying) job: the ready index. One bucket per queue, type and
@@ -25,7 +25,7 @@ import { isTerminal, RUNNABLE_STATES, type Job, type JobState } from '@gopherque
  * `[prefix, prefix + '~')` is exactly one index bucket.
  */
 export const keys = {
-  active: (id: string): string => `act!${id}`,
+  legacyActive: (id: string): string => `act!${id}`,
   job: (id: string): string => `job!${id}`,
   state: (state: JobState, id: string): string => `st!${state}!${id}`,
   type: (type: string, id: string): string => `ty!${type}!${id}`,

@@ -336,7 +336,7 @@ export class ReadyBuckets {
         })
         .all();
       const bodies = await db.getMany(
-        rows.map(([, id]) => keys.active(id)),
+        rows.map(([, id]) => keys.job(id)),
         { snapshot },
       );
       guard();
