@@ -15,7 +15,9 @@ const store = await LevelStore.open({
 const scheduler = new Scheduler({ store });
 await scheduler.start();
 for (let i = 0; i < N; i += 500) {
-  await store.submitBatch(Array.from({ length: Math.min(500, N - i) }, () => createJob('noop', null)));
+  await store.submitBatch(
+    Array.from({ length: Math.min(500, N - i) }, () => createJob('noop', null)),
+  );
 }
 const pool = new WorkerPool({ store, scheduler, concurrency: 32 });
 pool.register('noop', () => null);
