@@ -161,9 +161,9 @@ describe('a LevelStore holding out-of-range times', () => {
     // Rewrite both records in place, through the store's own keys.
     const db = await openLevelDb(dir.path, false);
     try {
-      const delayed = JSON.parse((await db.get(keys.active(jobs.delayed))) ?? '') as Job;
+      const delayed = JSON.parse((await db.get(keys.job(jobs.delayed))) ?? '') as Job;
       await db.put(
-        keys.active(jobs.delayed),
+        keys.job(jobs.delayed),
         JSON.stringify({ ...delayed, runAt: 1e300, updatedAt: BEYOND_DATE }),
       );
       const done = JSON.parse((await db.get(keys.job(jobs.done))) ?? '') as Job;
