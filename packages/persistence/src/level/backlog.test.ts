@@ -124,6 +124,31 @@ describe('LevelStore with a backlog larger than its ready heads', () => {
     expect(store.memoryStats().heldJobs).toBeLessThanOrEqual(1 + 16);
   });
 
+  it('closes cleanly while a head is being refilled from disk, and loses nothing', async () => {
+    const dir = tempDir();
+    const clock = new ManualClock();
+    const first = await LevelStore.open({ location: dir, clock, headSize: 8 });
+    await submitMany(first, clock, 100, () => ({}));
+    await first.close();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const store = await LevelStore.open({ location: dir, clock, headSize: 8 });
+      // Seven of a head of eight: the head runs low and a refill starts that nobody awaits.
+      expect(await store.claim({ ...LEASE, limit: 7 })).toHaveLength(7);
+      await store.close();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+    const again = await open(dir, clock);
+    expect((await again.counts()).byState).toMatchObject({ running: 7, scheduled: 93 });
+  });
+
   it('lists every state newest first from the state index, for waiting jobs too', async () => {
     const clock = new ManualClock();
     const store = await open(tempDir(), clock, 2);

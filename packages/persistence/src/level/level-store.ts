@@ -436,6 +436,7 @@ export class LevelStore implements Store {
       this.#logger.warn('pending writes failed at close', { error: (err as Error).message });
     }
     this.#listeners.clear();
+    await this.#ready.settle();
     await this.#db.close();
   }
 }

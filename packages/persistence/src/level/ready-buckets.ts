@@ -1,4 +1,4 @@
-import type { Job, Logger } from '@gopherqueue/core';
+import { ErrorCode, GqError, type Job, type Logger } from '@gopherqueue/core';
 import { MISS, type GroupCommit, type LevelDb } from './group-commit.js';
 import type { JobCache } from './job-cache.js';
 import { bucketPrefix, keys, padTime, RANGE_END, READY_PREFIX, readyKey } from './level-keys.js';
@@ -236,7 +236,7 @@ export class ReadyBuckets {
         if (best === undefined || bestEntry === undefined) break;
         best.shift();
         ids.push(bestEntry.id);
-        if (best.size < this.#low && !best.exhausted) void this.refill(best);
+        if (best.size < this.#low && !best.exhausted) this.#refillInBackground(best);
         else this.#forgetIfEmpty(best);
       }
       if (ids.length >= limit) break;
@@ -318,6 +318,27 @@ export class ReadyBuckets {
       this.#forgetIfEmpty(bucket);
     });
     return bucket.refilling;
+  }
+
+  /**
+   * A refill nobody waits for (a head running low): a failure is logged, never left unhandled;
+   * one that lost the race with close() is expected and says nothing.
+   */
+  #refillInBackground(bucket: Bucket): void {
+    this.refill(bucket).catch((err: unknown) => {
+      if (err instanceof GqError && err.code === ErrorCode.STORE_CLOSED) return;
+      this.#o.logger.warn('reading the ready index from disk failed', {
+        error: err instanceof Error ? err.message : String(err),
+      });
+    });
+  }
+
+  /** Resolves once no refill is in flight: close() waits for it before it closes the database. */
+  async settle(): Promise<void> {
+    const inFlight = [...this.#buckets.values()].flatMap((b) =>
+      b.refilling === undefined ? [] : [b.refilling],
+    );
+    await Promise.allSettled(inFlight);
   }
 
   async #read(bucket: Bucket): Promise<void> {
