@@ -8,6 +8,7 @@ export type { JobOptions } from './create-job.js';
 export { formatDuration, parseDuration } from './duration.js';
 export { ErrorCode, GqError, isGqError, isPermanentError, PermanentError } from './errors.js';
 export type { ErrorClass, ErrorCodeValue, GqErrorOptions } from './errors.js';
+export { RateLimitedError, SnoozeError, snoozeOf } from './handler-errors.js';
 export { TypedEmitter } from './events.js';
 export type { JobEventName, JobEvents } from './events.js';
 export { isJobState, isTerminal, JOB_STATES, RUNNABLE_STATES } from './job-state.js';

@@ -175,8 +175,14 @@ export class HttpWorkSource implements WorkSource {
     return { state: failed.state === 'failed' ? 'failed' : 'dead_letter' };
   }
 
-  async release(job: Job): Promise<void> {
-    await this.#report(job, () => this.#client.release(job.id, job.leaseToken ?? ''));
+  async release(job: Job, delayMs?: number): Promise<void> {
+    await this.#report(job, () =>
+      this.#client.release(
+        job.id,
+        job.leaseToken ?? '',
+        delayMs === undefined ? {} : { delay: delayMs },
+      ),
+    );
   }
 
   async dependencies(job: Job): Promise<Job[]> {

@@ -21,6 +21,8 @@ export type WireError =
       permanent: boolean;
       /** A `GqError`'s code (`GQ_TIMEOUT`), or any string `code` the error carried. */
       code?: string;
+      /** For a `SnoozeError` of any copy of `@gopherqueue/core`: its delay (ms, or as given). */
+      snooze?: number | string;
     }
   /** Something thrown that is not an Error, as `String(value)`. */
   | { kind: 'value'; text: string };

@@ -4,6 +4,7 @@ import { createJob, isGqError, PermanentError, type Job } from '@gopherqueue/cor
 import { ProcessGuard } from '../process-guard.js';
 import type { AttemptHarness } from './attempt-harness.js';
 import { gate, until, untilState } from './engine-fixture.js';
+import { snoozeCases } from './snooze-suite.js';
 
 const QUICK_RETRY = { strategy: 'constant', initial: 1, jitter: false } as const;
 
@@ -297,5 +298,7 @@ export function attemptSuite(harness: AttemptHarness): void {
         await guard.stop();
       }
     });
+
+    snoozeCases(harness);
   });
 }
