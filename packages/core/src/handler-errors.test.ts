@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type * as handlerErrors from './handler-errors.js';
-import { RateLimitedError, SnoozeError, snoozeOf } from './handler-errors.js';
+import {
+  RateLimitedError,
+  RetryableError,
+  retryAfterOf,
+  retryRefused,
+  SnoozeError,
+  snoozeOf,
+} from './handler-errors.js';
 
 describe('SnoozeError and RateLimitedError', () => {
   it('carry their delay in ms, from a duration or a number', () => {
@@ -47,5 +54,47 @@ describe('snoozeOf', () => {
     expect(snoozeOf({ snoozeMs: 5 })).toBe(undefined);
     expect(snoozeOf(null)).toBe(undefined);
     expect(snoozeOf('SnoozeError')).toBe(undefined);
+  });
+});
+
+describe('RetryableError, retryAfterOf and retryRefused', () => {
+  it('reads the wait before the next attempt of a RetryableError or any error with retryAfter', () => {
+    const error = new RetryableError('busy', { retryAfter: '10s' });
+    expect([error.name, error.message, error.retryAfter, error.retry]).toEqual([
+      'RetryableError',
+      'busy',
+      10_000,
+      true,
+    ]);
+    expect(retryAfterOf(error)).toBe(10_000);
+    expect(retryAfterOf(Object.assign(new Error('x'), { retryAfter: 2500 }))).toBe(2500);
+    expect(retryAfterOf(Object.assign(new Error('x'), { retryAfter: '1m' }))).toBe(60_000);
+    expect(retryAfterOf(new RetryableError('no wait'))).toBe(undefined);
+  });
+
+  it('ignores a retryAfter that is not a duration within 10 years', () => {
+    for (const retryAfter of ['soon', -1, Number.NaN, 1e300, '87601h', null, {}, true]) {
+      expect(retryAfterOf(Object.assign(new Error('x'), { retryAfter }))).toBe(undefined);
+    }
+    expect(retryAfterOf('retryAfter')).toBe(undefined);
+    expect(retryAfterOf(null)).toBe(undefined);
+  });
+
+  it('refuses a bad retryAfter in the constructor, naming it', () => {
+    expect(() => new RetryableError('x', { retryAfter: 'soon' })).toThrow(
+      new RangeError('retryAfter: invalid duration "soon": expected e.g. "500ms", "30s", "1h30m"'),
+    );
+    expect(() => new RetryableError('x', { retryAfter: '87601h' })).toThrow(
+      'retryAfter must be at most 87600h (10 years); got 315363600000ms',
+    );
+  });
+
+  it('tells an error that must not be retried by its retry: false', () => {
+    expect(retryRefused(new RetryableError('x', { retry: false }))).toBe(true);
+    expect(retryRefused(Object.assign(new Error('x'), { retry: false }))).toBe(true);
+    expect(retryRefused(new RetryableError('x'))).toBe(false);
+    expect(retryRefused(Object.assign(new Error('x'), { retry: 0 }))).toBe(false);
+    expect(retryRefused(new Error('x'))).toBe(false);
+    expect(retryRefused(undefined)).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
-import { durationOption, MAX_DELAY_MS } from './limits.js';
+import { parseDuration } from './duration.js';
+import { durationOption, MAX_BACKOFF_MS, MAX_DELAY_MS } from './limits.js';
 
 /** Marks every SnoozeError, whichever copy of this package made it. */
 const SNOOZE = Symbol.for('gopherqueue.SnoozeError');
@@ -56,4 +57,74 @@ export function snoozeOf(err: unknown): number | undefined {
   return typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 && ms <= MAX_DELAY_MS
     ? ms
     : undefined;
+}
+
+/** Options of {@link RetryableError}. */
+export interface RetryableErrorOptions {
+  /**
+   * Wait this long before the next attempt instead of the job's backoff: a duration (`"10s"`) or
+   * ms, at most `MAX_BACKOFF_MS` (10 years). The attempt is spent as with any failure.
+   */
+  retryAfter?: string | number;
+  /** False: fail the job at once, without retrying (as a `PermanentError` does). */
+  retry?: boolean;
+  /** The underlying error. */
+  cause?: unknown;
+}
+
+/**
+ * A failure that says how it should be retried: after `retryAfter` rather than the job's backoff,
+ * or (`retry: false`) not at all. The same holds for any error with a `retryAfter` property
+ * (ms, or a duration string) or `retry === false`, such as an HTTP client's error: see
+ * {@link retryAfterOf} and {@link retryRefused}.
+ */
+export class RetryableError extends Error {
+  override readonly name: string = 'RetryableError';
+  /** The wait before the next attempt, in ms, when one was given. */
+  readonly retryAfter: number | undefined;
+  /** False when the job must not retry. */
+  readonly retry: boolean;
+
+  /** @throws TypeError or RangeError for a bad `retryAfter`, naming it. */
+  constructor(message: string, options: RetryableErrorOptions = {}) {
+    const retryAfter =
+      options.retryAfter === undefined
+        ? undefined
+        : durationOption('retryAfter', options.retryAfter, MAX_BACKOFF_MS);
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.retryAfter = retryAfter;
+    this.retry = options.retry !== false;
+  }
+}
+
+/**
+ * The wait before the next attempt that `err` asks for, in ms: its `retryAfter` property, a
+ * number of ms or a duration string (`"10s"`) within `MAX_BACKOFF_MS`; undefined when it has none
+ * or one that is not such a duration (the job's backoff applies then).
+ */
+export function retryAfterOf(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  let value: unknown;
+  try {
+    value = (err as { retryAfter?: unknown }).retryAfter;
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'number' && typeof value !== 'string') return undefined;
+  try {
+    const ms = parseDuration(value);
+    return ms <= MAX_BACKOFF_MS ? ms : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when `err` says it must not be retried: its `retry` property is `false`. */
+export function retryRefused(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  try {
+    return (err as { retry?: unknown }).retry === false;
+  } catch {
+    return false;
+  }
 }

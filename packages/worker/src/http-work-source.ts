@@ -159,7 +159,7 @@ export class HttpWorkSource implements WorkSource {
   }
 
   async fail(job: Job, report: FailureReport): Promise<FailOutcome> {
-    const { message, errorClass, name, stack } = report;
+    const { message, errorClass, name, stack, retryAfterMs } = report;
     const failed = await this.#report(job, () =>
       this.#client.fail(job.id, job.leaseToken ?? '', {
         message,
@@ -167,6 +167,7 @@ export class HttpWorkSource implements WorkSource {
         class: errorClass === 'lease_expired' ? 'error' : errorClass,
         ...(name === undefined ? {} : { name }),
         ...(stack === undefined ? {} : { stack }),
+        ...(retryAfterMs === undefined ? {} : { retry_after: retryAfterMs }),
       }),
     );
     if (failed.state === 'retrying') {

@@ -152,6 +152,25 @@ describe.each<SandboxIsolation>(['thread', 'process'])(
       ]);
     });
 
+    it("carries an error's retryAfter and retry: false out of the sandbox", async () => {
+      const e = await start();
+      const hour = { strategy: 'constant', initial: '1h' } as const;
+      const later = createJob('sbx', { op: 'retryLater', retryAfter: '50ms' }, { backoff: hour });
+      const refused = createJob('sbx', { op: 'refuse' }, { maxAttempts: 3 });
+      for (const job of [later, refused]) await e.scheduler.enqueue(job);
+      const [done, failed] = await Promise.all([
+        untilState(e.store, later.id, 'completed'),
+        untilState(e.store, refused.id, 'failed'),
+      ]);
+      expect(done.result).toBe('ran 2');
+      expect(done.errors.map((err) => [err.errorClass, err.name, err.retryAfterMs])).toEqual([
+        ['error', 'HttpError', 50],
+      ]);
+      expect(failed.errors.map((err) => [err.attempt, err.errorClass, err.message])).toEqual([
+        [1, 'permanent', 'declined'],
+      ]);
+    });
+
     it('records a thrown non-Error as inline code does', async () => {
       const e = await start();
       const id = await run(e, 'nonError');

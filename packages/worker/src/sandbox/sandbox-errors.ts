@@ -47,5 +47,7 @@ export function fromWireError(wire: WireError): unknown {
   if (wire.stack === undefined) delete error.stack;
   else error.stack = wire.stack;
   if (wire.code !== undefined) Object.assign(error, { code: wire.code });
+  if (wire.retryAfter !== undefined) Object.assign(error, { retryAfter: wire.retryAfter });
+  if (wire.noRetry === true) Object.assign(error, { retry: false });
   return error;
 }

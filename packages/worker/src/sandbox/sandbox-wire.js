@@ -43,6 +43,11 @@ export function toWire(thrown) {
         const delay = typeof thrown.snoozeMs === 'number' ? thrown.snoozeMs : thrown.snoozeDelay;
         wire.snooze = typeof delay === 'number' ? delay : String(delay);
       }
+      const retryAfter = thrown.retryAfter;
+      if (typeof retryAfter === 'number' || typeof retryAfter === 'string') {
+        wire.retryAfter = retryAfter;
+      }
+      if (thrown.retry === false) wire.noRetry = true;
       return wire;
     }
     return { kind: 'value', text: String(thrown) };

@@ -4,7 +4,8 @@ import { createJob, isGqError, PermanentError, type Job } from '@gopherqueue/cor
 import { ProcessGuard } from '../process-guard.js';
 import type { AttemptHarness } from './attempt-harness.js';
 import { gate, until, untilState } from './engine-fixture.js';
-import { snoozeCases } from './snooze-suite.js';
+import { retryCases } from './retry-cases.js';
+import { snoozeCases } from './snooze-cases.js';
 
 const QUICK_RETRY = { strategy: 'constant', initial: 1, jitter: false } as const;
 
@@ -300,5 +301,6 @@ export function attemptSuite(harness: AttemptHarness): void {
     });
 
     snoozeCases(harness);
+    retryCases(harness);
   });
 }

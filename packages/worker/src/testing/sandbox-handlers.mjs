@@ -85,6 +85,18 @@ const OPS = {
     if (firstRun(ctx)) throw new RateLimitedError(ctx.payload.delay);
     return `ran ${ctx.attempt}`;
   },
+  retryLater: (ctx) => {
+    if (ctx.attempt > 1) return `ran ${ctx.attempt}`;
+    const error = new Error('too many requests');
+    error.name = 'HttpError';
+    error.retryAfter = ctx.payload.retryAfter;
+    throw error;
+  },
+  refuse: () => {
+    const error = new Error('declined');
+    error.retry = false;
+    throw error;
+  },
   nonError: () => {
     throw { code: 42 };
   },
