@@ -51,6 +51,7 @@ const CHECKS: Record<Exclude<FieldKind, 'backoff' | 'errors'>, [Check, string]> 
   time: [isNumber, 'a time in ms'],
   ids: [(v) => Array.isArray(v) && v.every(isUuid), 'a list of job ids'],
   tags: [(v) => isObject(v) && Object.values(v).every(isString), 'an object of strings'],
+  names: [(v) => Array.isArray(v) && v.every(isString), 'a list of strings'],
 };
 
 /**

@@ -26,6 +26,7 @@ const SCHEMA_OF: Record<Exclude<FieldKind, 'backoff' | 'errors'>, Schema> = {
   time,
   ids: { type: 'array', items: { type: 'string', format: 'uuid' } },
   tags: { type: 'object', additionalProperties: str },
+  names: { type: 'array', items: str },
 };
 
 /** The schema of a field of `kind`; a backoff and the errors are objects of their own tables. */

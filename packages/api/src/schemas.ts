@@ -10,6 +10,8 @@ import {
   MAX_BACKOFF_MS,
   MAX_DELAY_MS,
   MAX_DURATION_MS,
+  MAX_ERROR_NAME_LENGTH,
+  MAX_ERROR_NAMES,
   MAX_LEASE_MS,
   MAX_TIME_MS,
   MAX_TIMEOUT_MS,
@@ -76,6 +78,11 @@ const jsonSchema = z.unknown();
 
 const BACKOFF_MAX_MESSAGE = `must be at most ${MAX_BACKOFF_MS} ms (10 years)`;
 
+/** `retry_on` or `no_retry_on`: error names or classes, bounded like `createJob` bounds them. */
+const errorNamesSchema = z
+  .array(z.string().min(1).max(MAX_ERROR_NAME_LENGTH))
+  .max(MAX_ERROR_NAMES, `must list at most ${MAX_ERROR_NAMES} names`);
+
 /** Retry backoff as a request gives it. */
 export const backoffSchema = z.object({
   strategy: z.enum(['exponential', 'linear', 'constant']).optional(),
@@ -102,6 +109,8 @@ export const submitSchema = z.object({
   queue: nameSchema.optional(),
   depends_on: z.array(uuidSchema).max(1000).optional(),
   backoff: backoffSchema.optional(),
+  retry_on: errorNamesSchema.optional(),
+  no_retry_on: errorNamesSchema.optional(),
 });
 
 /** A parsed submit body. */
@@ -197,6 +206,7 @@ export const failSchema = z.object({
         .optional(),
       name: z.string().max(200).optional(),
       stack: z.string().max(20_000).optional(),
+      retry_after: boundedDuration(MAX_BACKOFF_MS).optional(),
     },
     { error: 'error is required: { "message": "..." }' },
   ),

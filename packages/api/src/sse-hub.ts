@@ -13,6 +13,7 @@ export const STREAMED_EVENTS: readonly JobEventName[] = [
   'job:dead_letter',
   'job:cancelled',
   'job:retried',
+  'job:snoozed',
   'job:deleted',
 ];
 

@@ -86,7 +86,12 @@ describe('the job field table', () => {
   /** A job with every field of JOB_FIELDS set. */
   function fullJob(): Job {
     return {
-      ...createJob('resize', { w: 640 }, { idempotencyKey: 'k1', correlationId: 'c1' }, NOW),
+      ...createJob(
+        'resize',
+        { w: 640 },
+        { idempotencyKey: 'k1', correlationId: 'c1', retryOn: ['HttpError'], noRetryOn: ['panic'] },
+        NOW,
+      ),
       backoff: { strategy: 'linear', initialMs: 250, maxMs: 9_000, multiplier: 3, jitter: false },
       state: 'running',
       attempt: 2,
@@ -105,6 +110,7 @@ describe('the job field table', () => {
           errorClass: 'error',
           name: 'Error',
           stack: 'Error: boom',
+          retryAfterMs: 250,
           at: NOW + 5,
         },
       ],
@@ -175,6 +181,8 @@ describe('the job field table', () => {
         queue: 'media',
         dependsOn: [dependency],
         backoff: { strategy: 'constant', initial: '2s', max: '1m', multiplier: 1, jitter: false },
+        retryOn: ['HttpError', 'timeout'],
+        noRetryOn: ['TypeError'],
       },
     );
     expect(sent).toEqual({
@@ -190,6 +198,8 @@ describe('the job field table', () => {
       queue: 'media',
       depends_on: [dependency],
       backoff: { strategy: 'constant', initial: '2s', max: '1m', multiplier: 1, jitter: false },
+      retry_on: ['HttpError', 'timeout'],
+      no_retry_on: ['TypeError'],
     });
     const spec = toJobSpec(validate(submitSchema, sent), NOW);
     expect({ ...spec, id: 'x' }).toEqual({
@@ -212,6 +222,8 @@ describe('the job field table', () => {
       idempotencyKey: 'k1',
       correlationId: 'c1',
       tags: { team: 'media' },
+      retryOn: ['HttpError', 'timeout'],
+      noRetryOn: ['TypeError'],
     });
     const delayed = toJobSpec(validate(submitSchema, { type: 'resize', delay: '5s' }), NOW);
     expect(delayed.runAt).toBe(NOW + 5_000);

@@ -35,6 +35,10 @@ export interface SubmitOptions {
   dependsOn?: string[];
   /** Retry backoff; durations as `"1s"` or ms (`initial`, `max`) or in ms (`initialMs`, `maxMs`). */
   backoff?: BackoffInput;
+  /** Retry only failures whose error name or class is listed (at most 32 of 1..200 characters). */
+  retryOn?: string[];
+  /** Never retry failures whose error name or class is listed. */
+  noRetryOn?: string[];
 }
 
 /** One job of a batch. */
@@ -93,4 +97,6 @@ export interface FailureInput {
   class?: Exclude<ErrorClass, 'lease_expired'>;
   name?: string;
   stack?: string;
+  /** Wait this long before the next attempt instead of the job's backoff (`"10s"` or ms). */
+  retry_after?: DurationInput;
 }

@@ -36,6 +36,8 @@ export type FieldKind =
   | 'ids'
   /** A map of strings to strings. */
   | 'tags'
+  /** A list of error names or classes. */
+  | 'names'
   /** A retry backoff: see {@link BACKOFF_FIELDS}. */
   | 'backoff'
   /** A list of failed attempts: see {@link JOB_ERROR_FIELDS}. */
@@ -79,6 +81,8 @@ export const JOB_FIELDS = {
   progress: { wire: 'progress', kind: 'json', required: false, sent: 'always', absent: 0 },
   progressMessage: { wire: 'progress_message', kind: 'string', required: false, sent: 'always' },
   tags: { wire: 'tags', kind: 'tags', required: true, sent: 'always' },
+  retryOn: { wire: 'retry_on', kind: 'names', required: false, sent: 'always' },
+  noRetryOn: { wire: 'no_retry_on', kind: 'names', required: false, sent: 'always' },
   createdAt: { wire: 'created_at', kind: 'time', required: true, sent: 'always' },
   updatedAt: { wire: 'updated_at', kind: 'time', required: true, sent: 'always' },
   runAt: { wire: 'scheduled_at', kind: 'time', required: true, sent: 'always' },
@@ -118,6 +122,7 @@ export const JOB_ERROR_FIELDS = {
   errorClass: { wire: 'class', kind: 'string', required: true },
   name: { wire: 'name', kind: 'string', required: false },
   stack: { wire: 'stack', kind: 'string', required: false },
+  retryAfterMs: { wire: 'retry_after_ms', kind: 'ms', required: false },
   at: { wire: 'at', kind: 'time', required: true },
 } as const satisfies FieldTable<JobError, WireField>;
 
@@ -141,6 +146,8 @@ export const SUBMIT_FIELDS = {
   queue: JOB_FIELDS.queue.wire,
   dependsOn: JOB_FIELDS.dependsOn.wire,
   backoff: JOB_FIELDS.backoff.wire,
+  retryOn: JOB_FIELDS.retryOn.wire,
+  noRetryOn: JOB_FIELDS.noRetryOn.wire,
 } as const satisfies { readonly [K in SubmitField]-?: string };
 
 /**

@@ -12,6 +12,8 @@ export interface WireJobError {
   class: string;
   name?: string;
   stack?: string;
+  /** The wait before the next attempt that the error asked for, in ms. */
+  retry_after_ms?: number;
   at: string;
 }
 
@@ -35,6 +37,10 @@ export interface WireJob {
   progress: Json;
   progress_message?: string;
   tags: Record<string, string>;
+  /** Only failures whose error name or class is listed retry. */
+  retry_on?: string[];
+  /** Failures whose error name or class is listed never retry. */
+  no_retry_on?: string[];
   created_at: string;
   updated_at: string;
   scheduled_at?: string;

@@ -58,6 +58,34 @@ describe('createJob', () => {
     expect(() => createJob('x', cyclic)).toThrow(/payload must be JSON-serialisable/);
   });
 
+  it('keeps retryOn and noRetryOn without repeats, within their bounds', () => {
+    const job = createJob(
+      'x',
+      null,
+      { retryOn: ['HttpError', 'timeout', 'HttpError'], noRetryOn: [] },
+      NOW,
+    );
+    expect([job.retryOn, job.noRetryOn]).toEqual([['HttpError', 'timeout'], []]);
+    expect(createJob('x', null, {}, NOW)).not.toHaveProperty('retryOn');
+    const many = Array.from({ length: 32 }, (_, i) => `E${i}`.padEnd(200, 'x'));
+    expect(createJob('x', null, { noRetryOn: many }, NOW).noRetryOn).toEqual(many);
+    expect(() => createJob('x', null, { retryOn: 'TypeError' as never })).toThrow(
+      new TypeError('retryOn must be an array of error names'),
+    );
+    expect(() => createJob('x', null, { noRetryOn: [...many, 'one more'] })).toThrow(
+      new RangeError('noRetryOn must list at most 32 names; got 33'),
+    );
+    expect(() => createJob('x', null, { retryOn: ['ok', ''] })).toThrow(
+      new RangeError('retryOn[1] must be a non-empty string of at most 200 characters'),
+    );
+    expect(() => createJob('x', null, { retryOn: ['x'.repeat(201)] })).toThrow(
+      'retryOn[0] must be a non-empty string of at most 200 characters',
+    );
+    expect(() => createJob('x', null, { noRetryOn: [7 as never] })).toThrow(
+      'noRetryOn[0] must be a non-empty string',
+    );
+  });
+
   it('accepts a delay, runAt and timeout of up to 10 years', () => {
     const job = createJob('x', null, { delay: '87600h', timeout: MAX_TIMEOUT_MS }, NOW);
     expect(job.runAt).toBe(NOW + MAX_DELAY_MS);

@@ -34,6 +34,15 @@ export interface JobOptions {
   backoff?: BackoffInput;
   /** Ids of jobs that must complete first. */
   dependsOn?: string[];
+  /**
+   * Retry only failures whose error name (`TypeError`, a custom error's `name`) or error class
+   * (`error`, `timeout`, `panic`, `sandbox_crashed`, `lease_expired`) is listed; any other failure
+   * fails the job at once. At most {@link MAX_ERROR_NAMES} entries of 1 to
+   * {@link MAX_ERROR_NAME_LENGTH} characters. @defaultValue every failure may retry
+   */
+  retryOn?: string[];
+  /** Never retry failures whose error name or class is listed (same bounds as `retryOn`). */
+  noRetryOn?: string[];
   /** A UUID chosen by the caller. @defaultValue a new UUIDv7 */
   id?: string;
 }
@@ -47,6 +56,32 @@ export const JOB_DEFAULTS = Object.freeze({
 });
 
 const NAME = /^[A-Za-z0-9_.:\-/]{1,200}$/;
+
+/** The most entries `retryOn` or `noRetryOn` may list. */
+export const MAX_ERROR_NAMES = 32;
+
+/** The longest entry of `retryOn` or `noRetryOn`. */
+export const MAX_ERROR_NAME_LENGTH = 200;
+
+/**
+ * `retryOn` or `noRetryOn` as given, checked and without repeats, or undefined when absent.
+ * @throws TypeError or RangeError naming the option.
+ */
+function errorNames(name: string, value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) throw new TypeError(`${name} must be an array of error names`);
+  if (value.length > MAX_ERROR_NAMES) {
+    throw new RangeError(`${name} must list at most ${MAX_ERROR_NAMES} names; got ${value.length}`);
+  }
+  for (const [i, entry] of value.entries()) {
+    if (typeof entry !== 'string' || entry === '' || entry.length > MAX_ERROR_NAME_LENGTH) {
+      throw new RangeError(
+        `${name}[${i}] must be a non-empty string of at most ${MAX_ERROR_NAME_LENGTH} characters`,
+      );
+    }
+  }
+  return [...new Set(value as string[])];
+}
 
 /**
  * Builds a validated {@link JobSpec}, the TypeScript form of the original's
@@ -122,6 +157,10 @@ export function createJob(
   if (runAt !== undefined) spec.runAt = runAt;
   if (options.idempotencyKey !== undefined) spec.idempotencyKey = options.idempotencyKey;
   if (options.correlationId !== undefined) spec.correlationId = String(options.correlationId);
+  const retryOn = errorNames('retryOn', options.retryOn);
+  if (retryOn !== undefined) spec.retryOn = retryOn;
+  const noRetryOn = errorNames('noRetryOn', options.noRetryOn);
+  if (noRetryOn !== undefined) spec.noRetryOn = noRetryOn;
   return spec;
 }
 

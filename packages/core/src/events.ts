@@ -12,6 +12,8 @@ export interface JobEvents {
   'job:dead_letter': [job: Job];
   'job:cancelled': [job: Job];
   'job:retried': [job: Job];
+  /** A running job went back to waiting, put off without spending an attempt (a snooze). */
+  'job:snoozed': [job: Job];
   'job:deleted': [job: Job];
 }
 

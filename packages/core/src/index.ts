@@ -3,11 +3,20 @@ export type { Backoff, BackoffInput, BackoffStrategy } from './backoff.js';
 export { systemClock } from './clock.js';
 export type { Clock } from './clock.js';
 export type { Component, ComponentStatus } from './component.js';
-export { createJob } from './create-job.js';
+export { createJob, MAX_ERROR_NAME_LENGTH, MAX_ERROR_NAMES } from './create-job.js';
 export type { JobOptions } from './create-job.js';
 export { formatDuration, parseDuration } from './duration.js';
 export { ErrorCode, GqError, isGqError, isPermanentError, PermanentError } from './errors.js';
 export type { ErrorClass, ErrorCodeValue, GqErrorOptions } from './errors.js';
+export {
+  RateLimitedError,
+  RetryableError,
+  retryAfterOf,
+  retryRefused,
+  SnoozeError,
+  snoozeOf,
+} from './handler-errors.js';
+export type { RetryableErrorOptions } from './handler-errors.js';
 export { TypedEmitter } from './events.js';
 export type { JobEventName, JobEvents } from './events.js';
 export { isJobState, isTerminal, JOB_STATES, RUNNABLE_STATES } from './job-state.js';

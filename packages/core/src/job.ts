@@ -16,6 +16,11 @@ export interface JobError {
   /** The error's name (`TypeError`, `PermanentError`, ...), when it had one. */
   name?: string;
   stack?: string;
+  /**
+   * The wait before the next attempt that the error asked for (its `retryAfter`), in ms, when it
+   * named one: it replaces the job's backoff for that retry.
+   */
+  retryAfterMs?: number;
   /** When it failed, ms since the epoch. */
   at: number;
 }
@@ -51,6 +56,13 @@ export interface Job {
   idempotencyKey?: string;
   correlationId?: string;
   tags: Record<string, string>;
+  /**
+   * Retry only failures whose error name or class is listed; others fail the job at once.
+   * @defaultValue absent (every failure may retry)
+   */
+  retryOn?: string[];
+  /** Never retry failures whose error name or class is listed: they fail the job at once. */
+  noRetryOn?: string[];
   /** Last saved progress state of a long job, given to the next attempt. */
   checkpoint?: Json;
   /** 0..100 or a small object. */
@@ -95,4 +107,6 @@ export interface JobSpec {
   idempotencyKey?: string;
   correlationId?: string;
   tags: Record<string, string>;
+  retryOn?: string[];
+  noRetryOn?: string[];
 }

@@ -286,7 +286,10 @@ export interface Store {
   complete(id: string, token: string, result: Json): Promise<Job>;
   /** running -> retrying, failed or dead_letter, recording the error. @throws GQ_LEASE_LOST */
   fail(id: string, token: string, input: FailInput): Promise<Job>;
-  /** running -> scheduled without spending the attempt (graceful shutdown). @throws GQ_LEASE_LOST */
+  /**
+   * running -> scheduled without spending the attempt: at once (graceful shutdown) or at a later
+   * `runAt` (a handler's snooze). @throws GQ_LEASE_LOST
+   */
   release(id: string, token: string, input?: ReleaseInput): Promise<Job>;
 
   /** Any non-terminal -> cancelled; a running job loses its lease. @throws GQ_INVALID_STATE if finished */

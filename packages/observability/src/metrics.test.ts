@@ -75,6 +75,10 @@ function feed(events: TypedEmitter<JobEvents>): void {
   events.emit('job:started', { ...sleep, runAt: T0 + 10_000, startedAt: T0 + 12_000 });
   events.emit('job:failed', { ...sleep, startedAt: T0 + 12_000, finishedAt: T0 + 12_020 });
   events.emit('job:cancelled', sleep);
+  // An echo snoozed twice.
+  const snoozed = job({ state: 'scheduled', updatedAt: T0 + 100, runAt: T0 + 30_100 });
+  events.emit('job:snoozed', snoozed);
+  events.emit('job:snoozed', snoozed);
 }
 
 describe('Metrics', () => {
@@ -91,6 +95,7 @@ describe('Metrics', () => {
     expect(values.get('gq_jobs_dead_letter_total{queue="default",type="echo"}')).toBe(1);
     expect(values.get('gq_jobs_failed_total{queue="slow",type="sleep"}')).toBe(1);
     expect(values.get('gq_jobs_cancelled_total{queue="slow",type="sleep"}')).toBe(1);
+    expect(values.get('gq_jobs_snoozed_total{queue="default",type="echo"}')).toBe(2);
     expect(values.has('gq_jobs_completed_total{queue="slow",type="sleep"}')).toBe(false);
   });
 

@@ -87,6 +87,7 @@ export class Metrics {
   readonly #retried: Counter<'type' | 'queue'>;
   readonly #deadLetter: Counter<'type' | 'queue'>;
   readonly #cancelled: Counter<'type' | 'queue'>;
+  readonly #snoozed: Counter<'type' | 'queue'>;
   readonly #wait: Histogram<'type' | 'queue'>;
   readonly #run: Histogram<'type' | 'outcome'>;
   readonly #runStats: RunStats = { count: 0, sumMs: 0, minMs: undefined, maxMs: undefined };
@@ -123,6 +124,10 @@ export class Metrics {
     this.#retried = counter('jobs_retried_total', 'Failed attempts that were scheduled to retry.');
     this.#deadLetter = counter('jobs_dead_letter_total', 'Jobs moved to the dead letter queue.');
     this.#cancelled = counter('jobs_cancelled_total', 'Jobs cancelled.');
+    this.#snoozed = counter(
+      'jobs_snoozed_total',
+      'Attempts that snoozed their job: put off without spending the attempt.',
+    );
     this.#wait = new Histogram({
       name: `${prefix}job_wait_seconds`,
       help: 'Time from when a job was ready (runAt or creation, whichever later) to its start.',
@@ -251,6 +256,7 @@ export class Metrics {
         this.#observeRun(job, 'dead_letter');
       }),
       events.on('job:cancelled', (job) => this.#cancelled.inc(labels(job))),
+      events.on('job:snoozed', (job) => this.#snoozed.inc(labels(job))),
     ];
     return () => {
       for (const off of offs) off();

@@ -52,6 +52,8 @@ export function createdJob(
   };
   if (spec.idempotencyKey !== undefined) job.idempotencyKey = spec.idempotencyKey;
   if (spec.correlationId !== undefined) job.correlationId = spec.correlationId;
+  if (spec.retryOn !== undefined) job.retryOn = spec.retryOn;
+  if (spec.noRetryOn !== undefined) job.noRetryOn = spec.noRetryOn;
   if (dependencyFailed) {
     job.cancelReason = 'dependency_failed';
     job.finishedAt = now;
@@ -87,6 +89,8 @@ export function copyJob(job: Job, keepLease: boolean): Job {
   };
   if (job.idempotencyKey !== undefined) out.idempotencyKey = job.idempotencyKey;
   if (job.correlationId !== undefined) out.correlationId = job.correlationId;
+  if (job.retryOn !== undefined) out.retryOn = job.retryOn;
+  if (job.noRetryOn !== undefined) out.noRetryOn = job.noRetryOn;
   if (job.checkpoint !== undefined) out.checkpoint = job.checkpoint;
   if (job.progress !== undefined) out.progress = job.progress;
   if (job.progressMessage !== undefined) out.progressMessage = job.progressMessage;

@@ -37,8 +37,9 @@ describe('eventForChange', () => {
     expect(eventForChange({ kind: 'updated', id, state: 'scheduled', previous: 'pending' })).toBe(
       undefined,
     );
+    // A release: a snooze if it put the job off (the relay checks the job before emitting).
     expect(eventForChange({ kind: 'updated', id, state: 'scheduled', previous: 'running' })).toBe(
-      undefined,
+      'job:snoozed',
     );
     expect(eventForChange({ kind: 'progress', id, state: 'running' })).toBe('job:progress');
     expect(eventForChange({ kind: 'deleted', id, state: 'completed' })).toBe('job:deleted');
@@ -63,6 +64,7 @@ describe('JobEventRelay', () => {
     'job:dead_letter',
     'job:cancelled',
     'job:retried',
+    'job:snoozed',
     'job:deleted',
   ];
 
@@ -134,6 +136,22 @@ describe('JobEventRelay', () => {
       ['job:failed', other.id, 'failed'],
       ['job:created', third.id, 'scheduled'],
       ['job:cancelled', third.id, 'cancelled'],
+    ]);
+  });
+
+  it('emits job:snoozed for a release that puts the job off, and nothing for one at once', async () => {
+    const spec = createJob('t', null, {}, clock.now());
+    await store.submit(spec);
+    let job = await claim();
+    await store.release(spec.id, job.leaseToken!);
+    job = await claim();
+    await store.release(spec.id, job.leaseToken!, { runAt: clock.now() + 30_000 });
+    await relay.stop();
+    expect(seen).toEqual([
+      ['job:created', spec.id, 'scheduled'],
+      ['job:started', spec.id, 'running'],
+      ['job:started', spec.id, 'running'],
+      ['job:snoozed', spec.id, 'scheduled'],
     ]);
   });
 

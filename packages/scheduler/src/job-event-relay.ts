@@ -37,7 +37,8 @@ const REQUEUABLE: ReadonlySet<JobState> = new Set([
 
 /**
  * The event a store change stands for, or undefined when it is not a lifecycle event (a
- * heartbeat, a dependency gate opening, a release on shutdown, a queue change).
+ * heartbeat, a dependency gate opening, a queue change). A running job given back to `scheduled`
+ * may be `job:snoozed`: it is, if {@link isSnoozed} holds for the job after the change.
  */
 export function eventForChange(change: StoreChange): JobEventName | undefined {
   switch (change.kind) {
@@ -54,6 +55,7 @@ export function eventForChange(change: StoreChange): JobEventName | undefined {
       if (state === undefined) return undefined;
       if (state === 'running') return previous === 'running' ? undefined : 'job:started';
       if (state === 'scheduled') {
+        if (previous === 'running') return 'job:snoozed';
         return previous !== undefined && REQUEUABLE.has(previous) ? 'job:retried' : undefined;
       }
       return previous === state ? undefined : FINISHED_EVENTS[state];
@@ -62,9 +64,17 @@ export function eventForChange(change: StoreChange): JobEventName | undefined {
 }
 
 /**
+ * True when a job released from `running` was put off (its `runAt` after the release, a snooze),
+ * false when it was given back to run at once (a worker stopping: not a lifecycle event).
+ */
+export function isSnoozed(job: Job): boolean {
+  return job.state === 'scheduled' && job.runAt > job.updatedAt;
+}
+
+/**
  * Turns the store's change feed into typed job events (`job:created`, `job:started`,
  * `job:progress`, `job:completed`, `job:retrying`, `job:failed`, `job:dead_letter`,
- * `job:cancelled`, `job:retried`, `job:deleted`), in the order the changes were made. A change
+ * `job:cancelled`, `job:retried`, `job:snoozed`, `job:deleted`), in the order the changes were made. A change
  * that does not carry its job is completed with `store.get`.
  */
 export class JobEventRelay extends TypedEmitter<JobEvents> implements Component {
@@ -144,6 +154,7 @@ export class JobEventRelay extends TypedEmitter<JobEvents> implements Component 
   }
 
   #emitSafely(event: JobEventName, job: Job): void {
+    if (event === 'job:snoozed' && !isSnoozed(job)) return;
     try {
       this.emit(event, job);
     } catch (err) {

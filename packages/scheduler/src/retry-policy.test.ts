@@ -36,4 +36,72 @@ describe('failureOutcome', () => {
       state: 'failed',
     });
   });
+
+  it('retries after the wait the error asked for instead of the backoff', () => {
+    const job = { attempt: 1, maxAttempts: 3, backoff };
+    expect(failureOutcome(job, { errorClass: 'error', retryAfterMs: 0 }, 5000)).toEqual({
+      state: 'retrying',
+      runAt: 5000,
+    });
+    expect(failureOutcome(job, { errorClass: 'error', retryAfterMs: 60_000 }, 5000)).toEqual({
+      state: 'retrying',
+      runAt: 65_000,
+    });
+    // The attempts still run out.
+    expect(
+      failureOutcome({ ...job, attempt: 3 }, { errorClass: 'error', retryAfterMs: 1 }, 0),
+    ).toEqual({ state: 'dead_letter' });
+  });
+
+  it('fails at once a failure noRetryOn names, by error name or error class', () => {
+    const job = { attempt: 1, maxAttempts: 3, backoff, noRetryOn: ['TypeError', 'timeout'] };
+    expect(failureOutcome(job, { errorClass: 'error', name: 'TypeError' }, 0)).toEqual({
+      state: 'failed',
+    });
+    expect(failureOutcome(job, { errorClass: 'timeout', name: 'TimeoutError' }, 0)).toEqual({
+      state: 'failed',
+    });
+    expect(failureOutcome(job, { errorClass: 'error', name: 'RangeError' }, 0)).toEqual({
+      state: 'retrying',
+      runAt: 1000,
+    });
+    expect(failureOutcome(job, { errorClass: 'error' }, 0)).toEqual({
+      state: 'retrying',
+      runAt: 1000,
+    });
+  });
+
+  it('retries only a failure retryOn names, and noRetryOn wins over it', () => {
+    const job = { attempt: 1, maxAttempts: 3, backoff, retryOn: ['HttpError', 'sandbox_crashed'] };
+    expect(failureOutcome(job, { errorClass: 'error', name: 'HttpError' }, 0)).toEqual({
+      state: 'retrying',
+      runAt: 1000,
+    });
+    expect(
+      failureOutcome(job, { errorClass: 'sandbox_crashed', name: 'SandboxCrashedError' }, 0),
+    ).toEqual({
+      state: 'retrying',
+      runAt: 1000,
+    });
+    expect(failureOutcome(job, { errorClass: 'error', name: 'TypeError' }, 0)).toEqual({
+      state: 'failed',
+    });
+    expect(failureOutcome(job, { errorClass: 'timeout', name: 'TimeoutError' }, 0)).toEqual({
+      state: 'failed',
+    });
+    expect(
+      failureOutcome(
+        { ...job, noRetryOn: ['HttpError'] },
+        { errorClass: 'error', name: 'HttpError' },
+        0,
+      ),
+    ).toEqual({ state: 'failed' });
+    // A permanent error fails whatever retryOn lists, and spent attempts still dead-letter.
+    expect(
+      failureOutcome({ ...job, retryOn: ['permanent'] }, { errorClass: 'permanent' }, 0),
+    ).toEqual({ state: 'failed' });
+    expect(
+      failureOutcome({ ...job, attempt: 3 }, { errorClass: 'error', name: 'HttpError' }, 0),
+    ).toEqual({ state: 'dead_letter' });
+  });
 });

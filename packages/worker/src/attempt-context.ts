@@ -1,4 +1,4 @@
-import type { Job, Json, Logger } from '@gopherqueue/core';
+import { SnoozeError, type Job, type Json, type Logger } from '@gopherqueue/core';
 import type { JobContext } from './job-context.js';
 import { toJson } from './to-json.js';
 
@@ -61,4 +61,13 @@ export class AttemptContext implements JobContext {
       });
     });
   }
+
+  get snooze(): (delay: string | number) => never {
+    return snooze;
+  }
+}
+
+/** `ctx.snooze`: one function for every context, since it needs none of them. */
+function snooze(delay: string | number): never {
+  throw new SnoozeError(delay);
 }

@@ -1,6 +1,7 @@
 import {
   ErrorCode,
   isGqError,
+  snoozeOf,
   type FailOutcome,
   type FailureReport,
   type Job,
@@ -12,7 +13,7 @@ import { toJson } from './to-json.js';
 import type { WorkSource } from './work-source.js';
 
 /** How an attempt ended, from the pool's point of view. */
-export type AttemptOutcome = 'completed' | 'failed' | 'released' | 'dropped';
+export type AttemptOutcome = 'completed' | 'failed' | 'released' | 'snoozed' | 'dropped';
 
 /**
  * How a handler's run ended: its value, its throw, or abandoned after its grace period (and, for
@@ -42,6 +43,8 @@ export class AttemptEnd {
   readonly #host: { readonly logger: Logger };
   /** Where the failure written sent the job, and why it failed. */
   #failed: { outcome: FailOutcome; report: FailureReport } | undefined;
+  /** The snooze written: for how long, and the error's name. */
+  #snoozed: { ms: number; name: string } | undefined;
 
   constructor(source: WorkSource, job: Job, host: { readonly logger: Logger }) {
     this.#source = source;
@@ -60,7 +63,9 @@ export class AttemptEnd {
       case 'crashed':
         return this.fail(failureReport(abort.crashError, 'panic'));
       case 'shutdown':
-        return settled.ok ? this.#complete(settled.value) : this.#release();
+        if (settled.ok) return this.#complete(settled.value);
+        // A handler that snoozed as the pool stopped gets its snooze; any other end is released.
+        return this.#release('error' in settled ? settled.error : undefined);
       case 'timeout':
         return this.fail({
           message:
@@ -71,9 +76,12 @@ export class AttemptEnd {
           errorClass: 'timeout',
           name: 'TimeoutError',
         });
-      case undefined:
+      case undefined: {
         if (settled.ok) return this.#complete(settled.value);
-        return this.fail(failureReport('error' in settled ? settled.error : undefined));
+        const error = 'error' in settled ? settled.error : undefined;
+        if (snoozeOf(error) !== undefined) return this.#release(error);
+        return this.fail(failureReport(error));
+      }
     }
   }
 
@@ -89,10 +97,20 @@ export class AttemptEnd {
   }
 
   /**
-   * Logs the end: `job completed`, `job released`, `job dropped`, or for a failure `job retrying`
-   * (with `retryInMs`) when the job will run again and `job failed` (with its state) when not.
+   * Logs the end: `job completed`, `job released`, `job dropped`, `job snoozed` (with
+   * `snoozeMs` and the error's name), or for a failure `job retrying` (with `retryInMs`) when the
+   * job will run again and `job failed` (with its state) when not.
    */
   log(outcome: AttemptOutcome, durationMs: number, now: number): void {
+    const snoozed = this.#snoozed;
+    if (outcome === 'snoozed' && snoozed !== undefined) {
+      this.#host.logger.info('job snoozed', {
+        durationMs,
+        snoozeMs: snoozed.ms,
+        name: snoozed.name,
+      });
+      return;
+    }
     const failed = this.#failed;
     if (outcome !== 'failed' || failed === undefined) {
       this.#host.logger.info(`job ${outcome}`, { durationMs });
@@ -125,13 +143,20 @@ export class AttemptEnd {
     }
   }
 
-  async #release(): Promise<AttemptOutcome> {
+  /**
+   * Gives the job back without spending its attempt: after the snooze `thrown` asks for (a
+   * `SnoozeError`), else at once.
+   */
+  async #release(thrown: unknown): Promise<AttemptOutcome> {
+    const snoozeMs = snoozeOf(thrown);
     try {
-      await this.#source.release(this.#job);
-      return 'released';
+      await this.#source.release(this.#job, snoozeMs);
     } catch (err) {
-      return this.#dropped(err, 'release');
+      return this.#dropped(err, snoozeMs === undefined ? 'release' : 'snooze');
     }
+    if (snoozeMs === undefined) return 'released';
+    this.#snoozed = { ms: snoozeMs, name: (thrown as Error).name };
+    return 'snoozed';
   }
 
   #dropped(err: unknown, step: string): AttemptOutcome {

@@ -1,7 +1,16 @@
-import { isPermanentError, type ErrorClass, type FailureReport } from '@gopherqueue/core';
+import {
+  isPermanentError,
+  retryAfterOf,
+  retryRefused,
+  type ErrorClass,
+  type FailureReport,
+} from '@gopherqueue/core';
 import { SandboxCrashedError } from './sandbox/sandbox-errors.js';
 
-/** How a handler's throw (of anything, not only an Error) is recorded on the job. */
+/**
+ * How a handler's throw (of anything, not only an Error) is recorded on the job, with the wait
+ * before the next attempt an Error asks for by its `retryAfter`.
+ */
 export function failureReport(thrown: unknown, errorClass?: ErrorClass): FailureReport {
   if (thrown instanceof Error) {
     const report: FailureReport = {
@@ -10,6 +19,8 @@ export function failureReport(thrown: unknown, errorClass?: ErrorClass): Failure
       name: thrown.name,
     };
     if (thrown.stack !== undefined) report.stack = thrown.stack;
+    const retryAfterMs = retryAfterOf(thrown);
+    if (retryAfterMs !== undefined) report.retryAfterMs = retryAfterMs;
     return report;
   }
   return { message: safeString(thrown), errorClass: errorClass ?? 'error' };
@@ -29,8 +40,11 @@ export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : safeString(err);
 }
 
-/** `permanent` for a PermanentError, `sandbox_crashed` when a handler's sandbox died, else `error`. */
+/**
+ * `permanent` for a PermanentError or an error with `retry: false`, `sandbox_crashed` when a
+ * handler's sandbox died, else `error`.
+ */
 function classOf(thrown: Error): ErrorClass {
-  if (isPermanentError(thrown)) return 'permanent';
+  if (isPermanentError(thrown) || retryRefused(thrown)) return 'permanent';
   return thrown instanceof SandboxCrashedError ? 'sandbox_crashed' : 'error';
 }

@@ -159,7 +159,7 @@ export class HttpWorkSource implements WorkSource {
   }
 
   async fail(job: Job, report: FailureReport): Promise<FailOutcome> {
-    const { message, errorClass, name, stack } = report;
+    const { message, errorClass, name, stack, retryAfterMs } = report;
     const failed = await this.#report(job, () =>
       this.#client.fail(job.id, job.leaseToken ?? '', {
         message,
@@ -167,6 +167,7 @@ export class HttpWorkSource implements WorkSource {
         class: errorClass === 'lease_expired' ? 'error' : errorClass,
         ...(name === undefined ? {} : { name }),
         ...(stack === undefined ? {} : { stack }),
+        ...(retryAfterMs === undefined ? {} : { retry_after: retryAfterMs }),
       }),
     );
     if (failed.state === 'retrying') {
@@ -175,8 +176,14 @@ export class HttpWorkSource implements WorkSource {
     return { state: failed.state === 'failed' ? 'failed' : 'dead_letter' };
   }
 
-  async release(job: Job): Promise<void> {
-    await this.#report(job, () => this.#client.release(job.id, job.leaseToken ?? ''));
+  async release(job: Job, delayMs?: number): Promise<void> {
+    await this.#report(job, () =>
+      this.#client.release(
+        job.id,
+        job.leaseToken ?? '',
+        delayMs === undefined ? {} : { delay: delayMs },
+      ),
+    );
   }
 
   async dependencies(job: Job): Promise<Job[]> {

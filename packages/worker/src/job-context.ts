@@ -34,6 +34,14 @@ export interface JobContext {
    * @throws GQ_LEASE_LOST when the job was cancelled or taken back (the signal fires too).
    */
   progress(value: unknown, message?: string): Promise<void>;
+  /**
+   * Ends the attempt without spending it: throws a `SnoozeError`, so the job goes back to
+   * `scheduled` and runs again `delay` from now (a duration such as `"30s"`, or ms, at most 10
+   * years) with the same `attempt`. Let the throw propagate (`return ctx.snooze('30s')` reads
+   * well); a handler that catches it and returns normally completes the job instead.
+   * @throws SnoozeError always; TypeError or RangeError for a bad `delay` (the attempt fails).
+   */
+  snooze(delay: string | number): never;
 }
 
 /** Runs one job; its return value (JSON; undefined becomes null) is the job's result. */

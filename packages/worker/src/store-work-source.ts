@@ -76,8 +76,12 @@ export class StoreWorkSource implements WorkSource {
     return outcome;
   }
 
-  async release(job: Job): Promise<void> {
-    await this.#store.release(job.id, job.leaseToken ?? '');
+  async release(job: Job, delayMs?: number): Promise<void> {
+    await this.#store.release(
+      job.id,
+      job.leaseToken ?? '',
+      delayMs === undefined ? {} : { runAt: this.#clock.now() + delayMs },
+    );
   }
 
   async dependencies(job: Job): Promise<Job[]> {

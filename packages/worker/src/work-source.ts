@@ -69,8 +69,11 @@ export interface WorkSource {
    * went. @throws GQ_LEASE_LOST
    */
   fail(job: Job, report: FailureReport): Promise<FailOutcome>;
-  /** Gives a claimed job back to `scheduled` without spending its attempt. @throws GQ_LEASE_LOST */
-  release(job: Job): Promise<void>;
+  /**
+   * Gives a claimed job back to `scheduled` without spending its attempt, to run again at once
+   * (a pool shutting down) or `delayMs` from now (a handler's snooze). @throws GQ_LEASE_LOST
+   */
+  release(job: Job, delayMs?: number): Promise<void>;
   /** The jobs `job` depends on, with their results, in `dependsOn` order (unknown ones left out). */
   dependencies(job: Job): Promise<Job[]>;
   /**

@@ -19,6 +19,8 @@ interface SubmitArgs extends ClientArgs {
   idempotencyKey: string | undefined;
   tag: string[] | undefined;
   dependsOn: string[] | undefined;
+  retryOn: string[] | undefined;
+  dontRetryOn: string[] | undefined;
   wait: boolean;
 }
 
@@ -39,6 +41,16 @@ export function submitCommand(io: CliIo): CommandModule<object, SubmitArgs> {
         .option('idempotency-key', { type: 'string', describe: 'Deduplicates submissions' })
         .option('tag', { type: 'string', array: true, describe: 'key=value, repeatable' })
         .option('depends-on', { type: 'string', array: true, describe: 'Job ids to wait for' })
+        .option('retry-on', {
+          type: 'string',
+          array: true,
+          describe: 'Retry only failures of these error names or classes (comma-separated)',
+        })
+        .option('dont-retry-on', {
+          type: 'string',
+          array: true,
+          describe: 'Never retry failures of these error names or classes (comma-separated)',
+        })
         .option('wait', {
           type: 'boolean',
           default: false,
@@ -61,6 +73,8 @@ export function submitCommand(io: CliIo): CommandModule<object, SubmitArgs> {
         if (args.tag !== undefined) options.tags = parseTags(args.tag);
         const dependsOn = listFlag(args.dependsOn);
         if (dependsOn.length > 0) options.dependsOn = dependsOn;
+        if (args.retryOn !== undefined) options.retryOn = listFlag(args.retryOn);
+        if (args.dontRetryOn !== undefined) options.noRetryOn = listFlag(args.dontRetryOn);
         const job = await client.submit(args.type, payload, options);
         if (!args.wait) {
           output(io, args, job, () =>

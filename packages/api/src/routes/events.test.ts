@@ -122,6 +122,35 @@ describe('GET /api/v1/events', () => {
     expect(events.map((e) => e.event)).toEqual(['connected', 'job.retried', 'job.deleted']);
   });
 
+  it('sends job.snoozed for a release that puts the job off, and nothing for one at once', async () => {
+    const job = await f.submit('t');
+    const claim = async (): Promise<string> => {
+      const res = await f.call('POST', '/api/v1/workers/claim', { body: { worker_id: 'w' } });
+      return res.body.jobs[0].lease_token as string;
+    };
+    const { events } = await readStream(
+      '/api/v1/events',
+      (evs) => evs.some((e) => e.event === 'job.snoozed'),
+      async () => {
+        // A worker stopping gives the job back at once: no event.
+        await f.call('POST', `/api/v1/jobs/${job.id}/release`, {
+          body: { lease_token: await claim() },
+        });
+        await f.call('POST', `/api/v1/jobs/${job.id}/release`, {
+          body: { lease_token: await claim(), delay: '30s' },
+        });
+      },
+    );
+    expect(events.map((e) => e.event)).toEqual([
+      'connected',
+      'job.started',
+      'job.started',
+      'job.snoozed',
+    ]);
+    const snoozed = events[3]!.data as { state: string; attempt: number };
+    expect([snoozed.state, snoozed.attempt]).toEqual(['scheduled', 0]);
+  });
+
   it('rejects a malformed job_id', async () => {
     const res = await f.call('GET', '/api/v1/events?job_id=bad');
     expect(res.status).toBe(400);

@@ -4,6 +4,7 @@ import {
   MAX_LEASE_MS,
   MIN_LEASE_MS,
   type ClaimOptions,
+  type FailureReport,
   type Job,
   type Json,
   type Store,
@@ -177,14 +178,13 @@ export function registerWorkerRoutes(api: Hono<ApiEnv>): void {
       if (job === undefined) throw jobNotFound(id);
       if (job.state !== 'running' || job.leaseToken !== body.lease_token) throw leaseLost(id);
       const errorClass = body.permanent === true ? 'permanent' : (body.error.class ?? 'error');
+      const error: FailureReport = { message: body.error.message, errorClass };
+      if (body.error.name !== undefined) error.name = body.error.name;
+      if (body.error.stack !== undefined) error.stack = body.error.stack;
+      if (body.error.retry_after !== undefined) error.retryAfterMs = body.error.retry_after;
       return store.fail(id, body.lease_token, {
-        error: {
-          message: body.error.message,
-          errorClass,
-          ...(body.error.name === undefined ? {} : { name: body.error.name }),
-          ...(body.error.stack === undefined ? {} : { stack: body.error.stack }),
-        },
-        outcome: failureOutcome(job, { errorClass }, clock.now()),
+        error,
+        outcome: failureOutcome(job, error, clock.now()),
       });
     });
     return c.json(toWireJob(failed));

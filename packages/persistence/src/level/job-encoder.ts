@@ -15,6 +15,8 @@ interface Head {
   createdAt: number;
   idempotencyKey: string | undefined;
   correlationId: string | undefined;
+  retryOn: unknown;
+  noRetryOn: unknown;
   /** How many of the job's own fields the head holds. */
   fields: number;
   json: string;
@@ -71,6 +73,14 @@ function headOf(job: Job): Head {
     fixed.correlationId = job.correlationId;
     fields++;
   }
+  if (job.retryOn !== undefined) {
+    fixed.retryOn = job.retryOn;
+    fields++;
+  }
+  if (job.noRetryOn !== undefined) {
+    fixed.noRetryOn = job.noRetryOn;
+    fields++;
+  }
   const json = JSON.stringify(fixed);
   return {
     type: job.type,
@@ -86,6 +96,8 @@ function headOf(job: Job): Head {
     createdAt: job.createdAt,
     idempotencyKey: job.idempotencyKey,
     correlationId: job.correlationId,
+    retryOn: job.retryOn,
+    noRetryOn: job.noRetryOn,
     fields,
     json: json.slice(0, -1),
   };
@@ -105,7 +117,9 @@ function sameHead(head: Head, job: Job): boolean {
     head.seq === job.seq &&
     head.createdAt === job.createdAt &&
     head.idempotencyKey === job.idempotencyKey &&
-    head.correlationId === job.correlationId
+    head.correlationId === job.correlationId &&
+    head.retryOn === job.retryOn &&
+    head.noRetryOn === job.noRetryOn
   );
 }
 

@@ -19,6 +19,8 @@ export interface JobRow {
   idempotency_key: string | null;
   correlation_id: string | null;
   tags: Record<string, string>;
+  retry_on: string[] | null;
+  no_retry_on: string[] | null;
   checkpoint: Json | null;
   progress: Json | null;
   progress_message: string | null;
@@ -61,6 +63,8 @@ export function rowToJob(row: JobRow): Job {
   };
   if (row.idempotency_key !== null) job.idempotencyKey = row.idempotency_key;
   if (row.correlation_id !== null) job.correlationId = row.correlation_id;
+  if (row.retry_on !== null) job.retryOn = row.retry_on;
+  if (row.no_retry_on !== null) job.noRetryOn = row.no_retry_on;
   if (row.checkpoint !== null) job.checkpoint = row.checkpoint;
   if (row.progress !== null) job.progress = row.progress;
   if (row.progress_message !== null) job.progressMessage = row.progress_message;
@@ -113,6 +117,8 @@ export function jobToRecord(job: Job): Record<string, unknown> {
     lease_token: job.leaseToken ?? null,
     lease_expires_at: job.leaseExpiresAt ?? null,
     worker_id: job.workerId ?? null,
+    retry_on: job.retryOn ?? null,
+    no_retry_on: job.noRetryOn ?? null,
   };
 }
 
@@ -122,7 +128,8 @@ export const RECORD_COLUMNS = `id text, seq bigint, type text, queue text, paylo
   backoff jsonb, run_at bigint, depends_on jsonb, waiting_on jsonb, idempotency_key text,
   correlation_id text, tags jsonb, checkpoint jsonb, progress jsonb, progress_message text,
   result jsonb, errors jsonb, cancel_reason text, created_at bigint, updated_at bigint,
-  started_at bigint, finished_at bigint, lease_token text, lease_expires_at bigint, worker_id text`;
+  started_at bigint, finished_at bigint, lease_token text, lease_expires_at bigint, worker_id text,
+  retry_on jsonb, no_retry_on jsonb`;
 
 /** Every `jobs` column but `seq`, in table order. */
 export const JOB_COLUMNS = [
@@ -155,6 +162,8 @@ export const JOB_COLUMNS = [
   'lease_token',
   'lease_expires_at',
   'worker_id',
+  'retry_on',
+  'no_retry_on',
 ] as const;
 
 const BOXED = new Set(['payload', 'checkpoint', 'progress', 'result']);

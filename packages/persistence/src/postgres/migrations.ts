@@ -144,6 +144,14 @@ DROP INDEX ${s}.jobs_queue_seq;`,
     sql: (s) => `
 CREATE INDEX jobs_runnable_type ON ${s}.jobs (type, run_at) WHERE state IN ${RUNNABLE};`,
   },
+  {
+    version: 6,
+    name: 'retry_on and no_retry_on of a job',
+    // Nullable columns with no default: adding them rewrites no row, and an older node that does
+    // not know them keeps working (its jobs simply have neither).
+    sql: (s) => `
+ALTER TABLE ${s}.jobs ADD COLUMN retry_on jsonb, ADD COLUMN no_retry_on jsonb;`,
+  },
 ];
 
 /** Lock class of the advisory lock that serialises migrations (any constant of our own). */

@@ -12,6 +12,7 @@ import { leaseExpiryContract } from './contract-lease-expiry.js';
 import { leaseContract } from './contract-lease.js';
 import { listContract } from './contract-list.js';
 import { metaContract } from './contract-meta.js';
+import { retryOptionsContract } from './contract-retry-options.js';
 import { submitContract } from './contract-submit.js';
 import { timeBoundsContract } from './contract-time-bounds.js';
 import { transitionsContract } from './contract-transitions.js';
@@ -29,6 +30,7 @@ const GROUPS: [string, (harness: StoreContractHarness) => void][] = [
   ['counting and purging', countsContract],
   ['counting due jobs by type', countDueContract],
   ['change feed', feedContract],
+  ['retry options', retryOptionsContract],
   ['export and import', exportContract],
   ['import into a store holding jobs', importContract],
   ['meta and lifecycle', metaContract],

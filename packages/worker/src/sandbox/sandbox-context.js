@@ -2,6 +2,7 @@
 // crossed, the run's signal, and `logger`, `checkpoint` and `progress` relayed to the pool
 // through `port` ({ send(item), call(id, kind, value, message) }).
 /* global AbortController -- Node has it global, and no module exports it */
+import { snoozeError } from './sandbox-wire.js';
 
 /** The `ctx.logger` of one run: each line crosses to the pool's logger for the job. */
 class RunLogger {
@@ -88,5 +89,10 @@ export class SandboxContext {
   get progress() {
     return (this.#progress ??= (value, message) =>
       this.#port.call(this.#run.id, 'progress', value, message));
+  }
+
+  /** Throws a SnoozeError; the pool checks the delay and gives the job back for that long. */
+  snooze(delay) {
+    throw snoozeError(delay);
   }
 }

@@ -129,6 +129,48 @@ describe.each<SandboxIsolation>(['thread', 'process'])(
       });
     });
 
+    it('snoozes with ctx.snooze or a RateLimitedError of another copy, keeping the attempt', async () => {
+      const e = await start();
+      const spec = createJob('sbx', { op: 'snoozeOnce', delay: '100ms' }, { maxAttempts: 1 });
+      const limited = createJob('sbx', { op: 'rateLimitedOnce', delay: 100 }, { maxAttempts: 1 });
+      const sloppy = createJob('sbx', { op: 'snoozeOnce', delay: 'soon' }, { maxAttempts: 1 });
+      for (const job of [spec, limited, sloppy]) await e.scheduler.enqueue(job);
+      const [done, sent, failed] = await Promise.all([
+        untilState(e.store, spec.id, 'completed'),
+        untilState(e.store, limited.id, 'completed'),
+        untilState(e.store, sloppy.id, 'dead_letter'),
+      ]);
+      expect([done.result, done.attempt, done.errors]).toEqual(['ran 1', 1, []]);
+      expect([sent.result, sent.attempt, sent.errors]).toEqual(['ran 1', 1, []]);
+      expect(done.runAt).toBeGreaterThanOrEqual(done.createdAt + 100);
+      expect(failed.errors.map((err) => [err.errorClass, err.name, err.message])).toEqual([
+        [
+          'error',
+          'RangeError',
+          'snooze: invalid duration "soon": expected e.g. "500ms", "30s", "1h30m"',
+        ],
+      ]);
+    });
+
+    it("carries an error's retryAfter and retry: false out of the sandbox", async () => {
+      const e = await start();
+      const hour = { strategy: 'constant', initial: '1h' } as const;
+      const later = createJob('sbx', { op: 'retryLater', retryAfter: '50ms' }, { backoff: hour });
+      const refused = createJob('sbx', { op: 'refuse' }, { maxAttempts: 3 });
+      for (const job of [later, refused]) await e.scheduler.enqueue(job);
+      const [done, failed] = await Promise.all([
+        untilState(e.store, later.id, 'completed'),
+        untilState(e.store, refused.id, 'failed'),
+      ]);
+      expect(done.result).toBe('ran 2');
+      expect(done.errors.map((err) => [err.errorClass, err.name, err.retryAfterMs])).toEqual([
+        ['error', 'HttpError', 50],
+      ]);
+      expect(failed.errors.map((err) => [err.attempt, err.errorClass, err.message])).toEqual([
+        [1, 'permanent', 'declined'],
+      ]);
+    });
+
     it('records a thrown non-Error as inline code does', async () => {
       const e = await start();
       const id = await run(e, 'nonError');

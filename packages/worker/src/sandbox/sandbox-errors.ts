@@ -1,4 +1,4 @@
-import { isGqError, isPermanentError, PermanentError } from '@gopherqueue/core';
+import { isGqError, isPermanentError, PermanentError, SnoozeError } from '@gopherqueue/core';
 import type { WireError } from './sandbox-protocol.js';
 
 /**
@@ -27,15 +27,27 @@ export function toWireError(thrown: unknown): WireError {
 
 /**
  * What a sandboxed handler threw, rebuilt on this side: an Error with the same name, message and
- * stack (a `PermanentError` when it was one, so the job is not retried), or the thrown value's
- * text as inline code would record it.
+ * stack (a `PermanentError` when it was one, so the job is not retried; a `SnoozeError` when it
+ * snoozed), or the thrown value's text as inline code would record it.
  */
 export function fromWireError(wire: WireError): unknown {
   if (wire.kind === 'value') return wire.text;
-  const error = wire.permanent ? new PermanentError(wire.message) : new Error(wire.message);
+  let error: Error;
+  if (wire.snooze !== undefined) {
+    try {
+      error = new SnoozeError(wire.snooze, wire.message);
+    } catch (err) {
+      // A bad delay fails the attempt, as it does for an inline handler.
+      return err;
+    }
+  } else {
+    error = wire.permanent ? new PermanentError(wire.message) : new Error(wire.message);
+  }
   Object.defineProperty(error, 'name', { value: wire.name, configurable: true, writable: true });
   if (wire.stack === undefined) delete error.stack;
   else error.stack = wire.stack;
   if (wire.code !== undefined) Object.assign(error, { code: wire.code });
+  if (wire.retryAfter !== undefined) Object.assign(error, { retryAfter: wire.retryAfter });
+  if (wire.noRetry === true) Object.assign(error, { retry: false });
   return error;
 }

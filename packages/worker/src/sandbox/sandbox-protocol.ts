@@ -21,6 +21,12 @@ export type WireError =
       permanent: boolean;
       /** A `GqError`'s code (`GQ_TIMEOUT`), or any string `code` the error carried. */
       code?: string;
+      /** For a `SnoozeError` of any copy of `@gopherqueue/core`: its delay (ms, or as given). */
+      snooze?: number | string;
+      /** The error's `retryAfter` (ms or a duration), when it had one of those types. */
+      retryAfter?: number | string;
+      /** True when the error's `retry` was `false`: it must not be retried. */
+      noRetry?: boolean;
     }
   /** Something thrown that is not an Error, as `String(value)`. */
   | { kind: 'value'; text: string };

@@ -2,6 +2,24 @@
 
 /** Marks a PermanentError of any copy of @gopherqueue/core (see its isPermanentError). */
 const PERMANENT = Symbol.for('gopherqueue.PermanentError');
+/** Marks a SnoozeError of any copy of @gopherqueue/core (see its snoozeOf). */
+const SNOOZE = Symbol.for('gopherqueue.SnoozeError');
+
+/**
+ * What `ctx.snooze(delay)` throws in a sandbox: a SnoozeError as the pool recognises it, with the
+ * delay as given (the pool checks it, as it does for an inline handler).
+ */
+export function snoozeError(delay) {
+  const error = new Error(`snoozed for ${String(delay)}`);
+  Object.defineProperty(error, 'name', {
+    value: 'SnoozeError',
+    configurable: true,
+    writable: true,
+  });
+  Object.defineProperty(error, SNOOZE, { value: true });
+  error.snoozeDelay = delay;
+  return error;
+}
 
 /** A JSON copy of a value (undefined becomes null). */
 export function jsonCopy(value) {
@@ -21,6 +39,15 @@ export function toWire(thrown) {
       };
       if (typeof thrown.stack === 'string') wire.stack = thrown.stack;
       if (typeof thrown.code === 'string') wire.code = thrown.code;
+      if (thrown[SNOOZE] === true) {
+        const delay = typeof thrown.snoozeMs === 'number' ? thrown.snoozeMs : thrown.snoozeDelay;
+        wire.snooze = typeof delay === 'number' ? delay : String(delay);
+      }
+      const retryAfter = thrown.retryAfter;
+      if (typeof retryAfter === 'number' || typeof retryAfter === 'string') {
+        wire.retryAfter = retryAfter;
+      }
+      if (thrown.retry === false) wire.noRetry = true;
       return wire;
     }
     return { kind: 'value', text: String(thrown) };

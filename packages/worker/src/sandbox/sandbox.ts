@@ -287,6 +287,11 @@ function checkedWire(value: unknown): WireError {
       permanent: w.permanent === true,
       ...(typeof w.stack === 'string' ? { stack: w.stack } : {}),
       ...(typeof w.code === 'string' ? { code: w.code } : {}),
+      ...(typeof w.snooze === 'string' || typeof w.snooze === 'number' ? { snooze: w.snooze } : {}),
+      ...(typeof w.retryAfter === 'string' || typeof w.retryAfter === 'number'
+        ? { retryAfter: w.retryAfter }
+        : {}),
+      ...(w.noRetry === true ? { noRetry: true } : {}),
     };
   }
   return { kind: 'value', text: typeof w.text === 'string' ? w.text : String(value) };

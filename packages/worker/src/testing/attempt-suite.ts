@@ -4,6 +4,8 @@ import { createJob, isGqError, PermanentError, type Job } from '@gopherqueue/cor
 import { ProcessGuard } from '../process-guard.js';
 import type { AttemptHarness } from './attempt-harness.js';
 import { gate, until, untilState } from './engine-fixture.js';
+import { retryCases } from './retry-cases.js';
+import { snoozeCases } from './snooze-cases.js';
 
 const QUICK_RETRY = { strategy: 'constant', initial: 1, jitter: false } as const;
 
@@ -297,5 +299,8 @@ export function attemptSuite(harness: AttemptHarness): void {
         await guard.stop();
       }
     });
+
+    snoozeCases(harness);
+    retryCases(harness);
   });
 }

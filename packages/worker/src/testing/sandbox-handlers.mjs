@@ -13,6 +13,23 @@ Object.defineProperty(PermanentError.prototype, Symbol.for('gopherqueue.Permanen
   value: true,
 });
 
+/** A RateLimitedError as another copy of @gopherqueue/core makes it: a marked SnoozeError. */
+class RateLimitedError extends Error {
+  name = 'RateLimitedError';
+  constructor(ms) {
+    super(`rate limited for ${ms} ms`);
+    this.snoozeMs = ms;
+  }
+}
+Object.defineProperty(RateLimitedError.prototype, Symbol.for('gopherqueue.SnoozeError'), {
+  value: true,
+});
+
+/** True on a job's first run: it was never put off (a snooze moves its runAt past its creation). */
+function firstRun(ctx) {
+  return ctx.job.runAt <= ctx.job.createdAt;
+}
+
 /** Which sandbox ran the job: `process 123` or `process 123 thread 4`. */
 function sandbox() {
   return threadId === 0 ? `process ${process.pid}` : `process ${process.pid} thread ${threadId}`;
@@ -62,6 +79,23 @@ const OPS = {
   },
   permanent: () => {
     throw new PermanentError('not worth retrying');
+  },
+  snoozeOnce: (ctx) => (firstRun(ctx) ? ctx.snooze(ctx.payload.delay) : `ran ${ctx.attempt}`),
+  rateLimitedOnce: (ctx) => {
+    if (firstRun(ctx)) throw new RateLimitedError(ctx.payload.delay);
+    return `ran ${ctx.attempt}`;
+  },
+  retryLater: (ctx) => {
+    if (ctx.attempt > 1) return `ran ${ctx.attempt}`;
+    const error = new Error('too many requests');
+    error.name = 'HttpError';
+    error.retryAfter = ctx.payload.retryAfter;
+    throw error;
+  },
+  refuse: () => {
+    const error = new Error('declined');
+    error.retry = false;
+    throw error;
   },
   nonError: () => {
     throw { code: 42 };
