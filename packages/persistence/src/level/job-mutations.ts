@@ -21,6 +21,7 @@ import { writeJob, type JobWriteTarget } from './job-index.js';
 import { JobEncoder } from './job-encoder.js';
 import { JobLookup } from './job-lookup.js';
 import * as next from '../job-versions.js';
+import type { QueueLimiter } from './queue-limiter.js';
 import type { ReadyBuckets } from './ready-buckets.js';
 import { planSubmit } from './submit-plan.js';
 import { checkReleaseRunAt, checkRestoredTimes } from '../time-bounds.js';
@@ -34,6 +35,7 @@ export interface JobMutationsContext {
   commit: GroupCommit;
   clock: Clock;
   paused: ReadonlySet<string>;
+  limiter: QueueLimiter;
   /** Throws when the store is closed or failed. */
   guard: () => void;
 }
@@ -107,11 +109,13 @@ export class JobMutations {
     const claimed: Job[] = [];
     const step = (): Job[] | Promise<Job[]> => {
       const now = this.#ctx.clock.now();
+      const quota = this.#ctx.limiter.quota(now);
       const taken = this.#ctx.ready.take(options.limit - claimed.length, {
         now,
         paused: this.#ctx.paused,
         types: options.types,
         queues: options.queues,
+        quota,
       });
       for (const id of taken.ids) {
         // The heads of the buckets are always held in memory.
@@ -119,6 +123,7 @@ export class JobMutations {
         const after = next.claimedJob(job, now, options, randomUUID());
         this.#write(job, after, 'updated');
         claimed.push(after);
+        if (quota?.has(job.queue) === true) this.#ctx.limiter.record(job.queue, now, 1);
       }
       if (taken.blocked === undefined || claimed.length >= options.limit) return claimed;
       return taken.blocked.then(() => {

@@ -98,13 +98,27 @@ export function countsContract(harness: StoreContractHarness): void {
         return Object.fromEntries(queues.map((q) => [q.name, q]));
       };
       expect(await byName()).toEqual({
-        default: { name: 'default', paused: false, byState: stateCounts({ scheduled: 1 }) },
+        default: {
+          name: 'default',
+          paused: false,
+          concurrency: null,
+          rate: null,
+          byState: stateCounts({ scheduled: 1 }),
+        },
         emails: {
           name: 'emails',
           paused: true,
+          concurrency: null,
+          rate: null,
           byState: stateCounts({ scheduled: 1, delayed: 1 }),
         },
-        reports: { name: 'reports', paused: false, byState: stateCounts({ completed: 1 }) },
+        reports: {
+          name: 'reports',
+          paused: false,
+          concurrency: null,
+          rate: null,
+          byState: stateCounts({ completed: 1 }),
+        },
       });
       await f.store.resumeQueue('emails');
       expect(await byName()).toMatchObject({ emails: { name: 'emails', paused: false } });

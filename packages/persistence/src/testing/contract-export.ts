@@ -99,6 +99,8 @@ export function exportContract(harness: StoreContractHarness): void {
       expect(queues.find((q) => q.name === 'import-q')).toEqual({
         name: 'import-q',
         paused: false,
+        concurrency: null,
+        rate: null,
         byState: stateCounts({ scheduled: 1, completed: 1, dead_letter: 1 }),
       });
       const claimed = await f.claimOne();
