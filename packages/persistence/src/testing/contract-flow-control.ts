@@ -120,6 +120,17 @@ export function flowControlContract(harness: StoreContractHarness): void {
       expect(ids(await claim())).toEqual([narrow[3]!.id]);
     });
 
+    it('holds against concurrent claimers', async () => {
+      await f.store.setQueue('shared', { concurrency: 3, rate: { limit: 5, periodMs: 1000 } });
+      await submitMany(20, 'shared');
+      const batches = await Promise.all(Array.from({ length: 10 }, () => claim({ limit: 5 })));
+      expect(batches.flat()).toHaveLength(3);
+      for (const job of batches.flat()) await f.store.complete(job.id, job.leaseToken!, null);
+      const again = await Promise.all(Array.from({ length: 10 }, () => claim({ limit: 5 })));
+      // The rate allows 5 in the window, 3 of which are spent.
+      expect(again.flat()).toHaveLength(2);
+    });
+
     it('counts a failed or released job as no longer running', async () => {
       await f.store.setQueue('one', { concurrency: 1 });
       const jobs = await submitMany(3, 'one');
