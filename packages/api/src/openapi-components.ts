@@ -170,7 +170,41 @@ export const componentSchemas: Record<string, Schema> = {
     },
     ['id', 'kind', 'host', 'types', 'queues', 'concurrency', 'busy', 'jobs', 'last_seen_at'],
   ),
-  Queue: obj({ name: str, paused: { type: 'boolean' }, counts, total: int }),
+  Queue: obj(
+    {
+      name: str,
+      paused: { type: 'boolean' },
+      concurrency: {
+        type: ['integer', 'null'],
+        description: 'At most this many of its jobs running at once, across every node',
+      },
+      rate: {
+        type: ['string', 'null'],
+        description: 'At most N starts in any window of the duration (a sliding window): "100/1s"',
+      },
+      counts,
+      total: int,
+    },
+    ['name', 'paused', 'concurrency', 'rate', 'counts', 'total'],
+  ),
+  QueueDetail: {
+    allOf: [
+      { $ref: '#/components/schemas/Queue' },
+      obj(
+        {
+          running: int,
+          waiting: { ...int, description: 'Pending, scheduled, delayed and retrying jobs' },
+          rate_remaining: { type: ['integer', 'null'], description: 'Starts its rate allows now' },
+          next_start_at: {
+            type: ['string', 'null'],
+            format: 'date-time',
+            description: 'When its rate allows the next start, when it allows none now',
+          },
+        },
+        ['running', 'waiting', 'rate_remaining', 'next_start_at'],
+      ),
+    ],
+  },
   ApiKey: obj(
     {
       id: str,

@@ -190,8 +190,33 @@ export interface WireWorkerList {
 export interface WireQueue {
   name: string;
   paused: boolean;
+  /** At most this many of its jobs running at once, across every node; null: no limit. */
+  concurrency: number | null;
+  /** At most N starts per duration (`"100/1s"`), in any window of it; null: no limit. */
+  rate: string | null;
   counts: Record<JobState, number>;
   total: number;
+}
+
+/** `GET` and `PATCH /api/v1/queues/:name`: a queue with the state of its limits. */
+export interface WireQueueDetail extends WireQueue {
+  /** Its jobs running now. */
+  running: number;
+  /** Its jobs waiting to run: pending, scheduled, delayed and retrying. */
+  waiting: number;
+  /** Starts its rate allows now; null without a rate. */
+  rate_remaining: number | null;
+  /** When its rate allows the next start, when it allows none now; else null. */
+  next_start_at: string | null;
+}
+
+/** The body of `PATCH /api/v1/queues/:name`: given fields change, null clears a limit. */
+export interface QueueUpdate {
+  paused?: boolean;
+  /** An integer 1..100000, or null for no limit. */
+  concurrency?: number | null;
+  /** `"N/DURATION"`: N 1..1,000,000, the duration 1ms..1h (`"100/1s"`); null for no limit. */
+  rate?: string | null;
 }
 
 /** An API key as listed (never the key itself). */
