@@ -249,7 +249,7 @@ export class PostgresStore implements Store {
     const limited = await this.#limited.names();
     if (limited.size > 0 && (options.queues?.some((q) => limited.has(q)) ?? true)) {
       return this.#exec.tx(
-        (c, changes) => claimWithLimits(c, this.#s, options, this.#clock.now(), changes),
+        (c, changes) => claimWithLimits(c, this.#s, options, () => this.#clock.now(), changes),
         CLAIM_SETTINGS,
       );
     }

@@ -27,10 +27,11 @@ import { updated } from './transition-sql.js';
  * names on a `queue` change from any node, and at least every 5 s), its claims run
  * `claimWithLimits` instead: one transaction that locks the limited queues' rows FOR UPDATE (in
  * name order, so claimers never deadlock), reads how many of their jobs are running from the
- * counts the triggers keep (every commit before the lock is visible), computes each queue's
- * quota, and takes the best jobs in claim order among the unlimited queues and each limited
- * queue up to its quota, then records the starts in the windows. Claims of a limited queue
- * therefore take turns across nodes, and none can exceed its limits.
+ * counts the triggers keep (every commit before the lock is visible), reads the time only then,
+ * computes each queue's quota, and takes the best jobs in claim order among the unlimited queues
+ * and each limited queue up to its quota, then records the starts in the windows. Claims of a
+ * limited queue therefore take turns across nodes, and none can exceed its limits. The nodes'
+ * clocks should agree (the starts of a window are compared on them), as they must for runAt.
  */
 
 const RUNNABLE = `('scheduled', 'delayed', 'retrying')`;
@@ -108,7 +109,7 @@ export async function claimWithLimits(
   c: pg.ClientBase,
   s: string,
   options: ClaimOptions,
-  now: number,
+  clock: () => number,
   changes: StoreChange[],
 ): Promise<Job[]> {
   const { rows: queues } = await c.query<QueueRow>(
@@ -122,6 +123,10 @@ export async function claimWithLimits(
     s,
     queues.filter((q) => q.concurrency !== null).map((q) => q.name),
   );
+  // The time of the claim is read only now, under the locks and after the running counts: so
+  // the starts of a queue are recorded in the order they were allowed, and a job that ended and
+  // freed a slot this claim takes ended before this claim's start.
+  const now = clock();
   const values: unknown[] = [now, options.limit, options.types ?? null, options.queues ?? null];
   const parts = [
     `SELECT id, state, priority, run_at, seq FROM ${s}.jobs j
