@@ -56,7 +56,9 @@ export interface WireJob {
   worker_id?: string;
   /**
    * Why a job that could run now is not running: `no_handler` when no worker this server knows
-   * has a handler for its type. Absent otherwise (and on events, which carry the job as changed).
+   * has a handler for its type; on one job read by id, also `queue_paused`, `queue_concurrency`
+   * (as many of its queue's jobs run as the queue allows) or `queue_rate` (the queue's rate
+   * allows no start now). Absent otherwise (and on events, which carry the job as changed).
    */
   waiting_reason?: string;
   /** Only on a submit that matched a stored idempotency key. */
@@ -208,6 +210,10 @@ export interface WireQueueDetail extends WireQueue {
   rate_remaining: number | null;
   /** When its rate allows the next start, when it allows none now; else null. */
   next_start_at: string | null;
+  /** When its longest-waiting job (runnable, its time come) became due; null when none is. */
+  oldest_waiting_at: string | null;
+  /** How long that job has been waiting, in ms; null when none is. */
+  oldest_waiting_ms: number | null;
 }
 
 /** The body of `PATCH /api/v1/queues/:name`: given fields change, null clears a limit. */

@@ -228,6 +228,11 @@ export interface QueueInfo {
   /** At most this many starts per period; null: no limit. */
   rate: QueueRate | null;
   byState: Record<JobState, number>;
+  /**
+   * The earliest `runAt` among its runnable jobs whose `runAt` has come (paused or not): how
+   * long its longest-waiting job has been waiting. Absent when none is due.
+   */
+  oldestWaitingAt?: number;
 }
 
 /** A queue with the state of its limits, as {@link Store.getQueue} reads it. */

@@ -1,5 +1,5 @@
 import type { QueueUpdate, WireQueue, WireQueueDetail } from '@gopherqueue/client';
-import { MAX_QUEUE_CONCURRENCY, parseRate } from '@gopherqueue/core';
+import { formatDuration, MAX_QUEUE_CONCURRENCY, parseRate } from '@gopherqueue/core';
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
@@ -64,6 +64,9 @@ export function formatQueueDetail(q: WireQueueDetail): string {
   ];
   if (q.rate_remaining !== null) rows.push(['starts left', String(q.rate_remaining)]);
   if (q.next_start_at !== null) rows.push(['next start', q.next_start_at]);
+  if (q.oldest_waiting_ms !== null) {
+    rows.push(['oldest wait', formatDuration(Math.round(q.oldest_waiting_ms))]);
+  }
   rows.push(['total', String(q.total)]);
   return rows.map(([key, value]) => `${key.padEnd(12)} ${value}\n`).join('');
 }

@@ -1,3 +1,6 @@
+import { createJob } from '@gopherqueue/core';
+import { ManualClock } from '@gopherqueue/core/testing';
+import { LevelStore } from '@gopherqueue/persistence';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApiFixture, type ApiFixture } from '../testing/api-fixture.js';
 
@@ -43,6 +46,41 @@ describe('GET and PATCH /api/v1/queues/:name', () => {
       'queue.update',
       { concurrency: 1, rate: '100/1s' },
     ]);
+  });
+
+  it('shows why a job waits on its queue, and how long the oldest has waited', async () => {
+    const clock = new ManualClock();
+    const store = await LevelStore.open({ memory: true, clock });
+    const fx = (f = await createApiFixture({ store, clock }));
+    await fx.call('PATCH', '/api/v1/queues/q', { body: { concurrency: 1, rate: '2/1m' } });
+    const jobs = [];
+    for (let i = 0; i < 3; i++) {
+      jobs.push((await store.submit(createJob('t', null, { queue: 'q' }, clock.now()))).job);
+    }
+    clock.advance(1500);
+    const reason = async (id: string) =>
+      (await fx.call('GET', `/api/v1/jobs/${id}`)).body.waiting_reason as string | undefined;
+    expect(await reason(jobs[0]!.id)).toBeUndefined();
+    const [first] = await store.claim({ workerId: 'w', limit: 5, leaseMs: 10_000 });
+    expect(await reason(jobs[1]!.id)).toBe('queue_concurrency');
+    expect((await fx.call('GET', '/api/v1/queues/q')).body).toMatchObject({
+      running: 1,
+      waiting: 2,
+      oldest_waiting_at: new Date(jobs[1]!.runAt).toISOString(),
+      oldest_waiting_ms: 1500,
+    });
+    await store.complete(first!.id, first!.leaseToken!, null);
+    await store.claim({ workerId: 'w', limit: 5, leaseMs: 10_000 }).then(async ([second]) => {
+      await store.complete(second!.id, second!.leaseToken!, null);
+    });
+    expect(await reason(jobs[2]!.id)).toBe('queue_rate');
+    expect((await fx.call('GET', '/api/v1/queues/q')).body).toMatchObject({
+      rate_remaining: 0,
+      next_start_at: new Date(clock.now() + 60_000).toISOString(),
+    });
+    await fx.call('POST', '/api/v1/queues/q/pause');
+    expect(await reason(jobs[2]!.id)).toBe('queue_paused');
+    await store.close();
   });
 
   it('refuses bad settings with a 400 naming the field, changing nothing', async () => {

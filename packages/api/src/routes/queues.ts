@@ -24,7 +24,7 @@ function toWireQueue(q: QueueInfo): WireQueue {
   };
 }
 
-function toWireQueueDetail(q: QueueState): WireQueueDetail {
+function toWireQueueDetail(q: QueueState, now: number): WireQueueDetail {
   const { pending, scheduled, delayed, retrying, running } = q.byState;
   return {
     ...toWireQueue(q),
@@ -32,6 +32,9 @@ function toWireQueueDetail(q: QueueState): WireQueueDetail {
     waiting: pending + scheduled + delayed + retrying,
     rate_remaining: q.rateRemaining,
     next_start_at: q.nextStartAt === undefined ? null : rfc3339(q.nextStartAt),
+    oldest_waiting_at: q.oldestWaitingAt === undefined ? null : rfc3339(q.oldestWaitingAt),
+    oldest_waiting_ms:
+      q.oldestWaitingAt === undefined ? null : Math.max(0, now - q.oldestWaitingAt),
   };
 }
 
@@ -47,7 +50,8 @@ export function registerQueueRoutes(api: Hono<ApiEnv>): void {
 
   api.get('/queues/:name', requirePermission('stats:read'), async (c) => {
     const name = queueParam(c);
-    return c.json(toWireQueueDetail(await c.get('options').store.getQueue(name)));
+    const { store, clock } = c.get('options');
+    return c.json(toWireQueueDetail(await store.getQueue(name), clock.now()));
   });
 
   api.patch('/queues/:name', requirePermission('queues:manage'), async (c) => {
@@ -65,7 +69,7 @@ export function registerQueueRoutes(api: Hono<ApiEnv>): void {
     if (patch.rate !== undefined)
       details.rate = patch.rate === null ? null : formatRate(patch.rate);
     await audit(c, { action: 'queue.update', target: name, queues: [name], details });
-    return c.json(toWireQueueDetail(state));
+    return c.json(toWireQueueDetail(state, c.get('options').clock.now()));
   });
 
   for (const action of ['pause', 'resume'] as const) {

@@ -362,30 +362,37 @@ export class LevelStore implements Store {
       ...this.#paused,
       ...this.#limiter.names(),
     ]);
-    return Promise.resolve([...names].sort().map((name) => this.#queueInfo(name)));
+    const oldest = await this.#ready.oldestDue(this.#clock.now());
+    this.#check();
+    return [...names].sort().map((name) => this.#queueInfo(name, oldest));
   }
 
   async getQueue(name: string): Promise<QueueState> {
     this.#check();
     checkQueueName(name);
-    return Promise.resolve(this.#queueState(name));
+    const oldest = await this.#ready.oldestDue(this.#clock.now());
+    this.#check();
+    return this.#queueState(name, oldest);
   }
 
-  #queueInfo(name: string): QueueInfo {
+  #queueInfo(name: string, oldest: ReadonlyMap<string, number>): QueueInfo {
     const { concurrency, rate } = this.#limiter.get(name);
-    return {
+    const info: QueueInfo = {
       name,
       paused: this.#paused.has(name),
       concurrency,
       rate,
       byState: this.#counts.queueCounts(name),
     };
+    const oldestWaitingAt = oldest.get(name);
+    if (oldestWaitingAt !== undefined) info.oldestWaitingAt = oldestWaitingAt;
+    return info;
   }
 
-  #queueState(name: string): QueueState {
+  #queueState(name: string, oldest: ReadonlyMap<string, number>): QueueState {
     const now = this.#clock.now();
     const state: QueueState = {
-      ...this.#queueInfo(name),
+      ...this.#queueInfo(name, oldest),
       rateRemaining: this.#limiter.remaining(name, now),
     };
     const nextStartAt = this.#limiter.nextStartAt(name, now);
@@ -427,7 +434,7 @@ export class LevelStore implements Store {
     }
     this.#commit.change({ kind: 'queue', id: name, queue: name });
     await this.#commit.commit();
-    return this.#queueState(name);
+    return this.getQueue(name);
   }
 
   scan(): AsyncIterable<Job> {

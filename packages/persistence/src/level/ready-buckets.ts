@@ -241,12 +241,36 @@ export class ReadyBuckets {
         ids.push(bestEntry.id);
         const left = filter.quota?.get(best.queue);
         if (left !== undefined) filter.quota?.set(best.queue, left - 1);
-        if (best.size < this.#low && !best.exhausted) void this.refill(best);
+        // In the background: a read that fails (the store closed meanwhile) is seen by the next
+        // call that needs this head, which waits for a read of its own.
+        if (best.size < this.#low && !best.exhausted) this.refill(best).catch(() => undefined);
         else this.#forgetIfEmpty(best);
       }
       if (ids.length >= limit) break;
     }
     return { ids };
+  }
+
+  /** Per queue, the earliest runAt at or before `now` among its runnable jobs (paused too). */
+  async oldestDue(now: number): Promise<Map<string, number>> {
+    for (;;) {
+      const oldest = new Map<string, number>();
+      const reading: Promise<void>[] = [];
+      for (const bucket of this.#buckets.values()) {
+        const entry = bucket.first();
+        if (entry === undefined) {
+          if (!bucket.exhausted) reading.push(this.refill(bucket));
+          continue;
+        }
+        const known = oldest.get(bucket.queue);
+        if (entry.runAt <= now && (known === undefined || entry.runAt < known)) {
+          oldest.set(bucket.queue, entry.runAt);
+        }
+      }
+      if (reading.length === 0) return oldest;
+      await Promise.all(reading);
+      this.#o.guard();
+    }
   }
 
   /**

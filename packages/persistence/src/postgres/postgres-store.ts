@@ -47,6 +47,7 @@ import {
   claimWithLimits,
   limitedNextRunAt,
   LimitedQueues,
+  oldestWaiting,
   readQueue,
   writeQueue,
 } from './queue-limits.js';
@@ -339,8 +340,19 @@ export class PostgresStore implements Store {
     return this.#exec.tx((c, changes) => purgeJobs(c, this.#s, input, limit, changes));
   }
 
-  listQueues(): Promise<QueueInfo[]> {
-    return this.#queries.listQueues();
+  async listQueues(): Promise<QueueInfo[]> {
+    const queues = await this.#queries.listQueues();
+    const oldest = await oldestWaiting(
+      this.#exec.query.bind(this.#exec),
+      this.#s,
+      queues.map((q) => q.name),
+      this.#clock.now(),
+    );
+    for (const queue of queues) {
+      const at = oldest.get(queue.name);
+      if (at !== undefined) queue.oldestWaitingAt = at;
+    }
+    return queues;
   }
 
   async getQueue(name: string): Promise<QueueState> {

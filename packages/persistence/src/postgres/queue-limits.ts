@@ -226,6 +226,8 @@ export async function readQueue(
   };
   const nextStartAt = rate === null ? undefined : nextRateStartAt(log, now, rate);
   if (nextStartAt !== undefined) state.nextStartAt = nextStartAt;
+  const oldestWaitingAt = (await oldestWaiting(query, s, [name], now)).get(name);
+  if (oldestWaitingAt !== undefined) state.oldestWaitingAt = oldestWaitingAt;
   return state;
 }
 
@@ -289,4 +291,30 @@ export async function limitedNextRunAt(
     if (earliest === undefined || at < earliest) earliest = at;
   }
   return earliest;
+}
+
+/**
+ * Per queue of `names`, the earliest runAt among its runnable jobs if it has come: five probes
+ * of the queue index per queue.
+ */
+export async function oldestWaiting(
+  query: RunQuery,
+  s: string,
+  names: readonly string[],
+  now: number,
+): Promise<Map<string, number>> {
+  if (names.length === 0) return new Map();
+  const rows = await query<{ name: string; run_at: string | null }>(
+    `SELECT q.name, (SELECT min(x.run_at) FROM generate_series(0, 4) AS p, LATERAL (
+         SELECT run_at FROM ${s}.jobs j
+         WHERE j.queue = q.name AND state IN ${RUNNABLE} AND priority = p
+         ORDER BY run_at LIMIT 1) x) AS run_at
+     FROM unnest($1::text[]) AS q(name)`,
+    [names],
+  );
+  const oldest = new Map<string, number>();
+  for (const row of rows) {
+    if (row.run_at !== null && Number(row.run_at) <= now) oldest.set(row.name, Number(row.run_at));
+  }
+  return oldest;
 }

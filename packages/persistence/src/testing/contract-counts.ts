@@ -86,6 +86,7 @@ export function countsContract(harness: StoreContractHarness): void {
 
   describe('listQueues', () => {
     it('reports every queue with its counts by state and whether it is paused', async () => {
+      const t0 = f.clock.now();
       await f.submit('t', { queue: 'emails' });
       await f.submit('t', { queue: 'emails', delay: 5000 });
       await f.submit('t', { queue: 'reports' });
@@ -104,6 +105,7 @@ export function countsContract(harness: StoreContractHarness): void {
           concurrency: null,
           rate: null,
           byState: stateCounts({ scheduled: 1 }),
+          oldestWaitingAt: t0,
         },
         emails: {
           name: 'emails',
@@ -111,6 +113,7 @@ export function countsContract(harness: StoreContractHarness): void {
           concurrency: null,
           rate: null,
           byState: stateCounts({ scheduled: 1, delayed: 1 }),
+          oldestWaitingAt: t0,
         },
         reports: {
           name: 'reports',

@@ -102,6 +102,7 @@ export function exportContract(harness: StoreContractHarness): void {
         concurrency: null,
         rate: null,
         byState: stateCounts({ scheduled: 1, completed: 1, dead_letter: 1 }),
+        oldestWaitingAt: given.find((job) => job.state === 'scheduled')!.runAt,
       });
       const claimed = await f.claimOne();
       expect(claimed).toMatchObject({ id: jobs[0]!.id, state: 'running', attempt: 1 });

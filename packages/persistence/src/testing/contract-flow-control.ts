@@ -91,6 +91,26 @@ export function flowControlContract(harness: StoreContractHarness): void {
       expect(await f.store.getQueue('q')).toMatchObject({ concurrency: 2, rate: null });
     });
 
+    it('reports when its longest-waiting due job became due, paused or not', async () => {
+      const t0 = f.clock.now();
+      await f.submit('t', { queue: 'aged', delay: 5000 });
+      expect((await f.store.getQueue('aged')).oldestWaitingAt).toBeUndefined();
+      f.clock.advance(100);
+      const first = await f.submit('t', { queue: 'aged', priority: 'low' });
+      await f.submit('t', { queue: 'aged', priority: 'high' });
+      f.clock.advance(400);
+      expect((await f.store.getQueue('aged')).oldestWaitingAt).toBe(t0 + 100);
+      await f.store.pauseQueue('aged');
+      const [listed] = await f.store.listQueues();
+      expect(listed).toMatchObject({ name: 'aged', oldestWaitingAt: t0 + 100 });
+      await f.store.resumeQueue('aged');
+      await claim({ limit: 2 });
+      expect(first.runAt).toBe(t0 + 100);
+      expect((await f.store.getQueue('aged')).oldestWaitingAt).toBeUndefined();
+      f.clock.advance(5000);
+      expect((await f.store.getQueue('aged')).oldestWaitingAt).toBe(t0 + 5000);
+    });
+
     it('announces a change of settings on the change feed', async () => {
       const seen: string[] = [];
       const unsubscribe = f.store.subscribe((change) => {
