@@ -117,14 +117,18 @@ export class JobMutations {
         queues: options.queues,
         quota,
       });
+      const started = quota === undefined ? undefined : new Map<string, number>();
       for (const id of taken.ids) {
         // The heads of the buckets are always held in memory.
         const job = this.#ctx.cache.get(id) as Job;
         const after = next.claimedJob(job, now, options, randomUUID());
         this.#write(job, after, 'updated');
         claimed.push(after);
-        if (quota?.has(job.queue) === true) this.#ctx.limiter.record(job.queue, now, 1);
+        if (started !== undefined && quota?.has(job.queue) === true) {
+          started.set(job.queue, (started.get(job.queue) ?? 0) + 1);
+        }
       }
+      for (const [queue, count] of started ?? []) this.#ctx.limiter.record(queue, now, count);
       if (taken.blocked === undefined || claimed.length >= options.limit) return claimed;
       return taken.blocked.then(() => {
         this.#ctx.guard();
