@@ -96,6 +96,7 @@ async function runningCounts(
   s: string,
   names: readonly string[],
 ): Promise<Map<string, number>> {
+  if (names.length === 0) return new Map();
   const { rows } = await c.query<{ queue: string; n: string }>(
     `SELECT queue, sum(n)::bigint AS n FROM ${s}.counts
      WHERE state = 'running' AND queue = ANY($1::text[]) GROUP BY queue`,
@@ -185,7 +186,7 @@ export async function claimWithLimits(
     names.push(name);
     windows.push(JSON.stringify(recordStarts(log, now, started.get(name) ?? 0, rate.periodMs)));
   }
-  if (names.length > 0) {
+  if (names.length > 0 && started.size > 0) {
     await c.query(
       `UPDATE ${s}.queues q SET rate_log = v.log
        FROM unnest($1::text[], $2::jsonb[]) AS v(name, log) WHERE q.name = v.name`,
