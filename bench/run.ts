@@ -1,6 +1,7 @@
 /**
  * `pnpm bench [suite ...] [--jobs N] [--variant TEXT] [--workload TEXT] [--scale N,N]`: runs the
- * benchmarks and prints one Markdown table. Suites: store, engine, isolation, http, postgres, and
+ * benchmarks and prints one Markdown table. Suites: store, engine, isolation, http, postgres, rate
+ * (a drain of a queue limited to 5000/1s, on LevelStore and PostgresStore), and
  * scale (a backlog of waiting jobs; not in the default run, which is every other suite).
  * `--variant` and `--workload` run only the store rows whose variant (`disk, durable`,
  * `disk, relaxed`, `memory`) or workload contains the text. `--scale` lists the backlog sizes
@@ -10,6 +11,7 @@ import { engineBench } from './engine-bench.js';
 import { httpBench } from './http-bench.js';
 import { isolationBench } from './isolation-bench.js';
 import { postgresBench } from './postgres-bench.js';
+import { rateBench } from './rate-bench.js';
 import { scaleBench } from './scale-bench.js';
 import { storeBench } from './store-bench.js';
 import { printTable, type BenchRow } from './table.js';
@@ -31,6 +33,7 @@ const ALL: Record<string, (jobs: number) => Promise<BenchRow[]>> = {
   isolation: isolationBench,
   http: httpBench,
   postgres: postgresBench,
+  rate: () => rateBench(),
   scale: () => scaleBench((flag('--scale') ?? '1000000').split(',').map(Number)),
 };
 

@@ -10,7 +10,7 @@ import {
   type Logger,
   type Store,
 } from '@gopherqueue/core';
-import { HealthChecker, Metrics } from '@gopherqueue/observability';
+import { HealthChecker, Metrics, queueGaugeValues } from '@gopherqueue/observability';
 import { Janitor, Recoverer } from '@gopherqueue/recovery';
 import { JobEventRelay, Scheduler } from '@gopherqueue/scheduler';
 import { ApiKeyManager, AuditLog } from '@gopherqueue/security';
@@ -189,6 +189,7 @@ export async function startServer(options: ServerOptions = {}): Promise<GqServer
     metrics.setWorkerSource(workers);
     metrics.setRemoteWorkerSource(() => workerRegistry.slots(store));
     metrics.setWaitingSource(() => coverage.countWaiting(store));
+    metrics.setQueueSource(async () => queueGaugeValues(await store.listQueues(), Date.now()));
 
     if (authMode === 'off' && options.auth === false) {
       logger.warn('auth is off (--auth=false): every request is trusted, from any address');

@@ -328,6 +328,47 @@ describe('gq serve over real HTTP', () => {
     expect((await cli('wait', id)).code).toBe(0);
   });
 
+  it('sets and shows queue limits, refuses bad ones naming the flag, and runs the jobs', async () => {
+    const set = await cli('queues', 'set', 'limited', '--concurrency', '1', '--rate', '100/1s');
+    expect(set.code).toBe(0);
+    expect(set.stdout).toMatch(/^queue\s+limited$/m);
+    expect(set.stdout).toMatch(/^concurrency\s+1$/m);
+    expect(set.stdout).toMatch(/^rate\s+100\/1s$/m);
+    const bad: [string[], RegExp][] = [
+      [['--rate', '0/1s'], /^gq: --rate must be N\/DURATION .*invalid rate "0\/1s"/],
+      [['--concurrency', '-1'], /^gq: --concurrency must be an integer from 1 to 100000/],
+      [['--concurrency', 'lots'], /^gq: --concurrency must be an integer/],
+      [[], /^gq: give --concurrency N\|none or --rate N\/DURATION\|none/],
+    ];
+    for (const [flags, message] of bad) {
+      const run = await cli('queues', 'set', 'limited', ...flags);
+      expect({ flags, code: run.code }).toEqual({ flags, code: 2 });
+      expect(run.stderr).toMatch(message);
+    }
+    const unknown = await cli('queues', 'set', 'limited', '--concurrency', '2', '--burst', '5');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('burst');
+    const shown = JSON.parse((await cli('queues', 'show', 'limited', '--json')).stdout);
+    expect(shown).toMatchObject({ name: 'limited', concurrency: 1, rate: '100/1s' });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      ids.push((await cli('submit', '--type', 'echo', '--queue', 'limited')).stdout.trim());
+    }
+    for (const id of ids) expect((await cli('wait', id)).code).toBe(0);
+    const after = JSON.parse((await cli('queues', 'show', 'limited', '--json')).stdout);
+    expect(after).toMatchObject({ running: 0, waiting: 0, counts: { completed: 3 } });
+    const cleared = await cli(
+      'queues',
+      'set',
+      'limited',
+      '--concurrency',
+      'none',
+      '--rate',
+      'none',
+    );
+    expect(cleared.stdout).toMatch(/^concurrency\s+no limit$/m);
+  });
+
   it('fails with one line for an unknown or malformed job id', async () => {
     const unknown = await cli('job', '01a22269-1b76-7000-b55a-abfbe45ff796');
     expect(unknown).toMatchObject({ code: 1, stdout: '' });

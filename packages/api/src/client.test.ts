@@ -149,6 +149,15 @@ describe('GopherQueueClient against a real server', () => {
     expect(await client.pauseQueue('q2')).toEqual({ name: 'q2', paused: true });
     expect((await client.queues()).find((q) => q.name === 'q2')?.paused).toBe(true);
     expect(await client.resumeQueue('q2')).toEqual({ name: 'q2', paused: false });
+    expect(await client.updateQueue('q3', { concurrency: 5, rate: '100/1s' })).toMatchObject({
+      name: 'q3',
+      concurrency: 5,
+      rate: '100/1s',
+      rate_remaining: 100,
+    });
+    expect(await client.queue('q3')).toMatchObject({ concurrency: 5, running: 0, waiting: 0 });
+    const refused = await client.updateQueue('q3', { rate: '0/1s' }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status: 400, details: { field: 'rate' } });
     const created = await client.createKey({ name: 'ci', role: 'viewer' });
     expect(created.key).toMatch(/^gq_/);
     const viewer = new GopherQueueClient({ baseUrl, apiKey: created.key });

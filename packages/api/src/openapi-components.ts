@@ -52,8 +52,8 @@ const jobProperties: Schema = {
   waiting_reason: {
     type: 'string',
     description:
-      'Why a job that could run now (scheduled, delayed or retrying, its scheduled_at passed) is not running. `no_handler`: no worker this server knows claims its type: the local pool has no handler for it (`gq serve --unknown-types wait`, the default) and no remote worker seen in the last two leases claims it. Absent otherwise. More reasons may come; show unknown ones as given.',
-    examples: ['no_handler'],
+      'Why a job that could run now (scheduled, delayed or retrying, its scheduled_at passed) is not running. `no_handler`: no worker this server knows claims its type: the local pool has no handler for it (`gq serve --unknown-types wait`, the default) and no remote worker seen in the last two leases claims it. Read one job (`GET /api/v1/jobs/{id}`) to see what its queue holds it back by: `queue_paused`, `queue_concurrency` (as many of its jobs run as the queue allows), `queue_rate` (its rate allows no start now). Absent otherwise. More reasons may come; show unknown ones as given.',
+    examples: ['no_handler', 'queue_concurrency', 'queue_rate'],
   },
   deduplicated: { type: 'boolean' },
 };
@@ -171,7 +171,57 @@ export const componentSchemas: Record<string, Schema> = {
     },
     ['id', 'kind', 'host', 'types', 'queues', 'concurrency', 'busy', 'jobs', 'last_seen_at'],
   ),
-  Queue: obj({ name: str, paused: { type: 'boolean' }, counts, total: int }),
+  Queue: obj(
+    {
+      name: str,
+      paused: { type: 'boolean' },
+      concurrency: {
+        type: ['integer', 'null'],
+        description: 'At most this many of its jobs running at once, across every node',
+      },
+      rate: {
+        type: ['string', 'null'],
+        description: 'At most N starts in any window of the duration (a sliding window): "100/1s"',
+      },
+      counts,
+      total: int,
+    },
+    ['name', 'paused', 'concurrency', 'rate', 'counts', 'total'],
+  ),
+  QueueDetail: {
+    allOf: [
+      { $ref: '#/components/schemas/Queue' },
+      obj(
+        {
+          running: int,
+          waiting: { ...int, description: 'Pending, scheduled, delayed and retrying jobs' },
+          rate_remaining: { type: ['integer', 'null'], description: 'Starts its rate allows now' },
+          next_start_at: {
+            type: ['string', 'null'],
+            format: 'date-time',
+            description: 'When its rate allows the next start, when it allows none now',
+          },
+          oldest_waiting_at: {
+            type: ['string', 'null'],
+            format: 'date-time',
+            description: 'When its longest-waiting due job became due',
+          },
+          oldest_waiting_ms: {
+            type: ['integer', 'null'],
+            description: 'How long its longest-waiting due job has waited',
+          },
+        },
+        [
+          'running',
+          'waiting',
+          'rate_remaining',
+          'next_start_at',
+          'oldest_waiting_at',
+          'oldest_waiting_ms',
+        ],
+      ),
+    ],
+  },
   ApiKey: obj(
     {
       id: str,

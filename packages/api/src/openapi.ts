@@ -3,7 +3,7 @@
  * generated from the zod schemas the routes validate with, so they cannot drift; responses are
  * written here by hand, after `wire-types.ts`.
  */
-import { JOB_STATES } from '@gopherqueue/core';
+import { JOB_STATES, MAX_QUEUE_CONCURRENCY } from '@gopherqueue/core';
 import { componentSchemas } from './openapi-components.js';
 import { body, err, int, json, obj, ref, str, time, type Schema } from './openapi-builders.js';
 import {
@@ -300,6 +300,46 @@ const paths: Record<string, Record<string, Schema>> = {
         '200': json(obj({ queues: { type: 'array', items: ref('Queue') } })),
         ...STANDARD_ERRORS,
       },
+    }),
+  },
+  '/api/v1/queues/{name}': {
+    get: op({
+      summary: 'One queue: settings, counts, running, waiting and the state of its limits',
+      permission: 'stats:read',
+      parameters: [{ name: 'name', in: 'path', required: true, schema: str }],
+      responses: { '200': json(ref('QueueDetail')), ...STANDARD_ERRORS },
+    }),
+    patch: op({
+      summary: "Change a queue's settings (given fields change; null clears a limit)",
+      permission: 'queues:manage',
+      parameters: [{ name: 'name', in: 'path', required: true, schema: str }],
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                paused: { type: 'boolean' },
+                concurrency: {
+                  type: ['integer', 'null'],
+                  minimum: 1,
+                  maximum: MAX_QUEUE_CONCURRENCY,
+                  description: 'At most this many of its jobs running at once; null: no limit',
+                },
+                rate: {
+                  type: ['string', 'null'],
+                  examples: ['100/1s', '1000/1m'],
+                  description:
+                    'N/DURATION: at most N (1..1000000) starts in any window of DURATION (1ms..1h); null: no limit',
+                },
+              },
+            },
+          },
+        },
+      },
+      responses: { '200': json(ref('QueueDetail')), ...STANDARD_ERRORS },
     }),
   },
   '/api/v1/queues/{name}/pause': {

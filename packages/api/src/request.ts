@@ -21,7 +21,13 @@ export function validate<S extends z.ZodType>(
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  const path = [...(prefix === undefined ? [] : [prefix]), ...(issue?.path ?? [])];
+  // An unknown field of a strict object is named itself, not its parent.
+  const unknownKey = issue?.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+  const path = [
+    ...(prefix === undefined ? [] : [prefix]),
+    ...(issue?.path ?? []),
+    ...(unknownKey === undefined ? [] : [unknownKey]),
+  ];
   const field = fieldOf(path);
   const message = issue?.message ?? 'invalid value';
   throw validationError(field, message.startsWith(field) ? message : `${field}: ${message}`);

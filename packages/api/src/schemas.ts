@@ -17,8 +17,11 @@ import {
   MAX_TIMEOUT_MS,
   MIN_LEASE_MS,
   MIN_TIME_MS,
+  concurrencyProblem,
   parseDuration,
   parsePriority,
+  parseRate,
+  type QueueRate,
 } from '@gopherqueue/core';
 import { z } from 'zod';
 
@@ -230,3 +233,40 @@ export const auditQuerySchema = z.object({
 
 /** A queue name in a path. */
 export const queueNameSchema = z.object({ name: nameSchema });
+
+/**
+ * `PATCH /api/v1/queues/:name`: strict, so an unknown field is refused by name. `concurrency`
+ * is an integer 1..100000 or null (no limit); `rate` is `"N/DURATION"` (N 1..1,000,000, the
+ * duration 1ms..1h) or null.
+ */
+export const queuePatchSchema = z.strictObject({
+  paused: z.boolean({ error: 'paused must be true or false' }).optional(),
+  concurrency: z
+    .unknown()
+    .transform((value, ctx) => {
+      const problem = concurrencyProblem(value);
+      if (problem === undefined) return value as number | null;
+      ctx.addIssue({ code: 'custom', message: problem });
+      return z.NEVER;
+    })
+    .optional(),
+  rate: z
+    .unknown()
+    .transform((value, ctx): QueueRate | null => {
+      if (value === null) return null;
+      if (typeof value === 'string' && value.length <= 64) {
+        try {
+          return parseRate(value);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+      }
+      ctx.addIssue({
+        code: 'custom',
+        message: 'rate must be a string like "100/1s" or "1000/1m", or null for no limit',
+      });
+      return z.NEVER;
+    })
+    .optional(),
+});

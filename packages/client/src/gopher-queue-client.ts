@@ -25,6 +25,8 @@ import type {
   WireJobResult,
   WireLeasedJob,
   WireQueue,
+  WireQueueDetail,
+  QueueUpdate,
   WireStats,
   WireWorker,
   WireWorkerList,
@@ -169,6 +171,30 @@ export class GopherQueueClient {
   async queues(options: RequestOptions = {}): Promise<WireQueue[]> {
     return (await this.#http.json<{ queues: WireQueue[] }>('GET', '/api/v1/queues', options))
       .queues;
+  }
+
+  /** One queue: its settings, counts and the state of its limits. */
+  queue(name: string, options: RequestOptions = {}): Promise<WireQueueDetail> {
+    return this.#http.json<WireQueueDetail>(
+      'GET',
+      `/api/v1/queues/${encodeURIComponent(name)}`,
+      options,
+    );
+  }
+
+  /**
+   * Changes a queue's settings (`concurrency`, `rate`, `paused`); null clears a limit. The
+   * next claim on every node obeys them.
+   */
+  updateQueue(
+    name: string,
+    update: QueueUpdate,
+    options: RequestOptions = {},
+  ): Promise<WireQueueDetail> {
+    return this.#http.json<WireQueueDetail>('PATCH', `/api/v1/queues/${encodeURIComponent(name)}`, {
+      ...options,
+      body: update,
+    });
   }
 
   /** Pauses a queue: its jobs are not claimed until resumed. */

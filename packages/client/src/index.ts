@@ -41,6 +41,8 @@ export type {
   WireJobResult,
   WireLeasedJob,
   WireQueue,
+  WireQueueDetail,
+  QueueUpdate,
   WireQueueStats,
   WireStats,
   WireWaitResult,

@@ -62,7 +62,9 @@ export interface WireJob {
   worker_id?: string;
   /**
    * Why a job that could run now is not running: `no_handler` when no worker this server knows
-   * has a handler for its type. Absent otherwise (and on events, which carry the job as changed).
+   * has a handler for its type; on one job read by id, also `queue_paused`, `queue_concurrency`
+   * (as many of its queue's jobs run as the queue allows) or `queue_rate` (the queue's rate
+   * allows no start now). Absent otherwise (and on events, which carry the job as changed).
    */
   waiting_reason?: string;
   /** Only on a submit that matched a stored idempotency key. */
@@ -196,8 +198,37 @@ export interface WireWorkerList {
 export interface WireQueue {
   name: string;
   paused: boolean;
+  /** At most this many of its jobs running at once, across every node; null: no limit. */
+  concurrency: number | null;
+  /** At most N starts per duration (`"100/1s"`), in any window of it; null: no limit. */
+  rate: string | null;
   counts: Record<JobState, number>;
   total: number;
+}
+
+/** `GET` and `PATCH /api/v1/queues/:name`: a queue with the state of its limits. */
+export interface WireQueueDetail extends WireQueue {
+  /** Its jobs running now. */
+  running: number;
+  /** Its jobs waiting to run: pending, scheduled, delayed and retrying. */
+  waiting: number;
+  /** Starts its rate allows now; null without a rate. */
+  rate_remaining: number | null;
+  /** When its rate allows the next start, when it allows none now; else null. */
+  next_start_at: string | null;
+  /** When its longest-waiting job (runnable, its time come) became due; null when none is. */
+  oldest_waiting_at: string | null;
+  /** How long that job has been waiting, in ms; null when none is. */
+  oldest_waiting_ms: number | null;
+}
+
+/** The body of `PATCH /api/v1/queues/:name`: given fields change, null clears a limit. */
+export interface QueueUpdate {
+  paused?: boolean;
+  /** An integer 1..100000, or null for no limit. */
+  concurrency?: number | null;
+  /** `"N/DURATION"`: N 1..1,000,000, the duration 1ms..1h (`"100/1s"`); null for no limit. */
+  rate?: string | null;
 }
 
 /** An API key as listed (never the key itself). */

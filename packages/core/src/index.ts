@@ -41,6 +41,23 @@ export { setLongTimeout } from './long-timeout.js';
 export type { LongTimeoutOptions, TimerHost } from './long-timeout.js';
 export type { LogFields, Logger } from './logger.js';
 export { parsePriority, PRIORITY_NAMES } from './priority.js';
+export {
+  checkQueuePatch,
+  concurrencyProblem,
+  formatRate,
+  MAX_QUEUE_CONCURRENCY,
+  MAX_RATE_LIMIT,
+  MAX_RATE_PERIOD_MS,
+  MIN_RATE_PERIOD_MS,
+  nextRateStartAt,
+  parseRate,
+  pruneRateLog,
+  rateProblem,
+  rateRemaining,
+  rateSlotMs,
+  recordStarts,
+} from './queue-settings.js';
+export type { QueueLimits, QueuePatch, QueueRate, RateLog } from './queue-settings.js';
 export type { PriorityLevel, PriorityName } from './priority.js';
 export type {
   ClaimOptions,
@@ -57,6 +74,7 @@ export type {
   MetaStore,
   PurgeInput,
   QueueInfo,
+  QueueState,
   ReleaseInput,
   RetryInput,
   Store,

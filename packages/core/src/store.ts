@@ -39,6 +39,18 @@
  * `startedAt`, and gives it a lease (`leaseToken`, `leaseExpiresAt = now + leaseMs`, `workerId`).
  * Concurrent claimers, in one process or many, never receive the same job.
  *
+ * **Flow control.** A queue may carry limits (`setQueue`): `concurrency` N lets a claim take a job
+ * of the queue only while fewer than N of its jobs are `running` (counted over every process and
+ * remote worker of the store), and `rate` N per period only while fewer than N of its jobs
+ * started in the window `(now - period, now]` (a sliding window, so no window of the period ever
+ * holds more than N starts; see `queue-settings.ts` for its slots). A claim therefore takes at
+ * most `min(limit, concurrency - running, rate remaining)` jobs of a limited queue and goes on
+ * with other queues' jobs in claim order; the jobs it leaves keep their place. A change of the
+ * settings applies to the next claim, on every process. `nextRunAt` counts a queue held back by
+ * its rate as due when its window frees a start, and leaves out a queue at its concurrency (a
+ * job of it leaving `running` is what frees it). An embedded store may keep the window in memory
+ * only: after its restart the window starts empty.
+ *
  * **Dependencies.** A job submitted with `dependsOn` is `pending` while any of those jobs has not
  * completed (`waitingOn` lists them). Completing a job removes it from its dependents' `waitingOn`
  * in the same atomic step, and a dependent left with none becomes `scheduled` (or `delayed` if its
@@ -91,6 +103,7 @@
  */
 import type { Job, JobError, JobSpec, Json } from './job.js';
 import type { JobState } from './job-state.js';
+import type { QueuePatch, QueueRate } from './queue-settings.js';
 
 /** `durable` fsyncs before acknowledging; `relaxed` may acknowledge before the fsync. */
 export type Durability = 'durable' | 'relaxed';
@@ -210,7 +223,24 @@ export interface DueCount {
 export interface QueueInfo {
   name: string;
   paused: boolean;
+  /** At most this many of its jobs running at once; null: no limit. */
+  concurrency: number | null;
+  /** At most this many starts per period; null: no limit. */
+  rate: QueueRate | null;
   byState: Record<JobState, number>;
+  /**
+   * The earliest `runAt` among its runnable jobs whose `runAt` has come (paused or not): how
+   * long its longest-waiting job has been waiting. Absent when none is due.
+   */
+  oldestWaitingAt?: number;
+}
+
+/** A queue with the state of its limits, as {@link Store.getQueue} reads it. */
+export interface QueueState extends QueueInfo {
+  /** Starts its rate allows now (null without a rate). */
+  rateRemaining: number | null;
+  /** When its rate allows the next start, when it allows none now. */
+  nextStartAt?: number;
 }
 
 /** Input of {@link Store.purgeFinished}. */
@@ -313,8 +343,19 @@ export interface Store {
   /** Deletes finished jobs (and frees their idempotency keys); returns how many. */
   purgeFinished(input: PurgeInput): Promise<number>;
 
+  /** Queues that hold jobs or have settings (paused, a limit), by name. */
   listQueues(): Promise<QueueInfo[]>;
+  /** One queue now; a queue never seen reads as unpaused, unlimited and empty. */
+  getQueue(name: string): Promise<QueueState>;
+  /**
+   * Changes a queue's settings (see **Flow control**): given fields change, null clears a limit.
+   * Durable on return and announced on the change feed (`kind: 'queue'`).
+   * @throws GQ_INVALID_ARGUMENT naming the field (`details.field`) for a bad value; nothing changes.
+   */
+  setQueue(name: string, patch: QueuePatch): Promise<QueueState>;
+  /** `setQueue(name, { paused: true })`. */
   pauseQueue(name: string): Promise<void>;
+  /** `setQueue(name, { paused: false })`. */
   resumeQueue(name: string): Promise<void>;
 
   /** Every job, in id order: for export. Costs a full read. */

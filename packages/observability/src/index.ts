@@ -18,3 +18,5 @@ export type {
   WaitingMetricsSource,
   WorkerMetricsSource,
 } from './metrics.js';
+export { QUEUE_GAUGE_LIMIT, queueGaugeValues } from './queue-gauges.js';
+export type { QueueGaugeValues, QueueMetricsSource } from './queue-gauges.js';

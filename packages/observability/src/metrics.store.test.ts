@@ -4,6 +4,7 @@ import { LevelStore } from '@gopherqueue/persistence';
 import { JobEventRelay } from '@gopherqueue/scheduler';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Metrics } from './metrics.js';
+import { queueGaugeValues } from './queue-gauges.js';
 import { parsePrometheus as parse } from './testing/parse-prometheus.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -41,7 +42,13 @@ describe('Metrics over a real store', () => {
     await s.cancel(sleep.job.id, 'not needed');
     await relay.stop();
 
+    metrics.setQueueSource(async () => queueGaugeValues(await s.listQueues(), clock.now()));
     const v = parse(await metrics.render());
+    // The queue gauges: the retrying job is due in 1 s; the scheduled one waits since T0.
+    expect(v.get('gq_queue_waiting{queue="default"}')).toBe(2);
+    expect(v.get('gq_queue_oldest_waiting_seconds{queue="default"}')).toBe(1.75);
+    expect(v.get('gq_queue_waiting{queue="slow"}')).toBe(0);
+    expect(v.get('gq_queue_oldest_waiting_seconds{queue="slow"}')).toBe(0);
     expect(v.get('gq_jobs_enqueued_total{queue="default",type="echo"}')).toBe(3);
     expect(v.get('gq_jobs_enqueued_total{queue="slow",type="sleep"}')).toBe(1);
     expect(v.get('gq_jobs_completed_total{queue="default",type="echo"}')).toBe(1);

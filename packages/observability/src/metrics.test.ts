@@ -267,7 +267,11 @@ describe('Metrics', () => {
     metrics.setWorkerSource(() => ({ busy: 1, concurrency: 4 }));
     metrics.setRemoteWorkerSource(() => Promise.resolve({ workers: 1, busy: 1, concurrency: 2 }));
     metrics.setWaitingSource(() => Promise.resolve([{ type: 'nobody.t', count: 2 }]));
+    metrics.setQueueSource(() =>
+      Promise.resolve([{ queue: 'emails', waiting: 7, oldestWaitingSeconds: 2.5 }]),
+    );
     const text = await metrics.render();
+    expect(queueValues(text)).toEqual([7, 2.5]);
     const v = parse(text);
     expect(v.get('gq_workers{kind="local"}')).toBe(4);
     expect(v.has('gq_workers_total')).toBe(false);
@@ -281,6 +285,14 @@ describe('Metrics', () => {
     }
     expect(result).toEqual({ code: 0, output: '' });
   });
+
+  function queueValues(text: string): [number | undefined, number | undefined] {
+    const v = parse(text);
+    return [
+      v.get('gq_queue_waiting{queue="emails"}'),
+      v.get('gq_queue_oldest_waiting_seconds{queue="emails"}'),
+    ];
+  }
 
   it('rejects an invalid prefix or buckets', () => {
     expect(() => new Metrics({ prefix: '9x' })).toThrow(RangeError);

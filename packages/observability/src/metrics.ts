@@ -10,6 +10,7 @@ import {
 } from '@gopherqueue/core';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { buildJsonMetrics, type RunStats } from './metrics-json.js';
+import { registerQueueGauges, type QueueMetricsSource } from './queue-gauges.js';
 
 /** Where the job gauges come from at scrape time: a `Store` fits. */
 export interface StoreMetricsSource {
@@ -95,6 +96,7 @@ export class Metrics {
   #workers: WorkerMetricsSource | undefined;
   #remote: RemoteWorkerMetricsSource | undefined;
   #waiting: WaitingMetricsSource | undefined;
+  #queues: QueueMetricsSource | undefined;
 
   /** @throws TypeError or RangeError for invalid options */
   constructor(options: MetricsOptions = {}) {
@@ -216,6 +218,7 @@ export class Metrics {
         for (const { type, count } of await this.#waitingCounts()) waiting.set({ type }, count);
       },
     });
+    registerQueueGauges(registry, prefix, () => this.#queues);
     if (options.collectProcessMetrics ?? true) {
       collectDefaultMetrics({ register: registry });
       // prom-client also reports these totals as gauges named like counters, which Prometheus'
@@ -281,6 +284,11 @@ export class Metrics {
   /** Reads `gq_jobs_waiting_no_handler` at each scrape. */
   setWaitingSource(source: WaitingMetricsSource): void {
     this.#waiting = source;
+  }
+
+  /** Reads the per-queue gauges (`gq_queue_waiting`, `gq_queue_oldest_waiting_seconds`). */
+  setQueueSource(source: QueueMetricsSource): void {
+    this.#queues = source;
   }
 
   /** Every metric in the Prometheus text format. */

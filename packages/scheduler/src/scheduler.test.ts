@@ -180,6 +180,38 @@ describe('Scheduler', () => {
     expect(await settles(wait)).toBe(true);
   });
 
+  it('wakes when a job of a queue at its concurrency ends', async () => {
+    await store.setQueue('q', { concurrency: 1 });
+    await scheduler.start();
+    await submit({ queue: 'q' });
+    await submit({ queue: 'q' });
+    const [job] = await store.claim({ workerId: 'w', limit: 5, leaseMs: 60_000 });
+    expect(await store.claim({ workerId: 'w', limit: 5, leaseMs: 60_000 })).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    const wait = scheduler.waitForWork(undefined, scheduler.epoch);
+    expect(await settles(wait)).toBe(false);
+    await store.complete(job!.id, job!.leaseToken!, null);
+    expect(await settles(wait)).toBe(true);
+    expect(await store.claim({ workerId: 'w', limit: 5, leaseMs: 60_000 })).toHaveLength(1);
+  });
+
+  it('wakes when the rate window of a limited queue frees a start, by its timer', async () => {
+    await store.setQueue('q', { rate: { limit: 2, periodMs: 1000 } });
+    await scheduler.start();
+    for (let i = 0; i < 4; i++) await submit({ queue: 'q' });
+    expect(await store.claim({ workerId: 'w', limit: 5, leaseMs: 60_000 })).toHaveLength(2);
+    clock.advance(300);
+    expect(await store.claim({ workerId: 'w', limit: 5, leaseMs: 60_000 })).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    const wait = scheduler.waitForWork(undefined, scheduler.epoch);
+    expect(await settles(wait)).toBe(false);
+    clock.advance(699);
+    expect(await settles(wait)).toBe(false);
+    clock.advance(1);
+    expect(await settles(wait)).toBe(true);
+    expect(await store.claim({ workerId: 'w', limit: 5, leaseMs: 60_000 })).toHaveLength(2);
+  });
+
   it('ends a wait when its signal aborts, and wakes on the slow re-check if configured', async () => {
     await scheduler.stop();
     scheduler = new Scheduler({ store, clock, recheckIntervalMs: 5_000 });

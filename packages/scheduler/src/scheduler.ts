@@ -41,6 +41,9 @@ interface Waiter {
  * a queue resumed), and by ONE timer on the injected clock for the earliest future `runAt` it
  * knows of; it remembers the later ones the change feed reported too (see {@link RunAtTimer}),
  * so a due job that no claimer takes (no worker has its type) does not hide them.
+ * For a queue with a limit (concurrency or rate) it also wakes them when a job of the queue
+ * leaves `running` (a slot freed), and after a start of it re-reads the earliest run-at, which
+ * the store gives as the moment the queue's rate window frees a start: the timer wakes them then.
  * There is no polling tick on the hot path; see {@link SchedulerOptions.recheckIntervalMs}.
  */
 export class Scheduler implements Component {
@@ -70,6 +73,8 @@ export class Scheduler implements Component {
   #refreshing: Promise<void> | undefined;
   #refreshAgain = false;
   #lastDueRunAt: number | undefined;
+  /** Queues with a concurrency or rate limit, read from the store at start and on queue changes. */
+  #limited: ReadonlySet<string> = new Set();
 
   constructor(options: SchedulerOptions) {
     if (typeof options !== 'object' || options === null || typeof options.store !== 'object') {
@@ -132,9 +137,11 @@ export class Scheduler implements Component {
       this.#onChange(change);
     });
     this.#armRecheck();
-    this.#starting = this.#refresh().finally(() => {
-      if (turn === this.#turn) this.#status = 'running';
-    });
+    this.#starting = Promise.all([this.#refresh(), this.#readLimited()])
+      .then(() => undefined)
+      .finally(() => {
+        if (turn === this.#turn) this.#status = 'running';
+      });
     return this.#starting;
   }
 
@@ -201,12 +208,29 @@ export class Scheduler implements Component {
   #onChange(change: StoreChange): void {
     if (!this.#running) return;
     if (change.kind === 'queue') {
+      void this.#readLimited();
       this.#stale = true;
       this.#wake();
       void this.#refresh();
       return;
     }
     if (change.kind !== 'created' && change.kind !== 'updated') return;
+    if (change.queue !== undefined && this.#limited.has(change.queue)) {
+      if (change.previous === 'running' && change.state !== 'running') {
+        // A job of a limited queue ended: it may have freed a slot of its concurrency.
+        this.#stale = true;
+        this.#wake();
+        void this.#refresh();
+        return;
+      }
+      if (change.state === 'running') {
+        // A start of a limited queue: its rate may now hold the rest back until the window
+        // frees a start, which the next run-at (read now) names.
+        this.#stale = true;
+        void this.#refresh();
+        return;
+      }
+    }
     if (change.state === undefined) {
       // A change from elsewhere without details: cheap to look.
       this.#stale = true;
@@ -261,6 +285,18 @@ export class Scheduler implements Component {
       this.#refreshing = undefined;
     });
     return this.#refreshing;
+  }
+
+  /** Re-reads which queues have a limit (their jobs' starts and ends drive wake-ups). */
+  async #readLimited(): Promise<void> {
+    try {
+      const queues = await this.#store.listQueues();
+      this.#limited = new Set(
+        queues.filter((q) => q.concurrency !== null || q.rate !== null).map((q) => q.name),
+      );
+    } catch (err) {
+      this.#logger.warn('could not read the queue limits', { err: String(err) });
+    }
   }
 
   #armAt(at: number): void {

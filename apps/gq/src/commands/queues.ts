@@ -1,11 +1,74 @@
-import type { WireQueue } from '@gopherqueue/client';
-import type { CommandModule } from 'yargs';
+import type { QueueUpdate, WireQueue, WireQueueDetail } from '@gopherqueue/client';
+import { formatDuration, MAX_QUEUE_CONCURRENCY, parseRate } from '@gopherqueue/core';
+import type { Argv, CommandModule } from 'yargs';
+import { UsageError } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
 import { output, withClient, withClientOptions, type ClientArgs } from '../client-command.js';
 import { formatTable } from '../table.js';
 
 interface QueueNameArgs extends ClientArgs {
   name: string;
+}
+
+interface QueueSetArgs extends QueueNameArgs {
+  concurrency?: string;
+  rate?: string;
+}
+
+/**
+ * The update `gq queues set` sends: `--concurrency N|none`, `--rate N/DURATION|none`.
+ * @throws UsageError naming the flag, before anything is sent.
+ */
+export function queueUpdateFlags(args: { concurrency?: string; rate?: string }): QueueUpdate {
+  const update: QueueUpdate = {};
+  if (args.concurrency !== undefined) {
+    const text = args.concurrency.trim();
+    if (text === 'none') update.concurrency = null;
+    else if (/^\d{1,6}$/.test(text) && Number(text) >= 1 && Number(text) <= MAX_QUEUE_CONCURRENCY) {
+      update.concurrency = Number(text);
+    } else {
+      throw new UsageError(
+        `--concurrency must be an integer from 1 to ${MAX_QUEUE_CONCURRENCY}, or none for no limit; got ${JSON.stringify(args.concurrency)}`,
+      );
+    }
+  }
+  if (args.rate !== undefined) {
+    const text = args.rate.trim();
+    if (text === 'none') update.rate = null;
+    else {
+      try {
+        parseRate(text);
+      } catch (err) {
+        throw new UsageError(
+          `--rate must be N/DURATION (N 1..1000000, DURATION 1ms..1h, e.g. 100/1s) or none: ${(err as Error).message}`,
+        );
+      }
+      update.rate = text;
+    }
+  }
+  if (update.concurrency === undefined && update.rate === undefined) {
+    throw new UsageError('give --concurrency N|none or --rate N/DURATION|none (or both)');
+  }
+  return update;
+}
+
+/** One queue with its limits, as `gq queues show` prints it. */
+export function formatQueueDetail(q: WireQueueDetail): string {
+  const rows: [string, string][] = [
+    ['queue', q.name],
+    ['status', q.paused ? 'paused' : 'active'],
+    ['concurrency', q.concurrency === null ? 'no limit' : String(q.concurrency)],
+    ['rate', q.rate === null ? 'no limit' : q.rate],
+    ['running', String(q.running)],
+    ['waiting', String(q.waiting)],
+  ];
+  if (q.rate_remaining !== null) rows.push(['starts left', String(q.rate_remaining)]);
+  if (q.next_start_at !== null) rows.push(['next start', q.next_start_at]);
+  if (q.oldest_waiting_ms !== null) {
+    rows.push(['oldest wait', formatDuration(Math.round(q.oldest_waiting_ms))]);
+  }
+  rows.push(['total', String(q.total)]);
+  return rows.map(([key, value]) => `${key.padEnd(12)} ${value}\n`).join('');
 }
 
 /** A table of queues with their job counts. */
@@ -58,10 +121,53 @@ export function queuesCommand(io: CliIo): CommandModule {
         );
       }),
   });
+  const named = <A extends object>(args: Argv<A>) =>
+    withClientOptions(args, io).positional('name', {
+      type: 'string',
+      demandOption: true,
+      describe: 'Queue name',
+    });
+  const show: CommandModule<object, QueueNameArgs> = {
+    command: 'show <name>',
+    describe: 'Show a queue: settings, running, waiting and the state of its limits',
+    builder: (args) => named(args),
+    handler: (args) =>
+      withClient(args, async (client) => {
+        const queue = await client.queue(args.name);
+        output(io, args, queue, () => formatQueueDetail(queue));
+      }),
+  };
+  const set: CommandModule<object, QueueSetArgs> = {
+    command: 'set <name>',
+    describe: "Change a queue's limits (applied by every node at its next claim)",
+    builder: (args) =>
+      named(args)
+        .option('concurrency', {
+          type: 'string',
+          describe: 'At most N of its jobs running at once, across every node; none: no limit',
+        })
+        .option('rate', {
+          type: 'string',
+          describe: 'At most N starts in any window of DURATION (e.g. 100/1s); none: no limit',
+        }),
+    handler: async (args) => {
+      const update = queueUpdateFlags(args);
+      await withClient(args, async (client) => {
+        const queue = await client.updateQueue(args.name, update);
+        output(io, args, queue, () => formatQueueDetail(queue));
+      });
+    },
+  };
   return {
     command: 'queues',
-    describe: 'Named queues: list, pause, resume',
-    builder: (args) => args.command(list).command(toggle('pause')).command(toggle('resume')),
+    describe: 'Named queues: list, show, set, pause, resume',
+    builder: (args) =>
+      args
+        .command(list)
+        .command(show)
+        .command(set)
+        .command(toggle('pause'))
+        .command(toggle('resume')),
     handler: () => undefined,
   };
 }

@@ -1,4 +1,11 @@
-import { ErrorCode, isGqError, type Job, type JobSpec, type SubmitResult } from '@gopherqueue/core';
+import {
+  ErrorCode,
+  isGqError,
+  RUNNABLE_STATES,
+  type Job,
+  type JobSpec,
+  type SubmitResult,
+} from '@gopherqueue/core';
 import { canAccessQueue } from '@gopherqueue/security';
 import { assertQueueAccess } from '../auth.js';
 import type { ApiContext } from '../env.js';
@@ -8,6 +15,26 @@ import type { listQuerySchema } from '../schemas.js';
 import type { WireJob, WireJobPage } from '@gopherqueue/client';
 import { toWireJob } from '../wire.js';
 import type { z } from 'zod';
+
+/**
+ * A job in the wire format with its `waiting_reason`: the one the API's options give it
+ * (`no_handler`), else, for a runnable job whose time has come, what its queue holds it back by:
+ * `queue_paused`, `queue_concurrency` (as many of its jobs run as the queue allows) or
+ * `queue_rate` (its rate allows no start now). Reads the queue: for one job, not for lists.
+ */
+export async function wireJobWithReason(c: ApiContext, job: Job): Promise<WireJob> {
+  const { waitingReason, store, clock } = c.get('options');
+  const reason = waitingReason?.(job);
+  if (reason !== undefined || !RUNNABLE_STATES.has(job.state) || job.runAt > clock.now()) {
+    return toWireJob(job, reason);
+  }
+  const queue = await store.getQueue(job.queue);
+  if (queue.paused) return toWireJob(job, 'queue_paused');
+  if (queue.concurrency !== null && queue.byState.running >= queue.concurrency) {
+    return toWireJob(job, 'queue_concurrency');
+  }
+  return toWireJob(job, queue.rateRemaining === 0 ? 'queue_rate' : undefined);
+}
 
 /** A job in the wire format, with the `waiting_reason` the API's options give it. */
 export function wireJob(c: ApiContext, job: Job): WireJob {

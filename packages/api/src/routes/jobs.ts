@@ -13,6 +13,7 @@ import {
   submitting,
   unknownDependency,
   wireJob,
+  wireJobWithReason,
 } from './job-access.js';
 
 /**
@@ -40,7 +41,7 @@ export function registerJobRoutes(api: Hono<ApiEnv>): void {
   });
 
   api.get('/jobs/:id', requirePermission('jobs:read'), async (c) => {
-    return c.json(wireJob(c, await loadJob(c)));
+    return c.json(await wireJobWithReason(c, await loadJob(c)));
   });
 
   api.delete('/jobs/:id', requirePermission('jobs:manage'), async (c) => {

@@ -1,9 +1,11 @@
 import type { Hono } from 'hono';
+import { formatRate, type Json, type QueueInfo, type QueueState } from '@gopherqueue/core';
+import type { WireQueue, WireQueueDetail } from '@gopherqueue/client';
 import { assertQueueAccess, audit, requirePermission } from '../auth.js';
 import type { ApiContext, ApiEnv } from '../env.js';
-import { validate } from '../request.js';
-import { queueNameSchema } from '../schemas.js';
-import type { WireQueue } from '@gopherqueue/client';
+import { readBody, validate } from '../request.js';
+import { queueNameSchema, queuePatchSchema } from '../schemas.js';
+import { rfc3339 } from '../wire.js';
 
 function queueParam(c: ApiContext): string {
   const { name } = validate(queueNameSchema, { name: c.req.param('name') });
@@ -11,19 +13,63 @@ function queueParam(c: ApiContext): string {
   return name;
 }
 
-/** Named queues: list with counts, pause, resume. */
+function toWireQueue(q: QueueInfo): WireQueue {
+  return {
+    name: q.name,
+    paused: q.paused,
+    concurrency: q.concurrency,
+    rate: q.rate === null ? null : formatRate(q.rate),
+    counts: q.byState,
+    total: Object.values(q.byState).reduce((a, b) => a + b, 0),
+  };
+}
+
+function toWireQueueDetail(q: QueueState, now: number): WireQueueDetail {
+  const { pending, scheduled, delayed, retrying, running } = q.byState;
+  return {
+    ...toWireQueue(q),
+    running,
+    waiting: pending + scheduled + delayed + retrying,
+    rate_remaining: q.rateRemaining,
+    next_start_at: q.nextStartAt === undefined ? null : rfc3339(q.nextStartAt),
+    oldest_waiting_at: q.oldestWaitingAt === undefined ? null : rfc3339(q.oldestWaitingAt),
+    oldest_waiting_ms:
+      q.oldestWaitingAt === undefined ? null : Math.max(0, now - q.oldestWaitingAt),
+  };
+}
+
+/** Named queues: list with counts, one with its limits, change settings, pause, resume. */
 export function registerQueueRoutes(api: Hono<ApiEnv>): void {
   api.get('/queues', requirePermission('stats:read'), async (c) => {
     const allowed = c.get('principal').queues;
     const queues: WireQueue[] = (await c.get('options').store.listQueues())
       .filter((q) => allowed === undefined || allowed.includes(q.name))
-      .map((q) => ({
-        name: q.name,
-        paused: q.paused,
-        counts: q.byState,
-        total: Object.values(q.byState).reduce((a, b) => a + b, 0),
-      }));
+      .map(toWireQueue);
     return c.json({ queues });
+  });
+
+  api.get('/queues/:name', requirePermission('stats:read'), async (c) => {
+    const name = queueParam(c);
+    const { store, clock } = c.get('options');
+    return c.json(toWireQueueDetail(await store.getQueue(name), clock.now()));
+  });
+
+  api.patch('/queues/:name', requirePermission('queues:manage'), async (c) => {
+    const name = queueParam(c);
+    const patch = await readBody(c, queuePatchSchema);
+    const { store } = c.get('options');
+    const state = await store.setQueue(name, {
+      ...(patch.paused === undefined ? {} : { paused: patch.paused }),
+      ...(patch.concurrency === undefined ? {} : { concurrency: patch.concurrency }),
+      ...(patch.rate === undefined ? {} : { rate: patch.rate }),
+    });
+    const details: Record<string, Json> = {};
+    if (patch.paused !== undefined) details.paused = patch.paused;
+    if (patch.concurrency !== undefined) details.concurrency = patch.concurrency;
+    if (patch.rate !== undefined)
+      details.rate = patch.rate === null ? null : formatRate(patch.rate);
+    await audit(c, { action: 'queue.update', target: name, queues: [name], details });
+    return c.json(toWireQueueDetail(state, c.get('options').clock.now()));
   });
 
   for (const action of ['pause', 'resume'] as const) {

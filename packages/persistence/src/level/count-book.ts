@@ -2,6 +2,7 @@ import { JOB_STATES, type Job, type JobCounts, type JobState } from '@gopherqueu
 
 const STATE_INDEX = new Map<JobState, number>(JOB_STATES.map((state, i) => [state, i]));
 const STATES = JOB_STATES.length;
+const RUNNING = STATE_INDEX.get('running') as number;
 
 /** The persisted form of {@link CountBook}. */
 interface CountsRecord {
@@ -73,6 +74,11 @@ export class CountBook {
   /** Names of queues that hold at least one job. */
   queueNames(): string[] {
     return [...this.#queues.keys()];
+  }
+
+  /** Running jobs of one queue. */
+  running(name: string): number {
+    return this.#queues.get(name)?.[RUNNING] ?? 0;
   }
 
   /** Jobs of one queue by state, all zero for an unknown queue. */

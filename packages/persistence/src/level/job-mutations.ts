@@ -21,6 +21,7 @@ import { writeJob, type JobWriteTarget } from './job-index.js';
 import { JobEncoder } from './job-encoder.js';
 import { JobLookup } from './job-lookup.js';
 import * as next from '../job-versions.js';
+import type { QueueLimiter } from './queue-limiter.js';
 import type { ReadyBuckets } from './ready-buckets.js';
 import { planSubmit } from './submit-plan.js';
 import { checkReleaseRunAt, checkRestoredTimes } from '../time-bounds.js';
@@ -34,6 +35,7 @@ export interface JobMutationsContext {
   commit: GroupCommit;
   clock: Clock;
   paused: ReadonlySet<string>;
+  limiter: QueueLimiter;
   /** Throws when the store is closed or failed. */
   guard: () => void;
 }
@@ -107,19 +109,26 @@ export class JobMutations {
     const claimed: Job[] = [];
     const step = (): Job[] | Promise<Job[]> => {
       const now = this.#ctx.clock.now();
+      const quota = this.#ctx.limiter.quota(now);
       const taken = this.#ctx.ready.take(options.limit - claimed.length, {
         now,
         paused: this.#ctx.paused,
         types: options.types,
         queues: options.queues,
+        quota,
       });
+      const started = quota === undefined ? undefined : new Map<string, number>();
       for (const id of taken.ids) {
         // The heads of the buckets are always held in memory.
         const job = this.#ctx.cache.get(id) as Job;
         const after = next.claimedJob(job, now, options, randomUUID());
         this.#write(job, after, 'updated');
         claimed.push(after);
+        if (started !== undefined && quota?.has(job.queue) === true) {
+          started.set(job.queue, (started.get(job.queue) ?? 0) + 1);
+        }
       }
+      for (const [queue, count] of started ?? []) this.#ctx.limiter.record(queue, now, count);
       if (taken.blocked === undefined || claimed.length >= options.limit) return claimed;
       return taken.blocked.then(() => {
         this.#ctx.guard();

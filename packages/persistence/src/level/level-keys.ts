@@ -17,6 +17,9 @@ import { isTerminal, RUNNABLE_STATES, type Job, type JobState } from '@gopherque
  *   scoped per queue; queue names contain no `!`). Directories written before keys were scoped
  *   hold `idem!<key>` instead, which the store rewrites once at open.
  * - `queue!<name>` -> `{"paused":true}` for paused queues.
+ * - `qset!<name>` -> `{"concurrency":N|null,"rate":{"limit":N,"periodMs":P}|null}` for queues
+ *   with a limit (a key of its own, so a directory with limits still opens in a version without
+ *   them, as unlimited queues).
  * - `meta!<key>` -> the MetaStore's JSON values.
  * - `sys!counts` -> the persisted {@link JobCounts}, `sys!seq` -> the last `seq` handed out,
  *   `sys!format` -> the layout's version (absent before format 2).
@@ -34,6 +37,7 @@ export const keys = {
   idem: (queue: string, key: string): string => `qidem!${queue}!${key}`,
   legacyIdem: (key: string): string => `idem!${key}`,
   queueRecord: (name: string): string => `queue!${name}`,
+  queueLimits: (name: string): string => `qset!${name}`,
   meta: (key: string): string => `meta!${key}`,
   counts: 'sys!counts',
   seq: 'sys!seq',

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ErrorCode, GqError, type Job, type JobState } from '@gopherqueue/core';
+import { ErrorCode, GqError, type Job, type JobState, type QueueLimits } from '@gopherqueue/core';
 import { ClassicLevel } from 'classic-level';
 import { MemoryLevel } from 'memory-level';
 import type { LevelDb } from './group-commit.js';
@@ -29,6 +29,8 @@ export interface LoadedState {
   seq: number;
   maxId: string;
   paused: string[];
+  /** The queues with limits, as `qset!<name>` records them. */
+  limits: [string, QueueLimits][];
 }
 
 /**
@@ -121,6 +123,9 @@ export async function loadState(db: LevelDb): Promise<LoadedState> {
   };
   const maxId = await lastId(keys.job(''));
   const paused = await db.keys({ gt: keys.queueRecord(''), lt: keys.queueRecord(RANGE_END) }).all();
+  const limits = await db
+    .iterator({ gt: keys.queueLimits(''), lt: keys.queueLimits(RANGE_END) })
+    .all();
   return {
     running,
     waits,
@@ -129,6 +134,10 @@ export async function loadState(db: LevelDb): Promise<LoadedState> {
     seq: seq === undefined ? 0 : Number(seq),
     maxId,
     paused: paused.map((key) => key.slice(keys.queueRecord('').length)),
+    limits: limits.map(([key, value]): [string, QueueLimits] => [
+      key.slice(keys.queueLimits('').length),
+      JSON.parse(value) as QueueLimits,
+    ]),
   };
 }
 

@@ -259,6 +259,27 @@ describe('LevelStore', () => {
     expect((await reopened.get(job.id))?.type).toBe('kept');
   });
 
+  it('keeps queue settings across a reopen, and the running jobs count against concurrency', async () => {
+    const dir = tempDir();
+    const clock = new ManualClock();
+    const first = await LevelStore.open({ location: dir, clock });
+    const submit = submitter(first, clock);
+    await first.setQueue('limited', { concurrency: 2, rate: { limit: 10, periodMs: 60_000 } });
+    await first.setQueue('stopped', { paused: true, concurrency: 3 });
+    await first.setQueue('cleared', { concurrency: 4 });
+    await first.setQueue('cleared', { concurrency: null });
+    for (let i = 0; i < 3; i++) await submit('t', { queue: 'limited' });
+    await claim(first, ['t']);
+    await first.close();
+    const second = await open({ location: dir, clock });
+    expect(await second.listQueues()).toMatchObject([
+      { name: 'limited', paused: false, concurrency: 2, rate: { limit: 10, periodMs: 60_000 } },
+      { name: 'stopped', paused: true, concurrency: 3, rate: null },
+    ]);
+    // The job running before the restart still holds a slot (until recovery takes it back).
+    expect(await second.claim({ workerId: 'w', limit: 5, leaseMs: 10_000 })).toHaveLength(1);
+  });
+
   it('keeps a memory store off the disk and apart from other memory stores', async () => {
     const location = path.join(tempDir(), 'unused');
     const clock = new ManualClock();

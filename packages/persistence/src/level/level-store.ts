@@ -22,6 +22,9 @@ import {
   type MetaStore,
   type PurgeInput,
   type QueueInfo,
+  type QueuePatch,
+  type QueueState,
+  checkQueuePatch,
   type ReleaseInput,
   type RetryInput,
   type Store,
@@ -39,6 +42,8 @@ import { finishedPrefix, idOfIndexKey, keys, padTime } from './level-keys.js';
 import { LevelMetaStore } from './level-meta-store.js';
 import { checkLeaseMs } from '../time-bounds.js';
 import { loadState, openLevelDb } from './level-open.js';
+import { checkQueueName } from '../queue-name.js';
+import { QueueLimiter } from './queue-limiter.js';
 import { ReadyBuckets } from './ready-buckets.js';
 
 /** Options of {@link LevelStore.open}. */
@@ -96,6 +101,7 @@ export class LevelStore implements Store {
   readonly #commit: GroupCommit;
   readonly #reader: JobReader;
   readonly #paused = new Set<string>();
+  readonly #limiter = new QueueLimiter((queue) => this.#counts.running(queue));
   readonly #listeners = new Set<(change: StoreChange) => void>();
   readonly #guard = (): void => this.#check();
   readonly #jobs: JobMutations;
@@ -138,6 +144,7 @@ export class LevelStore implements Store {
       commit: this.#commit,
       clock: options.clock,
       paused: this.#paused,
+      limiter: this.#limiter,
       guard: this.#guard,
     });
     this.meta = new LevelMetaStore(db, this.#commit, this.#guard);
@@ -189,6 +196,7 @@ export class LevelStore implements Store {
     this.#jobs.seq = this.#seqWritten = state.seq;
     this.#jobs.maxId = state.maxId;
     for (const name of state.paused) this.#paused.add(name);
+    for (const [name, limits] of state.limits) this.#limiter.set(name, limits);
     for (const job of state.running) this.#cache.hold(job);
     for (const [dependency, id] of state.waits) this.#cache.trackWaits(id, [], [dependency]);
     for (const { queue, type, priority } of state.buckets) {
@@ -321,7 +329,9 @@ export class LevelStore implements Store {
 
   async nextRunAt(): Promise<number | undefined> {
     this.#check();
-    return this.#ready.nextRunAt(this.#paused);
+    return this.#ready.nextRunAt(this.#paused, (queue) =>
+      this.#limiter.floor(queue, this.#clock.now()),
+    );
   }
 
   async purgeFinished(input: PurgeInput): Promise<number> {
@@ -347,38 +357,84 @@ export class LevelStore implements Store {
 
   async listQueues(): Promise<QueueInfo[]> {
     this.#check();
-    const names = new Set([...this.#counts.queueNames(), ...this.#paused]);
-    return Promise.resolve(
-      [...names].sort().map((name) => ({
-        name,
-        paused: this.#paused.has(name),
-        byState: this.#counts.queueCounts(name),
-      })),
-    );
+    const names = new Set([
+      ...this.#counts.queueNames(),
+      ...this.#paused,
+      ...this.#limiter.names(),
+    ]);
+    const oldest = await this.#ready.oldestDue(this.#clock.now());
+    this.#check();
+    return [...names].sort().map((name) => this.#queueInfo(name, oldest));
+  }
+
+  async getQueue(name: string): Promise<QueueState> {
+    this.#check();
+    checkQueueName(name);
+    const oldest = await this.#ready.oldestDue(this.#clock.now());
+    this.#check();
+    return this.#queueState(name, oldest);
+  }
+
+  #queueInfo(name: string, oldest: ReadonlyMap<string, number>): QueueInfo {
+    const { concurrency, rate } = this.#limiter.get(name);
+    const info: QueueInfo = {
+      name,
+      paused: this.#paused.has(name),
+      concurrency,
+      rate,
+      byState: this.#counts.queueCounts(name),
+    };
+    const oldestWaitingAt = oldest.get(name);
+    if (oldestWaitingAt !== undefined) info.oldestWaitingAt = oldestWaitingAt;
+    return info;
+  }
+
+  #queueState(name: string, oldest: ReadonlyMap<string, number>): QueueState {
+    const now = this.#clock.now();
+    const state: QueueState = {
+      ...this.#queueInfo(name, oldest),
+      rateRemaining: this.#limiter.remaining(name, now),
+    };
+    const nextStartAt = this.#limiter.nextStartAt(name, now);
+    if (nextStartAt !== undefined) state.nextStartAt = nextStartAt;
+    return state;
   }
 
   async pauseQueue(name: string): Promise<void> {
-    await this.#setPaused(name, true);
+    await this.setQueue(name, { paused: true });
   }
 
   async resumeQueue(name: string): Promise<void> {
-    await this.#setPaused(name, false);
+    await this.setQueue(name, { paused: false });
   }
 
-  async #setPaused(name: string, paused: boolean): Promise<void> {
+  async setQueue(name: string, patch: QueuePatch): Promise<QueueState> {
     this.#check();
-    if (typeof name !== 'string' || name === '') {
-      throw new TypeError(`queue name must be a non-empty string; got ${JSON.stringify(name)}`);
-    }
-    if (paused) {
+    checkQueueName(name);
+    checkQueuePatch(patch);
+    if (patch.paused === true) {
       this.#paused.add(name);
       this.#commit.put(keys.queueRecord(name), JSON.stringify({ paused: true }));
-    } else {
+    } else if (patch.paused === false) {
       this.#paused.delete(name);
       this.#commit.del(keys.queueRecord(name));
     }
+    if (patch.concurrency !== undefined || patch.rate !== undefined) {
+      const before = this.#limiter.get(name);
+      const limits = {
+        concurrency: patch.concurrency === undefined ? before.concurrency : patch.concurrency,
+        rate: patch.rate === undefined ? before.rate : patch.rate,
+      };
+      this.#limiter.set(name, limits);
+      if (limits.concurrency === null && limits.rate === null) {
+        this.#commit.del(keys.queueLimits(name));
+      } else {
+        this.#commit.put(keys.queueLimits(name), JSON.stringify(limits));
+      }
+    }
     this.#commit.change({ kind: 'queue', id: name, queue: name });
     await this.#commit.commit();
+    return this.getQueue(name);
   }
 
   scan(): AsyncIterable<Job> {

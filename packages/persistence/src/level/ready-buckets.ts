@@ -98,6 +98,8 @@ export interface ReadyFilter {
   paused: ReadonlySet<string>;
   types?: readonly string[] | undefined;
   queues?: readonly string[] | undefined;
+  /** Starts left per limited queue: a queue at 0 is passed over, each job taken counts one. */
+  quota?: Map<string, number> | undefined;
 }
 
 /** Options of {@link ReadyBuckets}. */
@@ -218,6 +220,7 @@ export class ReadyBuckets {
         let best: Bucket | undefined;
         let bestEntry: ReadyEntry | undefined;
         for (const bucket of buckets) {
+          if (filter.quota !== undefined && (filter.quota.get(bucket.queue) ?? 1) <= 0) continue;
           const entry = bucket.first();
           if (entry === undefined) {
             if (!bucket.exhausted) return { ids, blocked: this.refill(bucket) };
@@ -236,6 +239,8 @@ export class ReadyBuckets {
         if (best === undefined || bestEntry === undefined) break;
         best.shift();
         ids.push(bestEntry.id);
+        const left = filter.quota?.get(best.queue);
+        if (left !== undefined) filter.quota?.set(best.queue, left - 1);
         if (best.size < this.#low && !best.exhausted) this.#refillInBackground(best);
         else this.#forgetIfEmpty(best);
       }
@@ -244,19 +249,51 @@ export class ReadyBuckets {
     return { ids };
   }
 
-  /** The earliest runAt among runnable jobs of unpaused queues (reading heads it lacks). */
-  async nextRunAt(paused: ReadonlySet<string>): Promise<number | undefined> {
+  /** Per queue, the earliest runAt at or before `now` among its runnable jobs (paused too). */
+  async oldestDue(now: number): Promise<Map<string, number>> {
     for (;;) {
-      let earliest: number | undefined;
+      const oldest = new Map<string, number>();
       const reading: Promise<void>[] = [];
       for (const bucket of this.#buckets.values()) {
-        if (paused.has(bucket.queue)) continue;
         const entry = bucket.first();
         if (entry === undefined) {
           if (!bucket.exhausted) reading.push(this.refill(bucket));
           continue;
         }
-        if (earliest === undefined || entry.runAt < earliest) earliest = entry.runAt;
+        const known = oldest.get(bucket.queue);
+        if (entry.runAt <= now && (known === undefined || entry.runAt < known)) {
+          oldest.set(bucket.queue, entry.runAt);
+        }
+      }
+      if (reading.length === 0) return oldest;
+      await Promise.all(reading);
+      this.#o.guard();
+    }
+  }
+
+  /**
+   * The earliest time a claim may take a runnable job of an unpaused queue (reading heads it
+   * lacks): a job's runAt, or later when `floor` (the queue's limits) says so; a queue whose
+   * floor is Infinity is left out.
+   */
+  async nextRunAt(
+    paused: ReadonlySet<string>,
+    floor: (queue: string) => number,
+  ): Promise<number | undefined> {
+    for (;;) {
+      let earliest: number | undefined;
+      const reading: Promise<void>[] = [];
+      for (const bucket of this.#buckets.values()) {
+        if (paused.has(bucket.queue)) continue;
+        const limit = floor(bucket.queue);
+        if (limit === Number.POSITIVE_INFINITY) continue;
+        const entry = bucket.first();
+        if (entry === undefined) {
+          if (!bucket.exhausted) reading.push(this.refill(bucket));
+          continue;
+        }
+        const at = Math.max(entry.runAt, limit);
+        if (earliest === undefined || at < earliest) earliest = at;
       }
       if (reading.length === 0) return earliest;
       await Promise.all(reading);

@@ -111,19 +111,3 @@ export async function purgeJobs(
   }
   return rows.length;
 }
-
-/** Pauses or resumes a queue, creating its row when new. */
-export async function setQueuePaused(
-  c: pg.ClientBase,
-  s: string,
-  name: string,
-  paused: boolean,
-  changes: StoreChange[],
-): Promise<void> {
-  await c.query(
-    `INSERT INTO ${s}.queues (name, paused) VALUES ($1, $2)
-     ON CONFLICT (name) DO UPDATE SET paused = excluded.paused`,
-    [name, paused],
-  );
-  changes.push({ kind: 'queue', id: name, queue: name });
-}

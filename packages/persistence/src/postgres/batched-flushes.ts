@@ -18,7 +18,7 @@ import { insertJobsJson, insertJobsSql, newJob, submitJobs } from './submit-jobs
  * Set for claim transactions: walk the claim index in order and stop at the limit, even before
  * ANALYZE has seen a freshly loaded backlog (the planner would otherwise bitmap-scan and sort it).
  */
-const CLAIM_SETTINGS = 'SET LOCAL enable_bitmapscan = off';
+export const CLAIM_SETTINGS = 'SET LOCAL enable_bitmapscan = off';
 
 /**
  * Runs the claims queued together in one transaction: one statement per distinct

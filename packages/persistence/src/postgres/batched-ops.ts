@@ -12,6 +12,7 @@ import pg from 'pg';
 const { escapeLiteral } = pg;
 import { unknownJobError } from '../job-errors.js';
 import { rowToJob, type JobRow } from './job-row.js';
+import { skippedQueuesSql } from './queue-limits.js';
 import { DROP_LEASE, releaseDependentsSql, updated } from './transition-sql.js';
 
 /** One `complete` call as the batcher queues it. */
@@ -112,7 +113,7 @@ export function claimStatement(s: string, requests: readonly ClaimOptions[], now
     WHERE state IN ('scheduled', 'delayed', 'retrying') AND run_at <= ${at}
       ${first.types === undefined ? '' : `AND type = ANY(${textArray(first.types)})`}
       ${first.queues === undefined ? '' : `AND queue = ANY(${textArray(first.queues)})`}
-      AND j.queue <> ALL (coalesce((SELECT array_agg(name) FROM ${s}.queues WHERE paused), '{}'))
+      AND j.queue <> ALL (${skippedQueuesSql(s)})
     ORDER BY priority, run_at, seq
     LIMIT ${leases.length}
     FOR UPDATE OF j SKIP LOCKED

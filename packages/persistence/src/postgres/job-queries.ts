@@ -13,6 +13,7 @@ import {
 } from '@gopherqueue/core';
 import type { RunQuery } from './postgres-meta-store.js';
 import { rowToJob, type JobRow } from './job-row.js';
+import { skippedQueuesSql } from './queue-limits.js';
 
 const RUNNABLE = `('scheduled', 'delayed', 'retrying')`;
 
@@ -49,13 +50,16 @@ export class JobQueries {
     return rows.map(rowToJob);
   }
 
-  /** Five probes of the claim index (one per priority), so no second index on run_at is kept. */
+  /**
+   * Among the queues that are neither paused nor limited: five probes of the claim index (one per
+   * priority), so no second index on run_at is kept.
+   */
   async nextRunAt(): Promise<number | undefined> {
     const rows = await this.#query<{ run_at: string | null }>(
       `SELECT min(x.run_at) AS run_at FROM generate_series(0, 4) AS p, LATERAL (
          SELECT run_at FROM ${this.#s}.jobs j
          WHERE state IN ('scheduled', 'delayed', 'retrying') AND priority = p
-           AND j.queue <> ALL (coalesce((SELECT array_agg(name) FROM ${this.#s}.queues WHERE paused), '{}'))
+           AND j.queue <> ALL (${skippedQueuesSql(this.#s)})
          ORDER BY run_at LIMIT 1) x`,
     );
     const runAt = rows[0]?.run_at;
@@ -169,11 +173,14 @@ export class JobQueries {
     return { total, byState, byPriority };
   }
 
-  /** Queues that hold jobs or were ever paused, by name. */
+  /** Queues that hold jobs or have a row (ever paused or limited), by name. */
   async listQueues(): Promise<QueueInfo[]> {
     const rows = await this.#query<{
       name: string;
       paused: boolean | null;
+      concurrency: number | null;
+      rate_limit: number | null;
+      rate_period_ms: number | null;
       state: JobState | null;
       n: string | null;
     }>(
@@ -181,7 +188,8 @@ export class JobQueries {
          SELECT queue, state, sum(n)::bigint AS n FROM ${this.#s}.counts GROUP BY queue, state
          HAVING sum(n) <> 0
        )
-       SELECT coalesce(c.queue, q.name) AS name, q.paused, c.state, c.n
+       SELECT coalesce(c.queue, q.name) AS name, q.paused, q.concurrency, q.rate_limit,
+         q.rate_period_ms, c.state, c.n
        FROM c FULL JOIN ${this.#s}.queues q ON q.name = c.queue
        ORDER BY 1`,
     );
@@ -189,7 +197,16 @@ export class JobQueries {
     for (const row of rows) {
       let info = queues.get(row.name);
       if (!info) {
-        info = { name: row.name, paused: false, byState: emptyByState() };
+        info = {
+          name: row.name,
+          paused: false,
+          concurrency: row.concurrency,
+          rate:
+            row.rate_limit === null || row.rate_period_ms === null
+              ? null
+              : { limit: row.rate_limit, periodMs: row.rate_period_ms },
+          byState: emptyByState(),
+        };
         queues.set(row.name, info);
       }
       if (row.paused) info.paused = true;

@@ -145,6 +145,22 @@ DROP INDEX ${s}.jobs_queue_seq;`,
 CREATE INDEX jobs_runnable_type ON ${s}.jobs (type, run_at) WHERE state IN ${RUNNABLE};`,
   },
   {
+    version: 5,
+    name: 'queue limits: concurrency and rate',
+    // A limited queue's row holds its settings and the sliding window of its recent starts
+    // (`[[time, count], ...]`); a claim locks it FOR UPDATE, so claims of the queue take turns
+    // across nodes. Its runnable jobs are found in claim order by the queue index, whatever the
+    // other queues' backlog.
+    sql: (s) => `
+ALTER TABLE ${s}.queues
+  ADD COLUMN concurrency integer,
+  ADD COLUMN rate_limit integer,
+  ADD COLUMN rate_period_ms integer,
+  ADD COLUMN rate_log jsonb NOT NULL DEFAULT '[]';
+CREATE INDEX jobs_runnable_queue ON ${s}.jobs (queue, priority, run_at, seq)
+  WHERE state IN ${RUNNABLE};`,
+  },
+  {
     version: 6,
     name: 'retry_on and no_retry_on of a job',
     // Nullable columns with no default: adding them rewrites no row, and an older node that does

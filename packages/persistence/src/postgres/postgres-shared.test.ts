@@ -184,6 +184,35 @@ function sharedTests(): void {
     });
   });
 
+  describe('queue limits across nodes', () => {
+    it("obeys another node's change of a queue's limits at its next claim", async () => {
+      const schema = fresh();
+      const a = await node(schema);
+      const b = await node(schema);
+      await withStores([a, b], async () => {
+        await a.submitBatch(Array.from({ length: 6 }, () => createJob('t', null, { queue: 'q' })));
+        // Set on a; b claims at once, before any notification of the change can have arrived.
+        await a.setQueue('q', { concurrency: 2 });
+        const first = await claimAll(b, 'b');
+        expect(first.length).toBeLessThanOrEqual(2);
+        // Once b hears of the change, it takes the queue's jobs up to the limit.
+        // (It re-reads the limited queues on the notification, and every 5 s at the latest.)
+        await vi.waitFor(
+          async () => {
+            first.push(...(await claimAll(b, 'b')));
+            expect(first).toHaveLength(2);
+          },
+          { timeout: 15_000, interval: 20 },
+        );
+        expect(await claimAll(a, 'a')).toEqual([]);
+        expect((await b.getQueue('q')).concurrency).toBe(2);
+        // Cleared on a: b's very next claim takes the rest.
+        await a.setQueue('q', { concurrency: null });
+        expect(await claimAll(b, 'b')).toHaveLength(4);
+      });
+    });
+  });
+
   describe('an unreachable database', () => {
     it('fails open with GQ_STORE_UNAVAILABLE naming the host', async () => {
       const port = await freePort();

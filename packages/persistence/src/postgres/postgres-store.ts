@@ -21,6 +21,9 @@ import {
   type MetaStore,
   type PurgeInput,
   type QueueInfo,
+  checkQueuePatch,
+  type QueuePatch,
+  type QueueState,
   type ReleaseInput,
   type RetryInput,
   type Store,
@@ -37,8 +40,17 @@ import {
   checkRestoredTimes,
   checkSpecTimes,
 } from '../time-bounds.js';
-import { cancelJob, deleteJob, purgeJobs, retryJob, setQueuePaused } from './admin-commands.js';
-import { flushClaims, flushCompletes, flushSubmits } from './batched-flushes.js';
+import { checkQueueName } from '../queue-name.js';
+import { cancelJob, deleteJob, purgeJobs, retryJob } from './admin-commands.js';
+import { CLAIM_SETTINGS, flushClaims, flushCompletes, flushSubmits } from './batched-flushes.js';
+import {
+  claimWithLimits,
+  limitedNextRunAt,
+  LimitedQueues,
+  oldestWaiting,
+  readQueue,
+  writeQueue,
+} from './queue-limits.js';
 import type { CompleteInput } from './batched-ops.js';
 import { Batcher } from './batcher.js';
 import { ChangeFeed } from './change-feed.js';
@@ -77,6 +89,7 @@ export class PostgresStore implements Store {
   readonly #feed: ChangeFeed;
   readonly #exec: PgExecutor;
   readonly #queries: JobQueries;
+  readonly #limited: LimitedQueues;
   readonly #submits = new Batcher<JobSpec, SubmitResult>((items) =>
     flushSubmits(this.#exec, this.#s, () => this.#clock.now(), items),
   );
@@ -112,6 +125,11 @@ export class PostgresStore implements Store {
     const query = this.#exec.query.bind(this.#exec);
     this.meta = new PostgresMetaStore(this.#s, query);
     this.#queries = new JobQueries(this.#s, query);
+    this.#limited = new LimitedQueues(this.#s, query);
+    // A queue's settings changed (on this node or another): re-read which queues are limited.
+    this.#feed.subscribe((change) => {
+      if (change.kind === 'queue') this.#limited.invalidate();
+    });
   }
 
   /**
@@ -229,6 +247,13 @@ export class PostgresStore implements Store {
     if (options.limit === 0 || options.types?.length === 0 || options.queues?.length === 0)
       return [];
     this.#exec.assertOpen();
+    const limited = await this.#limited.names();
+    if (limited.size > 0 && (options.queues?.some((q) => limited.has(q)) ?? true)) {
+      return this.#exec.tx(
+        (c, changes) => claimWithLimits(c, this.#s, options, () => this.#clock.now(), changes),
+        CLAIM_SETTINGS,
+      );
+    }
     return this.#claims.run(options);
   }
 
@@ -289,8 +314,19 @@ export class PostgresStore implements Store {
     return this.#queries.expiredLeases(now, limit);
   }
 
-  nextRunAt(): Promise<number | undefined> {
-    return this.#queries.nextRunAt();
+  async nextRunAt(): Promise<number | undefined> {
+    const [free, limited] = await Promise.all([
+      this.#queries.nextRunAt(),
+      this.#limited
+        .names()
+        .then((names) =>
+          names.size === 0
+            ? undefined
+            : limitedNextRunAt(this.#exec.query.bind(this.#exec), this.#s, this.#clock.now()),
+        ),
+    ]);
+    if (free === undefined) return limited;
+    return limited === undefined ? free : Math.min(free, limited);
   }
 
   async countDue(input?: CountDueInput): Promise<DueCount[]> {
@@ -304,16 +340,40 @@ export class PostgresStore implements Store {
     return this.#exec.tx((c, changes) => purgeJobs(c, this.#s, input, limit, changes));
   }
 
-  listQueues(): Promise<QueueInfo[]> {
-    return this.#queries.listQueues();
+  async listQueues(): Promise<QueueInfo[]> {
+    const queues = await this.#queries.listQueues();
+    const oldest = await oldestWaiting(
+      this.#exec.query.bind(this.#exec),
+      this.#s,
+      queues.map((q) => q.name),
+      this.#clock.now(),
+    );
+    for (const queue of queues) {
+      const at = oldest.get(queue.name);
+      if (at !== undefined) queue.oldestWaitingAt = at;
+    }
+    return queues;
   }
 
-  pauseQueue(name: string): Promise<void> {
-    return this.#exec.tx((c, changes) => setQueuePaused(c, this.#s, name, true, changes));
+  async getQueue(name: string): Promise<QueueState> {
+    checkQueueName(name);
+    return readQueue(this.#exec.query.bind(this.#exec), this.#s, name, this.#clock.now());
   }
 
-  resumeQueue(name: string): Promise<void> {
-    return this.#exec.tx((c, changes) => setQueuePaused(c, this.#s, name, false, changes));
+  async setQueue(name: string, patch: QueuePatch): Promise<QueueState> {
+    checkQueueName(name);
+    checkQueuePatch(patch);
+    await this.#exec.tx((c, changes) => writeQueue(c, this.#s, name, patch, changes));
+    this.#limited.invalidate();
+    return this.getQueue(name);
+  }
+
+  async pauseQueue(name: string): Promise<void> {
+    await this.setQueue(name, { paused: true });
+  }
+
+  async resumeQueue(name: string): Promise<void> {
+    await this.setQueue(name, { paused: false });
   }
 
   scan(): AsyncIterable<Job> {

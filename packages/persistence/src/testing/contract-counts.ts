@@ -86,6 +86,7 @@ export function countsContract(harness: StoreContractHarness): void {
 
   describe('listQueues', () => {
     it('reports every queue with its counts by state and whether it is paused', async () => {
+      const t0 = f.clock.now();
       await f.submit('t', { queue: 'emails' });
       await f.submit('t', { queue: 'emails', delay: 5000 });
       await f.submit('t', { queue: 'reports' });
@@ -98,13 +99,29 @@ export function countsContract(harness: StoreContractHarness): void {
         return Object.fromEntries(queues.map((q) => [q.name, q]));
       };
       expect(await byName()).toEqual({
-        default: { name: 'default', paused: false, byState: stateCounts({ scheduled: 1 }) },
+        default: {
+          name: 'default',
+          paused: false,
+          concurrency: null,
+          rate: null,
+          byState: stateCounts({ scheduled: 1 }),
+          oldestWaitingAt: t0,
+        },
         emails: {
           name: 'emails',
           paused: true,
+          concurrency: null,
+          rate: null,
           byState: stateCounts({ scheduled: 1, delayed: 1 }),
+          oldestWaitingAt: t0,
         },
-        reports: { name: 'reports', paused: false, byState: stateCounts({ completed: 1 }) },
+        reports: {
+          name: 'reports',
+          paused: false,
+          concurrency: null,
+          rate: null,
+          byState: stateCounts({ completed: 1 }),
+        },
       });
       await f.store.resumeQueue('emails');
       expect(await byName()).toMatchObject({ emails: { name: 'emails', paused: false } });

@@ -99,7 +99,10 @@ export function exportContract(harness: StoreContractHarness): void {
       expect(queues.find((q) => q.name === 'import-q')).toEqual({
         name: 'import-q',
         paused: false,
+        concurrency: null,
+        rate: null,
         byState: stateCounts({ scheduled: 1, completed: 1, dead_letter: 1 }),
+        oldestWaitingAt: given.find((job) => job.state === 'scheduled')!.runAt,
       });
       const claimed = await f.claimOne();
       expect(claimed).toMatchObject({ id: jobs[0]!.id, state: 'running', attempt: 1 });

@@ -5,6 +5,7 @@ import { countsContract } from './contract-counts.js';
 import { dependenciesContract } from './contract-dependencies.js';
 import { exportContract } from './contract-export.js';
 import { feedContract } from './contract-feed.js';
+import { flowControlContract } from './contract-flow-control.js';
 import { idempotencyContract } from './contract-idempotency.js';
 import { importContract } from './contract-import.js';
 import type { StoreContractHarness } from './contract-fixture.js';
@@ -29,6 +30,7 @@ const GROUPS: [string, (harness: StoreContractHarness) => void][] = [
   ['reading', listContract],
   ['counting and purging', countsContract],
   ['counting due jobs by type', countDueContract],
+  ['flow control', flowControlContract],
   ['change feed', feedContract],
   ['retry options', retryOptionsContract],
   ['export and import', exportContract],

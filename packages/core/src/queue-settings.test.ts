@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import {
+  formatRate,
+  nextRateStartAt,
+  parseRate,
+  rateRemaining,
+  rateSlotMs,
+  recordStarts,
+} from './queue-settings.js';
+
+describe('parseRate', () => {
+  it('reads N/DURATION, a bare unit meaning one of it', () => {
+    expect(parseRate('100/1s')).toEqual({ limit: 100, periodMs: 1000 });
+    expect(parseRate('1000/1m')).toEqual({ limit: 1000, periodMs: 60_000 });
+    expect(parseRate(' 5 / 250ms ')).toEqual({ limit: 5, periodMs: 250 });
+    expect(parseRate('10/s')).toEqual({ limit: 10, periodMs: 1000 });
+    expect(parseRate('1000000/1h')).toEqual({ limit: 1_000_000, periodMs: 3_600_000 });
+  });
+
+  it('refuses anything else, naming the field', () => {
+    for (const text of [
+      '0/1s',
+      '-1/1s',
+      '1000001/1s',
+      '10/0s',
+      '10/2h',
+      '10/0.5ms',
+      '10',
+      'ten/1s',
+      '10/1x',
+      '',
+    ]) {
+      expect(() => parseRate(text), text).toThrow(
+        expect.objectContaining({ code: 'GQ_INVALID_ARGUMENT', details: { field: 'rate' } }),
+      );
+    }
+  });
+
+  it('writes what it reads', () => {
+    for (const text of ['100/1s', '1000/1m', '5/250ms', '7/1h0m', '3/1m30s']) {
+      expect(formatRate(parseRate(text))).toBe(text);
+    }
+  });
+});
+
+describe('the rate window', () => {
+  it('counts starts in (now - period, now] and names when the next one is free', () => {
+    const rate = { limit: 3, periodMs: 1000 };
+    let log = recordStarts([], 10_000, 2, 1000);
+    log = recordStarts(log, 10_400, 1, 1000);
+    expect(rateRemaining(log, 10_400, rate)).toBe(0);
+    expect(nextRateStartAt(log, 10_400, rate)).toBe(11_000);
+    expect(rateRemaining(log, 10_999, rate)).toBe(0);
+    expect(rateRemaining(log, 11_000, rate)).toBe(2);
+    expect(nextRateStartAt(log, 11_000, rate)).toBeUndefined();
+    // Past entries are dropped as the window moves.
+    expect(recordStarts(log, 11_400, 1, 1000)).toEqual([[11_400, 1]]);
+  });
+
+  it('remembers starts at the end of their slot for long periods: stricter, never looser', () => {
+    expect(rateSlotMs(1000)).toBe(1);
+    expect(rateSlotMs(3_600_000)).toBe(3600);
+    const log = recordStarts([], 1_000, 5, 3_600_000);
+    expect(log).toEqual([[3600, 5]]);
+    const rate = { limit: 5, periodMs: 3_600_000 };
+    expect(rateRemaining(log, 1_000 + 3_600_000, rate)).toBe(0);
+    expect(rateRemaining(log, 3600 + 3_600_000, rate)).toBe(5);
+  });
+
+  it('waits for enough starts to leave when the limit was lowered below the starts held', () => {
+    let log = recordStarts([], 0, 4, 1000);
+    log = recordStarts(log, 500, 4, 1000);
+    expect(nextRateStartAt(log, 600, { limit: 3, periodMs: 1000 })).toBe(1500);
+  });
+});

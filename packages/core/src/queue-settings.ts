@@ -1,0 +1,193 @@
+import { formatDuration, parseDuration } from './duration.js';
+import { ErrorCode, GqError } from './errors.js';
+
+/*
+ * Flow control of a queue: `concurrency` (at most N of its jobs running at once, across every
+ * node and remote worker) and `rate` (at most N starts in any window of a period). Both are
+ * enforced by the store at claim time; the types and the rate window's arithmetic live here so
+ * every store counts the same way.
+ *
+ * The rate is a SLIDING WINDOW, not a token bucket: a claim may start a job of the queue only
+ * while fewer than N of its jobs started in the last `periodMs` (the window `(now - periodMs,
+ * now]`). So no window of the period ever holds more than N starts, which a token bucket (whose
+ * burst comes on top of its refill) does not promise. Starts are remembered per slot of
+ * `ceil(periodMs / 1000)` ms (1 ms for periods up to a second), each counted from the END of its
+ * slot: a start is remembered at least as long as it really lies in the window, so rounding can
+ * only make the limit stricter, by at most one slot per period (0.1 %), and the remembered starts
+ * of one queue are at most 1001 entries whatever N is.
+ */
+
+/** The most jobs of one queue a `concurrency` setting may allow at once. */
+export const MAX_QUEUE_CONCURRENCY = 100_000;
+/** The most starts a `rate` may allow per period. */
+export const MAX_RATE_LIMIT = 1_000_000;
+/** The shortest period of a `rate`. */
+export const MIN_RATE_PERIOD_MS = 1;
+/** The longest period of a `rate`: 1 hour. */
+export const MAX_RATE_PERIOD_MS = 3_600_000;
+
+/** At most `limit` starts in any window of `periodMs`. */
+export interface QueueRate {
+  limit: number;
+  periodMs: number;
+}
+
+/** A queue's flow-control settings; null means no limit. */
+export interface QueueLimits {
+  concurrency: number | null;
+  rate: QueueRate | null;
+}
+
+/** A change of a queue's settings: given fields change (null clears a limit), others stay. */
+export interface QueuePatch {
+  paused?: boolean;
+  concurrency?: number | null;
+  rate?: QueueRate | null;
+}
+
+/**
+ * The starts a queue's rate remembers: `[time, count]` pairs in time order, each time the end of
+ * a slot (see the file comment). Only entries inside the window matter; older ones are dropped.
+ */
+export type RateLog = [number, number][];
+
+/** Why `value` is not a valid `concurrency` (an integer 1..100000 or null), or undefined. */
+export function concurrencyProblem(value: unknown): string | undefined {
+  if (value === null) return undefined;
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value < 1 ||
+    value > MAX_QUEUE_CONCURRENCY
+  ) {
+    return `concurrency must be an integer from 1 to ${MAX_QUEUE_CONCURRENCY}, or null for no limit; got ${JSON.stringify(value) ?? typeof value}`;
+  }
+  return undefined;
+}
+
+/** Why `value` is not a valid rate, or undefined. */
+export function rateProblem(value: unknown): string | undefined {
+  if (value === null) return undefined;
+  if (typeof value !== 'object') return 'rate must be an object { limit, periodMs } or null';
+  const { limit, periodMs } = value as Partial<QueueRate>;
+  if (
+    typeof limit !== 'number' ||
+    !Number.isInteger(limit) ||
+    limit < 1 ||
+    limit > MAX_RATE_LIMIT
+  ) {
+    return `rate must allow from 1 to ${MAX_RATE_LIMIT} starts per period; got ${String(limit)}`;
+  }
+  if (
+    typeof periodMs !== 'number' ||
+    !Number.isInteger(periodMs) ||
+    periodMs < MIN_RATE_PERIOD_MS ||
+    periodMs > MAX_RATE_PERIOD_MS
+  ) {
+    return `rate period must be a whole number of ms from 1ms to 1h; got ${String(periodMs)}`;
+  }
+  return undefined;
+}
+
+/**
+ * Reads a rate as people write it, `N/DURATION` (`"100/1s"`, `"1000/1m"`, `"5/250ms"`); a
+ * duration without a number means one of it (`"10/s"`).
+ * @throws GqError(GQ_INVALID_ARGUMENT) with `details.field = 'rate'` for anything else.
+ */
+export function parseRate(text: string): QueueRate {
+  const invalid = (why: string): GqError =>
+    new GqError(ErrorCode.INVALID_ARGUMENT, `invalid rate ${JSON.stringify(text)}: ${why}`, {
+      details: { field: 'rate' },
+    });
+  if (typeof text !== 'string') throw invalid('expected a string like "100/1s"');
+  const match = /^\s*(\d{1,10})\s*\/\s*(\S+)\s*$/.exec(text);
+  if (!match) throw invalid('expected N/DURATION, e.g. "100/1s" or "1000/1m"');
+  const unit = match[2] as string;
+  let periodMs: number;
+  try {
+    periodMs = parseDuration(/^\d/.test(unit) ? unit : `1${unit}`);
+  } catch (err) {
+    throw invalid((err as Error).message);
+  }
+  const rate = { limit: Number(match[1]), periodMs };
+  const problem = rateProblem(rate);
+  if (problem !== undefined) throw invalid(problem);
+  return rate;
+}
+
+/** Writes a rate as {@link parseRate} reads it: `{ limit: 100, periodMs: 1000 }` -> `"100/1s"`. */
+export function formatRate(rate: QueueRate): string {
+  return `${rate.limit}/${formatDuration(rate.periodMs)}`;
+}
+
+/**
+ * Checks a patch as a store receives it.
+ * @throws GqError(GQ_INVALID_ARGUMENT) naming the field (`details.field`) for a bad value.
+ */
+export function checkQueuePatch(patch: QueuePatch): void {
+  const bad = (field: string, message: string): GqError =>
+    new GqError(ErrorCode.INVALID_ARGUMENT, message, { details: { field } });
+  if (typeof patch !== 'object' || patch === null)
+    throw bad('patch', 'a queue patch must be an object');
+  if (patch.paused !== undefined && typeof patch.paused !== 'boolean') {
+    throw bad('paused', 'paused must be a boolean');
+  }
+  if (patch.concurrency !== undefined) {
+    const problem = concurrencyProblem(patch.concurrency);
+    if (problem !== undefined) throw bad('concurrency', problem);
+  }
+  if (patch.rate !== undefined) {
+    const problem = rateProblem(patch.rate);
+    if (problem !== undefined) throw bad('rate', problem);
+  }
+}
+
+/** The length of one slot of the rate window (see the file comment). */
+export function rateSlotMs(periodMs: number): number {
+  return Math.max(1, Math.ceil(periodMs / 1000));
+}
+
+/** The log without entries that left the window ending at `now`. */
+export function pruneRateLog(log: RateLog, now: number, periodMs: number): RateLog {
+  let first = 0;
+  while (first < log.length && (log[first] as [number, number])[0] + periodMs <= now) first++;
+  return first === 0 ? log : log.slice(first);
+}
+
+/** How many more jobs may start at `now`: the limit minus the starts still in the window. */
+export function rateRemaining(log: RateLog, now: number, rate: QueueRate): number {
+  let used = 0;
+  for (const [at, count] of log) if (at + rate.periodMs > now) used += count;
+  return Math.max(0, rate.limit - used);
+}
+
+/**
+ * The log after `count` starts at `now` (pruned): they are remembered at the end of `now`'s slot.
+ */
+export function recordStarts(log: RateLog, now: number, count: number, periodMs: number): RateLog {
+  const kept = pruneRateLog(log, now, periodMs);
+  if (count <= 0) return kept;
+  const slot = rateSlotMs(periodMs);
+  const at = Math.ceil(now / slot) * slot;
+  const last = kept[kept.length - 1];
+  if (last !== undefined && last[0] === at) {
+    return [...kept.slice(0, -1), [at, last[1] + count]];
+  }
+  return [...kept, [at, count]];
+}
+
+/**
+ * When a job of the queue may start again if none may now: the moment the oldest start in the
+ * window leaves it. Undefined when one may start at `now`.
+ */
+export function nextRateStartAt(log: RateLog, now: number, rate: QueueRate): number | undefined {
+  let used = 0;
+  for (const [at, count] of log) if (at + rate.periodMs > now) used += count;
+  if (used < rate.limit) return undefined;
+  for (const [at, count] of log) {
+    if (at + rate.periodMs <= now) continue;
+    used -= count;
+    if (used < rate.limit) return at + rate.periodMs;
+  }
+  return undefined;
+}

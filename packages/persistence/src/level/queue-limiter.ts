@@ -1,0 +1,105 @@
+import {
+  nextRateStartAt,
+  pruneRateLog,
+  rateRemaining,
+  recordStarts,
+  type QueueLimits,
+  type RateLog,
+} from '@gopherqueue/core';
+
+const UNLIMITED: QueueLimits = { concurrency: null, rate: null };
+
+/**
+ * The flow-control state of a LevelStore: the limits of its limited queues (also written to
+ * `qset!<name>`) and each rated queue's sliding window of starts, in memory only (one process
+ * owns the store; after a restart the windows start empty). Running counts come from the store's
+ * counts, which every claim and end updates synchronously, so a claim's quota is exact.
+ */
+export class QueueLimiter {
+  readonly #limits = new Map<string, QueueLimits>();
+  readonly #logs = new Map<string, RateLog>();
+  readonly #running: (queue: string) => number;
+
+  /** @param running - how many jobs of a queue are running now */
+  constructor(running: (queue: string) => number) {
+    this.#running = running;
+  }
+
+  /** Names of the queues with a limit. */
+  names(): IterableIterator<string> {
+    return this.#limits.keys();
+  }
+
+  /** The limits of a queue (none for a queue without). */
+  get(name: string): QueueLimits {
+    return this.#limits.get(name) ?? UNLIMITED;
+  }
+
+  /** Sets a queue's limits; a queue left without any is forgotten, with its window. */
+  set(name: string, limits: QueueLimits): void {
+    if (limits.concurrency === null && limits.rate === null) this.#limits.delete(name);
+    else this.#limits.set(name, { concurrency: limits.concurrency, rate: limits.rate });
+    if (limits.rate === null) this.#logs.delete(name);
+  }
+
+  /**
+   * The starts a claim may make now per limited queue (at least 0), or undefined when no queue
+   * has a limit (the unlimited claim path).
+   */
+  quota(now: number): Map<string, number> | undefined {
+    if (this.#limits.size === 0) return undefined;
+    const quota = new Map<string, number>();
+    for (const [name, limits] of this.#limits) {
+      let allowed = Number.POSITIVE_INFINITY;
+      if (limits.concurrency !== null) {
+        allowed = Math.max(0, limits.concurrency - this.#running(name));
+      }
+      if (limits.rate !== null) {
+        allowed = Math.min(allowed, rateRemaining(this.#log(name, now), now, limits.rate));
+      }
+      quota.set(name, allowed);
+    }
+    return quota;
+  }
+
+  /** Remembers `count` starts of `queue` at `now` in its window (a queue without a rate: none). */
+  record(queue: string, now: number, count: number): void {
+    const rate = this.#limits.get(queue)?.rate;
+    if (rate === undefined || rate === null) return;
+    this.#logs.set(queue, recordStarts(this.#logs.get(queue) ?? [], now, count, rate.periodMs));
+  }
+
+  /**
+   * The earliest a claim may take a job of `queue`: -Infinity when it may now, Infinity when its
+   * concurrency is reached (a job of it ending frees it), else when its rate frees a start.
+   */
+  floor(queue: string, now: number): number {
+    const limits = this.#limits.get(queue);
+    if (limits === undefined) return Number.NEGATIVE_INFINITY;
+    if (limits.concurrency !== null && this.#running(queue) >= limits.concurrency) {
+      return Number.POSITIVE_INFINITY;
+    }
+    return this.nextStartAt(queue, now) ?? Number.NEGATIVE_INFINITY;
+  }
+
+  /** Starts the queue's rate allows now, or null without a rate. */
+  remaining(queue: string, now: number): number | null {
+    const rate = this.#limits.get(queue)?.rate ?? null;
+    return rate === null ? null : rateRemaining(this.#log(queue, now), now, rate);
+  }
+
+  /** When the queue's rate allows a start again, if it allows none now. */
+  nextStartAt(queue: string, now: number): number | undefined {
+    const rate = this.#limits.get(queue)?.rate ?? null;
+    return rate === null ? undefined : nextRateStartAt(this.#log(queue, now), now, rate);
+  }
+
+  #log(queue: string, now: number): RateLog {
+    const rate = this.#limits.get(queue)?.rate;
+    const log = this.#logs.get(queue);
+    if (log === undefined || rate === undefined || rate === null) return [];
+    const kept = pruneRateLog(log, now, rate.periodMs);
+    if (kept !== log) this.#logs.set(queue, kept);
+    return kept;
+  }
+}

@@ -1,0 +1,321 @@
+import type pg from 'pg';
+import {
+  checkQueuePatch,
+  JOB_STATES,
+  nextRateStartAt,
+  pruneRateLog,
+  rateRemaining,
+  recordStarts,
+  type ClaimOptions,
+  type Job,
+  type JobState,
+  type QueuePatch,
+  type QueueRate,
+  type QueueState,
+  type RateLog,
+  type StoreChange,
+} from '@gopherqueue/core';
+import type { RunQuery } from './postgres-meta-store.js';
+import { rowToJob, type JobRow } from './job-row.js';
+import { updated } from './transition-sql.js';
+
+/*
+ * Flow control on PostgreSQL. A limited queue's row in `queues` holds its limits and the sliding
+ * window of its recent starts. The ordinary (batched, one-statement) claim passes over paused
+ * AND limited queues, reading the `queues` table in the statement itself, so a limit set on one
+ * node holds for every node's next claim. When a node knows of limited queues (it reloads their
+ * names on a `queue` change from any node, and at least every 5 s), its claims run
+ * `claimWithLimits` instead: one transaction that locks the limited queues' rows FOR UPDATE (in
+ * name order, so claimers never deadlock), reads how many of their jobs are running from the
+ * counts the triggers keep (every commit before the lock is visible), reads the time only then,
+ * computes each queue's quota, and takes the best jobs in claim order among the unlimited queues
+ * and each limited queue up to its quota, then records the starts in the windows. Claims of a
+ * limited queue therefore take turns across nodes, and none can exceed its limits. The nodes'
+ * clocks should agree (the starts of a window are compared on them), as they must for runAt.
+ */
+
+const RUNNABLE = `('scheduled', 'delayed', 'retrying')`;
+
+/** The SQL array of queues the ordinary claim passes over: paused or limited ones. */
+export function skippedQueuesSql(s: string): string {
+  return `coalesce((SELECT array_agg(name) FROM ${s}.queues
+    WHERE paused OR concurrency IS NOT NULL OR rate_limit IS NOT NULL), '{}')`;
+}
+
+interface QueueRow {
+  name: string;
+  paused: boolean;
+  concurrency: number | null;
+  rate_limit: number | null;
+  rate_period_ms: number | null;
+  rate_log: RateLog;
+}
+
+function rateOf(row: QueueRow | undefined): QueueRate | null {
+  if (row?.rate_limit == null || row.rate_period_ms == null) return null;
+  return { limit: row.rate_limit, periodMs: row.rate_period_ms };
+}
+
+const LIMITED = 'concurrency IS NOT NULL OR rate_limit IS NOT NULL';
+
+/** The names of the limited queues as this node last read them. */
+export class LimitedQueues {
+  readonly #s: string;
+  readonly #query: RunQuery;
+  #names = new Set<string>();
+  #loadedAt = Number.NEGATIVE_INFINITY;
+  #stale = true;
+
+  constructor(schema: string, query: RunQuery) {
+    this.#s = schema;
+    this.#query = query;
+  }
+
+  /** Reloads the names before the next use (a queue's settings changed somewhere). */
+  invalidate(): void {
+    this.#stale = true;
+  }
+
+  /** The limited queues: re-read when invalidated or 5 s old. */
+  async names(): Promise<ReadonlySet<string>> {
+    if (this.#stale || performance.now() - this.#loadedAt > 5000) {
+      this.#stale = false;
+      this.#loadedAt = performance.now();
+      const rows = await this.#query<{ name: string }>(
+        `SELECT name FROM ${this.#s}.queues WHERE ${LIMITED}`,
+      );
+      this.#names = new Set(rows.map((r) => r.name));
+    }
+    return this.#names;
+  }
+}
+
+/** Running jobs per queue, from the counter shards. */
+async function runningCounts(
+  c: pg.ClientBase,
+  s: string,
+  names: readonly string[],
+): Promise<Map<string, number>> {
+  if (names.length === 0) return new Map();
+  const { rows } = await c.query<{ queue: string; n: string }>(
+    `SELECT queue, sum(n)::bigint AS n FROM ${s}.counts
+     WHERE state = 'running' AND queue = ANY($1::text[]) GROUP BY queue`,
+    [names],
+  );
+  return new Map(rows.map((r) => [r.queue, Number(r.n)]));
+}
+
+/** See the file comment. Runs inside the claim's transaction. */
+export async function claimWithLimits(
+  c: pg.ClientBase,
+  s: string,
+  options: ClaimOptions,
+  clock: () => number,
+  changes: StoreChange[],
+): Promise<Job[]> {
+  const { rows: queues } = await c.query<QueueRow>(
+    `SELECT name, paused, concurrency, rate_limit, rate_period_ms, rate_log FROM ${s}.queues
+     WHERE (${LIMITED}) AND NOT paused ${options.queues === undefined ? '' : 'AND name = ANY($1::text[])'}
+     ORDER BY name FOR UPDATE`,
+    options.queues === undefined ? [] : [options.queues],
+  );
+  const running = await runningCounts(
+    c,
+    s,
+    queues.filter((q) => q.concurrency !== null).map((q) => q.name),
+  );
+  // The time of the claim is read only now, under the locks and after the running counts: so
+  // the starts of a queue are recorded in the order they were allowed, and a job that ended and
+  // freed a slot this claim takes ended before this claim's start.
+  const now = clock();
+  const values: unknown[] = [now, options.limit, options.types ?? null, options.queues ?? null];
+  const parts = [
+    `SELECT id, state, priority, run_at, seq FROM ${s}.jobs j
+     WHERE state IN ${RUNNABLE} AND run_at <= $1
+       AND ($3::text[] IS NULL OR type = ANY($3::text[]))
+       AND ($4::text[] IS NULL OR queue = ANY($4::text[]))
+       AND j.queue <> ALL (${skippedQueuesSql(s)})
+     ORDER BY priority, run_at, seq LIMIT $2 FOR UPDATE OF j SKIP LOCKED`,
+  ];
+  const logs = new Map<string, { rate: QueueRate; log: RateLog }>();
+  for (const queue of queues) {
+    let quota = options.limit;
+    if (queue.concurrency !== null) {
+      quota = Math.min(quota, queue.concurrency - (running.get(queue.name) ?? 0));
+    }
+    const rate = rateOf(queue);
+    if (rate !== null) {
+      const log = pruneRateLog(queue.rate_log, now, rate.periodMs);
+      logs.set(queue.name, { rate, log });
+      quota = Math.min(quota, rateRemaining(log, now, rate));
+    }
+    if (quota <= 0) continue;
+    values.push(queue.name, quota);
+    parts.push(
+      `SELECT id, state, priority, run_at, seq FROM ${s}.jobs j
+       WHERE queue = $${values.length - 1} AND state IN ${RUNNABLE} AND run_at <= $1
+         AND ($3::text[] IS NULL OR type = ANY($3::text[]))
+       ORDER BY priority, run_at, seq LIMIT $${values.length} FOR UPDATE OF j SKIP LOCKED`,
+    );
+  }
+  values.push(options.leaseMs, options.workerId);
+  const lease = `$${values.length - 1}`;
+  const worker = `$${values.length}`;
+  const { rows } = await c.query<JobRow & { previous: JobState }>(
+    `WITH ${parts.map((sql, i) => `c${i} AS (${sql})`).join(', ')},
+     chosen AS (
+       SELECT * FROM (${parts.map((_, i) => `SELECT * FROM c${i}`).join(' UNION ALL ')}) u
+       ORDER BY priority, run_at, seq LIMIT $2
+     )
+     UPDATE ${s}.jobs j SET state = 'running', attempt = j.attempt + 1, started_at = $1,
+       updated_at = $1, lease_token = gen_random_uuid()::text,
+       lease_expires_at = $1::bigint + ${lease}::bigint, worker_id = ${worker}
+     FROM chosen WHERE j.id = chosen.id
+     RETURNING j.*, chosen.state AS previous`,
+    values,
+  );
+  const jobs = rows.map((row) => ({ job: rowToJob(row), previous: row.previous }));
+  jobs.sort(
+    (a, b) => a.job.priority - b.job.priority || a.job.runAt - b.job.runAt || a.job.seq - b.job.seq,
+  );
+  const started = new Map<string, number>();
+  for (const { job } of jobs) started.set(job.queue, (started.get(job.queue) ?? 0) + 1);
+  const names: string[] = [];
+  const windows: string[] = [];
+  for (const [name, { rate, log }] of logs) {
+    names.push(name);
+    windows.push(JSON.stringify(recordStarts(log, now, started.get(name) ?? 0, rate.periodMs)));
+  }
+  if (names.length > 0 && started.size > 0) {
+    await c.query(
+      `UPDATE ${s}.queues q SET rate_log = v.log
+       FROM unnest($1::text[], $2::jsonb[]) AS v(name, log) WHERE q.name = v.name`,
+      [names, windows],
+    );
+  }
+  for (const { job, previous } of jobs) changes.push(updated(job, previous));
+  return jobs.map((j) => j.job);
+}
+
+/** One queue now (see `Store.getQueue`). */
+export async function readQueue(
+  query: RunQuery,
+  s: string,
+  name: string,
+  now: number,
+): Promise<QueueState> {
+  const [settings] = await query<QueueRow>(
+    `SELECT name, paused, concurrency, rate_limit, rate_period_ms, rate_log FROM ${s}.queues
+     WHERE name = $1`,
+    [name],
+  );
+  const counts = await query<{ state: JobState; n: string }>(
+    `SELECT state, sum(n)::bigint AS n FROM ${s}.counts WHERE queue = $1 GROUP BY state`,
+    [name],
+  );
+  const byState = Object.fromEntries(JOB_STATES.map((st) => [st, 0])) as Record<JobState, number>;
+  for (const row of counts) if (row.state in byState) byState[row.state] += Number(row.n);
+  const rate = rateOf(settings);
+  const log = settings?.rate_log ?? [];
+  const state: QueueState = {
+    name,
+    paused: settings?.paused ?? false,
+    concurrency: settings?.concurrency ?? null,
+    rate,
+    byState,
+    rateRemaining: rate === null ? null : rateRemaining(log, now, rate),
+  };
+  const nextStartAt = rate === null ? undefined : nextRateStartAt(log, now, rate);
+  if (nextStartAt !== undefined) state.nextStartAt = nextStartAt;
+  const oldestWaitingAt = (await oldestWaiting(query, s, [name], now)).get(name);
+  if (oldestWaitingAt !== undefined) state.oldestWaitingAt = oldestWaitingAt;
+  return state;
+}
+
+/** Applies a patch to a queue's row (creating it), inside a transaction. */
+export async function writeQueue(
+  c: pg.ClientBase,
+  s: string,
+  name: string,
+  patch: QueuePatch,
+  changes: StoreChange[],
+): Promise<void> {
+  checkQueuePatch(patch);
+  await c.query(`INSERT INTO ${s}.queues (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, [name]);
+  const sets: string[] = [];
+  const values: unknown[] = [name];
+  if (patch.paused !== undefined) {
+    values.push(patch.paused);
+    sets.push(`paused = $${values.length}`);
+  }
+  if (patch.concurrency !== undefined) {
+    values.push(patch.concurrency);
+    sets.push(`concurrency = $${values.length}`);
+  }
+  if (patch.rate !== undefined) {
+    values.push(patch.rate?.limit ?? null, patch.rate?.periodMs ?? null);
+    sets.push(`rate_limit = $${values.length - 1}`, `rate_period_ms = $${values.length}`);
+    if (patch.rate === null) sets.push(`rate_log = '[]'`);
+  }
+  if (sets.length > 0) {
+    await c.query(`UPDATE ${s}.queues SET ${sets.join(', ')} WHERE name = $1`, values);
+  }
+  changes.push({ kind: 'queue', id: name, queue: name });
+}
+
+/**
+ * The earliest a claim may take a job of a limited, unpaused queue: per queue, its earliest
+ * runnable job's runAt (five probes of the queue index), or later when its rate frees the next
+ * start; a queue at its concurrency is left out.
+ */
+export async function limitedNextRunAt(
+  query: RunQuery,
+  s: string,
+  now: number,
+): Promise<number | undefined> {
+  const rows = await query<QueueRow & { running: string | null; run_at: string | null }>(
+    `SELECT q.name, q.paused, q.concurrency, q.rate_limit, q.rate_period_ms, q.rate_log,
+       (SELECT sum(n)::bigint FROM ${s}.counts WHERE queue = q.name AND state = 'running') AS running,
+       (SELECT min(x.run_at) FROM generate_series(0, 4) AS p, LATERAL (
+          SELECT run_at FROM ${s}.jobs j
+          WHERE j.queue = q.name AND state IN ${RUNNABLE} AND priority = p
+          ORDER BY run_at LIMIT 1) x) AS run_at
+     FROM ${s}.queues q WHERE NOT q.paused AND (${LIMITED})`,
+  );
+  let earliest: number | undefined;
+  for (const row of rows) {
+    if (row.run_at === null) continue;
+    if (row.concurrency !== null && Number(row.running ?? 0) >= row.concurrency) continue;
+    const rate = rateOf(row);
+    const freed = rate === null ? undefined : nextRateStartAt(row.rate_log, now, rate);
+    const at = Math.max(Number(row.run_at), freed ?? Number.NEGATIVE_INFINITY);
+    if (earliest === undefined || at < earliest) earliest = at;
+  }
+  return earliest;
+}
+
+/**
+ * Per queue of `names`, the earliest runAt among its runnable jobs if it has come: five probes
+ * of the queue index per queue.
+ */
+export async function oldestWaiting(
+  query: RunQuery,
+  s: string,
+  names: readonly string[],
+  now: number,
+): Promise<Map<string, number>> {
+  if (names.length === 0) return new Map();
+  const rows = await query<{ name: string; run_at: string | null }>(
+    `SELECT q.name, (SELECT min(x.run_at) FROM generate_series(0, 4) AS p, LATERAL (
+         SELECT run_at FROM ${s}.jobs j
+         WHERE j.queue = q.name AND state IN ${RUNNABLE} AND priority = p
+         ORDER BY run_at LIMIT 1) x) AS run_at
+     FROM unnest($1::text[]) AS q(name)`,
+    [names],
+  );
+  const oldest = new Map<string, number>();
+  for (const row of rows) {
+    if (row.run_at !== null && Number(row.run_at) <= now) oldest.set(row.name, Number(row.run_at));
+  }
+  return oldest;
+}
