@@ -43,6 +43,7 @@ import { LevelMetaStore } from './level-meta-store.js';
 import { checkLeaseMs } from '../time-bounds.js';
 import { loadState, openLevelDb } from './level-open.js';
 import { checkQueueName } from '../queue-name.js';
+import { LevelQueues } from './level-queues.js';
 import { QueueLimiter } from './queue-limiter.js';
 import { ReadyBuckets } from './ready-buckets.js';
 
@@ -105,6 +106,7 @@ export class LevelStore implements Store {
   readonly #listeners = new Set<(change: StoreChange) => void>();
   readonly #guard = (): void => this.#check();
   readonly #jobs: JobMutations;
+  readonly #queues: LevelQueues;
   #seqWritten = 0;
   #closed = false;
 
@@ -148,6 +150,14 @@ export class LevelStore implements Store {
       guard: this.#guard,
     });
     this.meta = new LevelMetaStore(db, this.#commit, this.#guard);
+    this.#queues = new LevelQueues({
+      counts: this.#counts,
+      paused: this.#paused,
+      limiter: this.#limiter,
+      ready: this.#ready,
+      commit: this.#commit,
+      clock: options.clock,
+    });
   }
 
   /**
@@ -357,47 +367,17 @@ export class LevelStore implements Store {
 
   async listQueues(): Promise<QueueInfo[]> {
     this.#check();
-    const names = new Set([
-      ...this.#counts.queueNames(),
-      ...this.#paused,
-      ...this.#limiter.names(),
-    ]);
-    const oldest = await this.#ready.oldestDue(this.#clock.now());
+    const queues = await this.#queues.list();
     this.#check();
-    return [...names].sort().map((name) => this.#queueInfo(name, oldest));
+    return queues;
   }
 
   async getQueue(name: string): Promise<QueueState> {
     this.#check();
     checkQueueName(name);
-    const oldest = await this.#ready.oldestDue(this.#clock.now());
+    const queue = await this.#queues.get(name);
     this.#check();
-    return this.#queueState(name, oldest);
-  }
-
-  #queueInfo(name: string, oldest: ReadonlyMap<string, number>): QueueInfo {
-    const { concurrency, rate } = this.#limiter.get(name);
-    const info: QueueInfo = {
-      name,
-      paused: this.#paused.has(name),
-      concurrency,
-      rate,
-      byState: this.#counts.queueCounts(name),
-    };
-    const oldestWaitingAt = oldest.get(name);
-    if (oldestWaitingAt !== undefined) info.oldestWaitingAt = oldestWaitingAt;
-    return info;
-  }
-
-  #queueState(name: string, oldest: ReadonlyMap<string, number>): QueueState {
-    const now = this.#clock.now();
-    const state: QueueState = {
-      ...this.#queueInfo(name, oldest),
-      rateRemaining: this.#limiter.remaining(name, now),
-    };
-    const nextStartAt = this.#limiter.nextStartAt(name, now);
-    if (nextStartAt !== undefined) state.nextStartAt = nextStartAt;
-    return state;
+    return queue;
   }
 
   async pauseQueue(name: string): Promise<void> {
@@ -412,27 +392,7 @@ export class LevelStore implements Store {
     this.#check();
     checkQueueName(name);
     checkQueuePatch(patch);
-    if (patch.paused === true) {
-      this.#paused.add(name);
-      this.#commit.put(keys.queueRecord(name), JSON.stringify({ paused: true }));
-    } else if (patch.paused === false) {
-      this.#paused.delete(name);
-      this.#commit.del(keys.queueRecord(name));
-    }
-    if (patch.concurrency !== undefined || patch.rate !== undefined) {
-      const before = this.#limiter.get(name);
-      const limits = {
-        concurrency: patch.concurrency === undefined ? before.concurrency : patch.concurrency,
-        rate: patch.rate === undefined ? before.rate : patch.rate,
-      };
-      this.#limiter.set(name, limits);
-      if (limits.concurrency === null && limits.rate === null) {
-        this.#commit.del(keys.queueLimits(name));
-      } else {
-        this.#commit.put(keys.queueLimits(name), JSON.stringify(limits));
-      }
-    }
-    this.#commit.change({ kind: 'queue', id: name, queue: name });
+    this.#queues.apply(name, patch);
     await this.#commit.commit();
     return this.getQueue(name);
   }
