@@ -126,7 +126,7 @@ export class HttpWorkSource implements WorkSource {
         workerId: request.workerId,
         limit: Math.min(request.limit, MAX_CLAIM_LIMIT),
         lease: request.leaseMs,
-        wait: this.#pollMs,
+        wait: request.wait === false ? 0 : this.#pollMs,
         ...(request.types === undefined ? {} : { types: [...request.types] }),
         ...(request.queues === undefined ? {} : { queues: [...request.queues] }),
         host: this.#host,

@@ -9,6 +9,7 @@ export type { ProcessEvents, ProcessGuardOptions } from './process-guard.js';
 export type { JobChange, LeaseRenewal, WorkRequest, WorkSource } from './work-source.js';
 export { SandboxCrashedError } from './sandbox/sandbox-errors.js';
 export type { Isolation, SandboxedHandler, SandboxIsolation } from './sandbox/sandboxed-handler.js';
+export { MAX_QUEUE_WEIGHT, MAX_WEIGHTED_QUEUES } from './queue-weights.js';
 export { WorkerPool } from './worker-pool.js';
 export type { WorkerPoolStats } from './worker-pool.js';
 export type { WorkerPoolOptions } from './worker-pool-options.js';

@@ -51,14 +51,16 @@ export class StoreWorkSource implements WorkSource {
     const scheduler = this.#scheduler;
     // Read before the claim, so a wake that happens during it is not missed.
     const epoch = scheduler.epoch;
+    const wait = request.wait !== false;
     if (request.types !== undefined && request.types.length === 0) {
-      await scheduler.waitForWork(signal, epoch);
+      if (wait) await scheduler.waitForWork(signal, epoch);
       return [];
     }
-    // A request is a claim's options (and the pool's concurrency, which the store ignores).
+    // A request is a claim's options (and the pool's concurrency and wait, which the store
+    // ignores).
     const claim: ClaimOptions = request;
     const jobs = await this.#store.claim(claim);
-    if (jobs.length === 0) await scheduler.waitForWork(signal, epoch);
+    if (jobs.length === 0 && wait) await scheduler.waitForWork(signal, epoch);
     return jobs;
   }
 

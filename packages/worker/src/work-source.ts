@@ -12,6 +12,11 @@ export interface WorkRequest {
   types?: readonly string[];
   /** Only jobs of these queues; undefined: every queue. */
   queues?: readonly string[];
+  /**
+   * `false`: answer at once, with no jobs when none is ready, instead of waiting for work (a
+   * weighted pool's claims of one queue each). @defaultValue true
+   */
+  wait?: boolean;
   /** The pool's handlers at once, for a source that reports it (the lease API lists it). */
   concurrency: number;
 }
@@ -53,7 +58,8 @@ export interface WorkSource {
   /**
    * Claims up to `request.limit` runnable jobs with a lease. When none is ready it waits for
    * work (until `signal` aborts, or a wait of its own ends) and resolves with no jobs, so the
-   * pool claims again with fresh free slots and types.
+   * pool claims again with fresh free slots and types; with `request.wait` false it resolves
+   * with no jobs at once.
    * @throws whatever the store or the network threw; the pool logs it and claims again later.
    */
   claim(request: WorkRequest, signal: AbortSignal): Promise<Job[]>;

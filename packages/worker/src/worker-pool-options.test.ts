@@ -34,6 +34,11 @@ describe('WorkerPool options', () => {
     expect(make({ leaseMs: 100, heartbeatIntervalMs: 100 })).toThrow(/less than leaseMs/);
     expect(make({ unknownTypes: 'drop' })).toThrow(/unknownTypes must be/);
     expect(make({ queues: 'default' })).toThrow(TypeError);
+    expect(make({ queueWeights: { a: 0 } })).toThrow(/queueWeights: the weight of queue "a"/);
+    expect(make({ queueWeights: { a: 1 }, queues: ['a'] })).toThrow(
+      /give queues or queueWeights, not both/,
+    );
+    expect(make({ queueWeights: { a: 1 }, random: 0.5 })).toThrow(/random must be a function/);
     expect(() => new WorkerPool({ store })).toThrow(/scheduler/);
     const pool = new WorkerPool({ store, scheduler });
     expect(() => pool.register('bad type!', () => null)).toThrow(TypeError);

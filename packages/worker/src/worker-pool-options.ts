@@ -7,6 +7,7 @@ import {
   type Store,
 } from '@gopherqueue/core';
 import type { Scheduler } from '@gopherqueue/scheduler';
+import { resolveQueueWeights, type QueueWeight } from './queue-weights.js';
 import { StoreWorkSource } from './store-work-source.js';
 import type { WorkSource } from './work-source.js';
 
@@ -48,8 +49,22 @@ export interface WorkerPoolOptions {
    * @defaultValue 'fail'
    */
   unknownTypes?: 'fail' | 'wait' | 'leave';
-  /** Only claim jobs of these queues. @defaultValue every queue */
+  /**
+   * Only claim jobs of these queues, in one claim per round: the most urgent job of any of them
+   * first (priority, then run time, then submission). @defaultValue every queue
+   */
   queues?: readonly string[];
+  /**
+   * Serve these queues by weight instead (give `queues` or this, not both): each claim round
+   * draws a queue order by weighted random choice without replacement, so with
+   * `{ critical: 6, default: 3, low: 1 }` `critical` is tried first 6 rounds in 10. The round
+   * claims from the first queue up to the free slots, then fills what is left from the next
+   * queue, and so on; within a queue the order stays strict. When every queue is empty the pool
+   * waits for work as it does without weights. Weights are integers 1..1000, at most 100 queues.
+   */
+  queueWeights?: Readonly<Record<string, number>>;
+  /** Draws the queue order of `queueWeights`; returns a number in [0, 1). @defaultValue Math.random */
+  random?: () => number;
   /** Use the store's clock (or, over HTTP, the machine's). @defaultValue systemClock */
   clock?: Clock;
   /** @defaultValue noopLogger */
@@ -69,6 +84,9 @@ export interface ResolvedWorkerPoolOptions {
   /** `leave` is resolved to `wait`. */
   unknownTypes: 'fail' | 'wait';
   queues: readonly string[] | undefined;
+  /** In the order given; undefined without `queueWeights`. */
+  queueWeights: readonly QueueWeight[] | undefined;
+  random: () => number;
   clock: Clock;
   logger: Logger;
 }
@@ -128,6 +146,13 @@ export function resolveWorkerPoolOptions(options: WorkerPoolOptions): ResolvedWo
   ) {
     throw new TypeError('queues must be an array of queue names');
   }
+  if (options.queues !== undefined && options.queueWeights !== undefined) {
+    throw new TypeError('give queues or queueWeights, not both');
+  }
+  const queueWeights =
+    options.queueWeights === undefined ? undefined : resolveQueueWeights(options.queueWeights);
+  const random = options.random ?? Math.random;
+  if (typeof random !== 'function') throw new TypeError('random must be a function');
   return {
     source,
     concurrency,
@@ -139,6 +164,8 @@ export function resolveWorkerPoolOptions(options: WorkerPoolOptions): ResolvedWo
     workerId,
     unknownTypes: unknownTypes === 'fail' ? 'fail' : 'wait',
     queues: options.queues === undefined ? undefined : [...options.queues],
+    queueWeights,
+    random,
     clock,
     logger: options.logger ?? noopLogger,
   };

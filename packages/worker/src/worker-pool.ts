@@ -6,6 +6,7 @@ import { errorMessage } from './failure-report.js';
 import type { Component, ComponentStatus } from '@gopherqueue/core';
 import type { Handler } from './job-context.js';
 import { DeadlineQueue } from './deadline-queue.js';
+import { weightedOrder } from './queue-weights.js';
 import { retryDelayMs, sleep } from './sleep.js';
 import type { JobChange, WorkRequest } from './work-source.js';
 import { openSandboxPool } from './sandbox/sandbox-pool.js';
@@ -229,8 +230,7 @@ export class WorkerPool implements Component {
   }
 
   async #run(): Promise<void> {
-    const { source, concurrency, claimBatchSize, workerId, leaseMs, queues, logger } =
-      this.#options;
+    const { concurrency, claimBatchSize, workerId, leaseMs, queues, logger } = this.#options;
     const signal = this.#stopController.signal;
     let failures = 0;
     while (!signal.aborted) {
@@ -257,7 +257,7 @@ export class WorkerPool implements Component {
       };
       let jobs: Job[];
       try {
-        jobs = await source.claim(request, signal);
+        jobs = await this.#claim(request, signal);
         failures = 0;
       } catch (err) {
         if (signal.aborted) break;
@@ -275,6 +275,36 @@ export class WorkerPool implements Component {
         this.#launch(job, signal.aborted);
       }
     }
+  }
+
+  /**
+   * One claim round. With queue weights: queue by queue in a weighted random order, each claim
+   * answering at once, until the free slots are filled; when every queue was empty, one claim
+   * over all of them that waits for work, as a pool without weights does.
+   */
+  async #claim(request: WorkRequest, signal: AbortSignal): Promise<Job[]> {
+    const { source, queueWeights, random, logger } = this.#options;
+    if (queueWeights === undefined) return source.claim(request, signal);
+    const jobs: Job[] = [];
+    for (const queue of weightedOrder(queueWeights, random)) {
+      if (signal.aborted || jobs.length >= request.limit) break;
+      const limit = request.limit - jobs.length;
+      try {
+        jobs.push(
+          ...(await source.claim({ ...request, limit, queues: [queue], wait: false }, signal)),
+        );
+      } catch (err) {
+        // The jobs claimed already hold leases: run them, and claim again next round.
+        if (jobs.length === 0) throw err;
+        logger.warn('claim failed; running the jobs claimed before it', {
+          error: errorMessage(err),
+          queue,
+        });
+        break;
+      }
+    }
+    if (jobs.length > 0 || signal.aborted) return jobs;
+    return source.claim({ ...request, queues: queueWeights.map(([queue]) => queue) }, signal);
   }
 
   #claimTypes(): string[] | undefined {

@@ -6,6 +6,7 @@ import type { AttemptHarness } from './attempt-harness.js';
 import { gate, until, untilState } from './engine-fixture.js';
 import { retryCases } from './retry-cases.js';
 import { snoozeCases } from './snooze-cases.js';
+import { weightedCases } from './weighted-cases.js';
 
 const QUICK_RETRY = { strategy: 'constant', initial: 1, jitter: false } as const;
 
@@ -302,5 +303,6 @@ export function attemptSuite(harness: AttemptHarness): void {
 
     snoozeCases(harness);
     retryCases(harness);
+    weightedCases(harness);
   });
 }
