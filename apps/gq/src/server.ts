@@ -60,6 +60,13 @@ export interface ServerOptions {
    * `leave` is another name of `wait`. @defaultValue `'wait'`
    */
   unknownTypes?: 'wait' | 'fail' | 'leave';
+  /** Only these queues for the local pool, the most urgent job of any first. @defaultValue every queue */
+  queues?: readonly string[];
+  /**
+   * The local pool's queues by weight instead of `queues` (see the `queueWeights` option of
+   * `WorkerPool`): `{ critical: 6, default: 3, low: 1 }` tries `critical` first 6 rounds in 10.
+   */
+  queueWeights?: Readonly<Record<string, number>>;
   /**
    * Serves `/metrics` without a key (for a Prometheus scraper on a trusted network); the checks
    * of web page origins and `Host` names still apply. @defaultValue false
@@ -157,6 +164,8 @@ export async function startServer(options: ServerOptions = {}): Promise<GqServer
       leaseMs,
       shutdownTimeoutMs: options.shutdownTimeoutMs ?? 30_000,
       unknownTypes: options.unknownTypes ?? 'wait',
+      ...(options.queues === undefined ? {} : { queues: options.queues }),
+      ...(options.queueWeights === undefined ? {} : { queueWeights: options.queueWeights }),
       clock: systemClock,
       logger,
     });

@@ -9,6 +9,7 @@ import { BUILTIN_HANDLERS } from '../builtin-handlers.js';
 import { loadHandlerModule, type HandlerModule } from '../load-handlers.js';
 import { LOG_OPTIONS, loggerFor, type LogArgs } from '../log-options.js';
 import { postgresSchemaOption, type StoreKind } from '../open-store.js';
+import { queuesFlag } from '../queues-flag.js';
 import {
   durationFlag,
   LEASE_BOUNDS,
@@ -34,6 +35,7 @@ interface ServeArgs extends LogArgs {
   allowedHosts: string[] | undefined;
   durability: 'durable' | 'relaxed';
   unknownTypes: 'wait' | 'fail' | 'leave';
+  queues: string[] | undefined;
   metricsPublic: boolean;
   lease: string;
   completedTtl: string;
@@ -152,6 +154,12 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
           describe:
             'Jobs without a local handler: wait for a worker that has one (gq work), or fail them at once (leave: same as wait)',
         })
+        .option('queues', {
+          type: 'string',
+          array: true,
+          describe:
+            "This server's workers: only these queues (a,b), or these by weight (critical:6,default:3,low:1)",
+        })
         .option('metrics-public', {
           type: 'boolean',
           default: false,
@@ -191,6 +199,7 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
         leaseMs: durationFlag('lease', args.lease, LEASE_BOUNDS),
         shutdownTimeoutMs: drainBudgetMs(shutdownTimeoutMs),
         unknownTypes: args.unknownTypes,
+        ...queuesFlag(args.queues),
         metricsPublic: args.metricsPublic,
         completedTtlMs: durationFlag('completed-ttl', args.completedTtl),
         failedTtlMs: durationFlag('failed-ttl', args.failedTtl),

@@ -5,6 +5,7 @@ import { UsageError } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
 import { connect, withClientOptions, type ClientArgs } from '../client-command.js';
 import { loadHandlerModule, type HandlerModule } from '../load-handlers.js';
+import { queuesFlag } from '../queues-flag.js';
 import { registerHandlers } from '../register-handlers.js';
 import { LOG_OPTIONS, loggerFor, type LogArgs } from '../log-options.js';
 import { durationFlag, LEASE_BOUNDS, listFlag, positiveIntFlag } from '../parse-flags.js';
@@ -62,7 +63,11 @@ export function workCommand(io: CliIo): CommandModule<object, WorkArgs> {
           describe: 'Handlers running at once',
         })
         .option('types', { type: 'string', array: true, describe: 'Only these types (a,b)' })
-        .option('queues', { type: 'string', array: true, describe: 'Only these queues (a,b)' })
+        .option('queues', {
+          type: 'string',
+          array: true,
+          describe: 'Only these queues (a,b), or these by weight (critical:6,default:3,low:1)',
+        })
         .option('lease', { type: 'string', default: '30s', describe: 'Lease asked for per job' })
         .option('shutdown-timeout', {
           type: 'string',
@@ -71,9 +76,9 @@ export function workCommand(io: CliIo): CommandModule<object, WorkArgs> {
         })
         .options(LOG_OPTIONS) as never,
     handler: async (args) => {
+      const queues = queuesFlag(args.queues);
       const handlers = await loadHandlerModule(args.handlers, io.cwd, io.importModule);
       const types = claimedTypes(handlers, listFlag(args.types));
-      const queues = listFlag(args.queues);
       const concurrency = positiveIntFlag('concurrency', args.concurrency);
       const leaseMs = durationFlag('lease', args.lease, LEASE_BOUNDS);
       const shutdownTimeoutMs = durationFlag('shutdown-timeout', args.shutdownTimeout);
@@ -90,7 +95,7 @@ export function workCommand(io: CliIo): CommandModule<object, WorkArgs> {
           // Only the types it has handlers for: the others wait for another worker.
           unknownTypes: 'wait',
           logger,
-          ...(queues.length > 0 ? { queues } : {}),
+          ...queues,
         });
         registerHandlers(pool, handlers, args.isolation, types);
       } catch (err) {
