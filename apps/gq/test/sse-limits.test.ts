@@ -22,7 +22,11 @@ afterAll(async () => {
 
 async function serve(flags: string[] = []): Promise<GqProcess> {
   const dir = await tempDir('gq-sse-');
-  const server = await spawnServer(dir.path, ['--workers', '4', ...flags]);
+  // SIGUSR2 makes Node write a heap snapshot (into the temp directory), which starts with a full
+  // garbage collection: how the test tells memory the server holds from garbage not yet taken.
+  const server = await spawnServer(dir.path, ['--workers', '4', ...flags], {
+    NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${dir.path}`,
+  });
   cleanups.push(async () => {
     await stopProcess(server, 'SIGKILL');
     await dir.remove();
@@ -157,8 +161,10 @@ describe('event streams under slow clients', () => {
       'every job.completed at the reading client',
       60_000,
     );
-    // Garbage the collector has not taken back yet is not memory the clients hold: wait for the
-    // growth to fall under the bound (it never does while slow clients pin their events).
+    // Garbage the collector has not taken back yet is not memory the clients hold: have the server
+    // collect it (a heap snapshot begins with a full collection), then wait for the growth to fall
+    // under the bound (it never does while slow clients pin their events).
+    server.child.kill('SIGUSR2');
     const growth: number[] = [];
     const settled = await eventually(
       async () => {

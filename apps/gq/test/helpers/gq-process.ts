@@ -78,7 +78,11 @@ export async function spawnGq(
 }
 
 /** Starts `gq serve` on a free loopback port; extra flags follow the defaults. */
-export function spawnServer(dataDir: string, flags: readonly string[] = []): Promise<GqProcess> {
+export function spawnServer(
+  dataDir: string,
+  flags: readonly string[] = [],
+  env?: Record<string, string>,
+): Promise<GqProcess> {
   return spawnGq(
     [
       'serve',
@@ -92,7 +96,7 @@ export function spawnServer(dataDir: string, flags: readonly string[] = []): Pro
       'warn',
       ...flags,
     ],
-    { ready: /listening on (http:\/\/\S+)/ },
+    { ready: /listening on (http:\/\/\S+)/, ...(env === undefined ? {} : { env }) },
   );
 }
 
