@@ -264,6 +264,12 @@ export interface StoreChange {
   previous?: JobState;
   queue?: string;
   runAt?: number;
+  /**
+   * The job's attempt after the change. Set with the job's other fields on a change from another
+   * process, which comes without `job`: it tells a late report of an earlier attempt from news of
+   * the current one.
+   */
+  attempt?: number;
   /** The job after the change, when the store has it at hand. */
   job?: Job;
 }

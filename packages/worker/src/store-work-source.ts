@@ -102,8 +102,10 @@ export class StoreWorkSource implements WorkSource {
       } else if (change.kind === 'updated' && change.state !== undefined) {
         const job = change.job;
         const reported: JobChange = { id: change.id, state: change.state };
-        // The attempt lets the pool tell a late report of an earlier attempt from a loss.
-        if (job !== undefined) reported.attempt = job.attempt;
+        // The attempt lets the pool tell a late report of an earlier attempt from a loss; a
+        // change from another node has no job, only its attempt.
+        const attempt = job?.attempt ?? change.attempt;
+        if (attempt !== undefined) reported.attempt = attempt;
         if (job?.leaseToken !== undefined) reported.leaseToken = job.leaseToken;
         listener(reported);
       }

@@ -1,13 +1,18 @@
 import { isJobState, type Logger, type StoreChange } from '@gopherqueue/core';
 import type pg from 'pg';
 
-/** A change as it travels in a NOTIFY payload: [kind, id, state, previous, queue, runAt]. */
+/**
+ * A change as it travels in a NOTIFY payload: [kind, id, state, previous, queue, runAt, attempt].
+ * A receiver ignores elements it does not know and tolerates missing trailing ones, so nodes of
+ * neighbouring versions can share a database.
+ */
 type WireChange = [
   StoreChange['kind'],
   string,
   string | null,
   string | null,
   string | null,
+  number | null,
   number | null,
 ];
 
@@ -135,6 +140,7 @@ export class ChangeFeed {
         c.previous ?? null,
         c.queue ?? null,
         c.runAt ?? null,
+        c.job?.attempt ?? c.attempt ?? null,
       ];
       const text = JSON.stringify(wire);
       if (size + text.length + 1 > MAX_PAYLOAD) flush();
@@ -161,12 +167,14 @@ export class ChangeFeed {
       if (!Array.isArray(item) || !KINDS.has(item[0] as string) || typeof item[1] !== 'string') {
         continue;
       }
-      const [kind, id, state, previous, queue, runAt] = item as WireChange;
+      const [kind, id, state, previous, queue, runAt, attempt] = item as WireChange;
       const change: StoreChange = { kind, id };
       if (isJobState(state)) change.state = state;
       if (isJobState(previous)) change.previous = previous;
       if (typeof queue === 'string') change.queue = queue;
       if (typeof runAt === 'number') change.runAt = runAt;
+      if (Number.isSafeInteger(attempt) && (attempt as number) >= 0)
+        change.attempt = attempt as number;
       changes.push(change);
     }
     this.emit(changes);

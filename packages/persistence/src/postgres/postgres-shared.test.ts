@@ -177,9 +177,45 @@ function sharedTests(): void {
           state: 'scheduled',
           queue: 'mail',
           runAt: job.runAt,
+          attempt: 0,
         });
         const [claimed] = await b.claim({ workerId: 'b', limit: 1, leaseMs: 30_000 });
         expect(claimed?.id).toBe(job.id);
+      });
+    });
+
+    it('tells node B which attempt a change made on node A describes', async () => {
+      const schema = fresh();
+      const a = await node(schema);
+      const b = await node(schema);
+      await withStores([a, b], async () => {
+        const { job } = await a.submit(createJob('t'));
+        const [claimed] = await a.claim({ workerId: 'a', limit: 1, leaseMs: 30_000 });
+        const seen: StoreChange[] = [];
+        b.subscribe((c) => seen.push(c));
+        await a.fail(job.id, claimed!.leaseToken!, {
+          error: { message: 'x', errorClass: 'error' },
+          outcome: { state: 'retrying', runAt: 123 },
+        });
+        const retrying = await vi.waitFor(
+          () => {
+            const change = seen.find((c) => c.state === 'retrying');
+            expect(change).toBeDefined();
+            return change;
+          },
+          { timeout: 5000, interval: 2 },
+        );
+        // Without the attempt, a node running attempt 2 by then could not tell this late news
+        // of attempt 1 from the loss of its own lease.
+        expect(retrying).toEqual({
+          kind: 'updated',
+          id: job.id,
+          state: 'retrying',
+          previous: 'running',
+          queue: 'default',
+          runAt: 123,
+          attempt: 1,
+        });
       });
     });
   });
