@@ -259,7 +259,13 @@ describe('gq serve over real HTTP', () => {
     );
     expect((JSON.parse(fromStdin.stdout) as WireJob).result).toEqual({ from: 'stdin' });
 
-    const parent = (await cli('submit', '--type', 'sleep', '--payload', '"200ms"')).stdout.trim();
+    // The parent waits in a paused queue until the child is checked: a parent that may finish
+    // first (a short sleep, on a loaded machine where a CLI process takes a while to start)
+    // would leave the child scheduled, not pending.
+    await client.pauseQueue('deps-parent');
+    const parent = (
+      await cli('submit', '--type', 'sleep', '--payload', '"200ms"', '--queue', 'deps-parent')
+    ).stdout.trim();
     const child = await cli(
       'submit',
       '--type',
@@ -292,6 +298,7 @@ describe('gq serve over real HTTP', () => {
       depends_on: [parent],
       tags: { a: '1', b: '2' },
     });
+    await client.resumeQueue('deps-parent');
     expect((await cli('wait', childJob.id)).code).toBe(0);
     expect(Date.parse((await client.get(childJob.id)).started_at as string)).toBeGreaterThanOrEqual(
       Date.parse((await client.get(parent)).completed_at as string),
