@@ -1,4 +1,10 @@
+import type { AddressInfo } from 'node:net';
+import { createApi } from '@gopherqueue/api';
+import { GopherQueueClient } from '@gopherqueue/client';
 import { createJob } from '@gopherqueue/core';
+import { LevelStore } from '@gopherqueue/persistence';
+import { JobEventRelay, Scheduler } from '@gopherqueue/scheduler';
+import { serve, type ServerType } from '@hono/node-server';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
@@ -147,5 +153,38 @@ describe('attempt spans through @opentelemetry/api', () => {
     expect(child.traceparent).toBe(`00-${traceId}-${spanId}-01`);
     expect(childSpan!.spanContext().traceId).toBe(traceId);
     expect(childSpan!.parentSpanContext?.spanId).toBe(spanId);
+  });
+
+  it("sends the caller's active span with a client submit, so the job joins its trace", async () => {
+    const store = await LevelStore.open({ memory: true });
+    const scheduler = new Scheduler({ store });
+    await scheduler.start();
+    const events = new JobEventRelay({ store });
+    events.start();
+    const app = createApi({ store, scheduler, events, auth: 'off' });
+    let server!: ServerType;
+    const port = await new Promise<number>((resolve) => {
+      server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) =>
+        resolve(info.port),
+      );
+    });
+    try {
+      const client = new GopherQueueClient({ baseUrl: `http://127.0.0.1:${port}` });
+      const span = submitter.startSpan('checkout');
+      const job = await context.with(trace.setSpan(context.active(), span), () =>
+        client.submit('t', null),
+      );
+      span.end();
+      const { traceId, spanId } = span.spanContext();
+      expect(job.traceparent).toBe(`00-${traceId}-${spanId}-01`);
+      expect((await store.get(job.id))?.traceparent).toBe(`00-${traceId}-${spanId}-01`);
+      const untraced = await client.submit('t', null);
+      expect(untraced.traceparent).toBeUndefined();
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await events.stop();
+      await scheduler.stop();
+      await store.close();
+    }
   });
 });
