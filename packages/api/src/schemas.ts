@@ -5,6 +5,7 @@
  */
 import {
   durationProblem,
+  isTraceparent,
   isUuid,
   JOB_STATES,
   MAX_BACKOFF_MS,
@@ -17,6 +18,7 @@ import {
   MAX_TIMEOUT_MS,
   MIN_LEASE_MS,
   MIN_TIME_MS,
+  TRACEPARENT_LENGTH,
   concurrencyProblem,
   parseDuration,
   parsePriority,
@@ -108,6 +110,11 @@ export const submitSchema = z.object({
   max_attempts: z.number().int().min(1).max(1000).optional(),
   idempotency_key: z.string().min(1).max(512).optional(),
   correlation_id: z.string().max(512).optional(),
+  traceparent: z
+    .string()
+    .max(TRACEPARENT_LENGTH)
+    .refine(isTraceparent, 'must be a W3C traceparent: 00-<32 hex>-<16 hex>-<2 hex>')
+    .optional(),
   tags: z.record(z.string(), z.string()).optional(),
   queue: nameSchema.optional(),
   depends_on: z.array(uuidSchema).max(1000).optional(),

@@ -82,6 +82,8 @@ describe('toJobSpec', () => {
   });
 });
 
+const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
 describe('the job field table', () => {
   /** A job with every field of JOB_FIELDS set. */
   function fullJob(): Job {
@@ -89,7 +91,13 @@ describe('the job field table', () => {
       ...createJob(
         'resize',
         { w: 640 },
-        { idempotencyKey: 'k1', correlationId: 'c1', retryOn: ['HttpError'], noRetryOn: ['panic'] },
+        {
+          idempotencyKey: 'k1',
+          correlationId: 'c1',
+          traceparent: TRACEPARENT,
+          retryOn: ['HttpError'],
+          noRetryOn: ['panic'],
+        },
         NOW,
       ),
       backoff: { strategy: 'linear', initialMs: 250, maxMs: 9_000, multiplier: 3, jitter: false },
@@ -177,6 +185,7 @@ describe('the job field table', () => {
         maxAttempts: 4,
         idempotencyKey: 'k1',
         correlationId: 'c1',
+        traceparent: TRACEPARENT,
         tags: { team: 'media' },
         queue: 'media',
         dependsOn: [dependency],
@@ -194,6 +203,7 @@ describe('the job field table', () => {
       max_attempts: 4,
       idempotency_key: 'k1',
       correlation_id: 'c1',
+      traceparent: TRACEPARENT,
       tags: { team: 'media' },
       queue: 'media',
       depends_on: [dependency],
@@ -221,6 +231,7 @@ describe('the job field table', () => {
       dependsOn: [dependency],
       idempotencyKey: 'k1',
       correlationId: 'c1',
+      traceparent: TRACEPARENT,
       tags: { team: 'media' },
       retryOn: ['HttpError', 'timeout'],
       noRetryOn: ['TypeError'],

@@ -178,9 +178,15 @@ const WIRE_NAME_OF: Readonly<Record<string, string>> = SUBMIT_FIELDS;
  * {@link BACKOFF_INPUT_FIELDS}).
  * @param now - submission time, for `delay`.
  * @param prefix - field prefix for error messages (`jobs.3`).
+ * @param traceparent - the request's valid `traceparent` header, kept when the body has none.
  * @throws HttpError `validation_error` naming the field `createJob` rejected.
  */
-export function toJobSpec(body: SubmitBody, now: number, prefix?: string): JobSpec {
+export function toJobSpec(
+  body: SubmitBody,
+  now: number,
+  prefix?: string,
+  traceparent?: string,
+): JobSpec {
   const wire = body as Readonly<Record<string, unknown>>;
   const options: Record<string, unknown> = {};
   for (const [option, name] of fieldEntries(SUBMIT_FIELDS)) {
@@ -188,6 +194,10 @@ export function toJobSpec(body: SubmitBody, now: number, prefix?: string): JobSp
     if (value === undefined) continue;
     options[option] =
       option === 'backoff' ? decodeBackoff(value as Record<string, unknown>) : value;
+  }
+  // The request's own trace context, unless the body names one.
+  if (options.traceparent === undefined && traceparent !== undefined) {
+    options.traceparent = traceparent;
   }
   try {
     return createJob(body.type, body.payload ?? null, options, now);

@@ -30,6 +30,11 @@ export interface SubmitOptions {
   maxAttempts?: number;
   idempotencyKey?: string;
   correlationId?: string;
+  /**
+   * W3C `traceparent` of the trace the job joins. @defaultValue the request's: the active
+   * OpenTelemetry span's, if any
+   */
+  traceparent?: string;
   tags?: Record<string, string>;
   queue?: string;
   dependsOn?: string[];

@@ -1,3 +1,4 @@
+import { activeTraceparent } from '@gopherqueue/core';
 import { ApiError } from './api-error.js';
 import type { WireError } from './wire-types.js';
 
@@ -74,6 +75,10 @@ export class HttpTransport {
   #init(method: string, init: CallInit): RequestInit {
     const headers: Record<string, string> = { Accept: init.accept ?? 'application/json' };
     if (this.#apiKey !== undefined) headers['X-API-Key'] = this.#apiKey;
+    // The caller's active OpenTelemetry span, so jobs it submits join its trace (none without an
+    // SDK registered).
+    const traceparent = activeTraceparent();
+    if (traceparent !== undefined) headers.traceparent = traceparent;
     const request: RequestInit = { method, headers };
     if (init.body !== undefined) {
       headers['Content-Type'] = 'application/json';

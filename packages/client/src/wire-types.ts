@@ -58,6 +58,7 @@ export interface WireJob {
   backoff: WireBackoff;
   idempotency_key?: string;
   correlation_id?: string;
+  traceparent?: string;
   cancel_reason?: string;
   worker_id?: string;
   /**

@@ -2,6 +2,7 @@ import { resolveBackoff, type BackoffInput } from './backoff.js';
 import type { Json, JobSpec } from './job.js';
 import { durationOption, MAX_DELAY_MS, MAX_TIMEOUT_MS } from './limits.js';
 import { parsePriority, type PriorityLevel, type PriorityName } from './priority.js';
+import { activeTraceparent, isTraceparent } from './trace-context.js';
 import { isUuid, uuidv7 } from './uuid.js';
 
 /** Options of {@link createJob}; every field is optional. */
@@ -28,6 +29,12 @@ export interface JobOptions {
   idempotencyKey?: string;
   /** Free-form id that ties jobs of one business operation together. */
   correlationId?: string;
+  /**
+   * W3C `traceparent` (`00-<trace id>-<span id>-<flags>`) of the span this job belongs to; each
+   * attempt's span is its child. `null` keeps none. @defaultValue the active OpenTelemetry span's,
+   * if any (none unless the application registered an SDK)
+   */
+  traceparent?: string | null;
   /** Filterable string labels. */
   tags?: Record<string, string>;
   /** Retry backoff. @defaultValue exponential, 1 s, capped at 1 h, x2, with jitter */
@@ -157,11 +164,24 @@ export function createJob(
   if (runAt !== undefined) spec.runAt = runAt;
   if (options.idempotencyKey !== undefined) spec.idempotencyKey = options.idempotencyKey;
   if (options.correlationId !== undefined) spec.correlationId = String(options.correlationId);
+  const traceparent = resolveTraceparent(options.traceparent);
+  if (traceparent !== undefined) spec.traceparent = traceparent;
   const retryOn = errorNames('retryOn', options.retryOn);
   if (retryOn !== undefined) spec.retryOn = retryOn;
   const noRetryOn = errorNames('noRetryOn', options.noRetryOn);
   if (noRetryOn !== undefined) spec.noRetryOn = noRetryOn;
   return spec;
+}
+
+function resolveTraceparent(value: string | null | undefined): string | undefined {
+  if (value === null) return undefined;
+  if (value === undefined) return activeTraceparent();
+  if (!isTraceparent(value)) {
+    throw new TypeError(
+      'traceparent must be a W3C traceparent: 00-<32 hex trace id>-<16 hex span id>-<2 hex flags>',
+    );
+  }
+  return value;
 }
 
 function resolveRunAt(options: JobOptions, now: number): number | undefined {

@@ -81,4 +81,11 @@ export type {
   StoreChange,
   SubmitResult,
 } from './store.js';
+export {
+  activeTraceparent,
+  formatTraceparent,
+  isTraceparent,
+  parseTraceparent,
+  TRACEPARENT_LENGTH,
+} from './trace-context.js';
 export { isUuid, uuidv7 } from './uuid.js';

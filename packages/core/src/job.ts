@@ -55,6 +55,8 @@ export interface Job {
   waitingOn: string[];
   idempotencyKey?: string;
   correlationId?: string;
+  /** W3C `traceparent` of the span that submitted the job; each attempt's span joins its trace. */
+  traceparent?: string;
   tags: Record<string, string>;
   /**
    * Retry only failures whose error name or class is listed; others fail the job at once.
@@ -106,6 +108,8 @@ export interface JobSpec {
   dependsOn: string[];
   idempotencyKey?: string;
   correlationId?: string;
+  /** W3C `traceparent` of the span that submitted the job; each attempt's span joins its trace. */
+  traceparent?: string;
   tags: Record<string, string>;
   retryOn?: string[];
   noRetryOn?: string[];

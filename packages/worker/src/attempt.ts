@@ -11,6 +11,7 @@ import { abortReason, type AbortKind } from './abort-reason.js';
 import { AttemptContext } from './attempt-context.js';
 import { AttemptEnd, type AttemptOutcome, type Settled } from './attempt-end.js';
 import { runInAttemptScope, type CrashableAttempt } from './attempt-scope.js';
+import { AttemptSpan } from './attempt-span.js';
 import type { DeadlineQueue } from './deadline-queue.js';
 import { errorMessage } from './failure-report.js';
 import type { Handler, JobContext } from './job-context.js';
@@ -206,12 +207,14 @@ export class Attempt implements CrashableAttempt {
     if (verbose) this.logger.debug('job started');
     env.leases.add(this, env.heartbeatIntervalMs);
     env.timeouts.add(this, job.timeoutMs);
+    const span = new AttemptSpan(job);
     let settled: Settled;
     try {
       const dependencies = job.dependsOn.length === 0 ? [] : await this.#dependencies();
       // Aborted before it began (claimed while the pool was stopping): do not start it.
       if (this.#abortKind !== undefined) throw this.signal.reason;
-      const value = this.#invokeHandler(handler, new AttemptContext(this, job, dependencies));
+      const ctx = new AttemptContext(this, job, dependencies);
+      const value = span.run(() => this.#invokeHandler(handler, ctx));
       settled = isThenable(value) ? await this.#settle(value) : { ok: true, value };
     } catch (error) {
       settled = { ok: false, error };
@@ -223,6 +226,7 @@ export class Attempt implements CrashableAttempt {
     if (this.#beat !== undefined) await this.#beat;
     const abort = { kind: this.#abortKind, crashError: this.#crashError };
     const outcome = await end.write(settled, abort, env.timeoutGraceMs);
+    span.end(settled, outcome);
     if (verbose) end.log(outcome, env.clock.now() - startedAt, env.clock.now());
     return outcome;
   }

@@ -18,6 +18,7 @@ import {
   postgresSchemaFlag,
 } from '../parse-flags.js';
 import { startServer, type GqServer } from '../server.js';
+import { startTracing, tracingWanted, type Tracing } from '../tracing.js';
 import { untilAborted } from '../until-aborted.js';
 
 interface ServeArgs extends LogArgs {
@@ -42,6 +43,7 @@ interface ServeArgs extends LogArgs {
   failedTtl: string;
   auditTtl: string;
   maxEventStreams: number;
+  otel: boolean | undefined;
 }
 
 /** Part of the shutdown timeout kept for releasing jobs and closing the store after the drain. */
@@ -185,6 +187,11 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
           type: 'number',
           default: 1000,
           describe: 'Event streams (SSE) open at once; more get 503',
+        })
+        .option('otel', {
+          type: 'boolean',
+          describe:
+            'Export a span per attempt over OTLP/HTTP (on by default when OTEL_TRACES_EXPORTER=otlp); endpoint and headers from the standard OTEL_EXPORTER_OTLP_* variables',
         }) as never,
     handler: async (args) => {
       const shutdownTimeoutMs = durationFlag('shutdown-timeout', args.shutdownTimeout);
@@ -225,6 +232,9 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
         const types = Object.keys(handlerModule.entries);
         logger.info('handlers loaded', { module: args.handlers, types, isolation: args.isolation });
       }
+      const tracing: Tracing | undefined = tracingWanted(args.otel, io.env)
+        ? await startTracing('gq', logger)
+        : undefined;
       // An inline handler's stray error fails its job instead of ending the server.
       const guard = new ProcessGuard({ logger });
       guard.start();
@@ -242,6 +252,7 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
         });
       } catch (err) {
         await guard.stop();
+        await tracing?.stop();
         throw err;
       }
       const where =
@@ -268,6 +279,7 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
       );
       await server.stop();
       await guard.stop();
+      await tracing?.stop();
       cancelHardStop();
       logger.info('stopped');
     },

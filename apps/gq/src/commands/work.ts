@@ -9,6 +9,7 @@ import { queuesFlag } from '../queues-flag.js';
 import { registerHandlers } from '../register-handlers.js';
 import { LOG_OPTIONS, loggerFor, type LogArgs } from '../log-options.js';
 import { durationFlag, LEASE_BOUNDS, listFlag, positiveIntFlag } from '../parse-flags.js';
+import { startTracing, tracingWanted, type Tracing } from '../tracing.js';
 import { untilAborted } from '../until-aborted.js';
 
 interface WorkArgs extends ClientArgs, LogArgs {
@@ -19,6 +20,7 @@ interface WorkArgs extends ClientArgs, LogArgs {
   queues: string[] | undefined;
   lease: string;
   shutdownTimeout: string;
+  otel: boolean | undefined;
 }
 
 /**
@@ -74,6 +76,11 @@ export function workCommand(io: CliIo): CommandModule<object, WorkArgs> {
           default: '30s',
           describe: 'How long running jobs may finish on SIGTERM',
         })
+        .option('otel', {
+          type: 'boolean',
+          describe:
+            'Export a span per attempt over OTLP/HTTP (on by default when OTEL_TRACES_EXPORTER=otlp); endpoint and headers from the standard OTEL_EXPORTER_OTLP_* variables',
+        })
         .options(LOG_OPTIONS) as never,
     handler: async (args) => {
       const queues = queuesFlag(args.queues);
@@ -102,6 +109,9 @@ export function workCommand(io: CliIo): CommandModule<object, WorkArgs> {
         if (err instanceof UsageError) throw err;
         throw new UsageError((err as Error).message);
       }
+      const tracing: Tracing | undefined = tracingWanted(args.otel, io.env)
+        ? await startTracing('gq-work', logger)
+        : undefined;
       // A handler's stray error fails its job instead of ending the worker.
       const guard = new ProcessGuard({ logger });
       guard.start();
@@ -113,6 +123,7 @@ export function workCommand(io: CliIo): CommandModule<object, WorkArgs> {
       logger.info('shutting down', { signal: String(io.stopSignal.reason) });
       await pool.stop();
       await guard.stop();
+      await tracing?.stop();
       logger.info('stopped');
     },
   };

@@ -101,7 +101,11 @@ export function spawnServer(
 }
 
 /** Starts `gq work` against `server` with the fixture handlers. */
-export function spawnWorker(server: string, flags: readonly string[] = []): Promise<GqProcess> {
+export function spawnWorker(
+  server: string,
+  flags: readonly string[] = [],
+  env?: Record<string, string>,
+): Promise<GqProcess> {
   return spawnGq(
     [
       'work',
@@ -115,7 +119,7 @@ export function spawnWorker(server: string, flags: readonly string[] = []): Prom
       'warn',
       ...flags,
     ],
-    { ready: /gq work pulling/ },
+    { ready: /gq work pulling/, ...(env === undefined ? {} : { env }) },
   );
 }
 

@@ -6,6 +6,7 @@ import { describeError, HttpError } from '../errors.js';
 import { readBody, validate } from '../request.js';
 import { batchSchema, submitSchema } from '../schemas.js';
 import type { WireBatchItem, WireBatchResult } from '@gopherqueue/client';
+import { requestTraceparent } from '../trace-header.js';
 import { toJobSpec } from '../wire.js';
 import {
   assertSpecsAllowed,
@@ -34,10 +35,14 @@ export function registerBatchRoutes(api: Hono<ApiEnv>): void {
     const { scheduler, clock } = c.get('options');
     const body = await readBody(c, batchSchema);
     const now = clock.now();
+    const traceparent = requestTraceparent(c);
     const parsed: Checked[] = body.jobs.map((raw, index) => {
       const prefix = `jobs.${index}`;
       try {
-        return { index, spec: toJobSpec(validate(submitSchema, raw, prefix), now, prefix) };
+        return {
+          index,
+          spec: toJobSpec(validate(submitSchema, raw, prefix), now, prefix, traceparent),
+        };
       } catch (err) {
         if (err instanceof HttpError) return { index, error: err };
         throw err;

@@ -5,6 +5,7 @@ import type { ApiEnv } from '../env.js';
 import { HttpError } from '../errors.js';
 import { readBody, readQuery } from '../request.js';
 import { cancelSchema, listQuerySchema, retrySchema, submitSchema } from '../schemas.js';
+import { requestTraceparent } from '../trace-header.js';
 import { toJobSpec, toWireJob, toWireResult } from '../wire.js';
 import {
   hiddenDependencies,
@@ -24,7 +25,7 @@ export function registerJobRoutes(api: Hono<ApiEnv>): void {
   api.post('/jobs', requirePermission('jobs:submit'), async (c) => {
     const { scheduler, clock } = c.get('options');
     const body = await readBody(c, submitSchema);
-    const spec = toJobSpec(body, clock.now());
+    const spec = toJobSpec(body, clock.now(), undefined, requestTraceparent(c));
     assertQueueAccess(c, spec.queue);
     const [hidden] = await hiddenDependencies(c, [spec]);
     if (hidden !== undefined) throw unknownDependency('depends_on', hidden);

@@ -21,6 +21,7 @@ export interface JobRow {
   tags: Record<string, string>;
   retry_on: string[] | null;
   no_retry_on: string[] | null;
+  traceparent: string | null;
   checkpoint: Json | null;
   progress: Json | null;
   progress_message: string | null;
@@ -65,6 +66,8 @@ export function rowToJob(row: JobRow): Job {
   if (row.correlation_id !== null) job.correlationId = row.correlation_id;
   if (row.retry_on !== null) job.retryOn = row.retry_on;
   if (row.no_retry_on !== null) job.noRetryOn = row.no_retry_on;
+  // Absent (undefined) in rows read by a query that names its columns without it.
+  if (row.traceparent != null) job.traceparent = row.traceparent;
   if (row.checkpoint !== null) job.checkpoint = row.checkpoint;
   if (row.progress !== null) job.progress = row.progress;
   if (row.progress_message !== null) job.progressMessage = row.progress_message;
@@ -119,6 +122,7 @@ export function jobToRecord(job: Job): Record<string, unknown> {
     worker_id: job.workerId ?? null,
     retry_on: job.retryOn ?? null,
     no_retry_on: job.noRetryOn ?? null,
+    traceparent: job.traceparent ?? null,
   };
 }
 
@@ -129,7 +133,7 @@ export const RECORD_COLUMNS = `id text, seq bigint, type text, queue text, paylo
   correlation_id text, tags jsonb, checkpoint jsonb, progress jsonb, progress_message text,
   result jsonb, errors jsonb, cancel_reason text, created_at bigint, updated_at bigint,
   started_at bigint, finished_at bigint, lease_token text, lease_expires_at bigint, worker_id text,
-  retry_on jsonb, no_retry_on jsonb`;
+  retry_on jsonb, no_retry_on jsonb, traceparent text`;
 
 /** Every `jobs` column but `seq`, in table order. */
 export const JOB_COLUMNS = [
@@ -164,6 +168,7 @@ export const JOB_COLUMNS = [
   'worker_id',
   'retry_on',
   'no_retry_on',
+  'traceparent',
 ] as const;
 
 const BOXED = new Set(['payload', 'checkpoint', 'progress', 'result']);

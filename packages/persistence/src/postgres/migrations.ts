@@ -168,6 +168,13 @@ CREATE INDEX jobs_runnable_queue ON ${s}.jobs (queue, priority, run_at, seq)
     sql: (s) => `
 ALTER TABLE ${s}.jobs ADD COLUMN retry_on jsonb, ADD COLUMN no_retry_on jsonb;`,
   },
+  {
+    version: 11,
+    name: 'traceparent of a job',
+    // Nullable with no default, as in version 6: no row is rewritten, older nodes keep working.
+    sql: (s) => `
+ALTER TABLE ${s}.jobs ADD COLUMN traceparent text;`,
+  },
 ];
 
 /** Lock class of the advisory lock that serialises migrations (any constant of our own). */

@@ -35,8 +35,11 @@ async function schemaAtVersion1(jobs: ReturnType<typeof newJob>[]): Promise<stri
       first.version,
       first.name,
     ]);
-    // Only the columns the first migration made (later ones added retry_on and no_retry_on).
-    await client.query(insertJobsSql(s, '$1', ['retry_on', 'no_retry_on']), [insertJobsJson(jobs)]);
+    // Only the columns the first migration made (later ones added retry_on, no_retry_on and
+    // traceparent).
+    await client.query(insertJobsSql(s, '$1', ['retry_on', 'no_retry_on', 'traceparent']), [
+      insertJobsJson(jobs),
+    ]);
   } finally {
     await client.end();
   }

@@ -8,6 +8,8 @@ import {
   type StoreContractHarness,
 } from './contract-fixture.js';
 
+const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
 /** Submit and batch submit. */
 export function submitContract(harness: StoreContractHarness): void {
   const f = useStore(harness);
@@ -55,6 +57,7 @@ export function submitContract(harness: StoreContractHarness): void {
           timeout: '10s',
           idempotencyKey: 'report-2026-01',
           correlationId: 'order-7',
+          traceparent: TRACEPARENT,
           tags: { tenant: 'acme', region: 'eu' },
           backoff: { strategy: 'linear', initialMs: 500, maxMs: 5000, jitter: false },
         },
@@ -77,6 +80,7 @@ export function submitContract(harness: StoreContractHarness): void {
         waitingOn: [],
         idempotencyKey: 'report-2026-01',
         correlationId: 'order-7',
+        traceparent: TRACEPARENT,
         tags: { tenant: 'acme', region: 'eu' },
         errors: [],
         seq: job.seq,
@@ -84,6 +88,21 @@ export function submitContract(harness: StoreContractHarness): void {
         updatedAt: now,
       });
       expect(await f.store.get(spec.id)).toEqual(job);
+    });
+
+    it('keeps the traceparent through a claim, a failed attempt and the next one', async () => {
+      const spec = f.spec('t', { traceparent: TRACEPARENT });
+      await f.store.submit(spec);
+      const [first] = await f.store.claim({ workerId: 'w', limit: 1, leaseMs: 60_000 });
+      expect(first?.traceparent).toBe(TRACEPARENT);
+      await f.store.fail(spec.id, first!.leaseToken!, {
+        error: { message: 'x', errorClass: 'error' },
+        outcome: { state: 'retrying', runAt: f.clock.now() },
+      });
+      const [second] = await f.store.claim({ workerId: 'w', limit: 1, leaseMs: 60_000 });
+      expect([second?.attempt, second?.traceparent]).toEqual([2, TRACEPARENT]);
+      await f.store.complete(spec.id, second!.leaseToken!, null);
+      expect((await f.store.get(spec.id))?.traceparent).toBe(TRACEPARENT);
     });
 
     it('gives each submission a larger seq than the one before', async () => {
