@@ -41,23 +41,20 @@ export class AttemptSpan {
   constructor(job: Job) {
     const remote = job.traceparent === undefined ? undefined : parseTraceparent(job.traceparent);
     const parent = remote === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, remote);
-    this.#span = tracer().startSpan(
-      `process ${job.type}`,
-      {
-        kind: SpanKind.CONSUMER,
-        attributes: {
-          'messaging.system': 'gopherqueue',
-          'messaging.operation.type': 'process',
-          'messaging.destination.name': job.queue,
-          'messaging.message.id': job.id,
-          'gq.job.id': job.id,
-          'gq.job.type': job.type,
-          'gq.job.queue': job.queue,
-          'gq.job.attempt': job.attempt,
-        },
-      },
-      parent,
-    );
+    this.#span = tracer().startSpan(`process ${job.type}`, { kind: SpanKind.CONSUMER }, parent);
+    // Set after the start, and only when recorded: without an SDK no attribute object is made.
+    if (this.#span.isRecording()) {
+      this.#span.setAttributes({
+        'messaging.system': 'gopherqueue',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': job.queue,
+        'messaging.message.id': job.id,
+        'gq.job.id': job.id,
+        'gq.job.type': job.type,
+        'gq.job.queue': job.queue,
+        'gq.job.attempt': job.attempt,
+      });
+    }
     this.#context = trace.setSpan(context.active(), this.#span);
   }
 
@@ -72,6 +69,10 @@ export class AttemptSpan {
    */
   end(settled: Settled, outcome: AttemptOutcome): void {
     const span = this.#span;
+    if (!span.isRecording()) {
+      span.end();
+      return;
+    }
     span.setAttribute('gq.job.outcome', outcome);
     if (!settled.ok) {
       if ('error' in settled) {
