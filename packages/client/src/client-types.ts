@@ -30,6 +30,8 @@ export interface SubmitOptions {
   maxAttempts?: number;
   idempotencyKey?: string;
   correlationId?: string;
+  /** The job's key for per-key limits (a customer id): 1..128 of letters, digits, `_.:-/@+=`. */
+  group?: string;
   tags?: Record<string, string>;
   queue?: string;
   dependsOn?: string[];

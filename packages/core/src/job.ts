@@ -55,6 +55,11 @@ export interface Job {
   waitingOn: string[];
   idempotencyKey?: string;
   correlationId?: string;
+  /**
+   * The job's key for per-key flow control (a customer id, a tenant): a queue's
+   * `groupConcurrency` and `ordered` settings count jobs per key. Absent: not limited by them.
+   */
+  group?: string;
   tags: Record<string, string>;
   /**
    * Retry only failures whose error name or class is listed; others fail the job at once.
@@ -106,6 +111,8 @@ export interface JobSpec {
   dependsOn: string[];
   idempotencyKey?: string;
   correlationId?: string;
+  /** See {@link Job.group}. */
+  group?: string;
   tags: Record<string, string>;
   retryOn?: string[];
   noRetryOn?: string[];

@@ -15,6 +15,7 @@ interface Head {
   createdAt: number;
   idempotencyKey: string | undefined;
   correlationId: string | undefined;
+  group: string | undefined;
   retryOn: unknown;
   noRetryOn: unknown;
   /** How many of the job's own fields the head holds. */
@@ -73,6 +74,10 @@ function headOf(job: Job): Head {
     fixed.correlationId = job.correlationId;
     fields++;
   }
+  if (job.group !== undefined) {
+    fixed.group = job.group;
+    fields++;
+  }
   if (job.retryOn !== undefined) {
     fixed.retryOn = job.retryOn;
     fields++;
@@ -96,6 +101,7 @@ function headOf(job: Job): Head {
     createdAt: job.createdAt,
     idempotencyKey: job.idempotencyKey,
     correlationId: job.correlationId,
+    group: job.group,
     retryOn: job.retryOn,
     noRetryOn: job.noRetryOn,
     fields,
@@ -118,6 +124,7 @@ function sameHead(head: Head, job: Job): boolean {
     head.createdAt === job.createdAt &&
     head.idempotencyKey === job.idempotencyKey &&
     head.correlationId === job.correlationId &&
+    head.group === job.group &&
     head.retryOn === job.retryOn &&
     head.noRetryOn === job.noRetryOn
   );
