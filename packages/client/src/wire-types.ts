@@ -207,7 +207,7 @@ export interface WireQueue {
   rate: string | null;
   /** At most this many running jobs per group key; null: no limit. */
   group_concurrency: number | null;
-  /** Strict FIFO per group key (one running job per key). */
+  /** Strict FIFO per group key: one running job per key, whatever group_concurrency says. */
   ordered: boolean;
   /** One priority level gained per this duration waited (`"5m"`); null: strict priority. */
   aging: string | null;
@@ -248,7 +248,7 @@ export interface QueueUpdate {
   rate?: string | null;
   /** An integer 1..100000 running jobs per group key, or null for no limit. */
   group_concurrency?: number | null;
-  /** Strict FIFO per group key (implies group_concurrency 1). */
+  /** Strict FIFO per group key: one running job per key whatever group_concurrency says. */
   ordered?: boolean;
   /** A duration 1s..24h (`"5m"`): one priority level gained per step waited; null: none. */
   aging?: string | null;

@@ -13,8 +13,9 @@ import { ErrorCode, GqError } from './errors.js';
  * key's HEAD, the job of the key with the smallest `seq` (submission order) that has not finished
  * (`completed`, `failed`, `dead_letter` or `cancelled`), and no job of the key is running. So a
  * retrying head keeps its place: the key's later jobs wait through its backoff until it ends. An
- * ordered queue runs one job per key at a time whatever its `groupConcurrency` says (ordered
- * implies 1; a patch asking for both `ordered: true` and a `groupConcurrency` above 1 is refused).
+ * ordered queue runs one job per key at a time whatever its `groupConcurrency` says: ordered
+ * implies a per-key limit of 1. A `groupConcurrency` set with it is kept, and applies again once
+ * `ordered` is turned off.
  * Within a key submission order wins over priority; between keys the claim order holds. Jobs
  * without a key in an ordered queue are neither ordered nor limited.
  *

@@ -160,12 +160,6 @@ export function checkQueuePatch(patch: QueuePatch): void {
   if (patch.ordered !== undefined && typeof patch.ordered !== 'boolean') {
     throw bad('ordered', 'ordered must be a boolean');
   }
-  if (patch.ordered === true && (patch.groupConcurrency ?? 1) > 1) {
-    throw bad(
-      'group_concurrency',
-      'an ordered queue runs one job per group at a time: give group_concurrency 1 (or leave it out) with ordered: true',
-    );
-  }
   if (patch.agingMs !== undefined) {
     const problem = agingProblem(patch.agingMs);
     if (problem !== undefined) throw bad('aging', problem);

@@ -72,14 +72,7 @@ export function queueUpdateFlags(args: {
       );
     }
   }
-  if (args.ordered !== undefined) {
-    if (args.ordered && (update.group_concurrency ?? 1) !== 1) {
-      throw new UsageError(
-        '--ordered runs one job per group at a time: give --group-concurrency 1 (or leave it out) with --ordered',
-      );
-    }
-    update.ordered = args.ordered;
-  }
+  if (args.ordered !== undefined) update.ordered = args.ordered;
   if (args.aging !== undefined) {
     const text = args.aging.trim();
     if (text === 'none') update.aging = null;
@@ -96,7 +89,7 @@ export function queueUpdateFlags(args: {
   }
   if (Object.keys(update).length === 0) {
     throw new UsageError(
-      'give at least one of --concurrency N|none, --rate N/DURATION|none, --group-concurrency N|none, --ordered / --no-ordered, --aging DURATION|none',
+      'give --concurrency N|none or --rate N/DURATION|none, --group-concurrency N|none, --ordered or --no-ordered, --aging DURATION|none (any of them)',
     );
   }
   return update;
@@ -109,7 +102,14 @@ export function formatQueueDetail(q: WireQueueDetail): string {
     ['status', q.paused ? 'paused' : 'active'],
     ['concurrency', q.concurrency === null ? 'no limit' : String(q.concurrency)],
     ['rate', q.rate === null ? 'no limit' : q.rate],
-    ['per group', q.group_concurrency === null ? 'no limit' : String(q.group_concurrency)],
+    [
+      'per group',
+      q.ordered
+        ? `1 (ordered${q.group_concurrency === null || q.group_concurrency === 1 ? '' : `; ${q.group_concurrency} when not ordered`})`
+        : q.group_concurrency === null
+          ? 'no limit'
+          : String(q.group_concurrency),
+    ],
     ['ordered', q.ordered ? 'yes (FIFO per group)' : 'no'],
     ['aging', q.aging === null ? 'none' : `1 level per ${q.aging}`],
     ['running', String(q.running)],

@@ -45,7 +45,6 @@ export function groupsContract(harness: StoreContractHarness): void {
         [{ agingMs: 10 }, 'aging'],
         [{ agingMs: Number.NaN }, 'aging'],
         [{ ordered: 'yes' as unknown as boolean }, 'ordered'],
-        [{ ordered: true, groupConcurrency: 3 }, 'group_concurrency'],
       ];
       for (const [patch, field] of bad) {
         const err = await f.store.setQueue('q', patch).then(
@@ -185,6 +184,16 @@ export function groupsContract(harness: StoreContractHarness): void {
       expect((await claim()).map((j) => j.id)).toEqual([a2.id]);
     });
 
+    it('runs one job per key while ordered, whatever group_concurrency says', async () => {
+      await f.store.setQueue('o', { ordered: true, groupConcurrency: 3 });
+      expect(await f.store.getQueue('o')).toMatchObject({ ordered: true, groupConcurrency: 3 });
+      for (let i = 0; i < 4; i++) await submit('o', 'a');
+      expect(await claim()).toHaveLength(1);
+      expect((await f.store.getQueue('o')).groupsAtLimit).toEqual([{ group: 'a', running: 1 }]);
+      await f.store.setQueue('o', { ordered: false });
+      expect(await claim()).toHaveLength(2);
+    });
+
     it('a dead-lettered or cancelled head lets the next job of its key start', async () => {
       await f.store.setQueue('o', { ordered: true });
       const a1 = await submit('o', 'a');
@@ -232,6 +241,31 @@ export function groupsContract(harness: StoreContractHarness): void {
       const c2 = await submit('aged', undefined, { priority: 'critical' });
       expect((await claim({ limit: 1 })).map((j) => j.id)).toEqual([bulk.id]);
       expect((await claim({ limit: 1 })).map((j) => j.id)).toEqual([c2.id]);
+    });
+
+    it('starts a bulk job within its aging bound under a constant stream of critical jobs', async () => {
+      const steps = 60_000;
+      await f.store.setQueue('aged', { agingMs: steps });
+      await f.store.setQueue('strict', {});
+      const aged = await submit('aged', undefined, { priority: 'bulk' });
+      const strict = await submit('strict', undefined, { priority: 'bulk' });
+      const start = f.clock.now();
+      let agedStartedAt: number | undefined;
+      // Every 10 s three critical jobs arrive and a worker takes two: the critical backlog grows.
+      for (let tick = 0; tick < 40; tick++) {
+        f.clock.advance(10_000);
+        for (let i = 0; i < 3; i++) await submit('stream', undefined, { priority: 'critical' });
+        for (const job of await claim({ limit: 2 })) {
+          expect(job.id).not.toBe(strict.id);
+          if (job.id === aged.id) agedStartedAt = f.clock.now();
+        }
+      }
+      // Bulk (4) gains a level per minute: critical-equal after 4 minutes, and older than every
+      // critical job waiting, so it starts at the first claim after that.
+      expect(agedStartedAt).toBeDefined();
+      expect((agedStartedAt as number) - start).toBeLessThanOrEqual(4 * steps);
+      expect((agedStartedAt as number) - start).toBeGreaterThanOrEqual(4 * steps - 10_000);
+      expect((await f.store.get(strict.id))?.state).toBe('scheduled');
     });
 
     it('an aged job of one queue competes with the jobs of others by effective priority', async () => {
