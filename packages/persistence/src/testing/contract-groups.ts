@@ -67,6 +67,22 @@ export function groupsContract(harness: StoreContractHarness): void {
       expect(job.group).toBe('customer-42');
       expect((await f.store.get(job.id))?.group).toBe('customer-42');
       await expect(f.store.getGroup('q', 'bad key!')).rejects.toThrow(TypeError);
+      // A spec made without createJob, or an imported job, with a bad key: refused, nothing stored.
+      for (const group of ['a b', 'x'.repeat(129), ''] as const) {
+        const spec = { ...f.spec('t', { queue: 'q' }), group };
+        const err = await f.store.submit(spec).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).toMatchObject({ code: 'GQ_INVALID_ARGUMENT', details: { field: 'group' } });
+        expect(await f.store.get(spec.id)).toBeUndefined();
+        const restored = { ...job, id: spec.id, group };
+        const refused = await f.store.restore([restored]).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(refused).toMatchObject({ code: 'GQ_INVALID_ARGUMENT', details: { field: 'group' } });
+      }
     });
   });
 
