@@ -1,13 +1,15 @@
 /**
  * `pnpm bench [suite ...] [--jobs N] [--variant TEXT] [--workload TEXT] [--scale N,N]`: runs the
  * benchmarks and prints one Markdown table. Suites: store, engine, isolation, http, postgres, rate
- * (a drain of a queue limited to 5000/1s, on LevelStore and PostgresStore), and
+ * (a drain of a queue limited to 5000/1s, on LevelStore and PostgresStore), groups (claims
+ * with 1,000 group keys at group_concurrency 2, against no per-key limit), and
  * scale (a backlog of waiting jobs; not in the default run, which is every other suite).
  * `--variant` and `--workload` run only the store rows whose variant (`disk, durable`,
  * `disk, relaxed`, `memory`) or workload contains the text. `--scale` lists the backlog sizes
  * (default 1000000).
  */
 import { engineBench } from './engine-bench.js';
+import { groupBench } from './group-bench.js';
 import { httpBench } from './http-bench.js';
 import { isolationBench } from './isolation-bench.js';
 import { postgresBench } from './postgres-bench.js';
@@ -34,6 +36,7 @@ const ALL: Record<string, (jobs: number) => Promise<BenchRow[]>> = {
   http: httpBench,
   postgres: postgresBench,
   rate: () => rateBench(),
+  groups: (n) => groupBench(Math.min(n, 20_000)),
   scale: () => scaleBench((flag('--scale') ?? '1000000').split(',').map(Number)),
 };
 

@@ -31,6 +31,7 @@ export function formatJob(job: WireJob): string {
   ];
   const optional: [string, unknown][] = [
     ['scheduled', job.scheduled_at],
+    ['group', job.group],
     ['waiting', job.waiting_reason],
     ['started', job.started_at],
     ['completed', job.completed_at],

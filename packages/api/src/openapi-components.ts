@@ -52,8 +52,8 @@ const jobProperties: Schema = {
   waiting_reason: {
     type: 'string',
     description:
-      'Why a job that could run now (scheduled, delayed or retrying, its scheduled_at passed) is not running. `no_handler`: no worker this server knows claims its type: the local pool has no handler for it (`gq serve --unknown-types wait`, the default) and no remote worker seen in the last two leases claims it. Read one job (`GET /api/v1/jobs/{id}`) to see what its queue holds it back by: `queue_paused`, `queue_concurrency` (as many of its jobs run as the queue allows), `queue_rate` (its rate allows no start now). Absent otherwise. More reasons may come; show unknown ones as given.',
-    examples: ['no_handler', 'queue_concurrency', 'queue_rate'],
+      'Why a job that could run now (scheduled, delayed or retrying, its scheduled_at passed) is not running. `no_handler`: no worker this server knows claims its type: the local pool has no handler for it (`gq serve --unknown-types wait`, the default) and no remote worker seen in the last two leases claims it. Read one job (`GET /api/v1/jobs/{id}`) to see what its queue holds it back by: `queue_paused`, `queue_concurrency` (as many of its jobs run as the queue allows), `queue_rate` (its rate allows no start now), `group_concurrency` (its group key is at the per-key limit of its queue, or an earlier job of its key in an ordered queue has not finished). Absent otherwise. More reasons may come; show unknown ones as given.',
+    examples: ['no_handler', 'queue_concurrency', 'queue_rate', 'group_concurrency'],
   },
   deduplicated: { type: 'boolean' },
 };
@@ -183,10 +183,32 @@ export const componentSchemas: Record<string, Schema> = {
         type: ['string', 'null'],
         description: 'At most N starts in any window of the duration (a sliding window): "100/1s"',
       },
+      group_concurrency: {
+        type: ['integer', 'null'],
+        description: 'At most this many running jobs per group key, across every node',
+      },
+      ordered: {
+        type: 'boolean',
+        description: 'Strict FIFO per group key: one running job per key, in submission order',
+      },
+      aging: {
+        type: ['string', 'null'],
+        description: 'One priority level gained per this duration waited ("5m"); null: none',
+      },
       counts,
       total: int,
     },
-    ['name', 'paused', 'concurrency', 'rate', 'counts', 'total'],
+    [
+      'name',
+      'paused',
+      'concurrency',
+      'rate',
+      'group_concurrency',
+      'ordered',
+      'aging',
+      'counts',
+      'total',
+    ],
   ),
   QueueDetail: {
     allOf: [
@@ -210,6 +232,11 @@ export const componentSchemas: Record<string, Schema> = {
             type: ['integer', 'null'],
             description: 'How long its longest-waiting due job has waited',
           },
+          groups_at_limit: {
+            type: 'array',
+            description: 'Group keys at the per-key limit, by key (at most 100)',
+            items: obj({ group: str, running: int }, ['group', 'running']),
+          },
         },
         [
           'running',
@@ -218,6 +245,7 @@ export const componentSchemas: Record<string, Schema> = {
           'next_start_at',
           'oldest_waiting_at',
           'oldest_waiting_ms',
+          'groups_at_limit',
         ],
       ),
     ],

@@ -24,6 +24,11 @@ import {
   parsePriority,
   parseRate,
   type QueueRate,
+  agingProblem,
+  GROUP_PATTERN,
+  groupConcurrencyProblem,
+  MAX_GROUP_LENGTH,
+  parseAging,
 } from '@gopherqueue/core';
 import { z } from 'zod';
 
@@ -114,6 +119,13 @@ export const submitSchema = z.object({
     .string()
     .max(TRACEPARENT_LENGTH)
     .refine(isTraceparent, 'must be a W3C traceparent: 00-<32 hex>-<16 hex>-<2 hex>')
+    .optional(),
+  group: z
+    .string({ error: 'group must be a string' })
+    .regex(
+      GROUP_PATTERN,
+      `group must be 1..${MAX_GROUP_LENGTH} characters of letters, digits and _.:-/@+=`,
+    )
     .optional(),
   tags: z.record(z.string(), z.string()).optional(),
   queue: nameSchema.optional(),
@@ -244,7 +256,8 @@ export const queueNameSchema = z.object({ name: nameSchema });
 /**
  * `PATCH /api/v1/queues/:name`: strict, so an unknown field is refused by name. `concurrency`
  * is an integer 1..100000 or null (no limit); `rate` is `"N/DURATION"` (N 1..1,000,000, the
- * duration 1ms..1h) or null.
+ * duration 1ms..1h) or null; `group_concurrency` an integer 1..100000 or null; `ordered` a
+ * boolean; `aging` a duration 1s..24h (`"5m"`) or null.
  */
 export const queuePatchSchema = z.strictObject({
   paused: z.boolean({ error: 'paused must be true or false' }).optional(),
@@ -272,6 +285,35 @@ export const queuePatchSchema = z.strictObject({
       ctx.addIssue({
         code: 'custom',
         message: 'rate must be a string like "100/1s" or "1000/1m", or null for no limit',
+      });
+      return z.NEVER;
+    })
+    .optional(),
+  group_concurrency: z
+    .unknown()
+    .transform((value, ctx) => {
+      const problem = groupConcurrencyProblem(value);
+      if (problem === undefined) return value as number | null;
+      ctx.addIssue({ code: 'custom', message: problem });
+      return z.NEVER;
+    })
+    .optional(),
+  ordered: z.boolean({ error: 'ordered must be true or false' }).optional(),
+  aging: z
+    .unknown()
+    .transform((value, ctx): number | null => {
+      if (value === null) return null;
+      if (typeof value === 'string') {
+        try {
+          return parseAging(value);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+      }
+      ctx.addIssue({
+        code: 'custom',
+        message: agingProblem(value) ?? 'aging must be a duration like "5m", or null for none',
       });
       return z.NEVER;
     })

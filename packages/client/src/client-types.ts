@@ -35,6 +35,8 @@ export interface SubmitOptions {
    * OpenTelemetry span's, if any
    */
   traceparent?: string;
+  /** The job's key for per-key limits (a customer id): 1..128 of letters, digits, `_.:-/@+=`. */
+  group?: string;
   tags?: Record<string, string>;
   queue?: string;
   dependsOn?: string[];

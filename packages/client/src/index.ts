@@ -42,6 +42,7 @@ export type {
   WireLeasedJob,
   WireQueue,
   WireQueueDetail,
+  WireGroupAtLimit,
   QueueUpdate,
   WireQueueStats,
   WireStats,

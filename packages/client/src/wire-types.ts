@@ -59,13 +59,16 @@ export interface WireJob {
   idempotency_key?: string;
   correlation_id?: string;
   traceparent?: string;
+  /** Its key for per-key limits (a queue's `group_concurrency`, `ordered`). */
+  group?: string;
   cancel_reason?: string;
   worker_id?: string;
   /**
    * Why a job that could run now is not running: `no_handler` when no worker this server knows
    * has a handler for its type; on one job read by id, also `queue_paused`, `queue_concurrency`
-   * (as many of its queue's jobs run as the queue allows) or `queue_rate` (the queue's rate
-   * allows no start now). Absent otherwise (and on events, which carry the job as changed).
+   * (as many of its queue's jobs run as the queue allows), `queue_rate` (the queue's rate
+   * allows no start now) or `group_concurrency` (its group key is at the queue's per-key limit,
+   * or, in an ordered queue, an earlier job of its key has not finished). Absent otherwise (and on events, which carry the job as changed).
    */
   waiting_reason?: string;
   /** Only on a submit that matched a stored idempotency key. */
@@ -203,8 +206,20 @@ export interface WireQueue {
   concurrency: number | null;
   /** At most N starts per duration (`"100/1s"`), in any window of it; null: no limit. */
   rate: string | null;
+  /** At most this many running jobs per group key; null: no limit. */
+  group_concurrency: number | null;
+  /** Strict FIFO per group key: one running job per key, whatever group_concurrency says. */
+  ordered: boolean;
+  /** One priority level gained per this duration waited (`"5m"`); null: strict priority. */
+  aging: string | null;
   counts: Record<JobState, number>;
   total: number;
+}
+
+/** A group key at its queue's per-key limit. */
+export interface WireGroupAtLimit {
+  group: string;
+  running: number;
 }
 
 /** `GET` and `PATCH /api/v1/queues/:name`: a queue with the state of its limits. */
@@ -221,6 +236,8 @@ export interface WireQueueDetail extends WireQueue {
   oldest_waiting_at: string | null;
   /** How long that job has been waiting, in ms; null when none is. */
   oldest_waiting_ms: number | null;
+  /** With a per-key limit: the keys at it, by key (at most 100); else an empty list. */
+  groups_at_limit: WireGroupAtLimit[];
 }
 
 /** The body of `PATCH /api/v1/queues/:name`: given fields change, null clears a limit. */
@@ -230,6 +247,12 @@ export interface QueueUpdate {
   concurrency?: number | null;
   /** `"N/DURATION"`: N 1..1,000,000, the duration 1ms..1h (`"100/1s"`); null for no limit. */
   rate?: string | null;
+  /** An integer 1..100000 running jobs per group key, or null for no limit. */
+  group_concurrency?: number | null;
+  /** Strict FIFO per group key: one running job per key whatever group_concurrency says. */
+  ordered?: boolean;
+  /** A duration 1s..24h (`"5m"`): one priority level gained per step waited; null: none. */
+  aging?: string | null;
 }
 
 /** An API key as listed (never the key itself). */

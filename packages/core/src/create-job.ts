@@ -1,5 +1,6 @@
 import { resolveBackoff, type BackoffInput } from './backoff.js';
 import type { Json, JobSpec } from './job.js';
+import { groupProblem } from './group-settings.js';
 import { durationOption, MAX_DELAY_MS, MAX_TIMEOUT_MS } from './limits.js';
 import { parsePriority, type PriorityLevel, type PriorityName } from './priority.js';
 import { activeTraceparent, isTraceparent } from './trace-context.js';
@@ -35,6 +36,11 @@ export interface JobOptions {
    * if any (none unless the application registered an SDK)
    */
   traceparent?: string | null;
+  /**
+   * The job's key for per-key flow control (a customer id): see a queue's `groupConcurrency` and
+   * `ordered`. 1..128 characters of letters, digits and `_.:-/@+=`. @defaultValue none
+   */
+  group?: string;
   /** Filterable string labels. */
   tags?: Record<string, string>;
   /** Retry backoff. @defaultValue exponential, 1 s, capped at 1 h, x2, with jitter */
@@ -149,6 +155,10 @@ export function createJob(
   ) {
     throw new TypeError('idempotencyKey must be a non-empty string of at most 512 characters');
   }
+  if (options.group !== undefined) {
+    const problem = groupProblem(options.group);
+    if (problem !== undefined) throw new TypeError(problem);
+  }
   const spec: JobSpec = {
     id,
     type,
@@ -166,6 +176,7 @@ export function createJob(
   if (options.correlationId !== undefined) spec.correlationId = String(options.correlationId);
   const traceparent = resolveTraceparent(options.traceparent);
   if (traceparent !== undefined) spec.traceparent = traceparent;
+  if (options.group !== undefined) spec.group = options.group;
   const retryOn = errorNames('retryOn', options.retryOn);
   if (retryOn !== undefined) spec.retryOn = retryOn;
   const noRetryOn = errorNames('noRetryOn', options.noRetryOn);

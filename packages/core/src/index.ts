@@ -56,8 +56,25 @@ export {
   rateRemaining,
   rateSlotMs,
   recordStarts,
+  hasLimits,
 } from './queue-settings.js';
 export type { QueueLimits, QueuePatch, QueueRate, RateLog } from './queue-settings.js';
+export {
+  agingProblem,
+  effectivePriority,
+  formatAging,
+  GROUP_PATTERN,
+  groupConcurrencyProblem,
+  groupLimitOf,
+  groupProblem,
+  MAX_AGING_MS,
+  MAX_GROUP_CONCURRENCY,
+  MAX_GROUP_LENGTH,
+  MAX_GROUPS_LISTED,
+  MIN_AGING_MS,
+  parseAging,
+} from './group-settings.js';
+export type { GroupAtLimit, GroupState } from './group-settings.js';
 export type { PriorityLevel, PriorityName } from './priority.js';
 export type {
   ClaimOptions,

@@ -57,6 +57,11 @@ export interface Job {
   correlationId?: string;
   /** W3C `traceparent` of the span that submitted the job; each attempt's span joins its trace. */
   traceparent?: string;
+  /**
+   * The job's key for per-key flow control (a customer id, a tenant): a queue's
+   * `groupConcurrency` and `ordered` settings count jobs per key. Absent: not limited by them.
+   */
+  group?: string;
   tags: Record<string, string>;
   /**
    * Retry only failures whose error name or class is listed; others fail the job at once.
@@ -110,6 +115,8 @@ export interface JobSpec {
   correlationId?: string;
   /** W3C `traceparent` of the span that submitted the job; each attempt's span joins its trace. */
   traceparent?: string;
+  /** See {@link Job.group}. */
+  group?: string;
   tags: Record<string, string>;
   retryOn?: string[];
   noRetryOn?: string[];

@@ -1,5 +1,6 @@
 import { formatDuration, parseDuration } from './duration.js';
 import { ErrorCode, GqError } from './errors.js';
+import { agingProblem, groupConcurrencyProblem } from './group-settings.js';
 
 /*
  * Flow control of a queue: `concurrency` (at most N of its jobs running at once, across every
@@ -36,6 +37,12 @@ export interface QueueRate {
 export interface QueueLimits {
   concurrency: number | null;
   rate: QueueRate | null;
+  /** At most this many running jobs per `group` key (see `group-settings.ts`). */
+  groupConcurrency?: number | null;
+  /** Strict FIFO per `group` key (implies a limit of 1 per key). */
+  ordered?: boolean;
+  /** One priority level gained per this many ms waited. */
+  agingMs?: number | null;
 }
 
 /** A change of a queue's settings: given fields change (null clears a limit), others stay. */
@@ -43,6 +50,12 @@ export interface QueuePatch {
   paused?: boolean;
   concurrency?: number | null;
   rate?: QueueRate | null;
+  /** At most N running jobs per `group` key; null clears it. */
+  groupConcurrency?: number | null;
+  /** Strict FIFO per `group` key. */
+  ordered?: boolean;
+  /** One priority level gained per this many ms waited; null clears it. */
+  agingMs?: number | null;
 }
 
 /**
@@ -140,6 +153,28 @@ export function checkQueuePatch(patch: QueuePatch): void {
     const problem = rateProblem(patch.rate);
     if (problem !== undefined) throw bad('rate', problem);
   }
+  if (patch.groupConcurrency !== undefined) {
+    const problem = groupConcurrencyProblem(patch.groupConcurrency);
+    if (problem !== undefined) throw bad('group_concurrency', problem);
+  }
+  if (patch.ordered !== undefined && typeof patch.ordered !== 'boolean') {
+    throw bad('ordered', 'ordered must be a boolean');
+  }
+  if (patch.agingMs !== undefined) {
+    const problem = agingProblem(patch.agingMs);
+    if (problem !== undefined) throw bad('aging', problem);
+  }
+}
+
+/** True when the limits hold anything to remember (a limit, ordered or aging). */
+export function hasLimits(limits: QueueLimits): boolean {
+  return (
+    limits.concurrency !== null ||
+    limits.rate !== null ||
+    (limits.groupConcurrency ?? null) !== null ||
+    limits.ordered === true ||
+    (limits.agingMs ?? null) !== null
+  );
 }
 
 /** The length of one slot of the rate window (see the file comment). */

@@ -51,6 +51,14 @@
  * job of it leaving `running` is what frees it). An embedded store may keep the window in memory
  * only: after its restart the window starts empty.
  *
+ * **Groups and aging.** A job may carry a `group` key; a queue's `groupConcurrency` K lets a
+ * claim take a job of a key only while fewer than K jobs of that key and queue are `running`
+ * (over every process), and `ordered` lets it take only the key's head (its unfinished job with
+ * the smallest `seq`) while none of the key's jobs runs. A job held back keeps its place and a
+ * claim goes on with other jobs. A queue's `agingMs` A orders its jobs by effective priority
+ * `max(0, priority - floor((now - runAt) / A))`, then `runAt`, then `seq`, against every other
+ * job of the claim. See `group-settings.ts`.
+ *
  * **Dependencies.** A job submitted with `dependsOn` is `pending` while any of those jobs has not
  * completed (`waitingOn` lists them). Completing a job removes it from its dependents' `waitingOn`
  * in the same atomic step, and a dependent left with none becomes `scheduled` (or `delayed` if its
@@ -104,6 +112,7 @@
 import type { Job, JobError, JobSpec, Json } from './job.js';
 import type { JobState } from './job-state.js';
 import type { QueuePatch, QueueRate } from './queue-settings.js';
+import type { GroupAtLimit, GroupState } from './group-settings.js';
 
 /** `durable` fsyncs before acknowledging; `relaxed` may acknowledge before the fsync. */
 export type Durability = 'durable' | 'relaxed';
@@ -227,6 +236,12 @@ export interface QueueInfo {
   concurrency: number | null;
   /** At most this many starts per period; null: no limit. */
   rate: QueueRate | null;
+  /** At most this many running jobs per `group` key; absent: no limit. */
+  groupConcurrency?: number;
+  /** Strict FIFO per `group` key; absent: not ordered. */
+  ordered?: true;
+  /** One priority level gained per this many ms waited; absent: strict priority. */
+  agingMs?: number;
   byState: Record<JobState, number>;
   /**
    * The earliest `runAt` among its runnable jobs whose `runAt` has come (paused or not): how
@@ -241,6 +256,11 @@ export interface QueueState extends QueueInfo {
   rateRemaining: number | null;
   /** When its rate allows the next start, when it allows none now. */
   nextStartAt?: number;
+  /**
+   * With a per-key limit (`groupConcurrency` or `ordered`): the keys whose running jobs reach it,
+   * by key, at most `MAX_GROUPS_LISTED`.
+   */
+  groupsAtLimit?: GroupAtLimit[];
 }
 
 /** Input of {@link Store.purgeFinished}. */
@@ -359,6 +379,8 @@ export interface Store {
    * @throws GQ_INVALID_ARGUMENT naming the field (`details.field`) for a bad value; nothing changes.
    */
   setQueue(name: string, patch: QueuePatch): Promise<QueueState>;
+  /** One `group` key of a queue now: its running jobs and its head (see `group-settings.ts`). */
+  getGroup(queue: string, group: string): Promise<GroupState>;
   /** `setQueue(name, { paused: true })`. */
   pauseQueue(name: string): Promise<void>;
   /** `setQueue(name, { paused: false })`. */

@@ -53,6 +53,7 @@ export function createdJob(
   if (spec.idempotencyKey !== undefined) job.idempotencyKey = spec.idempotencyKey;
   if (spec.correlationId !== undefined) job.correlationId = spec.correlationId;
   if (spec.traceparent !== undefined) job.traceparent = spec.traceparent;
+  if (spec.group !== undefined) job.group = spec.group;
   if (spec.retryOn !== undefined) job.retryOn = spec.retryOn;
   if (spec.noRetryOn !== undefined) job.noRetryOn = spec.noRetryOn;
   if (dependencyFailed) {
@@ -91,6 +92,7 @@ export function copyJob(job: Job, keepLease: boolean): Job {
   if (job.idempotencyKey !== undefined) out.idempotencyKey = job.idempotencyKey;
   if (job.correlationId !== undefined) out.correlationId = job.correlationId;
   if (job.traceparent !== undefined) out.traceparent = job.traceparent;
+  if (job.group !== undefined) out.group = job.group;
   if (job.retryOn !== undefined) out.retryOn = job.retryOn;
   if (job.noRetryOn !== undefined) out.noRetryOn = job.noRetryOn;
   if (job.checkpoint !== undefined) out.checkpoint = job.checkpoint;

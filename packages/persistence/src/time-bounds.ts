@@ -1,6 +1,7 @@
 import {
   durationProblem,
   ErrorCode,
+  groupProblem,
   GqError,
   MAX_BACKOFF_MS,
   MAX_DURATION_MS,
@@ -42,6 +43,11 @@ function timesProblem(job: JobSpec, now: number, runAtRequired: boolean): GqErro
     if (problem !== undefined) {
       return invalid(job.id, `backoff.${field}`, `backoff.${field} ${problem}`);
     }
+  }
+  // A group key becomes part of index keys: one of odd characters or length is refused too.
+  if (job.group !== undefined) {
+    const problem = groupProblem(job.group);
+    if (problem !== undefined) return invalid(job.id, 'group', problem);
   }
   return undefined;
 }

@@ -1,4 +1,5 @@
 import {
+  isTerminal,
   noopLogger,
   RUNNABLE_STATES,
   systemClock,
@@ -216,8 +217,12 @@ export class Scheduler implements Component {
     }
     if (change.kind !== 'created' && change.kind !== 'updated') return;
     if (change.queue !== undefined && this.#limited.has(change.queue)) {
-      if (change.previous === 'running' && change.state !== 'running') {
-        // A job of a limited queue ended: it may have freed a slot of its concurrency.
+      if (
+        (change.previous === 'running' && change.state !== 'running') ||
+        (change.previous !== undefined && change.state !== undefined && isTerminal(change.state))
+      ) {
+        // A job of a limited queue ended: it may have freed a slot of its concurrency, or, in
+        // an ordered queue, made the next job of its key the head.
         this.#stale = true;
         this.#wake();
         void this.#refresh();
@@ -292,7 +297,15 @@ export class Scheduler implements Component {
     try {
       const queues = await this.#store.listQueues();
       this.#limited = new Set(
-        queues.filter((q) => q.concurrency !== null || q.rate !== null).map((q) => q.name),
+        queues
+          .filter(
+            (q) =>
+              q.concurrency !== null ||
+              q.rate !== null ||
+              q.groupConcurrency !== undefined ||
+              q.ordered === true,
+          )
+          .map((q) => q.name),
       );
     } catch (err) {
       this.#logger.warn('could not read the queue limits', { err: String(err) });

@@ -1,5 +1,11 @@
 import type { QueueUpdate, WireQueue, WireQueueDetail } from '@gopherqueue/client';
-import { formatDuration, MAX_QUEUE_CONCURRENCY, parseRate } from '@gopherqueue/core';
+import {
+  formatDuration,
+  MAX_GROUP_CONCURRENCY,
+  MAX_QUEUE_CONCURRENCY,
+  parseAging,
+  parseRate,
+} from '@gopherqueue/core';
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
@@ -13,13 +19,22 @@ interface QueueNameArgs extends ClientArgs {
 interface QueueSetArgs extends QueueNameArgs {
   concurrency?: string;
   rate?: string;
+  groupConcurrency?: string;
+  ordered?: boolean;
+  aging?: string;
 }
 
 /**
  * The update `gq queues set` sends: `--concurrency N|none`, `--rate N/DURATION|none`.
  * @throws UsageError naming the flag, before anything is sent.
  */
-export function queueUpdateFlags(args: { concurrency?: string; rate?: string }): QueueUpdate {
+export function queueUpdateFlags(args: {
+  concurrency?: string;
+  rate?: string;
+  groupConcurrency?: string;
+  ordered?: boolean;
+  aging?: string;
+}): QueueUpdate {
   const update: QueueUpdate = {};
   if (args.concurrency !== undefined) {
     const text = args.concurrency.trim();
@@ -46,8 +61,36 @@ export function queueUpdateFlags(args: { concurrency?: string; rate?: string }):
       update.rate = text;
     }
   }
-  if (update.concurrency === undefined && update.rate === undefined) {
-    throw new UsageError('give --concurrency N|none or --rate N/DURATION|none (or both)');
+  if (args.groupConcurrency !== undefined) {
+    const text = args.groupConcurrency.trim();
+    if (text === 'none') update.group_concurrency = null;
+    else if (/^\d{1,6}$/.test(text) && Number(text) >= 1 && Number(text) <= MAX_GROUP_CONCURRENCY) {
+      update.group_concurrency = Number(text);
+    } else {
+      throw new UsageError(
+        `--group-concurrency must be an integer from 1 to ${MAX_GROUP_CONCURRENCY}, or none for no limit; got ${JSON.stringify(args.groupConcurrency)}`,
+      );
+    }
+  }
+  if (args.ordered !== undefined) update.ordered = args.ordered;
+  if (args.aging !== undefined) {
+    const text = args.aging.trim();
+    if (text === 'none') update.aging = null;
+    else {
+      try {
+        parseAging(text);
+      } catch (err) {
+        throw new UsageError(
+          `--aging must be a duration from 1s to 24h (one priority level per step, e.g. 5m) or none: ${(err as Error).message}`,
+        );
+      }
+      update.aging = text;
+    }
+  }
+  if (Object.keys(update).length === 0) {
+    throw new UsageError(
+      'give --concurrency N|none or --rate N/DURATION|none, --group-concurrency N|none, --ordered or --no-ordered, --aging DURATION|none (any of them)',
+    );
   }
   return update;
 }
@@ -59,6 +102,16 @@ export function formatQueueDetail(q: WireQueueDetail): string {
     ['status', q.paused ? 'paused' : 'active'],
     ['concurrency', q.concurrency === null ? 'no limit' : String(q.concurrency)],
     ['rate', q.rate === null ? 'no limit' : q.rate],
+    [
+      'per group',
+      q.ordered
+        ? `1 (ordered${q.group_concurrency === null || q.group_concurrency === 1 ? '' : `; ${q.group_concurrency} when not ordered`})`
+        : q.group_concurrency === null
+          ? 'no limit'
+          : String(q.group_concurrency),
+    ],
+    ['ordered', q.ordered ? 'yes (FIFO per group)' : 'no'],
+    ['aging', q.aging === null ? 'none' : `1 level per ${q.aging}`],
     ['running', String(q.running)],
     ['waiting', String(q.waiting)],
   ];
@@ -68,6 +121,11 @@ export function formatQueueDetail(q: WireQueueDetail): string {
     rows.push(['oldest wait', formatDuration(Math.round(q.oldest_waiting_ms))]);
   }
   rows.push(['total', String(q.total)]);
+  const groups = q.groups_at_limit ?? [];
+  if (groups.length > 0) {
+    const shown = groups.map((g) => `${g.group} (${g.running})`).join(', ');
+    rows.push(['at limit', groups.length >= 100 ? `${shown}, ...` : shown]);
+  }
   return rows.map(([key, value]) => `${key.padEnd(12)} ${value}\n`).join('');
 }
 
@@ -139,7 +197,8 @@ export function queuesCommand(io: CliIo): CommandModule {
   };
   const set: CommandModule<object, QueueSetArgs> = {
     command: 'set <name>',
-    describe: "Change a queue's limits (applied by every node at its next claim)",
+    describe:
+      "Change a queue's limits, group limits and aging (applied by every node at its next claim)",
     builder: (args) =>
       named(args)
         .option('concurrency', {
@@ -149,6 +208,18 @@ export function queuesCommand(io: CliIo): CommandModule {
         .option('rate', {
           type: 'string',
           describe: 'At most N starts in any window of DURATION (e.g. 100/1s); none: no limit',
+        })
+        .option('group-concurrency', {
+          type: 'string',
+          describe: 'At most N running jobs per group key (gq submit --group); none: no limit',
+        })
+        .option('ordered', {
+          type: 'boolean',
+          describe: 'Strict FIFO per group key, one job at a time (--no-ordered: off)',
+        })
+        .option('aging', {
+          type: 'string',
+          describe: 'A waiting job gains one priority level per DURATION (e.g. 5m); none: off',
         }),
     handler: async (args) => {
       const update = queueUpdateFlags(args);

@@ -1,7 +1,7 @@
 import type { SubmitOptions } from '@gopherqueue/client';
-import { MAX_DELAY_MS, MAX_TIMEOUT_MS } from '@gopherqueue/core';
+import { groupProblem, MAX_DELAY_MS, MAX_TIMEOUT_MS } from '@gopherqueue/core';
 import type { CommandModule } from 'yargs';
-import { CliError } from '../cli-error.js';
+import { CliError, UsageError } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
 import { output, withClient, withClientOptions, type ClientArgs } from '../client-command.js';
 import { durationFlag, listFlag, positiveIntFlag, priorityFlag } from '../parse-flags.js';
@@ -17,6 +17,7 @@ interface SubmitArgs extends ClientArgs {
   maxAttempts: number | undefined;
   timeout: string | undefined;
   idempotencyKey: string | undefined;
+  group: string | undefined;
   tag: string[] | undefined;
   dependsOn: string[] | undefined;
   retryOn: string[] | undefined;
@@ -39,6 +40,10 @@ export function submitCommand(io: CliIo): CommandModule<object, SubmitArgs> {
         .option('max-attempts', { type: 'number', describe: 'Runs allowed (default 3)' })
         .option('timeout', { type: 'string', describe: 'Per-attempt timeout, e.g. 30s' })
         .option('idempotency-key', { type: 'string', describe: 'Deduplicates submissions' })
+        .option('group', {
+          type: 'string',
+          describe: 'Group key for per-key limits, e.g. a customer id (see gq queues set)',
+        })
         .option('tag', { type: 'string', array: true, describe: 'key=value, repeatable' })
         .option('depends-on', { type: 'string', array: true, describe: 'Job ids to wait for' })
         .option('retry-on', {
@@ -70,6 +75,11 @@ export function submitCommand(io: CliIo): CommandModule<object, SubmitArgs> {
         if (args.timeout !== undefined)
           options.timeout = durationFlag('timeout', args.timeout, { max: MAX_TIMEOUT_MS });
         if (args.idempotencyKey !== undefined) options.idempotencyKey = args.idempotencyKey;
+        if (args.group !== undefined) {
+          const problem = groupProblem(args.group);
+          if (problem !== undefined) throw new UsageError(`--${problem}`);
+          options.group = args.group;
+        }
         if (args.tag !== undefined) options.tags = parseTags(args.tag);
         const dependsOn = listFlag(args.dependsOn);
         if (dependsOn.length > 0) options.dependsOn = dependsOn;

@@ -1,5 +1,6 @@
 import {
   ErrorCode,
+  groupLimitOf,
   isGqError,
   RUNNABLE_STATES,
   type Job,
@@ -19,8 +20,10 @@ import type { z } from 'zod';
 /**
  * A job in the wire format with its `waiting_reason`: the one the API's options give it
  * (`no_handler`), else, for a runnable job whose time has come, what its queue holds it back by:
- * `queue_paused`, `queue_concurrency` (as many of its jobs run as the queue allows) or
- * `queue_rate` (its rate allows no start now). Reads the queue: for one job, not for lists.
+ * `queue_paused`, `queue_concurrency` (as many of its jobs run as the queue allows),
+ * `queue_rate` (its rate allows no start now) or `group_concurrency` (its group key has as many
+ * running jobs as the queue allows per key, or, in an ordered queue, an earlier job of its key
+ * has not finished). Reads the queue: for one job, not for lists.
  */
 export async function wireJobWithReason(c: ApiContext, job: Job): Promise<WireJob> {
   const { waitingReason, store, clock } = c.get('options');
@@ -33,7 +36,15 @@ export async function wireJobWithReason(c: ApiContext, job: Job): Promise<WireJo
   if (queue.concurrency !== null && queue.byState.running >= queue.concurrency) {
     return toWireJob(job, 'queue_concurrency');
   }
-  return toWireJob(job, queue.rateRemaining === 0 ? 'queue_rate' : undefined);
+  if (queue.rateRemaining === 0) return toWireJob(job, 'queue_rate');
+  const groupLimit = groupLimitOf(queue);
+  if (job.group !== undefined && groupLimit !== null) {
+    const group = await store.getGroup(job.queue, job.group);
+    if (group.running >= groupLimit || (queue.ordered === true && group.headId !== job.id)) {
+      return toWireJob(job, 'group_concurrency');
+    }
+  }
+  return toWireJob(job, undefined);
 }
 
 /** A job in the wire format, with the `waiting_reason` the API's options give it. */

@@ -1,5 +1,11 @@
 import type { Hono } from 'hono';
-import { formatRate, type Json, type QueueInfo, type QueueState } from '@gopherqueue/core';
+import {
+  formatAging,
+  formatRate,
+  type Json,
+  type QueueInfo,
+  type QueueState,
+} from '@gopherqueue/core';
 import type { WireQueue, WireQueueDetail } from '@gopherqueue/client';
 import { assertQueueAccess, audit, requirePermission } from '../auth.js';
 import type { ApiContext, ApiEnv } from '../env.js';
@@ -19,6 +25,9 @@ function toWireQueue(q: QueueInfo): WireQueue {
     paused: q.paused,
     concurrency: q.concurrency,
     rate: q.rate === null ? null : formatRate(q.rate),
+    group_concurrency: q.groupConcurrency ?? null,
+    ordered: q.ordered === true,
+    aging: q.agingMs === undefined ? null : formatAging(q.agingMs),
     counts: q.byState,
     total: Object.values(q.byState).reduce((a, b) => a + b, 0),
   };
@@ -35,6 +44,7 @@ function toWireQueueDetail(q: QueueState, now: number): WireQueueDetail {
     oldest_waiting_at: q.oldestWaitingAt === undefined ? null : rfc3339(q.oldestWaitingAt),
     oldest_waiting_ms:
       q.oldestWaitingAt === undefined ? null : Math.max(0, now - q.oldestWaitingAt),
+    groups_at_limit: (q.groupsAtLimit ?? []).map((g) => ({ group: g.group, running: g.running })),
   };
 }
 
@@ -62,12 +72,22 @@ export function registerQueueRoutes(api: Hono<ApiEnv>): void {
       ...(patch.paused === undefined ? {} : { paused: patch.paused }),
       ...(patch.concurrency === undefined ? {} : { concurrency: patch.concurrency }),
       ...(patch.rate === undefined ? {} : { rate: patch.rate }),
+      ...(patch.group_concurrency === undefined
+        ? {}
+        : { groupConcurrency: patch.group_concurrency }),
+      ...(patch.ordered === undefined ? {} : { ordered: patch.ordered }),
+      ...(patch.aging === undefined ? {} : { agingMs: patch.aging }),
     });
     const details: Record<string, Json> = {};
     if (patch.paused !== undefined) details.paused = patch.paused;
     if (patch.concurrency !== undefined) details.concurrency = patch.concurrency;
     if (patch.rate !== undefined)
       details.rate = patch.rate === null ? null : formatRate(patch.rate);
+    if (patch.group_concurrency !== undefined) details.group_concurrency = patch.group_concurrency;
+    if (patch.ordered !== undefined) details.ordered = patch.ordered;
+    if (patch.aging !== undefined) {
+      details.aging = patch.aging === null ? null : formatAging(patch.aging);
+    }
     await audit(c, { action: 'queue.update', target: name, queues: [name], details });
     return c.json(toWireQueueDetail(state, c.get('options').clock.now()));
   });

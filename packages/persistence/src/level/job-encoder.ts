@@ -16,6 +16,7 @@ interface Head {
   idempotencyKey: string | undefined;
   correlationId: string | undefined;
   traceparent: string | undefined;
+  group: string | undefined;
   retryOn: unknown;
   noRetryOn: unknown;
   /** How many of the job's own fields the head holds. */
@@ -78,6 +79,10 @@ function headOf(job: Job): Head {
     fixed.traceparent = job.traceparent;
     fields++;
   }
+  if (job.group !== undefined) {
+    fixed.group = job.group;
+    fields++;
+  }
   if (job.retryOn !== undefined) {
     fixed.retryOn = job.retryOn;
     fields++;
@@ -102,6 +107,7 @@ function headOf(job: Job): Head {
     idempotencyKey: job.idempotencyKey,
     correlationId: job.correlationId,
     traceparent: job.traceparent,
+    group: job.group,
     retryOn: job.retryOn,
     noRetryOn: job.noRetryOn,
     fields,
@@ -125,6 +131,7 @@ function sameHead(head: Head, job: Job): boolean {
     head.idempotencyKey === job.idempotencyKey &&
     head.correlationId === job.correlationId &&
     head.traceparent === job.traceparent &&
+    head.group === job.group &&
     head.retryOn === job.retryOn &&
     head.noRetryOn === job.noRetryOn
   );

@@ -3,6 +3,7 @@ import type { CountBook } from './count-book.js';
 import type { GroupCommit } from './group-commit.js';
 import type { JobCache } from './job-cache.js';
 import type { JobEncoder } from './job-encoder.js';
+import type { GroupBook } from './group-book.js';
 import { finishedKey, keys, readyKey } from './level-keys.js';
 import type { ReadyBuckets } from './ready-buckets.js';
 
@@ -13,6 +14,7 @@ export interface JobWriteTarget {
   cache: JobCache;
   ready: ReadyBuckets;
   encoder: JobEncoder;
+  groups: GroupBook;
 }
 
 /**
@@ -90,6 +92,8 @@ export function writeJob(
   if (held) cache.hold(after as Job);
   else cache.drop(id);
   commit.cache(keys.version(id), after ?? null);
+  // Last: a key that frees puts its parked jobs back into the ready buckets.
+  target.groups.write(commit, before, after);
 }
 
 /** The `dep!` entries and the in-memory waits of a job that is or was pending. */

@@ -21,6 +21,8 @@ import { writeJob, type JobWriteTarget } from './job-index.js';
 import { JobEncoder } from './job-encoder.js';
 import { JobLookup } from './job-lookup.js';
 import * as next from '../job-versions.js';
+import type { GroupBook } from './group-book.js';
+import type { LevelGroups } from './level-groups.js';
 import type { QueueLimiter } from './queue-limiter.js';
 import type { ReadyBuckets } from './ready-buckets.js';
 import { planSubmit } from './submit-plan.js';
@@ -36,6 +38,8 @@ export interface JobMutationsContext {
   clock: Clock;
   paused: ReadonlySet<string>;
   limiter: QueueLimiter;
+  book: GroupBook;
+  groups: LevelGroups;
   /** Throws when the store is closed or failed. */
   guard: () => void;
 }
@@ -56,8 +60,8 @@ export class JobMutations {
 
   constructor(context: JobMutationsContext) {
     this.#ctx = context;
-    const { commit, counts, cache, ready } = context;
-    this.#target = { commit, counts, cache, ready, encoder: new JobEncoder() };
+    const { commit, counts, cache, ready, book } = context;
+    this.#target = { commit, counts, cache, ready, encoder: new JobEncoder(), groups: book };
   }
 
   #step<T>(step: (lookup: JobLookup) => T): T | Promise<T> {
@@ -109,13 +113,16 @@ export class JobMutations {
     const claimed: Job[] = [];
     const step = (): Job[] | Promise<Job[]> => {
       const now = this.#ctx.clock.now();
-      const quota = this.#ctx.limiter.quota(now);
+      const { limiter } = this.#ctx;
+      const quota = limiter.quota(now);
       const taken = this.#ctx.ready.take(options.limit - claimed.length, {
         now,
         paused: this.#ctx.paused,
         types: options.types,
         queues: options.queues,
         quota,
+        aging: limiter.aging ? (queue) => limiter.agingOf(queue) : undefined,
+        gate: this.#ctx.groups.gate(),
       });
       const started = quota === undefined ? undefined : new Map<string, number>();
       for (const id of taken.ids) {

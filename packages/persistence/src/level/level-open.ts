@@ -7,6 +7,7 @@ import { MemoryLevel } from 'memory-level';
 import type { LevelDb } from './group-commit.js';
 import { DEPENDENT_PREFIX, FORMAT, idOfIndexKey, keys, RANGE_END, readyKey } from './level-keys.js';
 import { findBuckets } from './ready-buckets.js';
+import { GROUP_PREFIX, groupKey } from './group-book.js';
 
 /** The states of jobs that are not finished. */
 export const ACTIVE_STATES: readonly JobState[] = [
@@ -31,6 +32,8 @@ export interface LoadedState {
   paused: string[];
   /** The queues with limits, as `qset!<name>` records them. */
   limits: [string, QueueLimits][];
+  /** Unfinished jobs with a group key, from the `grp!` index (entries of gone jobs dropped). */
+  groupMembers: { queue: string; group: string; seq: number; id: string }[];
 }
 
 /**
@@ -126,7 +129,9 @@ export async function loadState(db: LevelDb): Promise<LoadedState> {
   const limits = await db
     .iterator({ gt: keys.queueLimits(''), lt: keys.queueLimits(RANGE_END) })
     .all();
+  const groupMembers = await readGroupMembers(db);
   return {
+    groupMembers,
     running,
     waits,
     buckets,
@@ -139,6 +144,44 @@ export async function loadState(db: LevelDb): Promise<LoadedState> {
       JSON.parse(value) as QueueLimits,
     ]),
   };
+}
+
+/**
+ * The `grp!` index, checked against the jobs: an entry whose job is gone, finished or has
+ * another seq (written by a version that did not keep the index) is dropped, so one stale
+ * entry can never hold an ordered key back. Costs a read per unfinished job with a key.
+ */
+async function readGroupMembers(
+  db: LevelDb,
+): Promise<{ queue: string; group: string; seq: number; id: string }[]> {
+  const members: { queue: string; group: string; seq: number; id: string }[] = [];
+  const iterator = db.iterator({ gt: GROUP_PREFIX, lt: GROUP_PREFIX + RANGE_END });
+  try {
+    for (;;) {
+      const chunk = await iterator.nextv(1000);
+      if (chunk.length === 0) return members;
+      const raws = await db.getMany(chunk.map(([, id]) => keys.job(id)));
+      const batch = db.batch();
+      chunk.forEach(([key, id], i) => {
+        let job: Job | undefined;
+        const raw = raws[i];
+        try {
+          job = raw === undefined ? undefined : (JSON.parse(raw) as Job);
+        } catch {
+          job = undefined;
+        }
+        if (job === undefined || groupKey(job) !== key) {
+          batch.del(key);
+          return;
+        }
+        members.push({ queue: job.queue, group: job.group as string, seq: job.seq, id });
+      });
+      if (batch.length > 0) await batch.write({ sync: true });
+      else await batch.close();
+    }
+  } finally {
+    await iterator.close();
+  }
 }
 
 /** Every key of a prefix range. */

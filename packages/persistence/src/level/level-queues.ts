@@ -1,4 +1,14 @@
-import type { Clock, QueueInfo, QueuePatch, QueueState } from '@gopherqueue/core';
+import {
+  hasLimits,
+  MAX_GROUPS_LISTED,
+  type Clock,
+  type QueueInfo,
+  type QueueLimits,
+  type QueuePatch,
+  type QueueState,
+} from '@gopherqueue/core';
+import type { GroupBook } from './group-book.js';
+import type { LevelGroups } from './level-groups.js';
 import type { CountBook } from './count-book.js';
 import type { GroupCommit } from './group-commit.js';
 import { keys } from './level-keys.js';
@@ -13,6 +23,8 @@ export interface LevelQueuesContext {
   ready: ReadyBuckets;
   commit: GroupCommit;
   clock: Clock;
+  book: GroupBook;
+  groups: LevelGroups;
 }
 
 /**
@@ -46,6 +58,10 @@ export class LevelQueues {
     };
     const nextStartAt = limiter.nextStartAt(name, now);
     if (nextStartAt !== undefined) state.nextStartAt = nextStartAt;
+    const groupLimit = limiter.groupLimit(name);
+    if (groupLimit !== null) {
+      state.groupsAtLimit = this.#ctx.book.atLimit(name, groupLimit, MAX_GROUPS_LISTED);
+    }
     return state;
   }
 
@@ -59,24 +75,32 @@ export class LevelQueues {
       paused.delete(name);
       commit.del(keys.queueRecord(name));
     }
-    if (patch.concurrency !== undefined || patch.rate !== undefined) {
+    if (
+      patch.concurrency !== undefined ||
+      patch.rate !== undefined ||
+      patch.groupConcurrency !== undefined ||
+      patch.ordered !== undefined ||
+      patch.agingMs !== undefined
+    ) {
       const before = limiter.get(name);
-      const limits = {
+      const limits: QueueLimits = {
         concurrency: patch.concurrency === undefined ? before.concurrency : patch.concurrency,
         rate: patch.rate === undefined ? before.rate : patch.rate,
+        groupConcurrency: patch.groupConcurrency ?? before.groupConcurrency ?? null,
+        ordered: patch.ordered ?? before.ordered === true,
+        agingMs: patch.agingMs === undefined ? (before.agingMs ?? null) : patch.agingMs,
       };
+      if (patch.groupConcurrency === null) limits.groupConcurrency = null;
       limiter.set(name, limits);
-      if (limits.concurrency === null && limits.rate === null) {
-        commit.del(keys.queueLimits(name));
-      } else {
-        commit.put(keys.queueLimits(name), JSON.stringify(limits));
-      }
+      if (!hasLimits(limits)) commit.del(keys.queueLimits(name));
+      else commit.put(keys.queueLimits(name), JSON.stringify(limits));
+      this.#ctx.groups.settingsChanged(name);
     }
     commit.change({ kind: 'queue', id: name, queue: name });
   }
 
   #info(name: string, oldest: ReadonlyMap<string, number>): QueueInfo {
-    const { concurrency, rate } = this.#ctx.limiter.get(name);
+    const { concurrency, rate, groupConcurrency, ordered, agingMs } = this.#ctx.limiter.get(name);
     const info: QueueInfo = {
       name,
       paused: this.#ctx.paused.has(name),
@@ -84,6 +108,11 @@ export class LevelQueues {
       rate,
       byState: this.#ctx.counts.queueCounts(name),
     };
+    if (groupConcurrency !== undefined && groupConcurrency !== null) {
+      info.groupConcurrency = groupConcurrency;
+    }
+    if (ordered === true) info.ordered = true;
+    if (agingMs !== undefined && agingMs !== null) info.agingMs = agingMs;
     const oldestWaitingAt = oldest.get(name);
     if (oldestWaitingAt !== undefined) info.oldestWaitingAt = oldestWaitingAt;
     return info;

@@ -9,6 +9,7 @@ import {
   type Clock,
   type CountDueInput,
   type DueCount,
+  type GroupState,
   type Durability,
   type FailInput,
   type HeartbeatInput,
@@ -42,9 +43,11 @@ import { finishedPrefix, idOfIndexKey, keys, padTime } from './level-keys.js';
 import { LevelMetaStore } from './level-meta-store.js';
 import { checkLeaseMs } from '../time-bounds.js';
 import { loadState, openLevelDb } from './level-open.js';
-import { checkQueueName } from '../queue-name.js';
+import { checkGroupName, checkQueueName } from '../queue-name.js';
 import { LevelQueues } from './level-queues.js';
 import { QueueLimiter } from './queue-limiter.js';
+import { GroupBook } from './group-book.js';
+import { LevelGroups } from './level-groups.js';
 import { ReadyBuckets } from './ready-buckets.js';
 
 /** Options of {@link LevelStore.open}. */
@@ -103,6 +106,8 @@ export class LevelStore implements Store {
   readonly #reader: JobReader;
   readonly #paused = new Set<string>();
   readonly #limiter = new QueueLimiter((queue) => this.#counts.running(queue));
+  readonly #book = new GroupBook();
+  readonly #groups: LevelGroups;
   readonly #listeners = new Set<(change: StoreChange) => void>();
   readonly #guard = (): void => this.#check();
   readonly #jobs: JobMutations;
@@ -138,6 +143,7 @@ export class LevelStore implements Store {
       headSize: options.headSize,
     });
     this.#reader = new JobReader(db, this.#cache, this.#commit, this.#guard);
+    this.#groups = new LevelGroups(this.#book, this.#limiter, this.#ready);
     this.#jobs = new JobMutations({
       db,
       cache: this.#cache,
@@ -147,6 +153,8 @@ export class LevelStore implements Store {
       clock: options.clock,
       paused: this.#paused,
       limiter: this.#limiter,
+      book: this.#book,
+      groups: this.#groups,
       guard: this.#guard,
     });
     this.meta = new LevelMetaStore(db, this.#commit, this.#guard);
@@ -157,6 +165,8 @@ export class LevelStore implements Store {
       ready: this.#ready,
       commit: this.#commit,
       clock: options.clock,
+      book: this.#book,
+      groups: this.#groups,
     });
   }
 
@@ -207,7 +217,13 @@ export class LevelStore implements Store {
     this.#jobs.maxId = state.maxId;
     for (const name of state.paused) this.#paused.add(name);
     for (const [name, limits] of state.limits) this.#limiter.set(name, limits);
-    for (const job of state.running) this.#cache.hold(job);
+    for (const job of state.running) {
+      this.#cache.hold(job);
+      this.#book.addRunning(job);
+    }
+    for (const { queue, group, seq, id } of state.groupMembers) {
+      this.#book.addMember(queue, group, seq, id);
+    }
     for (const [dependency, id] of state.waits) this.#cache.trackWaits(id, [], [dependency]);
     for (const { queue, type, priority } of state.buckets) {
       this.#ready.discover(queue, type, priority);
@@ -378,6 +394,13 @@ export class LevelStore implements Store {
     const queue = await this.#queues.get(name);
     this.#check();
     return queue;
+  }
+
+  async getGroup(queue: string, group: string): Promise<GroupState> {
+    this.#check();
+    checkQueueName(queue);
+    checkGroupName(group);
+    return Promise.resolve(this.#groups.state(queue, group));
   }
 
   async pauseQueue(name: string): Promise<void> {

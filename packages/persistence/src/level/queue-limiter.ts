@@ -1,4 +1,6 @@
 import {
+  groupLimitOf,
+  hasLimits,
   nextRateStartAt,
   pruneRateLog,
   rateRemaining,
@@ -19,6 +21,8 @@ export class QueueLimiter {
   readonly #limits = new Map<string, QueueLimits>();
   readonly #logs = new Map<string, RateLog>();
   readonly #running: (queue: string) => number;
+  #grouped = false;
+  #aging = false;
 
   /** @param running - how many jobs of a queue are running now */
   constructor(running: (queue: string) => number) {
@@ -37,9 +41,40 @@ export class QueueLimiter {
 
   /** Sets a queue's limits; a queue left without any is forgotten, with its window. */
   set(name: string, limits: QueueLimits): void {
-    if (limits.concurrency === null && limits.rate === null) this.#limits.delete(name);
-    else this.#limits.set(name, { concurrency: limits.concurrency, rate: limits.rate });
-    if (limits.rate === null) this.#logs.delete(name);
+    if (!hasLimits(limits)) this.#limits.delete(name);
+    else {
+      this.#limits.set(name, {
+        concurrency: limits.concurrency ?? null,
+        rate: limits.rate ?? null,
+        groupConcurrency: limits.groupConcurrency ?? null,
+        ordered: limits.ordered === true,
+        agingMs: limits.agingMs ?? null,
+      });
+    }
+    if (limits.rate === null || limits.rate === undefined) this.#logs.delete(name);
+    this.#grouped = [...this.#limits.values()].some((l) => groupLimitOf(l) !== null);
+    this.#aging = [...this.#limits.values()].some((l) => (l.agingMs ?? null) !== null);
+  }
+
+  /** True when some queue limits jobs per group key. */
+  get grouped(): boolean {
+    return this.#grouped;
+  }
+
+  /** True when some queue ages its jobs. */
+  get aging(): boolean {
+    return this.#aging;
+  }
+
+  /** The running jobs per key a queue allows (1 when ordered), or null. */
+  groupLimit(queue: string): number | null {
+    const limits = this.#limits.get(queue);
+    return limits === undefined ? null : groupLimitOf(limits);
+  }
+
+  /** The aging step of a queue, or null. */
+  agingOf(queue: string): number | null {
+    return this.#limits.get(queue)?.agingMs ?? null;
   }
 
   /**
@@ -50,6 +85,7 @@ export class QueueLimiter {
     if (this.#limits.size === 0) return undefined;
     const quota = new Map<string, number>();
     for (const [name, limits] of this.#limits) {
+      if (limits.concurrency === null && limits.rate === null) continue;
       let allowed = Number.POSITIVE_INFINITY;
       if (limits.concurrency !== null) {
         allowed = Math.max(0, limits.concurrency - this.#running(name));

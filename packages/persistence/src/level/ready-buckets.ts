@@ -1,96 +1,9 @@
-import { ErrorCode, GqError, type Job, type Logger } from '@gopherqueue/core';
+import { effectivePriority, ErrorCode, GqError, type Job, type Logger } from '@gopherqueue/core';
 import { MISS, type GroupCommit, type LevelDb } from './group-commit.js';
 import type { JobCache } from './job-cache.js';
 import { bucketPrefix, keys, padTime, RANGE_END, READY_PREFIX, readyKey } from './level-keys.js';
-
-/** One runnable job at the head of a bucket. */
-interface ReadyEntry {
-  key: string;
-  runAt: number;
-  seq: number;
-  id: string;
-}
-
-/**
- * One bucket of the ready index (a queue, a type and a priority). Its first entries in claim order
- * are in memory (`entries` from `at`); the rest are only on disk. Every key of the bucket up to
- * `tail` is in memory or gone; with `exhausted`, every key of the bucket is.
- */
-class Bucket {
-  readonly prefix: string;
-  readonly queue: string;
-  readonly type: string;
-  readonly priority: number;
-  entries: ReadyEntry[] = [];
-  at = 0;
-  readonly ids = new Set<string>();
-  tail: string | undefined;
-  exhausted: boolean;
-  refilling: Promise<void> | undefined;
-  /** Bumped when entries leave memory for disk only, which voids a refill in flight. */
-  generation = 0;
-
-  constructor(queue: string, type: string, priority: number, exhausted: boolean) {
-    this.queue = queue;
-    this.type = type;
-    this.priority = priority;
-    this.prefix = bucketPrefix(queue, type, priority);
-    this.exhausted = exhausted;
-  }
-
-  get size(): number {
-    return this.entries.length - this.at;
-  }
-
-  first(): ReadyEntry | undefined {
-    return this.entries[this.at];
-  }
-
-  last(): ReadyEntry | undefined {
-    return this.size > 0 ? this.entries[this.entries.length - 1] : undefined;
-  }
-
-  /** Where `key` is, or would go, among the entries in memory. */
-  indexOf(key: string): number {
-    let lo = this.at;
-    let hi = this.entries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((this.entries[mid] as ReadyEntry).key < key) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  insert(entry: ReadyEntry): void {
-    const last = this.last();
-    if (last === undefined || last.key < entry.key) this.entries.push(entry);
-    else this.entries.splice(this.indexOf(entry.key), 0, entry);
-    this.ids.add(entry.id);
-  }
-
-  /** Drops the entry of `key` from memory, when it is there. */
-  remove(id: string, key: string): void {
-    if (!this.ids.delete(id)) return;
-    const i = this.indexOf(key);
-    if (this.entries[i]?.id !== id) return;
-    if (i === this.at) this.shift();
-    else this.entries.splice(i, 1);
-  }
-
-  /** Takes the first entry out of memory. */
-  shift(): void {
-    const first = this.entries[this.at];
-    if (first === undefined) return;
-    this.ids.delete(first.id);
-    this.entries[this.at] = undefined as unknown as ReadyEntry;
-    this.at++;
-    if (this.at >= 1024 && this.at * 2 >= this.entries.length) {
-      this.entries = this.entries.slice(this.at);
-      this.at = 0;
-    }
-  }
-}
+import { ParkedEntries, type ParkedEntry } from './parked-entries.js';
+import { Bucket, type ReadyEntry } from './ready-bucket.js';
 
 /** Which jobs a claim may take. */
 export interface ReadyFilter {
@@ -100,6 +13,21 @@ export interface ReadyFilter {
   queues?: readonly string[] | undefined;
   /** Starts left per limited queue: a queue at 0 is passed over, each job taken counts one. */
   quota?: Map<string, number> | undefined;
+  /** The aging step of a queue (null: strict priority); absent: no queue ages. */
+  aging?: ((queue: string) => number | null) | undefined;
+  /**
+   * Whether a job of a key may start now (its key's limit, its place in an ordered key); a job
+   * it refuses is parked until the key frees. Told of each job taken. Absent: no key limits.
+   */
+  gate?: GroupGate | undefined;
+}
+
+/** See {@link ReadyFilter.gate}. */
+export interface GroupGate {
+  /** True when the queue limits jobs per key (only those jobs are asked about). */
+  limits(queue: string): boolean;
+  allows(queue: string, group: string, seq: number): boolean;
+  took(queue: string, group: string): void;
 }
 
 /** Options of {@link ReadyBuckets}. */
@@ -135,6 +63,7 @@ export interface Taken {
 export class ReadyBuckets {
   readonly #o: ReadyBucketsOptions;
   readonly #buckets = new Map<string, Bucket>();
+  readonly #parked = new ParkedEntries();
   readonly #low: number;
 
   constructor(options: ReadyBucketsOptions) {
@@ -173,18 +102,19 @@ export class ReadyBuckets {
   insert(job: Job, key: string): boolean {
     const bucket = this.#bucketOf(job, true) as Bucket;
     if (!bucket.exhausted && (bucket.tail === undefined || key > bucket.tail)) return false;
-    bucket.insert({ key, runAt: job.runAt, seq: job.seq, id: job.id });
+    bucket.insert({ key, runAt: job.runAt, seq: job.seq, id: job.id, group: job.group });
     this.#trim(bucket);
     return bucket.ids.has(job.id);
   }
 
-  /** True when the entry of the job at `key` is held in memory. */
+  /** True when the entry of the job at `key` is held in memory (in its bucket, or parked). */
   holds(job: Job): boolean {
-    return this.#bucketOf(job, false)?.ids.has(job.id) === true;
+    return this.#bucketOf(job, false)?.ids.has(job.id) === true || this.#parked.has(job.id);
   }
 
   /** Records that a job left the ready key `key`. */
   remove(job: Job, key: string): void {
+    if (this.#parked.remove(job.id)) return;
     const bucket = this.#bucketOf(job, false);
     if (bucket === undefined) return;
     bucket.remove(job.id, key);
@@ -212,47 +142,128 @@ export class ReadyBuckets {
   /**
    * Takes up to `limit` due jobs in claim order out of the index (the caller claims them). Stops
    * early, with `blocked`, when a bucket that may hold the next job has its head on disk only.
+   * Claim order is priority (after aging, for a queue that ages), then runAt, then seq; a head
+   * the gate refuses is parked (see {@link ParkedEntries}) and the claim goes on.
    */
   take(limit: number, filter: ReadyFilter): Taken {
     const ids: string[] = [];
-    for (const buckets of this.#candidates(filter)) {
-      while (ids.length < limit) {
-        let best: Bucket | undefined;
-        let bestEntry: ReadyEntry | undefined;
-        for (const bucket of buckets) {
-          if (filter.quota !== undefined && (filter.quota.get(bucket.queue) ?? 1) <= 0) continue;
-          const entry = bucket.first();
-          if (entry === undefined) {
-            if (!bucket.exhausted) return { ids, blocked: this.refill(bucket) };
-            continue;
+    const buckets = this.#candidates(filter);
+    const { quota, aging, gate, now } = filter;
+    while (ids.length < limit) {
+      let best: Bucket | undefined;
+      let bestEntry: ReadyEntry | undefined;
+      let bestRank = Number.POSITIVE_INFINITY;
+      let unread: Bucket | undefined;
+      let unreadRank = Number.POSITIVE_INFINITY;
+      for (const bucket of buckets) {
+        if (quota !== undefined && (quota.get(bucket.queue) ?? 1) <= 0) continue;
+        const step = aging?.(bucket.queue) ?? null;
+        const entry = bucket.first();
+        if (entry === undefined) {
+          // Its head is on disk: it may hold a job as good as its best possible rank.
+          const rank = step === null ? bucket.priority : 0;
+          if (!bucket.exhausted && rank < unreadRank) {
+            unread = bucket;
+            unreadRank = rank;
           }
-          if (entry.runAt > filter.now) continue;
-          if (
-            bestEntry === undefined ||
-            entry.runAt < bestEntry.runAt ||
-            (entry.runAt === bestEntry.runAt && entry.seq < bestEntry.seq)
-          ) {
-            best = bucket;
-            bestEntry = entry;
-          }
+          continue;
         }
-        if (best === undefined || bestEntry === undefined) break;
-        best.shift();
-        ids.push(bestEntry.id);
-        const left = filter.quota?.get(best.queue);
-        if (left !== undefined) filter.quota?.set(best.queue, left - 1);
-        if (best.size < this.#low && !best.exhausted) this.#refillInBackground(best);
-        else this.#forgetIfEmpty(best);
+        if (entry.runAt > now) continue;
+        const rank = effectivePriority(bucket.priority, entry.runAt, now, step);
+        if (
+          bestEntry === undefined ||
+          rank < bestRank ||
+          (rank === bestRank &&
+            (entry.runAt < bestEntry.runAt ||
+              (entry.runAt === bestEntry.runAt && entry.seq < bestEntry.seq)))
+        ) {
+          best = bucket;
+          bestEntry = entry;
+          bestRank = rank;
+        }
       }
-      if (ids.length >= limit) break;
+      if (unread !== undefined && unreadRank <= bestRank) {
+        return { ids, blocked: this.refill(unread) };
+      }
+      if (best === undefined || bestEntry === undefined) break;
+      best.shift();
+      const group = bestEntry.group;
+      if (gate !== undefined && group !== undefined && gate.limits(best.queue)) {
+        if (!gate.allows(best.queue, group, bestEntry.seq)) {
+          this.#parked.park({
+            ...bestEntry,
+            group,
+            queue: best.queue,
+            type: best.type,
+            priority: best.priority,
+          });
+          this.#afterShift(best);
+          continue;
+        }
+        gate.took(best.queue, group);
+      }
+      ids.push(bestEntry.id);
+      const left = quota?.get(best.queue);
+      if (left !== undefined) quota?.set(best.queue, left - 1);
+      this.#afterShift(best);
     }
     return { ids };
+  }
+
+  #afterShift(bucket: Bucket): void {
+    if (bucket.size < this.#low && !bucket.exhausted) this.#refillInBackground(bucket);
+    else this.#forgetIfEmpty(bucket);
+  }
+
+  /**
+   * Puts parked entries of a key back into their buckets: the first `count` in claim order, or
+   * with `seq` the one of that seq only. An entry whose bucket no longer holds its place in
+   * memory is left to the disk, where its key still is.
+   */
+  unpark(queue: string, group: string, count: number, seq?: number): void {
+    for (const entry of this.#parked.release(queue, group, count, seq)) this.#return(entry);
+  }
+
+  /** Puts every parked entry of a queue back (its settings changed). */
+  unparkQueue(queue: string): void {
+    for (const group of this.#parked.groupsOf(queue)) {
+      this.unpark(queue, group, Number.POSITIVE_INFINITY);
+    }
+  }
+
+  #return(entry: ParkedEntry): void {
+    const prefix = bucketPrefix(entry.queue, entry.type, entry.priority);
+    let bucket = this.#buckets.get(prefix);
+    if (bucket === undefined) {
+      bucket = new Bucket(entry.queue, entry.type, entry.priority, true);
+      this.#buckets.set(prefix, bucket);
+    }
+    if (bucket.ids.has(entry.id)) return;
+    if (!bucket.exhausted && (bucket.tail === undefined || entry.key > bucket.tail)) {
+      this.#o.cache.drop(entry.id);
+      return;
+    }
+    bucket.insert({
+      key: entry.key,
+      runAt: entry.runAt,
+      seq: entry.seq,
+      id: entry.id,
+      group: entry.group,
+    });
+    this.#trim(bucket);
+  }
+
+  /** Jobs parked now (held back by their key's limit). */
+  get parkedCount(): number {
+    return this.#parked.size;
   }
 
   /** Per queue, the earliest runAt at or before `now` among its runnable jobs (paused too). */
   async oldestDue(now: number): Promise<Map<string, number>> {
     for (;;) {
       const oldest = new Map<string, number>();
+      for (const [queue, runAt] of this.#parked.oldest())
+        if (runAt <= now) oldest.set(queue, runAt);
       const reading: Promise<void>[] = [];
       for (const bucket of this.#buckets.values()) {
         const entry = bucket.first();
@@ -411,10 +422,10 @@ export class ReadyBuckets {
         if (!found.has(key)) found.set(key, { id: value, raw: undefined });
       }
       for (const [key, { id, raw }] of [...found].sort(([a], [b]) => (a < b ? -1 : 1))) {
-        if (bucket.ids.has(id) || commit.peek(key) === null) continue;
+        if (bucket.ids.has(id) || this.#parked.has(id) || commit.peek(key) === null) continue;
         const job = current(cache, commit, id, raw, logger);
         if (job === undefined || readyKey(job) !== key) continue;
-        bucket.insert({ key, runAt: job.runAt, seq: job.seq, id });
+        bucket.insert({ key, runAt: job.runAt, seq: job.seq, id, group: job.group });
         cache.hold(job);
       }
       if (to !== undefined && (bucket.tail === undefined || to > bucket.tail)) bucket.tail = to;
@@ -426,17 +437,17 @@ export class ReadyBuckets {
     }
   }
 
-  #candidates(filter: ReadyFilter): Bucket[][] {
-    const byPriority: Bucket[][] = [[], [], [], [], []];
+  #candidates(filter: ReadyFilter): Bucket[] {
+    const candidates: Bucket[] = [];
     const types = filter.types === undefined ? undefined : new Set(filter.types);
     const queues = filter.queues === undefined ? undefined : new Set(filter.queues);
     for (const bucket of this.#buckets.values()) {
       if (filter.paused.has(bucket.queue)) continue;
       if (queues !== undefined && !queues.has(bucket.queue)) continue;
       if (types !== undefined && !types.has(bucket.type)) continue;
-      byPriority[bucket.priority]?.push(bucket);
+      candidates.push(bucket);
     }
-    return byPriority;
+    return candidates;
   }
 }
 

@@ -13,7 +13,7 @@ import {
 } from '@gopherqueue/core';
 import type { RunQuery } from './postgres-meta-store.js';
 import { rowToJob, type JobRow } from './job-row.js';
-import { skippedQueuesSql } from './queue-limits.js';
+import { addGroupSettings, skippedQueuesSql } from './queue-limits.js';
 
 const RUNNABLE = `('scheduled', 'delayed', 'retrying')`;
 
@@ -181,6 +181,9 @@ export class JobQueries {
       concurrency: number | null;
       rate_limit: number | null;
       rate_period_ms: number | null;
+      group_concurrency: number | null;
+      ordered: boolean | null;
+      aging_ms: number | null;
       state: JobState | null;
       n: string | null;
     }>(
@@ -189,7 +192,7 @@ export class JobQueries {
          HAVING sum(n) <> 0
        )
        SELECT coalesce(c.queue, q.name) AS name, q.paused, q.concurrency, q.rate_limit,
-         q.rate_period_ms, c.state, c.n
+         q.rate_period_ms, q.group_concurrency, q.ordered, q.aging_ms, c.state, c.n
        FROM c FULL JOIN ${this.#s}.queues q ON q.name = c.queue
        ORDER BY 1`,
     );
@@ -207,6 +210,7 @@ export class JobQueries {
               : { limit: row.rate_limit, periodMs: row.rate_period_ms },
           byState: emptyByState(),
         };
+        addGroupSettings(info, { ...row, ordered: row.ordered === true });
         queues.set(row.name, info);
       }
       if (row.paused) info.paused = true;

@@ -18,6 +18,7 @@ export interface JobRow {
   waiting_on: string[];
   idempotency_key: string | null;
   correlation_id: string | null;
+  grp: string | null;
   tags: Record<string, string>;
   retry_on: string[] | null;
   no_retry_on: string[] | null;
@@ -64,6 +65,7 @@ export function rowToJob(row: JobRow): Job {
   };
   if (row.idempotency_key !== null) job.idempotencyKey = row.idempotency_key;
   if (row.correlation_id !== null) job.correlationId = row.correlation_id;
+  if (row.grp != null) job.group = row.grp;
   if (row.retry_on !== null) job.retryOn = row.retry_on;
   if (row.no_retry_on !== null) job.noRetryOn = row.no_retry_on;
   // Absent (undefined) in rows read by a query that names its columns without it.
@@ -122,6 +124,7 @@ export function jobToRecord(job: Job): Record<string, unknown> {
     worker_id: job.workerId ?? null,
     retry_on: job.retryOn ?? null,
     no_retry_on: job.noRetryOn ?? null,
+    grp: job.group ?? null,
     traceparent: job.traceparent ?? null,
   };
 }
@@ -133,7 +136,7 @@ export const RECORD_COLUMNS = `id text, seq bigint, type text, queue text, paylo
   correlation_id text, tags jsonb, checkpoint jsonb, progress jsonb, progress_message text,
   result jsonb, errors jsonb, cancel_reason text, created_at bigint, updated_at bigint,
   started_at bigint, finished_at bigint, lease_token text, lease_expires_at bigint, worker_id text,
-  retry_on jsonb, no_retry_on jsonb, traceparent text`;
+  retry_on jsonb, no_retry_on jsonb, grp text, traceparent text`;
 
 /** Every `jobs` column but `seq`, in table order. */
 export const JOB_COLUMNS = [
@@ -168,6 +171,7 @@ export const JOB_COLUMNS = [
   'worker_id',
   'retry_on',
   'no_retry_on',
+  'grp',
   'traceparent',
 ] as const;
 

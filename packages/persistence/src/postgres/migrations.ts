@@ -169,6 +169,23 @@ CREATE INDEX jobs_runnable_queue ON ${s}.jobs (queue, priority, run_at, seq)
 ALTER TABLE ${s}.jobs ADD COLUMN retry_on jsonb, ADD COLUMN no_retry_on jsonb;`,
   },
   {
+    version: 9,
+    name: 'group keys of jobs; group_concurrency, ordered and aging of queues',
+    // Nullable columns (and a default false) rewrite no row. A claim counts a key's running jobs
+    // with the first index and finds an ordered key's head (its unfinished job with the smallest
+    // seq) with the second; both hold only jobs with a key. A node that predates this migration
+    // does not know these settings and would claim such queues unlimited: upgrade every node.
+    sql: (s) => `
+ALTER TABLE ${s}.jobs ADD COLUMN grp text;
+ALTER TABLE ${s}.queues
+  ADD COLUMN group_concurrency integer,
+  ADD COLUMN ordered boolean NOT NULL DEFAULT false,
+  ADD COLUMN aging_ms integer;
+CREATE INDEX jobs_group_running ON ${s}.jobs (queue, grp) WHERE state = 'running' AND grp IS NOT NULL;
+CREATE INDEX jobs_group_active ON ${s}.jobs (queue, grp, seq)
+  WHERE grp IS NOT NULL AND state NOT IN ${FINISHED};`,
+  },
+  {
     version: 11,
     name: 'traceparent of a job',
     // Nullable with no default, as in version 6: no row is rewritten, older nodes keep working.

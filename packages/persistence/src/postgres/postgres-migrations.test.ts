@@ -35,9 +35,9 @@ async function schemaAtVersion1(jobs: ReturnType<typeof newJob>[]): Promise<stri
       first.version,
       first.name,
     ]);
-    // Only the columns the first migration made (later ones added retry_on, no_retry_on and
+    // Only the columns the first migration made (later ones added retry_on, no_retry_on, grp and
     // traceparent).
-    await client.query(insertJobsSql(s, '$1', ['retry_on', 'no_retry_on', 'traceparent']), [
+    await client.query(insertJobsSql(s, '$1', ['retry_on', 'no_retry_on', 'grp', 'traceparent']), [
       insertJobsJson(jobs),
     ]);
   } finally {

@@ -24,6 +24,7 @@ import {
   checkQueuePatch,
   type QueuePatch,
   type QueueState,
+  type GroupState,
   type ReleaseInput,
   type RetryInput,
   type Store,
@@ -40,7 +41,8 @@ import {
   checkRestoredTimes,
   checkSpecTimes,
 } from '../time-bounds.js';
-import { checkQueueName } from '../queue-name.js';
+import { checkGroupName, checkQueueName } from '../queue-name.js';
+import { readGroup } from './group-claims.js';
 import { cancelJob, deleteJob, purgeJobs, retryJob } from './admin-commands.js';
 import { CLAIM_SETTINGS, flushClaims, flushCompletes, flushSubmits } from './batched-flushes.js';
 import {
@@ -358,6 +360,12 @@ export class PostgresStore implements Store {
   async getQueue(name: string): Promise<QueueState> {
     checkQueueName(name);
     return readQueue(this.#exec.query.bind(this.#exec), this.#s, name, this.#clock.now());
+  }
+
+  async getGroup(queue: string, group: string): Promise<GroupState> {
+    checkQueueName(queue);
+    checkGroupName(group);
+    return readGroup(this.#exec.query.bind(this.#exec), this.#s, queue, group);
   }
 
   async setQueue(name: string, patch: QueuePatch): Promise<QueueState> {

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import {
   checkQueuePatch,
+  groupLimitOf,
   JOB_STATES,
   nextRateStartAt,
   pruneRateLog,
@@ -18,6 +19,7 @@ import {
 import type { RunQuery } from './postgres-meta-store.js';
 import { rowToJob, type JobRow } from './job-row.js';
 import { updated } from './transition-sql.js';
+import { chooseJobs, groupsAtLimit, needsChoosing, rankSql } from './group-claims.js';
 
 /*
  * Flow control on PostgreSQL. A limited queue's row in `queues` holds its limits and the sliding
@@ -39,7 +41,7 @@ const RUNNABLE = `('scheduled', 'delayed', 'retrying')`;
 /** The SQL array of queues the ordinary claim passes over: paused or limited ones. */
 export function skippedQueuesSql(s: string): string {
   return `coalesce((SELECT array_agg(name) FROM ${s}.queues
-    WHERE paused OR concurrency IS NOT NULL OR rate_limit IS NOT NULL), '{}')`;
+    WHERE paused OR ${LIMITED}), '{}')`;
 }
 
 interface QueueRow {
@@ -49,14 +51,21 @@ interface QueueRow {
   rate_limit: number | null;
   rate_period_ms: number | null;
   rate_log: RateLog;
+  group_concurrency: number | null;
+  ordered: boolean;
+  aging_ms: number | null;
 }
+
+const QUEUE_COLUMNS = `name, paused, concurrency, rate_limit, rate_period_ms, rate_log,
+  group_concurrency, ordered, aging_ms`;
 
 function rateOf(row: QueueRow | undefined): QueueRate | null {
   if (row?.rate_limit == null || row.rate_period_ms == null) return null;
   return { limit: row.rate_limit, periodMs: row.rate_period_ms };
 }
 
-const LIMITED = 'concurrency IS NOT NULL OR rate_limit IS NOT NULL';
+const LIMITED = `(concurrency IS NOT NULL OR rate_limit IS NOT NULL OR group_concurrency IS NOT NULL
+  OR ordered OR aging_ms IS NOT NULL)`;
 
 /** The names of the limited queues as this node last read them. */
 export class LimitedQueues {
@@ -114,7 +123,7 @@ export async function claimWithLimits(
   changes: StoreChange[],
 ): Promise<Job[]> {
   const { rows: queues } = await c.query<QueueRow>(
-    `SELECT name, paused, concurrency, rate_limit, rate_period_ms, rate_log FROM ${s}.queues
+    `SELECT ${QUEUE_COLUMNS} FROM ${s}.queues
      WHERE (${LIMITED}) AND NOT paused ${options.queues === undefined ? '' : 'AND name = ANY($1::text[])'}
      ORDER BY name FOR UPDATE`,
     options.queues === undefined ? [] : [options.queues],
@@ -130,7 +139,7 @@ export async function claimWithLimits(
   const now = clock();
   const values: unknown[] = [now, options.limit, options.types ?? null, options.queues ?? null];
   const parts = [
-    `SELECT id, state, priority, run_at, seq FROM ${s}.jobs j
+    `SELECT id, state, priority, run_at, seq, priority AS eff FROM ${s}.jobs j
      WHERE state IN ${RUNNABLE} AND run_at <= $1
        AND ($3::text[] IS NULL OR type = ANY($3::text[]))
        AND ($4::text[] IS NULL OR queue = ANY($4::text[]))
@@ -150,9 +159,19 @@ export async function claimWithLimits(
       quota = Math.min(quota, rateRemaining(log, now, rate));
     }
     if (quota <= 0) continue;
+    if (needsChoosing(queue)) {
+      const ids = await chooseJobs(c, s, queue, quota, now, options);
+      if (ids.length === 0) continue;
+      values.push(ids);
+      parts.push(
+        `SELECT id, state, priority, run_at, seq, ${rankSql(queue.aging_ms)} AS eff
+         FROM ${s}.jobs j WHERE id = ANY($${values.length}::text[]) AND state IN ${RUNNABLE}`,
+      );
+      continue;
+    }
     values.push(queue.name, quota);
     parts.push(
-      `SELECT id, state, priority, run_at, seq FROM ${s}.jobs j
+      `SELECT id, state, priority, run_at, seq, priority AS eff FROM ${s}.jobs j
        WHERE queue = $${values.length - 1} AND state IN ${RUNNABLE} AND run_at <= $1
          AND ($3::text[] IS NULL OR type = ANY($3::text[]))
        ORDER BY priority, run_at, seq LIMIT $${values.length} FOR UPDATE OF j SKIP LOCKED`,
@@ -165,12 +184,12 @@ export async function claimWithLimits(
     `WITH ${parts.map((sql, i) => `c${i} AS (${sql})`).join(', ')},
      chosen AS (
        SELECT * FROM (${parts.map((_, i) => `SELECT * FROM c${i}`).join(' UNION ALL ')}) u
-       ORDER BY priority, run_at, seq LIMIT $2
+       ORDER BY eff, run_at, seq LIMIT $2
      )
      UPDATE ${s}.jobs j SET state = 'running', attempt = j.attempt + 1, started_at = $1,
        updated_at = $1, lease_token = gen_random_uuid()::text,
        lease_expires_at = $1::bigint + ${lease}::bigint, worker_id = ${worker}
-     FROM chosen WHERE j.id = chosen.id
+     FROM chosen WHERE j.id = chosen.id AND j.state IN ${RUNNABLE}
      RETURNING j.*, chosen.state AS previous`,
     values,
   );
@@ -205,8 +224,7 @@ export async function readQueue(
   now: number,
 ): Promise<QueueState> {
   const [settings] = await query<QueueRow>(
-    `SELECT name, paused, concurrency, rate_limit, rate_period_ms, rate_log FROM ${s}.queues
-     WHERE name = $1`,
+    `SELECT ${QUEUE_COLUMNS} FROM ${s}.queues WHERE name = $1`,
     [name],
   );
   const counts = await query<{ state: JobState; n: string }>(
@@ -227,9 +245,27 @@ export async function readQueue(
   };
   const nextStartAt = rate === null ? undefined : nextRateStartAt(log, now, rate);
   if (nextStartAt !== undefined) state.nextStartAt = nextStartAt;
+  if (settings !== undefined) {
+    addGroupSettings(state, settings);
+    const groupLimit = groupLimitOf({
+      groupConcurrency: settings.group_concurrency,
+      ordered: settings.ordered,
+    });
+    if (groupLimit !== null) state.groupsAtLimit = await groupsAtLimit(query, s, name, groupLimit);
+  }
   const oldestWaitingAt = (await oldestWaiting(query, s, [name], now)).get(name);
   if (oldestWaitingAt !== undefined) state.oldestWaitingAt = oldestWaitingAt;
   return state;
+}
+
+/** Copies a row's group and aging settings onto a queue read, those that are set. */
+export function addGroupSettings(
+  info: { groupConcurrency?: number; ordered?: true; agingMs?: number },
+  row: { group_concurrency: number | null; ordered: boolean; aging_ms: number | null },
+): void {
+  if (row.group_concurrency !== null) info.groupConcurrency = row.group_concurrency;
+  if (row.ordered) info.ordered = true;
+  if (row.aging_ms !== null) info.agingMs = row.aging_ms;
 }
 
 /** Applies a patch to a queue's row (creating it), inside a transaction. */
@@ -251,6 +287,18 @@ export async function writeQueue(
   if (patch.concurrency !== undefined) {
     values.push(patch.concurrency);
     sets.push(`concurrency = $${values.length}`);
+  }
+  if (patch.groupConcurrency !== undefined) {
+    values.push(patch.groupConcurrency);
+    sets.push(`group_concurrency = $${values.length}`);
+  }
+  if (patch.ordered !== undefined) {
+    values.push(patch.ordered);
+    sets.push(`ordered = $${values.length}`);
+  }
+  if (patch.agingMs !== undefined) {
+    values.push(patch.agingMs);
+    sets.push(`aging_ms = $${values.length}`);
   }
   if (patch.rate !== undefined) {
     values.push(patch.rate?.limit ?? null, patch.rate?.periodMs ?? null);

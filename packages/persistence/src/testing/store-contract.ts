@@ -6,6 +6,7 @@ import { dependenciesContract } from './contract-dependencies.js';
 import { exportContract } from './contract-export.js';
 import { feedContract } from './contract-feed.js';
 import { flowControlContract } from './contract-flow-control.js';
+import { groupsContract } from './contract-groups.js';
 import { idempotencyContract } from './contract-idempotency.js';
 import { importContract } from './contract-import.js';
 import type { StoreContractHarness } from './contract-fixture.js';
@@ -31,6 +32,7 @@ const GROUPS: [string, (harness: StoreContractHarness) => void][] = [
   ['counting and purging', countsContract],
   ['counting due jobs by type', countDueContract],
   ['flow control', flowControlContract],
+  ['group keys and aging', groupsContract],
   ['change feed', feedContract],
   ['retry options', retryOptionsContract],
   ['export and import', exportContract],
