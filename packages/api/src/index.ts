@@ -49,7 +49,11 @@ export type { HandlerCoverageOptions, WaitingReason, WaitingReasonOf } from './h
 export type { ApiEnv, Principal } from './env.js';
 export { normalizeHostName } from './host-name.js';
 export type { ApiOptions, AuthMode, LocalWorkers } from './options.js';
-export { createScheduleSchema, toScheduleDefinition } from './schedule-schemas.js';
+export {
+  createScheduleSchema,
+  parseDeclaredSchedule,
+  toScheduleDefinition,
+} from './schedule-schemas.js';
 export type { ScheduleBody } from './schedule-schemas.js';
 export { toWireSchedule } from './schedule-wire.js';
 export { toWireJob, toWireResult } from './wire.js';

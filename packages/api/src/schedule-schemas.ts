@@ -21,6 +21,7 @@ import {
 } from '@gopherqueue/scheduler';
 import { z } from 'zod';
 import { validationError } from './errors.js';
+import { validate } from './request.js';
 import { backoffSchema, boundedDuration, prioritySchema } from './schemas.js';
 
 const NAME = /^[A-Za-z0-9_.:\-/]{1,200}$/;
@@ -161,4 +162,18 @@ function checked(definition: ScheduleDefinition, prefix?: string): ScheduleDefin
     throw validationError(field, `${field}: ${rest}`);
   }
   return definition;
+}
+
+/**
+ * One schedule a handlers module declares (the fields of a create body, without `paused`), as
+ * the name and definition to store.
+ * @param prefix - names where it was declared in error messages (`schedules.nightly`).
+ * @throws HttpError `validation_error` whose message names the field.
+ */
+export function parseDeclaredSchedule(
+  value: unknown,
+  prefix: string,
+): { name: string; definition: ScheduleDefinition } {
+  const body = validate(createScheduleSchema.omit({ paused: true }), value, prefix);
+  return { name: body.name, definition: toScheduleDefinition(body, prefix) };
 }

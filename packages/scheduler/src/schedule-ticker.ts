@@ -225,7 +225,8 @@ export class ScheduleTicker implements Component {
         this.#logger.info('ticks missed while stopped', {
           schedule: entry.stored.name,
           misfire: definition.misfire,
-          firing: ticks.length,
+          since: new Date(entry.cursor).toISOString(),
+          firing: ticks.map((t) => new Date(t).toISOString()),
         });
       }
     } else {
