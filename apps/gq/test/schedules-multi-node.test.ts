@@ -17,7 +17,7 @@ let schema: string;
 let store: PostgresStore;
 let nodes: GqProcess[];
 
-function startNode(): Promise<GqProcess> {
+function startNode(schedules: unknown[] = SCHEDULES): Promise<GqProcess> {
   return spawnGq(
     [
       'serve',
@@ -36,7 +36,7 @@ function startNode(): Promise<GqProcess> {
     ],
     {
       ready: /listening on (http:\/\/\S+)/,
-      env: { GQ_POSTGRES_SCHEMA: schema, GQ_TEST_SCHEDULES: JSON.stringify(SCHEDULES) },
+      env: { GQ_POSTGRES_SCHEMA: schema, GQ_TEST_SCHEDULES: JSON.stringify(schedules) },
       timeoutMs: 60_000,
     },
   );
@@ -100,5 +100,52 @@ describeWithPostgres('an every-second schedule on three gq serve nodes sharing P
       for: done?.tags['scheduled_for'],
     });
     for (const node of nodes) expect(node.child.exitCode).toBeNull();
+  }, 60_000);
+
+  it('follows the declarations of the node that started last, on every node', async () => {
+    const changed = [
+      { name: 'beat', every: '2s', job: { type: 'sched.beat' } },
+      { name: 'extra', every: '1h', job: { type: 'sched.beat' } },
+    ];
+    const started = Date.now();
+    const last = await startNode(changed);
+    nodes.push(last);
+    const first = nodes[0] as GqProcess;
+    const res = await fetch(`${first.url}/api/v1/schedules`);
+    const { schedules } = (await res.json()) as {
+      schedules: { name: string; every_ms?: number; cron?: string; revision: number }[];
+    };
+    expect(schedules.map((s) => [s.name, s.every_ms, s.cron, s.revision])).toEqual([
+      ['beat', 2000, undefined, 2],
+      ['extra', 3_600_000, undefined, 1],
+    ]);
+    // From the moment the node that started last was listening, every node ticks every 2 s.
+    const from = Math.ceil(Date.now() / 1000) * 1000;
+    await eventually(
+      async () => ((await ticks()).some((t) => t > from + 8000) ? true : undefined),
+      'ticks 8 s after the change',
+      30_000,
+      250,
+    );
+    const after = (await ticks()).filter((t) => t > from && t <= from + 8000);
+    const even = Math.ceil((from + 1) / 2000) * 2000;
+    expect(after).toEqual(
+      [even, even + 2000, even + 4000, even + 6000].filter((t) => t <= from + 8000),
+    );
+    expect(started).toBeLessThan(from);
+    // The first three nodes took the change over: with the last one gone, they go on every 2 s.
+    last.child.kill('SIGKILL');
+    await last.exited;
+    const gone = Math.ceil(Date.now() / 1000) * 1000;
+    await eventually(
+      async () => ((await ticks()).some((t) => t > gone + 6000) ? true : undefined),
+      'ticks 6 s after the last node died',
+      30_000,
+      250,
+    );
+    const evenAfter = Math.ceil((gone + 1) / 2000) * 2000;
+    expect((await ticks()).filter((t) => t > gone && t <= gone + 6000)).toEqual(
+      [evenAfter, evenAfter + 2000, evenAfter + 4000].filter((t) => t <= gone + 6000),
+    );
   }, 60_000);
 });

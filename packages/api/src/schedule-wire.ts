@@ -33,7 +33,11 @@ function toWireTemplate(job: StoredSchedule['definition']['job']): WireScheduleJ
  * by hand) is shown as stored with `error` and no next runs: one odd record never breaks a list.
  */
 export function toWireSchedule(schedule: StoredSchedule, now: number): WireSchedule {
-  const d = schedule.definition;
+  const d = (
+    typeof schedule.definition === 'object' && schedule.definition !== null
+      ? schedule.definition
+      : {}
+  ) as Partial<StoredSchedule['definition']>;
   let nextRuns: string[] = [];
   let error: string | undefined;
   let misfire: WireSchedule['misfire'] = 'skip';

@@ -231,11 +231,19 @@ describe('/api/v1/schedules', () => {
       definition: { job: { type: 't' }, cron: 'whenever' },
       source: 'api',
     });
+    await store.schedules.put({
+      name: 'nojob',
+      definition: { everyMs: 'often' } as never,
+      source: 'api',
+    });
     await fx.call('POST', '/api/v1/schedules', { body: nightly });
     const list = await fx.call('GET', '/api/v1/schedules');
     expect(list.status).toBe(200);
-    expect(names(list.body)).toEqual(['nightly', 'odd']);
-    expect(list.body.schedules[1]).toMatchObject({ next_runs: [], cron: 'whenever' });
-    expect(list.body.schedules[1].error).toContain('cron');
+    expect(names(list.body)).toEqual(['nightly', 'nojob', 'odd']);
+    expect((await fx.call('GET', '/api/v1/schedules/nojob')).body.error).toBe(
+      'every must be a duration',
+    );
+    expect(list.body.schedules[2]).toMatchObject({ next_runs: [], cron: 'whenever' });
+    expect(list.body.schedules[2].error).toContain('cron');
   });
 });

@@ -14,8 +14,12 @@ import {
 import { toWireSchedule } from '../schedule-wire.js';
 import { wireJob } from './job-access.js';
 
-const queueOf = (schedule: Pick<StoredSchedule, 'definition'>): string =>
-  schedule.definition.job.queue ?? 'default';
+/** The queue of a schedule's jobs; `default` for a stored definition without one that reads. */
+function queueOf(schedule: Pick<StoredSchedule, 'definition'>): string {
+  const job = (schedule.definition as Partial<StoredSchedule['definition']> | null)?.job;
+  const queue = typeof job === 'object' && job !== null ? job.queue : undefined;
+  return typeof queue === 'string' ? queue : 'default';
+}
 
 function nameParam(c: ApiContext): string {
   const name = c.req.param('name') ?? '';
