@@ -44,6 +44,19 @@ interface Entry {
   cursor: number;
   /** True until its ticks missed before this process started are handled by its misfire policy. */
   fresh: boolean;
+  /** The first tick after `cursor` under `plan`, cached: [plan, cursor, tick]. */
+  next?: [TickPlan, number, number | undefined];
+}
+
+/** The entry's first tick after its cursor (cached: a cron's next run costs a search). */
+function nextTick(entry: Entry): number | undefined {
+  const { plan, cursor } = entry;
+  if (plan === undefined) return undefined;
+  const cached = entry.next;
+  if (cached !== undefined && cached[0] === plan && cached[1] === cursor) return cached[2];
+  const tick = plan.next(cursor);
+  entry.next = [plan, cursor, tick];
+  return tick;
 }
 
 /** After a failed fire (the store unreachable), the next pass comes this much later. */
@@ -167,6 +180,10 @@ export class ScheduleTicker implements Component {
     }
     for (const entry of [...this.#entries.values()]) {
       if (this.#status !== 'running') return;
+      if (!entry.fresh) {
+        const next = nextTick(entry);
+        if (next === undefined || next > this.#clock.now()) continue;
+      }
       await this.#process(entry);
     }
   }
@@ -308,7 +325,7 @@ export class ScheduleTicker implements Component {
     if (this.#retryAt !== undefined) wake = Math.min(wake, this.#retryAt);
     for (const entry of this.#entries.values()) {
       if (entry.plan === undefined || entry.stored.paused) continue;
-      const next = entry.plan.next(entry.cursor);
+      const next = nextTick(entry);
       if (next !== undefined) wake = Math.min(wake, next);
     }
     this.#cancelTimer = this.#clock.setTimer(
