@@ -228,7 +228,13 @@ export async function startServer(options: ServerOptions = {}): Promise<GqServer
       workers,
       workerRegistry,
       waitingReason: coverage.waitingReason,
-      schedulesChanged: () => ticker.refresh(),
+      // The answer does not wait for the ticker: a catch-up it starts may take a while.
+      schedulesChanged: () => {
+        ticker.refresh().catch((err: unknown) => {
+          logger.warn('could not re-read the schedules', { error: String(err) });
+        });
+        return Promise.resolve();
+      },
       logger,
       leaseMs,
       ...(options.maxEventStreams === undefined ? {} : { sseMaxStreams: options.maxEventStreams }),
