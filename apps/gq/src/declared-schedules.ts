@@ -16,10 +16,14 @@ export function readDeclaredSchedules(value: unknown, specifier: string): Declar
   if (Array.isArray(value)) {
     entries = value.map((item, i) => [String(i), item]);
   } else if (typeof value === 'object' && value !== null) {
-    entries = Object.entries(value).map(([name, item]) => [
-      name,
-      typeof item === 'object' && item !== null && !Array.isArray(item) ? { name, ...item } : item,
-    ]);
+    entries = Object.entries(value).map(([name, item]) => {
+      if (typeof item !== 'object' || item === null || Array.isArray(item)) return [name, item];
+      const given = (item as { name?: unknown }).name;
+      if (given !== undefined && given !== name) {
+        throw fail(`schedule "${name}" names itself ${JSON.stringify(given)}; drop its name field`);
+      }
+      return [name, { ...item, name }];
+    });
   } else {
     throw fail('its `schedules` export must be an array of schedules or an object of them by name');
   }
