@@ -9,7 +9,8 @@
  * **Exactly one job per tick.** {@link ScheduleStore.fire} creates the tick's job and advances the
  * last tick in one atomic step, and only while the tick is later than the last tick, the schedule
  * is not paused and its revision is the one the caller built the job from. However many
- * processes fire the same tick at once, one creates the job and the others get `done`. The job
+ * processes fire the same tick at once, one creates the job and the others get `done`. (The
+ * revision with the schedule's `createdAt` names one definition: see {@link FireInput}.) The job
  * also carries the idempotency key {@link scheduleTickKey} in its queue, so a tick whose job is
  * stored is never created twice even if the last tick were lost.
  *
@@ -89,6 +90,11 @@ export interface FireInput {
   tick: number;
   /** The revision `spec` was built from. */
   revision: number;
+  /**
+   * The `createdAt` of the schedule `spec` was built from: a schedule deleted and created again
+   * under the same name starts at revision 1 again, so the two together name one definition.
+   */
+  createdAt: number;
   /** The tick's job; it should carry {@link scheduleTickKey} as its idempotency key. */
   spec: JobSpec;
 }
@@ -101,7 +107,7 @@ export type FireOutcome =
   | { status: 'done'; schedule: StoredSchedule }
   /** Nothing written: the schedule is paused. */
   | { status: 'paused'; schedule: StoredSchedule }
-  /** Nothing written: the definition changed since `revision`. */
+  /** Nothing written: the definition changed since `revision` (or the schedule was re-created). */
   | { status: 'stale'; schedule: StoredSchedule }
   /** Nothing written: no such schedule. */
   | { status: 'missing' };

@@ -282,6 +282,33 @@ describe('ScheduleTicker', () => {
     ]);
   });
 
+  it('builds jobs from a schedule deleted and created again elsewhere, not from the old one', async () => {
+    const clock = new SteppingClock(T0 + 300);
+    const store = await openStore(clock);
+    await store.schedules.put({
+      name: 's',
+      definition: { job: { type: 'old' }, everyMs: 1000 },
+      source: 'api',
+    });
+    const t = ticker(store, clock);
+    await t.start();
+    await walk(clock, [t], T0 + 1_500);
+    // Another process re-creates it (revision 1 again); this ticker has not re-read it.
+    await store.schedules.delete('s');
+    await store.schedules.put({
+      name: 's',
+      definition: { job: { type: 'new' }, everyMs: 1000 },
+      source: 'api',
+    });
+    await walk(clock, [t], T0 + 3_500);
+    const jobs = (await store.list({ limit: 10 })).jobs.reverse();
+    expect(jobs.map((j) => [j.type, j.tags['scheduled_for']])).toEqual([
+      ['old', iso(T0 + 1000)],
+      ['new', iso(T0 + 2000)],
+      ['new', iso(T0 + 3000)],
+    ]);
+  });
+
   it('sees a schedule another process created at its next re-read', async () => {
     const clock = new SteppingClock(T0 + 300);
     const store = await openStore(clock);

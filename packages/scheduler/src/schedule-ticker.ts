@@ -208,7 +208,8 @@ export class ScheduleTicker implements Component {
   }
 
   #update(entry: Entry, stored: StoredSchedule): void {
-    const changed = stored.revision !== entry.stored.revision;
+    const changed =
+      stored.revision !== entry.stored.revision || stored.createdAt !== entry.stored.createdAt;
     entry.stored = stored;
     entry.cursor = Math.max(entry.cursor, stored.lastTick);
     if (changed) this.#parse(entry);
@@ -280,6 +281,7 @@ export class ScheduleTicker implements Component {
       outcome = await this.#store.schedules.fire(name, {
         tick,
         revision: entry.stored.revision,
+        createdAt: entry.stored.createdAt,
         spec,
       });
     } catch (err) {

@@ -31,9 +31,10 @@ describe('LevelStore schedules on disk', () => {
     await store.schedules.setPaused('b', true);
     clock.advance(1000);
     const spec = createJob('tick', null, { idempotencyKey: scheduleTickKey('a', t0 + 1000) }, t0);
-    expect((await store.schedules.fire('a', { tick: t0 + 1000, revision: 1, spec })).status).toBe(
-      'fired',
-    );
+    expect(
+      (await store.schedules.fire('a', { tick: t0 + 1000, revision: 1, createdAt: t0, spec }))
+        .status,
+    ).toBe('fired');
     await store.close();
 
     const reopened = await LevelStore.open({ location, clock });

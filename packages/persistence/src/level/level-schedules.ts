@@ -97,7 +97,9 @@ export class LevelSchedules implements ScheduleStore {
     const previous = all.get(name);
     if (previous === undefined) return { status: 'missing' };
     if (previous.paused) return { status: 'paused', schedule: previous };
-    if (previous.revision !== input.revision) return { status: 'stale', schedule: previous };
+    if (previous.revision !== input.revision || previous.createdAt !== input.createdAt) {
+      return { status: 'stale', schedule: previous };
+    }
     if (input.tick <= previous.lastTick) return { status: 'done', schedule: previous };
     const next: StoredSchedule = { ...previous, lastTick: input.tick };
     // Claimed in memory before the job is written: a second fire of this tick sees it as done.

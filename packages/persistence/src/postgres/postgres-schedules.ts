@@ -129,7 +129,9 @@ export class PostgresSchedules implements ScheduleStore {
       const found = await lockSchedule(c, this.#table, name);
       if (found === undefined) return { status: 'missing' };
       if (found.paused) return { status: 'paused', schedule: found };
-      if (found.revision !== input.revision) return { status: 'stale', schedule: found };
+      if (found.revision !== input.revision || found.createdAt !== input.createdAt) {
+        return { status: 'stale', schedule: found };
+      }
       if (input.tick <= found.lastTick) return { status: 'done', schedule: found };
       await c.query(`UPDATE ${this.#table} SET last_tick = $2 WHERE name = $1`, [name, input.tick]);
       const [result] = await submitJobs(c, this.#s, [input.spec], this.#now(), changes);

@@ -21,10 +21,16 @@ export function schedulesContract(harness: StoreContractHarness): void {
   const f = useStore(harness);
 
   /** Fires `tick` of `name` with the job a scheduler would build for it. */
-  const fire = async (name: string, tick: number, revision = 1): Promise<FireOutcome> =>
+  const fire = async (
+    name: string,
+    tick: number,
+    revision = 1,
+    createdAt?: number,
+  ): Promise<FireOutcome> =>
     f.store.schedules.fire(name, {
       tick,
       revision,
+      createdAt: createdAt ?? (await f.store.schedules.get(name))?.createdAt ?? 0,
       spec: f.spec('tick', {
         idempotencyKey: scheduleTickKey(name, tick),
         tags: { schedule: name, scheduled_for: new Date(tick).toISOString() },
@@ -143,7 +149,7 @@ export function schedulesContract(harness: StoreContractHarness): void {
       expect((await f.store.counts()).total).toBe(1);
     });
 
-    it('refuses a job built from an older revision, and a deleted schedule', async () => {
+    it('refuses a job built from an older revision, a deleted or a re-created schedule', async () => {
       const t0 = f.clock.now();
       await f.store.schedules.put({ name: 's', definition: EVERY_SECOND, source: 'api' });
       await f.store.schedules.put({ name: 's', definition: CRON, source: 'api' });
@@ -154,6 +160,11 @@ export function schedulesContract(harness: StoreContractHarness): void {
       await f.store.schedules.delete('s');
       expect(await fire('s', t0 + 2000, 2)).toEqual({ status: 'missing' });
       expect((await f.store.counts()).total).toBe(1);
+      // Created again under the name: revision 1 again, but a job built from the old one is stale.
+      f.clock.advance(1000);
+      await f.store.schedules.put({ name: 's', definition: CRON, source: 'api' });
+      expect((await fire('s', t0 + 5000, 1, t0)).status).toBe('stale');
+      expect((await fire('s', t0 + 5000, 1)).status).toBe('fired');
     });
 
     it('leaves the tick unrecorded when the job is refused', async () => {
@@ -161,7 +172,7 @@ export function schedulesContract(harness: StoreContractHarness): void {
       await f.store.schedules.put({ name: 's', definition: EVERY_SECOND, source: 'api' });
       const spec = { ...f.spec('tick'), runAt: Number.NaN };
       await expectCode(
-        f.store.schedules.fire('s', { tick: t0 + 1000, revision: 1, spec }),
+        f.store.schedules.fire('s', { tick: t0 + 1000, revision: 1, createdAt: t0, spec }),
         ErrorCode.INVALID_ARGUMENT,
       );
       expect((await f.store.schedules.get('s'))?.lastTick).toBe(t0);
