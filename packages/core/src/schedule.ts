@@ -131,6 +131,8 @@ export interface ScheduleStore {
   /**
    * Creates a schedule (unpaused, `lastTick` now, revision 1) or replaces the definition and
    * source of an existing one (revision + 1), keeping its `paused`, `lastTick` and `createdAt`.
+   * Putting the definition (equal as JSON, whatever the order of keys) and source a schedule has
+   * changes nothing, so processes that put the same at once leave it at its revision.
    * @throws GQ_INVALID_ARGUMENT (`details.field: 'name'`) for a bad name, or when a new schedule
    * would exceed {@link MAX_SCHEDULES}.
    */

@@ -29,6 +29,24 @@ export function checkScheduleRoom(count: number): void {
   }
 }
 
+/** JSON with object keys sorted, so equal definitions compare equal as text. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+/** True when `write` would change nothing of `previous`. */
+export function samePut(write: ScheduleWrite, previous: StoredSchedule | undefined): boolean {
+  return (
+    previous !== undefined &&
+    previous.source === write.source &&
+    canonical(previous.definition) === canonical(write.definition)
+  );
+}
+
 /** The record `put` writes: a new schedule, or `previous` with the new definition and source. */
 export function scheduleAfterPut(
   write: ScheduleWrite,

@@ -17,6 +17,7 @@ import {
   checkScheduleName,
   checkScheduleRoom,
   readStoredSchedule,
+  samePut,
   scheduleAfterPut,
 } from '../schedule-input.js';
 
@@ -64,6 +65,7 @@ export class LevelSchedules implements ScheduleStore {
     const all = await this.#all();
     const previous = all.get(write.name);
     if (previous === undefined) checkScheduleRoom(all.size);
+    if (samePut(write, previous)) return previous as StoredSchedule;
     const next = scheduleAfterPut(write, previous, this.#options.clock.now());
     await this.#write(all, next);
     return next;

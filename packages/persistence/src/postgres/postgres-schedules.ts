@@ -93,10 +93,14 @@ export class PostgresSchedules implements ScheduleStore {
          ON CONFLICT (name) DO UPDATE SET definition = excluded.definition,
            source = excluded.source, revision = ${this.#table}.revision + 1,
            updated_at = excluded.updated_at
+         WHERE ${this.#table}.definition IS DISTINCT FROM excluded.definition
+           OR ${this.#table}.source IS DISTINCT FROM excluded.source
          RETURNING *`,
         [write.name, JSON.stringify(write.definition), write.source, now],
       );
-      return fromRow(rows[0] as ScheduleRow);
+      // No row: the same definition and source were stored; nothing changed.
+      if (rows[0] !== undefined) return fromRow(rows[0]);
+      return (await lockSchedule(c, this.#table, write.name)) as StoredSchedule;
     });
   }
 

@@ -80,6 +80,28 @@ export function schedulesContract(harness: StoreContractHarness): void {
       expect(await f.store.schedules.get('s')).toEqual(replaced);
     });
 
+    it('changes nothing when the same definition and source are put again', async () => {
+      const first = await f.store.schedules.put({ name: 's', definition: CRON, source: 'code' });
+      f.clock.advance(1000);
+      const reordered = JSON.parse(
+        JSON.stringify({
+          misfire: CRON.misfire,
+          timezone: CRON.timezone,
+          cron: CRON.cron,
+          job: CRON.job,
+        }),
+      ) as typeof CRON;
+      const puts = await Promise.all(
+        [0, 1, 2].map(() =>
+          f.store.schedules.put({ name: 's', definition: reordered, source: 'code' }),
+        ),
+      );
+      for (const put of puts) expect(put).toEqual(first);
+      expect(await f.store.schedules.get('s')).toEqual(first);
+      const asApi = await f.store.schedules.put({ name: 's', definition: CRON, source: 'api' });
+      expect(asApi).toMatchObject({ revision: 2, source: 'api' });
+    });
+
     it('lists schedules by name and deletes them', async () => {
       for (const name of ['b', 'a-1', 'c.x', 'a']) {
         await f.store.schedules.put({ name, definition: EVERY_SECOND, source: 'api' });
