@@ -12,6 +12,7 @@ import { keysCommand } from './commands/keys.js';
 import { migrateCommand } from './commands/migrate.js';
 import { queuesCommand } from './commands/queues.js';
 import { retryCommand } from './commands/retry.js';
+import { schedulesCommand } from './commands/schedules.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import { submitCommand } from './commands/submit.js';
@@ -37,6 +38,7 @@ export function buildCli(io: CliIo): Argv {
     .command(waitCommand(io))
     .command(dlqCommand(io))
     .command(queuesCommand(io))
+    .command(schedulesCommand(io))
     .command(workersCommand(io))
     .command(keysCommand(io))
     .command(eventsCommand(io))

@@ -1,9 +1,11 @@
 import { stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { DeclaredSchedule } from '@gopherqueue/scheduler';
 import type { Handler, Isolation } from '@gopherqueue/worker';
 import type { tsImport as TsImport } from 'tsx/esm/api';
 import { CliError } from './cli-error.js';
+import { readDeclaredSchedules } from './declared-schedules.js';
 import type { ModuleImporter } from './cli-io.js';
 import { describeLoadError } from './module-load-error.js';
 
@@ -34,6 +36,8 @@ export interface HandlerModule {
   specifier: string;
   /** Job types mapped to their entries. */
   entries: Record<string, HandlerEntry>;
+  /** Its `schedules` export, when it has one (see `readDeclaredSchedules`). */
+  schedules?: DeclaredSchedule[];
 }
 
 const ENTRY_FIELDS = new Set(['handler', 'isolation', 'memoryMb', 'sandboxes', 'jobsPerSandbox']);
@@ -112,13 +116,18 @@ export async function loadHandlerModule(
       `--handlers ${specifier} must default-export an object mapping job types to functions`,
     );
   }
+  const declared = (namespace as { schedules?: unknown }).schedules;
   const entries: Record<string, HandlerEntry> = {};
   for (const [type, value] of Object.entries(handlers)) {
+    // CommonJS: `exports.schedules` is in the default export too.
+    if (type === 'schedules' && value === declared) continue;
     entries[type] = handlerEntry(value, (problem) => {
       return new CliError(`--handlers ${specifier}: handler "${type}" ${problem}`);
     });
   }
-  return { name: specifier, specifier: moduleSpecifier, entries };
+  const loaded: HandlerModule = { name: specifier, specifier: moduleSpecifier, entries };
+  if (declared !== undefined) loaded.schedules = readDeclaredSchedules(declared, specifier);
+  return loaded;
 }
 
 /**

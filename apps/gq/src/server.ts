@@ -12,7 +12,12 @@ import {
 } from '@gopherqueue/core';
 import { HealthChecker, Metrics, queueGaugeValues } from '@gopherqueue/observability';
 import { Janitor, Recoverer } from '@gopherqueue/recovery';
-import { JobEventRelay, Scheduler } from '@gopherqueue/scheduler';
+import {
+  JobEventRelay,
+  ScheduleTicker,
+  Scheduler,
+  syncDeclaredSchedules,
+} from '@gopherqueue/scheduler';
 import { ApiKeyManager, AuditLog } from '@gopherqueue/security';
 import { WorkerPool, type Isolation } from '@gopherqueue/worker';
 import { createAdaptorServer } from '@hono/node-server';
@@ -204,6 +209,7 @@ export async function startServer(options: ServerOptions = {}): Promise<GqServer
       logger.warn('auth is off (--auth=false): every request is trusted, from any address');
     }
     const audit = new AuditLog({ meta: store.meta });
+    const ticker = new ScheduleTicker({ store, clock: systemClock, logger });
     const app = createApi({
       store,
       scheduler,
@@ -222,6 +228,13 @@ export async function startServer(options: ServerOptions = {}): Promise<GqServer
       workers,
       workerRegistry,
       waitingReason: coverage.waitingReason,
+      // The answer does not wait for the ticker: a catch-up it starts may take a while.
+      schedulesChanged: () => {
+        ticker.refresh().catch((err: unknown) => {
+          logger.warn('could not re-read the schedules', { error: String(err) });
+        });
+        return Promise.resolve();
+      },
       logger,
       leaseMs,
       ...(options.maxEventStreams === undefined ? {} : { sseMaxStreams: options.maxEventStreams }),
@@ -250,6 +263,11 @@ export async function startServer(options: ServerOptions = {}): Promise<GqServer
       ...(options.janitorIntervalMs === undefined ? {} : { intervalMs: options.janitorIntervalMs }),
     });
     await parts.start('janitor', janitor);
+    // Each start syncs its module's declarations: with several nodes, the last to start wins.
+    if (options.handlerModule !== undefined) {
+      await syncDeclaredSchedules(store, options.handlerModule.schedules ?? [], logger);
+    }
+    await parts.start('schedules', ticker);
     health.markReady();
     parts.started('readiness', () => {
       health.markNotReady('shutting down');

@@ -14,6 +14,7 @@ import { registerEventRoutes } from './routes/events.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { registerQueueRoutes } from './routes/queues.js';
+import { registerScheduleRoutes } from './routes/schedules.js';
 import { registerStatsRoutes, registerSystemRoutes } from './routes/system.js';
 import { registerWaitRoutes } from './routes/wait.js';
 import { registerWorkerViewRoutes } from './routes/worker-views.js';
@@ -78,6 +79,7 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
   registerStatsRoutes(api);
   registerWorkerViewRoutes(api);
   registerQueueRoutes(api);
+  registerScheduleRoutes(api);
   registerDeadLetterRoutes(api);
   registerKeyRoutes(api);
   registerAuditRoutes(api);

@@ -49,6 +49,13 @@ export type { HandlerCoverageOptions, WaitingReason, WaitingReasonOf } from './h
 export type { ApiEnv, Principal } from './env.js';
 export { normalizeHostName } from './host-name.js';
 export type { ApiOptions, AuthMode, LocalWorkers } from './options.js';
+export {
+  createScheduleSchema,
+  parseDeclaredSchedule,
+  toScheduleDefinition,
+} from './schedule-schemas.js';
+export type { ScheduleBody } from './schedule-schemas.js';
+export { toWireSchedule } from './schedule-wire.js';
 export { toWireJob, toWireResult } from './wire.js';
 export { WorkerRegistry } from './worker-registry.js';
 export type {

@@ -6,6 +6,7 @@
 import { JOB_STATES, MAX_QUEUE_CONCURRENCY } from '@gopherqueue/core';
 import { componentSchemas } from './openapi-components.js';
 import { body, err, int, json, obj, ref, str, time, type Schema } from './openapi-builders.js';
+import { schedulePaths, scheduleSchemas } from './openapi-schedules.js';
 import {
   batchSchema,
   cancelSchema,
@@ -449,8 +450,8 @@ export const openApiDocument = {
       apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
       bearer: { type: 'http', scheme: 'bearer' },
     },
-    schemas: componentSchemas,
+    schemas: { ...componentSchemas, ...scheduleSchemas },
   },
   security: [{ apiKey: [] }, { bearer: [] }, {}],
-  paths,
+  paths: { ...paths, ...schedulePaths },
 } as const;

@@ -87,6 +87,12 @@ export interface ApiOptions {
    * @defaultValue false
    */
   metricsPublic?: boolean;
+  /**
+   * Called after a schedule was created, changed, paused, resumed or deleted through the API
+   * (`gq serve` passes its `ScheduleTicker.refresh`, so the change applies at once).
+   * @defaultValue none
+   */
+  schedulesChanged?: () => Promise<void>;
   /** @defaultValue noopLogger */
   logger?: Logger;
   /** @defaultValue systemClock */

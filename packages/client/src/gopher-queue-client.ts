@@ -13,6 +13,7 @@ import type {
   SubmitOptions,
 } from './client-types.js';
 import { BACKOFF_INPUT_FIELDS, fieldEntries, SUBMIT_FIELDS } from './job-fields.js';
+import { SchedulesClient } from './schedules-client.js';
 import { SseParser, type SseEvent } from './sse-parser.js';
 import type {
   WireApiKey,
@@ -74,6 +75,8 @@ function capWait(value: DurationInput): string {
  */
 export class GopherQueueClient {
   readonly baseUrl: string;
+  /** Recurring schedules. */
+  readonly schedules: SchedulesClient;
   readonly #http: HttpTransport;
 
   /** @throws TypeError for a missing or non-http(s) baseUrl */
@@ -89,6 +92,7 @@ export class GopherQueueClient {
       options.apiKey,
       options.fetch ?? globalThis.fetch.bind(globalThis),
     );
+    this.schedules = new SchedulesClient(this.#http);
   }
 
   /** Submits a job: the new job, or the stored one (`deduplicated: true`) for a known key. */

@@ -52,3 +52,11 @@ export type {
   WireWorkerSlots,
   WireWorkerStats,
 } from './wire-types.js';
+export { SchedulesClient } from './schedules-client.js';
+export type {
+  ScheduleFieldsInput,
+  ScheduleInput,
+  ScheduleJobInput,
+  WireSchedule,
+  WireScheduleJob,
+} from './schedule-wire-types.js';

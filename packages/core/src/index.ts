@@ -41,6 +41,18 @@ export { setLongTimeout } from './long-timeout.js';
 export type { LongTimeoutOptions, TimerHost } from './long-timeout.js';
 export type { LogFields, Logger } from './logger.js';
 export { parsePriority, PRIORITY_NAMES } from './priority.js';
+export { MAX_SCHEDULES, SCHEDULE_NAME, scheduleTickKey } from './schedule.js';
+export type {
+  FireInput,
+  FireOutcome,
+  MisfirePolicy,
+  ScheduleDefinition,
+  ScheduleJobTemplate,
+  ScheduleSource,
+  ScheduleStore,
+  ScheduleWrite,
+  StoredSchedule,
+} from './schedule.js';
 export {
   checkQueuePatch,
   concurrencyProblem,

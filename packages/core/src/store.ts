@@ -113,6 +113,7 @@ import type { Job, JobError, JobSpec, Json } from './job.js';
 import type { JobState } from './job-state.js';
 import type { QueuePatch, QueueRate } from './queue-settings.js';
 import type { GroupAtLimit, GroupState } from './group-settings.js';
+import type { ScheduleStore } from './schedule.js';
 
 /** `durable` fsyncs before acknowledging; `relaxed` may acknowledge before the fsync. */
 export type Durability = 'durable' | 'relaxed';
@@ -398,6 +399,9 @@ export interface Store {
 
   /** Key-value space for other components. */
   readonly meta: MetaStore;
+
+  /** Recurring schedules (see `schedule.ts` for what they guarantee). */
+  readonly schedules: ScheduleStore;
 
   /** Listens to the change feed; returns the unsubscribe function. */
   subscribe(listener: (change: StoreChange) => void): () => void;

@@ -28,6 +28,7 @@ import {
   checkQueuePatch,
   type ReleaseInput,
   type RetryInput,
+  type ScheduleStore,
   type Store,
   type StoreChange,
   type SubmitResult,
@@ -45,6 +46,7 @@ import { checkLeaseMs } from '../time-bounds.js';
 import { loadState, openLevelDb } from './level-open.js';
 import { checkGroupName, checkQueueName } from '../queue-name.js';
 import { LevelQueues } from './level-queues.js';
+import { LevelSchedules } from './level-schedules.js';
 import { QueueLimiter } from './queue-limiter.js';
 import { GroupBook } from './group-book.js';
 import { LevelGroups } from './level-groups.js';
@@ -94,6 +96,7 @@ const MEMORY_BYTES_PER_JOB = 600;
 export class LevelStore implements Store {
   readonly exclusive = true;
   readonly meta: MetaStore;
+  readonly schedules: ScheduleStore;
   readonly #db: LevelDb;
   readonly #location: string;
   readonly #memory: boolean;
@@ -158,6 +161,14 @@ export class LevelStore implements Store {
       guard: this.#guard,
     });
     this.meta = new LevelMetaStore(db, this.#commit, this.#guard);
+    this.schedules = new LevelSchedules({
+      db,
+      commit: this.#commit,
+      clock: options.clock,
+      logger: options.logger,
+      guard: this.#guard,
+      submit: (specs) => this.#jobs.submit(specs),
+    });
     this.#queues = new LevelQueues({
       counts: this.#counts,
       paused: this.#paused,

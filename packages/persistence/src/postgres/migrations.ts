@@ -169,6 +169,24 @@ CREATE INDEX jobs_runnable_queue ON ${s}.jobs (queue, priority, run_at, seq)
 ALTER TABLE ${s}.jobs ADD COLUMN retry_on jsonb, ADD COLUMN no_retry_on jsonb;`,
   },
   {
+    version: 7,
+    name: 'recurring schedules',
+    // One row per schedule. A tick is fired by `UPDATE ... WHERE last_tick < $tick` in the
+    // transaction that inserts its job: the row lock makes concurrent nodes take turns, and the
+    // one that comes second finds the tick done. A table of its own: older nodes never read it.
+    sql: (s) => `
+CREATE TABLE ${s}.schedules (
+  name text COLLATE "C" PRIMARY KEY,
+  definition jsonb NOT NULL,
+  source text NOT NULL,
+  paused boolean NOT NULL DEFAULT false,
+  last_tick bigint NOT NULL,
+  revision integer NOT NULL,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL
+);`,
+  },
+  {
     version: 9,
     name: 'group keys of jobs; group_concurrency, ordered and aging of queues',
     // Nullable columns (and a default false) rewrite no row. A claim counts a key's running jobs

@@ -27,6 +27,7 @@ import {
   type GroupState,
   type ReleaseInput,
   type RetryInput,
+  type ScheduleStore,
   type Store,
   type StoreChange,
   type SubmitResult,
@@ -63,6 +64,7 @@ import { startNotificationListener, type NotificationListener } from './notifica
 import { describeTarget, toStoreError } from './pg-errors.js';
 import { PgExecutor } from './pg-executor.js';
 import { PostgresMetaStore } from './postgres-meta-store.js';
+import { PostgresSchedules } from './postgres-schedules.js';
 import {
   resolvePostgresOptions,
   type PostgresStoreOptions,
@@ -83,6 +85,7 @@ export type { PostgresStoreOptions, TransactionalSubmitOptions } from './postgre
 export class PostgresStore implements Store {
   readonly exclusive = false;
   readonly meta: MetaStore;
+  readonly schedules: ScheduleStore;
   readonly #pool: pg.Pool;
   readonly #ownsPool: boolean;
   readonly #s: string;
@@ -126,6 +129,7 @@ export class PostgresStore implements Store {
     this.#exec = new PgExecutor(pool, where, relaxed, this.#feed);
     const query = this.#exec.query.bind(this.#exec);
     this.meta = new PostgresMetaStore(this.#s, query);
+    this.schedules = new PostgresSchedules(this.#s, this.#exec, () => this.#clock.now());
     this.#queries = new JobQueries(this.#s, query);
     this.#limited = new LimitedQueues(this.#s, query);
     // A queue's settings changed (on this node or another): re-read which queues are limited.

@@ -15,6 +15,7 @@ import { leaseContract } from './contract-lease.js';
 import { listContract } from './contract-list.js';
 import { metaContract } from './contract-meta.js';
 import { retryOptionsContract } from './contract-retry-options.js';
+import { schedulesContract } from './contract-schedules.js';
 import { submitContract } from './contract-submit.js';
 import { timeBoundsContract } from './contract-time-bounds.js';
 import { transitionsContract } from './contract-transitions.js';
@@ -38,6 +39,7 @@ const GROUPS: [string, (harness: StoreContractHarness) => void][] = [
   ['export and import', exportContract],
   ['import into a store holding jobs', importContract],
   ['meta and lifecycle', metaContract],
+  ['schedules', schedulesContract],
 ];
 
 /**

@@ -1,0 +1,157 @@
+import {
+  ErrorCode,
+  GqError,
+  MAX_SCHEDULES,
+  type FireInput,
+  type FireOutcome,
+  type ScheduleDefinition,
+  type ScheduleSource,
+  type ScheduleStore,
+  type ScheduleWrite,
+  type StoredSchedule,
+} from '@gopherqueue/core';
+import type pg from 'pg';
+import type { RunQuery } from './postgres-meta-store.js';
+import type { PgExecutor } from './pg-executor.js';
+import { submitJobs } from './submit-jobs.js';
+import { checkScheduleName, checkScheduleRoom } from '../schedule-input.js';
+import { checkSpecTimes } from '../time-bounds.js';
+
+/** A `schedules` row as `pg` returns it (bigint columns arrive as strings). */
+interface ScheduleRow {
+  name: string;
+  definition: ScheduleDefinition;
+  source: string;
+  paused: boolean;
+  last_tick: string;
+  revision: number;
+  created_at: string;
+  updated_at: string;
+}
+
+function fromRow(row: ScheduleRow): StoredSchedule {
+  return {
+    name: row.name,
+    definition: row.definition,
+    source: (row.source === 'code' ? 'code' : 'api') satisfies ScheduleSource,
+    paused: row.paused,
+    lastTick: Number(row.last_tick),
+    revision: row.revision,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+/**
+ * The PostgresStore's {@link ScheduleStore} over the `schedules` table (migration 7). `fire`
+ * locks the schedule's row, checks it, moves `last_tick` and inserts the job in one transaction:
+ * of the nodes firing one tick, the first commits and the others, waiting on the row lock, then
+ * find the tick done.
+ */
+export class PostgresSchedules implements ScheduleStore {
+  readonly #table: string;
+  readonly #s: string;
+  readonly #query: RunQuery;
+  readonly #exec: PgExecutor;
+  readonly #now: () => number;
+
+  constructor(schema: string, exec: PgExecutor, now: () => number) {
+    this.#s = schema;
+    this.#table = `${schema}.schedules`;
+    this.#exec = exec;
+    this.#query = exec.query.bind(exec);
+    this.#now = now;
+  }
+
+  async list(): Promise<StoredSchedule[]> {
+    const rows = await this.#query<ScheduleRow>(
+      `SELECT * FROM ${this.#table} ORDER BY name LIMIT ${MAX_SCHEDULES}`,
+    );
+    return rows.map(fromRow);
+  }
+
+  async get(name: string): Promise<StoredSchedule | undefined> {
+    const rows = await this.#query<ScheduleRow>(`SELECT * FROM ${this.#table} WHERE name = $1`, [
+      name,
+    ]);
+    return rows[0] === undefined ? undefined : fromRow(rows[0]);
+  }
+
+  async put(write: ScheduleWrite): Promise<StoredSchedule> {
+    checkScheduleName(write.name);
+    const now = this.#now();
+    return this.#exec.tx(async (c) => {
+      const exists = await c.query(`SELECT 1 FROM ${this.#table} WHERE name = $1`, [write.name]);
+      if (exists.rowCount === 0) {
+        const { rows } = await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.#table}`);
+        checkScheduleRoom(Number(rows[0]?.n ?? 0));
+      }
+      const { rows } = await c.query<ScheduleRow>(
+        `INSERT INTO ${this.#table}
+           (name, definition, source, paused, last_tick, revision, created_at, updated_at)
+         VALUES ($1, $2::jsonb, $3, false, $4, 1, $4, $4)
+         ON CONFLICT (name) DO UPDATE SET definition = excluded.definition,
+           source = excluded.source, revision = ${this.#table}.revision + 1,
+           updated_at = excluded.updated_at
+         WHERE ${this.#table}.definition IS DISTINCT FROM excluded.definition
+           OR ${this.#table}.source IS DISTINCT FROM excluded.source
+         RETURNING *`,
+        [write.name, JSON.stringify(write.definition), write.source, now],
+      );
+      // No row: the same definition and source were stored; nothing changed.
+      if (rows[0] !== undefined) return fromRow(rows[0]);
+      return (await lockSchedule(c, this.#table, write.name)) as StoredSchedule;
+    });
+  }
+
+  async setPaused(name: string, paused: boolean): Promise<StoredSchedule> {
+    const now = this.#now();
+    const rows = await this.#query<ScheduleRow>(
+      `UPDATE ${this.#table} SET paused = $2, updated_at = $3,
+         last_tick = CASE WHEN $2 THEN last_tick ELSE GREATEST(last_tick, $3) END
+       WHERE name = $1 RETURNING *`,
+      [name, paused, now],
+    );
+    if (rows[0] === undefined) {
+      throw new GqError(ErrorCode.NOT_FOUND, `schedule ${JSON.stringify(name)} not found`, {
+        details: { name },
+      });
+    }
+    return fromRow(rows[0]);
+  }
+
+  async delete(name: string): Promise<boolean> {
+    const rows = await this.#query(`DELETE FROM ${this.#table} WHERE name = $1 RETURNING name`, [
+      name,
+    ]);
+    return rows.length > 0;
+  }
+
+  async fire(name: string, input: FireInput): Promise<FireOutcome> {
+    checkSpecTimes([input.spec], this.#now());
+    return this.#exec.tx(async (c, changes) => {
+      const found = await lockSchedule(c, this.#table, name);
+      if (found === undefined) return { status: 'missing' };
+      if (found.paused) return { status: 'paused', schedule: found };
+      if (found.revision !== input.revision || found.createdAt !== input.createdAt) {
+        return { status: 'stale', schedule: found };
+      }
+      if (input.tick <= found.lastTick) return { status: 'done', schedule: found };
+      await c.query(`UPDATE ${this.#table} SET last_tick = $2 WHERE name = $1`, [name, input.tick]);
+      const [result] = await submitJobs(c, this.#s, [input.spec], this.#now(), changes);
+      if (result === undefined) throw new Error('submit returned no result');
+      return { status: 'fired', result, schedule: { ...found, lastTick: input.tick } };
+    });
+  }
+}
+
+async function lockSchedule(
+  c: pg.ClientBase,
+  table: string,
+  name: string,
+): Promise<StoredSchedule | undefined> {
+  const { rows } = await c.query<ScheduleRow>(`SELECT * FROM ${table} WHERE name = $1 FOR UPDATE`, [
+    name,
+  ]);
+  return rows[0] === undefined ? undefined : fromRow(rows[0]);
+}

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { checkScheduleDefinition, cronPlan, intervalPlan } from './schedule-plan.js';
+
+const iso = (ms: number[]): string[] => ms.map((t) => new Date(t).toISOString());
+
+describe('schedule plans', () => {
+  it('lists the next and the latest ticks of a cron in its time zone', () => {
+    const plan = cronPlan('0 9 * * 1-5', 'America/New_York');
+    const from = Date.parse('2026-01-02T00:00:00Z'); // a Friday
+    expect(iso(plan.nextRuns(3, from))).toEqual([
+      '2026-01-02T14:00:00.000Z',
+      '2026-01-05T14:00:00.000Z',
+      '2026-01-06T14:00:00.000Z',
+    ]);
+    expect(
+      iso(plan.latest(2, Date.parse('2026-01-01T00:00:00Z'), Date.parse('2026-01-06T14:00:00Z'))),
+    ).toEqual(['2026-01-05T14:00:00.000Z', '2026-01-06T14:00:00.000Z']);
+  });
+
+  it('ticks an interval at multiples of it since the epoch', () => {
+    const plan = intervalPlan(15 * 60_000);
+    const at = Date.parse('2026-01-01T10:07:00Z');
+    expect(iso(plan.nextRuns(2, at))).toEqual([
+      '2026-01-01T10:15:00.000Z',
+      '2026-01-01T10:30:00.000Z',
+    ]);
+    expect(iso(plan.latest(5, at - 30 * 60_000, at))).toEqual([
+      '2026-01-01T09:45:00.000Z',
+      '2026-01-01T10:00:00.000Z',
+    ]);
+  });
+
+  it('names the field of a bad definition', () => {
+    const job = { type: 'x' };
+    const cases: [unknown, string][] = [
+      [{ job, cron: '* * *' }, 'cron:'],
+      [{ job, cron: '* * * * * * *' }, 'cron:'],
+      [{ job, cron: '* * * * *', timezone: 'Mars/Base' }, 'timezone must be an IANA time zone'],
+      [{ job, everyMs: 10 }, 'every must be at least'],
+      [{ job }, 'cron: a schedule needs exactly one of cron and every'],
+      [{ job, everyMs: 1000, cron: '* * * * *' }, 'cron: a schedule needs exactly one'],
+      [{ job, everyMs: 1000, misfire: 'later' }, 'misfire must be skip, once or catch_up'],
+      [{ job, everyMs: 1000, catchUpLimit: 1001 }, 'catch_up_limit must be an integer 1..1000'],
+      [{ job, everyMs: 1000, jitterMs: 7_200_000 }, 'jitter must be at most'],
+      [{ job: { type: 'x', queue: '' }, everyMs: 1000 }, 'job.queue'],
+      [{ job: { type: 'x', maxAttempts: 0 }, everyMs: 1000 }, 'job.maxAttempts'],
+    ];
+    for (const [definition, message] of cases) {
+      expect(() => checkScheduleDefinition(definition), JSON.stringify(definition)).toThrow(
+        message,
+      );
+    }
+    expect(checkScheduleDefinition({ job, everyMs: 1000 })).toEqual({
+      job,
+      everyMs: 1000,
+      misfire: 'skip',
+      catchUpLimit: 100,
+      jitterMs: 0,
+    });
+  });
+});
