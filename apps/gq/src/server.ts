@@ -11,7 +11,7 @@ import {
   type Store,
 } from '@gopherqueue/core';
 import { HealthChecker, Metrics, queueGaugeValues } from '@gopherqueue/observability';
-import { Janitor, Recoverer } from '@gopherqueue/recovery';
+import { ExpirySweeper, Janitor, Recoverer } from '@gopherqueue/recovery';
 import { JobEventRelay, Scheduler } from '@gopherqueue/scheduler';
 import { ApiKeyManager, AuditLog } from '@gopherqueue/security';
 import { WorkerPool, type Isolation } from '@gopherqueue/worker';
@@ -250,6 +250,7 @@ export async function startServer(options: ServerOptions = {}): Promise<GqServer
       ...(options.janitorIntervalMs === undefined ? {} : { intervalMs: options.janitorIntervalMs }),
     });
     await parts.start('janitor', janitor);
+    await parts.start('expiry', new ExpirySweeper({ store, clock: systemClock, logger }));
     health.markReady();
     parts.started('readiness', () => {
       health.markNotReady('shutting down');

@@ -26,6 +26,19 @@ export interface WireBackoff {
   jitter: boolean;
 }
 
+/** A job's unique key as the API shows it (`until` a duration in milliseconds, or a word). */
+export interface WireUnique {
+  key: string;
+  until: 'started' | 'finished' | number;
+}
+
+/** A job's debounce as the API shows it (durations in milliseconds). */
+export interface WireDebounce {
+  key: string;
+  wait_ms: number;
+  max_wait_ms: number;
+}
+
 /** A job as the API returns it: the original's fields, then the new ones. */
 export interface WireJob {
   id: string;
@@ -58,7 +71,12 @@ export interface WireJob {
   backoff: WireBackoff;
   idempotency_key?: string;
   correlation_id?: string;
+  /** Why it was cancelled: an operator's reason, `dependency_failed`, or `expired`. */
   cancel_reason?: string;
+  unique?: WireUnique;
+  debounce?: WireDebounce;
+  /** Not started by then, the job is cancelled as `expired`. */
+  expires_at?: string;
   worker_id?: string;
   /**
    * Why a job that could run now is not running: `no_handler` when no worker this server knows
@@ -67,8 +85,10 @@ export interface WireJob {
    * allows no start now). Absent otherwise (and on events, which carry the job as changed).
    */
   waiting_reason?: string;
-  /** Only on a submit that matched a stored idempotency key. */
+  /** Only on a submit that matched a stored idempotency, unique or debounce key. */
   deduplicated?: boolean;
+  /** With `deduplicated`: `unique` or `debounce` (absent for an idempotency key). */
+  deduplicated_by?: 'unique' | 'debounce';
 }
 
 /** A job handed to a remote worker by a claim: the job plus its lease. */

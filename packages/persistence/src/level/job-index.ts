@@ -3,7 +3,7 @@ import type { CountBook } from './count-book.js';
 import type { GroupCommit } from './group-commit.js';
 import type { JobCache } from './job-cache.js';
 import type { JobEncoder } from './job-encoder.js';
-import { finishedKey, keys, readyKey } from './level-keys.js';
+import { expiryKey, finishedKey, keys, readyKey } from './level-keys.js';
 import type { ReadyBuckets } from './ready-buckets.js';
 
 /** What one job write touches. */
@@ -81,6 +81,7 @@ export function writeJob(
       commit.cache(keyAfter, id);
     }
   }
+  writeAdmission(commit, id, before, after);
   target.counts.move(before, after);
   // Memory holds running jobs and the heads of the ready buckets; everything else is on disk.
   let held = after !== undefined && after.state === 'running';
@@ -90,6 +91,33 @@ export function writeJob(
   if (held) cache.hold(after as Job);
   else cache.drop(id);
   commit.cache(keys.version(id), after ?? null);
+}
+
+/**
+ * The expiry entry, and, for a new job, the unique and debounce keys it takes (an older holder's
+ * entry is overwritten: the submit checked that it no longer holds).
+ */
+function writeAdmission(
+  commit: GroupCommit,
+  id: string,
+  before: Job | undefined,
+  after: Job | undefined,
+): void {
+  const expBefore = before === undefined ? undefined : expiryKey(before);
+  const expAfter = after === undefined ? undefined : expiryKey(after);
+  if (expBefore !== expAfter) {
+    if (expBefore !== undefined) commit.del(expBefore);
+    if (expAfter !== undefined) commit.put(expAfter, '');
+  }
+  if (before !== undefined || after === undefined) return;
+  for (const key of [
+    after.unique === undefined ? undefined : keys.unique(after.queue, after.unique.key),
+    after.debounce === undefined ? undefined : keys.debounce(after.queue, after.debounce.key),
+  ]) {
+    if (key === undefined) continue;
+    commit.put(key, id);
+    commit.cache(key, id);
+  }
 }
 
 /** The `dep!` entries and the in-memory waits of a job that is or was pending. */

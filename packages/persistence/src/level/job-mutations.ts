@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import {
   ErrorCode,
+  EXPIRED_REASON,
   GqError,
+  isExpired,
   isTerminal,
   type ClaimOptions,
   type Clock,
@@ -94,6 +96,7 @@ export class JobMutations {
     return this.#step((lookup) => {
       const now = this.#ctx.clock.now();
       const plan = planSubmit(specs, lookup, { now, seq: this.seq, maxId: this.maxId });
+      for (const { before, after } of plan.updated) this.#write(before, after, 'updated');
       for (const job of plan.created) this.#write(undefined, job, 'created');
       this.seq = plan.seq;
       if (plan.maxId > this.maxId) this.maxId = plan.maxId;
@@ -118,9 +121,17 @@ export class JobMutations {
         quota,
       });
       const started = quota === undefined ? undefined : new Map<string, number>();
+      let expired = false;
       for (const id of taken.ids) {
         // The heads of the buckets are always held in memory.
         const job = this.#ctx.cache.get(id) as Job;
+        if (isExpired(job, now)) {
+          // Never started past its expiry: cancelled instead, and the claim takes the next one.
+          this.#write(job, next.cancelledJob(job, now, EXPIRED_REASON), 'updated');
+          if (this.#ctx.cache.dependentsOf(id).length > 0) this.#cancelDependentsSoon(id);
+          expired = true;
+          continue;
+        }
         const after = next.claimedJob(job, now, options, randomUUID());
         this.#write(job, after, 'updated');
         claimed.push(after);
@@ -129,6 +140,7 @@ export class JobMutations {
         }
       }
       for (const [queue, count] of started ?? []) this.#ctx.limiter.record(queue, now, count);
+      if (expired && taken.blocked === undefined && claimed.length < options.limit) return step();
       if (taken.blocked === undefined || claimed.length >= options.limit) return claimed;
       return taken.blocked.then(() => {
         this.#ctx.guard();
@@ -217,6 +229,39 @@ export class JobMutations {
       const after = next.releasedJob(job, now, runAt ?? now);
       this.#write(job, after, 'updated');
       return after;
+    });
+  }
+
+  /**
+   * Cancels, as a cancel does, the jobs waiting on `id`, which a claim found expired (a claim
+   * cannot read them from disk in its synchronous step): queued at once, written right after.
+   */
+  #cancelDependentsSoon(id: string): void {
+    const done = this.#step((lookup) => {
+      const waiting = this.#waitingOn(lookup, id);
+      lookup.done();
+      this.#cancelWaiting(waiting, this.#ctx.clock.now());
+    });
+    if (done instanceof Promise) done.catch(() => undefined);
+  }
+
+  /**
+   * Cancels as `expired` those of `ids` (read from the expiry index) that are still never
+   * started past their `expiresAt`, with their waiting dependents, and returns them.
+   */
+  expire(ids: readonly string[]): Job[] | Promise<Job[]> {
+    return this.#step((lookup) => {
+      const now = this.#ctx.clock.now();
+      const jobs = ids.map((id) => lookup.job(id));
+      const found = jobs.filter((job): job is Job => job !== undefined && isExpired(job, now));
+      const waiting = found.map((job) => this.#waitingOn(lookup, job.id));
+      lookup.done();
+      return found.map((job, i) => {
+        const after = next.cancelledJob(job, now, EXPIRED_REASON);
+        this.#write(job, after, 'updated');
+        this.#cancelWaiting(waiting[i] ?? [], now);
+        return after;
+      });
     });
   }
 

@@ -1,4 +1,13 @@
-import type { Backoff, Job, JobError, JobState, Json, PriorityLevel } from '@gopherqueue/core';
+import type {
+  Backoff,
+  Job,
+  JobDebounce,
+  JobError,
+  JobState,
+  JobUnique,
+  Json,
+  PriorityLevel,
+} from '@gopherqueue/core';
 
 /** A `jobs` row as `pg` returns it (bigint columns arrive as strings). */
 export interface JobRow {
@@ -21,6 +30,10 @@ export interface JobRow {
   tags: Record<string, string>;
   retry_on: string[] | null;
   no_retry_on: string[] | null;
+  /** Absent in a schema before migration 8 (and so in a row read from one). */
+  uniq?: JobUnique | null;
+  debounce?: JobDebounce | null;
+  expires_at?: string | null;
   checkpoint: Json | null;
   progress: Json | null;
   progress_message: string | null;
@@ -65,6 +78,11 @@ export function rowToJob(row: JobRow): Job {
   if (row.correlation_id !== null) job.correlationId = row.correlation_id;
   if (row.retry_on !== null) job.retryOn = row.retry_on;
   if (row.no_retry_on !== null) job.noRetryOn = row.no_retry_on;
+  if (row.uniq !== undefined && row.uniq !== null) job.unique = row.uniq;
+  if (row.debounce !== undefined && row.debounce !== null) job.debounce = row.debounce;
+  if (row.expires_at !== undefined && row.expires_at !== null) {
+    job.expiresAt = Number(row.expires_at);
+  }
   if (row.checkpoint !== null) job.checkpoint = row.checkpoint;
   if (row.progress !== null) job.progress = row.progress;
   if (row.progress_message !== null) job.progressMessage = row.progress_message;
@@ -119,6 +137,9 @@ export function jobToRecord(job: Job): Record<string, unknown> {
     worker_id: job.workerId ?? null,
     retry_on: job.retryOn ?? null,
     no_retry_on: job.noRetryOn ?? null,
+    uniq: job.unique ?? null,
+    debounce: job.debounce ?? null,
+    expires_at: job.expiresAt ?? null,
   };
 }
 
@@ -129,7 +150,7 @@ export const RECORD_COLUMNS = `id text, seq bigint, type text, queue text, paylo
   correlation_id text, tags jsonb, checkpoint jsonb, progress jsonb, progress_message text,
   result jsonb, errors jsonb, cancel_reason text, created_at bigint, updated_at bigint,
   started_at bigint, finished_at bigint, lease_token text, lease_expires_at bigint, worker_id text,
-  retry_on jsonb, no_retry_on jsonb`;
+  retry_on jsonb, no_retry_on jsonb, uniq jsonb, debounce jsonb, expires_at bigint`;
 
 /** Every `jobs` column but `seq`, in table order. */
 export const JOB_COLUMNS = [
@@ -164,6 +185,9 @@ export const JOB_COLUMNS = [
   'worker_id',
   'retry_on',
   'no_retry_on',
+  'uniq',
+  'debounce',
+  'expires_at',
 ] as const;
 
 const BOXED = new Set(['payload', 'checkpoint', 'progress', 'result']);

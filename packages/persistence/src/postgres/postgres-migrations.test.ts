@@ -35,8 +35,12 @@ async function schemaAtVersion1(jobs: ReturnType<typeof newJob>[]): Promise<stri
       first.version,
       first.name,
     ]);
-    // Only the columns the first migration made (later ones added retry_on and no_retry_on).
-    await client.query(insertJobsSql(s, '$1', ['retry_on', 'no_retry_on']), [insertJobsJson(jobs)]);
+    // Only the columns the first migration made (later ones added retry_on, no_retry_on, uniq,
+    // debounce and expires_at).
+    await client.query(
+      insertJobsSql(s, '$1', ['retry_on', 'no_retry_on', 'uniq', 'debounce', 'expires_at']),
+      [insertJobsJson(jobs)],
+    );
   } finally {
     await client.end();
   }

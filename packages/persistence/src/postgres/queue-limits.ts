@@ -1,3 +1,4 @@
+import { notExpiredSql } from './expire-jobs.js';
 import type pg from 'pg';
 import {
   checkQueuePatch,
@@ -131,7 +132,7 @@ export async function claimWithLimits(
   const values: unknown[] = [now, options.limit, options.types ?? null, options.queues ?? null];
   const parts = [
     `SELECT id, state, priority, run_at, seq FROM ${s}.jobs j
-     WHERE state IN ${RUNNABLE} AND run_at <= $1
+     WHERE state IN ${RUNNABLE} AND run_at <= $1 AND ${notExpiredSql('$1')}
        AND ($3::text[] IS NULL OR type = ANY($3::text[]))
        AND ($4::text[] IS NULL OR queue = ANY($4::text[]))
        AND j.queue <> ALL (${skippedQueuesSql(s)})
@@ -154,6 +155,7 @@ export async function claimWithLimits(
     parts.push(
       `SELECT id, state, priority, run_at, seq FROM ${s}.jobs j
        WHERE queue = $${values.length - 1} AND state IN ${RUNNABLE} AND run_at <= $1
+         AND ${notExpiredSql('$1')}
          AND ($3::text[] IS NULL OR type = ANY($3::text[]))
        ORDER BY priority, run_at, seq LIMIT $${values.length} FOR UPDATE OF j SKIP LOCKED`,
     );
