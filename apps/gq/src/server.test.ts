@@ -100,6 +100,7 @@ describe('startServer', () => {
       'pool',
       'recoverer',
       'janitor',
+      'expiry',
     ];
     expect(parts('started')).toEqual([...order, 'readiness']);
     expect(server.status).toBe('running');

@@ -71,6 +71,11 @@ const jobProperties: Schema = {
     examples: ['no_handler', 'queue_concurrency', 'queue_rate'],
   },
   deduplicated: { type: 'boolean' },
+  deduplicated_by: {
+    type: 'string',
+    enum: ['unique', 'debounce'],
+    description: 'With deduplicated: which key matched (absent for an idempotency key).',
+  },
 };
 /** Fields every job has, and `progress`, which reads 0 before any report. */
 const jobRequired = sentFields.filter((f) => f.required || 'absent' in f).map((f) => f.wire);

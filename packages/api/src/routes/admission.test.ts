@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-member-access -- tests read JSON answers as any */
+/* eslint-disable @typescript-eslint/no-unsafe-argument -- tests read JSON answers as any */
 import { GopherQueueClient } from '@gopherqueue/client';
 import type { Job } from '@gopherqueue/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
