@@ -179,7 +179,11 @@ export function cancelledJob(job: Job, now: number, reason: string | undefined):
 }
 
 export function retriedJob(job: Job, now: number, resetAttempts: boolean): Job {
-  const next = copyJob({ ...job, finishedAt: undefined, cancelReason: undefined }, false);
+  // A retried job runs now: an expiry it had (it may have expired) no longer applies.
+  const next = copyJob(
+    { ...job, finishedAt: undefined, cancelReason: undefined, expiresAt: undefined },
+    false,
+  );
   next.state = 'scheduled';
   next.attempt = resetAttempts ? 0 : job.attempt;
   next.runAt = now;

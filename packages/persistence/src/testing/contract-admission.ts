@@ -103,6 +103,23 @@ export function admissionContract(harness: StoreContractHarness): void {
       expect((await f.store.counts()).total).toBe(1);
     });
 
+    it('a restored job holds its unique and debounce keys', async () => {
+      const holder = await f.submit('t', { unique: { key: 'r' } });
+      const waiting = await f.submit('t', { queue: 'd', debounce: { key: 'r', wait: '1m' } });
+      const exported = [await f.get(holder.id), await f.get(waiting.id)];
+      const other = await harness.create(f.clock);
+      try {
+        expect(await other.restore(exported)).toBe(2);
+        const spec = f.spec('t', { unique: { key: 'r' } });
+        expect((await other.submit(spec)).job.id).toBe(holder.id);
+        const again = f.spec('t', { queue: 'd', debounce: { key: 'r', wait: '1m' } }, 'new');
+        expect((await other.submit(again)).job).toMatchObject({ id: waiting.id, payload: 'new' });
+        expect((await other.counts()).total).toBe(2);
+      } finally {
+        await harness.destroy(other);
+      }
+    });
+
     it('a deleted holder frees the key', async () => {
       const first = await f.submit('t', { unique: { key: 'del' } });
       await f.store.delete(first.id);
@@ -215,6 +232,7 @@ export function admissionContract(harness: StoreContractHarness): void {
     it('a claim never starts an expired job', async () => {
       const expiring = await f.submit('t', { ttl: '1s', priority: 'critical' });
       const other = await f.submit('t', { priority: 'low' });
+      const dependent = await f.submit('d', { dependsOn: [expiring.id] });
       f.clock.advance(1000);
       const claimed = await f.store.claim({ workerId: WORKER, limit: 5, leaseMs: LEASE_MS });
       expect(claimed.map((j) => j.id)).toEqual([other.id]);
@@ -222,6 +240,14 @@ export function admissionContract(harness: StoreContractHarness): void {
       expect(await f.get(expiring.id)).toMatchObject({
         state: 'cancelled',
         cancelReason: 'expired',
+      });
+      // The embedded store cancels the dependents of a job its claim expired right after it.
+      for (let i = 0; i < 100 && (await f.get(dependent.id)).state === 'pending'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(await f.get(dependent.id)).toMatchObject({
+        state: 'cancelled',
+        cancelReason: 'dependency_failed',
       });
     });
 
@@ -231,6 +257,17 @@ export function admissionContract(harness: StoreContractHarness): void {
       f.clock.advance(5000);
       expect(await f.store.expire(10)).toEqual([]);
       await f.store.release(job.id, claimed.leaseToken!);
+      expect(await f.store.expire(10)).toEqual([]);
+      expect((await f.claimOne()).id).toBe(job.id);
+    });
+
+    it('a retried expired job runs: its expiry no longer applies', async () => {
+      const job = await f.submit('t', { ttl: '1s' });
+      f.clock.advance(1000);
+      await f.store.expire(10);
+      const retried = await f.store.retry(job.id);
+      expect(retried).toMatchObject({ state: 'scheduled' });
+      expect(retried.expiresAt).toBeUndefined();
       expect(await f.store.expire(10)).toEqual([]);
       expect((await f.claimOne()).id).toBe(job.id);
     });
