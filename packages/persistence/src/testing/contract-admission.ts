@@ -1,3 +1,4 @@
+import type { Job, JobSpec } from '@gopherqueue/core';
 import { describe, expect, it } from 'vitest';
 import { LEASE_MS, useStore, WORKER, type StoreContractHarness } from './contract-fixture.js';
 
@@ -197,6 +198,27 @@ export function admissionContract(harness: StoreContractHarness): void {
       expect(await f.get(results[0]!.job.id)).toMatchObject({ payload: 'z' });
       expect((await f.store.counts()).total).toBe(1);
     });
+  });
+
+  describe('bounds', () => {
+    it.each([
+      ['unique.key', { unique: { key: 'x'.repeat(513), until: 'finished' } }],
+      ['unique.until', { unique: { key: 'k', until: 0 } }],
+      ['debounce.waitMs', { debounce: { key: 'k', waitMs: Number.NaN, maxWaitMs: 1000 } }],
+      ['expiresAt', { expiresAt: 1e300 }],
+    ])(
+      'refuses a hand-made spec with a bad %s, naming it, and stores nothing',
+      async (field, bad) => {
+        const spec = { ...f.spec('t'), ...bad } as JobSpec;
+        await expect(f.store.submit(spec)).rejects.toMatchObject({
+          code: 'GQ_INVALID_ARGUMENT',
+          details: { field },
+        });
+        const job = { ...(await f.submit('t')), ...bad, id: f.spec('t').id } as Job;
+        await expect(f.store.restore([job])).rejects.toMatchObject({ details: { field } });
+        expect((await f.store.counts()).total).toBe(1);
+      },
+    );
   });
 
   describe('expiry before start', () => {
