@@ -55,6 +55,25 @@ function admissionTests(): void {
     }
   });
 
+  it('racing transactions of one key (submitBatch, one transaction each) create exactly one job', async () => {
+    const [a, b] = await twoNodes();
+    try {
+      const specs = Array.from({ length: 12 }, (_, i) =>
+        createJob('report', i, { unique: { key: 'tx-race' } }),
+      );
+      const results = await Promise.all(
+        specs.map((spec, i) => (i % 2 === 0 ? a : b).submitBatch([spec])),
+      );
+      const flat = results.flat();
+      expect(flat.filter((r) => !r.deduplicated)).toHaveLength(1);
+      expect(new Set(flat.map((r) => r.job.id)).size).toBe(1);
+      expect((await a.counts()).total).toBe(1);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('concurrent debounce submits from two nodes leave one waiting job', async () => {
     const [a, b] = await twoNodes();
     try {
