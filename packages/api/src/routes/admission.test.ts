@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-unsafe-argument -- tests read JSON answers as any */
-import { GopherQueueClient } from '@gopherqueue/client';
+import { GopherQueueClient, SseParser, type SseEvent } from '@gopherqueue/client';
 import type { Job } from '@gopherqueue/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { validate } from '../request.js';
@@ -109,6 +109,39 @@ describe('POST /api/v1/jobs with unique, debounce and expiry', () => {
     });
     expect(res.body.results[2]).toMatchObject({ success: false });
     expect(JSON.stringify(res.body.results[2].error)).toContain('jobs.2.ttl');
+  });
+});
+
+describe('GET /api/v1/events', () => {
+  it('streams job.deduplicated for a matched submit and job.expired after job.cancelled', async () => {
+    const res = await f.app.request('/api/v1/events');
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const parser = new SseParser();
+    const events: SseEvent[] = [];
+    let first = '';
+    let late = '';
+    while (!events.some((e) => e.event === 'job.expired')) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const fresh = parser.push(value);
+      events.push(...fresh);
+      if (fresh.some((e) => e.event === 'connected')) {
+        first = (await submit({ type: 't', unique: { key: 'sse' } })).body.id;
+        await submit({ type: 't', unique: { key: 'sse' } });
+        late = (await f.submit('t', null, { ttl: 1 })).id;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        await f.store.expire(10);
+      }
+    }
+    await reader.cancel();
+    expect(events.slice(1).map((e) => [e.event, e.id])).toEqual([
+      ['job.created', first],
+      ['job.deduplicated', first],
+      ['job.created', late],
+      ['job.cancelled', late],
+      ['job.expired', late],
+    ]);
+    expect(events.at(-1)?.data).toMatchObject({ state: 'cancelled', cancel_reason: 'expired' });
   });
 });
 
