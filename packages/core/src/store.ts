@@ -78,8 +78,9 @@
  * many. A job whose `expiresAt` passed before it was started is never claimed: `expire` cancels
  * it with `cancelReason = 'expired'` (cancelling its dependents as a cancel does), whatever its
  * queue's pause or its dependencies. A claim never starts one: it cancels it the same way, or
- * passes over it and leaves it to `expire`. A restored job holds its keys in its queue, and
- * `retry` drops a job's `expiresAt`.
+ * passes over it and leaves it to `expire`. A restored job takes its unique and debounce keys
+ * in its queue unless a stored job took them (that one keeps them), and `retry` drops a job's
+ * `expiresAt`.
  *
  * **Import.** `restore` writes jobs as they were exported from another store (or this one): ids,
  * states, attempts, timestamps, results, errors, checkpoints and keys as given, but each job gets

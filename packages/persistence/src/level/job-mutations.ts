@@ -22,6 +22,7 @@ import type { JobCache } from './job-cache.js';
 import { writeJob, type JobWriteTarget } from './job-index.js';
 import { JobEncoder } from './job-encoder.js';
 import { JobLookup } from './job-lookup.js';
+import { keys as levelKeys } from './level-keys.js';
 import * as next from '../job-versions.js';
 import type { QueueLimiter } from './queue-limiter.js';
 import type { ReadyBuckets } from './ready-buckets.js';
@@ -362,6 +363,12 @@ export class JobMutations {
       const holders = jobs.map((job) =>
         job.idempotencyKey === undefined ? undefined : lookup.idem(job.queue, job.idempotencyKey),
       );
+      // Unique and debounce keys a stored job took stay with it (decided at the next submit).
+      const taken = new Map<string, string>();
+      for (const key of jobs.flatMap(admissionKeys)) {
+        const id = lookup.pointer(key);
+        if (id !== undefined) taken.set(key, id);
+      }
       lookup.done();
       const written = new Set<string>();
       const keys = new Set<string>();
@@ -372,6 +379,15 @@ export class JobMutations {
         if (stored[i] !== undefined || written.has(job.id)) return;
         if (key !== undefined && (holders[i] !== undefined || keys.has(key))) return;
         this.#write(undefined, { ...job, seq: ++seq }, 'created');
+        for (const admission of admissionKeys(job)) {
+          const holder = taken.get(admission);
+          if (holder === undefined) {
+            taken.set(admission, job.id);
+          } else {
+            this.#ctx.commit.put(admission, holder);
+            this.#ctx.commit.cache(admission, holder);
+          }
+        }
         written.add(job.id);
         if (key !== undefined) keys.add(key);
         if (job.id > this.maxId) this.maxId = job.id;
@@ -380,4 +396,12 @@ export class JobMutations {
       return written.size;
     });
   }
+}
+
+/** The `quniq!` and `qdeb!` keys a job takes. */
+function admissionKeys(job: Job): string[] {
+  const out: string[] = [];
+  if (job.unique !== undefined) out.push(levelKeys.unique(job.queue, job.unique.key));
+  if (job.debounce !== undefined) out.push(levelKeys.debounce(job.queue, job.debounce.key));
+  return out;
 }

@@ -121,6 +121,14 @@ export function admissionContract(harness: StoreContractHarness): void {
       }
     });
 
+    it('a restored job leaves a unique key a stored job took with that job', async () => {
+      const stored = await f.submit('t', { unique: { key: 'mine' } });
+      const foreign = { ...stored, id: f.spec('t').id, payload: 'imported' };
+      expect(await f.store.restore([foreign])).toBe(1);
+      const again = await f.store.submit(f.spec('t', { unique: { key: 'mine' } }));
+      expect(again.job.id).toBe(stored.id);
+    });
+
     it('a deleted holder frees the key', async () => {
       const first = await f.submit('t', { unique: { key: 'del' } });
       await f.store.delete(first.id);
