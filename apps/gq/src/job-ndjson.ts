@@ -1,8 +1,10 @@
 import {
   BACKOFF_FIELDS,
+  DEBOUNCE_FIELDS,
   fieldEntries,
   JOB_ERROR_FIELDS,
   JOB_FIELDS,
+  UNIQUE_FIELDS,
   type FieldKind,
   type WireField,
 } from '@gopherqueue/client';
@@ -36,7 +38,10 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** How a stored value of each kind of {@link JOB_FIELDS} is checked, and what it must be. */
-const CHECKS: Record<Exclude<FieldKind, 'backoff' | 'errors'>, [Check, string]> = {
+const CHECKS: Record<
+  Exclude<FieldKind, 'backoff' | 'errors' | 'unique' | 'debounce'>,
+  [Check, string]
+> = {
   uuid: [isUuid, 'a UUID'],
   name: [(v) => typeof v === 'string' && v !== '', 'a non-empty string'],
   string: [isString, 'a string'],
@@ -52,6 +57,17 @@ const CHECKS: Record<Exclude<FieldKind, 'backoff' | 'errors'>, [Check, string]> 
   ids: [(v) => Array.isArray(v) && v.every(isUuid), 'a list of job ids'],
   tags: [(v) => isObject(v) && Object.values(v).every(isString), 'an object of strings'],
   names: [(v) => Array.isArray(v) && v.every(isString), 'a list of strings'],
+  until: [
+    (v) => v === 'started' || v === 'finished' || (isNumber(v) && (v as number) > 0),
+    "'started', 'finished' or a number of ms above 0",
+  ],
+};
+
+/** The nested records of a job and their tables. */
+const NESTED: Partial<Record<FieldKind, Readonly<Record<string, WireField>>>> = {
+  backoff: BACKOFF_FIELDS,
+  unique: UNIQUE_FIELDS,
+  debounce: DEBOUNCE_FIELDS,
 };
 
 /**
@@ -70,9 +86,10 @@ function problem(
       continue;
     }
     const value = record[field];
-    if (spec.kind === 'backoff') {
+    const nested = NESTED[spec.kind];
+    if (nested !== undefined) {
       if (!isObject(value)) return `${name} must be an object; got ${JSON.stringify(value)}`;
-      const inner = problem(BACKOFF_FIELDS, value, `${name}.`);
+      const inner = problem(nested, value, `${name}.`);
       if (inner !== undefined) return inner;
     } else if (spec.kind === 'errors') {
       if (!Array.isArray(value))
@@ -82,7 +99,7 @@ function problem(
         const inner = problem(JOB_ERROR_FIELDS, error, `${name}.${i}.`);
         if (inner !== undefined) return inner;
       }
-    } else {
+    } else if (spec.kind !== 'backoff' && spec.kind !== 'unique' && spec.kind !== 'debounce') {
       const [check, what] = CHECKS[spec.kind];
       if (!check(value)) return `${name} must be ${what}; got ${JSON.stringify(value)}`;
     }

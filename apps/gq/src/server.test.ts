@@ -100,6 +100,7 @@ describe('startServer', () => {
       'pool',
       'recoverer',
       'janitor',
+      'expiry',
       'schedules',
     ];
     expect(parts('started')).toEqual([...order, 'readiness']);

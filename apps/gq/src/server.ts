@@ -11,7 +11,7 @@ import {
   type Store,
 } from '@gopherqueue/core';
 import { HealthChecker, Metrics, queueGaugeValues } from '@gopherqueue/observability';
-import { Janitor, Recoverer } from '@gopherqueue/recovery';
+import { ExpirySweeper, Janitor, Recoverer } from '@gopherqueue/recovery';
 import {
   JobEventRelay,
   ScheduleTicker,
@@ -263,6 +263,7 @@ export async function startServer(options: ServerOptions = {}): Promise<GqServer
       ...(options.janitorIntervalMs === undefined ? {} : { intervalMs: options.janitorIntervalMs }),
     });
     await parts.start('janitor', janitor);
+    await parts.start('expiry', new ExpirySweeper({ store, clock: systemClock, logger }));
     // Each start syncs its module's declarations: with several nodes, the last to start wins.
     if (options.handlerModule !== undefined) {
       await syncDeclaredSchedules(store, options.handlerModule.schedules ?? [], logger);

@@ -2,8 +2,10 @@
 import {
   ApiErrorCode,
   BACKOFF_FIELDS,
+  DEBOUNCE_FIELDS,
   JOB_ERROR_FIELDS,
   JOB_FIELDS,
+  UNIQUE_FIELDS,
   type FieldKind,
   type WireField,
 } from '@gopherqueue/client';
@@ -11,7 +13,10 @@ import { JOB_STATES } from '@gopherqueue/core';
 import { int, obj, ref, str, time, type Schema } from './openapi-builders.js';
 
 /** The schema of a field of each plain kind the job field table names. */
-const SCHEMA_OF: Record<Exclude<FieldKind, 'backoff' | 'errors'>, Schema> = {
+const SCHEMA_OF: Record<
+  Exclude<FieldKind, 'backoff' | 'errors' | 'unique' | 'debounce' | 'until'>,
+  Schema
+> = {
   uuid: { type: 'string', format: 'uuid' },
   name: str,
   string: str,
@@ -33,6 +38,16 @@ const SCHEMA_OF: Record<Exclude<FieldKind, 'backoff' | 'errors'>, Schema> = {
 function schemaOf(kind: FieldKind): Schema {
   if (kind === 'backoff') return tableSchema(BACKOFF_FIELDS);
   if (kind === 'errors') return { type: 'array', items: tableSchema(JOB_ERROR_FIELDS) };
+  if (kind === 'unique') return tableSchema(UNIQUE_FIELDS);
+  if (kind === 'debounce') return tableSchema(DEBOUNCE_FIELDS);
+  if (kind === 'until') {
+    return {
+      oneOf: [
+        { type: 'string', enum: ['started', 'finished'] },
+        { type: 'integer', minimum: 1, description: 'milliseconds after the submit' },
+      ],
+    };
+  }
   return SCHEMA_OF[kind];
 }
 
@@ -56,6 +71,11 @@ const jobProperties: Schema = {
     examples: ['no_handler', 'queue_concurrency', 'queue_rate', 'group_concurrency'],
   },
   deduplicated: { type: 'boolean' },
+  deduplicated_by: {
+    type: 'string',
+    enum: ['unique', 'debounce'],
+    description: 'With deduplicated: which key matched (absent for an idempotency key).',
+  },
 };
 /** Fields every job has, and `progress`, which reads 0 before any report. */
 const jobRequired = sentFields.filter((f) => f.required || 'absent' in f).map((f) => f.wire);

@@ -127,7 +127,10 @@ const paths: Record<string, Record<string, Schema>> = {
       requestBody: body(submitSchema),
       responses: {
         '201': json(ref('Job'), 'Created'),
-        '200': json(ref('Job'), 'Deduplicated: the stored job with this idempotency key'),
+        '200': json(
+          ref('Job'),
+          'Deduplicated: the stored job with this idempotency key, the job holding this unique key, or the waiting job of this debounce key (its payload replaced, its run put off); announced as job.deduplicated',
+        ),
         ...STANDARD_ERRORS,
         '413': err('Body over the limit'),
       },
@@ -270,7 +273,8 @@ const paths: Record<string, Record<string, Schema>> = {
   },
   '/api/v1/events': {
     get: op({
-      summary: 'Server-Sent Events: connected, then job.created ... job.deleted',
+      summary:
+        'Server-Sent Events: connected, then job.created ... job.deleted, job.deduplicated, job.expired',
       permission: 'jobs:read',
       parameters: [
         q('job_id', { type: 'string', format: 'uuid' }),

@@ -8,6 +8,7 @@ import {
   isTraceparent,
   isUuid,
   JOB_STATES,
+  MAX_ADMISSION_KEY_LENGTH,
   MAX_BACKOFF_MS,
   MAX_DELAY_MS,
   MAX_DURATION_MS,
@@ -104,6 +105,27 @@ export const backoffSchema = z.object({
   jitter: z.boolean().optional(),
 });
 
+/** A duration above 0, at most 10 years. */
+const positiveDuration = boundedDuration(MAX_DELAY_MS, 1);
+
+const admissionKey = z
+  .string({ error: 'must be a string' })
+  .min(1, 'must not be empty')
+  .max(MAX_ADMISSION_KEY_LENGTH, `must be at most ${MAX_ADMISSION_KEY_LENGTH} characters`);
+
+/** `unique`: `{ key, until }`, until `"started"`, `"finished"` (the default) or a duration. */
+const uniqueSchema = z.strictObject({
+  key: admissionKey,
+  until: z.union([z.enum(['started', 'finished']), positiveDuration]).optional(),
+});
+
+/** `debounce`: `{ key, wait, max_wait }` (durations). */
+const debounceSchema = z.strictObject({
+  key: admissionKey,
+  wait: positiveDuration,
+  max_wait: positiveDuration.optional(),
+});
+
 /** `POST /api/v1/jobs`, and each job of a batch. */
 export const submitSchema = z.object({
   type: z.string({ error: 'type is required' }).regex(NAME, `type ${NAME_MESSAGE}`),
@@ -133,6 +155,10 @@ export const submitSchema = z.object({
   backoff: backoffSchema.optional(),
   retry_on: errorNamesSchema.optional(),
   no_retry_on: errorNamesSchema.optional(),
+  unique: uniqueSchema.optional(),
+  debounce: debounceSchema.optional(),
+  ttl: positiveDuration.optional(),
+  expires_at: timeSchema.optional(),
 });
 
 /** A parsed submit body. */

@@ -15,6 +15,8 @@ export const STREAMED_EVENTS: readonly JobEventName[] = [
   'job:retried',
   'job:snoozed',
   'job:deleted',
+  'job:deduplicated',
+  'job:expired',
 ];
 
 /** Options of {@link SseHub}. */

@@ -1,10 +1,13 @@
 import {
   BACKOFF_FIELDS,
   BACKOFF_INPUT_FIELDS,
+  DEBOUNCE_FIELDS,
+  DEBOUNCE_INPUT_FIELDS,
   fieldEntries,
   JOB_ERROR_FIELDS,
   JOB_FIELDS,
   SUBMIT_FIELDS,
+  UNIQUE_FIELDS,
   type FieldKind,
   type WireField,
   type WireJob,
@@ -63,6 +66,10 @@ function encode(kind: FieldKind, value: unknown): unknown {
       return encodeRecord(BACKOFF_FIELDS, value as object);
     case 'errors':
       return (value as object[]).map((error) => encodeRecord(JOB_ERROR_FIELDS, error));
+    case 'unique':
+      return encodeRecord(UNIQUE_FIELDS, value as object);
+    case 'debounce':
+      return encodeRecord(DEBOUNCE_FIELDS, value as object);
     default:
       return value;
   }
@@ -193,7 +200,11 @@ export function toJobSpec(
     const value = wire[name];
     if (value === undefined) continue;
     options[option] =
-      option === 'backoff' ? decodeBackoff(value as Record<string, unknown>) : value;
+      option === 'backoff'
+        ? decodeBackoff(value as Record<string, unknown>)
+        : option === 'debounce'
+          ? decodeDebounce(value as Record<string, unknown>)
+          : value;
   }
   // The request's own trace context, unless the body names one.
   if (options.traceparent === undefined && traceparent !== undefined) {
@@ -208,12 +219,25 @@ export function toJobSpec(
       const field = prefix ?? 'body';
       throw validationError(field, `${field}: ${err.message}`);
     }
-    const mapped = first.startsWith('backoff.') ? first : (WIRE_NAME_OF[first] ?? first);
+    const mapped = first.startsWith('backoff.')
+      ? first
+      : first === 'debounce.maxWait'
+        ? 'debounce.max_wait'
+        : (WIRE_NAME_OF[first] ?? first);
     const field = prefix === undefined ? mapped : `${prefix}.${mapped}`;
     // The message names the option as createJob knows it; say it as the request did.
     const rest = err.message.slice(first.length).replace(/^:?\s*/, '');
     throw validationError(field, `${field}: ${rest}`);
   }
+}
+
+/** A submit body's debounce as `createJob`'s debounce option. */
+function decodeDebounce(wire: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const debounce: Record<string, unknown> = {};
+  for (const [field, name] of fieldEntries(DEBOUNCE_INPUT_FIELDS)) {
+    if (wire[name] !== undefined) debounce[field] = wire[name];
+  }
+  return debounce;
 }
 
 /** A submit body's backoff as `createJob`'s backoff option. */

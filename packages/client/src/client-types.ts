@@ -46,6 +46,20 @@ export interface SubmitOptions {
   retryOn?: string[];
   /** Never retry failures whose error name or class is listed. */
   noRetryOn?: string[];
+  /**
+   * While the window holds (`until`: `'started'`, `'finished'`, the default, or a duration after
+   * the first submit; a string), a submit with this key in the queue returns the existing job (200).
+   */
+  unique?: { key: string; until?: DurationInput };
+  /**
+   * A submit with this key while the earlier job waits replaces its payload and puts it off to
+   * now + `wait`, at most to its first submit + `maxWait`.
+   */
+  debounce?: { key: string; wait: DurationInput; maxWait?: DurationInput };
+  /** Not started within this long, the job is cancelled as `expired`. */
+  ttl?: DurationInput;
+  /** Not started by this time, the job is cancelled as `expired`. */
+  expiresAt?: Date | string;
 }
 
 /** One job of a batch. */

@@ -1,9 +1,11 @@
 import type { Job } from '@gopherqueue/core';
 import {
   BACKOFF_FIELDS,
+  DEBOUNCE_FIELDS,
   fieldEntries,
   JOB_ERROR_FIELDS,
   JOB_FIELDS,
+  UNIQUE_FIELDS,
   type FieldKind,
   type WireField,
 } from './job-fields.js';
@@ -20,6 +22,10 @@ function decode(kind: FieldKind, value: unknown): unknown {
       return (value as Record<string, unknown>[]).map((error) =>
         decodeRecord(JOB_ERROR_FIELDS, error),
       );
+    case 'unique':
+      return decodeRecord(UNIQUE_FIELDS, value as Record<string, unknown>);
+    case 'debounce':
+      return decodeRecord(DEBOUNCE_FIELDS, value as Record<string, unknown>);
     default:
       return value;
   }

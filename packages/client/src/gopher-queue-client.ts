@@ -12,7 +12,12 @@ import type {
   RequestOptions,
   SubmitOptions,
 } from './client-types.js';
-import { BACKOFF_INPUT_FIELDS, fieldEntries, SUBMIT_FIELDS } from './job-fields.js';
+import {
+  BACKOFF_INPUT_FIELDS,
+  DEBOUNCE_INPUT_FIELDS,
+  fieldEntries,
+  SUBMIT_FIELDS,
+} from './job-fields.js';
 import { SchedulesClient } from './schedules-client.js';
 import { SseParser, type SseEvent } from './sse-parser.js';
 import type {
@@ -48,7 +53,7 @@ function toSubmitBody(job: BatchJob): Record<string, unknown> {
   const body: Record<string, unknown> = { type: job.type };
   if (job.payload !== undefined) body.payload = job.payload;
   for (const [option, wire] of fieldEntries(SUBMIT_FIELDS)) {
-    const value = option === 'runAt' ? job.scheduledAt : job[option];
+    const value = option === 'runAt' ? job.scheduledAt : job[option as keyof BatchJob];
     if (value === undefined) continue;
     if (option === 'backoff') {
       const backoff: Record<string, unknown> = {};
@@ -57,6 +62,13 @@ function toSubmitBody(job: BatchJob): Record<string, unknown> {
         if (given !== undefined) backoff[name] = given;
       }
       body[wire] = backoff;
+    } else if (option === 'debounce' && job.debounce !== undefined) {
+      const debounce: Record<string, unknown> = {};
+      for (const [field, name] of fieldEntries(DEBOUNCE_INPUT_FIELDS)) {
+        const given = job.debounce[field];
+        if (given !== undefined) debounce[name] = given;
+      }
+      body[wire] = debounce;
     } else {
       body[wire] = value instanceof Date ? value.toISOString() : value;
     }

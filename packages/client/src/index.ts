@@ -18,10 +18,13 @@ export { GopherQueueClient, MAX_CLIENT_WAIT_MS } from './gopher-queue-client.js'
 export {
   BACKOFF_FIELDS,
   BACKOFF_INPUT_FIELDS,
+  DEBOUNCE_FIELDS,
+  DEBOUNCE_INPUT_FIELDS,
   fieldEntries,
   JOB_ERROR_FIELDS,
   JOB_FIELDS,
   SUBMIT_FIELDS,
+  UNIQUE_FIELDS,
 } from './job-fields.js';
 export type { FieldAudience, FieldKind, JobField, SubmitField, WireField } from './job-fields.js';
 export { SseParser } from './sse-parser.js';

@@ -20,7 +20,7 @@ type WireNames<A> = {
 describe('JOB_FIELDS', () => {
   it('names every field of WireJob but the derived ones, and the lease of WireLeasedJob', () => {
     expectTypeOf<WireNames<'always'>>().toEqualTypeOf<
-      Exclude<keyof WireJob, 'last_error' | 'waiting_reason' | 'deduplicated'>
+      Exclude<keyof WireJob, 'last_error' | 'waiting_reason' | 'deduplicated' | 'deduplicated_by'>
     >();
     expectTypeOf<WireNames<'leased'>>().toEqualTypeOf<
       Exclude<keyof WireLeasedJob, keyof WireJob>

@@ -6,7 +6,16 @@
  * checker verify that every field of `Job` (and of `Backoff`, `JobError` and `JobOptions`) is
  * listed, under the right optionality.
  */
-import type { Backoff, BackoffInput, Job, JobError, JobOptions } from '@gopherqueue/core';
+import type {
+  Backoff,
+  BackoffInput,
+  DebounceInput,
+  Job,
+  JobDebounce,
+  JobError,
+  JobOptions,
+  JobUnique,
+} from '@gopherqueue/core';
 
 /** What a field holds: decides how it is written on the wire and how a stored value is checked. */
 export type FieldKind =
@@ -41,7 +50,13 @@ export type FieldKind =
   /** A retry backoff: see {@link BACKOFF_FIELDS}. */
   | 'backoff'
   /** A list of failed attempts: see {@link JOB_ERROR_FIELDS}. */
-  | 'errors';
+  | 'errors'
+  /** A unique key and its window: see {@link UNIQUE_FIELDS}. */
+  | 'unique'
+  /** A debounce key and its waits: see {@link DEBOUNCE_FIELDS}. */
+  | 'debounce'
+  /** `'started'`, `'finished'` or a duration in milliseconds. */
+  | 'until';
 
 /**
  * Who sees a field on the wire: `always` (every job the API returns), `leased` (only the worker
@@ -102,6 +117,9 @@ export const JOB_FIELDS = {
   traceparent: { wire: 'traceparent', kind: 'string', required: false, sent: 'always' },
   group: { wire: 'group', kind: 'string', required: false, sent: 'always' },
   cancelReason: { wire: 'cancel_reason', kind: 'string', required: false, sent: 'always' },
+  unique: { wire: 'unique', kind: 'unique', required: false, sent: 'always' },
+  debounce: { wire: 'debounce', kind: 'debounce', required: false, sent: 'always' },
+  expiresAt: { wire: 'expires_at', kind: 'time', required: false, sent: 'always' },
   workerId: { wire: 'worker_id', kind: 'string', required: false, sent: 'always' },
   leaseToken: { wire: 'lease_token', kind: 'string', required: false, sent: 'leased' },
   leaseExpiresAt: { wire: 'lease_expires_at', kind: 'time', required: false, sent: 'leased' },
@@ -116,6 +134,19 @@ export const BACKOFF_FIELDS = {
   multiplier: { wire: 'multiplier', kind: 'number', required: true },
   jitter: { wire: 'jitter', kind: 'boolean', required: true },
 } as const satisfies FieldTable<Backoff, WireField>;
+
+/** The fields of a job's unique key. */
+export const UNIQUE_FIELDS = {
+  key: { wire: 'key', kind: 'string', required: true },
+  until: { wire: 'until', kind: 'until', required: true },
+} as const satisfies FieldTable<JobUnique, WireField>;
+
+/** The fields of a job's debounce (durations in milliseconds). */
+export const DEBOUNCE_FIELDS = {
+  key: { wire: 'key', kind: 'string', required: true },
+  waitMs: { wire: 'wait_ms', kind: 'ms', required: true },
+  maxWaitMs: { wire: 'max_wait_ms', kind: 'ms', required: true },
+} as const satisfies FieldTable<JobDebounce, WireField>;
 
 /** The fields of one failed attempt, a {@link JobError}. */
 export const JOB_ERROR_FIELDS = {
@@ -152,7 +183,18 @@ export const SUBMIT_FIELDS = {
   backoff: JOB_FIELDS.backoff.wire,
   retryOn: JOB_FIELDS.retryOn.wire,
   noRetryOn: JOB_FIELDS.noRetryOn.wire,
+  unique: JOB_FIELDS.unique.wire,
+  debounce: JOB_FIELDS.debounce.wire,
+  ttl: 'ttl',
+  expiresAt: JOB_FIELDS.expiresAt.wire,
 } as const satisfies { readonly [K in SubmitField]-?: string };
+
+/** The fields of a debounce in a submit body (`wait` and `max_wait` as `"5s"` or ms). */
+export const DEBOUNCE_INPUT_FIELDS = {
+  key: DEBOUNCE_FIELDS.key.wire,
+  wait: 'wait',
+  maxWait: 'max_wait',
+} as const satisfies { readonly [K in keyof DebounceInput]-?: string };
 
 /**
  * The fields of a backoff in a submit body: the stored ones (`initial_ms`), and `initial` and

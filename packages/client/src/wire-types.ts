@@ -26,6 +26,19 @@ export interface WireBackoff {
   jitter: boolean;
 }
 
+/** A job's unique key as the API shows it (`until` a duration in milliseconds, or a word). */
+export interface WireUnique {
+  key: string;
+  until: 'started' | 'finished' | number;
+}
+
+/** A job's debounce as the API shows it (durations in milliseconds). */
+export interface WireDebounce {
+  key: string;
+  wait_ms: number;
+  max_wait_ms: number;
+}
+
 /** A job as the API returns it: the original's fields, then the new ones. */
 export interface WireJob {
   id: string;
@@ -61,7 +74,12 @@ export interface WireJob {
   traceparent?: string;
   /** Its key for per-key limits (a queue's `group_concurrency`, `ordered`). */
   group?: string;
+  /** Why it was cancelled: an operator's reason, `dependency_failed`, or `expired`. */
   cancel_reason?: string;
+  unique?: WireUnique;
+  debounce?: WireDebounce;
+  /** Not started by then, the job is cancelled as `expired`. */
+  expires_at?: string;
   worker_id?: string;
   /**
    * Why a job that could run now is not running: `no_handler` when no worker this server knows
@@ -71,8 +89,10 @@ export interface WireJob {
    * or, in an ordered queue, an earlier job of its key has not finished). Absent otherwise (and on events, which carry the job as changed).
    */
   waiting_reason?: string;
-  /** Only on a submit that matched a stored idempotency key. */
+  /** Only on a submit that matched a stored idempotency, unique or debounce key. */
   deduplicated?: boolean;
+  /** With `deduplicated`: `unique` or `debounce` (absent for an idempotency key). */
+  deduplicated_by?: 'unique' | 'debounce';
 }
 
 /** A job handed to a remote worker by a claim: the job plus its lease. */

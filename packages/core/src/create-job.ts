@@ -1,3 +1,9 @@
+import {
+  resolveDebounce,
+  resolveUnique,
+  type DebounceInput,
+  type UniqueInput,
+} from './admission.js';
 import { resolveBackoff, type BackoffInput } from './backoff.js';
 import type { Json, JobSpec } from './job.js';
 import { groupProblem } from './group-settings.js';
@@ -58,6 +64,20 @@ export interface JobOptions {
   noRetryOn?: string[];
   /** A UUID chosen by the caller. @defaultValue a new UUIDv7 */
   id?: string;
+  /**
+   * While the window holds (`until`: the job `started`, `finished`, or a duration after this
+   * submit), a submit with the same key in the queue returns this job. @defaultValue none
+   */
+  unique?: UniqueInput;
+  /**
+   * Submits with the same key while this job waits replace its payload and put it off to
+   * now + `wait`, at most to its first submit + `maxWait`. Excludes `delay`, `runAt` and `unique`.
+   */
+  debounce?: DebounceInput;
+  /** Not started within this duration (ms or `"1h"`), the job ends cancelled as `expired`. */
+  ttl?: number | string;
+  /** Not started by this time, the job ends cancelled as `expired`; wins over `ttl`. */
+  expiresAt?: Date | number | string;
 }
 
 /** Defaults applied by {@link createJob}. */
@@ -177,6 +197,7 @@ export function createJob(
   const traceparent = resolveTraceparent(options.traceparent);
   if (traceparent !== undefined) spec.traceparent = traceparent;
   if (options.group !== undefined) spec.group = options.group;
+  addAdmission(spec, options, now);
   const retryOn = errorNames('retryOn', options.retryOn);
   if (retryOn !== undefined) spec.retryOn = retryOn;
   const noRetryOn = errorNames('noRetryOn', options.noRetryOn);
@@ -193,6 +214,51 @@ function resolveTraceparent(value: string | null | undefined): string | undefine
     );
   }
   return value;
+}
+
+/** Sets `unique`, `debounce` and `expiresAt` on `spec` from the options. */
+function addAdmission(spec: JobSpec, options: JobOptions, now: number): void {
+  if (options.unique !== undefined) spec.unique = resolveUnique(options.unique);
+  if (options.debounce !== undefined) {
+    if (options.delay !== undefined || options.runAt !== undefined) {
+      throw new RangeError('debounce sets when the job runs: leave out delay and runAt');
+    }
+    if (spec.unique !== undefined) throw new RangeError('debounce and unique exclude each other');
+    spec.debounce = resolveDebounce(options.debounce);
+    spec.runAt = now + spec.debounce.waitMs;
+  }
+  const expiresAt = resolveExpiresAt(options, now);
+  if (expiresAt === undefined) return;
+  if (expiresAt <= (spec.runAt ?? now)) {
+    const name = options.expiresAt !== undefined ? 'expiresAt' : 'ttl';
+    throw new RangeError(`${name} must end after the job may first run`);
+  }
+  spec.expiresAt = expiresAt;
+}
+
+function resolveExpiresAt(options: JobOptions, now: number): number | undefined {
+  if (options.expiresAt !== undefined) {
+    const value = options.expiresAt;
+    const at =
+      value instanceof Date
+        ? value.getTime()
+        : typeof value === 'number'
+          ? value
+          : typeof value === 'string'
+            ? Date.parse(value)
+            : Number.NaN;
+    if (!Number.isFinite(at)) {
+      throw new RangeError(`expiresAt must be a date; got ${JSON.stringify(value)}`);
+    }
+    if (at > now + MAX_DELAY_MS) {
+      throw new RangeError(`expiresAt must be at most 87600h (10 years) ahead`);
+    }
+    return at;
+  }
+  if (options.ttl === undefined) return undefined;
+  const ttlMs = durationOption('ttl', options.ttl, MAX_DELAY_MS);
+  if (ttlMs <= 0) throw new RangeError(`ttl must be greater than 0; got ${String(options.ttl)}`);
+  return now + ttlMs;
 }
 
 function resolveRunAt(options: JobOptions, now: number): number | undefined {

@@ -15,6 +15,14 @@ export interface JobEvents {
   /** A running job went back to waiting, put off without spending an attempt (a snooze). */
   'job:snoozed': [job: Job];
   'job:deleted': [job: Job];
+  /**
+   * A submit returned this existing job instead of creating one: an idempotency or unique key
+   * matched it, or a debounce key (the job as the submit left it). Emitted by whoever took the
+   * submit (the API), not by the store.
+   */
+  'job:deduplicated': [job: Job];
+  /** A job was cancelled as `expired` (besides its `job:cancelled`). */
+  'job:expired': [job: Job];
 }
 
 /** Names of {@link JobEvents}. */

@@ -1,3 +1,20 @@
+export {
+  DEFAULT_DEBOUNCE_MAX_WAIT_MS,
+  EXPIRED_REASON,
+  isExpired,
+  MAX_ADMISSION_KEY_LENGTH,
+  neverStarted,
+  resolveDebounce,
+  resolveUnique,
+  uniqueHolds,
+} from './admission.js';
+export type {
+  DebounceInput,
+  JobDebounce,
+  JobUnique,
+  UniqueInput,
+  UniqueUntil,
+} from './admission.js';
 export { backoffDelay, DEFAULT_BACKOFF, resolveBackoff } from './backoff.js';
 export type { Backoff, BackoffInput, BackoffStrategy } from './backoff.js';
 export { systemClock } from './clock.js';

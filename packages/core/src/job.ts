@@ -1,3 +1,4 @@
+import type { JobDebounce, JobUnique } from './admission.js';
 import type { Backoff } from './backoff.js';
 import type { ErrorClass } from './errors.js';
 import type { JobState } from './job-state.js';
@@ -70,6 +71,15 @@ export interface Job {
   retryOn?: string[];
   /** Never retry failures whose error name or class is listed: they fail the job at once. */
   noRetryOn?: string[];
+  /** A key no other job of the queue may hold while its window lasts (see `uniqueHolds`). */
+  unique?: JobUnique;
+  /** A key whose later submits, while this job waits, replace its payload and put it off. */
+  debounce?: JobDebounce;
+  /**
+   * Not started by this time (ms since the epoch), the job is cancelled with `cancelReason`
+   * `'expired'` and never runs.
+   */
+  expiresAt?: number;
   /** Last saved progress state of a long job, given to the next attempt. */
   checkpoint?: Json;
   /** 0..100 or a small object. */
@@ -120,4 +130,8 @@ export interface JobSpec {
   tags: Record<string, string>;
   retryOn?: string[];
   noRetryOn?: string[];
+  unique?: JobUnique;
+  /** The store sets `runAt` of a debounced job to its clock's now + `waitMs`. */
+  debounce?: JobDebounce;
+  expiresAt?: number;
 }

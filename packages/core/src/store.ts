@@ -74,6 +74,22 @@
  * the jobs of one `submitBatch`. A submit never returns a job of another queue. The key is
  * released when the job is deleted or purged. A restored job holds its key in its queue.
  *
+ * **Unique keys, debounce, expiry** (see `admission.ts`). A job with `unique` holds its key in
+ * its queue while `uniqueHolds(job, now)`: until it is first started, until it is finished, or
+ * for a duration after its submit. A submit of that key while it holds returns the holder
+ * (`deduplicated`, `matched: 'unique'`) and stores nothing; once it no longer holds, the submit
+ * creates a new job, which holds the key from then on. A job with `debounce` is created with
+ * `runAt = now + waitMs`; a submit with the same debounce key in its queue while that job has
+ * never been started (`neverStarted`) stores nothing new: the waiting job takes the new payload
+ * and `runAt = min(now + waitMs, createdAt + maxWaitMs)` of the stored job (`matched:
+ * 'debounce'`, the updated job returned). Both hold however many submits race, on one process or
+ * many. A job whose `expiresAt` passed before it was started is never claimed: `expire` cancels
+ * it with `cancelReason = 'expired'` (cancelling its dependents as a cancel does), whatever its
+ * queue's pause or its dependencies. A claim never starts one: it cancels it the same way, or
+ * passes over it and leaves it to `expire`. A restored job takes its unique and debounce keys
+ * in its queue unless a stored job took them (that one keeps them), and `retry` drops a job's
+ * `expiresAt`.
+ *
  * **Import.** `restore` writes jobs as they were exported from another store (or this one): ids,
  * states, attempts, timestamps, results, errors, checkpoints and keys as given, but each job gets
  * a fresh `seq` from this store, after every `seq` it already handed out, in the order the jobs
@@ -121,8 +137,13 @@ export type Durability = 'durable' | 'relaxed';
 /** What a submit did. */
 export interface SubmitResult {
   job: Job;
-  /** True when the idempotency key matched a stored job of the same queue, returned unchanged. */
+  /**
+   * True when no new job was made: the idempotency or unique key matched a stored job of the
+   * same queue (returned unchanged), or a debounce key matched a waiting one (returned updated).
+   */
   deduplicated: boolean;
+  /** Which key matched, when `deduplicated` by a unique or debounce key (absent: idempotency). */
+  matched?: 'unique' | 'debounce';
 }
 
 /** Options of {@link Store.claim}. */
@@ -356,6 +377,13 @@ export interface Store {
   /** Removes a job that is not running. @throws GQ_INVALID_STATE for a running job */
   delete(id: string): Promise<Job>;
 
+  /**
+   * Cancels, with reason `expired`, up to `limit` jobs never started whose `expiresAt` passed on
+   * the store's clock (whatever their state before start: pending, delayed, scheduled, in a
+   * paused queue), earliest expiry first, and returns them. Costs in proportion to what it
+   * cancels.
+   */
+  expire(limit: number): Promise<Job[]>;
   /** Running jobs whose lease expired at or before `now`, oldest expiry first. */
   expiredLeases(now: number, limit: number): Promise<Job[]>;
   /** The earliest `runAt` among runnable jobs in unpaused queues, or undefined if none. */

@@ -89,6 +89,8 @@ export class Metrics {
   readonly #deadLetter: Counter<'type' | 'queue'>;
   readonly #cancelled: Counter<'type' | 'queue'>;
   readonly #snoozed: Counter<'type' | 'queue'>;
+  readonly #expired: Counter<'type' | 'queue'>;
+  readonly #deduplicated: Counter<'type' | 'queue'>;
   readonly #wait: Histogram<'type' | 'queue'>;
   readonly #run: Histogram<'type' | 'outcome'>;
   readonly #runStats: RunStats = { count: 0, sumMs: 0, minMs: undefined, maxMs: undefined };
@@ -129,6 +131,14 @@ export class Metrics {
     this.#snoozed = counter(
       'jobs_snoozed_total',
       'Attempts that snoozed their job: put off without spending the attempt.',
+    );
+    this.#expired = counter(
+      'jobs_expired_total',
+      'Jobs cancelled as expired: not started before their expires_at.',
+    );
+    this.#deduplicated = counter(
+      'jobs_deduplicated_total',
+      'Submits that returned an existing job (an idempotency, unique or debounce key matched).',
     );
     this.#wait = new Histogram({
       name: `${prefix}job_wait_seconds`,
@@ -260,6 +270,8 @@ export class Metrics {
       }),
       events.on('job:cancelled', (job) => this.#cancelled.inc(labels(job))),
       events.on('job:snoozed', (job) => this.#snoozed.inc(labels(job))),
+      events.on('job:expired', (job) => this.#expired.inc(labels(job))),
+      events.on('job:deduplicated', (job) => this.#deduplicated.inc(labels(job))),
     ];
     return () => {
       for (const off of offs) off();

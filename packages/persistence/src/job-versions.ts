@@ -22,7 +22,8 @@ export function createdJob(
   waitingOn: string[],
   dependencyFailed: boolean,
 ): Job {
-  const runAt = spec.runAt ?? now;
+  // A debounced job waits `waitMs` on the store's clock, whatever clock made the spec.
+  const runAt = spec.debounce !== undefined ? now + spec.debounce.waitMs : (spec.runAt ?? now);
   const state: JobState = dependencyFailed
     ? 'cancelled'
     : waitingOn.length > 0
@@ -56,6 +57,9 @@ export function createdJob(
   if (spec.group !== undefined) job.group = spec.group;
   if (spec.retryOn !== undefined) job.retryOn = spec.retryOn;
   if (spec.noRetryOn !== undefined) job.noRetryOn = spec.noRetryOn;
+  if (spec.unique !== undefined) job.unique = spec.unique;
+  if (spec.debounce !== undefined) job.debounce = spec.debounce;
+  if (spec.expiresAt !== undefined) job.expiresAt = spec.expiresAt;
   if (dependencyFailed) {
     job.cancelReason = 'dependency_failed';
     job.finishedAt = now;
@@ -95,6 +99,9 @@ export function copyJob(job: Job, keepLease: boolean): Job {
   if (job.group !== undefined) out.group = job.group;
   if (job.retryOn !== undefined) out.retryOn = job.retryOn;
   if (job.noRetryOn !== undefined) out.noRetryOn = job.noRetryOn;
+  if (job.unique !== undefined) out.unique = job.unique;
+  if (job.debounce !== undefined) out.debounce = job.debounce;
+  if (job.expiresAt !== undefined) out.expiresAt = job.expiresAt;
   if (job.checkpoint !== undefined) out.checkpoint = job.checkpoint;
   if (job.progress !== undefined) out.progress = job.progress;
   if (job.progressMessage !== undefined) out.progressMessage = job.progressMessage;
@@ -176,7 +183,11 @@ export function cancelledJob(job: Job, now: number, reason: string | undefined):
 }
 
 export function retriedJob(job: Job, now: number, resetAttempts: boolean): Job {
-  const next = copyJob({ ...job, finishedAt: undefined, cancelReason: undefined }, false);
+  // A retried job runs now: an expiry it had (it may have expired) no longer applies.
+  const next = copyJob(
+    { ...job, finishedAt: undefined, cancelReason: undefined, expiresAt: undefined },
+    false,
+  );
   next.state = 'scheduled';
   next.attempt = resetAttempts ? 0 : job.attempt;
   next.runAt = now;
@@ -190,6 +201,20 @@ export function dependencyMetJob(job: Job, dep: string, now: number): Job {
   const next = copyJob(job, false);
   next.waitingOn = job.waitingOn.filter((id) => id !== dep);
   next.state = next.waitingOn.length > 0 ? 'pending' : job.runAt > now ? 'delayed' : 'scheduled';
+  next.updatedAt = now;
+  return next;
+}
+
+/**
+ * A waiting debounced job after another submit of its key: the new payload, and put off to
+ * `now + waitMs`, but never past its first submit + `maxWaitMs` (nor before it could run anyway).
+ */
+export function debouncedJob(job: Job, now: number, payload: Json, waitMs: number): Job {
+  const next = copyJob(job, false);
+  const maxWaitMs = job.debounce?.maxWaitMs ?? waitMs;
+  next.payload = payload;
+  next.runAt = Math.max(now, Math.min(now + waitMs, job.createdAt + maxWaitMs));
+  if (job.state !== 'pending') next.state = next.runAt > now ? 'delayed' : 'scheduled';
   next.updatedAt = now;
   return next;
 }

@@ -3,7 +3,11 @@ import {
   ErrorCode,
   groupProblem,
   GqError,
+  MAX_ADMISSION_KEY_LENGTH,
   MAX_BACKOFF_MS,
+  MAX_DELAY_MS,
+  MAX_TIME_MS,
+  MIN_TIME_MS,
   MAX_DURATION_MS,
   MAX_TIMEOUT_MS,
   runAtProblem,
@@ -36,6 +40,8 @@ function timesProblem(job: JobSpec, now: number, runAtRequired: boolean): GqErro
   }
   const timeout = durationProblem(job.timeoutMs, MAX_TIMEOUT_MS);
   if (timeout !== undefined) return invalid(job.id, 'timeoutMs', `timeoutMs ${timeout}`);
+  const admission = admissionProblem(job);
+  if (admission !== undefined) return invalid(job.id, admission.field, admission.problem);
   // An imported record may lack its backoff: that is refused here too, not met by a TypeError.
   const backoff = job.backoff as Partial<Backoff> | undefined;
   for (const field of ['initialMs', 'maxMs'] as const) {
@@ -48,6 +54,49 @@ function timesProblem(job: JobSpec, now: number, runAtRequired: boolean): GqErro
   if (job.group !== undefined) {
     const problem = groupProblem(job.group);
     if (problem !== undefined) return invalid(job.id, 'group', problem);
+  }
+  return undefined;
+}
+
+/** Why a job's unique key, debounce or expiry cannot be stored (a hand-made spec, an import). */
+function admissionProblem(job: JobSpec): { field: string; problem: string } | undefined {
+  const keyProblem = (key: unknown): string | undefined =>
+    typeof key === 'string' && key !== '' && key.length <= MAX_ADMISSION_KEY_LENGTH
+      ? undefined
+      : `must be a string of 1..${MAX_ADMISSION_KEY_LENGTH} characters`;
+  const { unique, debounce, expiresAt } = job;
+  if (unique !== undefined) {
+    const key = keyProblem(unique?.key);
+    if (key !== undefined) return { field: 'unique.key', problem: `unique.key ${key}` };
+    const until = unique.until;
+    if (until !== 'started' && until !== 'finished') {
+      const problem =
+        typeof until === 'number' ? durationProblem(until, MAX_DELAY_MS, 1) : 'is not a window';
+      if (problem !== undefined) {
+        return { field: 'unique.until', problem: `unique.until ${problem}` };
+      }
+    }
+  }
+  if (debounce !== undefined) {
+    const key = keyProblem(debounce?.key);
+    if (key !== undefined) return { field: 'debounce.key', problem: `debounce.key ${key}` };
+    for (const field of ['waitMs', 'maxWaitMs'] as const) {
+      const value = debounce[field];
+      const problem =
+        typeof value === 'number' ? durationProblem(value, MAX_DELAY_MS, 1) : 'is missing';
+      if (problem !== undefined) {
+        return { field: `debounce.${field}`, problem: `debounce.${field} ${problem}` };
+      }
+    }
+  }
+  if (
+    expiresAt !== undefined &&
+    (typeof expiresAt !== 'number' ||
+      !Number.isFinite(expiresAt) ||
+      expiresAt < MIN_TIME_MS ||
+      expiresAt > MAX_TIME_MS)
+  ) {
+    return { field: 'expiresAt', problem: `expiresAt must be a time from year 0 to 9999` };
   }
   return undefined;
 }

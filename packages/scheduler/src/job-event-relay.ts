@@ -1,4 +1,5 @@
 import {
+  EXPIRED_REASON,
   noopLogger,
   TypedEmitter,
   type Component,
@@ -74,7 +75,8 @@ export function isSnoozed(job: Job): boolean {
 /**
  * Turns the store's change feed into typed job events (`job:created`, `job:started`,
  * `job:progress`, `job:completed`, `job:retrying`, `job:failed`, `job:dead_letter`,
- * `job:cancelled`, `job:retried`, `job:snoozed`, `job:deleted`), in the order the changes were made. A change
+ * `job:cancelled`, `job:retried`, `job:snoozed`, `job:deleted`, and `job:expired` after the
+ * `job:cancelled` of a job cancelled as expired), in the order the changes were made. A change
  * that does not carry its job is completed with `store.get`.
  */
 export class JobEventRelay extends TypedEmitter<JobEvents> implements Component {
@@ -134,7 +136,11 @@ export class JobEventRelay extends TypedEmitter<JobEvents> implements Component 
   #onChange(change: StoreChange): void {
     const event = eventForChange(change);
     // Nobody listens for it: no look-up, no promise in the chain.
-    if (event === undefined || this.listenerCount(event) === 0) return;
+    if (event === undefined) return;
+    const wanted =
+      this.listenerCount(event) > 0 ||
+      (event === 'job:cancelled' && this.listenerCount('job:expired') > 0);
+    if (!wanted) return;
     const { job } = change;
     if (job !== undefined) {
       this.#chain = this.#chain.then(() => {
@@ -159,6 +165,9 @@ export class JobEventRelay extends TypedEmitter<JobEvents> implements Component 
       this.emit(event, job);
     } catch (err) {
       this.#logger.error('a job event listener threw', { event, jobId: job.id, err: String(err) });
+    }
+    if (event === 'job:cancelled' && job.cancelReason === EXPIRED_REASON) {
+      this.#emitSafely('job:expired', job);
     }
   }
 }

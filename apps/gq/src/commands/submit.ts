@@ -1,6 +1,7 @@
 import type { SubmitOptions } from '@gopherqueue/client';
 import { groupProblem, MAX_DELAY_MS, MAX_TIMEOUT_MS } from '@gopherqueue/core';
 import type { CommandModule } from 'yargs';
+import { applyAdmissionFlags, withAdmissionFlags, type AdmissionArgs } from '../admission-flags.js';
 import { CliError, UsageError } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
 import { output, withClient, withClientOptions, type ClientArgs } from '../client-command.js';
@@ -8,7 +9,7 @@ import { durationFlag, listFlag, positiveIntFlag, priorityFlag } from '../parse-
 import { parseTags, readPayload } from '../read-payload.js';
 import { formatWait, waitForJob } from '../wait-for-job.js';
 
-interface SubmitArgs extends ClientArgs {
+interface SubmitArgs extends ClientArgs, AdmissionArgs {
   type: string;
   payload: string | undefined;
   priority: string | undefined;
@@ -31,7 +32,7 @@ export function submitCommand(io: CliIo): CommandModule<object, SubmitArgs> {
     command: 'submit',
     describe: 'Submit a job',
     builder: (args) =>
-      withClientOptions(args, io)
+      withAdmissionFlags(withClientOptions(args, io))
         .option('type', { type: 'string', demandOption: true, describe: 'Job type (handler)' })
         .option('payload', { type: 'string', describe: 'JSON, @file or - for stdin' })
         .option('priority', { type: 'string', describe: '0..4 or critical|high|normal|low|bulk' })
@@ -85,11 +86,12 @@ export function submitCommand(io: CliIo): CommandModule<object, SubmitArgs> {
         if (dependsOn.length > 0) options.dependsOn = dependsOn;
         if (args.retryOn !== undefined) options.retryOn = listFlag(args.retryOn);
         if (args.dontRetryOn !== undefined) options.noRetryOn = listFlag(args.dontRetryOn);
+        applyAdmissionFlags(args, options);
         const job = await client.submit(args.type, payload, options);
         if (!args.wait) {
           output(io, args, job, () =>
             job.deduplicated === true
-              ? `${job.id} (deduplicated: existing job, ${job.state})\n`
+              ? `${job.id} (deduplicated${job.deduplicated_by === undefined ? '' : ` by its ${job.deduplicated_by} key`}: existing job, ${job.state})\n`
               : `${job.id}\n`,
           );
           return;

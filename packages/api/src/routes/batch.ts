@@ -8,6 +8,7 @@ import { batchSchema, submitSchema } from '../schemas.js';
 import type { WireBatchItem, WireBatchResult } from '@gopherqueue/client';
 import { requestTraceparent } from '../trace-header.js';
 import { toJobSpec } from '../wire.js';
+import { deduplicatedAnswer } from './deduplicated.js';
 import {
   assertSpecsAllowed,
   hiddenDependencies,
@@ -19,8 +20,7 @@ import {
 type Checked = { index: number; spec: JobSpec } | { index: number; error: HttpError };
 
 function submitted(c: ApiContext, index: number, result: SubmitResult): WireBatchItem {
-  const job = wireJob(c, result.job);
-  if (result.deduplicated) job.deduplicated = true;
+  const job = result.deduplicated ? deduplicatedAnswer(c, result) : wireJob(c, result.job);
   return { index, success: true, job };
 }
 

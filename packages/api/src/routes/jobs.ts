@@ -16,9 +16,11 @@ import {
   wireJob,
   wireJobWithReason,
 } from './job-access.js';
+import { deduplicatedAnswer } from './deduplicated.js';
 
 /**
- * Jobs: submit (201, or 200 with the stored job for a known idempotency key), list, get,
+ * Jobs: submit (201, or 200 with the stored job for a known idempotency, unique or debounce
+ * key, announced as `job:deduplicated`), list, get,
  * cancel, retry, delete (204) and result.
  */
 export function registerJobRoutes(api: Hono<ApiEnv>): void {
@@ -29,11 +31,12 @@ export function registerJobRoutes(api: Hono<ApiEnv>): void {
     assertQueueAccess(c, spec.queue);
     const [hidden] = await hiddenDependencies(c, [spec]);
     if (hidden !== undefined) throw unknownDependency('depends_on', hidden);
-    const { job, deduplicated } = await submitting(() => scheduler.enqueue(spec));
+    const result = await submitting(() => scheduler.enqueue(spec));
+    const { job } = result;
     // Keys are scoped per queue, so a deduplicated job is of the checked queue; checked anyway,
     // since the answer carries the job's payload and result.
     assertQueueAccess(c, job.queue);
-    if (deduplicated) return c.json({ ...wireJob(c, job), deduplicated: true }, 200);
+    if (result.deduplicated) return c.json(deduplicatedAnswer(c, result), 200);
     return c.json(wireJob(c, job), 201);
   });
 

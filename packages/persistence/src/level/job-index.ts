@@ -4,7 +4,7 @@ import type { GroupCommit } from './group-commit.js';
 import type { JobCache } from './job-cache.js';
 import type { JobEncoder } from './job-encoder.js';
 import type { GroupBook } from './group-book.js';
-import { finishedKey, keys, readyKey } from './level-keys.js';
+import { expiryKey, finishedKey, keys, readyKey } from './level-keys.js';
 import type { ReadyBuckets } from './ready-buckets.js';
 
 /** What one job write touches. */
@@ -83,6 +83,7 @@ export function writeJob(
       commit.cache(keyAfter, id);
     }
   }
+  writeAdmission(commit, id, before, after);
   target.counts.move(before, after);
   // Memory holds running jobs and the heads of the ready buckets; everything else is on disk.
   let held = after !== undefined && after.state === 'running';
@@ -94,6 +95,33 @@ export function writeJob(
   commit.cache(keys.version(id), after ?? null);
   // Last: a key that frees puts its parked jobs back into the ready buckets.
   target.groups.write(commit, before, after);
+}
+
+/**
+ * The expiry entry, and, for a new job, the unique and debounce keys it takes (an older holder's
+ * entry is overwritten: the submit checked that it no longer holds).
+ */
+function writeAdmission(
+  commit: GroupCommit,
+  id: string,
+  before: Job | undefined,
+  after: Job | undefined,
+): void {
+  const expBefore = before === undefined ? undefined : expiryKey(before);
+  const expAfter = after === undefined ? undefined : expiryKey(after);
+  if (expBefore !== expAfter) {
+    if (expBefore !== undefined) commit.del(expBefore);
+    if (expAfter !== undefined) commit.put(expAfter, '');
+  }
+  if (before !== undefined || after === undefined) return;
+  for (const key of [
+    after.unique === undefined ? undefined : keys.unique(after.queue, after.unique.key),
+    after.debounce === undefined ? undefined : keys.debounce(after.queue, after.debounce.key),
+  ]) {
+    if (key === undefined) continue;
+    commit.put(key, id);
+    commit.cache(key, id);
+  }
 }
 
 /** The `dep!` entries and the in-memory waits of a job that is or was pending. */

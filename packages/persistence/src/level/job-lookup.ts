@@ -48,7 +48,11 @@ export class JobLookup {
 
   /** The id of the job holding an idempotency key in a queue now. */
   idem(queue: string, idempotencyKey: string): string | undefined {
-    const key = keys.idem(queue, idempotencyKey);
+    return this.pointer(keys.idem(queue, idempotencyKey));
+  }
+
+  /** The id stored at an index key that points to a job (`qidem!`, `quniq!`, `qdeb!`). */
+  pointer(key: string): string | undefined {
     const cached = this.#commit.peek(key);
     if (cached !== MISS) return (cached as string | null) ?? undefined;
     if (this.#fetched?.has(key) !== true) {

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import {
   ErrorCode,
+  EXPIRED_REASON,
   GqError,
+  isExpired,
   isTerminal,
   type ClaimOptions,
   type Clock,
@@ -20,6 +22,7 @@ import type { JobCache } from './job-cache.js';
 import { writeJob, type JobWriteTarget } from './job-index.js';
 import { JobEncoder } from './job-encoder.js';
 import { JobLookup } from './job-lookup.js';
+import { keys as levelKeys } from './level-keys.js';
 import * as next from '../job-versions.js';
 import type { GroupBook } from './group-book.js';
 import type { LevelGroups } from './level-groups.js';
@@ -98,6 +101,7 @@ export class JobMutations {
     return this.#step((lookup) => {
       const now = this.#ctx.clock.now();
       const plan = planSubmit(specs, lookup, { now, seq: this.seq, maxId: this.maxId });
+      for (const { before, after } of plan.updated) this.#write(before, after, 'updated');
       for (const job of plan.created) this.#write(undefined, job, 'created');
       this.seq = plan.seq;
       if (plan.maxId > this.maxId) this.maxId = plan.maxId;
@@ -125,9 +129,17 @@ export class JobMutations {
         gate: this.#ctx.groups.gate(),
       });
       const started = quota === undefined ? undefined : new Map<string, number>();
+      let expired = false;
       for (const id of taken.ids) {
         // The heads of the buckets are always held in memory.
         const job = this.#ctx.cache.get(id) as Job;
+        if (isExpired(job, now)) {
+          // Never started past its expiry: cancelled instead, and the claim takes the next one.
+          this.#write(job, next.cancelledJob(job, now, EXPIRED_REASON), 'updated');
+          if (this.#ctx.cache.dependentsOf(id).length > 0) this.#cancelDependentsSoon(id);
+          expired = true;
+          continue;
+        }
         const after = next.claimedJob(job, now, options, randomUUID());
         this.#write(job, after, 'updated');
         claimed.push(after);
@@ -136,6 +148,7 @@ export class JobMutations {
         }
       }
       for (const [queue, count] of started ?? []) this.#ctx.limiter.record(queue, now, count);
+      if (expired && taken.blocked === undefined && claimed.length < options.limit) return step();
       if (taken.blocked === undefined || claimed.length >= options.limit) return claimed;
       return taken.blocked.then(() => {
         this.#ctx.guard();
@@ -224,6 +237,39 @@ export class JobMutations {
       const after = next.releasedJob(job, now, runAt ?? now);
       this.#write(job, after, 'updated');
       return after;
+    });
+  }
+
+  /**
+   * Cancels, as a cancel does, the jobs waiting on `id`, which a claim found expired (a claim
+   * cannot read them from disk in its synchronous step): queued at once, written right after.
+   */
+  #cancelDependentsSoon(id: string): void {
+    const done = this.#step((lookup) => {
+      const waiting = this.#waitingOn(lookup, id);
+      lookup.done();
+      this.#cancelWaiting(waiting, this.#ctx.clock.now());
+    });
+    if (done instanceof Promise) done.catch(() => undefined);
+  }
+
+  /**
+   * Cancels as `expired` those of `ids` (read from the expiry index) that are still never
+   * started past their `expiresAt`, with their waiting dependents, and returns them.
+   */
+  expire(ids: readonly string[]): Job[] | Promise<Job[]> {
+    return this.#step((lookup) => {
+      const now = this.#ctx.clock.now();
+      const jobs = ids.map((id) => lookup.job(id));
+      const found = jobs.filter((job): job is Job => job !== undefined && isExpired(job, now));
+      const waiting = found.map((job) => this.#waitingOn(lookup, job.id));
+      lookup.done();
+      return found.map((job, i) => {
+        const after = next.cancelledJob(job, now, EXPIRED_REASON);
+        this.#write(job, after, 'updated');
+        this.#cancelWaiting(waiting[i] ?? [], now);
+        return after;
+      });
     });
   }
 
@@ -324,6 +370,12 @@ export class JobMutations {
       const holders = jobs.map((job) =>
         job.idempotencyKey === undefined ? undefined : lookup.idem(job.queue, job.idempotencyKey),
       );
+      // Unique and debounce keys a stored job took stay with it (decided at the next submit).
+      const taken = new Map<string, string>();
+      for (const key of jobs.flatMap(admissionKeys)) {
+        const id = lookup.pointer(key);
+        if (id !== undefined) taken.set(key, id);
+      }
       lookup.done();
       const written = new Set<string>();
       const keys = new Set<string>();
@@ -334,6 +386,15 @@ export class JobMutations {
         if (stored[i] !== undefined || written.has(job.id)) return;
         if (key !== undefined && (holders[i] !== undefined || keys.has(key))) return;
         this.#write(undefined, { ...job, seq: ++seq }, 'created');
+        for (const admission of admissionKeys(job)) {
+          const holder = taken.get(admission);
+          if (holder === undefined) {
+            taken.set(admission, job.id);
+          } else {
+            this.#ctx.commit.put(admission, holder);
+            this.#ctx.commit.cache(admission, holder);
+          }
+        }
         written.add(job.id);
         if (key !== undefined) keys.add(key);
         if (job.id > this.maxId) this.maxId = job.id;
@@ -342,4 +403,12 @@ export class JobMutations {
       return written.size;
     });
   }
+}
+
+/** The `quniq!` and `qdeb!` keys a job takes. */
+function admissionKeys(job: Job): string[] {
+  const out: string[] = [];
+  if (job.unique !== undefined) out.push(levelKeys.unique(job.queue, job.unique.key));
+  if (job.debounce !== undefined) out.push(levelKeys.debounce(job.queue, job.debounce.key));
+  return out;
 }

@@ -1,4 +1,10 @@
-import { isTerminal, RUNNABLE_STATES, type Job, type JobState } from '@gopherqueue/core';
+import {
+  isTerminal,
+  neverStarted,
+  RUNNABLE_STATES,
+  type Job,
+  type JobState,
+} from '@gopherqueue/core';
 
 /**
  * The key layout of the LevelStore (format 2), in one database with string keys and values.
@@ -16,6 +22,12 @@ import { isTerminal, RUNNABLE_STATES, type Job, type JobState } from '@gopherque
  * - `qidem!<queue>!<key>` -> the id of the job holding an idempotency key in a queue (keys are
  *   scoped per queue; queue names contain no `!`). Directories written before keys were scoped
  *   hold `idem!<key>` instead, which the store rewrites once at open.
+ * - `quniq!<queue>!<key>`, `qdeb!<queue>!<key>` -> the id of the job that last took a unique or
+ *   debounce key in a queue; whether it still holds the key is decided from that job (its state,
+ *   its age), so the entry is never rewritten as the job moves. An entry whose job is gone holds
+ *   nothing.
+ * - `exp!<expiresAt, 15 digits>!<id>` -> '' for every job with an `expiresAt` never started and
+ *   not finished: what `expire` reads, in expiry order.
  * - `queue!<name>` -> `{"paused":true}` for paused queues.
  * - `qset!<name>` -> `{"concurrency":N|null,"rate":{"limit":N,"periodMs":P}|null}` for queues
  *   with a limit (a key of its own, so a directory with limits still opens in a version without
@@ -36,6 +48,8 @@ export const keys = {
   dependent: (dependency: string, id: string): string => `${DEPENDENT_PREFIX}${dependency}!${id}`,
   idem: (queue: string, key: string): string => `qidem!${queue}!${key}`,
   legacyIdem: (key: string): string => `idem!${key}`,
+  unique: (queue: string, key: string): string => `quniq!${queue}!${key}`,
+  debounce: (queue: string, key: string): string => `qdeb!${queue}!${key}`,
   queueRecord: (name: string): string => `queue!${name}`,
   queueLimits: (name: string): string => `qset!${name}`,
   meta: (key: string): string => `meta!${key}`,
@@ -72,6 +86,15 @@ export function readyKey(job: Job): string | undefined {
   return (
     bucketPrefix(job.queue, job.type, job.priority) + padTime(job.runAt) + '!' + padSeq(job.seq)
   );
+}
+
+/** The prefix of the expiry index. */
+export const EXPIRY_PREFIX = 'exp!';
+
+/** The `exp!` key of a job that may still expire, or undefined. */
+export function expiryKey(job: Job): string | undefined {
+  if (job.expiresAt === undefined || !neverStarted(job)) return undefined;
+  return EXPIRY_PREFIX + padTime(job.expiresAt) + '!' + job.id;
 }
 
 /** The `fin!` key of a finished job, or undefined for an active one. */

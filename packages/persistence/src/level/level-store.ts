@@ -40,7 +40,14 @@ import { CountBook } from './count-book.js';
 import { JobCache } from './job-cache.js';
 import { JobMutations } from './job-mutations.js';
 import { JobReader } from './job-reader.js';
-import { finishedPrefix, idOfIndexKey, keys, padTime } from './level-keys.js';
+import {
+  EXPIRY_PREFIX,
+  finishedPrefix,
+  idOfIndexKey,
+  keys,
+  padTime,
+  RANGE_END,
+} from './level-keys.js';
 import { LevelMetaStore } from './level-meta-store.js';
 import { checkLeaseMs } from '../time-bounds.js';
 import { loadState, openLevelDb } from './level-open.js';
@@ -351,6 +358,24 @@ export class LevelStore implements Store {
   async delete(id: string): Promise<Job> {
     this.#check();
     return this.#durable(this.#jobs.delete(id));
+  }
+
+  async expire(limit: number): Promise<Job[]> {
+    this.#check();
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new RangeError(`limit must be a positive integer; got ${limit}`);
+    }
+    await this.#commit.commit();
+    const found = await this.#db
+      .keys({
+        gt: EXPIRY_PREFIX,
+        lt: EXPIRY_PREFIX + padTime(this.#clock.now()) + RANGE_END,
+        limit,
+      })
+      .all();
+    this.#check();
+    if (found.length === 0) return [];
+    return this.#durable(this.#jobs.expire(found.map(idOfIndexKey)));
   }
 
   async expiredLeases(now: number, limit: number): Promise<Job[]> {

@@ -1,6 +1,15 @@
-import { ErrorCode, GqError, type Job, type JobSpec, type SubmitResult } from '@gopherqueue/core';
+import {
+  ErrorCode,
+  GqError,
+  neverStarted,
+  uniqueHolds,
+  type Job,
+  type JobSpec,
+  type SubmitResult,
+} from '@gopherqueue/core';
 import type { JobLookup } from './job-lookup.js';
-import { createdJob } from '../job-versions.js';
+import { keys } from './level-keys.js';
+import { createdJob, debouncedJob } from '../job-versions.js';
 import { checkSpecTimes } from '../time-bounds.js';
 
 /** Where a submit starts from. */
@@ -16,6 +25,8 @@ export interface SubmitContext {
 export interface SubmitPlan {
   /** New jobs, in submission order. */
   created: Job[];
+  /** Stored jobs a debounce changed: the stored version and the new one. */
+  updated: { before: Job; after: Job }[];
   results: SubmitResult[];
   seq: number;
   maxId: string;
@@ -37,6 +48,9 @@ export function planSubmit(
   checkSpecTimes(specs, context.now);
   const local = new Map<string, Job>();
   const localKeys = new Map<string, Job>();
+  /** The jobs holding unique and debounce keys (by index key) as this batch leaves them. */
+  const holders = new Map<string, Job>();
+  const changed = new Map<string, { before: Job; after: Job }>();
   const created: Job[] = [];
   const results: SubmitResult[] = [];
   let { seq, maxId } = context;
@@ -48,6 +62,30 @@ export function planSubmit(
       const existing = localKeys.get(key) ?? stored(lookup, spec);
       if (existing !== undefined) {
         results.push({ job: existing, deduplicated: true });
+        continue;
+      }
+    }
+    if (spec.unique !== undefined) {
+      const key = keys.unique(spec.queue, spec.unique.key);
+      const holder = holders.get(key) ?? pointed(lookup, key);
+      if (holder !== undefined && uniqueHolds(holder, context.now)) {
+        results.push({ job: holder, deduplicated: true, matched: 'unique' });
+        continue;
+      }
+    }
+    if (spec.debounce !== undefined) {
+      const key = keys.debounce(spec.queue, spec.debounce.key);
+      const holder = holders.get(key) ?? pointed(lookup, key);
+      if (holder !== undefined && neverStarted(holder)) {
+        const after = debouncedJob(holder, context.now, spec.payload, spec.debounce.waitMs);
+        holders.set(key, after);
+        if (local.has(after.id)) {
+          local.set(after.id, after);
+          created[created.findIndex((job) => job.id === after.id)] = after;
+        } else {
+          changed.set(after.id, { before: changed.get(after.id)?.before ?? holder, after });
+        }
+        results.push({ job: after, deduplicated: true, matched: 'debounce' });
         continue;
       }
     }
@@ -86,12 +124,25 @@ export function planSubmit(
     );
     local.set(job.id, job);
     if (key !== undefined) localKeys.set(key, job);
+    if (spec.unique !== undefined) holders.set(keys.unique(spec.queue, spec.unique.key), job);
+    if (spec.debounce !== undefined) holders.set(keys.debounce(spec.queue, spec.debounce.key), job);
     if (job.id > maxId) maxId = job.id;
     created.push(job);
     results.push({ job, deduplicated: false });
   }
   lookup.done();
-  return { created, results, seq, maxId };
+  // A job debounced again later in the batch is returned as the batch leaves it.
+  for (const result of results) {
+    const latest = local.get(result.job.id) ?? changed.get(result.job.id)?.after;
+    if (latest !== undefined) result.job = latest;
+  }
+  return { created, updated: [...changed.values()], results, seq, maxId };
+}
+
+/** The job an index key (`quniq!`, `qdeb!`) points to, if it is still stored. */
+function pointed(lookup: JobLookup, key: string): Job | undefined {
+  const id = lookup.pointer(key);
+  return id === undefined ? undefined : lookup.job(id);
 }
 
 /** The stored job holding the spec's idempotency key in the spec's queue. */

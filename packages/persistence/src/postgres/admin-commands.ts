@@ -57,7 +57,7 @@ export async function retryJob(
   }
   const { rows } = await c.query<JobRow>(
     `UPDATE ${s}.jobs SET state = 'scheduled', run_at = $2, updated_at = $2,
-       finished_at = NULL, cancel_reason = NULL, waiting_on = '[]',
+       finished_at = NULL, cancel_reason = NULL, waiting_on = '[]', expires_at = NULL,
        attempt = ${input.resetAttempts ? '0' : 'attempt'}
      WHERE id = $1 RETURNING *`,
     [before.id, now],

@@ -183,3 +183,37 @@ async function insertIndependent(
   }
   return rest;
 }
+
+/**
+ * Runs single submits with unique or debounce keys that arrived together in one transaction:
+ * racing submits of one key then take one row lock in turn instead of a connection each. If the
+ * transaction fails (an unknown dependency, a duplicate id), each runs alone, one after another,
+ * so each caller gets its own result or error.
+ */
+export async function flushKeyedSubmits(
+  exec: PgExecutor,
+  s: string,
+  now: () => number,
+  items: BatchItem<JobSpec, SubmitResult>[],
+): Promise<void> {
+  const submit = (specs: JobSpec[]): Promise<SubmitResult[]> =>
+    exec.tx((c, changes) => submitJobs(c, s, specs, now(), changes));
+  try {
+    await submitTogether(submit, items);
+    return;
+  } catch (err) {
+    const only = items.length === 1 ? items[0] : undefined;
+    if (only !== undefined) {
+      only.reject(err);
+      return;
+    }
+  }
+  for (const item of items) {
+    try {
+      const [result] = await submit([item.input]);
+      item.resolve(result as SubmitResult);
+    } catch (err) {
+      item.reject(err);
+    }
+  }
+}

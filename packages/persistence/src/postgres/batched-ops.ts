@@ -1,3 +1,4 @@
+import { notExpiredSql } from './expire-jobs.js';
 import {
   ErrorCode,
   GqError,
@@ -111,6 +112,7 @@ export function claimStatement(s: string, requests: readonly ClaimOptions[], now
   return `WITH next AS (
     SELECT id, state, priority, run_at, seq FROM ${s}.jobs j
     WHERE state IN ('scheduled', 'delayed', 'retrying') AND run_at <= ${at}
+      AND ${notExpiredSql(at)}
       ${first.types === undefined ? '' : `AND type = ANY(${textArray(first.types)})`}
       ${first.queues === undefined ? '' : `AND queue = ANY(${textArray(first.queues)})`}
       AND j.queue <> ALL (${skippedQueuesSql(s)})

@@ -1,3 +1,4 @@
+import { notExpiredSql } from './expire-jobs.js';
 import type pg from 'pg';
 import {
   effectivePriority,
@@ -83,6 +84,7 @@ export async function chooseJobs(
   const probes = [0, 1, 2, 3, 4].map(
     (p) => `(SELECT id, priority, run_at, seq, grp FROM ${s}.jobs j
       WHERE j.queue = $1 AND j.state IN ${RUNNABLE} AND j.priority = ${p} AND j.run_at <= $2
+        AND ${notExpiredSql('$2')}
         AND ($3::text[] IS NULL OR j.type = ANY($3::text[]))
         AND (j.grp IS NULL OR j.grp <> ALL($4::text[])) ${head}
       ORDER BY j.run_at, j.seq LIMIT ${perProbe})`,

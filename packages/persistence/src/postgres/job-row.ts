@@ -1,4 +1,13 @@
-import type { Backoff, Job, JobError, JobState, Json, PriorityLevel } from '@gopherqueue/core';
+import type {
+  Backoff,
+  Job,
+  JobDebounce,
+  JobError,
+  JobState,
+  JobUnique,
+  Json,
+  PriorityLevel,
+} from '@gopherqueue/core';
 
 /** A `jobs` row as `pg` returns it (bigint columns arrive as strings). */
 export interface JobRow {
@@ -22,6 +31,10 @@ export interface JobRow {
   tags: Record<string, string>;
   retry_on: string[] | null;
   no_retry_on: string[] | null;
+  /** Absent in a schema before migration 8 (and so in a row read from one). */
+  uniq?: JobUnique | null;
+  debounce?: JobDebounce | null;
+  expires_at?: string | null;
   traceparent: string | null;
   checkpoint: Json | null;
   progress: Json | null;
@@ -68,6 +81,11 @@ export function rowToJob(row: JobRow): Job {
   if (row.grp != null) job.group = row.grp;
   if (row.retry_on !== null) job.retryOn = row.retry_on;
   if (row.no_retry_on !== null) job.noRetryOn = row.no_retry_on;
+  if (row.uniq !== undefined && row.uniq !== null) job.unique = row.uniq;
+  if (row.debounce !== undefined && row.debounce !== null) job.debounce = row.debounce;
+  if (row.expires_at !== undefined && row.expires_at !== null) {
+    job.expiresAt = Number(row.expires_at);
+  }
   // Absent (undefined) in rows read by a query that names its columns without it.
   if (row.traceparent != null) job.traceparent = row.traceparent;
   if (row.checkpoint !== null) job.checkpoint = row.checkpoint;
@@ -124,6 +142,9 @@ export function jobToRecord(job: Job): Record<string, unknown> {
     worker_id: job.workerId ?? null,
     retry_on: job.retryOn ?? null,
     no_retry_on: job.noRetryOn ?? null,
+    uniq: job.unique ?? null,
+    debounce: job.debounce ?? null,
+    expires_at: job.expiresAt ?? null,
     grp: job.group ?? null,
     traceparent: job.traceparent ?? null,
   };
@@ -136,7 +157,8 @@ export const RECORD_COLUMNS = `id text, seq bigint, type text, queue text, paylo
   correlation_id text, tags jsonb, checkpoint jsonb, progress jsonb, progress_message text,
   result jsonb, errors jsonb, cancel_reason text, created_at bigint, updated_at bigint,
   started_at bigint, finished_at bigint, lease_token text, lease_expires_at bigint, worker_id text,
-  retry_on jsonb, no_retry_on jsonb, grp text, traceparent text`;
+  retry_on jsonb, no_retry_on jsonb, uniq jsonb, debounce jsonb, expires_at bigint, grp text,
+  traceparent text`;
 
 /** Every `jobs` column but `seq`, in table order. */
 export const JOB_COLUMNS = [
@@ -171,6 +193,9 @@ export const JOB_COLUMNS = [
   'worker_id',
   'retry_on',
   'no_retry_on',
+  'uniq',
+  'debounce',
+  'expires_at',
   'grp',
   'traceparent',
 ] as const;

@@ -187,6 +187,34 @@ CREATE TABLE ${s}.schedules (
 );`,
   },
   {
+    version: 8,
+    name: 'unique and debounce keys, expiry before start',
+    // `job_keys` names the job that last took a unique or debounce key in a queue; a submit of
+    // the key locks its row (INSERT ... ON CONFLICT DO UPDATE), so racing submits on any node
+    // take turns, then decides from the job whether it still holds the key. The rows of
+    // deleted jobs go with them. `jobs_expiry` finds the jobs never started past their expiry.
+    sql: (s) => `
+ALTER TABLE ${s}.jobs ADD COLUMN uniq jsonb, ADD COLUMN debounce jsonb, ADD COLUMN expires_at bigint;
+CREATE TABLE ${s}.job_keys (
+  kind text NOT NULL,
+  queue text NOT NULL,
+  key text NOT NULL,
+  job_id text COLLATE "C" NOT NULL,
+  PRIMARY KEY (kind, queue, key)
+);
+CREATE INDEX job_keys_job ON ${s}.job_keys (job_id);
+CREATE INDEX jobs_expiry ON ${s}.jobs (expires_at)
+  WHERE expires_at IS NOT NULL AND started_at IS NULL AND state IN ('pending', 'delayed', 'scheduled');
+CREATE FUNCTION ${s}.drop_job_keys() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  DELETE FROM ${s}.job_keys k USING old_rows o WHERE k.job_id = o.id;
+  RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER jobs_drop_keys AFTER DELETE ON ${s}.jobs
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ${s}.drop_job_keys();`,
+  },
+  {
     version: 9,
     name: 'group keys of jobs; group_concurrency, ordered and aging of queues',
     // Nullable columns (and a default false) rewrite no row. A claim counts a key's running jobs

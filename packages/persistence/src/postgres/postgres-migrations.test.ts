@@ -35,11 +35,20 @@ async function schemaAtVersion1(jobs: ReturnType<typeof newJob>[]): Promise<stri
       first.version,
       first.name,
     ]);
-    // Only the columns the first migration made (later ones added retry_on, no_retry_on, grp and
-    // traceparent).
-    await client.query(insertJobsSql(s, '$1', ['retry_on', 'no_retry_on', 'grp', 'traceparent']), [
-      insertJobsJson(jobs),
-    ]);
+    // Only the columns the first migration made (later ones added retry_on, no_retry_on, uniq,
+    // debounce, expires_at, grp and traceparent).
+    await client.query(
+      insertJobsSql(s, '$1', [
+        'retry_on',
+        'no_retry_on',
+        'uniq',
+        'debounce',
+        'expires_at',
+        'grp',
+        'traceparent',
+      ]),
+      [insertJobsJson(jobs)],
+    );
   } finally {
     await client.end();
   }

@@ -45,7 +45,13 @@ import {
 import { checkGroupName, checkQueueName } from '../queue-name.js';
 import { readGroup } from './group-claims.js';
 import { cancelJob, deleteJob, purgeJobs, retryJob } from './admin-commands.js';
-import { CLAIM_SETTINGS, flushClaims, flushCompletes, flushSubmits } from './batched-flushes.js';
+import {
+  CLAIM_SETTINGS,
+  flushClaims,
+  flushCompletes,
+  flushKeyedSubmits,
+  flushSubmits,
+} from './batched-flushes.js';
 import {
   claimWithLimits,
   limitedNextRunAt,
@@ -72,6 +78,8 @@ import {
 } from './postgres-store-options.js';
 import { restoreJobs, scanJobs } from './restore-jobs.js';
 import { compactCountsSql } from './sql.js';
+import { expireJobs } from './expire-jobs.js';
+import { hasAdmissionKey } from './keyed-submit.js';
 import { submitInTransaction, submitJobs } from './submit-jobs.js';
 
 export type { PostgresStoreOptions, TransactionalSubmitOptions } from './postgres-store-options.js';
@@ -97,6 +105,9 @@ export class PostgresStore implements Store {
   readonly #limited: LimitedQueues;
   readonly #submits = new Batcher<JobSpec, SubmitResult>((items) =>
     flushSubmits(this.#exec, this.#s, () => this.#clock.now(), items),
+  );
+  readonly #keyedSubmits = new Batcher<JobSpec, SubmitResult>((items) =>
+    flushKeyedSubmits(this.#exec, this.#s, () => this.#clock.now(), items),
   );
   readonly #claims = new Batcher<ClaimOptions, Job[]>((items) =>
     flushClaims(this.#exec, this.#s, this.#clock.now(), items),
@@ -202,6 +213,7 @@ export class PostgresStore implements Store {
       return result as SubmitResult;
     }
     this.#exec.assertOpen();
+    if (hasAdmissionKey(spec)) return this.#keyedSubmits.run(spec);
     return this.#submits.run(spec);
   }
 
@@ -314,6 +326,14 @@ export class PostgresStore implements Store {
   async delete(id: string): Promise<Job> {
     const now = this.#clock.now();
     return this.#exec.tx((c, changes) => deleteJob(c, this.#s, this.#id(id), now, changes));
+  }
+
+  async expire(limit: number): Promise<Job[]> {
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new RangeError(`limit must be a positive integer; got ${limit}`);
+    }
+    this.#exec.assertOpen();
+    return this.#exec.tx((c, changes) => expireJobs(c, this.#s, this.#clock.now(), limit, changes));
   }
 
   expiredLeases(now: number, limit: number): Promise<Job[]> {

@@ -1,3 +1,4 @@
+import { notExpiredSql } from './expire-jobs.js';
 import type pg from 'pg';
 import {
   checkQueuePatch,
@@ -140,7 +141,7 @@ export async function claimWithLimits(
   const values: unknown[] = [now, options.limit, options.types ?? null, options.queues ?? null];
   const parts = [
     `SELECT id, state, priority, run_at, seq, priority AS eff FROM ${s}.jobs j
-     WHERE state IN ${RUNNABLE} AND run_at <= $1
+     WHERE state IN ${RUNNABLE} AND run_at <= $1 AND ${notExpiredSql('$1')}
        AND ($3::text[] IS NULL OR type = ANY($3::text[]))
        AND ($4::text[] IS NULL OR queue = ANY($4::text[]))
        AND j.queue <> ALL (${skippedQueuesSql(s)})
@@ -165,7 +166,8 @@ export async function claimWithLimits(
       values.push(ids);
       parts.push(
         `SELECT id, state, priority, run_at, seq, ${rankSql(queue.aging_ms)} AS eff
-         FROM ${s}.jobs j WHERE id = ANY($${values.length}::text[]) AND state IN ${RUNNABLE}`,
+         FROM ${s}.jobs j WHERE id = ANY($${values.length}::text[]) AND state IN ${RUNNABLE}
+           AND ${notExpiredSql('$1')}`,
       );
       continue;
     }
@@ -173,6 +175,7 @@ export async function claimWithLimits(
     parts.push(
       `SELECT id, state, priority, run_at, seq, priority AS eff FROM ${s}.jobs j
        WHERE queue = $${values.length - 1} AND state IN ${RUNNABLE} AND run_at <= $1
+         AND ${notExpiredSql('$1')}
          AND ($3::text[] IS NULL OR type = ANY($3::text[]))
        ORDER BY priority, run_at, seq LIMIT $${values.length} FOR UPDATE OF j SKIP LOCKED`,
     );

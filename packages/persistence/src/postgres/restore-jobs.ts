@@ -59,6 +59,16 @@ export async function restoreJobs(
      WHERE j.id = ANY($1::text[]) AND j.state = 'pending' ON CONFLICT DO NOTHING`,
     [ids],
   );
+  // A restored job with a unique or debounce key names itself as its holder, unless a stored
+  // job's row names another (whether the holder still holds it is decided at the next submit).
+  await c.query(
+    `INSERT INTO ${s}.job_keys (kind, queue, key, job_id)
+     SELECT k.kind, j.queue, k.key, j.id FROM ${s}.jobs j,
+       LATERAL (VALUES ('unique', j.uniq ->> 'key'), ('debounce', j.debounce ->> 'key')) AS k(kind, key)
+     WHERE j.id = ANY($1::text[]) AND k.key IS NOT NULL
+     ON CONFLICT (kind, queue, key) DO NOTHING`,
+    [ids],
+  );
   for (const row of rows) {
     const job = rowToJob(row);
     changes.push({

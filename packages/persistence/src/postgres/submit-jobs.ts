@@ -10,6 +10,7 @@ import {
 import type pg from 'pg';
 import { createdJob } from '../job-versions.js';
 import type { ChangeFeed } from './change-feed.js';
+import { hasAdmissionKey, submitKeyed } from './keyed-submit.js';
 import { toStoreError } from './pg-errors.js';
 import {
   JOB_COLUMNS,
@@ -35,6 +36,20 @@ const INSERT_COLUMNS = JOB_COLUMNS.filter((c) => c !== 'attempt' && c !== 'error
  * @throws GQ_NOT_FOUND for an unknown dependency, GQ_CONFLICT for an id that exists.
  */
 export async function submitJobs(
+  client: pg.ClientBase,
+  s: string,
+  specs: readonly JobSpec[],
+  now: number,
+  changes: StoreChange[],
+): Promise<SubmitResult[]> {
+  if (!specs.some(hasAdmissionKey)) return insertSpecs(client, s, specs, now, changes);
+  return submitKeyed(client, s, specs, now, changes, (plain) =>
+    insertSpecs(client, s, plain, now, changes),
+  );
+}
+
+/** {@link submitJobs} of specs without unique or debounce keys. */
+async function insertSpecs(
   client: pg.ClientBase,
   s: string,
   specs: readonly JobSpec[],

@@ -234,6 +234,21 @@ export function groupsContract(harness: StoreContractHarness): void {
       await f.store.cancel(a1.id);
       expect((await claim()).map((j) => j.id)).toEqual([a2.id]);
     });
+
+    it('a waiting head that expires lets the next job start, through the sweep or a claim', async () => {
+      await f.store.setQueue('o', { ordered: true });
+      const a1 = await submit('o', 'a', { delay: 1_000, ttl: '2s' });
+      const a2 = await submit('o', 'a');
+      const b1 = await submit('o', 'b', { ttl: '1s' });
+      const b2 = await submit('o', 'b');
+      // b1 is claimable, a1 not yet due: only b1 starts; a2 and b2 wait behind their heads.
+      expect((await claim()).map((j) => j.id)).toEqual([b1.id]);
+      f.clock.advance(2_000);
+      expect((await f.store.expire(10)).map((j) => j.id)).toEqual([a1.id]);
+      // The started b1 never expires; a2 is the head of a now.
+      expect((await claim()).map((j) => j.id)).toEqual([a2.id]);
+      expect(await f.get(b2.id)).toMatchObject({ state: 'scheduled' });
+    });
   });
 
   describe('aging', () => {

@@ -1,4 +1,5 @@
 import { describe } from 'vitest';
+import { admissionContract } from './contract-admission.js';
 import { claimContract } from './contract-claim.js';
 import { countDueContract } from './contract-count-due.js';
 import { countsContract } from './contract-counts.js';
@@ -24,6 +25,7 @@ const GROUPS: [string, (harness: StoreContractHarness) => void][] = [
   ['submitting', submitContract],
   ['time bounds', timeBoundsContract],
   ['idempotency', idempotencyContract],
+  ['unique keys, debounce and expiry', admissionContract],
   ['claiming', claimContract],
   ['leases', leaseContract],
   ['lease expiry', leaseExpiryContract],
