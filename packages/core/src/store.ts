@@ -102,6 +102,7 @@
  * `MAX_DURATION_MS`.
  */
 import type { Job, JobError, JobSpec, Json } from './job.js';
+import type { JobLogStore } from './job-logs.js';
 import type { JobState } from './job-state.js';
 import type { QueuePatch, QueueRate } from './queue-settings.js';
 
@@ -370,6 +371,9 @@ export interface Store {
 
   /** Key-value space for other components. */
   readonly meta: MetaStore;
+
+  /** The log lines handlers wrote, per job and attempt (see `job-logs.ts`). */
+  readonly logs: JobLogStore;
 
   /** Listens to the change feed; returns the unsubscribe function. */
   subscribe(listener: (change: StoreChange) => void): () => void;

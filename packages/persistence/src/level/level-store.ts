@@ -14,6 +14,7 @@ import {
   type HeartbeatInput,
   type Job,
   type JobCounts,
+  type JobLogStore,
   type JobSpec,
   type Json,
   type ListFilter,
@@ -39,6 +40,7 @@ import { JobCache } from './job-cache.js';
 import { JobMutations } from './job-mutations.js';
 import { JobReader } from './job-reader.js';
 import { finishedPrefix, idOfIndexKey, keys, padTime } from './level-keys.js';
+import { LevelJobLogs } from './level-job-logs.js';
 import { LevelMetaStore } from './level-meta-store.js';
 import { checkLeaseMs } from '../time-bounds.js';
 import { loadState, openLevelDb } from './level-open.js';
@@ -91,6 +93,7 @@ const MEMORY_BYTES_PER_JOB = 600;
 export class LevelStore implements Store {
   readonly exclusive = true;
   readonly meta: MetaStore;
+  readonly logs: JobLogStore;
   readonly #db: LevelDb;
   readonly #location: string;
   readonly #memory: boolean;
@@ -150,6 +153,12 @@ export class LevelStore implements Store {
       guard: this.#guard,
     });
     this.meta = new LevelMetaStore(db, this.#commit, this.#guard);
+    this.logs = new LevelJobLogs({
+      db,
+      commit: this.#commit,
+      guard: this.#guard,
+      read: (ids) => this.#jobs.read(ids),
+    });
     this.#queues = new LevelQueues({
       counts: this.#counts,
       paused: this.#paused,

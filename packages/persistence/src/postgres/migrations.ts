@@ -168,6 +168,32 @@ CREATE INDEX jobs_runnable_queue ON ${s}.jobs (queue, priority, run_at, seq)
     sql: (s) => `
 ALTER TABLE ${s}.jobs ADD COLUMN retry_on jsonb, ADD COLUMN no_retry_on jsonb;`,
   },
+  {
+    version: 10,
+    name: 'log lines of jobs',
+    // Lines go with their job (ON DELETE CASCADE); an attempt's row holds the last seq handed out
+    // and how many lines were dropped. New tables only: an older node ignores them.
+    sql: (s) => `
+CREATE TABLE ${s}.job_log_attempts (
+  job_id text COLLATE "C" NOT NULL REFERENCES ${s}.jobs (id) ON DELETE CASCADE,
+  attempt integer NOT NULL,
+  seq integer NOT NULL,
+  dropped bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (job_id, attempt)
+);
+CREATE TABLE ${s}.job_logs (
+  job_id text COLLATE "C" NOT NULL,
+  attempt integer NOT NULL,
+  seq integer NOT NULL,
+  at bigint NOT NULL,
+  level text NOT NULL,
+  message text NOT NULL,
+  fields jsonb,
+  bytes integer NOT NULL,
+  PRIMARY KEY (job_id, attempt, seq),
+  FOREIGN KEY (job_id, attempt) REFERENCES ${s}.job_log_attempts (job_id, attempt) ON DELETE CASCADE
+);`,
+  },
 ];
 
 /** Lock class of the advisory lock that serialises migrations (any constant of our own). */
