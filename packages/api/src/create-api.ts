@@ -11,6 +11,7 @@ import { registerAuditRoutes } from './routes/audit.js';
 import { registerBatchRoutes } from './routes/batch.js';
 import { registerDeadLetterRoutes } from './routes/dead-letter.js';
 import { registerEventRoutes } from './routes/events.js';
+import { registerJobLogRoutes } from './routes/job-logs.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { registerQueueRoutes } from './routes/queues.js';
@@ -63,6 +64,7 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
   );
   registerBatchRoutes(api);
   registerJobRoutes(api);
+  registerJobLogRoutes(api);
   registerWaitRoutes(api);
   registerWorkerRoutes(api);
   registerEventRoutes(

@@ -13,6 +13,7 @@ import type {
   SubmitOptions,
 } from './client-types.js';
 import { BACKOFF_INPUT_FIELDS, fieldEntries, SUBMIT_FIELDS } from './job-fields.js';
+import type { LogsOptions, WireJobLogAppend, WireJobLogPage } from './job-log-types.js';
 import { SseParser, type SseEvent } from './sse-parser.js';
 import type {
   WireApiKey,
@@ -291,6 +292,26 @@ export class GopherQueueClient {
       },
     );
     return answer.jobs;
+  }
+
+  /** A page of a job's log lines (what its handlers wrote through `ctx.logger`). */
+  logs(id: string, options: LogsOptions = {}) {
+    const query: Record<string, string> = {};
+    if (options.attempt !== undefined) query.attempt = String(options.attempt);
+    if (options.after !== undefined) query.after = options.after;
+    if (options.limit !== undefined) query.limit = String(options.limit);
+    return this.#http.json<WireJobLogPage>('GET', `${jobPath(id)}/logs`, {
+      query,
+      signal: options.signal,
+    });
+  }
+
+  /** Sends the log lines of leased jobs' attempts (a remote worker's handlers wrote them). */
+  appendLogs(entries: WireJobLogAppend[], options: RequestOptions = {}) {
+    return this.#http.json<{ accepted: number }>('POST', '/api/v1/workers/logs', {
+      body: { entries },
+      signal: options.signal,
+    });
   }
 
   /** Extends a lease and saves checkpoint and progress. Rejects with `lease_lost` (409). */

@@ -14,6 +14,7 @@ import { runInAttemptScope, type CrashableAttempt } from './attempt-scope.js';
 import type { DeadlineQueue } from './deadline-queue.js';
 import { errorMessage } from './failure-report.js';
 import type { Handler, JobContext } from './job-context.js';
+import type { JobLogWriter } from './job-log-writer.js';
 import type { IsolatedHandler } from './sandbox/sandboxed-handler.js';
 import type { LeaseRenewal, WorkSource } from './work-source.js';
 
@@ -23,6 +24,8 @@ export interface AttemptEnv {
   source: WorkSource;
   clock: Clock;
   logger: Logger;
+  /** Keeps the lines handlers write through `ctx.logger` with their jobs, when the source can. */
+  jobLogs: JobLogWriter | undefined;
   leaseMs: number;
   heartbeatIntervalMs: number;
   timeoutGraceMs: number;
@@ -94,6 +97,13 @@ export class Attempt implements CrashableAttempt {
       type: this.job.type,
       attempt: this.job.attempt,
     }));
+  }
+
+  /** The handler's `ctx.logger`: the attempt's logger, its lines also kept with the job. */
+  get jobLogger(): Logger {
+    const writer = this.#env.jobLogs;
+    if (writer === undefined) return this.logger;
+    return writer.loggerFor(this.logger, this.job.id, this.job.attempt);
   }
 
   /**
