@@ -42,6 +42,9 @@ export interface AttemptEnv {
   ended(attempt: Attempt, outcome: AttemptOutcome): void;
 }
 
+/** How long an attempt's end waits for its log lines to be stored. */
+const LOG_FLUSH_MS = 2000;
+
 const ABANDONED: Settled = { ok: false, abandoned: true };
 const TERMINATED: Settled = { ok: false, abandoned: true, terminated: true };
 
@@ -231,6 +234,8 @@ export class Attempt implements CrashableAttempt {
     env.leases.delete(this, env.heartbeatIntervalMs);
     this.#cancelGrace?.();
     if (this.#beat !== undefined) await this.#beat;
+    // The handler's lines are stored before its end, so a finished job shows them all.
+    if (env.jobLogs?.holds(job.id) === true) await env.jobLogs.flushWithin(LOG_FLUSH_MS);
     const abort = { kind: this.#abortKind, crashError: this.#crashError };
     const outcome = await end.write(settled, abort, env.timeoutGraceMs);
     if (verbose) end.log(outcome, env.clock.now() - startedAt, env.clock.now());

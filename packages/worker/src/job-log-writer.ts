@@ -99,6 +99,27 @@ export class JobLogWriter {
     };
   }
 
+  /** True while lines of `jobId` wait to be sent (or are being sent). */
+  holds(jobId: string): boolean {
+    return this.#sending !== undefined || this.#buffer.some((p) => p.jobId === jobId);
+  }
+
+  /**
+   * {@link flush}, waiting at most `maxMs`: an attempt flushes its lines before its end is
+   * written, so a finished job shows them, without waiting long on a slow store.
+   */
+  async flushWithin(maxMs: number): Promise<void> {
+    let cancel: (() => void) | undefined;
+    const late = new Promise<void>((resolve) => {
+      cancel = this.#options.clock.setTimer(resolve, maxMs);
+    });
+    try {
+      await Promise.race([this.flush(), late]);
+    } finally {
+      cancel?.();
+    }
+  }
+
   /** Sends what is buffered now; resolves when it and any send in flight are done. */
   async flush(): Promise<void> {
     this.#cancelTimer?.();
