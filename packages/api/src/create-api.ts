@@ -9,6 +9,7 @@ import { limitBody, requestContext } from './request-context.js';
 import { guardRequest } from './request-guard.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerBatchRoutes } from './routes/batch.js';
+import { registerBulkRoutes } from './routes/bulk.js';
 import { registerDeadLetterRoutes } from './routes/dead-letter.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerJobLogRoutes } from './routes/job-logs.js';
@@ -63,6 +64,7 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
     }),
   );
   registerBatchRoutes(api);
+  registerBulkRoutes(api);
   registerJobRoutes(api);
   registerJobLogRoutes(api);
   registerWaitRoutes(api);

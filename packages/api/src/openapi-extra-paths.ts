@@ -1,5 +1,6 @@
 /** OpenAPI paths of job logs (and later additions), kept apart from the original's routes. */
 import { body, err, int, json, obj, str, time, type Schema } from './openapi-builders.js';
+import { bulkSchema } from './routes/bulk.js';
 import { workerLogsSchema } from './routes/job-logs.js';
 
 const ERRORS = {
@@ -57,6 +58,27 @@ export const extraPaths: Record<string, Record<string, Schema>> = {
         ),
         ...ERRORS,
         '404': err('Unknown job'),
+      },
+    },
+  },
+  '/api/v1/jobs/bulk': {
+    post: {
+      summary:
+        'Retry, cancel or delete the jobs a filter matches (at most limit, newest first; next_cursor goes on) or the given ids',
+      'x-permission': 'jobs:manage',
+      requestBody: body(bulkSchema),
+      responses: {
+        '200': json(
+          obj({
+            action: str,
+            matched: int,
+            succeeded: int,
+            skipped: obj({ invalid_state: int, not_found: int }),
+            next_cursor: str,
+          }),
+        ),
+        ...ERRORS,
+        ...JSON_ONLY,
       },
     },
   },

@@ -13,6 +13,7 @@ import type {
   SubmitOptions,
 } from './client-types.js';
 import { BACKOFF_INPUT_FIELDS, fieldEntries, SUBMIT_FIELDS } from './job-fields.js';
+import type { BulkInput, WireBulkResult } from './bulk-types.js';
 import type { LogsOptions, WireJobLogAppend, WireJobLogPage } from './job-log-types.js';
 import { SseParser, type SseEvent } from './sse-parser.js';
 import type {
@@ -292,6 +293,19 @@ export class GopherQueueClient {
       },
     );
     return answer.jobs;
+  }
+
+  /** Retries, cancels or deletes the jobs a filter matches (a page at a time) or the given ids. */
+  bulk(input: BulkInput) {
+    const { action, limit, cursor, reason, resetAttempts, signal } = input;
+    const body: Record<string, unknown> = { action };
+    if (input.ids !== undefined) body.ids = input.ids;
+    if (input.filter !== undefined) body.filter = input.filter;
+    if (limit !== undefined) body.limit = limit;
+    if (cursor !== undefined) body.cursor = cursor;
+    if (reason !== undefined) body.reason = reason;
+    if (resetAttempts !== undefined) body.reset_attempts = resetAttempts;
+    return this.#http.json<WireBulkResult>('POST', '/api/v1/jobs/bulk', { body, signal });
   }
 
   /** A page of a job's log lines (what its handlers wrote through `ctx.logger`). */

@@ -24,6 +24,7 @@ export {
   SUBMIT_FIELDS,
 } from './job-fields.js';
 export type { FieldAudience, FieldKind, JobField, SubmitField, WireField } from './job-fields.js';
+export type { BulkAction, BulkInput, WireBulkResult } from './bulk-types.js';
 export type {
   LogsOptions,
   WireJobLogAppend,
