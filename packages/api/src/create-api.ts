@@ -7,6 +7,7 @@ import { openApiDocument } from './openapi.js';
 import { resolveApiOptions, type ApiOptions } from './options.js';
 import { limitBody, requestContext } from './request-context.js';
 import { guardRequest } from './request-guard.js';
+import { registerDashboardRoutes } from './dashboard/dashboard-routes.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerBatchRoutes } from './routes/batch.js';
 import { registerBulkRoutes } from './routes/bulk.js';
@@ -52,6 +53,7 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
   app.use('*', limitBody(resolved.bodyLimitBytes));
 
   registerSystemRoutes(app);
+  registerDashboardRoutes(app);
   app.get('/api/v1/openapi.json', (c) => c.json(openApiDocument));
 
   const api = new Hono<ApiEnv>();
