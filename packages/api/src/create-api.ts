@@ -8,6 +8,7 @@ import { resolveApiOptions, type ApiOptions } from './options.js';
 import { limitBody, requestContext } from './request-context.js';
 import { guardRequest } from './request-guard.js';
 import { registerDashboardRoutes } from './dashboard/dashboard-routes.js';
+import { DashboardSessions, sessionAuth } from './dashboard/dashboard-sessions.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerBatchRoutes } from './routes/batch.js';
 import { registerBulkRoutes } from './routes/bulk.js';
@@ -53,10 +54,12 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
   app.use('*', limitBody(resolved.bodyLimitBytes));
 
   registerSystemRoutes(app);
-  registerDashboardRoutes(app);
+  const sessions = new DashboardSessions(() => Date.now());
+  registerDashboardRoutes(app, sessions);
   app.get('/api/v1/openapi.json', (c) => c.json(openApiDocument));
 
   const api = new Hono<ApiEnv>();
+  api.use('*', sessionAuth(sessions));
   api.use('*', authenticate());
   api.get('/', (c) =>
     c.json({

@@ -17,7 +17,12 @@ function escapeHtml(text: string): string {
 }
 
 /** The page for `page` (`job` for one job's detail, with its id). */
-export function dashboardPage(page: string, version: string, jobId?: string): string {
+export function dashboardPage(
+  page: string,
+  version: string,
+  jobId?: string,
+  csrf?: string,
+): string {
   const nav = PAGES.map(
     ([id, label]) =>
       `<a href="/ui/${id === 'overview' ? '' : id}"${id === page ? ' aria-current="page"' : ''}>${label}</a>`,
@@ -27,7 +32,12 @@ export function dashboardPage(page: string, version: string, jobId?: string): st
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
+<meta name="color-scheme" content="light dark">${
+    csrf === undefined
+      ? ''
+      : `
+<meta name="gq-csrf" content="${escapeHtml(csrf)}">`
+  }
 <title>GopherQueue</title>
 <link rel="stylesheet" href="/ui/assets/uplot.css">
 <link rel="stylesheet" href="/ui/assets/app.css">

@@ -2,10 +2,23 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { gzipSync } from 'node:zlib';
 import type { Context, Hono } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { z } from 'zod';
+import type { Principal } from '../env.js';
+import { HttpError } from '../errors.js';
+import { readBody } from '../request.js';
 import type { ApiEnv } from '../env.js';
 import { dashboardPage } from './dashboard-page.js';
 import { DASHBOARD_JS } from './dashboard-script.js';
+import {
+  csrfMatches,
+  SESSION_COOKIE,
+  SESSION_MS,
+  type DashboardSessions,
+} from './dashboard-sessions.js';
 import { DASHBOARD_CSS } from './dashboard-style.js';
+
+const loginSchema = z.object({ key: z.string().min(1).max(200) }).strict();
 
 /** Nothing but this server: no script, style, image or connection to any other host. */
 const CSP =
@@ -71,9 +84,10 @@ const PAGES = new Set(['queues', 'jobs', 'dead-letter', 'workers']);
  * every read and action) and stays live through the event stream. Its assets come from this
  * server only, enforced by its Content-Security-Policy.
  */
-export function registerDashboardRoutes(app: Hono<ApiEnv>): void {
+export function registerDashboardRoutes(app: Hono<ApiEnv>, sessions: DashboardSessions): void {
   const page = (c: Context<ApiEnv>, name: string, jobId?: string): Response => {
-    const html = dashboardPage(name, c.get('options').version, jobId);
+    const session = sessions.get(getCookie(c, SESSION_COOKIE));
+    const html = dashboardPage(name, c.get('options').version, jobId, session?.csrf);
     return send(c, asset('text/html; charset=utf-8', html), 'no-store');
   };
   app.get('/', (c) => c.redirect('/ui/', 302));
@@ -83,6 +97,33 @@ export function registerDashboardRoutes(app: Hono<ApiEnv>): void {
     const found = ASSETS[c.req.param('file')];
     if (found === undefined) return c.notFound();
     return send(c, found(), 'no-cache');
+  });
+  // Under --auth: a key given once, kept as an HttpOnly, SameSite=Strict session cookie.
+  app.post('/ui/login', async (c) => {
+    const { key } = await readBody(c, loginSchema);
+    const record = await c.get('options').keys?.verify(key);
+    if (record === undefined) throw new HttpError('unauthorized', 'invalid or revoked API key');
+    const principal: Principal = { actor: record.id, role: record.role };
+    if (record.queues !== undefined && record.queues.length > 0) principal.queues = record.queues;
+    const { id, csrf } = sessions.create(principal);
+    setCookie(c, SESSION_COOKIE, id, {
+      httpOnly: true,
+      sameSite: 'Strict',
+      path: '/',
+      maxAge: SESSION_MS / 1000,
+      secure: new URL(c.req.url).protocol === 'https:',
+    });
+    return c.json({ role: record.role, csrf });
+  });
+  app.post('/ui/logout', (c) => {
+    const id = getCookie(c, SESSION_COOKIE);
+    const session = sessions.get(id);
+    if (session !== undefined && !csrfMatches(session, c.req.header('x-csrf-token'))) {
+      throw new HttpError('forbidden', 'a dashboard action needs its CSRF token (X-CSRF-Token)');
+    }
+    sessions.delete(id);
+    deleteCookie(c, SESSION_COOKIE, { path: '/' });
+    return c.body(null, 204);
   });
   app.get('/ui/jobs/:id', (c) => page(c, 'job', c.req.param('id')));
   app.get('/ui/:page', (c) => {

@@ -24,16 +24,20 @@ export const DASHBOARD_JS = String.raw`'use strict';
   function say(text) { status.textContent = text; }
   async function api(method, path, body) {
     const init = { method, headers: { accept: 'application/json' }, credentials: 'same-origin' };
+    const csrf = document.querySelector('meta[name="gq-csrf"]');
+    if (csrf && method !== 'GET') init.headers['x-csrf-token'] = csrf.getAttribute('content');
     if (body !== undefined) {
       init.headers['content-type'] = 'application/json';
       init.body = JSON.stringify(body);
     }
-    const res = await fetch('/api/v1' + path, init);
+    const res = await fetch((path.startsWith('/ui/') ? '' : '/api/v1') + path, init);
     const text = await res.text();
     const data = text === '' ? null : JSON.parse(text);
     if (!res.ok) {
       const message = data && data.error ? data.error.message : res.statusText;
-      throw new Error(res.status === 401 ? 'an API key is required: ' + message : message);
+      const error = new Error(res.status === 401 ? 'an API key is required: ' + message : message);
+      error.status = res.status;
+      throw error;
     }
     return data;
   }
@@ -199,8 +203,23 @@ export const DASHBOARD_JS = String.raw`'use strict';
   }
 
   const PAGES = { overview, queues, jobs: () => jobs(), 'dead-letter': () => jobs('dead_letter'), workers, job };
+  function login(message) {
+    const form = h('form', { class: 'filters', id: 'login', onsubmit: async (e) => {
+      e.preventDefault();
+      try {
+        await api('POST', '/ui/login', { key: String(new FormData(form).get('key') || '') });
+        location.reload();
+      } catch (err) { say('login failed: ' + err.message); }
+    } },
+      h('label', {}, 'API key', h('input', { type: 'password', name: 'key', id: 'login-key', autocomplete: 'off', required: true })),
+      h('button', { type: 'submit' }, 'Log in'));
+    replace(h('h1', { text: 'Log in' }), h('p', { class: 'muted', text: message }), form);
+  }
   async function render() {
-    try { await (PAGES[page] || overview)(); } catch (err) { replace(h('p', { class: 'bad', role: 'alert', text: err.message })); }
+    try { await (PAGES[page] || overview)(); } catch (err) {
+      if (err.status === 401) login(err.message);
+      else replace(h('p', { class: 'bad', role: 'alert', text: err.message }));
+    }
   }
   render().then(() => live(render));
 })();
