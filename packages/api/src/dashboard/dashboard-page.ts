@@ -22,6 +22,7 @@ export function dashboardPage(
   version: string,
   jobId?: string,
   csrf?: string,
+  can?: readonly string[],
 ): string {
   const nav = PAGES.map(
     ([id, label]) =>
@@ -32,7 +33,7 @@ export function dashboardPage(
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">${
+<meta name="color-scheme" content="light dark">${can === undefined ? '' : `\n<meta name="gq-can" content="${escapeHtml(can.join(' '))}">`}${
     csrf === undefined
       ? ''
       : `

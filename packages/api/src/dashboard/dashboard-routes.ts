@@ -4,6 +4,8 @@ import { gzipSync } from 'node:zlib';
 import type { Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
+import { hasPermission, type Permission, type Role } from '@gopherqueue/security';
+import { isLoopback } from '../auth.js';
 import type { Principal } from '../env.js';
 import { HttpError } from '../errors.js';
 import { readBody } from '../request.js';
@@ -76,6 +78,15 @@ function send(c: Context<ApiEnv>, a: Asset, cache: string): Response {
   return c.body(new Uint8Array(gzip ? a.gzip : a.body), 200, headers);
 }
 
+/** What the pages may offer, by permission. */
+const UI_PERMISSIONS: readonly Permission[] = [
+  'jobs:read',
+  'stats:read',
+  'jobs:manage',
+  'queues:manage',
+  'dlq:manage',
+];
+
 const PAGES = new Set(['queues', 'jobs', 'dead-letter', 'workers']);
 
 /**
@@ -86,8 +97,16 @@ const PAGES = new Set(['queues', 'jobs', 'dead-letter', 'workers']);
  */
 export function registerDashboardRoutes(app: Hono<ApiEnv>, sessions: DashboardSessions): void {
   const page = (c: Context<ApiEnv>, name: string, jobId?: string): Response => {
+    const options = c.get('options');
     const session = sessions.get(getCookie(c, SESSION_COOKIE));
-    const html = dashboardPage(name, c.get('options').version, jobId, session?.csrf);
+    // The role the page's requests will act with, when known now: it hides what it may not do.
+    const local =
+      options.auth === 'off' ||
+      (options.auth === 'protected' && isLoopback(options.getRemoteAddress?.(c)));
+    const role: Role | undefined = session?.principal.role ?? (local ? 'admin' : undefined);
+    const can =
+      role === undefined ? undefined : UI_PERMISSIONS.filter((p) => hasPermission(role, p));
+    const html = dashboardPage(name, options.version, jobId, session?.csrf, can);
     return send(c, asset('text/html; charset=utf-8', html), 'no-store');
   };
   app.get('/', (c) => c.redirect('/ui/', 302));

@@ -21,6 +21,9 @@ export const DASHBOARD_JS = String.raw`'use strict';
     }
     return el;
   }
+  const canMeta = document.querySelector('meta[name="gq-can"]');
+  /** Whether the key may do it (unknown before a login: the API decides). */
+  function can(permission) { return !canMeta || canMeta.getAttribute('content').split(' ').includes(permission); }
   function say(text) { status.textContent = text; }
   async function api(method, path, body) {
     const init = { method, headers: { accept: 'application/json' }, credentials: 'same-origin' };
@@ -119,7 +122,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
       h('td', { text: age(q.oldest_waiting_at) }),
       h('td', { text: [q.concurrency === null ? '' : 'concurrency ' + q.concurrency, q.rate === null ? '' : 'rate ' + q.rate].filter(Boolean).join(', ') || 'none' }),
       h('td', { text: q.paused ? 'paused' : 'active' }),
-      h('td', {}, h('button', { type: 'button', onclick: () => act(q.paused ? 'resume' : 'pause', () => api('POST', '/queues/' + encodeURIComponent(q.name) + (q.paused ? '/resume' : '/pause'))) }, (q.paused ? 'Resume ' : 'Pause ') + q.name))))));
+      h('td', {}, !can('queues:manage') ? null : h('button', { type: 'button', onclick: () => act(q.paused ? 'resume' : 'pause', () => api('POST', '/queues/' + encodeURIComponent(q.name) + (q.paused ? '/resume' : '/pause'))) }, (q.paused ? 'Resume ' : 'Pause ') + q.name))))));
   }
 
   async function act(what, call) {
@@ -157,11 +160,11 @@ export const DASHBOARD_JS = String.raw`'use strict';
       selectedJobs.clear();
       return action + ': ' + r.succeeded + ' of ' + r.matched + ' jobs';
     });
-    const actions = h('div', { class: 'actions', role: 'group', 'aria-label': 'Act on the selected jobs' },
+    const actions = !can('jobs:manage') ? null : h('div', { class: 'actions', role: 'group', 'aria-label': 'Act on the selected jobs' },
       h('button', { type: 'button', id: 'bulk-retry', onclick: () => bulk('retry') }, fixed ? 'Requeue selected' : 'Retry selected'),
       fixed ? null : h('button', { type: 'button', id: 'bulk-cancel', onclick: () => bulk('cancel') }, 'Cancel selected'),
       h('button', { type: 'button', id: 'bulk-delete', onclick: () => bulk('delete') }, 'Delete selected'),
-      fixed ? h('button', { type: 'button', id: 'purge', onclick: () => act('purge', async () => { const r = await api('POST', '/dead-letter/purge', {}); return 'purged ' + (r.purged ?? ''); }) }, 'Purge dead letter') : null);
+      fixed && can('dlq:manage') ? h('button', { type: 'button', id: 'purge', onclick: () => act('purge', async () => { const r = await api('POST', '/dead-letter/purge', {}); return 'purged ' + (r.purged ?? ''); }) }, 'Purge dead letter') : null);
     const all = h('input', { type: 'checkbox', 'aria-label': 'select every job of this page', onchange: (e) => {
       for (const j of list) { if (e.target.checked) selectedJobs.add(j.id); else selectedJobs.delete(j.id); }
       for (const box of main.querySelectorAll('tbody input[type=checkbox]')) box.checked = e.target.checked;
@@ -177,7 +180,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
 
   async function job() {
     const [j, logs] = await Promise.all([api('GET', '/jobs/' + encodeURIComponent(jobId)), api('GET', '/jobs/' + encodeURIComponent(jobId) + '/logs?limit=1000')]);
-    const actions = h('div', { class: 'actions' },
+    const actions = !can('jobs:manage') ? null : h('div', { class: 'actions' },
       h('button', { type: 'button', onclick: () => act('retry', () => api('POST', '/jobs/' + j.id + '/retry', {})) }, 'Retry'),
       h('button', { type: 'button', onclick: () => act('cancel', () => api('POST', '/jobs/' + j.id + '/cancel', {})) }, 'Cancel'),
       h('button', { type: 'button', onclick: () => act('delete', async () => { await api('DELETE', '/jobs/' + j.id); location.href = '/ui/jobs'; }) }, 'Delete'));
