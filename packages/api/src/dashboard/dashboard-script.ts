@@ -122,7 +122,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
       h('td', { text: age(q.oldest_waiting_at) }),
       h('td', { text: [q.concurrency === null ? '' : 'concurrency ' + q.concurrency, q.rate === null ? '' : 'rate ' + q.rate].filter(Boolean).join(', ') || 'none' }),
       h('td', { text: q.paused ? 'paused' : 'active' }),
-      h('td', {}, !can('queues:manage') ? null : h('button', { type: 'button', onclick: () => act(q.paused ? 'resume' : 'pause', () => api('POST', '/queues/' + encodeURIComponent(q.name) + (q.paused ? '/resume' : '/pause'))) }, (q.paused ? 'Resume ' : 'Pause ') + q.name))))));
+      h('td', {}, !can('queues:manage') ? null : h('button', { type: 'button', id: 'q-' + q.name, onclick: () => act(q.paused ? 'resume' : 'pause', () => api('POST', '/queues/' + encodeURIComponent(q.name) + (q.paused ? '/resume' : '/pause'))) }, (q.paused ? 'Resume ' : 'Pause ') + q.name))))));
   }
 
   async function act(what, call) {
@@ -132,7 +132,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
   let cursors = [];
   function jobRows(jobs, selected) {
     return jobs.map((j) => h('tr', { 'data-id': j.id },
-      h('td', {}, h('input', { type: 'checkbox', 'aria-label': 'select job ' + j.id, checked: selected.has(j.id), onchange: (e) => { if (e.target.checked) selected.add(j.id); else selected.delete(j.id); } })),
+      h('td', {}, h('input', { type: 'checkbox', id: 'sel-' + j.id, 'aria-label': 'select job ' + j.id, checked: selected.has(j.id), onchange: (e) => { if (e.target.checked) selected.add(j.id); else selected.delete(j.id); } })),
       h('td', {}, h('a', { href: '/ui/jobs/' + j.id, text: j.id })), h('td', { text: j.type }), h('td', { text: j.queue }),
       h('td', { text: j.state }), h('td', { class: 'num', text: j.attempt + '/' + j.max_attempts }), h('td', { text: age(j.created_at) }), h('td', { class: 'bad', text: j.last_error || '' })));
   }
@@ -165,13 +165,13 @@ export const DASHBOARD_JS = String.raw`'use strict';
       fixed ? null : h('button', { type: 'button', id: 'bulk-cancel', onclick: () => bulk('cancel') }, 'Cancel selected'),
       h('button', { type: 'button', id: 'bulk-delete', onclick: () => bulk('delete') }, 'Delete selected'),
       fixed && can('dlq:manage') ? h('button', { type: 'button', id: 'purge', onclick: () => act('purge', async () => { const r = await api('POST', '/dead-letter/purge', {}); return 'purged ' + (r.purged ?? ''); }) }, 'Purge dead letter') : null);
-    const all = h('input', { type: 'checkbox', 'aria-label': 'select every job of this page', onchange: (e) => {
+    const all = h('input', { type: 'checkbox', id: 'sel-all', 'aria-label': 'select every job of this page', onchange: (e) => {
       for (const j of list) { if (e.target.checked) selectedJobs.add(j.id); else selectedJobs.delete(j.id); }
       for (const box of main.querySelectorAll('tbody input[type=checkbox]')) box.checked = e.target.checked;
     } });
     const pager = h('div', { class: 'actions' },
-      cursors.length > 0 ? h('button', { type: 'button', onclick: () => { cursors.pop(); render(); } }, 'Newer') : null,
-      result.next_cursor ? h('button', { type: 'button', onclick: () => { cursors.push(result.next_cursor); render(); } }, 'Older') : null);
+      cursors.length > 0 ? h('button', { type: 'button', id: 'newer', onclick: () => { cursors.pop(); render(); } }, 'Newer') : null,
+      result.next_cursor ? h('button', { type: 'button', id: 'older', onclick: () => { cursors.push(result.next_cursor); render(); } }, 'Older') : null);
     replace(h('h1', { text: fixed ? 'Dead letter' : 'Jobs' }), filters, find, actions,
       h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, all), ['Id', 'Type', 'Queue', 'State', 'Attempt', 'Age', 'Last error'].map((x) => h('th', { scope: 'col', text: x })))),
         h('tbody', {}, jobRows(list, selectedJobs))),
