@@ -8,7 +8,9 @@ import { eventsCommand } from './commands/events.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
 import { jobCommand } from './commands/job.js';
+import { jobsCommand } from './commands/bulk.js';
 import { keysCommand } from './commands/keys.js';
+import { logsCommand } from './commands/logs.js';
 import { migrateCommand } from './commands/migrate.js';
 import { queuesCommand } from './commands/queues.js';
 import { retryCommand } from './commands/retry.js';
@@ -32,6 +34,8 @@ export function buildCli(io: CliIo): Argv {
     .command(submitCommand(io))
     .command(statusCommand(io))
     .command(jobCommand(io))
+    .command(logsCommand(io))
+    .command(jobsCommand(io))
     .command(cancelCommand(io))
     .command(retryCommand(io))
     .command(deleteCommand(io))

@@ -37,6 +37,8 @@ export function keyOf(c: ApiContext): string | undefined {
  */
 export function authenticate(): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
+    // Already decided (a dashboard session, see `sessionAuth`).
+    if ((c.get('principal') as Principal | undefined) !== undefined) return next();
     const options = c.get('options');
     if (options.auth === 'off') {
       c.set('principal', LOCAL);

@@ -7,10 +7,14 @@ import { openApiDocument } from './openapi.js';
 import { resolveApiOptions, type ApiOptions } from './options.js';
 import { limitBody, requestContext } from './request-context.js';
 import { guardRequest } from './request-guard.js';
+import { registerDashboardRoutes } from './dashboard/dashboard-routes.js';
+import { DashboardSessions, sessionAuth } from './dashboard/dashboard-sessions.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerBatchRoutes } from './routes/batch.js';
+import { registerBulkRoutes } from './routes/bulk.js';
 import { registerDeadLetterRoutes } from './routes/dead-letter.js';
 import { registerEventRoutes } from './routes/events.js';
+import { registerJobLogRoutes } from './routes/job-logs.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { registerQueueRoutes } from './routes/queues.js';
@@ -51,9 +55,12 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
   app.use('*', limitBody(resolved.bodyLimitBytes));
 
   registerSystemRoutes(app);
+  const sessions = new DashboardSessions(() => Date.now());
+  registerDashboardRoutes(app, sessions);
   app.get('/api/v1/openapi.json', (c) => c.json(openApiDocument));
 
   const api = new Hono<ApiEnv>();
+  api.use('*', sessionAuth(sessions));
   api.use('*', authenticate());
   api.get('/', (c) =>
     c.json({
@@ -63,7 +70,9 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
     }),
   );
   registerBatchRoutes(api);
+  registerBulkRoutes(api);
   registerJobRoutes(api);
+  registerJobLogRoutes(api);
   registerWaitRoutes(api);
   registerWorkerRoutes(api);
   registerEventRoutes(

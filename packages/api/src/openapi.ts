@@ -3,6 +3,7 @@
  * generated from the zod schemas the routes validate with, so they cannot drift; responses are
  * written here by hand, after `wire-types.ts`.
  */
+import { extraPaths } from './openapi-extra-paths.js';
 import { JOB_STATES, MAX_QUEUE_CONCURRENCY } from '@gopherqueue/core';
 import { componentSchemas } from './openapi-components.js';
 import { body, err, int, json, obj, ref, str, time, type Schema } from './openapi-builders.js';
@@ -457,5 +458,5 @@ export const openApiDocument = {
     schemas: { ...componentSchemas, ...scheduleSchemas },
   },
   security: [{ apiKey: [] }, { bearer: [] }, {}],
-  paths: { ...paths, ...schedulePaths },
+  paths: { ...paths, ...schedulePaths, ...extraPaths },
 } as const;

@@ -72,8 +72,8 @@ export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.output<
  */
 export function jobIdParam(c: Context): string {
   const id = c.req.param('id') ?? '';
-  if (id === 'batch' && c.req.path.endsWith('/jobs/batch')) {
-    // `/jobs/batch` only takes POST; other methods land on `/jobs/:id`.
+  if ((id === 'batch' || id === 'bulk') && c.req.path.endsWith(`/jobs/${id}`)) {
+    // `/jobs/batch` and `/jobs/bulk` only take POST; other methods land on `/jobs/:id`.
     throw new HttpError('method_not_allowed', `method ${c.req.method} not allowed`, {
       allowed: ['POST'],
     });

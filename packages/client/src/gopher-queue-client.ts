@@ -19,6 +19,8 @@ import {
   SUBMIT_FIELDS,
 } from './job-fields.js';
 import { SchedulesClient } from './schedules-client.js';
+import type { BulkInput, WireBulkResult } from './bulk-types.js';
+import type { LogsOptions, WireJobLogAppend, WireJobLogPage } from './job-log-types.js';
 import { SseParser, type SseEvent } from './sse-parser.js';
 import type {
   WireApiKey,
@@ -307,6 +309,39 @@ export class GopherQueueClient {
       },
     );
     return answer.jobs;
+  }
+
+  /** Retries, cancels or deletes the jobs a filter matches (a page at a time) or the given ids. */
+  bulk(input: BulkInput) {
+    const { action, limit, cursor, reason, resetAttempts, signal } = input;
+    const body: Record<string, unknown> = { action };
+    if (input.ids !== undefined) body.ids = input.ids;
+    if (input.filter !== undefined) body.filter = input.filter;
+    if (limit !== undefined) body.limit = limit;
+    if (cursor !== undefined) body.cursor = cursor;
+    if (reason !== undefined) body.reason = reason;
+    if (resetAttempts !== undefined) body.reset_attempts = resetAttempts;
+    return this.#http.json<WireBulkResult>('POST', '/api/v1/jobs/bulk', { body, signal });
+  }
+
+  /** A page of a job's log lines (what its handlers wrote through `ctx.logger`). */
+  logs(id: string, options: LogsOptions = {}) {
+    const query: Record<string, string> = {};
+    if (options.attempt !== undefined) query.attempt = String(options.attempt);
+    if (options.after !== undefined) query.after = options.after;
+    if (options.limit !== undefined) query.limit = String(options.limit);
+    return this.#http.json<WireJobLogPage>('GET', `${jobPath(id)}/logs`, {
+      query,
+      signal: options.signal,
+    });
+  }
+
+  /** Sends the log lines of leased jobs' attempts (a remote worker's handlers wrote them). */
+  appendLogs(entries: WireJobLogAppend[], options: RequestOptions = {}) {
+    return this.#http.json<{ accepted: number }>('POST', '/api/v1/workers/logs', {
+      body: { entries },
+      signal: options.signal,
+    });
   }
 
   /** Extends a lease and saves checkpoint and progress. Rejects with `lease_lost` (409). */

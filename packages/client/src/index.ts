@@ -27,6 +27,13 @@ export {
   UNIQUE_FIELDS,
 } from './job-fields.js';
 export type { FieldAudience, FieldKind, JobField, SubmitField, WireField } from './job-fields.js';
+export type { BulkAction, BulkInput, WireBulkResult } from './bulk-types.js';
+export type {
+  LogsOptions,
+  WireJobLogAppend,
+  WireJobLogLine,
+  WireJobLogPage,
+} from './job-log-types.js';
 export { SseParser } from './sse-parser.js';
 export type { SseEvent } from './sse-parser.js';
 export type {

@@ -53,6 +53,28 @@ export {
   runAtProblem,
 } from './limits.js';
 export type { Job, JobError, JobSpec, Json } from './job.js';
+export {
+  appendAttemptLog,
+  checkLogAppends,
+  cutUtf8,
+  JOB_LOG_LEVELS,
+  JOB_LOG_LIMITS,
+  logLineBytes,
+  normalizeLogLine,
+  resolveLogQuery,
+  utf8Bytes,
+} from './job-logs.js';
+export type {
+  AttemptLog,
+  JobLogAppend,
+  JobLogDropped,
+  JobLogEntry,
+  JobLogLevel,
+  JobLogLine,
+  JobLogPage,
+  JobLogQuery,
+  JobLogStore,
+} from './job-logs.js';
 export { noopLogger } from './logger.js';
 export { setLongTimeout } from './long-timeout.js';
 export type { LongTimeoutOptions, TimerHost } from './long-timeout.js';

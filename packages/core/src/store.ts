@@ -126,6 +126,7 @@
  * `MAX_DURATION_MS`.
  */
 import type { Job, JobError, JobSpec, Json } from './job.js';
+import type { JobLogStore } from './job-logs.js';
 import type { JobState } from './job-state.js';
 import type { QueuePatch, QueueRate } from './queue-settings.js';
 import type { GroupAtLimit, GroupState } from './group-settings.js';
@@ -430,6 +431,8 @@ export interface Store {
 
   /** Recurring schedules (see `schedule.ts` for what they guarantee). */
   readonly schedules: ScheduleStore;
+  /** The log lines handlers wrote, per job and attempt (see `job-logs.ts`). */
+  readonly logs: JobLogStore;
 
   /** Listens to the change feed; returns the unsubscribe function. */
   subscribe(listener: (change: StoreChange) => void): () => void;

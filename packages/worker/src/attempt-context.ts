@@ -5,7 +5,8 @@ import { toJson } from './to-json.js';
 /** What an {@link AttemptContext} asks of its attempt. */
 export interface ContextHost {
   readonly signal: AbortSignal;
-  readonly logger: Logger;
+  /** The handler's logger (its lines kept with the job). */
+  readonly jobLogger: Logger;
   renew(input: { checkpoint?: Json; progress?: Json; progressMessage?: string }): Promise<void>;
 }
 
@@ -24,6 +25,7 @@ export class AttemptContext implements JobContext {
   readonly lastCheckpoint: Json | undefined;
   readonly dependencies: readonly Job[];
   readonly #host: ContextHost;
+  #logger: Logger | undefined;
   #checkpoint: ((state: unknown) => Promise<void>) | undefined;
   #progress: ((value: unknown, message?: string) => Promise<void>) | undefined;
 
@@ -44,7 +46,7 @@ export class AttemptContext implements JobContext {
   }
 
   get logger(): Logger {
-    return this.#host.logger;
+    return (this.#logger ??= this.#host.jobLogger);
   }
 
   get checkpoint(): (state: unknown) => Promise<void> {

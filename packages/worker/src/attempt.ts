@@ -15,6 +15,7 @@ import { AttemptSpan } from './attempt-span.js';
 import type { DeadlineQueue } from './deadline-queue.js';
 import { errorMessage } from './failure-report.js';
 import type { Handler, JobContext } from './job-context.js';
+import type { JobLogWriter } from './job-log-writer.js';
 import type { IsolatedHandler } from './sandbox/sandboxed-handler.js';
 import type { LeaseRenewal, WorkSource } from './work-source.js';
 
@@ -24,6 +25,8 @@ export interface AttemptEnv {
   source: WorkSource;
   clock: Clock;
   logger: Logger;
+  /** Keeps the lines handlers write through `ctx.logger` with their jobs, when the source can. */
+  jobLogs: JobLogWriter | undefined;
   leaseMs: number;
   heartbeatIntervalMs: number;
   timeoutGraceMs: number;
@@ -39,6 +42,9 @@ export interface AttemptEnv {
   /** Called once when the job's end is written (or dropped). */
   ended(attempt: Attempt, outcome: AttemptOutcome): void;
 }
+
+/** How long an attempt's end waits for its log lines to be stored. */
+const LOG_FLUSH_MS = 2000;
 
 const ABANDONED: Settled = { ok: false, abandoned: true };
 const TERMINATED: Settled = { ok: false, abandoned: true, terminated: true };
@@ -95,6 +101,13 @@ export class Attempt implements CrashableAttempt {
       type: this.job.type,
       attempt: this.job.attempt,
     }));
+  }
+
+  /** The handler's `ctx.logger`: the attempt's logger, its lines also kept with the job. */
+  get jobLogger(): Logger {
+    const writer = this.#env.jobLogs;
+    if (writer === undefined) return this.logger;
+    return writer.loggerFor(this.logger, this.job.id, this.job.attempt);
   }
 
   /**
@@ -224,6 +237,8 @@ export class Attempt implements CrashableAttempt {
     env.leases.delete(this, env.heartbeatIntervalMs);
     this.#cancelGrace?.();
     if (this.#beat !== undefined) await this.#beat;
+    // The handler's lines are stored before its end, so a finished job shows them all.
+    if (env.jobLogs?.holds(job.id) === true) await env.jobLogs.flushWithin(LOG_FLUSH_MS);
     const abort = { kind: this.#abortKind, crashError: this.#crashError };
     const outcome = await end.write(settled, abort, env.timeoutGraceMs);
     span.end(settled, outcome);

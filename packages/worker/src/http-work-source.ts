@@ -16,6 +16,7 @@ import {
   type FailOutcome,
   type FailureReport,
   type Job,
+  type JobLogAppend,
   type Json,
   type Logger,
 } from '@gopherqueue/core';
@@ -138,6 +139,22 @@ export class HttpWorkSource implements WorkSource {
       if (signal.aborted) return [];
       throw err;
     }
+  }
+
+  async appendLogs(entries: JobLogAppend[]): Promise<void> {
+    await this.#client.appendLogs(
+      entries.map((entry) => ({
+        job_id: entry.jobId,
+        attempt: entry.attempt,
+        lines: entry.lines.map((line) => ({
+          at: line.at,
+          level: line.level,
+          message: line.message,
+          ...(line.fields === undefined ? {} : { fields: line.fields }),
+        })),
+        ...(entry.dropped === undefined ? {} : { dropped: entry.dropped }),
+      })),
+    );
   }
 
   async heartbeat(job: Job, renewal: LeaseRenewal): Promise<void> {

@@ -7,6 +7,7 @@ import {
   type FailOutcome,
   type FailureReport,
   type Job,
+  type JobLogAppend,
   type Json,
   type Store,
 } from '@gopherqueue/core';
@@ -45,6 +46,10 @@ export class StoreWorkSource implements WorkSource {
     this.#store = options.store;
     this.#scheduler = options.scheduler;
     this.#clock = options.clock ?? systemClock;
+  }
+
+  async appendLogs(entries: JobLogAppend[]): Promise<void> {
+    await this.#store.logs.append(entries);
   }
 
   async claim(request: WorkRequest, signal: AbortSignal): Promise<Job[]> {

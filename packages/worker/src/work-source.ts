@@ -1,4 +1,11 @@
-import type { FailOutcome, FailureReport, Job, JobState, Json } from '@gopherqueue/core';
+import type {
+  FailOutcome,
+  FailureReport,
+  Job,
+  JobLogAppend,
+  JobState,
+  Json,
+} from '@gopherqueue/core';
 
 /** What a {@link WorkerPool} asks of a {@link WorkSource} at each claim. */
 export interface WorkRequest {
@@ -90,4 +97,9 @@ export interface WorkSource {
    * is not started).
    */
   watch(workerId: string, listener: (change: JobChange) => void): () => Promise<void>;
+  /**
+   * Keeps lines handlers wrote through `ctx.logger` with their jobs (`store.logs`, or the lease
+   * API's `POST /workers/logs`). A source without it keeps none.
+   */
+  appendLogs?(entries: JobLogAppend[]): Promise<void>;
 }

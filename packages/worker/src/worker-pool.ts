@@ -1,6 +1,7 @@
 import { ErrorCode, GqError, type Job } from '@gopherqueue/core';
 import { abortKindFor } from './abort-reason.js';
 import { Attempt, type AttemptEnv } from './attempt.js';
+import { JobLogWriter } from './job-log-writer.js';
 import type { AttemptOutcome } from './attempt-end.js';
 import { errorMessage } from './failure-report.js';
 import type { Component, ComponentStatus } from '@gopherqueue/core';
@@ -74,6 +75,14 @@ export class WorkerPool implements Component {
       source: o.source,
       clock: o.clock,
       logger: o.logger,
+      jobLogs:
+        o.source.appendLogs === undefined
+          ? undefined
+          : new JobLogWriter({
+              sink: (entries) => o.source.appendLogs?.(entries) ?? Promise.resolve(),
+              clock: o.clock,
+              logger: o.logger,
+            }),
       leaseMs: o.leaseMs,
       heartbeatIntervalMs: o.heartbeatIntervalMs,
       timeoutGraceMs: o.timeoutGraceMs,
@@ -210,6 +219,7 @@ export class WorkerPool implements Component {
       await this.#whenDrained();
     }
     await this.#closeSandboxes();
+    await this.#env.jobLogs?.close();
     this.#env.leases.clear();
     this.#env.timeouts.clear();
     const unsubscribe = this.#unsubscribe;

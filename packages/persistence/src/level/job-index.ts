@@ -36,7 +36,12 @@ export function writeJob(
   const doneBefore = before !== undefined && isTerminal(before.state);
   const doneAfter = after !== undefined && isTerminal(after.state);
   if (after !== undefined) commit.put(keys.job(id), target.encoder.encode(after));
-  else commit.del(keys.job(id));
+  else {
+    commit.del(keys.job(id));
+    // Its log lines go with it; the overlay's null tells an append in flight it is gone.
+    commit.del(keys.jobLog(id));
+    commit.cache(keys.jobLog(id), null);
+  }
   if (before?.state !== after?.state) {
     if (before !== undefined) commit.del(keys.state(before.state, id));
     if (after !== undefined) commit.put(keys.state(after.state, id), '');

@@ -33,6 +33,8 @@ import {
  *   with a limit (a key of its own, so a directory with limits still opens in a version without
  *   them, as unlimited queues).
  * - `meta!<key>` -> the MetaStore's JSON values.
+ * - `jlog!<id>` -> the log lines kept of a job, `{ "<attempt>": AttemptLog }` (deleted with
+ *   the job, in the same batch).
  * - `sys!counts` -> the persisted {@link JobCounts}, `sys!seq` -> the last `seq` handed out,
  *   `sys!format` -> the layout's version (absent before format 2).
  *
@@ -53,6 +55,7 @@ export const keys = {
   queueRecord: (name: string): string => `queue!${name}`,
   queueLimits: (name: string): string => `qset!${name}`,
   meta: (key: string): string => `meta!${key}`,
+  jobLog: (id: string): string => `jlog!${id}`,
   counts: 'sys!counts',
   seq: 'sys!seq',
   format: 'sys!format',

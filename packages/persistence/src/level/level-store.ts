@@ -15,6 +15,7 @@ import {
   type HeartbeatInput,
   type Job,
   type JobCounts,
+  type JobLogStore,
   type JobSpec,
   type Json,
   type ListFilter,
@@ -48,6 +49,7 @@ import {
   padTime,
   RANGE_END,
 } from './level-keys.js';
+import { LevelJobLogs } from './level-job-logs.js';
 import { LevelMetaStore } from './level-meta-store.js';
 import { checkLeaseMs } from '../time-bounds.js';
 import { loadState, openLevelDb } from './level-open.js';
@@ -104,6 +106,7 @@ export class LevelStore implements Store {
   readonly exclusive = true;
   readonly meta: MetaStore;
   readonly schedules: ScheduleStore;
+  readonly logs: JobLogStore;
   readonly #db: LevelDb;
   readonly #location: string;
   readonly #memory: boolean;
@@ -175,6 +178,12 @@ export class LevelStore implements Store {
       logger: options.logger,
       guard: this.#guard,
       submit: (specs) => this.#jobs.submit(specs),
+    });
+    this.logs = new LevelJobLogs({
+      db,
+      commit: this.#commit,
+      guard: this.#guard,
+      read: (ids) => this.#jobs.read(ids),
     });
     this.#queues = new LevelQueues({
       counts: this.#counts,

@@ -232,6 +232,32 @@ CREATE INDEX jobs_group_active ON ${s}.jobs (queue, grp, seq)
   WHERE grp IS NOT NULL AND state NOT IN ${FINISHED};`,
   },
   {
+    version: 10,
+    name: 'log lines of jobs',
+    // Lines go with their job (ON DELETE CASCADE); an attempt's row holds the last seq handed out
+    // and how many lines were dropped. New tables only: an older node ignores them.
+    sql: (s) => `
+CREATE TABLE ${s}.job_log_attempts (
+  job_id text COLLATE "C" NOT NULL REFERENCES ${s}.jobs (id) ON DELETE CASCADE,
+  attempt integer NOT NULL,
+  seq integer NOT NULL,
+  dropped bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (job_id, attempt)
+);
+CREATE TABLE ${s}.job_logs (
+  job_id text COLLATE "C" NOT NULL,
+  attempt integer NOT NULL,
+  seq integer NOT NULL,
+  at bigint NOT NULL,
+  level text NOT NULL,
+  message text NOT NULL,
+  fields jsonb,
+  bytes integer NOT NULL,
+  PRIMARY KEY (job_id, attempt, seq),
+  FOREIGN KEY (job_id, attempt) REFERENCES ${s}.job_log_attempts (job_id, attempt) ON DELETE CASCADE
+);`,
+  },
+  {
     version: 11,
     name: 'traceparent of a job',
     // Nullable with no default, as in version 6: no row is rewritten, older nodes keep working.

@@ -18,6 +18,7 @@ import {
   type ListFilter,
   type ListPage,
   type Logger,
+  type JobLogStore,
   type MetaStore,
   type PurgeInput,
   type QueueInfo,
@@ -69,6 +70,7 @@ import { migrate, quoteIdent, storeExists } from './migrations.js';
 import { startNotificationListener, type NotificationListener } from './notification-listener.js';
 import { describeTarget, toStoreError } from './pg-errors.js';
 import { PgExecutor } from './pg-executor.js';
+import { PostgresJobLogs } from './postgres-job-logs.js';
 import { PostgresMetaStore } from './postgres-meta-store.js';
 import { PostgresSchedules } from './postgres-schedules.js';
 import {
@@ -94,6 +96,7 @@ export class PostgresStore implements Store {
   readonly exclusive = false;
   readonly meta: MetaStore;
   readonly schedules: ScheduleStore;
+  readonly logs: JobLogStore;
   readonly #pool: pg.Pool;
   readonly #ownsPool: boolean;
   readonly #s: string;
@@ -141,6 +144,7 @@ export class PostgresStore implements Store {
     const query = this.#exec.query.bind(this.#exec);
     this.meta = new PostgresMetaStore(this.#s, query);
     this.schedules = new PostgresSchedules(this.#s, this.#exec, () => this.#clock.now());
+    this.logs = new PostgresJobLogs(this.#s, query, (fn) => this.#exec.tx((c) => fn(c)));
     this.#queries = new JobQueries(this.#s, query);
     this.#limited = new LimitedQueues(this.#s, query);
     // A queue's settings changed (on this node or another): re-read which queues are limited.

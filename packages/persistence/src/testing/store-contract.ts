@@ -14,6 +14,7 @@ import type { StoreContractHarness } from './contract-fixture.js';
 import { leaseExpiryContract } from './contract-lease-expiry.js';
 import { leaseContract } from './contract-lease.js';
 import { listContract } from './contract-list.js';
+import { logsContract } from './contract-logs.js';
 import { metaContract } from './contract-meta.js';
 import { retryOptionsContract } from './contract-retry-options.js';
 import { schedulesContract } from './contract-schedules.js';
@@ -40,6 +41,7 @@ const GROUPS: [string, (harness: StoreContractHarness) => void][] = [
   ['retry options', retryOptionsContract],
   ['export and import', exportContract],
   ['import into a store holding jobs', importContract],
+  ['job logs', logsContract],
   ['meta and lifecycle', metaContract],
   ['schedules', schedulesContract],
 ];

@@ -4,6 +4,7 @@ import { createJob, isGqError, PermanentError, type Job } from '@gopherqueue/cor
 import { ProcessGuard } from '../process-guard.js';
 import type { AttemptHarness } from './attempt-harness.js';
 import { gate, until, untilState } from './engine-fixture.js';
+import { logCases } from './log-cases.js';
 import { retryCases } from './retry-cases.js';
 import { snoozeCases } from './snooze-cases.js';
 import { weightedCases } from './weighted-cases.js';
@@ -303,6 +304,7 @@ export function attemptSuite(harness: AttemptHarness): void {
 
     snoozeCases(harness);
     retryCases(harness);
+    logCases(harness);
     weightedCases(harness);
   });
 }

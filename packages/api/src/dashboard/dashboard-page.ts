@@ -1,0 +1,55 @@
+/** The HTML shell of every dashboard page: server-rendered navigation, content by `app.js`. */
+
+const PAGES: [string, string][] = [
+  ['overview', 'Overview'],
+  ['queues', 'Queues'],
+  ['jobs', 'Jobs'],
+  ['dead-letter', 'Dead letter'],
+  ['workers', 'Workers'],
+];
+
+function escapeHtml(text: string): string {
+  return text
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;');
+}
+
+/** The page for `page` (`job` for one job's detail, with its id). */
+export function dashboardPage(
+  page: string,
+  version: string,
+  jobId?: string,
+  csrf?: string,
+  can?: readonly string[],
+): string {
+  const nav = PAGES.map(
+    ([id, label]) =>
+      `<a href="/ui/${id === 'overview' ? '' : id}"${id === page ? ' aria-current="page"' : ''}>${label}</a>`,
+  ).join('');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">${can === undefined ? '' : `\n<meta name="gq-can" content="${escapeHtml(can.join(' '))}">`}${
+    csrf === undefined
+      ? ''
+      : `
+<meta name="gq-csrf" content="${escapeHtml(csrf)}">`
+  }
+<title>GopherQueue</title>
+<link rel="stylesheet" href="/ui/assets/uplot.css">
+<link rel="stylesheet" href="/ui/assets/app.css">
+</head>
+<body data-page="${escapeHtml(page)}"${jobId === undefined ? '' : ` data-job-id="${escapeHtml(jobId)}"`}>
+<a class="skip" href="#main">Skip to content</a>
+<header><strong>GopherQueue</strong> <span class="muted">${escapeHtml(version)}</span><nav aria-label="Pages">${nav}</nav></header>
+<p id="status" class="status" role="status" aria-live="polite"></p>
+<main id="main" tabindex="-1"><p class="muted">Loading…</p></main>
+<script src="/ui/assets/uplot.js" defer></script>
+<script src="/ui/assets/app.js" defer></script>
+</body>
+</html>`;
+}

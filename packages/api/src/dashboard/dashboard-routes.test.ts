@@ -1,0 +1,57 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createApiFixture, type ApiFixture } from '../testing/api-fixture.js';
+
+let f: ApiFixture | undefined;
+afterEach(async () => {
+  await f?.close();
+  f = undefined;
+});
+
+describe('the dashboard routes', () => {
+  it('serves pages and assets from this server only, and 404 for an unknown page', async () => {
+    const fx = (f = await createApiFixture());
+    const root = await fx.app.request('/');
+    expect([root.status, root.headers.get('location')]).toEqual([302, '/ui/']);
+    const page = await fx.app.request('/ui/jobs');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const html = await page.text();
+    expect(html).toContain('data-page="jobs"');
+    expect(html).not.toMatch(/(?:src|href)="(?:https?:)?\/\//);
+    const uplot = await fx.app.request('/ui/assets/uplot.js');
+    expect(uplot.status).toBe(200);
+    expect(await uplot.text()).toContain('uPlot');
+    expect((await fx.app.request('/ui/nothing')).status).toBe(404);
+    expect((await fx.app.request('/ui/assets/other.js')).status).toBe(404);
+    const detail = await fx.app.request('/ui/jobs/"><script>');
+    expect(await detail.text()).not.toContain('"><script>');
+  });
+
+  it('logs a key in as a session that shows what its role may do', async () => {
+    const fx = (f = await createApiFixture({ auth: 'required' }));
+    const viewer = await fx.key('viewer');
+    const bad = await fx.call('POST', '/ui/login', { body: { key: 'gq_nope' } });
+    expect(bad.status).toBe(401);
+    const login = await fx.app.request('/ui/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ key: viewer }),
+    });
+    expect(login.status).toBe(200);
+    const cookie = login.headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(
+      /^gq_session=[\w-]+; Max-Age=28800; Path=\/; HttpOnly; SameSite=Strict$/,
+    );
+    const session = cookie.split(';')[0] as string;
+    const page = await fx.app.request('/ui/', { headers: { cookie: session } });
+    const html = await page.text();
+    expect(html).toContain('<meta name="gq-can" content="jobs:read stats:read">');
+    expect(html).toMatch(/<meta name="gq-csrf" content="[\w-]+">/);
+    const stats = await fx.app.request('/api/v1/stats', { headers: { cookie: session } });
+    expect(stats.status).toBe(200);
+    // Without a session the page knows no role and the API asks for a key.
+    const anonymous = await (await fx.app.request('/ui/')).text();
+    expect(anonymous).not.toContain('gq-can');
+    expect((await fx.app.request('/api/v1/stats')).status).toBe(401);
+  });
+});
