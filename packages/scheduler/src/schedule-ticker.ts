@@ -269,6 +269,9 @@ export class ScheduleTicker implements Component {
     const now = this.#clock.now();
     const policy = { misfire: definition.misfire, catchUpLimit: definition.catchUpLimit };
     let ticks: number[];
+    /** The first tick after `now` when known (a cron's next run costs a search). */
+    let after: number | undefined;
+    let afterKnown = false;
     if (entry.fresh) {
       ticks = missedTicks(plan, entry.cursor, now, policy);
       const missed = plan.latest(1, entry.cursor, now).length > 0;
@@ -283,19 +286,20 @@ export class ScheduleTicker implements Component {
     } else {
       const boundary = now - this.#lateMs;
       ticks = entry.cursor < boundary ? missedTicks(plan, entry.cursor, boundary, policy) : [];
-      for (
-        let t = plan.next(Math.max(entry.cursor, boundary));
-        t !== undefined && t <= now && ticks.length < MAX_ON_TIME;
-        t = plan.next(t)
-      ) {
+      let t = entry.cursor >= boundary ? nextTick(entry) : plan.next(boundary);
+      for (; t !== undefined && t <= now && ticks.length < MAX_ON_TIME; t = plan.next(t)) {
         ticks.push(t);
       }
+      // No tick lies between the last one taken (or the start) and t, so t is the next after now.
+      afterKnown = t === undefined || t > now;
+      after = t;
     }
     for (const tick of ticks) {
       if (!(await this.#fire(entry, tick, now))) return;
     }
     entry.fresh = false;
     entry.cursor = Math.max(entry.cursor, now);
+    if (afterKnown && entry.cursor === now) entry.next = [plan, now, after];
   }
 
   /** Fires one tick; false when the entry must not go on this pass. */
