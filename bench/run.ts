@@ -3,11 +3,13 @@
  * benchmarks and prints one Markdown table. Suites: store, engine, isolation, http, postgres, rate
  * (a drain of a queue limited to 5000/1s, on LevelStore and PostgresStore), groups (claims
  * with 1,000 group keys at group_concurrency 2, against no per-key limit), and
- * scale (a backlog of waiting jobs; not in the default run, which is every other suite).
+ * scale (a backlog of waiting jobs; not in the default run, which is every other suite),
+ * schedules (`--schedules N` schedules due at one tick, default and most 1000, a store's limit).
  * `--variant` and `--workload` run only the store rows whose variant (`disk, durable`,
  * `disk, relaxed`, `memory`) or workload contains the text. `--scale` lists the backlog sizes
  * (default 1000000).
  */
+import { MAX_SCHEDULES } from '@gopherqueue/core';
 import { engineBench } from './engine-bench.js';
 import { groupBench } from './group-bench.js';
 import { httpBench } from './http-bench.js';
@@ -15,13 +17,14 @@ import { isolationBench } from './isolation-bench.js';
 import { postgresBench } from './postgres-bench.js';
 import { rateBench } from './rate-bench.js';
 import { scaleBench } from './scale-bench.js';
+import { scheduleBench } from './schedule-bench.js';
 import { storeBench } from './store-bench.js';
 import { printTable, type BenchRow } from './table.js';
 
 const args = process.argv.slice(2);
 const jobsFlag = args.indexOf('--jobs');
 const jobs = jobsFlag >= 0 ? Number(args[jobsFlag + 1]) : 10_000;
-const VALUED = new Set(['--jobs', '--variant', '--workload', '--scale']);
+const VALUED = new Set(['--jobs', '--variant', '--workload', '--scale', '--schedules']);
 const flag = (name: string): string | undefined => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
@@ -38,6 +41,7 @@ const ALL: Record<string, (jobs: number) => Promise<BenchRow[]>> = {
   rate: () => rateBench(),
   groups: (n) => groupBench(Math.min(n, 20_000)),
   scale: () => scaleBench((flag('--scale') ?? '1000000').split(',').map(Number)),
+  schedules: () => scheduleBench(Number(flag('--schedules') ?? MAX_SCHEDULES)),
 };
 
 const selected = suites.length > 0 ? suites : Object.keys(ALL).filter((name) => name !== 'scale');

@@ -33,7 +33,16 @@ export interface ScheduleTickerOptions {
   lateMs?: number;
   /** 0 <= random < 1, for jitter. @defaultValue Math.random */
   random?: () => number;
+  /**
+   * The most schedules fired at once (1..{@link MAX_TICKER_CONCURRENCY}): a pass fires its due schedules
+   * concurrently, each schedule's own ticks one after another, so an embedded store's group
+   * commit shares a sync among many fires and a server store's pool is used. @defaultValue 64
+   */
+  concurrency?: number;
 }
+
+/** The most schedules a ticker fires at once. */
+export const MAX_TICKER_CONCURRENCY = 1024;
 
 /** One schedule as the ticker follows it. */
 interface Entry {
@@ -70,8 +79,9 @@ const MAX_ON_TIME = 1000;
  * job (`store.schedules.fire`), which succeeds for exactly one caller per tick, so every process
  * of a shared store may run a ticker and none leads. At start, ticks missed while no process of
  * this one ran (between the schedule's last tick and now) follow its `misfire` policy: `skip`
- * fires none, `once` the latest, `catch_up` the latest `catchUpLimit`. All timing is on the
- * injected clock: one timer, for the earliest next tick or re-read.
+ * fires none, `once` the latest, `catch_up` the latest `catchUpLimit`. A pass fires its due
+ * schedules concurrently (at most `concurrency` at once), each schedule's ticks in order. All
+ * timing is on the injected clock: one timer, for the earliest next tick or re-read.
  */
 export class ScheduleTicker implements Component {
   readonly #store: Store;
@@ -80,6 +90,7 @@ export class ScheduleTicker implements Component {
   readonly #refreshMs: number;
   readonly #lateMs: number;
   readonly #random: () => number;
+  readonly #concurrency: number;
   readonly #entries = new Map<string, Entry>();
   #status: ComponentStatus = 'stopped';
   #cancelTimer: (() => void) | undefined;
@@ -96,11 +107,18 @@ export class ScheduleTicker implements Component {
     this.#refreshMs = options.refreshMs ?? 5000;
     this.#lateMs = options.lateMs ?? 60_000;
     this.#random = options.random ?? Math.random;
+    this.#concurrency = options.concurrency ?? 64;
     if (!Number.isFinite(this.#refreshMs) || this.#refreshMs < 10) {
       throw new RangeError(`refreshMs must be at least 10; got ${String(options.refreshMs)}`);
     }
     if (!Number.isFinite(this.#lateMs) || this.#lateMs < 0) {
       throw new RangeError(`lateMs must be a duration >= 0; got ${String(options.lateMs)}`);
+    }
+    const c = this.#concurrency;
+    if (!Number.isInteger(c) || c < 1 || c > MAX_TICKER_CONCURRENCY) {
+      throw new RangeError(
+        `concurrency must be an integer from 1 to ${MAX_TICKER_CONCURRENCY}; got ${c}`,
+      );
     }
   }
 
@@ -178,14 +196,29 @@ export class ScheduleTicker implements Component {
         this.#nextRefreshAt = this.#clock.now() + RETRY_MS;
       }
     }
-    for (const entry of [...this.#entries.values()]) {
-      if (this.#status !== 'running') return;
-      if (!entry.fresh) {
-        const next = nextTick(entry);
-        if (next === undefined || next > this.#clock.now()) continue;
+    const entries = [...this.#entries.values()];
+    let index = 0;
+    let failure: { error: unknown } | undefined;
+    // Lanes take the entries in order, each processing one entry (all its ticks) at a time, so a
+    // schedule's ticks stay in order; the first error stops the lanes and ends the pass with it.
+    const lane = async (): Promise<void> => {
+      while (index < entries.length && failure === undefined) {
+        if (this.#status !== 'running') return;
+        const entry = entries[index++] as Entry;
+        if (!entry.fresh) {
+          const next = nextTick(entry);
+          if (next === undefined || next > this.#clock.now()) continue;
+        }
+        try {
+          await this.#process(entry);
+        } catch (error) {
+          failure ??= { error };
+        }
       }
-      await this.#process(entry);
-    }
+    };
+    const lanes = Math.min(this.#concurrency, entries.length);
+    await Promise.all(Array.from({ length: lanes }, lane));
+    if (failure !== undefined) throw failure.error;
   }
 
   async #refresh(initial: boolean): Promise<void> {
@@ -236,6 +269,9 @@ export class ScheduleTicker implements Component {
     const now = this.#clock.now();
     const policy = { misfire: definition.misfire, catchUpLimit: definition.catchUpLimit };
     let ticks: number[];
+    /** The first tick after `now` when known (a cron's next run costs a search). */
+    let after: number | undefined;
+    let afterKnown = false;
     if (entry.fresh) {
       ticks = missedTicks(plan, entry.cursor, now, policy);
       const missed = plan.latest(1, entry.cursor, now).length > 0;
@@ -250,19 +286,20 @@ export class ScheduleTicker implements Component {
     } else {
       const boundary = now - this.#lateMs;
       ticks = entry.cursor < boundary ? missedTicks(plan, entry.cursor, boundary, policy) : [];
-      for (
-        let t = plan.next(Math.max(entry.cursor, boundary));
-        t !== undefined && t <= now && ticks.length < MAX_ON_TIME;
-        t = plan.next(t)
-      ) {
+      let t = entry.cursor >= boundary ? nextTick(entry) : plan.next(boundary);
+      for (; t !== undefined && t <= now && ticks.length < MAX_ON_TIME; t = plan.next(t)) {
         ticks.push(t);
       }
+      // No tick lies between the last one taken (or the start) and t, so t is the next after now.
+      afterKnown = t === undefined || t > now;
+      after = t;
     }
     for (const tick of ticks) {
       if (!(await this.#fire(entry, tick, now))) return;
     }
     entry.fresh = false;
     entry.cursor = Math.max(entry.cursor, now);
+    if (afterKnown && entry.cursor === now) entry.next = [plan, now, after];
   }
 
   /** Fires one tick; false when the entry must not go on this pass. */
