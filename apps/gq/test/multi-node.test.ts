@@ -14,6 +14,7 @@ import {
 import {
   describeWithPostgres,
   dropSchemas,
+  runSql,
   TEST_POSTGRES_URL,
   uniqueSchema,
 } from './helpers/postgres.js';
@@ -32,7 +33,7 @@ let store: PostgresStore;
 let nodes: GqProcess[];
 
 /** `gq serve --store postgres` on a free loopback port, sharing `schemaName`. */
-function startNode(schemaName: string): Promise<GqProcess> {
+function startNode(schemaName: string, name = 'gq_multi_node'): Promise<GqProcess> {
   return spawnGq(
     [
       'serve',
@@ -41,7 +42,7 @@ function startNode(schemaName: string): Promise<GqProcess> {
       '--store',
       'postgres',
       '--postgres-url',
-      TEST_POSTGRES_URL,
+      withApplicationName(TEST_POSTGRES_URL, name),
       '--handlers',
       HANDLERS,
       '--workers',
@@ -59,6 +60,18 @@ function startNode(schemaName: string): Promise<GqProcess> {
       timeoutMs: 60_000,
     },
   );
+}
+
+/** `url` with PostgreSQL's `application_name`, which names a node's connections. */
+function withApplicationName(url: string, name: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set('application_name', name);
+  return parsed.toString();
+}
+
+/** How many connections the node started as `name` still has open at the server. */
+function connectionsOf(name: string): Promise<number> {
+  return runSql('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [name]);
 }
 
 /** Each line of the run log: [job id, pid, attempt]. */
@@ -95,7 +108,11 @@ describeWithPostgres('three gq serve nodes on one PostgreSQL schema', () => {
     schema = uniqueSchema('gq_multi');
     schemas.push(schema);
     store = await PostgresStore.open({ connectionString: TEST_POSTGRES_URL, schema, poolSize: 4 });
-    nodes = await Promise.all([startNode(schema), startNode(schema), startNode(schema)]);
+    nodes = await Promise.all([
+      startNode(schema, 'gq_multi_victim'),
+      startNode(schema),
+      startNode(schema),
+    ]);
   }, 90_000);
 
   afterAll(async () => {
@@ -139,9 +156,19 @@ describeWithPostgres('three gq serve nodes on one PostgreSQL schema', () => {
       30_000,
       20,
     );
+    expect(await connectionsOf('gq_multi_victim')).toBeGreaterThan(0);
     victim.child.kill('SIGKILL');
     await victim.exited;
     const killedAt = Date.now();
+    // A statement the victim sent before it died still runs to its end at the server (a batch of
+    // completions committing, say): only once its connections are gone is the set of jobs it
+    // left running fixed.
+    await eventually(
+      async () => ((await connectionsOf('gq_multi_victim')) === 0 ? true : undefined),
+      "the killed node's connections closed at the server",
+      30_000,
+      50,
+    );
     // Its jobs: running now, and last started by the killed process.
     const lastRunner = new Map<string, number>();
     for (const [id, pid] of await runs()) lastRunner.set(id, pid);
