@@ -6,19 +6,14 @@ import {
   eventually,
   FIXTURE_HANDLERS,
   killAll,
-  spawnGq,
   spawnServer,
   spawnWorker,
   stopProcess,
   tempDir,
   type GqProcess,
 } from './helpers/gq-process.js';
-import {
-  describeWithPostgres,
-  dropSchemas,
-  TEST_POSTGRES_URL,
-  uniqueSchema,
-} from './helpers/postgres.js';
+import { spawnPostgresNode } from './helpers/postgres-node.js';
+import { describeWithPostgres, dropSchemas, uniqueSchema } from './helpers/postgres.js';
 
 /** The product's promise: a cancel answered by the API reaches the running handler this soon. */
 const CANCEL_REACHES_HANDLER_MS = 1_000;
@@ -93,29 +88,9 @@ describe('a cancel through the API', () => {
 });
 
 describeWithPostgres('a cancel through one gq serve node on PostgreSQL', () => {
-  /** `gq serve --store postgres` on a free loopback port, in `schema`, with extra flags. */
+  /** A node in `schema`, with extra flags. */
   function startNode(schema: string, flags: readonly string[]): Promise<GqProcess> {
-    return spawnGq(
-      [
-        'serve',
-        '--http',
-        '127.0.0.1:0',
-        '--store',
-        'postgres',
-        '--postgres-url',
-        TEST_POSTGRES_URL,
-        '--log-format',
-        'json',
-        '--log-level',
-        'warn',
-        ...flags,
-      ],
-      {
-        ready: /listening on (http:\/\/\S+)/,
-        env: { GQ_POSTGRES_SCHEMA: schema },
-        timeoutMs: 60_000,
-      },
-    );
+    return spawnPostgresNode({ schema, logLevel: 'warn', flags });
   }
 
   it('stops a handler running on a second node within 1 s', async () => {

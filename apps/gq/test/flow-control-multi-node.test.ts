@@ -7,11 +7,16 @@ import {
   eventually,
   killAll,
   REPO_ROOT,
-  spawnGq,
   stopProcess,
   tempDir,
   type GqProcess,
 } from './helpers/gq-process.js';
+import {
+  allCompleted,
+  maxOverlap,
+  patchQueue,
+  spawnPostgresNode,
+} from './helpers/postgres-node.js';
 import {
   describeWithPostgres,
   dropSchemas,
@@ -25,44 +30,15 @@ let dir: { path: string; remove(): Promise<void> };
 let log: string;
 let store: PostgresStore;
 
-/** `gq serve --store postgres` with 32 slots on a free loopback port, on `schema`. */
+/** A node with 32 slots and a 10 s lease, on `schema`. */
 function startNode(schema: string): Promise<GqProcess> {
-  return spawnGq(
-    [
-      'serve',
-      '--http',
-      '127.0.0.1:0',
-      '--store',
-      'postgres',
-      '--postgres-url',
-      TEST_POSTGRES_URL,
-      '--handlers',
-      HANDLERS,
-      '--workers',
-      '32',
-      '--lease',
-      '10s',
-      '--log-format',
-      'json',
-      '--log-level',
-      'error',
-    ],
-    {
-      ready: /listening on (http:\/\/\S+)/,
-      env: { GQ_POSTGRES_SCHEMA: schema, GQ_TEST_RUN_LOG: log },
-      timeoutMs: 60_000,
-    },
-  );
-}
-
-/** Sets a queue's limits through one node's API (the others must obey them too). */
-async function patchQueue(node: GqProcess, name: string, body: object): Promise<void> {
-  const res = await fetch(`${node.url}/api/v1/queues/${name}`, {
-    method: 'PATCH',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
+  return spawnPostgresNode({
+    schema,
+    handlers: HANDLERS,
+    workers: 32,
+    lease: '10s',
+    env: { GQ_TEST_RUN_LOG: log },
   });
-  expect(res.status).toBe(200);
 }
 
 /** Submits `count` jobs of `fc.slow` to `queue`; returns their ids. */
@@ -73,33 +49,8 @@ async function submit(queue: string, count: number, ms: number): Promise<string[
 }
 
 /** Waits until every job is completed and returns them as stored. */
-async function completed(ids: string[]): Promise<Job[]> {
-  return eventually(
-    async () => {
-      const jobs = (await store.getMany(ids)) as Job[];
-      return jobs.every((job) => job.state === 'completed') ? jobs : undefined;
-    },
-    `${ids.length} jobs completed`,
-    90_000,
-    250,
-  );
-}
-
-/** The most intervals [start, end) that hold one instant. */
-function maxOverlap(intervals: readonly [number, number][]): number {
-  const edges = intervals.flatMap(([start, end]): [number, number][] => [
-    [start, 1],
-    [end, -1],
-  ]);
-  // An end at the same instant as a start comes first: [a, b) and [b, c) do not overlap.
-  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let open = 0;
-  let most = 0;
-  for (const [, delta] of edges) {
-    open += delta;
-    most = Math.max(most, open);
-  }
-  return most;
+function completed(ids: string[]): Promise<Job[]> {
+  return allCompleted(store, ids, 90_000);
 }
 
 describeWithPostgres('queue limits across gq serve nodes on one PostgreSQL schema', () => {

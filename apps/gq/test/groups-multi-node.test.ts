@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createJob, type Job, type JobSpec } from '@gopherqueue/core';
+import { createJob, type JobSpec } from '@gopherqueue/core';
 import { PostgresStore } from '@gopherqueue/persistence';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
@@ -12,6 +12,12 @@ import {
   tempDir,
   type GqProcess,
 } from './helpers/gq-process.js';
+import {
+  allCompleted,
+  maxOverlap,
+  patchQueue,
+  spawnPostgresNode,
+} from './helpers/postgres-node.js';
 import {
   describeWithPostgres,
   dropSchemas,
@@ -32,30 +38,15 @@ const LOG_ENV = (): Record<string, string> => ({
   GQ_TEST_RUN_LOG: log,
 });
 
-/** `gq serve --store postgres` with 16 slots and a 5 s lease on a free loopback port. */
+/** A node with 16 slots and a 5 s lease. */
 function startNode(): Promise<GqProcess> {
-  return spawnGq(
-    [
-      'serve',
-      '--http',
-      '127.0.0.1:0',
-      '--store',
-      'postgres',
-      '--postgres-url',
-      TEST_POSTGRES_URL,
-      '--handlers',
-      HANDLERS,
-      '--workers',
-      '16',
-      '--lease',
-      '5s',
-      '--log-format',
-      'json',
-      '--log-level',
-      'error',
-    ],
-    { ready: /listening on (http:\/\/\S+)/, env: LOG_ENV(), timeoutMs: 60_000 },
-  );
+  return spawnPostgresNode({
+    schema: schemas[0] as string,
+    handlers: HANDLERS,
+    workers: 16,
+    lease: '5s',
+    env: LOG_ENV(),
+  });
 }
 
 /** `gq work` against `server` with 16 slots. */
@@ -78,15 +69,6 @@ function startWorker(server: string): Promise<GqProcess> {
     ],
     { ready: /gq work pulling/, env: LOG_ENV(), timeoutMs: 60_000 },
   );
-}
-
-async function patchQueue(node: GqProcess, name: string, body: object): Promise<void> {
-  const res = await fetch(`${node.url}/api/v1/queues/${name}`, {
-    method: 'PATCH',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(res.status).toBe(200);
 }
 
 interface RunLine {
@@ -113,34 +95,6 @@ async function runLines(): Promise<RunLine[]> {
         at: Number(at),
       };
     });
-}
-
-async function allCompleted(ids: readonly string[], timeoutMs: number): Promise<Job[]> {
-  return eventually(
-    async () => {
-      const jobs = (await store.getMany(ids)) as Job[];
-      return jobs.every((job) => job.state === 'completed') ? jobs : undefined;
-    },
-    `${ids.length} jobs completed`,
-    timeoutMs,
-    250,
-  );
-}
-
-/** The most intervals [start, end) that hold one instant (an end sorts before a start). */
-function maxOverlap(intervals: readonly [number, number][]): number {
-  const edges = intervals.flatMap(([start, end]): [number, number][] => [
-    [start, 1],
-    [end, -1],
-  ]);
-  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let open = 0;
-  let most = 0;
-  for (const [, delta] of edges) {
-    open += delta;
-    most = Math.max(most, open);
-  }
-  return most;
 }
 
 describeWithPostgres('group keys across 3 gq serve nodes and a gq work on PostgreSQL', () => {
@@ -175,7 +129,7 @@ describeWithPostgres('group keys across 3 gq serve nodes and a gq work on Postgr
     for (let at = 0; at < specs.length; at += 500)
       await store.submitBatch(specs.slice(at, at + 500));
     const ids = specs.map((spec) => spec.id);
-    const jobs = await allCompleted(ids, 110_000);
+    const jobs = await allCompleted(store, ids, 110_000);
 
     // The store's times: running from the claim to the completion, per key.
     const byGroup = new Map<string, [number, number][]>();
@@ -253,6 +207,7 @@ describeWithPostgres('group keys across 3 gq serve nodes and a gq work on Postgr
     await victim.exited;
     // Its lease lapses and another process runs it again (quickly, the second time).
     const jobs = await allCompleted(
+      store,
       specs.map((spec) => spec.id),
       150_000,
     );

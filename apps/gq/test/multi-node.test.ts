@@ -3,14 +3,8 @@ import { join } from 'node:path';
 import { createJob, type Job } from '@gopherqueue/core';
 import { PostgresStore } from '@gopherqueue/persistence';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import {
-  eventually,
-  killAll,
-  REPO_ROOT,
-  spawnGq,
-  tempDir,
-  type GqProcess,
-} from './helpers/gq-process.js';
+import { eventually, killAll, REPO_ROOT, tempDir, type GqProcess } from './helpers/gq-process.js';
+import { spawnPostgresNode } from './helpers/postgres-node.js';
 import {
   describeWithPostgres,
   dropSchemas,
@@ -32,41 +26,17 @@ let schema: string;
 let store: PostgresStore;
 let nodes: GqProcess[];
 
-/** `gq serve --store postgres` on a free loopback port, sharing `schemaName`. */
+/** A node with 32 slots, sharing `schemaName`; its connections are named `name`. */
 function startNode(schemaName: string, name = 'gq_multi_node'): Promise<GqProcess> {
-  return spawnGq(
-    [
-      'serve',
-      '--http',
-      '127.0.0.1:0',
-      '--store',
-      'postgres',
-      '--postgres-url',
-      withApplicationName(TEST_POSTGRES_URL, name),
-      '--handlers',
-      HANDLERS,
-      '--workers',
-      '32',
-      '--lease',
-      `${LEASE_MS}ms`,
-      '--log-format',
-      'json',
-      '--log-level',
-      'warn',
-    ],
-    {
-      ready: /listening on (http:\/\/\S+)/,
-      env: { GQ_POSTGRES_SCHEMA: schemaName, GQ_TEST_RUN_LOG: log },
-      timeoutMs: 60_000,
-    },
-  );
-}
-
-/** `url` with PostgreSQL's `application_name`, which names a node's connections. */
-function withApplicationName(url: string, name: string): string {
-  const parsed = new URL(url);
-  parsed.searchParams.set('application_name', name);
-  return parsed.toString();
+  return spawnPostgresNode({
+    schema: schemaName,
+    handlers: HANDLERS,
+    workers: 32,
+    lease: `${LEASE_MS}ms`,
+    logLevel: 'warn',
+    applicationName: name,
+    env: { GQ_TEST_RUN_LOG: log },
+  });
 }
 
 /** How many connections the node started as `name` still has open at the server. */

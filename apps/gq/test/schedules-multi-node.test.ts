@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { PostgresStore } from '@gopherqueue/persistence';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { eventually, killAll, REPO_ROOT, spawnGq, type GqProcess } from './helpers/gq-process.js';
+import { eventually, killAll, REPO_ROOT, type GqProcess } from './helpers/gq-process.js';
+import { spawnPostgresNode } from './helpers/postgres-node.js';
 import {
   describeWithPostgres,
   dropSchemas,
@@ -18,28 +19,11 @@ let store: PostgresStore;
 let nodes: GqProcess[];
 
 function startNode(schedules: unknown[] = SCHEDULES): Promise<GqProcess> {
-  return spawnGq(
-    [
-      'serve',
-      '--http',
-      '127.0.0.1:0',
-      '--store',
-      'postgres',
-      '--postgres-url',
-      TEST_POSTGRES_URL,
-      '--handlers',
-      HANDLERS,
-      '--log-format',
-      'json',
-      '--log-level',
-      'error',
-    ],
-    {
-      ready: /listening on (http:\/\/\S+)/,
-      env: { GQ_POSTGRES_SCHEMA: schema, GQ_TEST_SCHEDULES: JSON.stringify(schedules) },
-      timeoutMs: 60_000,
-    },
-  );
+  return spawnPostgresNode({
+    schema,
+    handlers: HANDLERS,
+    env: { GQ_TEST_SCHEDULES: JSON.stringify(schedules) },
+  });
 }
 
 /** The `scheduled_for` of every job the schedule created, sorted. */
