@@ -1,40 +1,14 @@
 import { spawn } from 'node:child_process';
-import { describe, it } from 'vitest';
 import {
   dropSchemas,
-  probeTestDatabase,
-  REQUIRE_POSTGRES,
   runSql,
-  skipNotice,
   TEST_POSTGRES_URL,
   uniqueSchema,
 } from '../../../../packages/persistence/src/postgres/test-database.js';
 import { GQ_BIN, REPO_ROOT } from './gq-process.js';
 
+export { describeWithPostgres } from '../../../../packages/persistence/src/postgres/describe-with-postgres.js';
 export { dropSchemas, runSql, TEST_POSTGRES_URL, uniqueSchema };
-
-const db = await probeTestDatabase();
-
-/**
- * `describe` when the test database answers. Otherwise, with CI=true, one failing test that says
- * why; elsewhere a skip with a printed notice naming GQ_TEST_POSTGRES_URL.
- */
-export function describeWithPostgres(name: string, body: () => void): void {
-  if (db.available) {
-    describe(name, body);
-  } else if (REQUIRE_POSTGRES) {
-    describe(name, () => {
-      it('needs a reachable PostgreSQL when CI=true', () => {
-        throw new Error(skipNotice(db, name));
-      });
-    });
-  } else {
-    console.warn(skipNotice(db, name));
-    describe.skip(`${name} (PostgreSQL unreachable)`, () => {
-      it('runs against PostgreSQL', () => undefined);
-    });
-  }
-}
 
 /** What a one-shot `gq` process printed and how it ended. */
 export interface GqRun {

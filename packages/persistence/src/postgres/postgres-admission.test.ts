@@ -1,16 +1,9 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { createJob } from '@gopherqueue/core';
 import { PostgresStore } from './postgres-store.js';
-import {
-  dropSchemas,
-  probeTestDatabase,
-  REQUIRE_POSTGRES,
-  skipNotice,
-  TEST_POSTGRES_URL,
-  uniqueSchema,
-} from './test-database.js';
+import { dropSchemas, TEST_POSTGRES_URL, uniqueSchema } from './test-database.js';
+import { describeWithPostgres } from './describe-with-postgres.js';
 
-const db = await probeTestDatabase();
 const schemas: string[] = [];
 
 function fresh(): string {
@@ -112,17 +105,4 @@ function admissionTests(): void {
   });
 }
 
-if (db.available) {
-  describe('PostgresStore unique and debounce keys across nodes', admissionTests);
-} else if (REQUIRE_POSTGRES) {
-  describe('PostgresStore unique and debounce keys across nodes', () => {
-    it('needs a reachable PostgreSQL when CI=true', () => {
-      throw new Error(skipNotice(db, 'the PostgresStore tests'));
-    });
-  });
-} else {
-  console.warn(skipNotice(db, 'the PostgresStore tests'));
-  describe.skip('PostgresStore unique and debounce keys (PostgreSQL unreachable)', () => {
-    it('runs against PostgreSQL', () => undefined);
-  });
-}
+describeWithPostgres('PostgresStore unique and debounce keys across nodes', admissionTests);

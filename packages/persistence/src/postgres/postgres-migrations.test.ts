@@ -1,19 +1,12 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { createJob } from '@gopherqueue/core';
 import pg from 'pg';
 import { MIGRATIONS, quoteIdent } from './migrations.js';
 import { PostgresStore } from './postgres-store.js';
 import { insertJobsJson, insertJobsSql, newJob } from './submit-jobs.js';
-import {
-  dropSchemas,
-  probeTestDatabase,
-  REQUIRE_POSTGRES,
-  skipNotice,
-  TEST_POSTGRES_URL,
-  uniqueSchema,
-} from './test-database.js';
+import { dropSchemas, TEST_POSTGRES_URL, uniqueSchema } from './test-database.js';
+import { describeWithPostgres } from './describe-with-postgres.js';
 
-const db = await probeTestDatabase();
 const schemas: string[] = [];
 
 /** Builds a schema as the first migration left it, holding `jobs`. */
@@ -103,17 +96,4 @@ function migrationTests(): void {
   });
 }
 
-if (db.available) {
-  describe('PostgresStore migrations', migrationTests);
-} else if (REQUIRE_POSTGRES) {
-  describe('PostgresStore migrations', () => {
-    it('needs a reachable PostgreSQL when CI=true', () => {
-      throw new Error(skipNotice(db, 'the PostgresStore migration tests'));
-    });
-  });
-} else {
-  console.warn(skipNotice(db, 'the PostgresStore migration tests'));
-  describe.skip('PostgresStore migrations (PostgreSQL unreachable)', () => {
-    it('upgrades older schemas', () => undefined);
-  });
-}
+describeWithPostgres('PostgresStore migrations', migrationTests);

@@ -4,16 +4,9 @@ import { createJob, ErrorCode, type Job, type StoreChange } from '@gopherqueue/c
 import pg from 'pg';
 import { MIGRATIONS } from './migrations.js';
 import { PostgresStore } from './postgres-store.js';
-import {
-  dropSchemas,
-  probeTestDatabase,
-  REQUIRE_POSTGRES,
-  skipNotice,
-  TEST_POSTGRES_URL,
-  uniqueSchema,
-} from './test-database.js';
+import { dropSchemas, TEST_POSTGRES_URL, uniqueSchema } from './test-database.js';
+import { describeWithPostgres } from './describe-with-postgres.js';
 
-const db = await probeTestDatabase();
 const schemas: string[] = [];
 
 /** Opens a store on a fresh schema (or the given one), as one node would. */
@@ -315,17 +308,4 @@ async function tcpProxy(target: URL): Promise<{ port: number; close(): Promise<v
   };
 }
 
-if (db.available) {
-  describe('PostgresStore shared by several processes', sharedTests);
-} else if (REQUIRE_POSTGRES) {
-  describe('PostgresStore shared by several processes', () => {
-    it('needs a reachable PostgreSQL when CI=true', () => {
-      throw new Error(skipNotice(db, 'the PostgresStore tests'));
-    });
-  });
-} else {
-  console.warn(skipNotice(db, 'the PostgresStore tests'));
-  describe.skip('PostgresStore shared by several processes (PostgreSQL unreachable)', () => {
-    it('runs against PostgreSQL', () => undefined);
-  });
-}
+describeWithPostgres('PostgresStore shared by several processes', sharedTests);

@@ -1,20 +1,12 @@
-import { describe, it } from 'vitest';
 import type { Store } from '@gopherqueue/core';
 import { runStoreContract } from '../testing/index.js';
 import { PostgresStore } from './postgres-store.js';
-import {
-  dropSchemas,
-  probeTestDatabase,
-  REQUIRE_POSTGRES,
-  skipNotice,
-  TEST_POSTGRES_URL,
-  uniqueSchema,
-} from './test-database.js';
+import { dropSchemas, TEST_POSTGRES_URL, uniqueSchema } from './test-database.js';
+import { describeWithPostgres } from './describe-with-postgres.js';
 
-const db = await probeTestDatabase();
 const schemas = new Map<Store, string>();
 
-if (db.available) {
+describeWithPostgres('PostgresStore contract', () => {
   runStoreContract('PostgresStore', {
     async create(clock) {
       const schema = uniqueSchema('gq_contract');
@@ -34,15 +26,4 @@ if (db.available) {
       if (schema !== undefined) await dropSchemas([schema]);
     },
   });
-} else if (REQUIRE_POSTGRES) {
-  describe('PostgresStore contract', () => {
-    it('needs a reachable PostgreSQL when CI=true', () => {
-      throw new Error(skipNotice(db, 'the PostgresStore contract suite'));
-    });
-  });
-} else {
-  console.warn(skipNotice(db, 'the PostgresStore contract suite'));
-  describe.skip('PostgresStore contract (PostgreSQL unreachable)', () => {
-    it('runs the Store contract suite', () => undefined);
-  });
-}
+});
