@@ -70,6 +70,24 @@ describe('attempt spans through @opentelemetry/api', () => {
       return found.length === 2 ? found : undefined;
     }, 'two attempt spans');
 
+    /** What every attempt's span carries; the attempt and its outcome differ. */
+    const attemptSpan = (attempt: number, outcome: string) => ({
+      name: 'process traced',
+      kind: SpanKind.CONSUMER,
+      traceId,
+      parent: spanId,
+      attributes: {
+        'messaging.system': 'gopherqueue',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': 'orders',
+        'messaging.message.id': spec.id,
+        'gq.job.id': spec.id,
+        'gq.job.type': 'traced',
+        'gq.job.queue': 'orders',
+        'gq.job.attempt': attempt,
+        'gq.job.outcome': outcome,
+      },
+    });
     expect(
       spans.map((span) => ({
         name: span.name,
@@ -81,44 +99,8 @@ describe('attempt spans through @opentelemetry/api', () => {
         exceptions: span.events.filter((e) => e.name === 'exception').length,
       })),
     ).toEqual([
-      {
-        name: 'process traced',
-        kind: SpanKind.CONSUMER,
-        traceId,
-        parent: spanId,
-        attributes: {
-          'messaging.system': 'gopherqueue',
-          'messaging.operation.type': 'process',
-          'messaging.destination.name': 'orders',
-          'messaging.message.id': spec.id,
-          'gq.job.id': spec.id,
-          'gq.job.type': 'traced',
-          'gq.job.queue': 'orders',
-          'gq.job.attempt': 1,
-          'gq.job.outcome': 'failed',
-        },
-        status: SpanStatusCode.ERROR,
-        exceptions: 1,
-      },
-      {
-        name: 'process traced',
-        kind: SpanKind.CONSUMER,
-        traceId,
-        parent: spanId,
-        attributes: {
-          'messaging.system': 'gopherqueue',
-          'messaging.operation.type': 'process',
-          'messaging.destination.name': 'orders',
-          'messaging.message.id': spec.id,
-          'gq.job.id': spec.id,
-          'gq.job.type': 'traced',
-          'gq.job.queue': 'orders',
-          'gq.job.attempt': 2,
-          'gq.job.outcome': 'completed',
-        },
-        status: SpanStatusCode.UNSET,
-        exceptions: 0,
-      },
+      { ...attemptSpan(1, 'failed'), status: SpanStatusCode.ERROR, exceptions: 1 },
+      { ...attemptSpan(2, 'completed'), status: SpanStatusCode.UNSET, exceptions: 0 },
     ]);
     expect(spans[0]!.spanContext().spanId).not.toBe(spans[1]!.spanContext().spanId);
   });
