@@ -1,28 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createJob, type LogFields, type Logger } from '@gopherqueue/core';
+import { createJob } from '@gopherqueue/core';
 import { untilState, useEngine } from './testing/engine-fixture.js';
-
-interface Line {
-  level: string;
-  message: string;
-  fields: LogFields;
-}
-
-/** A logger that keeps every line, with its child fields merged in. */
-function recordingLogger(lines: Line[], context: LogFields = {}): Logger {
-  const log =
-    (level: string) =>
-    (message: string, fields: LogFields = {}): void => {
-      lines.push({ level, message, fields: { ...context, ...fields } });
-    };
-  return {
-    debug: log('debug'),
-    info: log('info'),
-    warn: log('warn'),
-    error: log('error'),
-    child: (fields) => recordingLogger(lines, { ...context, ...fields }),
-  };
-}
+import { recordingLogger, type RecordedLine as Line } from './testing/recording-logger.js';
 
 describe('WorkerPool attempt logs', () => {
   const engine = useEngine();

@@ -1,31 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createJob, type LogFields, type Logger } from '@gopherqueue/core';
+import { createJob } from '@gopherqueue/core';
 import { until, untilState, useEngine, type Engine } from '../testing/engine-fixture.js';
 import type { SandboxedHandler, SandboxIsolation } from './sandboxed-handler.js';
+import { recordingLogger, type RecordedLine as Line } from '../testing/recording-logger.js';
 
 const HANDLERS = new URL('../testing/sandbox-handlers.mjs', import.meta.url);
-
-interface Line {
-  level: string;
-  message: string;
-  fields: LogFields;
-}
-
-/** A logger that keeps every line, with its child fields merged in. */
-function recordingLogger(lines: Line[], context: LogFields = {}): Logger {
-  const log =
-    (level: string) =>
-    (message: string, fields: LogFields = {}): void => {
-      lines.push({ level, message, fields: { ...context, ...fields } });
-    };
-  return {
-    debug: log('debug'),
-    info: log('info'),
-    warn: log('warn'),
-    error: log('error'),
-    child: (fields) => recordingLogger(lines, { ...context, ...fields }),
-  };
-}
 
 describe.each<SandboxIsolation>(['thread', 'process'])(
   'the context of a handler in a %s',
