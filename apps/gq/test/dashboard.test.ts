@@ -111,17 +111,20 @@ describe.skipIf(!available)('the dashboard in Chromium', { timeout: 120_000 }, (
     await field(page, 'state')
       .filter({ hasText: /^running$/ })
       .waitFor({ timeout: 30_000 });
-    // Strings, evaluated in the page (these tests compile without the DOM's types).
+    // A string, evaluated in the page (these tests compile without the DOM's types).
     await page.evaluate('window.kept = true');
-    const shown = "parseInt(document.getElementById('progress-text').textContent)";
-    const percent = async (): Promise<number> => Number(await page.evaluate(shown));
-    await page.waitForFunction(`${shown} > 0`, undefined, { timeout: 30_000 });
+    const percent = async (): Promise<number> =>
+      parseInt((await page.locator('#progress-text').textContent()) ?? '');
+    await expect.poll(percent, { timeout: 30_000 }).toBeGreaterThan(0);
     const first = await percent();
     const payloadAt = (await page.locator('#job-payload').boundingBox())?.y;
-    await page.waitForFunction(`${shown} > ${first}`, undefined, { timeout: 30_000 });
-    const later = await percent();
-    expect(later).toBeGreaterThan(first);
-    expect(Number(await page.locator('#progress-bar').getAttribute('value'))).toBe(later);
+    await expect.poll(percent, { timeout: 30_000 }).toBeGreaterThan(first);
+    // The text and the bar, read at once: the same value.
+    const [text, bar] = await page.evaluate<[string, string]>(
+      "[document.getElementById('progress-text').textContent, document.getElementById('progress-bar').getAttribute('value')]",
+    );
+    expect(parseInt(text)).toBeGreaterThan(first);
+    expect(Number(bar)).toBe(parseInt(text));
     // The same document (no reload), and what follows the progress did not move.
     expect(await page.evaluate('window.kept')).toBe(true);
     expect((await page.locator('#job-payload').boundingBox())?.y).toBe(payloadAt);

@@ -17,9 +17,9 @@ export const DASHBOARD_JOBS_JS = String.raw`
 
   // ---- the jobs list and the dead letter
   let cursors = [];
-  function jobRows(jobs, selected) {
+  function jobRows(jobs, selected, manage) {
     return jobs.map((j) => h('tr', { 'data-id': j.id },
-      h('td', {}, h('input', { type: 'checkbox', id: 'sel-' + j.id, 'aria-label': 'select job ' + j.id, checked: selected.has(j.id), onchange: (e) => { if (e.target.checked) selected.add(j.id); else selected.delete(j.id); } })),
+      !manage ? null : h('td', {}, h('input', { type: 'checkbox', id: 'sel-' + j.id, 'aria-label': 'select job ' + j.id, checked: selected.has(j.id), onchange: (e) => { if (e.target.checked) selected.add(j.id); else selected.delete(j.id); } })),
       h('td', {}, h('a', { href: '/ui/jobs/' + j.id, text: j.id })), h('td', { text: j.type }), h('td', { text: j.queue }),
       h('td', { text: j.state }), h('td', { class: 'num', text: j.attempt + '/' + j.max_attempts }), h('td', { text: age(j.created_at) }), h('td', { class: 'bad', text: j.last_error || '' })));
   }
@@ -70,8 +70,8 @@ export const DASHBOARD_JOBS_JS = String.raw`
       cursors.length > 0 ? h('button', { type: 'button', id: 'newer', onclick: () => { cursors.pop(); render(); } }, 'Newer') : null,
       result.next_cursor ? h('button', { type: 'button', id: 'older', onclick: () => { cursors.push(result.next_cursor); render(); } }, 'Older') : null);
     replace(h('h1', { id: 'title', text: fixed ? 'Dead letter' : 'Jobs' }), filters, find, actions,
-      h('table', { id: 'job-table', 'aria-label': fixed ? 'Dead-lettered jobs' : 'Jobs' }, h('thead', {}, h('tr', {}, h('th', {}, all), ['Id', 'Type', 'Queue', 'State', 'Attempt', 'Age', 'Last error'].map((x) => h('th', { scope: 'col', text: x })))),
-        h('tbody', {}, jobRows(list, selectedJobs))),
+      h('table', { id: 'job-table', 'aria-label': fixed ? 'Dead-lettered jobs' : 'Jobs' }, h('thead', {}, h('tr', {}, can('jobs:manage') ? h('th', {}, all) : null, ['Id', 'Type', 'Queue', 'State', 'Attempt', 'Age', 'Last error'].map((x) => h('th', { scope: 'col', text: x })))),
+        h('tbody', {}, jobRows(list, selectedJobs, can('jobs:manage')))),
       h('p', { class: 'muted', id: 'empty', text: list.length === 0 ? 'No jobs.' : '' }), pager);
   }
 
