@@ -150,6 +150,33 @@ describe.skipIf(!available)('the dashboard in Chromium', { timeout: 120_000 }, (
     await page.close();
   });
 
+  it('follows the light or dark scheme, and cancels by keyboard alone', async () => {
+    const job = await client.submit('sleep', '10m');
+    const page = await open(`/ui/jobs/${job.id}`);
+    await field(page, 'state')
+      .filter({ hasText: /^running$/ })
+      .waitFor({ timeout: 30_000 });
+    const background = (): Promise<string> =>
+      page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
+    await page.emulateMedia({ colorScheme: 'light' });
+    expect(await background()).toBe('rgb(255, 255, 255)');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await background()).toBe('rgb(15, 18, 22)');
+    // Tab from the top of the page to the cancel button, then Enter.
+    let focused = '';
+    for (let i = 0; i < 40 && focused !== 'job-cancel'; i++) {
+      await page.keyboard.press('Tab');
+      focused = await page.evaluate<string>('document.activeElement.id');
+    }
+    expect(focused).toBe('job-cancel');
+    await page.keyboard.press('Enter');
+    await field(page, 'state')
+      .filter({ hasText: /^cancelled$/ })
+      .waitFor({ timeout: 30_000 });
+    expect((await client.get(job.id)).state).toBe('cancelled');
+    await page.close();
+  });
+
   it('requeues 50 dead-lettered jobs of one type and queue in one request', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 50; i++) {
