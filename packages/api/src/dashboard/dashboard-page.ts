@@ -1,11 +1,15 @@
 /** The HTML shell of every dashboard page: server-rendered navigation, content by `app.js`. */
 
-const PAGES: [string, string][] = [
+/** Each page: its path, its label, and the permission its link needs (else every key). */
+const PAGES: [string, string, string?][] = [
   ['overview', 'Overview'],
   ['queues', 'Queues'],
   ['jobs', 'Jobs'],
   ['dead-letter', 'Dead letter'],
+  ['schedules', 'Schedules'],
   ['workers', 'Workers'],
+  ['keys', 'API keys', 'keys:manage'],
+  ['audit', 'Audit log', 'audit:read'],
 ];
 
 function escapeHtml(text: string): string {
@@ -24,10 +28,14 @@ export function dashboardPage(
   csrf?: string,
   can?: readonly string[],
 ): string {
-  const nav = PAGES.map(
-    ([id, label]) =>
-      `<a href="/ui/${id === 'overview' ? '' : id}"${id === page ? ' aria-current="page"' : ''}>${label}</a>`,
-  ).join('');
+  const nav = PAGES.filter(
+    ([id, , permission]) => permission === undefined || id === page || can?.includes(permission),
+  )
+    .map(
+      ([id, label]) =>
+        `<a href="/ui/${id === 'overview' ? '' : id}"${id === page ? ' aria-current="page"' : ''}>${label}</a>`,
+    )
+    .join('');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -40,6 +48,7 @@ export function dashboardPage(
 <meta name="gq-csrf" content="${escapeHtml(csrf)}">`
   }
 <title>GopherQueue</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/ui/assets/uplot.css">
 <link rel="stylesheet" href="/ui/assets/app.css">
 </head>

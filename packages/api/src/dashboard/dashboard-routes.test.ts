@@ -23,6 +23,9 @@ describe('the dashboard routes', () => {
     expect(await uplot.text()).toContain('uPlot');
     expect((await fx.app.request('/ui/nothing')).status).toBe(404);
     expect((await fx.app.request('/ui/assets/other.js')).status).toBe(404);
+    for (const name of ['schedules', 'keys', 'audit']) {
+      expect([name, (await fx.app.request(`/ui/${name}`)).status]).toEqual([name, 200]);
+    }
     const detail = await fx.app.request('/ui/jobs/"><script>');
     expect(await detail.text()).not.toContain('"><script>');
   });
@@ -47,11 +50,30 @@ describe('the dashboard routes', () => {
     const html = await page.text();
     expect(html).toContain('<meta name="gq-can" content="jobs:read stats:read">');
     expect(html).toMatch(/<meta name="gq-csrf" content="[\w-]+">/);
+    // A viewer gets no link to the admins' pages.
+    expect(html).toContain('href="/ui/schedules"');
+    expect(html).not.toContain('href="/ui/keys"');
+    expect(html).not.toContain('href="/ui/audit"');
     const stats = await fx.app.request('/api/v1/stats', { headers: { cookie: session } });
     expect(stats.status).toBe(200);
     // Without a session the page knows no role and the API asks for a key.
     const anonymous = await (await fx.app.request('/ui/')).text();
     expect(anonymous).not.toContain('gq-can');
+    const admin = await fx.key('admin');
+    const adminLogin = await fx.app.request('/ui/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ key: admin }),
+    });
+    const adminSession = (adminLogin.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    const adminHtml = await (
+      await fx.app.request('/ui/', { headers: { cookie: adminSession } })
+    ).text();
+    expect(adminHtml).toContain(
+      '<meta name="gq-can" content="jobs:read stats:read jobs:submit jobs:manage queues:manage dlq:manage keys:manage audit:read">',
+    );
+    expect(adminHtml).toContain('href="/ui/keys"');
+    expect(adminHtml).toContain('href="/ui/audit"');
     expect((await fx.app.request('/api/v1/stats')).status).toBe(401);
   });
 });

@@ -82,12 +82,15 @@ function send(c: Context<ApiEnv>, a: Asset, cache: string): Response {
 const UI_PERMISSIONS: readonly Permission[] = [
   'jobs:read',
   'stats:read',
+  'jobs:submit',
   'jobs:manage',
   'queues:manage',
   'dlq:manage',
+  'keys:manage',
+  'audit:read',
 ];
 
-const PAGES = new Set(['queues', 'jobs', 'dead-letter', 'workers']);
+const PAGES = new Set(['queues', 'jobs', 'dead-letter', 'workers', 'schedules', 'keys', 'audit']);
 
 /**
  * The web dashboard at `/` and `/ui`: a server-rendered shell per page whose script reads the

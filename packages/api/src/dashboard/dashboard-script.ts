@@ -1,4 +1,11 @@
-/** The dashboard's script: vanilla JS, no build step, served as `/ui/assets/app.js`. */
+import { DASHBOARD_ADMIN_JS } from './dashboard-script-admin.js';
+import { DASHBOARD_JOBS_JS } from './dashboard-script-jobs.js';
+
+/**
+ * The dashboard's script: vanilla JS, no build step, served as `/ui/assets/app.js`. Its helpers,
+ * live updates and overview are here; the other pages' code is spliced in from the files above
+ * (one scope, one file for the browser).
+ */
 export const DASHBOARD_JS = String.raw`'use strict';
 (() => {
   const page = document.body.dataset.page;
@@ -55,10 +62,18 @@ export const DASHBOARD_JS = String.raw`'use strict';
       h('thead', {}, h('tr', {}, headers.map((x) => h('th', { scope: 'col', class: /^(#|[a-z_ ]*count|running|waiting|total|jobs)$/i.test(x) ? 'num' : null, text: x })))),
       h('tbody', {}, rows));
   }
+  /**
+   * Shows nodes in main. When they have the ids of what is shown (a page refreshed live), only
+   * the ones that changed are swapped, in place: what the reader is reading does not move.
+   */
   function replace(...nodes) {
     const focused = document.activeElement && document.activeElement.id;
-    main.replaceChildren(...nodes);
-    if (focused) { const again = document.getElementById(focused); if (again) again.focus(); }
+    const shown = nodes.filter(Boolean);
+    const old = [...main.children];
+    if (shown.length > 0 && shown.length === old.length && shown.every((n, i) => n.id && n.id === old[i].id)) {
+      shown.forEach((n, i) => { if (!old[i].isEqualNode(n)) old[i].replaceWith(n); });
+    } else main.replaceChildren(...nodes);
+    if (focused) { const again = document.getElementById(focused); if (again && again !== document.activeElement) again.focus(); }
   }
 
   // ---- live: one event stream, a refresh per burst of events, a per-minute throughput chart
@@ -114,116 +129,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
     drawChart(chartBox);
   }
 
-  async function queues() {
-    const list = (await api('GET', '/queues')).queues || [];
-    const details = await Promise.all(list.map((q) => api('GET', '/queues/' + encodeURIComponent(q.name))));
-    replace(h('h1', { text: 'Queues' }), table(['Queue', 'waiting', 'running', 'Oldest waiting', 'Limits', 'State', 'Action'], details.map((q) => h('tr', {},
-      h('th', { scope: 'row', text: q.name }), h('td', { class: 'num', text: q.waiting }), h('td', { class: 'num', text: q.running }),
-      h('td', { text: age(q.oldest_waiting_at) }),
-      h('td', { text: [q.concurrency === null ? '' : 'concurrency ' + q.concurrency, q.rate === null ? '' : 'rate ' + q.rate].filter(Boolean).join(', ') || 'none' }),
-      h('td', { text: q.paused ? 'paused' : 'active' }),
-      h('td', {}, !can('queues:manage') ? null : h('button', { type: 'button', id: 'q-' + q.name, onclick: () => act(q.paused ? 'resume' : 'pause', () => api('POST', '/queues/' + encodeURIComponent(q.name) + (q.paused ? '/resume' : '/pause'))) }, (q.paused ? 'Resume ' : 'Pause ') + q.name))))));
-  }
-
-  async function act(what, call) {
-    try { const message = await call(); say(typeof message === 'string' ? message : what + ': done'); await render(); } catch (err) { say(what + ' failed: ' + err.message); }
-  }
-
-  let cursors = [];
-  function jobRows(jobs, selected) {
-    return jobs.map((j) => h('tr', { 'data-id': j.id },
-      h('td', {}, h('input', { type: 'checkbox', id: 'sel-' + j.id, 'aria-label': 'select job ' + j.id, checked: selected.has(j.id), onchange: (e) => { if (e.target.checked) selected.add(j.id); else selected.delete(j.id); } })),
-      h('td', {}, h('a', { href: '/ui/jobs/' + j.id, text: j.id })), h('td', { text: j.type }), h('td', { text: j.queue }),
-      h('td', { text: j.state }), h('td', { class: 'num', text: j.attempt + '/' + j.max_attempts }), h('td', { text: age(j.created_at) }), h('td', { class: 'bad', text: j.last_error || '' })));
-  }
-  const selectedJobs = new Set();
-  async function jobs(fixed) {
-    const params = new URLSearchParams(location.search);
-    const query = new URLSearchParams();
-    for (const k of fixed ? ['type', 'queue'] : ['state', 'type', 'queue']) if (params.get(k)) query.set(k, params.get(k));
-    query.set('limit', '50');
-    const cursor = cursors.at(-1);
-    if (cursor) query.set('cursor', cursor);
-    const result = await api('GET', (fixed ? '/dead-letter?' : '/jobs?') + query.toString());
-    const list = result.jobs || [];
-    for (const id of [...selectedJobs]) if (!list.some((j) => j.id === id)) selectedJobs.delete(id);
-    const filters = fixed ? null : h('form', { class: 'filters', method: 'get', action: '/ui/jobs' },
-      h('label', {}, 'State', h('select', { name: 'state', id: 'f-state' }, h('option', { value: '' }, 'any'), STATES.map((s) => h('option', { value: s, selected: params.get('state') === s }, s)))),
-      h('label', {}, 'Type', h('input', { name: 'type', id: 'f-type', value: params.get('type') || '' })),
-      h('label', {}, 'Queue', h('input', { name: 'queue', id: 'f-queue', value: params.get('queue') || '' })),
-      h('button', { type: 'submit' }, 'Filter'));
-    const find = h('form', { class: 'filters', onsubmit: (e) => { e.preventDefault(); const id = new FormData(e.target).get('id'); if (id) location.href = '/ui/jobs/' + encodeURIComponent(String(id).trim()); } },
-      h('label', {}, 'Find by id', h('input', { name: 'id', id: 'f-id', size: 38 })), h('button', { type: 'submit' }, 'Open'));
-    const bulk = (action) => act(action + ' ' + selectedJobs.size + ' jobs', async () => {
-      if (selectedJobs.size === 0) throw new Error('select jobs first');
-      const r = await api('POST', '/jobs/bulk', { action, ids: [...selectedJobs] });
-      selectedJobs.clear();
-      return action + ': ' + r.succeeded + ' of ' + r.matched + ' jobs';
-    });
-    const actions = !can('jobs:manage') ? null : h('div', { class: 'actions', role: 'group', 'aria-label': 'Act on the selected jobs' },
-      h('button', { type: 'button', id: 'bulk-retry', onclick: () => bulk('retry') }, fixed ? 'Requeue selected' : 'Retry selected'),
-      fixed ? null : h('button', { type: 'button', id: 'bulk-cancel', onclick: () => bulk('cancel') }, 'Cancel selected'),
-      h('button', { type: 'button', id: 'bulk-delete', onclick: () => bulk('delete') }, 'Delete selected'),
-      fixed && can('dlq:manage') ? h('button', { type: 'button', id: 'purge', onclick: () => act('purge', async () => { const r = await api('POST', '/dead-letter/purge', {}); return 'purged ' + (r.purged ?? ''); }) }, 'Purge dead letter') : null);
-    const all = h('input', { type: 'checkbox', id: 'sel-all', 'aria-label': 'select every job of this page', onchange: (e) => {
-      for (const j of list) { if (e.target.checked) selectedJobs.add(j.id); else selectedJobs.delete(j.id); }
-      for (const box of main.querySelectorAll('tbody input[type=checkbox]')) box.checked = e.target.checked;
-    } });
-    const pager = h('div', { class: 'actions' },
-      cursors.length > 0 ? h('button', { type: 'button', id: 'newer', onclick: () => { cursors.pop(); render(); } }, 'Newer') : null,
-      result.next_cursor ? h('button', { type: 'button', id: 'older', onclick: () => { cursors.push(result.next_cursor); render(); } }, 'Older') : null);
-    replace(h('h1', { text: fixed ? 'Dead letter' : 'Jobs' }), filters, find, actions,
-      h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, all), ['Id', 'Type', 'Queue', 'State', 'Attempt', 'Age', 'Last error'].map((x) => h('th', { scope: 'col', text: x })))),
-        h('tbody', {}, jobRows(list, selectedJobs))),
-      list.length === 0 ? h('p', { class: 'muted', text: 'No jobs.' }) : null, pager);
-  }
-
-  async function job() {
-    const [j, logs] = await Promise.all([api('GET', '/jobs/' + encodeURIComponent(jobId)), api('GET', '/jobs/' + encodeURIComponent(jobId) + '/logs?limit=1000')]);
-    const actions = !can('jobs:manage') ? null : h('div', { class: 'actions' },
-      h('button', { type: 'button', onclick: () => act('retry', () => api('POST', '/jobs/' + j.id + '/retry', {})) }, 'Retry'),
-      h('button', { type: 'button', onclick: () => act('cancel', () => api('POST', '/jobs/' + j.id + '/cancel', {})) }, 'Cancel'),
-      h('button', { type: 'button', onclick: () => act('delete', async () => { await api('DELETE', '/jobs/' + j.id); location.href = '/ui/jobs'; }) }, 'Delete'));
-    replace(h('h1', {}, 'Job ', h('code', { text: j.id })), actions,
-      h('dl', {}, ['type', 'queue', 'state', 'priority', 'attempt', 'max_attempts', 'created_at', 'started_at', 'completed_at', 'progress_message', 'cancel_reason', 'waiting_reason']
-        .filter((k) => j[k] !== undefined).flatMap((k) => [h('dt', { text: k }), h('dd', { text: String(j[k]) })])),
-      h('h2', { text: 'Progress' }), json(j.progress), h('h2', { text: 'Payload' }), json(j.payload),
-      h('h2', { text: 'Result' }), json(j.result), h('h2', { text: 'Checkpoint' }), json(j.checkpoint),
-      h('h2', { text: 'Dependencies' }), j.depends_on.length === 0 ? h('p', { class: 'muted', text: 'none' }) :
-        h('ul', {}, j.depends_on.map((id) => h('li', {}, h('a', { href: '/ui/jobs/' + id, text: id }), j.waiting_on.includes(id) ? ' (waiting)' : ''))),
-      h('h2', { text: 'Attempts' }), table(['#', 'At', 'Class', 'Error'], j.errors.map((e) => h('tr', {}, h('td', { class: 'num', text: e.attempt }), h('td', { text: e.at || e.timestamp || '' }), h('td', { text: e.class || e.error_class || '' }), h('td', { class: 'bad', text: e.message || e.error || '' })))),
-      h('h2', { text: 'Log' }),
-      logs.dropped.length === 0 ? null : h('p', { class: 'muted', text: 'dropped: ' + logs.dropped.map((d) => 'attempt ' + d.attempt + ': ' + d.count).join(', ') }),
-      logs.lines.length === 0 ? h('p', { class: 'muted', text: 'No log lines.' }) :
-        table(['Attempt', 'At', 'Level', 'Message'], logs.lines.map((l) => h('tr', { class: 'log-' + l.level }, h('td', { class: 'num', text: l.attempt }), h('td', { text: l.at }), h('td', { text: l.level }),
-          h('td', {}, l.message, l.fields ? h('code', { class: 'muted', text: ' ' + JSON.stringify(l.fields) }) : null))), 'Log lines'));
-  }
-
-  async function workers() {
-    const list = await api('GET', '/workers');
-    const rows = (list.workers || []).map((w) => h('tr', {}, h('td', { text: w.id }), h('td', { text: w.kind }), h('td', { text: w.host }), h('td', { text: (w.types || []).join(', ') || 'any' }), h('td', { text: JSON.stringify(w.slots || w.jobs || '') }), h('td', { text: age(w.last_seen_at) })));
-    replace(h('h1', { text: 'Workers' }), table(['Id', 'Kind', 'Host', 'Types', 'Jobs', 'Last seen'], rows));
-  }
-
-  const PAGES = { overview, queues, jobs: () => jobs(), 'dead-letter': () => jobs('dead_letter'), workers, job };
-  function login(message) {
-    const form = h('form', { class: 'filters', id: 'login', onsubmit: async (e) => {
-      e.preventDefault();
-      try {
-        await api('POST', '/ui/login', { key: String(new FormData(form).get('key') || '') });
-        location.reload();
-      } catch (err) { say('login failed: ' + err.message); }
-    } },
-      h('label', {}, 'API key', h('input', { type: 'password', name: 'key', id: 'login-key', autocomplete: 'off', required: true })),
-      h('button', { type: 'submit' }, 'Log in'));
-    replace(h('h1', { text: 'Log in' }), h('p', { class: 'muted', text: message }), form);
-  }
-  async function render() {
-    try { await (PAGES[page] || overview)(); } catch (err) {
-      if (err.status === 401) login(err.message);
-      else replace(h('p', { class: 'bad', role: 'alert', text: err.message }));
-    }
-  }
-  render().then(() => live(render));
+${DASHBOARD_JOBS_JS}
+${DASHBOARD_ADMIN_JS}
 })();
 `;

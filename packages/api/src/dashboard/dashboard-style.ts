@@ -31,4 +31,15 @@ button:focus-visible, a:focus-visible, input:focus-visible, select:focus-visible
 .bad { color: var(--bad); }
 .chart { min-height: 200px; }
 .log-error { color: var(--bad); }
+dl.fields { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1rem; }
+dl.fields dd { margin: 0; overflow-wrap: anywhere; }
+.progress-line { display: flex; gap: .6rem; align-items: center; min-height: 1.6em; }
+progress { width: min(24rem, 60vw); height: 1rem; accent-color: var(--accent); }
+#progress-text { font-variant-numeric: tabular-nums; }
+ul.plain { list-style: none; margin: 0; padding: 0; }
+ol.timeline { padding-left: 1.2rem; }
+ol.timeline time { font-variant-numeric: tabular-nums; }
+details summary { cursor: pointer; color: var(--accent); }
+td.actions { display: flex; gap: .4rem; flex-wrap: wrap; border-bottom: 0; }
+caption { text-align: left; }
 `;
