@@ -84,7 +84,7 @@ describe('a cancel through the API', () => {
     expect(seen.afterAnswerMs).toBeLessThanOrEqual(CANCEL_REACHES_HANDLER_MS);
     expect(await stopProcess(worker)).toEqual({ code: 0, signal: null });
     expect(await stopProcess(server)).toEqual({ code: 0, signal: null });
-  }, 60_000);
+  }, 120_000);
 });
 
 describeWithPostgres('a cancel through one gq serve node on PostgreSQL', () => {

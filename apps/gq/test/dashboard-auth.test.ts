@@ -61,7 +61,7 @@ beforeAll(async () => {
   viewerKey = (await admin.createKey({ name: 'look', role: 'viewer' })).key;
   qaKey = (await admin.createKey({ name: 'qa only', role: 'operator', queues: ['qa'] })).key;
   browser = await launchChromium();
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await browser?.close();

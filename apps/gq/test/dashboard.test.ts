@@ -60,7 +60,7 @@ beforeAll(async () => {
   client = new GopherQueueClient({ baseUrl: server.url });
   await spawnWorker(server.url, ['--types', 'remote.flaky,remote.logging']);
   browser = await launchChromium();
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await browser?.close();

@@ -179,7 +179,7 @@ describeWithPostgres('gq export and gq import', () => {
     expect((await readAll(schema)).map((job) => job.id)).toEqual(
       source.slice(0, 2).map((j) => j.id),
     );
-  }, 60_000);
+  }, 120_000);
 
   it('copies a stopped embedded store into PostgreSQL with one gq migrate, twice without duplicates', async () => {
     const schema = uniqueSchema('gq_migrate');
@@ -197,5 +197,5 @@ describeWithPostgres('gq export and gq import', () => {
       expect(run.code).toBe(0);
     }
     expect(await readAll(schema)).toEqual(source);
-  }, 60_000);
+  }, 120_000);
 });

@@ -63,7 +63,7 @@ describeWithPostgres('queue limits across gq serve nodes on one PostgreSQL schem
       schema: (schemas[0] = uniqueSchema('gq_flow')),
       poolSize: 4,
     });
-  }, 30_000);
+  }, 120_000);
 
   afterAll(async () => {
     await killAll();

@@ -147,7 +147,7 @@ beforeAll(async () => {
     await writeFile(join(dir.path, format.file), format.source);
   }
   copy = await builtCopy();
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await killAll();
@@ -191,7 +191,7 @@ function serveOnce(
     execFile(
       process.execPath,
       [...args, '--http', '127.0.0.1:0', '--handlers', join(dir.path, file)],
-      { env, timeout: 20_000 },
+      { env, timeout: 60_000 },
       (err, _stdout, stderr) => {
         resolve({ code: err === null ? 0 : Number(err.code), stderr });
       },

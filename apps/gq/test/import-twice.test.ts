@@ -119,7 +119,7 @@ describe('gq import twice into an embedded store holding jobs', () => {
       [],
       `gq: no store at ${data} yet; creating one\n`,
     );
-  }, 60_000);
+  }, 120_000);
 });
 
 describeWithPostgres('gq import twice into PostgreSQL holding jobs', () => {
@@ -132,5 +132,5 @@ describeWithPostgres('gq import twice into PostgreSQL holding jobs', () => {
       'postgres',
       ...pg,
     ]);
-  }, 60_000);
+  }, 120_000);
 });

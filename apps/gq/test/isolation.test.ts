@@ -62,7 +62,7 @@ beforeAll(async () => {
     'thread',
   ]);
   client = new GopherQueueClient({ baseUrl: server.url });
-}, 30_000);
+}, 120_000);
 
 afterAll(async () => {
   if (server !== undefined) await stopProcess(server);

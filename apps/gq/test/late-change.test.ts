@@ -96,5 +96,5 @@ describeWithPostgres('late news of an earlier attempt from another node', () => 
       await a.close();
       await b.close();
     }
-  }, 60_000);
+  }, 120_000);
 });

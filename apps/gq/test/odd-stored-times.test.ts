@@ -68,7 +68,7 @@ function oddJobContract(
 
   beforeAll(async () => {
     ({ served, delayed, done } = await setup());
-  }, 60_000);
+  }, 120_000);
 
   it('lists, filters and reads the jobs, with the times clamped', async () => {
     const { server } = served;

@@ -95,7 +95,7 @@ describe('the process guard', () => {
     const server = await spawnServer(join(dir.path, 'serve'), ['--handlers', HANDLERS]);
     await checkGuarded(new GopherQueueClient({ baseUrl: server.url }), server);
     expect(await stopProcess(server)).toEqual({ code: 0, signal: null });
-  }, 60_000);
+  }, 120_000);
 
   it('keeps gq work running through them too', async () => {
     const server = await spawnServer(join(dir.path, 'work'));
@@ -116,5 +116,5 @@ describe('the process guard', () => {
     await checkGuarded(new GopherQueueClient({ baseUrl: server.url }), worker);
     expect(await stopProcess(worker)).toEqual({ code: 0, signal: null });
     expect(await stopProcess(server)).toEqual({ code: 0, signal: null });
-  }, 60_000);
+  }, 120_000);
 });

@@ -160,5 +160,5 @@ describe('gq work', () => {
     expect(done.attempt).toBe(1);
     expect(done.errors).toEqual([]);
     expect(await stopProcess(second)).toEqual({ code: 0, signal: null });
-  }, 60_000);
+  }, 120_000);
 });

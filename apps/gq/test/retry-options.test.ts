@@ -24,5 +24,5 @@ describe('gq submit with retry options', () => {
     const bad = await submit('--retry-on', 'x'.repeat(201));
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/retry_on\.0/);
-  }, 30_000);
+  }, 120_000);
 });

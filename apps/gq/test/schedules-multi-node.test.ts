@@ -84,7 +84,7 @@ describeWithPostgres('an every-second schedule on three gq serve nodes sharing P
       for: done?.tags['scheduled_for'],
     });
     for (const node of nodes) expect(node.child.exitCode).toBeNull();
-  }, 60_000);
+  }, 120_000);
 
   it('follows the declarations of the node that started last, on every node', async () => {
     const changed = [
@@ -131,5 +131,5 @@ describeWithPostgres('an every-second schedule on three gq serve nodes sharing P
     expect((await ticks()).filter((t) => t > gone && t <= gone + 6000)).toEqual(
       [evenAfter, evenAfter + 2000, evenAfter + 4000].filter((t) => t <= gone + 6000),
     );
-  }, 60_000);
+  }, 120_000);
 });

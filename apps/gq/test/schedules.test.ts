@@ -129,7 +129,7 @@ describe('gq serve with declared schedules', () => {
       /nightly\s+30 2 \* \* \* \(Europe\/Berlin\)\s+sched\.beat\s+default\s+active\s+code/,
     );
     await stopProcess(server);
-  }, 60_000);
+  }, 120_000);
 
   it('refuses a bad declaration at start, naming the schedule and the field', async () => {
     const dir = await tempDir('gq-sched-');
@@ -142,7 +142,7 @@ describe('gq serve with declared schedules', () => {
       },
     );
     await expect(run).rejects.toThrow(/schedules\.0\.timezone: must be an IANA time zone/);
-  }, 30_000);
+  }, 120_000);
 
   it('catches up the latest 3 of the ticks missed while stopped, each with its tick', async () => {
     const dir = await tempDir('gq-sched-');
@@ -197,7 +197,7 @@ describe('gq serve with declared schedules', () => {
     expect(rest.slice(0, 3)).toEqual(firing);
     expect(rest.filter((t) => t < (firing[0] as number))).toEqual([]);
     await stopProcess(server);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('gq schedules', () => {

@@ -70,5 +70,5 @@ describe('a handler that snoozes, in real processes', () => {
       ),
     ).toBe(1);
     expect(await stopProcess(worker)).toEqual({ code: 0, signal: null });
-  }, 60_000);
+  }, 120_000);
 });

@@ -133,7 +133,7 @@ describe('gq serve --otel and gq work --otel', () => {
     } finally {
       await dir.remove();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('carries the trace context to a remote worker, which exports the span as gq-work', async () => {
     const dir = await tempDir('gq-otel-');
@@ -161,5 +161,5 @@ describe('gq serve --otel and gq work --otel', () => {
     } finally {
       await dir.remove();
     }
-  }, 60_000);
+  }, 120_000);
 });

@@ -146,5 +146,5 @@ describe('gq serve with default flags and a gq work', () => {
       ['unknown_type', 'no handler registered for job type "nobody.handles"'],
     ]);
     expect(failed).not.toHaveProperty('waiting_reason');
-  }, 60_000);
+  }, 120_000);
 });

@@ -63,7 +63,7 @@ describe('a job killed with SIGKILL mid-run', () => {
       [1, 'lease_expired'],
       [2, 'lease_expired'],
     ]);
-  }, 60_000);
+  }, 120_000);
 });
 
 function range(from: number, to: number): number[] {

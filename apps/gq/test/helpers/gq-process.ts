@@ -58,7 +58,7 @@ export async function spawnGq(
   const url = await new Promise<string>((resolveUrl, reject) => {
     const timer = setTimeout(() => {
       reject(new Error(`gq ${args.join(' ')} not ready in time\nstdout: ${out}\nstderr: ${err}`));
-    }, options.timeoutMs ?? 20_000);
+    }, options.timeoutMs ?? 60_000);
     const check = (): void => {
       const match = options.ready.exec(out);
       if (match) {

@@ -188,7 +188,7 @@ suite('an application on @gopherqueue/core and @gopherqueue/persistence', () => 
       await appDb.end();
       await store.close();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('submits the same way to the embedded store, whose gq serve runs them once the app closes it', async () => {
     const dataDir = join(dir, 'data');
@@ -213,5 +213,5 @@ suite('an application on @gopherqueue/core and @gopherqueue/persistence', () => 
     } finally {
       await reopened.close();
     }
-  }, 60_000);
+  }, 120_000);
 });
