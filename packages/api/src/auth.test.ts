@@ -3,6 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isLoopback } from './auth.js';
 import { createApiFixture, type ApiFixture } from './testing/api-fixture.js';
 
+/** A well-formed job id that no store holds. */
+const UNKNOWN_ID = '0190a000-0000-7000-8000-000000000000';
+
 let f: ApiFixture | undefined;
 afterEach(async () => {
   await f?.close();
@@ -102,7 +105,20 @@ describe('auth: required', () => {
     const other = await fx.call('POST', '/api/v1/jobs', { body: { type: 't' }, key });
     expect(other.status).toBe(403);
     const foreign = await fx.submit('t', null, { queue: 'billing' });
-    expect((await fx.call('GET', `/api/v1/jobs/${foreign.id}`, { key })).status).toBe(403);
+    // A job of another queue is answered as unknown: the key learns neither it nor its queue.
+    const hidden = await fx.call('GET', `/api/v1/jobs/${foreign.id}`, { key });
+    expect([hidden.status, hidden.body.error.code, JSON.stringify(hidden.body)]).toEqual([
+      404,
+      'not_found',
+      JSON.stringify((await fx.call('GET', `/api/v1/jobs/${UNKNOWN_ID}`, { key })).body).replaceAll(
+        UNKNOWN_ID,
+        foreign.id,
+      ),
+    ]);
+    const operator = await fx.key('operator', ['mail']);
+    const cancel = await fx.call('POST', `/api/v1/jobs/${foreign.id}/cancel`, { key: operator });
+    expect(cancel.status).toBe(404);
+    expect((await fx.store.get(foreign.id))?.state).toBe(foreign.state);
     const list = await fx.call('GET', '/api/v1/jobs', { key });
     expect(list.body.jobs.map((j: { queue: string }) => j.queue)).toEqual(['mail']);
   });

@@ -53,14 +53,15 @@ export function wireJob(c: ApiContext, job: Job): WireJob {
 }
 
 /**
- * The job named by the `:id` parameter, checked against the key's queues.
- * @throws HttpError 400 for a malformed id, 404 for an unknown one, 403 for a queue not allowed
+ * The job named by the `:id` parameter, checked against the key's queues. A job of a queue the key
+ * may not use is answered as unknown, so a restricted key learns nothing of it, not even that it
+ * exists or its queue's name.
+ * @throws HttpError 400 for a malformed id, 404 for an unknown job or one of a queue not allowed
  */
 export async function loadJob(c: ApiContext): Promise<Job> {
   const id = jobIdParam(c);
   const job = await c.get('options').store.get(id);
-  if (job === undefined) throw jobNotFound(id);
-  assertQueueAccess(c, job.queue);
+  if (job === undefined || !canAccessQueue(c.get('principal'), job.queue)) throw jobNotFound(id);
   return job;
 }
 

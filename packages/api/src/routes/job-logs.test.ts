@@ -112,7 +112,7 @@ describe('job log lines over HTTP', () => {
     expect((await fx.store.logs.read(theirs.id)).lines).toEqual([]);
     const viewer = await fx.key('viewer', ['mine']);
     expect((await fx.call('GET', `/api/v1/jobs/${theirs.id}/logs`, { key: viewer })).status).toBe(
-      403,
+      404,
     );
     expect((await fx.call('GET', `/api/v1/jobs/${mine.id}/logs`, { key: viewer })).status).toBe(
       200,

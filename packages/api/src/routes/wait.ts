@@ -1,6 +1,7 @@
 import { isTerminal, type Job, type JobEventName } from '@gopherqueue/core';
 import type { Hono } from 'hono';
-import { assertQueueAccess, requirePermission } from '../auth.js';
+import { canAccessQueue } from '@gopherqueue/security';
+import { requirePermission } from '../auth.js';
 import type { ApiContext, ApiEnv } from '../env.js';
 import { jobIdParam, jobNotFound, readBody, validate } from '../request.js';
 import { waitSchema } from '../schemas.js';
@@ -42,8 +43,7 @@ async function waitForJob(c: ApiContext, requestedMs: number | undefined): Promi
   const onAbort = (): void => settle({ kind: 'timeout' });
   try {
     const job = await store.get(id);
-    if (job === undefined) throw jobNotFound(id);
-    assertQueueAccess(c, job.queue);
+    if (job === undefined || !canAccessQueue(c.get('principal'), job.queue)) throw jobNotFound(id);
     if (isTerminal(job.state) || timeoutMs === 0) {
       return c.json(toWireWait(job, !isTerminal(job.state)));
     }
