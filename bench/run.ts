@@ -7,9 +7,11 @@
  * schedules (`--schedules N` schedules due at one tick, default and most 1000, a store's limit).
  * `--variant` and `--workload` run only the store rows whose variant (`disk, durable`,
  * `disk, relaxed`, `memory`) or workload contains the text. `--scale` lists the backlog sizes
- * (default 1000000).
+ * (default 1000000). dashboard (not in the default run either): `--jobs N` jobs stored (default
+ * 1000000), then the requests of the dashboard's overview and of a jobs page, timed.
  */
 import { MAX_SCHEDULES } from '@gopherqueue/core';
+import { dashboardBench } from './dashboard-bench.js';
 import { engineBench } from './engine-bench.js';
 import { groupBench } from './group-bench.js';
 import { httpBench } from './http-bench.js';
@@ -42,9 +44,13 @@ const ALL: Record<string, (jobs: number) => Promise<BenchRow[]>> = {
   groups: (n) => groupBench(Math.min(n, 20_000)),
   scale: () => scaleBench((flag('--scale') ?? '1000000').split(',').map(Number)),
   schedules: () => scheduleBench(Number(flag('--schedules') ?? MAX_SCHEDULES)),
+  dashboard: () => dashboardBench(jobsFlag >= 0 ? jobs : 1_000_000),
 };
 
-const selected = suites.length > 0 ? suites : Object.keys(ALL).filter((name) => name !== 'scale');
+const selected =
+  suites.length > 0
+    ? suites
+    : Object.keys(ALL).filter((name) => name !== 'scale' && name !== 'dashboard');
 const rows: BenchRow[] = [];
 for (const name of selected) {
   const suite = ALL[name];

@@ -10,7 +10,12 @@ import {
   type Logger,
   type Store,
 } from '@gopherqueue/core';
-import { HealthChecker, Metrics, queueGaugeValues } from '@gopherqueue/observability';
+import {
+  HealthChecker,
+  Metrics,
+  queueGaugeValues,
+  ThroughputHistory,
+} from '@gopherqueue/observability';
 import { ExpirySweeper, Janitor, Recoverer } from '@gopherqueue/recovery';
 import {
   JobEventRelay,
@@ -161,6 +166,9 @@ export async function startServer(options: ServerOptions = {}): Promise<GqServer
     const events = new JobEventRelay({ store, logger });
     await parts.start('events', events);
     parts.started('metrics', metrics.observeEvents(events));
+    // The dashboard's last hour: this process's own, empty at its start.
+    const history = new ThroughputHistory();
+    parts.started('history', history.observe(events));
     const scheduler = new Scheduler({ store, clock: systemClock, logger });
     const pool = new WorkerPool({
       store,
@@ -223,6 +231,7 @@ export async function startServer(options: ServerOptions = {}): Promise<GqServer
       anyHostWithKey: !isLoopbackHost(address.host),
       getRemoteAddress: (c) => getConnInfo(c).remote.address,
       metrics,
+      history,
       metricsPublic: options.metricsPublic === true,
       health,
       workers,

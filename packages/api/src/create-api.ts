@@ -19,6 +19,7 @@ import { registerJobRoutes } from './routes/jobs.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { registerQueueRoutes } from './routes/queues.js';
 import { registerScheduleRoutes } from './routes/schedules.js';
+import { registerStatsHistoryRoutes } from './routes/stats-history.js';
 import { registerStatsRoutes, registerSystemRoutes } from './routes/system.js';
 import { registerWaitRoutes } from './routes/wait.js';
 import { registerWorkerViewRoutes } from './routes/worker-views.js';
@@ -86,6 +87,7 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
     }),
   );
   registerStatsRoutes(api);
+  registerStatsHistoryRoutes(api);
   registerWorkerViewRoutes(api);
   registerQueueRoutes(api);
   registerScheduleRoutes(api);

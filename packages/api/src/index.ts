@@ -64,3 +64,4 @@ export type {
   RemoteWorker,
   WorkerRegistryOptions,
 } from './worker-registry.js';
+export type { WireHistory, WireHistoryMinute, WirePercentiles } from './routes/stats-history.js';

@@ -4,6 +4,7 @@
  * written here by hand, after `wire-types.ts`.
  */
 import { extraPaths } from './openapi-extra-paths.js';
+import { statsHistoryPaths } from './openapi-stats-history.js';
 import { JOB_STATES, MAX_QUEUE_CONCURRENCY } from '@gopherqueue/core';
 import { componentSchemas } from './openapi-components.js';
 import { body, err, int, json, obj, ref, str, time, type Schema } from './openapi-builders.js';
@@ -458,5 +459,5 @@ export const openApiDocument = {
     schemas: { ...componentSchemas, ...scheduleSchemas },
   },
   security: [{ apiKey: [] }, { bearer: [] }, {}],
-  paths: { ...paths, ...schedulePaths, ...extraPaths },
+  paths: { ...paths, ...schedulePaths, ...extraPaths, ...statsHistoryPaths },
 } as const;

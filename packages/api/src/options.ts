@@ -9,7 +9,7 @@ import {
   type Store,
   type TypedEmitter,
 } from '@gopherqueue/core';
-import type { HealthChecker, Metrics } from '@gopherqueue/observability';
+import type { HealthChecker, Metrics, ThroughputHistory } from '@gopherqueue/observability';
 import type { Scheduler } from '@gopherqueue/scheduler';
 import type { ApiKeyManager, AuditLog } from '@gopherqueue/security';
 import type { Context } from 'hono';
@@ -64,6 +64,12 @@ export interface ApiOptions {
   getRemoteAddress?: (c: Context) => string | undefined;
   /** `/metrics`; without it `/metrics` answers 404. */
   metrics?: Pick<Metrics, 'contentType' | 'render' | 'json'>;
+  /**
+   * `GET /api/v1/stats/history`: the per-minute throughput and durations this process saw
+   * (`gq serve` passes a `ThroughputHistory` fed by its job events); without it that route
+   * answers 404.
+   */
+  history?: Pick<ThroughputHistory, 'snapshot'>;
   /** `/health` and `/ready`; without it the service is always ready. */
   health?: Pick<HealthChecker, 'check' | 'isReady'>;
   /**

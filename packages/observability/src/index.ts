@@ -20,3 +20,17 @@ export type {
 } from './metrics.js';
 export { QUEUE_GAUGE_LIMIT, queueGaugeValues } from './queue-gauges.js';
 export type { QueueGaugeValues, QueueMetricsSource } from './queue-gauges.js';
+export {
+  bucketUpperMs,
+  DEFAULT_HISTORY_QUEUES,
+  durationBucket,
+  HISTOGRAM_BUCKETS,
+  HISTORY_MINUTES,
+  ThroughputHistory,
+} from './throughput-history.js';
+export type {
+  DurationPercentiles,
+  HistoryMinute,
+  HistorySnapshot,
+  ThroughputHistoryOptions,
+} from './throughput-history.js';

@@ -76,23 +76,14 @@ export const DASHBOARD_JS = String.raw`'use strict';
     if (focused) { const again = document.getElementById(focused); if (again && again !== document.activeElement) again.focus(); }
   }
 
-  // ---- live: one event stream, a refresh per burst of events, a per-minute throughput chart
-  const minutes = new Map();
+  // ---- live: one event stream, a refresh per burst of events (the charts read the server's history)
   let refreshTimer;
-  function bump(kind) {
-    const minute = Math.floor(Date.now() / 60000) * 60;
-    const entry = minutes.get(minute) || { completed: 0, failed: 0 };
-    entry[kind]++;
-    minutes.set(minute, entry);
-  }
   function live(refresh) {
     if (typeof EventSource === 'undefined') return;
     const source = new EventSource('/api/v1/events');
     const names = ['created', 'started', 'progress', 'completed', 'retrying', 'failed', 'dead_letter', 'cancelled', 'retried', 'snoozed', 'deleted'];
     for (const name of names) {
       source.addEventListener('job.' + name, () => {
-        if (name === 'completed') bump('completed');
-        if (name === 'failed' || name === 'dead_letter') bump('failed');
         clearTimeout(refreshTimer);
         refreshTimer = setTimeout(() => { refresh().catch((err) => say(err.message)); }, 250);
       });
@@ -101,19 +92,61 @@ export const DASHBOARD_JS = String.raw`'use strict';
     source.addEventListener('connected', () => say(''));
   }
 
-  let chart;
-  function drawChart(box) {
-    if (typeof uPlot === 'undefined') return;
-    const now = Math.floor(Date.now() / 60000) * 60;
-    const xs = [], done = [], failed = [];
-    for (let t = now - 29 * 60; t <= now; t += 60) {
-      const e = minutes.get(t) || { completed: 0, failed: 0 };
-      xs.push(t); done.push(e.completed); failed.push(e.failed);
+  // ---- the overview's charts: the server's last hour (GET /stats/history), re-read every 5 s
+  // while the overview is open and visible, redrawn in place so nothing on the page moves
+  let charts;
+  const CHART_HEIGHT = 180;
+  function chartBox() {
+    if (charts) return charts.box;
+    const summary = h('p', { class: 'muted', id: 'history-summary' });
+    const throughput = h('div', { 'aria-hidden': 'true' });
+    const durations = h('div', { 'aria-hidden': 'true' });
+    const box = h('div', { class: 'chart', id: 'history' }, summary, throughput, durations);
+    // Room for both charts before they are drawn: the table below never jumps.
+    box.style.minHeight = (2 * (CHART_HEIGHT + 70) + 30) + 'px';
+    charts = { box, summary, throughput, durations, plots: undefined, timer: undefined };
+    return box;
+  }
+  function historyData(history) {
+    const xs = [], done = [], failed = [], w = [[], [], []], r = [[], [], []];
+    const since = Date.parse(history.since);
+    for (const m of history.minutes) {
+      const start = Date.parse(m.start);
+      xs.push(start / 1000);
+      // Minutes that ended before the server started are unknown, not empty.
+      const known = start + 60000 > since;
+      done.push(known ? m.completed : null); failed.push(known ? m.failed : null);
+      ['p50', 'p95', 'p99'].forEach((p, i) => { w[i].push(m.wait_ms ? m.wait_ms[p] : null); r[i].push(m.run_ms ? m.run_ms[p] : null); });
     }
-    const width = Math.max(300, Math.min(900, box.clientWidth || 600));
-    if (chart) chart.destroy();
-    chart = new uPlot({ width, height: 200, title: 'Jobs per minute (since this page opened)',
-      series: [{}, { label: 'completed', stroke: '#2da44e' }, { label: 'failed', stroke: '#cf222e' }] }, [xs, done, failed], box);
+    return [[xs, done, failed], [xs, ...w, ...r]];
+  }
+  async function drawChart() {
+    if (!charts || typeof uPlot === 'undefined') return;
+    let history;
+    try { history = await api('GET', '/stats/history'); } catch (err) {
+      charts.summary.textContent = err.status === 404 ? 'This server keeps no history.' : 'History unavailable: ' + err.message;
+      return;
+    }
+    const [counts, times] = historyData(history);
+    const sum = (a) => a.reduce((n, x) => n + x, 0);
+    charts.summary.textContent = 'Last hour on this server (since ' + new Date(history.since).toLocaleTimeString() + '): ' +
+      sum(counts[1]) + ' completed, ' + sum(counts[2]) + ' failed' + (history.queues ? ' (queues ' + history.queues.join(', ') + ')' : '') + '.';
+    if (charts.plots) { charts.plots[0].setData(counts); charts.plots[1].setData(times); return; }
+    const width = Math.max(300, Math.min(900, charts.box.clientWidth || 600));
+    const ms = { scale: 'ms', size: 70, values: (u, ticks) => ticks.map((t) => t == null ? '' : t >= 1000 ? +(t / 1000).toPrecision(3) + ' s' : +t.toPrecision(3) + ' ms') };
+    charts.plots = [
+      new uPlot({ width, height: CHART_HEIGHT, title: 'Jobs per minute',
+        series: [{}, { label: 'completed', stroke: '#2da44e' }, { label: 'failed', stroke: '#cf222e' }] }, counts, charts.throughput),
+      new uPlot({ width, height: CHART_HEIGHT, title: 'Wait and run time (ms, per minute)',
+        scales: { ms: { distr: 3 } }, axes: [{}, ms],
+        series: [{},
+          { label: 'wait p50', scale: 'ms', stroke: '#0969da' }, { label: 'wait p95', scale: 'ms', stroke: '#bf8700' }, { label: 'wait p99', scale: 'ms', stroke: '#cf222e' },
+          { label: 'run p50', scale: 'ms', stroke: '#0969da', dash: [6, 3] }, { label: 'run p95', scale: 'ms', stroke: '#bf8700', dash: [6, 3] }, { label: 'run p99', scale: 'ms', stroke: '#cf222e', dash: [6, 3] }] }, times, charts.durations),
+    ];
+    charts.timer = setInterval(() => {
+      if (!charts.box.isConnected) { clearInterval(charts.timer); charts.timer = undefined; return; }
+      if (document.visibilityState === 'visible') drawChart();
+    }, 5000);
   }
 
   // ---- pages
@@ -122,11 +155,11 @@ export const DASHBOARD_JS = String.raw`'use strict';
     const q = stats.queue;
     const cards = h('div', { class: 'cards', id: 'counts' },
       STATES.map((s) => h('div', { class: 'card', 'data-state': s }, h('span', { class: 'muted', text: s }), h('b', { text: q[s] })) ));
-    const chartBox = h('div', { class: 'chart', 'aria-hidden': 'true' });
-    replace(h('h1', { text: 'Overview' }), h('p', {}, 'Jobs: ', h('b', { id: 'total', text: q.total_jobs })), cards, chartBox,
+    const chartsBox = chartBox();
+    replace(h('h1', { text: 'Overview' }), h('p', {}, 'Jobs: ', h('b', { id: 'total', text: q.total_jobs })), cards, chartsBox,
       table(['Queue', ...STATES, 'total'], (queues.queues || []).map((qu) => h('tr', {}, h('th', { scope: 'row' }, h('a', { href: '/ui/jobs?queue=' + encodeURIComponent(qu.name), text: qu.name })),
         STATES.map((s) => h('td', { class: 'num', text: qu.counts[s] })), h('td', { class: 'num', text: qu.total }))), 'Jobs by queue and state'));
-    drawChart(chartBox);
+    if (!charts.plots) drawChart().catch((err) => { charts.summary.textContent = 'Charts failed: ' + err.message; });
   }
 
 ${DASHBOARD_JOBS_JS}

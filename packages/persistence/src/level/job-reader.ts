@@ -11,6 +11,8 @@ import type { JobCache } from './job-cache.js';
 import { idOfIndexKey, keys, RANGE_END } from './level-keys.js';
 
 const CHUNK = 256;
+/** The fewest jobs read at once from an index chunk. */
+const MIN_SLICE = 16;
 
 /**
  * The LevelStore's multi-job reads: `list` walks the narrowest index its filter allows, newest
@@ -73,9 +75,16 @@ export class JobReader {
           while (found.length <= pageSize) {
             const chunk = await iterator.nextv(Math.max(CHUNK, pageSize + 1));
             if (chunk.length === 0) break;
-            for (const job of await this.#resolveIds(chunk.map(idOfIndexKey))) {
-              if (job !== undefined && matches(job, filter)) found.push(job);
-              if (found.length > pageSize) break;
+            const ids = chunk.map(idOfIndexKey);
+            // Jobs are read a page's worth at a time, not a chunk's: a page of 50 reads about
+            // 50 jobs, not 256 (a filter the index does not answer may need more slices).
+            for (let at = 0; at < ids.length && found.length <= pageSize;) {
+              const slice = ids.slice(at, at + Math.max(MIN_SLICE, pageSize + 1 - found.length));
+              at += slice.length;
+              for (const job of await this.#resolveIds(slice)) {
+                if (job !== undefined && matches(job, filter)) found.push(job);
+                if (found.length > pageSize) break;
+              }
             }
           }
         } finally {
@@ -133,12 +142,12 @@ export class JobReader {
   }
 
   /** Resolves `[id, json]` records through memory. */
-  #resolveEntries(entries: [string, string][]): (Job | undefined)[] {
-    return entries.map(([id, raw]) => {
+  /** Lazily: a caller that stops early parses no further record. */
+  *#resolveEntries(entries: [string, string][]): Generator<Job | undefined> {
+    for (const [id, raw] of entries) {
       const memory = this.#memory(id);
-      if (memory === MISS) return JSON.parse(raw) as Job;
-      return memory ?? undefined;
-    });
+      yield memory === MISS ? (JSON.parse(raw) as Job) : (memory ?? undefined);
+    }
   }
 
   async #resolveIds(ids: string[]): Promise<(Job | undefined)[]> {
