@@ -49,16 +49,17 @@ export function dashboardPage(
   }
 <title>GopherQueue</title>
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="/ui/assets/uplot.css">
-<link rel="stylesheet" href="/ui/assets/app.css">
+${page === 'overview' ? '<link rel="stylesheet" href="/ui/assets/uplot.css">\n' : ''}<link rel="stylesheet" href="/ui/assets/app.css">
 </head>
 <body data-page="${escapeHtml(page)}"${jobId === undefined ? '' : ` data-job-id="${escapeHtml(jobId)}"`}>
 <a class="skip" href="#main">Skip to content</a>
 <header><strong>GopherQueue</strong> <span class="muted">${escapeHtml(version)}</span><nav aria-label="Pages">${nav}</nav></header>
 <p id="status" class="status" role="status" aria-live="polite"></p>
 <main id="main" tabindex="-1"><p class="muted">Loading…</p></main>
-<script src="/ui/assets/uplot.js" defer></script>
-<script src="/ui/assets/app.js" defer></script>
+<script src="/ui/assets/app.js" defer></script>${
+    // The chart code only where charts are drawn, and off the path to the first numbers.
+    page === 'overview' ? '\n<script id="uplot-js" src="/ui/assets/uplot.js" async></script>' : ''
+  }
 </body>
 </html>`;
 }

@@ -121,7 +121,16 @@ export const DASHBOARD_JS = String.raw`'use strict';
     return [[xs, done, failed], [xs, ...w, ...r]];
   }
   async function drawChart() {
-    if (!charts || typeof uPlot === 'undefined') return;
+    if (!charts) return;
+    if (typeof uPlot === 'undefined') {
+      // uPlot loads after the page's own script: draw once it is there.
+      const tag = document.getElementById('uplot-js');
+      if (tag && !charts.waiting) {
+        charts.waiting = true;
+        tag.addEventListener('load', () => { charts.waiting = false; drawChart().catch((err) => { charts.summary.textContent = 'Charts failed: ' + err.message; }); }, { once: true });
+      }
+      return;
+    }
     let history;
     try { history = await api('GET', '/stats/history'); } catch (err) {
       charts.summary.textContent = err.status === 404 ? 'This server keeps no history.' : 'History unavailable: ' + err.message;
