@@ -20,7 +20,7 @@ import {
 import type { RunQuery } from './postgres-meta-store.js';
 import { rowToJob, type JobRow } from './job-row.js';
 import { updated } from './transition-sql.js';
-import { chooseJobs, groupsAtLimit, needsChoosing, rankSql } from './group-claims.js';
+import { chosenJobsSql, groupsAtLimit, needsChoosing } from './group-claims.js';
 
 /*
  * Flow control on PostgreSQL. A limited queue's row in `queues` holds its limits and the sliding
@@ -161,14 +161,7 @@ export async function claimWithLimits(
     }
     if (quota <= 0) continue;
     if (needsChoosing(queue)) {
-      const ids = await chooseJobs(c, s, queue, quota, now, options);
-      if (ids.length === 0) continue;
-      values.push(ids);
-      parts.push(
-        `SELECT id, state, priority, run_at, seq, ${rankSql(queue.aging_ms)} AS eff
-         FROM ${s}.jobs j WHERE id = ANY($${values.length}::text[]) AND state IN ${RUNNABLE}
-           AND ${notExpiredSql('$1')}`,
-      );
+      parts.push(chosenJobsSql(s, queue, quota, values));
       continue;
     }
     values.push(queue.name, quota);
