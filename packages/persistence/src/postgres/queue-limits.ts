@@ -1,5 +1,5 @@
 import { notExpiredSql } from './expire-jobs.js';
-import type pg from 'pg';
+import pg from 'pg';
 import {
   checkQueuePatch,
   groupLimitOf,
@@ -115,20 +115,33 @@ async function runningCounts(
   return new Map(rows.map((r) => [r.queue, Number(r.n)]));
 }
 
-/** See the file comment. Runs inside the claim's transaction. */
+/**
+ * The statement that locks the limited, unpaused queues a claim may take from (all of them, or
+ * those of `queues`), in name order, and reads their settings and windows. It has no parameters
+ * (the names are quoted literals), so it goes in the same message as the claim's BEGIN.
+ */
+export function lockLimitedQueuesSql(s: string, queues: readonly string[] | undefined): string {
+  const names =
+    queues === undefined
+      ? ''
+      : `AND name = ANY(ARRAY[${queues.map((q) => pg.escapeLiteral(q)).join(', ')}]::text[])`;
+  return `SELECT ${QUEUE_COLUMNS} FROM ${s}.queues
+    WHERE (${LIMITED}) AND NOT paused ${names} ORDER BY name FOR UPDATE`;
+}
+
+/**
+ * See the file comment. Runs inside the claim's transaction, given the rows of
+ * {@link lockLimitedQueuesSql}, which that transaction ran first.
+ */
 export async function claimWithLimits(
   c: pg.ClientBase,
   s: string,
   options: ClaimOptions,
   clock: () => number,
   changes: StoreChange[],
+  locked: unknown[],
 ): Promise<Job[]> {
-  const { rows: queues } = await c.query<QueueRow>(
-    `SELECT ${QUEUE_COLUMNS} FROM ${s}.queues
-     WHERE (${LIMITED}) AND NOT paused ${options.queues === undefined ? '' : 'AND name = ANY($1::text[])'}
-     ORDER BY name FOR UPDATE`,
-    options.queues === undefined ? [] : [options.queues],
-  );
+  const queues = locked as QueueRow[];
   const running = await runningCounts(
     c,
     s,
