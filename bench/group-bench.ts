@@ -97,6 +97,12 @@ async function pairRows(
   const best = fastest(grouped);
   const percent = (ratio: number): string => `${(ratio * 100).toFixed(0)} %`;
   const rounds = free.map((row, i) => percent(row.seconds / (grouped[i] as BenchRow).seconds));
+  // CPU time per job of this process (the store's own work on LevelStore, the driver's on
+  // PostgreSQL), the median of the rounds: less disturbed by a loaded machine than wall time.
+  const cpu = (rows: BenchRow[]): number => {
+    const sorted = rows.map((row) => Number(row.extra?.['cpu ms/job'])).sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)] as number;
+  };
   return [
     { ...base, extra: { ...base.extra, 'vs baseline': 'baseline' } },
     {
@@ -104,6 +110,7 @@ async function pairRows(
       extra: {
         ...best.extra,
         'vs baseline': `${percent(base.seconds / best.seconds)} (rounds ${rounds.join(', ')})`,
+        'cpu vs baseline': percent(cpu(free) / cpu(grouped)),
       },
       target: '>= 80 % of baseline',
     },
