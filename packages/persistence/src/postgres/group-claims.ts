@@ -1,10 +1,7 @@
 import { notExpiredSql } from './expire-jobs.js';
-import type pg from 'pg';
 import {
-  effectivePriority,
   groupLimitOf,
   MAX_GROUPS_LISTED,
-  type ClaimOptions,
   type GroupAtLimit,
   type GroupState,
 } from '@gopherqueue/core';
@@ -17,11 +14,13 @@ import type { RunQuery } from './postgres-meta-store.js';
  * claim may take are chosen here, in claim order, from five index probes (one per priority, each
  * in `run_at, seq` order, limited): within one priority a job that waited longer never ages less,
  * so merging the five heads by effective priority gives the aged claim order without sorting the
- * backlog. Keys at their limit are left out in the probes (`grp <> ALL(...)`, from the running
- * jobs per key, read under the queue lock); an ordered queue's probe keeps only heads (no
- * unfinished job of the key with a smaller seq, one probe of `jobs_group_active`). Each key then
- * gets at most its free slots. The chosen ids go into the claim's UPDATE, which checks each job is
- * still runnable.
+ * backlog. The running jobs per key are counted in the same statement (one range of
+ * `jobs_group_running`; the statement starts after the queue's lock is held, so it sees every
+ * start committed before); keys at their limit are left out in the probes (`grp <> ALL(...)`),
+ * an ordered queue's probe keeps only heads (no unfinished job of the key with a smaller seq, one
+ * probe of `jobs_group_active`), and each key gets at most its free slots (`row_number()` per
+ * key in claim order). All of it is one part of the claim's UPDATE, which checks each job is
+ * still runnable: choosing costs no round trip of its own.
  */
 
 const RUNNABLE = `('scheduled', 'delayed', 'retrying')`;
@@ -35,88 +34,78 @@ export interface GroupedQueue {
   aging_ms: number | null;
 }
 
-/** True when a claim must choose the queue's jobs with {@link chooseJobs}. */
+/** True when a claim must choose the queue's jobs with {@link chosenJobsSql}. */
 export function needsChoosing(queue: GroupedQueue): boolean {
   return queue.group_concurrency !== null || queue.ordered || queue.aging_ms !== null;
 }
 
-interface Candidate {
-  id: string;
-  priority: number;
-  run_at: string;
-  seq: string;
-  grp: string | null;
-}
-
-/** Running jobs per key of a queue. */
-async function runningPerGroup(
-  c: pg.ClientBase,
-  s: string,
-  queue: string,
-): Promise<Map<string, number>> {
-  const { rows } = await c.query<{ grp: string; n: number }>(
-    `SELECT grp, count(*)::int AS n FROM ${s}.jobs
-     WHERE queue = $1 AND state = 'running' AND grp IS NOT NULL GROUP BY grp`,
-    [queue],
-  );
-  return new Map(rows.map((r) => [r.grp, r.n]));
-}
-
-/** The ids of up to `quota` jobs of the queue a claim may take now, best first. */
-export async function chooseJobs(
-  c: pg.ClientBase,
+/**
+ * The SQL of the jobs a claim may take now from a queue with a key limit or aging, up to
+ * `quota`, best first, as rows `(id, state, priority, run_at, seq, eff)`: one statement, run as
+ * a part of the claim's UPDATE, so choosing costs no round trip of its own. Pushes its
+ * parameters onto `values`, whose `$1` is the claim's time and `$3` its types.
+ */
+export function chosenJobsSql(
   s: string,
   queue: GroupedQueue,
   quota: number,
-  now: number,
-  options: ClaimOptions,
-): Promise<string[]> {
+  values: unknown[],
+): string {
   const limit = groupLimitOf({ groupConcurrency: queue.group_concurrency, ordered: queue.ordered });
-  const running =
-    limit === null ? new Map<string, number>() : await runningPerGroup(c, s, queue.name);
-  const full = limit === null ? [] : [...running].filter(([, n]) => n >= limit).map(([g]) => g);
   // Each probe reads enough that keys capped below their candidates rarely leave the claim short.
   const perProbe = Math.min(1000, limit === null || queue.ordered ? quota : quota * 4 + 16);
+  values.push(queue.name, quota);
+  const name = `$${values.length - 1}::text`;
+  const take = `$${values.length}::int`;
   const head = queue.ordered
     ? `AND (j.grp IS NULL OR NOT EXISTS (SELECT 1 FROM ${s}.jobs o
          WHERE o.queue = j.queue AND o.grp = j.grp AND o.seq < j.seq AND o.state NOT IN ${FINISHED}))`
     : '';
-  const probes = [0, 1, 2, 3, 4].map(
-    (p) => `(SELECT id, priority, run_at, seq, grp FROM ${s}.jobs j
-      WHERE j.queue = $1 AND j.state IN ${RUNNABLE} AND j.priority = ${p} AND j.run_at <= $2
-        AND ${notExpiredSql('$2')}
-        AND ($3::text[] IS NULL OR j.type = ANY($3::text[]))
-        AND (j.grp IS NULL OR j.grp <> ALL($4::text[])) ${head}
-      ORDER BY j.run_at, j.seq LIMIT ${perProbe})`,
-  );
-  const { rows } = await c.query<Candidate>(probes.join(' UNION ALL '), [
-    queue.name,
-    now,
-    options.types ?? null,
-    full,
-  ]);
-  const ranked = rows.map((row) => ({
-    row,
-    rank: effectivePriority(row.priority, Number(row.run_at), now, queue.aging_ms),
-  }));
-  ranked.sort(
-    (a, b) =>
-      a.rank - b.rank ||
-      Number(a.row.run_at) - Number(b.row.run_at) ||
-      Number(a.row.seq) - Number(b.row.seq),
-  );
-  const chosen: string[] = [];
-  const taken = new Map<string, number>();
-  for (const { row } of ranked) {
-    if (chosen.length >= quota) break;
-    if (limit !== null && row.grp !== null) {
-      const busy = (running.get(row.grp) ?? 0) + (taken.get(row.grp) ?? 0);
-      if (busy >= limit) continue;
-      taken.set(row.grp, (taken.get(row.grp) ?? 0) + 1);
-    }
-    chosen.push(row.id);
+  const rank = rankSql(queue.aging_ms);
+  if (limit === null) {
+    const probes = probeSql(s, name, perProbe, '', head);
+    return `SELECT id, state, priority, run_at, seq, ${rank} AS eff FROM (${probes}) p
+      ORDER BY eff, run_at, seq LIMIT ${take}`;
   }
-  return chosen;
+  values.push(limit);
+  const cap = `$${values.length}::int`;
+  // The running jobs per key (one range of `jobs_group_running`); keys at their limit are left
+  // out of the probes, and the k-th candidate of a key in claim order is taken only while the
+  // key's running jobs plus k stay within its limit.
+  const probes = probeSql(
+    s,
+    name,
+    perProbe,
+    `AND (j.grp IS NULL OR j.grp <> ALL(ARRAY(SELECT grp FROM running WHERE n >= ${cap})))`,
+    head,
+  );
+  return `WITH running AS (
+      SELECT grp, count(*)::int AS n FROM ${s}.jobs
+      WHERE queue = ${name} AND state = 'running' AND grp IS NOT NULL GROUP BY grp
+    ), ranked AS (
+      SELECT p.*, ${rank} AS eff FROM (${probes}) p
+    ), counted AS (
+      SELECT r.*, row_number() OVER (PARTITION BY r.grp ORDER BY r.eff, r.run_at, r.seq) AS k
+      FROM ranked r
+    )
+    SELECT c.id, c.state, c.priority, c.run_at, c.seq, c.eff FROM counted c
+    LEFT JOIN running USING (grp)
+    WHERE c.grp IS NULL OR c.k + coalesce(running.n, 0) <= ${cap}
+    ORDER BY c.eff, c.run_at, c.seq LIMIT ${take}`;
+}
+
+/** Five probes of `jobs_runnable_queue`, one per priority, each in `run_at, seq` order. */
+function probeSql(s: string, name: string, perProbe: number, keys: string, head: string): string {
+  return [0, 1, 2, 3, 4]
+    .map(
+      (p) => `(SELECT id, state, priority, run_at, seq, grp FROM ${s}.jobs j
+      WHERE j.queue = ${name} AND j.state IN ${RUNNABLE} AND j.priority = ${p} AND j.run_at <= $1
+        AND ${notExpiredSql('$1')}
+        AND ($3::text[] IS NULL OR j.type = ANY($3::text[]))
+        ${keys} ${head}
+      ORDER BY j.run_at, j.seq LIMIT ${perProbe})`,
+    )
+    .join(' UNION ALL ');
 }
 
 /** The SQL of a job's effective priority in a queue that ages by `agingMs` (`$1` is now). */

@@ -3,8 +3,15 @@ import type pg from 'pg';
 import type { ChangeFeed } from './change-feed.js';
 import { isRetryable, isUnavailable, toStoreError } from './pg-errors.js';
 
-/** A transaction body: runs its statements on `client` and records its changes. */
-export type TxBody<T> = (client: pg.PoolClient, changes: StoreChange[]) => Promise<T>;
+/**
+ * A transaction body: runs its statements on `client` and records its changes. `first` holds
+ * the rows of the last statement sent with BEGIN (see {@link PgExecutor.tx}'s `settings`).
+ */
+export type TxBody<T> = (
+  client: pg.PoolClient,
+  changes: StoreChange[],
+  first: unknown[],
+) => Promise<T>;
 
 /**
  * Runs the statements of a {@link PostgresStore} on its pool: single statements, and transactions
@@ -65,7 +72,9 @@ export class PgExecutor {
    * commit, batched with other transactions' (cheap: the hot path), or `inside` it, delivered at
    * the commit itself (for a job leaving `running` by recovery or cancel, so that a node that
    * claims it next never hears of the old attempt's end after its own claim). Retries the whole
-   * transaction on a deadlock or serialization failure, up to five times.
+   * transaction on a deadlock or serialization failure, up to five times. `settings` go in
+   * the same message as BEGIN (the simple protocol, so no parameters): `SET LOCAL`s, and may
+   * end with one statement whose rows `fn` gets as `first`, which saves it a round trip.
    */
   async tx<T>(
     fn: TxBody<T>,
@@ -90,8 +99,9 @@ export class PgExecutor {
       }
       const changes: StoreChange[] = [];
       try {
-        await client.query(begin);
-        const value = await fn(client, changes);
+        const begun = (await client.query(begin)) as unknown as pg.QueryResult | pg.QueryResult[];
+        const last = Array.isArray(begun) ? begun.at(-1) : begun;
+        const value = await fn(client, changes, last?.rows ?? []);
         if (announce === 'inside') await this.#feed.notifyOwn(client, changes);
         await client.query('COMMIT');
         client.release();

@@ -55,6 +55,7 @@ import {
 } from './batched-flushes.js';
 import {
   claimWithLimits,
+  lockLimitedQueuesSql,
   limitedNextRunAt,
   LimitedQueues,
   oldestWaiting,
@@ -271,9 +272,11 @@ export class PostgresStore implements Store {
     this.#exec.assertOpen();
     const limited = await this.#limited.names();
     if (limited.size > 0 && (options.queues?.some((q) => limited.has(q)) ?? true)) {
+      // BEGIN, the settings and the lock of the limited queues go in one message.
       return this.#exec.tx(
-        (c, changes) => claimWithLimits(c, this.#s, options, () => this.#clock.now(), changes),
-        CLAIM_SETTINGS,
+        (c, changes, locked) =>
+          claimWithLimits(c, this.#s, options, () => this.#clock.now(), changes, locked),
+        `${CLAIM_SETTINGS}; ${lockLimitedQueuesSql(this.#s, options.queues)}`,
       );
     }
     return this.#claims.run(options);

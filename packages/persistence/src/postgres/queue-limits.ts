@@ -1,5 +1,5 @@
 import { notExpiredSql } from './expire-jobs.js';
-import type pg from 'pg';
+import pg from 'pg';
 import {
   checkQueuePatch,
   groupLimitOf,
@@ -20,7 +20,7 @@ import {
 import type { RunQuery } from './postgres-meta-store.js';
 import { rowToJob, type JobRow } from './job-row.js';
 import { updated } from './transition-sql.js';
-import { chooseJobs, groupsAtLimit, needsChoosing, rankSql } from './group-claims.js';
+import { chosenJobsSql, groupsAtLimit, needsChoosing } from './group-claims.js';
 
 /*
  * Flow control on PostgreSQL. A limited queue's row in `queues` holds its limits and the sliding
@@ -115,20 +115,33 @@ async function runningCounts(
   return new Map(rows.map((r) => [r.queue, Number(r.n)]));
 }
 
-/** See the file comment. Runs inside the claim's transaction. */
+/**
+ * The statement that locks the limited, unpaused queues a claim may take from (all of them, or
+ * those of `queues`), in name order, and reads their settings and windows. It has no parameters
+ * (the names are quoted literals), so it goes in the same message as the claim's BEGIN.
+ */
+export function lockLimitedQueuesSql(s: string, queues: readonly string[] | undefined): string {
+  const names =
+    queues === undefined
+      ? ''
+      : `AND name = ANY(ARRAY[${queues.map((q) => pg.escapeLiteral(q)).join(', ')}]::text[])`;
+  return `SELECT ${QUEUE_COLUMNS} FROM ${s}.queues
+    WHERE (${LIMITED}) AND NOT paused ${names} ORDER BY name FOR UPDATE`;
+}
+
+/**
+ * See the file comment. Runs inside the claim's transaction, given the rows of
+ * {@link lockLimitedQueuesSql}, which that transaction ran first.
+ */
 export async function claimWithLimits(
   c: pg.ClientBase,
   s: string,
   options: ClaimOptions,
   clock: () => number,
   changes: StoreChange[],
+  locked: unknown[],
 ): Promise<Job[]> {
-  const { rows: queues } = await c.query<QueueRow>(
-    `SELECT ${QUEUE_COLUMNS} FROM ${s}.queues
-     WHERE (${LIMITED}) AND NOT paused ${options.queues === undefined ? '' : 'AND name = ANY($1::text[])'}
-     ORDER BY name FOR UPDATE`,
-    options.queues === undefined ? [] : [options.queues],
-  );
+  const queues = locked as QueueRow[];
   const running = await runningCounts(
     c,
     s,
@@ -161,14 +174,7 @@ export async function claimWithLimits(
     }
     if (quota <= 0) continue;
     if (needsChoosing(queue)) {
-      const ids = await chooseJobs(c, s, queue, quota, now, options);
-      if (ids.length === 0) continue;
-      values.push(ids);
-      parts.push(
-        `SELECT id, state, priority, run_at, seq, ${rankSql(queue.aging_ms)} AS eff
-         FROM ${s}.jobs j WHERE id = ANY($${values.length}::text[]) AND state IN ${RUNNABLE}
-           AND ${notExpiredSql('$1')}`,
-      );
+      parts.push(chosenJobsSql(s, queue, quota, values));
       continue;
     }
     values.push(queue.name, quota);
