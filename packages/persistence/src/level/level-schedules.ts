@@ -147,7 +147,7 @@ export class LevelSchedules implements ScheduleStore {
       // The records join the jobs' batch: the jobs and the ticks are written together.
       results = await this.#options.submit(specs, () => {
         for (const [name, [, next]] of claimed) {
-          if (all.get(name) === next) commit.put(PREFIX + name, JSON.stringify(next));
+          if (all.get(name) === next) commit.put(PREFIX + name, recordJson(next));
         }
       });
     } catch (err) {
@@ -202,6 +202,24 @@ export class LevelSchedules implements ScheduleStore {
     }
     return all;
   }
+}
+
+/** The JSON text of each definition written, so a fire does not serialize it again. */
+const definitionJson = new WeakMap<object, string>();
+
+/** `JSON.stringify(record)`, reusing its definition's text. */
+function recordJson(record: StoredSchedule): string {
+  let definition = definitionJson.get(record.definition);
+  if (definition === undefined) {
+    definition = JSON.stringify(record.definition);
+    definitionJson.set(record.definition, definition);
+  }
+  return (
+    `{"name":${JSON.stringify(record.name)},"definition":${definition},` +
+    `"source":${JSON.stringify(record.source)},"paused":${String(record.paused)},` +
+    `"lastTick":${record.lastTick},"revision":${record.revision},` +
+    `"createdAt":${record.createdAt},"updatedAt":${record.updatedAt}}`
+  );
 }
 
 function notFound(name: string): GqError {
