@@ -7,17 +7,15 @@ import {
   type ComponentStatus,
   type Logger,
   type FireOutcome,
-  type MisfirePolicy,
   type NamedFireInput,
-  type ScheduleDefinition,
   type Store,
   type StoredSchedule,
 } from '@gopherqueue/core';
 import { tickJobBuilder, type TickJobBuilder } from './schedule-job.js';
 import { checkScheduleDefinition, type TickPlan } from './schedule-plan.js';
-import { missedTicks } from './misfire.js';
-import { PlanCache, type SharedPlan } from './plan-cache.js';
+import { PlanCache } from './plan-cache.js';
 import { TickHeap } from './tick-heap.js';
+import { nextTick, workOf, type Entry, type Work } from './tick-work.js';
 
 /** Options of {@link ScheduleTicker}. */
 export interface ScheduleTickerOptions {
@@ -54,52 +52,8 @@ export interface ScheduleTickerOptions {
 /** The most batches a ticker has in flight at once. */
 export const MAX_TICKER_CONCURRENCY = 64;
 
-/** One schedule as the ticker follows it. */
-interface Entry {
-  stored: StoredSchedule;
-  definition?: ScheduleDefinition & { misfire: MisfirePolicy; catchUpLimit: number };
-  plan?: SharedPlan;
-  /** Builds the job of a tick of `definition`. */
-  jobs?: TickJobBuilder;
-  /** The latest tick this process handled (fired, found done, or passed over as missed). */
-  cursor: number;
-  /** True until its ticks missed before this process started are handled by its misfire policy. */
-  fresh: boolean;
-  /** The first tick after `cursor` under `plan`, cached: [plan, cursor, tick]. */
-  next?: [TickPlan, number, number | undefined];
-  /** In the heap: when the entry is next due (its next tick, or at once while fresh). */
-  due: number;
-  heapIndex: number;
-}
-
-/** What one pass fires for one schedule. */
-interface Work {
-  entry: Entry;
-  /** Ascending. */
-  ticks: number[];
-  /** The first tick after the pass's `now`, when `afterKnown`. */
-  after: number | undefined;
-  afterKnown: boolean;
-  /** False when the ticks were cut to a batch: the rest go in the next pass. */
-  complete: boolean;
-}
-
-/** The entry's first tick after its cursor (cached: a cron's next run costs a search). */
-function nextTick(entry: Entry): number | undefined {
-  const { plan, cursor } = entry;
-  if (plan === undefined) return undefined;
-  const cached = entry.next;
-  if (cached !== undefined && cached[0] === plan && cached[1] === cursor) return cached[2];
-  const tick = plan.next(cursor);
-  entry.next = [plan, cursor, tick];
-  return tick;
-}
-
 /** After a failed fire (the store unreachable), the next try comes this much later. */
 const RETRY_MS = 1000;
-
-/** The most ticks one pass fires for one schedule as on time. */
-const MAX_ON_TIME = 1000;
 
 /**
  * Fires recurring schedules: at each tick of each schedule it asks the store to create the tick's
@@ -242,7 +196,7 @@ export class ScheduleTicker implements Component {
     let batch: Work[] = [];
     let size = 0;
     for (let entry = this.#heap.popDue(now); entry; entry = this.#heap.popDue(now)) {
-      const work = this.#workOf(entry, now);
+      const work = workOf(entry, now, this.#lateMs, this.#batchSize, this.#logger);
       if (work === undefined) {
         this.#schedule(entry);
         continue;
@@ -325,42 +279,6 @@ export class ScheduleTicker implements Component {
     const idle = entry.plan === undefined || entry.stored.paused;
     const due = idle ? undefined : entry.fresh ? Number.NEGATIVE_INFINITY : nextTick(entry);
     this.#heap.set(entry, due);
-  }
-
-  /** The ticks a due entry fires now, or undefined when it fires nothing (idle). */
-  #workOf(entry: Entry, now: number): Work | undefined {
-    const { plan, definition } = entry;
-    if (plan === undefined || definition === undefined || entry.stored.paused) return undefined;
-    const policy = { misfire: definition.misfire, catchUpLimit: definition.catchUpLimit };
-    let ticks: number[];
-    let after: number | undefined;
-    let afterKnown = false;
-    if (entry.fresh) {
-      ticks = missedTicks(plan, entry.cursor, now, policy);
-      // Whether a tick was missed, from the plan's latest tick (one search for all schedules).
-      const latest = plan.previous(now);
-      if (latest !== undefined && latest > entry.cursor) {
-        this.#logger.info('ticks missed while stopped', {
-          schedule: entry.stored.name,
-          misfire: definition.misfire,
-          since: new Date(entry.cursor).toISOString(),
-          firing: ticks.map((t) => new Date(t).toISOString()),
-        });
-      }
-    } else {
-      const boundary = now - this.#lateMs;
-      ticks = entry.cursor < boundary ? missedTicks(plan, entry.cursor, boundary, policy) : [];
-      let t = entry.cursor >= boundary ? nextTick(entry) : plan.next(boundary);
-      for (; t !== undefined && t <= now && ticks.length < MAX_ON_TIME; t = plan.next(t)) {
-        ticks.push(t);
-      }
-      // No tick lies between the last one taken (or the start) and t, so t is the next after now.
-      afterKnown = t === undefined || t > now;
-      after = t;
-    }
-    const complete = ticks.length <= this.#batchSize;
-    if (!complete) ticks = ticks.slice(0, this.#batchSize);
-    return { entry, ticks, after, afterKnown, complete };
   }
 
   /** An entry whose ticks of this pass all fired (or were done) moves its cursor to `now`. */
