@@ -4,7 +4,9 @@
  * (a drain of a queue limited to 5000/1s, on LevelStore and PostgresStore), groups (claims
  * with 1,000 group keys at group_concurrency 2, against no per-key limit), and
  * scale (a backlog of waiting jobs; not in the default run, which is every other suite),
- * schedules (`--schedules N` schedules due at one tick, default and most 1000, a store's limit).
+ * schedules (`--schedules N`, default and most 10000, a store's limit, in two shapes, `--shape
+ * aligned,spread`: all due at once for `--ticks` ticks (default 3), and each due once a minute
+ * spread over the minute for `--minutes` minutes (default 2)).
  * `--variant` and `--workload` run only the store rows whose variant (`disk, durable`,
  * `disk, relaxed`, `memory`) or workload contains the text. `--scale` lists the backlog sizes
  * (default 1000000). dashboard (not in the default run either): `--jobs N` jobs stored (default
@@ -26,7 +28,16 @@ import { printTable, type BenchRow } from './table.js';
 const args = process.argv.slice(2);
 const jobsFlag = args.indexOf('--jobs');
 const jobs = jobsFlag >= 0 ? Number(args[jobsFlag + 1]) : 10_000;
-const VALUED = new Set(['--jobs', '--variant', '--workload', '--scale', '--schedules']);
+const VALUED = new Set([
+  '--jobs',
+  '--variant',
+  '--workload',
+  '--scale',
+  '--schedules',
+  '--shape',
+  '--minutes',
+  '--ticks',
+]);
 const flag = (name: string): string | undefined => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
@@ -43,7 +54,18 @@ const ALL: Record<string, (jobs: number) => Promise<BenchRow[]>> = {
   rate: () => rateBench(),
   groups: (n) => groupBench(Math.min(n, 20_000)),
   scale: () => scaleBench((flag('--scale') ?? '1000000').split(',').map(Number)),
-  schedules: () => scheduleBench(Number(flag('--schedules') ?? MAX_SCHEDULES)),
+  schedules: () =>
+    scheduleBench({
+      schedules: Number(flag('--schedules') ?? MAX_SCHEDULES),
+      shapes: (flag('--shape') ?? 'aligned,spread').split(',').map((shape) => {
+        if (shape !== 'aligned' && shape !== 'spread') {
+          throw new RangeError(`--shape must list aligned and/or spread; got ${shape}`);
+        }
+        return shape;
+      }),
+      minutes: Number(flag('--minutes') ?? 2),
+      ticks: Number(flag('--ticks') ?? 3),
+    }),
   dashboard: () => dashboardBench(jobsFlag >= 0 ? jobs : 1_000_000),
 };
 

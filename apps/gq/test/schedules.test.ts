@@ -128,6 +128,16 @@ describe('gq serve with declared schedules', () => {
     expect(listed.stdout).toMatch(
       /nightly\s+30 2 \* \* \* \(Europe\/Berlin\)\s+sched\.beat\s+default\s+active\s+code/,
     );
+    const one = await gq(['schedules', 'list', '--limit', '1', '--server', server.url]);
+    expect(one.stdout).toMatch(/^adhoc\s/m);
+    expect(one.stdout).not.toMatch(/nightly/);
+    expect(one.stdout).toContain('more: gq schedules list --cursor adhoc\n');
+    const rest = await gq(['schedules', 'list', '--cursor', 'adhoc', '--server', server.url]);
+    expect(rest.stdout).toMatch(/^nightly\s/m);
+    expect(rest.stdout).not.toMatch(/adhoc|more:/);
+    const tooMany = await gq(['schedules', 'list', '--limit', '1001', '--server', server.url]);
+    expect(tooMany.code).not.toBe(0);
+    expect(tooMany.stderr).toContain('--limit must be at most 1000; got 1001');
     await stopProcess(server);
   }, 120_000);
 

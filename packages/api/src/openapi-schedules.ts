@@ -29,10 +29,34 @@ const scheduleOk = json(ref('Schedule'));
 /** The schedule paths. */
 export const schedulePaths: Record<string, Record<string, Schema>> = {
   '/api/v1/schedules': {
-    get: op('Schedules, by name, with their next run times', 'jobs:read', {
-      '200': json(obj({ schedules: { type: 'array', items: ref('Schedule') } }, ['schedules'])),
-      ...ERRORS,
-    }),
+    get: op(
+      'A page of schedules, by name, with their next run times; next_cursor continues',
+      'jobs:read',
+      {
+        '200': json(
+          obj({ schedules: { type: 'array', items: ref('Schedule') }, next_cursor: str }, [
+            'schedules',
+          ]),
+        ),
+        ...ERRORS,
+      },
+      {
+        parameters: [
+          {
+            name: 'limit',
+            in: 'query',
+            description: 'default 100',
+            schema: { type: 'integer', minimum: 1, maximum: 1000 },
+          },
+          {
+            name: 'cursor',
+            in: 'query',
+            description: 'the next_cursor of the page before',
+            schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,128}$' },
+          },
+        ],
+      },
+    ),
     post: op(
       'Create a schedule: a job template with a cron expression (and time zone) or an interval',
       'queues:manage',

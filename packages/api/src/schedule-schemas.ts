@@ -177,3 +177,15 @@ export function parseDeclaredSchedule(
   const body = validate(createScheduleSchema.omit({ paused: true }), value, prefix);
   return { name: body.name, definition: toScheduleDefinition(body, prefix) };
 }
+
+/** The schedules a list answers when the request names no `limit`. */
+export const DEFAULT_SCHEDULE_PAGE = 100;
+
+/** The most schedules one list answers. */
+export const MAX_SCHEDULE_LIST = 1000;
+
+/** `GET /schedules`: a page by name, after `cursor` (a schedule name). */
+export const scheduleListQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_SCHEDULE_LIST).optional(),
+  cursor: z.string().regex(SCHEDULE_NAME, 'cursor must be a schedule name').optional(),
+});

@@ -67,6 +67,8 @@ export type {
   ScheduleFieldsInput,
   ScheduleInput,
   ScheduleJobInput,
+  SchedulePage,
+  SchedulePageQuery,
   WireSchedule,
   WireScheduleJob,
 } from './schedule-wire-types.js';

@@ -74,3 +74,17 @@ export interface WireSchedule {
   /** Why the stored definition cannot run (written by another version, ...). */
   error?: string;
 }
+
+/** `GET /api/v1/schedules`: which page. */
+export interface SchedulePageQuery {
+  /** 1..1000. @defaultValue 100 */
+  limit?: number;
+  /** The `next_cursor` of the page before. */
+  cursor?: string;
+}
+
+/** A page of schedules by name; `next_cursor`, when set, asks for the next one. */
+export interface SchedulePage {
+  schedules: WireSchedule[];
+  next_cursor?: string;
+}

@@ -1,7 +1,13 @@
 import type { RequestOptions } from './client-types.js';
 import type { HttpTransport } from './http-transport.js';
 import type { WireJob } from './wire-types.js';
-import type { ScheduleFieldsInput, ScheduleInput, WireSchedule } from './schedule-wire-types.js';
+import type {
+  ScheduleFieldsInput,
+  ScheduleInput,
+  SchedulePage,
+  SchedulePageQuery,
+  WireSchedule,
+} from './schedule-wire-types.js';
 
 /** The recurring schedules of a server: `client.schedules`. */
 export class SchedulesClient {
@@ -15,11 +21,27 @@ export class SchedulesClient {
     return `/api/v1/schedules/${encodeURIComponent(name)}${action}`;
   }
 
-  /** Every schedule, by name. */
+  /** Every schedule, by name: every page, one request per 1000. */
   async list(options: RequestOptions = {}): Promise<WireSchedule[]> {
-    return (
-      await this.#http.json<{ schedules: WireSchedule[] }>('GET', '/api/v1/schedules', options)
-    ).schedules;
+    const all: WireSchedule[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.page(
+        { limit: 1000, ...(cursor === undefined ? {} : { cursor }) },
+        options,
+      );
+      all.push(...page.schedules);
+      cursor = page.next_cursor;
+    } while (cursor !== undefined);
+    return all;
+  }
+
+  /** One page of schedules by name (`limit` 1..1000, default 100), after `cursor`. */
+  page(query: SchedulePageQuery = {}, options: RequestOptions = {}): Promise<SchedulePage> {
+    return this.#http.json<SchedulePage>('GET', '/api/v1/schedules', {
+      ...options,
+      query: { limit: query.limit, cursor: query.cursor },
+    });
   }
 
   /** One schedule with its next run times. */

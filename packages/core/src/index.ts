@@ -80,13 +80,21 @@ export { setLongTimeout } from './long-timeout.js';
 export type { LongTimeoutOptions, TimerHost } from './long-timeout.js';
 export type { LogFields, Logger } from './logger.js';
 export { parsePriority, PRIORITY_NAMES } from './priority.js';
-export { MAX_SCHEDULES, SCHEDULE_NAME, scheduleTickKey } from './schedule.js';
+export {
+  MAX_FIRE_BATCH,
+  MAX_SCHEDULES,
+  MAX_SCHEDULE_PAGE,
+  SCHEDULE_NAME,
+  scheduleTickKey,
+} from './schedule.js';
 export type {
   FireInput,
   FireOutcome,
   MisfirePolicy,
+  NamedFireInput,
   ScheduleDefinition,
   ScheduleJobTemplate,
+  SchedulePage,
   ScheduleSource,
   ScheduleStore,
   ScheduleWrite,

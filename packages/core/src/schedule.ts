@@ -14,10 +14,9 @@
  * also carries the idempotency key {@link scheduleTickKey} in its queue, so a tick whose job is
  * stored is never created twice even if the last tick were lost.
  *
- * **Atomicity and durability** as for jobs: a resolved `put`, `setPaused`, `delete` or `fire` is
- * durable, and `fire` writes the job and the last tick together (an embedded store writes the job
- * first, in the same ordered batch stream: a crash between them leaves the tick to the job's
- * idempotency key).
+ * **Atomicity and durability** as for jobs: a resolved `put`, `setPaused`, `delete`, `fire` or
+ * `fireMany` is durable, and `fire` and `fireMany` write their jobs and last ticks together, in
+ * one write (one LevelDB batch, one PostgreSQL transaction).
  */
 import type { BackoffInput } from './backoff.js';
 import type { JobSpec, Json } from './job.js';
@@ -113,7 +112,26 @@ export type FireOutcome =
   | { status: 'missing' };
 
 /** The most schedules one store holds. */
-export const MAX_SCHEDULES = 1000;
+export const MAX_SCHEDULES = 10_000;
+
+/** The most ticks one {@link ScheduleStore.fireMany} call takes. */
+export const MAX_FIRE_BATCH = 1000;
+
+/** The most schedules one {@link ScheduleStore.list} page holds. */
+export const MAX_SCHEDULE_PAGE = MAX_SCHEDULES;
+
+/** Input of {@link ScheduleStore.list}: a page of schedules by name. */
+export interface SchedulePage {
+  /** Only schedules whose name sorts after this one. */
+  after?: string;
+  /** At most this many (1..{@link MAX_SCHEDULE_PAGE}). @defaultValue MAX_SCHEDULE_PAGE */
+  limit?: number;
+}
+
+/** One tick of {@link ScheduleStore.fireMany}: the schedule's name with what `fire` takes. */
+export interface NamedFireInput extends FireInput {
+  name: string;
+}
 
 /** A schedule name: 1..128 letters, digits and `_.:-`. */
 export const SCHEDULE_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -125,8 +143,11 @@ export function scheduleTickKey(name: string, tick: number): string {
 
 /** Keeps a store's schedules; see the file comment. */
 export interface ScheduleStore {
-  /** Every schedule, by name (at most {@link MAX_SCHEDULES}). */
-  list(): Promise<StoredSchedule[]>;
+  /**
+   * The schedules by name: every one (at most {@link MAX_SCHEDULES}), or one page of them.
+   * @throws GQ_INVALID_ARGUMENT (`details.field: 'limit'` or `'after'`) for a bad page.
+   */
+  list(page?: SchedulePage): Promise<StoredSchedule[]>;
   get(name: string): Promise<StoredSchedule | undefined>;
   /**
    * Creates a schedule (unpaused, `lastTick` now, revision 1) or replaces the definition and
@@ -146,4 +167,13 @@ export interface ScheduleStore {
   delete(name: string): Promise<boolean>;
   /** Creates one tick's job and records the tick, atomically; see {@link FireOutcome}. */
   fire(name: string, input: FireInput): Promise<FireOutcome>;
+  /**
+   * Fires many ticks (at most {@link MAX_FIRE_BATCH}) as one atomic, durable step: each input is
+   * decided as `fire` would, in order (so one schedule's ticks, given ascending, fire one after
+   * another), and every job created is written together with every tick recorded (an embedded
+   * store in one batch, a server store in one transaction). Outcomes are in the inputs' order.
+   * A refused job refuses the whole call: nothing is written.
+   * @throws GQ_INVALID_ARGUMENT (`details.field: 'inputs'`) for more than {@link MAX_FIRE_BATCH}.
+   */
+  fireMany(inputs: readonly NamedFireInput[]): Promise<FireOutcome[]>;
 }

@@ -1,11 +1,70 @@
 import {
   ErrorCode,
   GqError,
+  MAX_FIRE_BATCH,
+  MAX_SCHEDULE_PAGE,
   MAX_SCHEDULES,
   SCHEDULE_NAME,
+  type FireInput,
+  type FireOutcome,
+  type SchedulePage,
   type ScheduleWrite,
   type StoredSchedule,
 } from '@gopherqueue/core';
+
+/** A checked {@link SchedulePage}. */
+export interface CheckedPage {
+  after: string | undefined;
+  limit: number;
+}
+
+/** @throws GQ_INVALID_ARGUMENT naming `limit` or `after` for a page out of bounds. */
+export function checkSchedulePage(page: SchedulePage | undefined): CheckedPage {
+  const limit = page?.limit ?? MAX_SCHEDULE_PAGE;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SCHEDULE_PAGE) {
+    throw new GqError(
+      ErrorCode.INVALID_ARGUMENT,
+      `limit must be an integer from 1 to ${MAX_SCHEDULE_PAGE}; got ${String(limit)}`,
+      { details: { field: 'limit' } },
+    );
+  }
+  const after = page?.after;
+  if (after !== undefined && (typeof after !== 'string' || after.length > 128)) {
+    throw new GqError(ErrorCode.INVALID_ARGUMENT, 'after must be a schedule name', {
+      details: { field: 'after' },
+    });
+  }
+  return { after, limit };
+}
+
+/** @throws GQ_INVALID_ARGUMENT naming `inputs` for a `fireMany` of more than MAX_FIRE_BATCH. */
+export function checkFireBatch(count: number): void {
+  if (count > MAX_FIRE_BATCH) {
+    throw new GqError(
+      ErrorCode.INVALID_ARGUMENT,
+      `fireMany takes at most ${MAX_FIRE_BATCH} ticks; got ${count}`,
+      { details: { field: 'inputs' } },
+    );
+  }
+}
+
+/**
+ * What a fire of `input` finds in `found` (the schedule as it is now), or undefined when the tick
+ * is to be fired: missing, paused, stale (another revision, or re-created) or done (not later
+ * than the last tick), in that order.
+ */
+export function fireRefusal(
+  found: StoredSchedule | undefined,
+  input: FireInput,
+): Exclude<FireOutcome, { status: 'fired' }> | undefined {
+  if (found === undefined) return { status: 'missing' };
+  if (found.paused) return { status: 'paused', schedule: found };
+  if (found.revision !== input.revision || found.createdAt !== input.createdAt) {
+    return { status: 'stale', schedule: found };
+  }
+  if (input.tick <= found.lastTick) return { status: 'done', schedule: found };
+  return undefined;
+}
 
 /** @throws GQ_INVALID_ARGUMENT (`details.field: 'name'`) for a name outside {@link SCHEDULE_NAME}. */
 export function checkScheduleName(name: string): void {

@@ -42,6 +42,25 @@ export interface TickPlan {
  */
 export function cronPlan(expression: string, timezone = 'UTC'): TickPlan {
   checkTimezone(timezone);
+  return buildCronPlan(expression, timezone);
+}
+
+/** Cron expressions (with their time zone) found valid, so checking a definition again is cheap. */
+const validCrons = new Set<string>();
+
+/** The most entries of `validCrons` and `validTimezones` before they start afresh. */
+const MAX_REMEMBERED = 10_000;
+
+/** @throws RangeError starting with `cron` for an expression croner refuses or that never matches. */
+function checkCron(expression: string, timezone: string): void {
+  const key = `${timezone} ${expression}`;
+  if (validCrons.has(key)) return;
+  buildCronPlan(expression, timezone);
+  if (validCrons.size >= MAX_REMEMBERED) validCrons.clear();
+  validCrons.add(key);
+}
+
+function buildCronPlan(expression: string, timezone: string): TickPlan {
   let cron: Cron;
   try {
     cron = new Cron(expression, { timezone, paused: true, mode: '5-or-6-parts' });
@@ -97,10 +116,16 @@ export function planOf(definition: ScheduleDefinition): TickPlan {
   return intervalPlan(definition.everyMs as number);
 }
 
+/** Time zone names found valid. */
+const validTimezones = new Set<string>();
+
 /** @throws RangeError starting with `timezone` for a name that is not an IANA time zone. */
 export function checkTimezone(timezone: string): void {
+  if (validTimezones.has(timezone)) return;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: timezone });
+    if (validTimezones.size >= MAX_REMEMBERED) validTimezones.clear();
+    validTimezones.add(timezone);
   } catch {
     throw new RangeError(
       `timezone must be an IANA time zone like "Europe/Berlin"; got ${JSON.stringify(timezone)}`,
@@ -129,7 +154,9 @@ export function checkScheduleDefinition(
     if (d.timezone !== undefined && typeof d.timezone !== 'string') {
       throw new TypeError('timezone must be a string');
     }
-    cronPlan(d.cron, d.timezone);
+    const timezone = d.timezone ?? 'UTC';
+    checkTimezone(timezone);
+    checkCron(d.cron, timezone);
   } else {
     const problem =
       typeof d.everyMs === 'number'

@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FireInput, ScheduleStore, Store } from '@gopherqueue/core';
+import {
+  MAX_FIRE_BATCH,
+  type NamedFireInput,
+  type ScheduleStore,
+  type Store,
+} from '@gopherqueue/core';
 import { ManualClock } from '@gopherqueue/core/testing';
 import { LevelStore } from '@gopherqueue/persistence';
 import { MAX_TICKER_CONCURRENCY, ScheduleTicker } from './schedule-ticker.js';
@@ -13,35 +18,31 @@ afterEach(async () => {
   for (const store of stores.splice(0)) await store.close();
 });
 
-/** Every call of `schedules.fire`, and the most calls in flight at once (overall, per schedule). */
+/** Every call of `schedules.fireMany` (its inputs), and the most calls in flight at once. */
 interface FireLog {
-  ticks: Map<string, number[]>;
+  calls: NamedFireInput[][];
   inFlight: number;
   most: number;
-  mostOfOne: number;
 }
 
-/** A store whose `schedules.fire` is logged, each call yielding once before it goes on. */
+/** A store whose `schedules.fireMany` is logged, each call yielding once before it goes on. */
 function logged(store: Store, log: FireLog): Store {
   const inner = store.schedules;
-  const busy = new Map<string, number>();
   const schedules: ScheduleStore = {
-    list: () => inner.list(),
+    list: (page) => inner.list(page),
     get: (name) => inner.get(name),
     put: (write) => inner.put(write),
     setPaused: (name, paused) => inner.setPaused(name, paused),
     delete: (name) => inner.delete(name),
-    fire: async (name: string, input: FireInput) => {
-      log.ticks.set(name, [...(log.ticks.get(name) ?? []), input.tick]);
+    fire: (name, input) => inner.fire(name, input),
+    fireMany: async (inputs) => {
+      log.calls.push([...inputs]);
       log.most = Math.max(log.most, ++log.inFlight);
-      busy.set(name, (busy.get(name) ?? 0) + 1);
-      log.mostOfOne = Math.max(log.mostOfOne, busy.get(name) ?? 0);
       try {
         await new Promise((resolve) => setImmediate(resolve));
-        return await inner.fire(name, input);
+        return await inner.fireMany(inputs);
       } finally {
         log.inFlight--;
-        busy.set(name, (busy.get(name) ?? 0) - 1);
       }
     },
   };
@@ -54,40 +55,98 @@ function logged(store: Store, log: FireLog): Store {
   });
 }
 
-describe('ScheduleTicker concurrency', () => {
-  it('fires at most `concurrency` schedules at once, each one its ticks in order', async () => {
+async function putEverySecond(store: Store, names: readonly string[]): Promise<void> {
+  for (const name of names) {
+    await store.schedules.put({
+      name,
+      definition: { job: { type: 'beat' }, cron: '* * * * * *', misfire: 'catch_up' },
+      source: 'api',
+    });
+  }
+}
+
+describe('ScheduleTicker batches', () => {
+  it('fires at most `batchSize` ticks per store call, `concurrency` calls at once, each schedule its ticks in order in one call', async () => {
     const clock = new ManualClock(T0 + 300);
     const store = await LevelStore.open({ memory: true, clock });
     stores.push(store);
     const names = Array.from({ length: 10 }, (_, i) => `s${i}`);
-    for (const name of names) {
-      await store.schedules.put({
-        name,
-        definition: { job: { type: 'beat' }, cron: '* * * * * *', misfire: 'catch_up' },
-        source: 'api',
-      });
-    }
+    await putEverySecond(store, names);
     clock.advance(3_000);
-    const log: FireLog = { ticks: new Map(), inFlight: 0, most: 0, mostOfOne: 0 };
+    const log: FireLog = { calls: [], inFlight: 0, most: 0 };
     const t = new ScheduleTicker({
       store: logged(store, log),
       clock,
       refreshMs: 3_600_000,
-      concurrency: 4,
+      batchSize: 7,
+      concurrency: 2,
     });
     tickers.push(t);
     await t.start();
     await t.settled();
-    expect(log.most).toBe(4);
-    expect(log.mostOfOne).toBe(1);
+    expect(log.most).toBe(2);
+    // 3 ticks per schedule, never split: two schedules (6 ticks) per call of at most 7.
+    expect(log.calls.map((c) => c.length)).toEqual([6, 6, 6, 6, 6]);
     for (const name of names) {
-      expect(log.ticks.get(name)).toEqual([T0 + 1000, T0 + 2000, T0 + 3000]);
+      const calls = log.calls.filter((c) => c.some((i) => i.name === name));
+      expect(calls).toHaveLength(1);
+      const ticks = (calls[0] as NamedFireInput[])
+        .filter((i) => i.name === name)
+        .map((i) => i.tick);
+      expect(ticks).toEqual([T0 + 1000, T0 + 2000, T0 + 3000]);
     }
     const page = await store.list({ limit: 100 });
     expect(page.jobs).toHaveLength(30);
   });
 
-  it('rejects a concurrency that is not a whole number from 1 to the bound', async () => {
+  it('fires a schedule with more missed ticks than a batch over several calls, in order', async () => {
+    const clock = new ManualClock(T0 + 300);
+    const store = await LevelStore.open({ memory: true, clock });
+    stores.push(store);
+    await putEverySecond(store, ['only']);
+    clock.advance(5_000);
+    const log: FireLog = { calls: [], inFlight: 0, most: 0 };
+    const t = new ScheduleTicker({
+      store: logged(store, log),
+      clock,
+      refreshMs: 3_600_000,
+      batchSize: 2,
+    });
+    tickers.push(t);
+    await t.start();
+    await t.settled();
+    expect(log.calls.map((c) => c.map((i) => i.tick - T0))).toEqual([
+      [1000, 2000],
+      [3000, 4000],
+      [5000],
+    ]);
+    expect((await store.list({ limit: 100 })).jobs).toHaveLength(5);
+  });
+
+  it('touches only the schedules due: one store call for the one due among many', async () => {
+    const clock = new ManualClock(T0 + 300);
+    const store = await LevelStore.open({ memory: true, clock });
+    stores.push(store);
+    for (let i = 0; i < 50; i++) {
+      await store.schedules.put({
+        name: `hourly-${i}`,
+        definition: { job: { type: 'report' }, cron: '0 * * * *' },
+        source: 'api',
+      });
+    }
+    await putEverySecond(store, ['beat']);
+    const log: FireLog = { calls: [], inFlight: 0, most: 0 };
+    const t = new ScheduleTicker({ store: logged(store, log), clock, refreshMs: 3_600_000 });
+    tickers.push(t);
+    await t.start();
+    await t.settled();
+    clock.advance(1000);
+    await t.settled();
+    await expect.poll(() => log.calls.length).toBe(1);
+    expect(log.calls[0]?.map((i) => [i.name, i.tick])).toEqual([['beat', T0 + 1000]]);
+  });
+
+  it('rejects a concurrency or batch size that is not a whole number within its bounds', async () => {
     const store = await LevelStore.open({ memory: true });
     stores.push(store);
     for (const concurrency of [0, MAX_TICKER_CONCURRENCY + 1, 1.5, Number.NaN]) {
@@ -95,8 +154,14 @@ describe('ScheduleTicker concurrency', () => {
         `concurrency must be an integer from 1 to ${MAX_TICKER_CONCURRENCY}; got ${concurrency}`,
       );
     }
-    expect(new ScheduleTicker({ store, concurrency: MAX_TICKER_CONCURRENCY }).status).toBe(
-      'stopped',
-    );
+    for (const batchSize of [0, MAX_FIRE_BATCH + 1, 2.5]) {
+      expect(() => new ScheduleTicker({ store, batchSize })).toThrow(
+        `batchSize must be an integer from 1 to ${MAX_FIRE_BATCH}; got ${batchSize}`,
+      );
+    }
+    expect(
+      new ScheduleTicker({ store, concurrency: MAX_TICKER_CONCURRENCY, batchSize: MAX_FIRE_BATCH })
+        .status,
+    ).toBe('stopped');
   });
 });

@@ -1,18 +1,21 @@
 import {
+  MAX_FIRE_BATCH,
   noopLogger,
   systemClock,
   type Clock,
   type Component,
   type ComponentStatus,
   type Logger,
-  type MisfirePolicy,
-  type ScheduleDefinition,
+  type FireOutcome,
+  type NamedFireInput,
   type Store,
   type StoredSchedule,
 } from '@gopherqueue/core';
-import { scheduledJob } from './schedule-job.js';
-import { checkScheduleDefinition, planOf, type TickPlan } from './schedule-plan.js';
-import { missedTicks } from './misfire.js';
+import { tickJobBuilder, type TickJobBuilder } from './schedule-job.js';
+import { checkScheduleDefinition, type TickPlan } from './schedule-plan.js';
+import { PlanCache } from './plan-cache.js';
+import { TickHeap } from './tick-heap.js';
+import { nextTick, workOf, type Entry, type Work } from './tick-work.js';
 
 /** Options of {@link ScheduleTicker}. */
 export interface ScheduleTickerOptions {
@@ -34,54 +37,36 @@ export interface ScheduleTickerOptions {
   /** 0 <= random < 1, for jitter. @defaultValue Math.random */
   random?: () => number;
   /**
-   * The most schedules fired at once (1..{@link MAX_TICKER_CONCURRENCY}): a pass fires its due schedules
-   * concurrently, each schedule's own ticks one after another, so an embedded store's group
-   * commit shares a sync among many fires and a server store's pool is used. @defaultValue 64
+   * The most ticks one store call fires (1..{@link MAX_FIRE_BATCH}): a pass fires its due
+   * schedules' ticks in batches of `store.schedules.fireMany`, each one write (one LevelDB batch,
+   * one PostgreSQL transaction). @defaultValue 256
+   */
+  batchSize?: number;
+  /**
+   * The most batches in flight at once (1..{@link MAX_TICKER_CONCURRENCY}), so the next batch
+   * is built while one is written and a server store's pool is used. @defaultValue 4
    */
   concurrency?: number;
 }
 
-/** The most schedules a ticker fires at once. */
-export const MAX_TICKER_CONCURRENCY = 1024;
+/** The most batches a ticker has in flight at once. */
+export const MAX_TICKER_CONCURRENCY = 64;
 
-/** One schedule as the ticker follows it. */
-interface Entry {
-  stored: StoredSchedule;
-  definition?: ScheduleDefinition & { misfire: MisfirePolicy; catchUpLimit: number };
-  plan?: TickPlan;
-  /** The latest tick this process handled (fired, found done, or passed over as missed). */
-  cursor: number;
-  /** True until its ticks missed before this process started are handled by its misfire policy. */
-  fresh: boolean;
-  /** The first tick after `cursor` under `plan`, cached: [plan, cursor, tick]. */
-  next?: [TickPlan, number, number | undefined];
-}
-
-/** The entry's first tick after its cursor (cached: a cron's next run costs a search). */
-function nextTick(entry: Entry): number | undefined {
-  const { plan, cursor } = entry;
-  if (plan === undefined) return undefined;
-  const cached = entry.next;
-  if (cached !== undefined && cached[0] === plan && cached[1] === cursor) return cached[2];
-  const tick = plan.next(cursor);
-  entry.next = [plan, cursor, tick];
-  return tick;
-}
-
-/** After a failed fire (the store unreachable), the next pass comes this much later. */
+/** After a failed fire (the store unreachable), the next try comes this much later. */
 const RETRY_MS = 1000;
-
-/** The most ticks one pass fires for one schedule as on time. */
-const MAX_ON_TIME = 1000;
 
 /**
  * Fires recurring schedules: at each tick of each schedule it asks the store to create the tick's
- * job (`store.schedules.fire`), which succeeds for exactly one caller per tick, so every process
- * of a shared store may run a ticker and none leads. At start, ticks missed while no process of
- * this one ran (between the schedule's last tick and now) follow its `misfire` policy: `skip`
- * fires none, `once` the latest, `catch_up` the latest `catchUpLimit`. A pass fires its due
- * schedules concurrently (at most `concurrency` at once), each schedule's ticks in order. All
- * timing is on the injected clock: one timer, for the earliest next tick or re-read.
+ * job (`store.schedules.fireMany`), which succeeds for exactly one caller per tick, so every
+ * process of a shared store may run a ticker and none leads. At start, ticks missed while no
+ * process of this one ran (between the schedule's last tick and now) follow its `misfire` policy:
+ * `skip` fires none, `once` the latest, `catch_up` the latest `catchUpLimit`.
+ *
+ * The schedules wait in a min-heap by next tick, so a pass touches only the schedules due; their
+ * ticks go to the store in batches of `batchSize` (a schedule's ticks in order, in one batch), at
+ * most `concurrency` batches at once. Schedules on the same cron share its plan, whose next-tick
+ * search runs once per tick for all of them. All timing is on the injected clock: one timer, for
+ * the earliest next tick or re-read.
  */
 export class ScheduleTicker implements Component {
   readonly #store: Store;
@@ -90,8 +75,11 @@ export class ScheduleTicker implements Component {
   readonly #refreshMs: number;
   readonly #lateMs: number;
   readonly #random: () => number;
+  readonly #batchSize: number;
   readonly #concurrency: number;
   readonly #entries = new Map<string, Entry>();
+  readonly #heap = new TickHeap<Entry>();
+  readonly #plans = new PlanCache();
   #status: ComponentStatus = 'stopped';
   #cancelTimer: (() => void) | undefined;
   #pass: Promise<void> | undefined;
@@ -107,12 +95,17 @@ export class ScheduleTicker implements Component {
     this.#refreshMs = options.refreshMs ?? 5000;
     this.#lateMs = options.lateMs ?? 60_000;
     this.#random = options.random ?? Math.random;
-    this.#concurrency = options.concurrency ?? 64;
+    this.#batchSize = options.batchSize ?? 256;
+    this.#concurrency = options.concurrency ?? 4;
     if (!Number.isFinite(this.#refreshMs) || this.#refreshMs < 10) {
       throw new RangeError(`refreshMs must be at least 10; got ${String(options.refreshMs)}`);
     }
     if (!Number.isFinite(this.#lateMs) || this.#lateMs < 0) {
       throw new RangeError(`lateMs must be a duration >= 0; got ${String(options.lateMs)}`);
+    }
+    const b = this.#batchSize;
+    if (!Number.isInteger(b) || b < 1 || b > MAX_FIRE_BATCH) {
+      throw new RangeError(`batchSize must be an integer from 1 to ${MAX_FIRE_BATCH}; got ${b}`);
     }
     const c = this.#concurrency;
     if (!Number.isInteger(c) || c < 1 || c > MAX_TICKER_CONCURRENCY) {
@@ -146,6 +139,7 @@ export class ScheduleTicker implements Component {
     this.#cancelTimer = undefined;
     await this.settled();
     this.#entries.clear();
+    this.#heap.clear();
     this.#status = 'stopped';
   }
 
@@ -196,29 +190,38 @@ export class ScheduleTicker implements Component {
         this.#nextRefreshAt = this.#clock.now() + RETRY_MS;
       }
     }
-    const entries = [...this.#entries.values()];
+    const now = this.#clock.now();
+    // The due schedules, cut into batches of at most batchSize ticks (one schedule's in one).
+    const batches: Work[][] = [];
+    let batch: Work[] = [];
+    let size = 0;
+    for (let entry = this.#heap.popDue(now); entry; entry = this.#heap.popDue(now)) {
+      const work = workOf(entry, now, this.#lateMs, this.#batchSize, this.#logger);
+      if (work === undefined) {
+        this.#schedule(entry);
+        continue;
+      }
+      if (work.ticks.length === 0) {
+        this.#finish(work, now);
+        this.#schedule(entry);
+        continue;
+      }
+      if (size + work.ticks.length > this.#batchSize && batch.length > 0) {
+        batches.push(batch);
+        batch = [];
+        size = 0;
+      }
+      batch.push(work);
+      size += work.ticks.length;
+    }
+    if (batch.length > 0) batches.push(batch);
     let index = 0;
-    let failure: { error: unknown } | undefined;
-    // Lanes take the entries in order, each processing one entry (all its ticks) at a time, so a
-    // schedule's ticks stay in order; the first error stops the lanes and ends the pass with it.
     const lane = async (): Promise<void> => {
-      while (index < entries.length && failure === undefined) {
-        if (this.#status !== 'running') return;
-        const entry = entries[index++] as Entry;
-        if (!entry.fresh) {
-          const next = nextTick(entry);
-          if (next === undefined || next > this.#clock.now()) continue;
-        }
-        try {
-          await this.#process(entry);
-        } catch (error) {
-          failure ??= { error };
-        }
+      while (index < batches.length && this.#status === 'running') {
+        await this.#fireBatch(batches[index++] as Work[], now);
       }
     };
-    const lanes = Math.min(this.#concurrency, entries.length);
-    await Promise.all(Array.from({ length: lanes }, lane));
-    if (failure !== undefined) throw failure.error;
+    await Promise.all(Array.from({ length: Math.min(this.#concurrency, batches.length) }, lane));
   }
 
   async #refresh(initial: boolean): Promise<void> {
@@ -228,16 +231,21 @@ export class ScheduleTicker implements Component {
     const seen = new Set<string>();
     for (const stored of list) {
       seen.add(stored.name);
-      const entry = this.#entries.get(stored.name);
+      let entry = this.#entries.get(stored.name);
       if (entry === undefined) {
-        const fresh: Entry = { stored, cursor: stored.lastTick, fresh: initial };
-        this.#entries.set(stored.name, fresh);
-        this.#parse(fresh);
+        entry = { stored, cursor: stored.lastTick, fresh: initial, due: 0, heapIndex: -1 };
+        this.#entries.set(stored.name, entry);
+        this.#parse(entry);
       } else {
         this.#update(entry, stored);
       }
+      this.#schedule(entry);
     }
-    for (const name of [...this.#entries.keys()]) if (!seen.has(name)) this.#entries.delete(name);
+    for (const [name, entry] of this.#entries) {
+      if (seen.has(name)) continue;
+      this.#entries.delete(name);
+      this.#heap.delete(entry);
+    }
   }
 
   #update(entry: Entry, stored: StoredSchedule): void {
@@ -251,11 +259,13 @@ export class ScheduleTicker implements Component {
   #parse(entry: Entry): void {
     try {
       const definition = checkScheduleDefinition(entry.stored.definition);
+      entry.jobs = tickJobBuilder(entry.stored.name, definition, this.#random);
       entry.definition = definition;
-      entry.plan = planOf(definition);
+      entry.plan = this.#plans.of(definition);
     } catch (err) {
       entry.definition = undefined;
       entry.plan = undefined;
+      entry.jobs = undefined;
       this.#logger.warn('schedule left idle: its stored definition is invalid', {
         schedule: entry.stored.name,
         error: (err as Error).message,
@@ -263,83 +273,87 @@ export class ScheduleTicker implements Component {
     }
   }
 
-  async #process(entry: Entry): Promise<void> {
-    const { plan, definition } = entry;
-    if (plan === undefined || definition === undefined || entry.stored.paused) return;
-    const now = this.#clock.now();
-    const policy = { misfire: definition.misfire, catchUpLimit: definition.catchUpLimit };
-    let ticks: number[];
-    /** The first tick after `now` when known (a cron's next run costs a search). */
-    let after: number | undefined;
-    let afterKnown = false;
-    if (entry.fresh) {
-      ticks = missedTicks(plan, entry.cursor, now, policy);
-      const missed = plan.latest(1, entry.cursor, now).length > 0;
-      if (missed) {
-        this.#logger.info('ticks missed while stopped', {
-          schedule: entry.stored.name,
-          misfire: definition.misfire,
-          since: new Date(entry.cursor).toISOString(),
-          firing: ticks.map((t) => new Date(t).toISOString()),
-        });
-      }
-    } else {
-      const boundary = now - this.#lateMs;
-      ticks = entry.cursor < boundary ? missedTicks(plan, entry.cursor, boundary, policy) : [];
-      let t = entry.cursor >= boundary ? nextTick(entry) : plan.next(boundary);
-      for (; t !== undefined && t <= now && ticks.length < MAX_ON_TIME; t = plan.next(t)) {
-        ticks.push(t);
-      }
-      // No tick lies between the last one taken (or the start) and t, so t is the next after now.
-      afterKnown = t === undefined || t > now;
-      after = t;
-    }
-    for (const tick of ticks) {
-      if (!(await this.#fire(entry, tick, now))) return;
+  /** Puts the entry in the heap at its next tick (at once while fresh), or out when idle. */
+  #schedule(entry: Entry): void {
+    if (this.#entries.get(entry.stored.name) !== entry) return;
+    const idle = entry.plan === undefined || entry.stored.paused;
+    const due = idle ? undefined : entry.fresh ? Number.NEGATIVE_INFINITY : nextTick(entry);
+    this.#heap.set(entry, due);
+  }
+
+  /** An entry whose ticks of this pass all fired (or were done) moves its cursor to `now`. */
+  #finish(work: Work, now: number): void {
+    const { entry } = work;
+    if (!work.complete) {
+      this.#again = true;
+      return;
     }
     entry.fresh = false;
     entry.cursor = Math.max(entry.cursor, now);
-    if (afterKnown && entry.cursor === now) entry.next = [plan, now, after];
+    if (work.afterKnown && entry.cursor === now)
+      entry.next = [entry.plan as TickPlan, now, work.after];
   }
 
-  /** Fires one tick; false when the entry must not go on this pass. */
-  async #fire(entry: Entry, tick: number, now: number): Promise<boolean> {
-    const { name } = entry.stored;
-    let outcome;
-    try {
-      const spec = scheduledJob({
-        name,
-        definition: entry.definition as ScheduleDefinition,
-        tick,
-        now,
-        kind: 'tick',
-        random: this.#random,
-      });
-      outcome = await this.#store.schedules.fire(name, {
-        tick,
-        revision: entry.stored.revision,
-        createdAt: entry.stored.createdAt,
-        spec,
-      });
-    } catch (err) {
-      this.#logger.warn('could not fire a schedule tick; trying again', {
-        schedule: name,
-        tick: new Date(tick).toISOString(),
-        error: (err as Error).message,
-      });
-      this.#retryAt = this.#clock.now() + RETRY_MS;
-      return false;
+  /** Fires one batch with one store call, then moves each entry on and back into the heap. */
+  async #fireBatch(batch: Work[], now: number): Promise<void> {
+    const inputs: NamedFireInput[] = [];
+    const ready: Work[] = [];
+    for (const work of batch) {
+      const { entry } = work;
+      const { name, revision, createdAt } = entry.stored;
+      const before = inputs.length;
+      try {
+        for (const tick of work.ticks) {
+          const spec = (entry.jobs as TickJobBuilder)(tick, now);
+          inputs.push({ name, tick, revision, createdAt, spec });
+        }
+        ready.push(work);
+      } catch (err) {
+        inputs.length = before;
+        this.#failed([work], err);
+      }
     }
+    if (inputs.length === 0) return;
+    let outcomes: FireOutcome[];
+    try {
+      outcomes = await this.#store.schedules.fireMany(inputs);
+    } catch (err) {
+      this.#failed(ready, err);
+      return;
+    }
+    let o = 0;
+    let fired = 0;
+    for (const work of ready) {
+      let goOn = true;
+      for (const tick of work.ticks) {
+        const outcome = outcomes[o++] as FireOutcome;
+        if (outcome.status === 'fired') fired++;
+        if (goOn) goOn = this.#apply(work.entry, tick, outcome);
+      }
+      if (goOn) this.#finish(work, now);
+      this.#schedule(work.entry);
+    }
+    this.#logger.debug('schedule ticks fired', { ticks: inputs.length, fired });
+  }
+
+  /** A batch the store refused or could not take: its schedules try again a little later. */
+  #failed(works: Work[], err: unknown): void {
+    const at = this.#clock.now() + RETRY_MS;
+    this.#retryAt = at;
+    this.#logger.warn('could not fire schedule ticks; trying again', {
+      schedules: works.map((w) => w.entry.stored.name).slice(0, 10),
+      count: works.length,
+      error: (err as Error).message,
+    });
+    for (const { entry } of works) {
+      if (this.#entries.get(entry.stored.name) === entry) this.#heap.set(entry, at);
+    }
+  }
+
+  /** Applies one tick's outcome to its entry; false when the entry must not go on this pass. */
+  #apply(entry: Entry, tick: number, outcome: FireOutcome): boolean {
     switch (outcome.status) {
       case 'fired':
-        this.#logger.debug('schedule fired', {
-          schedule: name,
-          tick: new Date(tick).toISOString(),
-          jobId: outcome.result.job.id,
-        });
-        this.#update(entry, outcome.schedule);
-        entry.cursor = Math.max(entry.cursor, tick);
-        return true;
       case 'done':
         this.#update(entry, outcome.schedule);
         entry.cursor = Math.max(entry.cursor, tick);
@@ -352,7 +366,8 @@ export class ScheduleTicker implements Component {
         this.#again = true;
         return false;
       case 'missing':
-        this.#entries.delete(name);
+        this.#entries.delete(entry.stored.name);
+        this.#heap.delete(entry);
         return false;
     }
   }
@@ -362,11 +377,8 @@ export class ScheduleTicker implements Component {
     this.#cancelTimer = undefined;
     let wake = this.#nextRefreshAt;
     if (this.#retryAt !== undefined) wake = Math.min(wake, this.#retryAt);
-    for (const entry of this.#entries.values()) {
-      if (entry.plan === undefined || entry.stored.paused) continue;
-      const next = nextTick(entry);
-      if (next !== undefined) wake = Math.min(wake, next);
-    }
+    const due = this.#heap.peekDue();
+    if (due !== undefined) wake = Math.min(wake, due);
     this.#cancelTimer = this.#clock.setTimer(
       () => {
         this.#cancelTimer = undefined;

@@ -15,6 +15,14 @@ import { durationFlag, positiveIntFlag, priorityFlag } from '../parse-flags.js';
 import { parseTags, readPayload } from '../read-payload.js';
 import { formatTable } from '../table.js';
 
+/** The most schedules one `gq schedules list` asks for. */
+const MAX_LIST_PAGE = 1000;
+
+interface ListArgs extends ClientArgs {
+  limit: number;
+  cursor?: string;
+}
+
 interface NameArgs extends ClientArgs {
   name: string;
 }
@@ -173,14 +181,37 @@ export function schedulesCommand(io: CliIo): CommandModule {
       demandOption: true,
       describe: 'Schedule name',
     });
-  const list: CommandModule<object, ClientArgs> = {
+  const list: CommandModule<object, ListArgs> = {
     command: ['list', '$0'],
-    describe: 'List schedules with their next run',
-    builder: (args) => withClientOptions(args, io),
+    describe: 'List schedules with their next run, a page at a time',
+    builder: (args) =>
+      withClientOptions(args, io)
+        .option('limit', {
+          type: 'number',
+          default: 100,
+          describe: `At most this many (1..${MAX_LIST_PAGE})`,
+        })
+        .option('cursor', {
+          type: 'string',
+          describe: 'Start after this schedule name (the next cursor a page printed)',
+        }),
     handler: (args) =>
       withClient(args, async (client) => {
-        const schedules = await client.schedules.list();
-        output(io, args, { schedules }, () => formatSchedules(schedules));
+        const limit = positiveIntFlag('limit', args.limit);
+        if (limit > MAX_LIST_PAGE) {
+          throw new UsageError(`--limit must be at most ${MAX_LIST_PAGE}; got ${limit}`);
+        }
+        const page = await client.schedules.page({
+          limit,
+          ...(args.cursor === undefined ? {} : { cursor: args.cursor }),
+        });
+        output(io, args, page, () => {
+          const more = page.next_cursor;
+          return (
+            formatSchedules(page.schedules) +
+            (more === undefined ? '' : `more: gq schedules list --cursor ${more}\n`)
+          );
+        });
       }),
   };
   const add: CommandModule<object, AddArgs> = {

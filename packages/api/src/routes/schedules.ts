@@ -4,12 +4,14 @@ import { scheduledJob } from '@gopherqueue/scheduler';
 import { assertQueueAccess, audit, requirePermission } from '../auth.js';
 import type { ApiContext, ApiEnv } from '../env.js';
 import { HttpError, validationError } from '../errors.js';
-import { readBody } from '../request.js';
+import { readBody, readQuery } from '../request.js';
 import {
   createScheduleSchema,
   patchedDefinition,
   patchScheduleSchema,
+  scheduleListQuerySchema,
   toScheduleDefinition,
+  DEFAULT_SCHEDULE_PAGE,
 } from '../schedule-schemas.js';
 import { toWireSchedule } from '../schedule-wire.js';
 import { wireJob } from './job-access.js';
@@ -45,7 +47,8 @@ async function changed(c: ApiContext): Promise<void> {
 }
 
 /**
- * Recurring schedules: list and read (with next run times), create, change, delete, trigger a
+ * Recurring schedules: list (a page by name: `limit`, default 100, at most 1000, and `cursor`,
+ * the `next_cursor` of the page before) and read (with next run times), create, change, delete, trigger a
  * job now, pause and resume. Changing them takes `queues:manage` (operator, admin), triggering
  * `jobs:submit`, reading `jobs:read`; a key restricted to queues sees and acts on the schedules
  * whose jobs go to its queues only.
@@ -53,12 +56,25 @@ async function changed(c: ApiContext): Promise<void> {
 export function registerScheduleRoutes(api: Hono<ApiEnv>): void {
   api.get('/schedules', requirePermission('jobs:read'), async (c) => {
     const { store, clock } = c.get('options');
+    const query = readQuery(c, scheduleListQuerySchema);
+    const limit = query.limit ?? DEFAULT_SCHEDULE_PAGE;
     const allowed = c.get('principal').queues;
     const now = clock.now();
-    const schedules = (await store.schedules.list())
+    // One more than the page, to know whether a next page exists.
+    const page = await store.schedules.list({
+      limit: limit + 1,
+      ...(query.cursor === undefined ? {} : { after: query.cursor }),
+    });
+    const more = page.length > limit;
+    const shown = more ? page.slice(0, limit) : page;
+    const schedules = shown
       .filter((s) => allowed === undefined || allowed.includes(queueOf(s)))
       .map((s) => toWireSchedule(s, now));
-    return c.json({ schedules });
+    const last = shown[shown.length - 1];
+    return c.json({
+      schedules,
+      ...(more && last !== undefined ? { next_cursor: last.name } : {}),
+    });
   });
 
   api.post('/schedules', requirePermission('queues:manage'), async (c) => {

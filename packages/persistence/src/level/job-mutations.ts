@@ -97,7 +97,14 @@ export class JobMutations {
     });
   }
 
-  submit(specs: readonly JobSpec[]): SubmitResult[] | Promise<SubmitResult[]> {
+  /**
+   * Stores the specs. `alongside`, when given, runs right after the jobs' writes in the same
+   * synchronous step, so what it writes joins the same batch as the jobs.
+   */
+  submit(
+    specs: readonly JobSpec[],
+    alongside?: () => void,
+  ): SubmitResult[] | Promise<SubmitResult[]> {
     return this.#step((lookup) => {
       const now = this.#ctx.clock.now();
       const plan = planSubmit(specs, lookup, { now, seq: this.seq, maxId: this.maxId });
@@ -105,6 +112,7 @@ export class JobMutations {
       for (const job of plan.created) this.#write(undefined, job, 'created');
       this.seq = plan.seq;
       if (plan.maxId > this.maxId) this.maxId = plan.maxId;
+      alongside?.();
       return plan.results;
     });
   }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createJob, scheduleTickKey } from '@gopherqueue/core';
+import { createJob, ErrorCode, MAX_SCHEDULES, scheduleTickKey } from '@gopherqueue/core';
 import { ManualClock } from '@gopherqueue/core/testing';
 import { LevelStore } from './level-store.js';
 
@@ -59,5 +59,48 @@ describe('LevelStore schedules on disk', () => {
     const reopened = await LevelStore.open({ location });
     expect((await reopened.schedules.list()).map((s) => s.name)).toEqual(['good']);
     await reopened.close();
+  });
+});
+
+describe('LevelStore schedules at the cap', () => {
+  it('holds MAX_SCHEDULES, refuses one more naming the field, and pages through them all', async () => {
+    const store = await LevelStore.open({ memory: true });
+    const definition = { job: { type: 't' }, everyMs: 60_000 };
+    const names = Array.from({ length: MAX_SCHEDULES }, (_, i) => `s${String(i).padStart(5, '0')}`);
+    for (let i = 0; i < names.length; i += 500) {
+      await Promise.all(
+        names
+          .slice(i, i + 500)
+          .map((name) => store.schedules.put({ name, definition, source: 'api' })),
+      );
+    }
+    await expect(
+      store.schedules.put({ name: 'one-more', definition, source: 'api' }),
+    ).rejects.toMatchObject({
+      code: ErrorCode.INVALID_ARGUMENT,
+      details: { field: 'name' },
+      message: `a store holds at most ${MAX_SCHEDULES} schedules; delete one first`,
+    });
+    // Replacing an existing one is no new schedule.
+    const replaced = await store.schedules.put({
+      name: 's00000',
+      definition: { ...definition, everyMs: 30_000 },
+      source: 'api',
+    });
+    expect(replaced.revision).toBe(2);
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await store.schedules.list({
+        limit: 1000,
+        ...(after === undefined ? {} : { after }),
+      });
+      if (page.length === 0) break;
+      seen.push(...page.map((s) => s.name));
+      after = page[page.length - 1]?.name;
+    }
+    expect(seen).toEqual(names);
+    expect(await store.schedules.list()).toHaveLength(MAX_SCHEDULES);
+    await store.close();
   });
 });

@@ -6,6 +6,8 @@ import {
   type FireOutcome,
   type JobSpec,
   type Logger,
+  type NamedFireInput,
+  type SchedulePage,
   type ScheduleStore,
   type ScheduleWrite,
   type StoredSchedule,
@@ -14,8 +16,11 @@ import {
 import type { GroupCommit, LevelDb } from './group-commit.js';
 import { RANGE_END } from './level-keys.js';
 import {
+  checkFireBatch,
   checkScheduleName,
   checkScheduleRoom,
+  checkSchedulePage,
+  fireRefusal,
   readStoredSchedule,
   samePut,
   scheduleAfterPut,
@@ -33,26 +38,43 @@ export interface LevelSchedulesOptions {
   /** Throws when the store is closed or failed. */
   guard: () => void;
   /** The store's own submit (checked and applied at once, written by the group commit). */
-  submit: (specs: readonly JobSpec[]) => SubmitResult[] | Promise<SubmitResult[]>;
+  submit: (
+    specs: readonly JobSpec[],
+    alongside: () => void,
+  ) => SubmitResult[] | Promise<SubmitResult[]>;
 }
 
 /**
  * The LevelStore's {@link ScheduleStore}: `sched!<name>` records, read once into memory (a store
  * holds at most `MAX_SCHEDULES`), and changed synchronously in memory before their write joins the
  * group commit, so two fires of one tick in this process can never both pass the check. A fire
- * writes the job first and the record after it, in the same ordered stream of batches.
+ * (or `fireMany`) writes its jobs and its records in the same batch: one LevelDB write.
  */
 export class LevelSchedules implements ScheduleStore {
   readonly #options: LevelSchedulesOptions;
   #loaded: Promise<Map<string, StoredSchedule>> | undefined;
+  /** The names in order, kept until a schedule is created or deleted. */
+  #sorted: string[] | undefined;
 
   constructor(options: LevelSchedulesOptions) {
     this.#options = options;
   }
 
-  async list(): Promise<StoredSchedule[]> {
+  async list(page?: SchedulePage): Promise<StoredSchedule[]> {
+    const { after, limit } = checkSchedulePage(page);
     const all = await this.#all();
-    return [...all.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const names = (this.#sorted ??= [...all.keys()].sort());
+    let from = 0;
+    if (after !== undefined) {
+      // The first name after `after`, by binary search.
+      let hi = names.length;
+      while (from < hi) {
+        const mid = (from + hi) >>> 1;
+        if ((names[mid] as string) <= after) from = mid + 1;
+        else hi = mid;
+      }
+    }
+    return names.slice(from, from + limit).map((name) => all.get(name) as StoredSchedule);
   }
 
   async get(name: string): Promise<StoredSchedule | undefined> {
@@ -89,36 +111,65 @@ export class LevelSchedules implements ScheduleStore {
   async delete(name: string): Promise<boolean> {
     const all = await this.#all();
     if (!all.delete(name)) return false;
+    this.#sorted = undefined;
     this.#options.commit.del(PREFIX + name);
     await this.#options.commit.commit();
     return true;
   }
 
   async fire(name: string, input: FireInput): Promise<FireOutcome> {
+    const [outcome] = await this.fireMany([{ ...input, name }]);
+    return outcome as FireOutcome;
+  }
+
+  async fireMany(inputs: readonly NamedFireInput[]): Promise<FireOutcome[]> {
+    checkFireBatch(inputs.length);
     const all = await this.#all();
-    const previous = all.get(name);
-    if (previous === undefined) return { status: 'missing' };
-    if (previous.paused) return { status: 'paused', schedule: previous };
-    if (previous.revision !== input.revision || previous.createdAt !== input.createdAt) {
-      return { status: 'stale', schedule: previous };
+    const outcomes: (FireOutcome | undefined)[] = [];
+    /** name -> [the record before this call, the record this call set last] */
+    const claimed = new Map<string, [StoredSchedule, StoredSchedule]>();
+    const specs: JobSpec[] = [];
+    for (const input of inputs) {
+      const found = all.get(input.name);
+      const refusal = fireRefusal(found, input);
+      outcomes.push(refusal);
+      if (refusal !== undefined) continue;
+      const next: StoredSchedule = { ...(found as StoredSchedule), lastTick: input.tick };
+      // Claimed in memory before the job is written: a second fire of this tick sees it as done.
+      all.set(input.name, next);
+      claimed.set(input.name, [claimed.get(input.name)?.[0] ?? (found as StoredSchedule), next]);
+      specs.push(input.spec);
     }
-    if (input.tick <= previous.lastTick) return { status: 'done', schedule: previous };
-    const next: StoredSchedule = { ...previous, lastTick: input.tick };
-    // Claimed in memory before the job is written: a second fire of this tick sees it as done.
-    all.set(name, next);
+    if (specs.length === 0) return outcomes as FireOutcome[];
+    const { commit } = this.#options;
     let results: SubmitResult[];
     try {
-      results = await this.#options.submit([input.spec]);
+      // The records join the jobs' batch: the jobs and the ticks are written together.
+      results = await this.#options.submit(specs, () => {
+        for (const [name, [, next]] of claimed) {
+          if (all.get(name) === next) commit.put(PREFIX + name, recordJson(next));
+        }
+      });
     } catch (err) {
-      if (all.get(name) === next) all.set(name, previous);
+      for (const [name, [previous, next]] of claimed) {
+        if (all.get(name) === next) all.set(name, previous);
+      }
       throw err;
     }
-    if (all.get(name) === next) this.#options.commit.put(PREFIX + name, JSON.stringify(next));
-    await this.#options.commit.commit();
-    return { status: 'fired', result: results[0] as SubmitResult, schedule: next };
+    await commit.commit();
+    let r = 0;
+    return inputs.map((input, i) => {
+      const refusal = outcomes[i];
+      if (refusal !== undefined) return refusal;
+      const result = results[r++] as SubmitResult;
+      const last = (claimed.get(input.name) as [StoredSchedule, StoredSchedule])[1];
+      const schedule = last.lastTick === input.tick ? last : { ...last, lastTick: input.tick };
+      return { status: 'fired', result, schedule };
+    });
   }
 
   async #write(all: Map<string, StoredSchedule>, next: StoredSchedule): Promise<void> {
+    if (!all.has(next.name)) this.#sorted = undefined;
     all.set(next.name, next);
     this.#options.commit.put(PREFIX + next.name, JSON.stringify(next));
     await this.#options.commit.commit();
@@ -151,6 +202,24 @@ export class LevelSchedules implements ScheduleStore {
     }
     return all;
   }
+}
+
+/** The JSON text of each definition written, so a fire does not serialize it again. */
+const definitionJson = new WeakMap<object, string>();
+
+/** `JSON.stringify(record)`, reusing its definition's text. */
+function recordJson(record: StoredSchedule): string {
+  let definition = definitionJson.get(record.definition);
+  if (definition === undefined) {
+    definition = JSON.stringify(record.definition);
+    definitionJson.set(record.definition, definition);
+  }
+  return (
+    `{"name":${JSON.stringify(record.name)},"definition":${definition},` +
+    `"source":${JSON.stringify(record.source)},"paused":${String(record.paused)},` +
+    `"lastTick":${record.lastTick},"revision":${record.revision},` +
+    `"createdAt":${record.createdAt},"updatedAt":${record.updatedAt}}`
+  );
 }
 
 function notFound(name: string): GqError {

@@ -177,7 +177,7 @@ export class LevelStore implements Store {
       clock: options.clock,
       logger: options.logger,
       guard: this.#guard,
-      submit: (specs) => this.#jobs.submit(specs),
+      submit: (specs, alongside) => this.#jobs.submit(specs, alongside),
     });
     this.logs = new LevelJobLogs({
       db,

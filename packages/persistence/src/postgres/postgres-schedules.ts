@@ -1,20 +1,29 @@
 import {
   ErrorCode,
   GqError,
-  MAX_SCHEDULES,
   type FireInput,
   type FireOutcome,
+  type JobSpec,
+  type NamedFireInput,
+  type SchedulePage,
   type ScheduleDefinition,
   type ScheduleSource,
   type ScheduleStore,
   type ScheduleWrite,
   type StoredSchedule,
+  type SubmitResult,
 } from '@gopherqueue/core';
 import type pg from 'pg';
 import type { RunQuery } from './postgres-meta-store.js';
 import type { PgExecutor } from './pg-executor.js';
 import { submitJobs } from './submit-jobs.js';
-import { checkScheduleName, checkScheduleRoom } from '../schedule-input.js';
+import {
+  checkFireBatch,
+  checkScheduleName,
+  checkSchedulePage,
+  checkScheduleRoom,
+  fireRefusal,
+} from '../schedule-input.js';
 import { checkSpecTimes } from '../time-bounds.js';
 
 /** A `schedules` row as `pg` returns it (bigint columns arrive as strings). */
@@ -43,10 +52,10 @@ function fromRow(row: ScheduleRow): StoredSchedule {
 }
 
 /**
- * The PostgresStore's {@link ScheduleStore} over the `schedules` table (migration 7). `fire`
- * locks the schedule's row, checks it, moves `last_tick` and inserts the job in one transaction:
- * of the nodes firing one tick, the first commits and the others, waiting on the row lock, then
- * find the tick done.
+ * The PostgresStore's {@link ScheduleStore} over the `schedules` table (migration 7). `fire` and
+ * `fireMany` lock the schedules' rows, check them, move `last_tick` and insert the jobs in one
+ * transaction: of the nodes firing one tick, the first commits and the others, waiting on the row
+ * lock, then find the tick done.
  */
 export class PostgresSchedules implements ScheduleStore {
   readonly #table: string;
@@ -63,9 +72,13 @@ export class PostgresSchedules implements ScheduleStore {
     this.#now = now;
   }
 
-  async list(): Promise<StoredSchedule[]> {
+  async list(page?: SchedulePage): Promise<StoredSchedule[]> {
+    const { after, limit } = checkSchedulePage(page);
     const rows = await this.#query<ScheduleRow>(
-      `SELECT * FROM ${this.#table} ORDER BY name LIMIT ${MAX_SCHEDULES}`,
+      after === undefined
+        ? `SELECT * FROM ${this.#table} ORDER BY name LIMIT $1`
+        : `SELECT * FROM ${this.#table} WHERE name > $2 ORDER BY name LIMIT $1`,
+      after === undefined ? [limit] : [limit, after],
     );
     return rows.map(fromRow);
   }
@@ -128,19 +141,57 @@ export class PostgresSchedules implements ScheduleStore {
   }
 
   async fire(name: string, input: FireInput): Promise<FireOutcome> {
-    checkSpecTimes([input.spec], this.#now());
+    const [outcome] = await this.fireMany([{ ...input, name }]);
+    return outcome as FireOutcome;
+  }
+
+  /**
+   * One transaction: locks the schedules' rows `FOR UPDATE` in name order (so two nodes firing
+   * overlapping sets wait on each other rather than deadlock), decides each tick in order, then
+   * moves every `last_tick` with one statement and inserts every job with one submit.
+   */
+  async fireMany(inputs: readonly NamedFireInput[]): Promise<FireOutcome[]> {
+    checkFireBatch(inputs.length);
+    if (inputs.length === 0) return [];
+    checkSpecTimes(
+      inputs.map((i) => i.spec),
+      this.#now(),
+    );
+    const names = [...new Set(inputs.map((i) => i.name))].sort();
     return this.#exec.tx(async (c, changes) => {
-      const found = await lockSchedule(c, this.#table, name);
-      if (found === undefined) return { status: 'missing' };
-      if (found.paused) return { status: 'paused', schedule: found };
-      if (found.revision !== input.revision || found.createdAt !== input.createdAt) {
-        return { status: 'stale', schedule: found };
+      const { rows } = await c.query<ScheduleRow>(
+        `SELECT * FROM ${this.#table} WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE`,
+        [names],
+      );
+      const now = new Map(rows.map((row) => [row.name, fromRow(row)]));
+      const outcomes: (FireOutcome | undefined)[] = [];
+      const specs: JobSpec[] = [];
+      const fired: StoredSchedule[] = [];
+      for (const input of inputs) {
+        const found = now.get(input.name);
+        const refusal = fireRefusal(found, input);
+        outcomes.push(refusal);
+        if (refusal !== undefined) continue;
+        const next = { ...(found as StoredSchedule), lastTick: input.tick };
+        now.set(input.name, next);
+        specs.push(input.spec);
+        fired.push(next);
       }
-      if (input.tick <= found.lastTick) return { status: 'done', schedule: found };
-      await c.query(`UPDATE ${this.#table} SET last_tick = $2 WHERE name = $1`, [name, input.tick]);
-      const [result] = await submitJobs(c, this.#s, [input.spec], this.#now(), changes);
-      if (result === undefined) throw new Error('submit returned no result');
-      return { status: 'fired', result, schedule: { ...found, lastTick: input.tick } };
+      if (specs.length === 0) return outcomes as FireOutcome[];
+      const last = new Map(fired.map((f) => [f.name, f.lastTick]));
+      await c.query(
+        `UPDATE ${this.#table} AS s SET last_tick = v.tick
+         FROM unnest($1::text[], $2::bigint[]) AS v(name, tick) WHERE s.name = v.name`,
+        [[...last.keys()], [...last.values()]],
+      );
+      const results = await submitJobs(c, this.#s, specs, this.#now(), changes);
+      if (results.length !== specs.length) throw new Error('submit returned too few results');
+      let r = 0;
+      return outcomes.map((refusal) => {
+        if (refusal !== undefined) return refusal;
+        const schedule = fired[r] as StoredSchedule;
+        return { status: 'fired', result: results[r++] as SubmitResult, schedule };
+      });
     });
   }
 }

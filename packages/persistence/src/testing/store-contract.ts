@@ -17,6 +17,7 @@ import { listContract } from './contract-list.js';
 import { logsContract } from './contract-logs.js';
 import { metaContract } from './contract-meta.js';
 import { retryOptionsContract } from './contract-retry-options.js';
+import { scheduleBatchesContract } from './contract-schedule-batches.js';
 import { schedulesContract } from './contract-schedules.js';
 import { submitContract } from './contract-submit.js';
 import { timeBoundsContract } from './contract-time-bounds.js';
@@ -44,6 +45,7 @@ const GROUPS: [string, (harness: StoreContractHarness) => void][] = [
   ['job logs', logsContract],
   ['meta and lifecycle', metaContract],
   ['schedules', schedulesContract],
+  ['schedule batches', scheduleBatchesContract],
 ];
 
 /**
