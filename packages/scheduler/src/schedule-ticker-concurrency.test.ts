@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  ErrorCode,
+  GqError,
   MAX_FIRE_BATCH,
   type NamedFireInput,
   type ScheduleStore,
@@ -25,8 +27,11 @@ interface FireLog {
   most: number;
 }
 
-/** A store whose `schedules.fireMany` is logged, each call yielding once before it goes on. */
-function logged(store: Store, log: FireLog): Store {
+/**
+ * A store whose `schedules.fireMany` is logged, each call yielding once before it goes on; a call
+ * with a tick of the schedule `refuse` is refused as the store refuses a job it cannot take.
+ */
+function logged(store: Store, log: FireLog, refuse?: string): Store {
   const inner = store.schedules;
   const schedules: ScheduleStore = {
     list: (page) => inner.list(page),
@@ -40,6 +45,9 @@ function logged(store: Store, log: FireLog): Store {
       log.most = Math.max(log.most, ++log.inFlight);
       try {
         await new Promise((resolve) => setImmediate(resolve));
+        if (inputs.some((input) => input.name === refuse)) {
+          throw new GqError(ErrorCode.INVALID_ARGUMENT, `job of ${refuse} refused`);
+        }
         return await inner.fireMany(inputs);
       } finally {
         log.inFlight--;
@@ -97,6 +105,38 @@ describe('ScheduleTicker batches', () => {
     }
     const page = await store.list({ limit: 100 });
     expect(page.jobs).toHaveLength(30);
+  });
+
+  it('fires the other schedules of a batch one by one when the store refuses one of its jobs', async () => {
+    const clock = new ManualClock(T0 + 300);
+    const store = await LevelStore.open({ memory: true, clock });
+    stores.push(store);
+    await putEverySecond(store, ['a', 'bad', 'c']);
+    const badBefore = (await store.schedules.get('bad'))?.lastTick;
+    clock.advance(2_000);
+    const log: FireLog = { calls: [], inFlight: 0, most: 0 };
+    const t = new ScheduleTicker({
+      store: logged(store, log, 'bad'),
+      clock,
+      refreshMs: 3_600_000,
+      batchSize: 100,
+    });
+    tickers.push(t);
+    await t.start();
+    await t.settled();
+    // The batch of all three is refused; then each schedule alone: only `bad` is refused again.
+    const names = log.calls.map((c) => [...new Set(c.map((i) => i.name))].sort().join(','));
+    expect(names[0]).toBe('a,bad,c');
+    expect(names.slice(1).sort()).toEqual(['a', 'bad', 'c']);
+    const jobs = (await store.list({ limit: 100 })).jobs;
+    const fired = jobs.map((job) => `${job.tags.schedule}@${job.tags.scheduled_for}`).sort();
+    expect(fired).toEqual([
+      `a@${new Date(T0 + 1000).toISOString()}`,
+      `a@${new Date(T0 + 2000).toISOString()}`,
+      `c@${new Date(T0 + 1000).toISOString()}`,
+      `c@${new Date(T0 + 2000).toISOString()}`,
+    ]);
+    expect((await store.schedules.get('bad'))?.lastTick).toBe(badBefore);
   });
 
   it('fires a schedule with more missed ticks than a batch over several calls, in order', async () => {

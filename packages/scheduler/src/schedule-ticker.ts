@@ -1,4 +1,6 @@
 import {
+  ErrorCode,
+  isGqError,
   MAX_FIRE_BATCH,
   noopLogger,
   systemClock,
@@ -318,6 +320,12 @@ export class ScheduleTicker implements Component {
     try {
       outcomes = await this.#store.schedules.fireMany(inputs);
     } catch (err) {
+      if (ready.length > 1 && isGqError(err, ErrorCode.INVALID_ARGUMENT)) {
+        // One schedule's job was refused, which refuses the whole batch: each schedule fires on
+        // its own, so only the one the store refuses waits and tries again.
+        for (const work of ready) await this.#fireBatch([work], now);
+        return;
+      }
       this.#failed(ready, err);
       return;
     }
