@@ -1,16 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { createJob, type Job, type JobSpec } from '@gopherqueue/core';
 import { LevelStore } from '@gopherqueue/persistence';
 import type { BrowserType } from 'playwright-core';
+import { serve, stop } from './serve-process.js';
 import { percentile, type BenchRow } from './table.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const GQ = join(ROOT, 'apps/gq/bin/gq.js');
 /** No handler runs it: the waiting jobs stay waiting while the bench reads. */
 const TYPE = 'dashboard.waiting';
 const QUEUES = ['default', 'email', 'reports', 'webhooks'];
@@ -81,45 +78,6 @@ async function fill(dir: string, n: number): Promise<number> {
     await store.close();
   }
   return (performance.now() - t0) / 1000;
-}
-
-interface Served {
-  child: ChildProcess;
-  url: string;
-}
-
-/** Starts `gq serve` on `dir` (no key needed from loopback) and waits until `/ready` answers. */
-async function serve(dir: string): Promise<Served> {
-  const child = spawn(
-    process.execPath,
-    [GQ, 'serve', '--http', '127.0.0.1:0', '--data-dir', dir, '--log-level', 'error'],
-    {
-      cwd: ROOT,
-      env: { ...process.env, GQ_FROM_SOURCE: '1' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let out = '';
-  const url = await new Promise<string>((done, fail) => {
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1] !== undefined) done(match[1]);
-    });
-    child.once('exit', (code) => fail(new Error(`gq serve exited (${String(code)}): ${out}`)));
-  });
-  for (;;) {
-    const res = await fetch(`${url}/ready`).catch(() => undefined);
-    if (res?.status === 200) break;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return { child, url };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  const exited = new Promise((done) => child.once('exit', done));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 /** `GET path`: its milliseconds and its body (a 200 is required). */

@@ -2,16 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createJob, type Job, type Store } from '@gopherqueue/core';
-import { LevelStore, PostgresStore } from '@gopherqueue/persistence';
-import {
-  dropSchemas,
-  probeTestDatabase,
-  uniqueSchema,
-} from '../packages/persistence/src/postgres/test-database.js';
+import { LevelStore } from '@gopherqueue/persistence';
+import { openBenchPostgres, postgresReachable } from './bench-postgres.js';
 import { measure, type BenchRow } from './table.js';
 
 const KEYS = 1000;
-const URL = process.env.GQ_BENCH_POSTGRES_URL ?? process.env.GQ_TEST_POSTGRES_URL;
 
 /**
  * Claims and completes `jobs` preloaded jobs spread over 1,000 group keys, 50 per claim, with
@@ -150,38 +145,11 @@ export async function groupBench(jobs: number): Promise<BenchRow[]> {
       jobs,
     )),
   );
-  const db = await probeTestDatabase();
-  if (!db.available && URL === undefined) {
-    console.error(`groups bench on postgres skipped: ${db.url} is unreachable`);
-    return rows;
-  }
+  if (!(await postgresReachable('groups'))) return rows;
   rows.push(
     ...(await pairRows(
       'PostgresStore, 1 node',
-      async () => {
-        const schema = uniqueSchema('gq_bench_groups');
-        let store: PostgresStore;
-        try {
-          store = await PostgresStore.open({
-            ...(URL === undefined ? {} : { connectionString: URL }),
-            schema,
-            poolSize: 8,
-          });
-        } catch (err) {
-          await dropSchemas([schema]);
-          throw err;
-        }
-        return {
-          store,
-          close: async () => {
-            try {
-              await store.close();
-            } finally {
-              await dropSchemas([schema]);
-            }
-          },
-        };
-      },
+      () => openBenchPostgres('gq_bench_groups'),
       Math.min(jobs, 5000),
     )),
   );

@@ -3,14 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createJob, type Store } from '@gopherqueue/core';
-import { LevelStore, PostgresStore } from '@gopherqueue/persistence';
+import { LevelStore } from '@gopherqueue/persistence';
 import { Scheduler } from '@gopherqueue/scheduler';
 import { WorkerPool } from '@gopherqueue/worker';
-import {
-  dropSchemas,
-  probeTestDatabase,
-  uniqueSchema,
-} from '../packages/persistence/src/postgres/test-database.js';
+import { openBenchPostgres, postgresReachable } from './bench-postgres.js';
 import { until } from './latency-probe.js';
 import type { BenchRow } from './table.js';
 
@@ -21,7 +17,6 @@ const WINDOWS = 6;
 /** Windows left out of the rate: the first, and one more while the pace settles. */
 const WARMUP = 2;
 const HANDLERS = 32;
-const URL = process.env.GQ_BENCH_POSTGRES_URL ?? process.env.GQ_TEST_POSTGRES_URL;
 
 /**
  * Drains `jobs` preloaded no-op jobs of one queue (limited to `5000/1s` when `rated`) with 32
@@ -162,36 +157,7 @@ export async function rateBench(): Promise<BenchRow[]> {
       };
     })),
   );
-  const db = await probeTestDatabase();
-  if (!db.available && URL === undefined) {
-    console.error(`rate bench on postgres skipped: ${db.url} is unreachable`);
-    return rows;
-  }
-  rows.push(
-    ...(await rateRows('PostgresStore, 1 node', async () => {
-      const schema = uniqueSchema('gq_bench_rate');
-      let store: PostgresStore;
-      try {
-        store = await PostgresStore.open({
-          ...(URL === undefined ? {} : { connectionString: URL }),
-          schema,
-          poolSize: 8,
-        });
-      } catch (err) {
-        await dropSchemas([schema]);
-        throw err;
-      }
-      return {
-        store,
-        close: async () => {
-          try {
-            await store.close();
-          } finally {
-            await dropSchemas([schema]);
-          }
-        },
-      };
-    })),
-  );
+  if (!(await postgresReachable('rate'))) return rows;
+  rows.push(...(await rateRows('PostgresStore, 1 node', () => openBenchPostgres('gq_bench_rate'))));
   return rows;
 }

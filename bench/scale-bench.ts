@@ -1,19 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { createJob, type JobSpec, type PriorityLevel } from '@gopherqueue/core';
 import { LevelStore } from '@gopherqueue/persistence';
 import { Scheduler } from '@gopherqueue/scheduler';
 import { WorkerPool } from '@gopherqueue/worker';
 import { until } from './latency-probe.js';
+import { serve, stop } from './serve-process.js';
 import { percentile, type BenchRow } from './table.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const GQ = join(ROOT, 'apps/gq/bin/gq.js');
 /** Jobs of this type wait: `gq serve` has no handler for it unless the bench gives one. */
 const TYPE = 'scale.waiting';
 /** Drained in the drain rows, from a store holding the backlog and from an empty one. */
@@ -50,48 +47,6 @@ function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return kb / 1024;
-}
-
-interface Served {
-  child: ChildProcess;
-  url: string;
-  /** From spawning the process to `/ready` answering 200. */
-  readyMs: number;
-}
-
-/** Starts `gq serve` on `dir` and waits until `/ready` answers. */
-async function serve(dir: string, extra: string[] = []): Promise<Served> {
-  const t0 = performance.now();
-  const child = spawn(
-    process.execPath,
-    [GQ, 'serve', '--http', '127.0.0.1:0', '--data-dir', dir, '--log-level', 'error', ...extra],
-    {
-      cwd: ROOT,
-      env: { ...process.env, GQ_FROM_SOURCE: '1' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let out = '';
-  const url = await new Promise<string>((done, fail) => {
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1] !== undefined) done(match[1]);
-    });
-    child.once('exit', (code) => fail(new Error(`gq serve exited (${String(code)}): ${out}`)));
-  });
-  for (;;) {
-    const res = await fetch(`${url}/ready`).catch(() => undefined);
-    if (res?.status === 200) break;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return { child, url, readyMs: performance.now() - t0 };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  const exited = new Promise((done) => child.once('exit', done));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 /** Milliseconds of `GET path`, repeated. */
