@@ -206,6 +206,27 @@ describe.skipIf(!available)('the dashboard in Chromium', { timeout: 120_000 }, (
     await page.close();
   });
 
+  it('filters the jobs page by tag, with the other filters', async () => {
+    await call('PATCH', '/queues/tagq', { paused: true });
+    const prod = [
+      await client.submit('tagged', 1, { queue: 'tagq', tags: { env: 'prod' } }),
+      await client.submit('tagged', 2, { queue: 'tagq', tags: { env: 'prod' } }),
+    ];
+    const staging = await client.submit('tagged', 3, { queue: 'tagq', tags: { env: 'staging' } });
+    const page = await open('/ui/jobs?queue=tagq');
+    await page.locator('#job-table tbody tr').nth(2).waitFor();
+    await page.getByLabel('Tag').fill('env:prod');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/tag=env%3Aprod/);
+    const rows = page.locator('#job-table tbody tr');
+    await rows.nth(1).waitFor();
+    const text = (await rows.allInnerTexts()).join('\n');
+    expect(await rows.count()).toBe(2);
+    for (const job of prod) expect(text).toContain(job.id);
+    expect(text).not.toContain(staging.id);
+    await page.close();
+  });
+
   it('pauses a queue and edits its limits from the queues page', async () => {
     await client.submit('dashboard.nobody', null, { queue: 'limited' });
     const page = await open('/ui/queues');

@@ -27,7 +27,7 @@ export const DASHBOARD_JOBS_JS = String.raw`
   async function jobs(fixed) {
     const params = new URLSearchParams(location.search);
     const query = new URLSearchParams();
-    for (const k of fixed ? ['type', 'queue'] : ['state', 'type', 'queue']) if (params.get(k)) query.set(k, params.get(k));
+    for (const k of fixed ? ['type', 'queue', 'tag'] : ['state', 'type', 'queue', 'tag']) if (params.get(k)) query.set(k, params.get(k));
     query.set('limit', '50');
     const cursor = cursors.at(-1);
     if (cursor) query.set('cursor', cursor);
@@ -38,6 +38,7 @@ export const DASHBOARD_JOBS_JS = String.raw`
       fixed ? null : h('label', {}, 'State', h('select', { name: 'state', id: 'f-state' }, h('option', { value: '' }, 'any'), STATES.map((s) => h('option', { value: s, selected: params.get('state') === s }, s)))),
       h('label', {}, 'Type', h('input', { name: 'type', id: 'f-type', value: params.get('type') || '', maxlength: 200 })),
       h('label', {}, 'Queue', h('input', { name: 'queue', id: 'f-queue', value: params.get('queue') || '', maxlength: 200 })),
+      h('label', {}, 'Tag', h('input', { name: 'tag', id: 'f-tag', value: params.get('tag') || '', maxlength: 400, placeholder: 'key:value' })),
       h('button', { type: 'submit' }, 'Filter'));
     const find = h('form', { class: 'filters', id: 'find', onsubmit: (e) => { e.preventDefault(); const id = new FormData(e.target).get('id'); if (id) location.href = '/ui/jobs/' + enc(String(id).trim()); } },
       h('label', {}, 'Find by id', h('input', { name: 'id', id: 'f-id', size: 38, maxlength: 64 })), h('button', { type: 'submit' }, 'Open'));
@@ -52,10 +53,11 @@ export const DASHBOARD_JOBS_JS = String.raw`
       const filter = { state: 'dead_letter' };
       if (params.get('type')) filter.type = params.get('type');
       if (params.get('queue')) filter.queue = params.get('queue');
+      if (params.get('tag')) filter.tag = params.get('tag');
       const r = await api('POST', '/jobs/bulk', { action: 'retry', filter, limit: 10000, reset_attempts: true });
       return 'requeue all: ' + r.succeeded + ' of ' + r.matched + ' jobs' + (r.next_cursor ? '; more remain, run it again' : '');
     });
-    const scope = [params.get('type') ? 'type ' + params.get('type') : '', params.get('queue') ? 'queue ' + params.get('queue') : ''].filter(Boolean).join(', ');
+    const scope = [params.get('type') ? 'type ' + params.get('type') : '', params.get('queue') ? 'queue ' + params.get('queue') : '', params.get('tag') ? 'tag ' + params.get('tag') : ''].filter(Boolean).join(', ');
     const actions = !can('jobs:manage') ? h('div', { id: 'actions' }) : h('div', { class: 'actions', id: 'actions', role: 'group', 'aria-label': 'Act on jobs' },
       h('button', { type: 'button', id: 'bulk-retry', onclick: () => bulk('retry') }, fixed ? 'Requeue selected' : 'Retry selected'),
       fixed ? null : h('button', { type: 'button', id: 'bulk-cancel', onclick: () => bulk('cancel') }, 'Cancel selected'),
