@@ -95,6 +95,7 @@ describe('startServer', () => {
       'store',
       'events',
       'metrics',
+      'history',
       'http',
       'scheduler',
       'pool',
