@@ -75,7 +75,7 @@ describe('LevelStore with a backlog larger than its ready heads', () => {
     const clock = new ManualClock();
     const store = await open(tempDir(), clock, 4);
     await submitMany(store, clock, 300, (i) => ({ priority: (i % 3) as PriorityLevel }));
-    const cancelled = new Set<string>();
+    const cancelled = new Map<string, Job>();
     const claimed: Job[] = [];
     const racing: Promise<unknown>[] = [];
     for (let round = 0; round < 60; round++) {
@@ -90,10 +90,8 @@ describe('LevelStore with a backlog larger than its ready heads', () => {
         const victim = page.jobs[0];
         if (victim !== undefined) {
           racing.push(
-            store.cancel(victim.id).then(
-              () => cancelled.add(victim.id),
-              () => undefined, // claimed meanwhile: then it is not cancelled
-            ),
+            // A claim may take the victim first: a running job cancels too.
+            store.cancel(victim.id).then((job) => cancelled.set(victim.id, job)),
           );
         }
       }
@@ -103,11 +101,18 @@ describe('LevelStore with a backlog larger than its ready heads', () => {
     expect(rest.map((j) => j.id)).toEqual([...rest].sort(claimOrder).map((j) => j.id));
     claimed.push(...rest);
     const counts = await store.counts();
-    expect(counts.byState.running).toBe(claimed.length);
+    const claimedIds = new Set(claimed.map((j) => j.id));
+    expect(claimedIds.size).toBe(claimed.length);
+    // Those cancelled after a claim took them were running when cancelled; the rest never ran.
+    const cancelledRunning = [...cancelled.keys()].filter((id) => claimedIds.has(id));
+    for (const [id, job] of cancelled) {
+      expect(job.state).toBe('cancelled');
+      expect(job.startedAt !== undefined).toBe(claimedIds.has(id));
+      expect((await store.get(id))?.state).toBe('cancelled');
+    }
+    expect(counts.byState.running).toBe(claimed.length - cancelledRunning.length);
     expect(counts.byState.cancelled).toBe(cancelled.size);
-    expect(claimed.length + cancelled.size).toBe(360);
-    expect(new Set(claimed.map((j) => j.id)).size).toBe(claimed.length);
-    for (const id of cancelled) expect((await store.get(id))?.state).toBe('cancelled');
+    expect(claimed.length + cancelled.size - cancelledRunning.length).toBe(360);
     expect(counts.byState.scheduled).toBe(0);
   });
 
