@@ -325,6 +325,31 @@ describe.skipIf(!available)('the dashboard in Chromium', { timeout: 120_000 }, (
     await page.close();
   });
 
+  it("links a job's dependencies and dependents both ways", async () => {
+    const parent = await client.submit('echo', 'parent');
+    const first = await client.submit('echo', 'first', { dependsOn: [parent.id] });
+    const second = await client.submit('echo', 'second', { dependsOn: [parent.id] });
+    expect((await client.wait(second.id, '60s')).state).toBe('completed');
+    const page = await open(`/ui/jobs/${parent.id}`);
+    const dependents = page.locator('#job-dependents a');
+    await dependents.first().waitFor();
+    const hrefs = await Promise.all(
+      (await dependents.all()).map((link) => link.getAttribute('href')),
+    );
+    expect(hrefs).toEqual([`/ui/jobs/${second.id}`, `/ui/jobs/${first.id}`]);
+    expect(await page.locator('#job-dependents li').allTextContents()).toEqual([
+      `${second.id} echo, completed`,
+      `${first.id} echo, completed`,
+    ]);
+    await dependents.first().click();
+    await page.waitForURL(`**/ui/jobs/${second.id}`);
+    const back = page.locator('#job-deps a');
+    await back.waitFor();
+    expect(await back.getAttribute('href')).toBe(`/ui/jobs/${parent.id}`);
+    expect(await page.locator('#job-dependents').textContent()).toContain('none');
+    await page.close();
+  });
+
   it('saves screenshots of the overview, a job and the queues', async () => {
     const job = await client.submit('echo', { screenshot: true });
     expect((await client.wait(job.id, '20s')).state).toBe('completed');

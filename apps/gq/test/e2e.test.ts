@@ -69,6 +69,22 @@ describe('gq serve over real HTTP', () => {
     expect(table.stdout).toContain(`${id}  echo  default  completed`);
   });
 
+  it('lists the dependents of a job with gq status --depends-on', async () => {
+    const parent = (await cli('submit', '--type', 'echo', '--payload', '"p"')).stdout.trim();
+    const child = (
+      await cli('submit', '--type', 'echo', '--payload', '"c"', '--depends-on', parent)
+    ).stdout.trim();
+    await cli('submit', '--type', 'echo', '--payload', '"unrelated"');
+    const listed = await cli('status', '--depends-on', parent, '--json');
+    expect(listed.code).toBe(0);
+    expect((JSON.parse(listed.stdout) as { jobs: WireJob[] }).jobs.map((j) => j.id)).toEqual([
+      child,
+    ]);
+    const bad = await cli('status', '--depends-on', 'nope');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe('gq: depends_on: must be a UUID (validation_error, HTTP 400)\n');
+  });
+
   it('runs a job submitted with fetch, in the original wire format', async () => {
     const res = await fetch(`${server.url}/api/v1/jobs`, {
       method: 'POST',

@@ -59,6 +59,7 @@ const listParams = [
   q('queue'),
   q('priority', { type: ['integer', 'string'] }, '0..4 or critical, high, normal, low, bulk'),
   q('tag', str, 'key:value'),
+  q('depends_on', str, 'a job id: only the jobs whose depends_on lists it (its dependents)'),
   q('limit', { type: 'integer', minimum: 1, maximum: 1000 }),
   q('cursor', str, 'next_cursor of the previous page'),
 ];

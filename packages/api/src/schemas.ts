@@ -187,6 +187,8 @@ export const listQuerySchema = z.object({
       return { key: value.slice(0, at), value: value.slice(at + 1) };
     })
     .optional(),
+  /** The dependents of this job: those whose `depends_on` lists it. */
+  depends_on: uuidSchema.optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
   cursor: z.string().min(1).optional(),
 });

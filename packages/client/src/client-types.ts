@@ -76,6 +76,8 @@ export interface ListOptions extends RequestOptions {
   priority?: number | string;
   /** `"key:value"` or `{ key, value }`. */
   tag?: string | { key: string; value: string };
+  /** Only the dependents of this job: those whose `dependsOn` lists it. */
+  dependsOn?: string;
   limit?: number;
   cursor?: string;
 }

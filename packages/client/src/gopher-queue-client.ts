@@ -455,6 +455,7 @@ function listQuery(options: ListOptions): Query {
     queue: options.queue,
     priority: options.priority,
     tag,
+    depends_on: options.dependsOn,
     limit: options.limit,
     cursor: options.cursor,
   };

@@ -213,6 +213,11 @@ export interface ListFilter {
   priority?: number;
   /** Jobs whose `tags[key] === value`. */
   tag?: { key: string; value: string };
+  /**
+   * The dependents of this job: jobs whose `dependsOn` lists it, in every state, for as long as
+   * they are stored (not only those still waiting on it). Answered from an index, never a scan.
+   */
+  dependsOn?: string;
   /** @defaultValue 50; at most 1000 */
   limit?: number;
   /** The `nextCursor` of the previous page. */

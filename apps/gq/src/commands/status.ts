@@ -12,6 +12,7 @@ interface StatusArgs extends ClientArgs {
   state: string | undefined;
   type: string | undefined;
   queue: string | undefined;
+  'depends-on': string | undefined;
   limit: number;
 }
 
@@ -26,6 +27,10 @@ export function statusCommand(io: CliIo): CommandModule<object, StatusArgs> {
         .option('state', { type: 'string', describe: 'Only jobs in this state' })
         .option('type', { type: 'string', describe: 'Only jobs of this type' })
         .option('queue', { type: 'string', describe: 'Only jobs of this queue' })
+        .option('depends-on', {
+          type: 'string',
+          describe: 'Only the dependents of this job (jobs whose depends_on lists it)',
+        })
         .option('limit', {
           type: 'number',
           default: 20,
@@ -47,6 +52,7 @@ export function statusCommand(io: CliIo): CommandModule<object, StatusArgs> {
         if (args.state !== undefined) filter.state = args.state;
         if (args.type !== undefined) filter.type = args.type;
         if (args.queue !== undefined) filter.queue = args.queue;
+        if (args['depends-on'] !== undefined) filter.dependsOn = args['depends-on'];
         const page = await client.list(filter);
         output(io, args, page, () => formatJobTable(page.jobs));
       }),

@@ -91,6 +91,16 @@ export const DASHBOARD_JOBS_JS = String.raw`
     if (j.completed_at) rows.push([j.state, j.completed_at]);
     return rows.filter((r) => r[1]).sort((a, b) => Date.parse(a[1]) - Date.parse(b[1]));
   }
+  // The first 100 dependents; a key limited to several queues lists those of the job's own queue.
+  async function dependentsOf(j) {
+    const path = '/jobs?depends_on=' + enc(j.id) + '&limit=100';
+    try {
+      return await api('GET', path);
+    } catch (err) {
+      if (err.status !== 403) throw err;
+      return api('GET', path + '&queue=' + enc(j.queue));
+    }
+  }
   async function job() {
     let j, logs;
     try {
@@ -100,6 +110,7 @@ export const DASHBOARD_JOBS_JS = String.raw`
       if (err.status === 403 || err.status === 404) throw new Error('job ' + jobId + ' not found among the jobs this key may see');
       throw err;
     }
+    const dependents = await dependentsOf(j);
     if (shownState !== undefined && shownState !== j.state) say('job ' + j.state);
     shownState = j.state;
     const manage = can('jobs:manage');
@@ -126,6 +137,9 @@ export const DASHBOARD_JOBS_JS = String.raw`
       section('job-timeline', 'Timeline', h('ol', { class: 'timeline' }, timeline(j).map(([what, at]) => h('li', {}, h('time', { datetime: at, text: at }), ' ', what))),
         h('p', { class: 'muted', text: 'From the job\'s own times; earlier attempts show as their failures.' })),
       section('job-deps', 'Dependencies', links(j.depends_on)),
+      section('job-dependents', 'Dependents', dependents.jobs.length === 0 ? h('p', { class: 'muted', text: 'none' }) :
+        h('ul', {}, dependents.jobs.map((d) => h('li', {}, h('a', { href: '/ui/jobs/' + d.id, text: d.id }), ' ' + d.type + ', ' + d.state))),
+        dependents.next_cursor ? h('p', { class: 'muted', text: 'the first 100; more depend on it' }) : null),
       section('job-attempts', 'Failed attempts', j.errors.length === 0 ? h('p', { class: 'muted', text: 'none' }) :
         table(['#', 'At', 'Class', 'Error'], j.errors.map((e) => h('tr', {}, h('td', { class: 'num', text: e.attempt }), h('td', { text: e.at }), h('td', { text: e.class + (e.name ? ' (' + e.name + ')' : '') }),
           h('td', {}, h('span', { class: 'bad', text: e.message }), e.stack ? h('details', {}, h('summary', {}, 'Stack'), h('pre', { text: e.stack })) : null))), 'Failed attempts')),

@@ -136,6 +136,7 @@ export async function listJobs(c: ApiContext, query: ListQuery): Promise<WireJob
     ...(queue === undefined ? {} : { queue }),
     ...(query.priority === undefined ? {} : { priority: query.priority }),
     ...(query.tag === undefined ? {} : { tag: query.tag }),
+    ...(query.depends_on === undefined ? {} : { dependsOn: query.depends_on }),
     ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
   };
   const page = await store.list(filter);
@@ -143,7 +144,12 @@ export async function listJobs(c: ApiContext, query: ListQuery): Promise<WireJob
     jobs: page.jobs.map((job) => wireJob(c, job)),
     count: page.jobs.length,
   };
-  if (query.type === undefined && query.priority === undefined && query.tag === undefined) {
+  if (
+    query.type === undefined &&
+    query.priority === undefined &&
+    query.tag === undefined &&
+    query.depends_on === undefined
+  ) {
     if (queue === undefined) {
       const counts = await store.counts();
       answer.total = query.state === undefined ? counts.total : counts.byState[query.state];

@@ -208,6 +208,23 @@ describe('GET /api/v1/jobs', () => {
     }
   });
 
+  it('lists the dependents of a job with depends_on, without a total, and refuses a non-id', async () => {
+    const parent = await f.submit('parent');
+    const a = await f.submit('child', 1, { dependsOn: [parent.id] });
+    await f.submit('other');
+    const b = await f.submit('child', 2, { dependsOn: [parent.id] });
+    const res = await f.call('GET', `/api/v1/jobs?depends_on=${parent.id}`);
+    expect(res.status).toBe(200);
+    expect(res.body.jobs.map((j: { id: string }) => j.id)).toEqual([b.id, a.id]);
+    expect(res.body.count).toBe(2);
+    expect(res.body.total).toBeUndefined();
+    const none = await f.call('GET', `/api/v1/jobs?depends_on=${a.id}&state=pending`);
+    expect(none.body).toMatchObject({ jobs: [], count: 0 });
+    const bad = await f.call('GET', '/api/v1/jobs?depends_on=nope');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.field).toBe('depends_on');
+  });
+
   it('rejects an unknown state', async () => {
     const res = await f.call('GET', '/api/v1/jobs?state=sleeping');
     expect(res.status).toBe(400);

@@ -68,6 +68,7 @@ export function writeJob(
     }
   }
   writeWaits(target, id, before, after);
+  writeDependedOn(target, id, before, after);
   if (before?.type !== after?.type) {
     if (before !== undefined) commit.del(keys.type(before.type, id));
     if (after !== undefined) commit.put(keys.type(after.type, id), '');
@@ -144,6 +145,24 @@ function writeWaits(
   for (const dep of waitedOn) if (!still.has(dep)) target.commit.del(keys.dependent(dep, id));
   for (const dep of waitsOn) if (!had.has(dep)) target.commit.put(keys.dependent(dep, id), '');
   target.cache.trackWaits(id, waitedOn, waitsOn);
+}
+
+/**
+ * The `dby!` entries of a job: one per dependency it names, written when it is created and
+ * removed when it is deleted (`dependsOn` never changes in between).
+ */
+function writeDependedOn(
+  target: JobWriteTarget,
+  id: string,
+  before: Job | undefined,
+  after: Job | undefined,
+): void {
+  if (before !== undefined && after !== undefined) return;
+  if (after !== undefined) {
+    for (const dep of after.dependsOn) target.commit.put(keys.dependedOnBy(dep, id), '');
+  } else if (before !== undefined) {
+    for (const dep of before.dependsOn) target.commit.del(keys.dependedOnBy(dep, id));
+  }
 }
 
 /** The `qidem!` entry of a job with an idempotency key. */

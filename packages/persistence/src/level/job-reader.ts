@@ -43,13 +43,15 @@ export class JobReader {
     await this.#commit.commit();
     this.#guard();
     const prefix =
-      filter.state !== undefined
-        ? keys.state(filter.state, '')
-        : filter.type !== undefined
-          ? keys.type(filter.type, '')
-          : filter.queue !== undefined
-            ? keys.queue(filter.queue, '')
-            : undefined;
+      filter.dependsOn !== undefined
+        ? keys.dependedOnBy(filter.dependsOn, '')
+        : filter.state !== undefined
+          ? keys.state(filter.state, '')
+          : filter.type !== undefined
+            ? keys.type(filter.type, '')
+            : filter.queue !== undefined
+              ? keys.queue(filter.queue, '')
+              : undefined;
     const found: Job[] = [];
     const unpin = this.#commit.pin();
     try {
@@ -196,6 +198,7 @@ function matches(job: Job, filter: ListFilter): boolean {
     (filter.type === undefined || job.type === filter.type) &&
     (filter.queue === undefined || job.queue === filter.queue) &&
     (filter.priority === undefined || job.priority === filter.priority) &&
-    (filter.tag === undefined || job.tags[filter.tag.key] === filter.tag.value)
+    (filter.tag === undefined || job.tags[filter.tag.key] === filter.tag.value) &&
+    (filter.dependsOn === undefined || job.dependsOn.includes(filter.dependsOn))
   );
 }

@@ -7,7 +7,7 @@ import {
 } from '@gopherqueue/core';
 
 /**
- * The key layout of the LevelStore (format 2), in one database with string keys and values.
+ * The key layout of the LevelStore (format 3), in one database with string keys and values.
  *
  * - `job!<id>` -> the job as JSON, in every state. (Format 1 kept active jobs at `act!<id>`.)
  * - `st!<state>!<id>` -> '' for every job, in every state (lists by state read this index).
@@ -16,6 +16,9 @@ import {
  *   priority, in claim order within the bucket, so a claim reads the head of each bucket it may
  *   take from, and waiting jobs need no memory at all.
  * - `dep!<dependency id>!<id>` -> '' for every pending job still waiting on that dependency.
+ * - `dby!<dependency id>!<id>` -> '' for every job whose `dependsOn` lists that dependency, for
+ *   as long as the job is stored: what lists a job's dependents reads (format 3; an older
+ *   directory gets it at open).
  * - `ty!<type>!<id>`, `qu!<queue>!<id>` -> '' for every job (secondary indexes, written once at
  *   submit: type and queue never change; ids are UUIDv7, so index order is creation order).
  * - `fin!<state>!<finishedAt, 15 digits>!<id>` -> '' for finished jobs (purge by age).
@@ -48,6 +51,7 @@ export const keys = {
   type: (type: string, id: string): string => `ty!${type}!${id}`,
   queue: (queue: string, id: string): string => `qu!${queue}!${id}`,
   dependent: (dependency: string, id: string): string => `${DEPENDENT_PREFIX}${dependency}!${id}`,
+  dependedOnBy: (dependency: string, id: string): string => `dby!${dependency}!${id}`,
   idem: (queue: string, key: string): string => `qidem!${queue}!${key}`,
   legacyIdem: (key: string): string => `idem!${key}`,
   unique: (queue: string, key: string): string => `quniq!${queue}!${key}`,
@@ -67,7 +71,7 @@ export const keys = {
 } as const;
 
 /** The layout this code writes; a directory without `sys!format` is format 1. */
-export const FORMAT = 2;
+export const FORMAT = 3;
 
 /** The end of a prefix range: above every key that starts with a bucket prefix. */
 export const RANGE_END = '~';

@@ -94,10 +94,13 @@ export async function openLevelDb(
  */
 export async function loadState(db: LevelDb): Promise<LoadedState> {
   const format = await db.get(keys.format);
-  if (format === undefined) {
-    await moveActiveRecords(db);
-    await indexActiveJobs(db);
-    await upgradeIdempotencyKeys(db);
+  if (format === undefined || Number(format) < FORMAT) {
+    if (format === undefined) {
+      await moveActiveRecords(db);
+      await indexActiveJobs(db);
+      await upgradeIdempotencyKeys(db);
+    }
+    await indexDependedOn(db);
     await db.batch().put(keys.format, String(FORMAT)).write({ sync: true });
   } else if (Number(format) > FORMAT) {
     throw new GqError(
@@ -255,6 +258,39 @@ async function indexActiveJobs(db: LevelDb): Promise<void> {
     } finally {
       await iterator.close();
     }
+  }
+}
+
+/**
+ * Writes the `dby!` entries (a job's dependents) of a directory written before format 3, from
+ * every job record that names dependencies, a thousand records at a time. Runs once: the format
+ * record is written after it, and a crash before that runs it again over the same entries.
+ */
+async function indexDependedOn(db: LevelDb): Promise<void> {
+  const prefix = keys.job('');
+  let after = prefix;
+  for (;;) {
+    const chunk = await db.iterator({ gt: after, lt: prefix + RANGE_END, limit: 1000 }).all();
+    if (chunk.length === 0) return;
+    const batch = db.batch();
+    for (const [key, raw] of chunk) {
+      const id = key.slice(prefix.length);
+      for (const dep of dependsOnOf(raw)) {
+        if (typeof dep === 'string') batch.put(keys.dependedOnBy(dep, id), '');
+      }
+    }
+    await batch.write({ sync: true });
+    after = (chunk[chunk.length - 1] as [string, string])[0];
+  }
+}
+
+/** The dependencies a stored record names; none for a record that does not parse. */
+function dependsOnOf(raw: string): unknown[] {
+  try {
+    const job = JSON.parse(raw) as Partial<Job> | null;
+    return Array.isArray(job?.dependsOn) ? job.dependsOn : [];
+  } catch {
+    return [];
   }
 }
 

@@ -207,6 +207,66 @@ describe('LevelStore', () => {
     await check.close();
   });
 
+  it('indexes the dependents of a format 2 directory at open, once, and lists them', async () => {
+    const dir = tempDir();
+    const clock = new ManualClock();
+    const first = await LevelStore.open({ location: dir, clock });
+    const submit = submitter(first, clock);
+    const a = await submit('a', { delay: 60_000 });
+    const b = await submit('b', { dependsOn: [a.id] });
+    const c = await submit('c', { dependsOn: [a.id, b.id] });
+    await first.close();
+
+    // Format 2 had no `dby!` index: take it away and mark the directory as that layout, with one
+    // record that does not parse, which the upgrade passes over.
+    const raw = new ClassicLevel<string, string>(dir);
+    const indexed = await raw.keys({ gte: 'dby!', lt: 'dby"' }).all();
+    expect(indexed.sort()).toEqual(
+      [`dby!${a.id}!${b.id}`, `dby!${a.id}!${c.id}`, `dby!${b.id}!${c.id}`].sort(),
+    );
+    const older = raw
+      .batch()
+      .put('sys!format', '2')
+      .put('job!0190a0b0-0000-7000-8000-00000000000f', '{');
+    for (const key of indexed) older.del(key);
+    await older.write();
+    await raw.close();
+
+    const store = await LevelStore.open({ location: dir, clock });
+    const dependents = async (id: string) =>
+      (await store.list({ dependsOn: id })).jobs.map((job) => job.id);
+    expect(await dependents(a.id)).toEqual([c.id, b.id]);
+    expect(await dependents(b.id)).toEqual([c.id]);
+    expect(await dependents(c.id)).toEqual([]);
+    await store.close();
+
+    const check = new ClassicLevel<string, string>(dir);
+    expect(await check.get('sys!format')).toBe('3');
+    expect((await check.keys({ gte: 'dby!', lt: 'dby"' }).all()).sort()).toEqual(indexed.sort());
+    await check.close();
+  });
+
+  it('refuses a directory of a newer layout, naming both numbers, and leaves it as it was', async () => {
+    const dir = tempDir();
+    const clock = new ManualClock();
+    const first = await LevelStore.open({ location: dir, clock });
+    const job = (await first.submit(createJob('t', 'kept', {}, clock.now()))).job;
+    await first.close();
+    const raw = new ClassicLevel<string, string>(dir);
+    await raw.put('sys!format', '4');
+    await raw.close();
+    await expect(LevelStore.open({ location: dir, clock })).rejects.toMatchObject({
+      code: 'GQ_STORE_UNAVAILABLE',
+      message:
+        'the data directory was written by a newer GopherQueue (layout 4; this one reads up to 3): upgrade gq, or export with the newer one and import here',
+      details: { format: 4, supported: 3 },
+    });
+    const check = new ClassicLevel<string, string>(dir);
+    expect(await check.get('sys!format')).toBe('4');
+    expect(JSON.parse((await check.get(`job!${job.id}`)) ?? 'null')).toEqual(job);
+    await check.close();
+  });
+
   it('refuses a second process the same directory with GQ_STORE_LOCKED', async () => {
     const dir = tempDir();
     await open({ location: dir });

@@ -127,6 +127,13 @@ export class JobQueries {
     if (filter.tag !== undefined) {
       add((p) => `tags @> ${p}::jsonb`, JSON.stringify({ [filter.tag.key]: filter.tag.value }));
     }
+    if (filter.dependsOn !== undefined) {
+      // Both terms: the second lets the planner use the partial index of dependents.
+      add(
+        (p) => `depends_on @> ${p}::jsonb AND depends_on <> '[]'::jsonb`,
+        JSON.stringify([filter.dependsOn]),
+      );
+    }
     if (filter.cursor !== undefined) {
       if (!isUuid(filter.cursor)) {
         throw new GqError(

@@ -264,6 +264,14 @@ CREATE TABLE ${s}.job_logs (
     sql: (s) => `
 ALTER TABLE ${s}.jobs ADD COLUMN traceparent text;`,
   },
+  {
+    version: 12,
+    name: 'dependents of a job',
+    // Partial: jobs that name no dependency (most of them) never touch it.
+    sql: (s) => `
+CREATE INDEX jobs_depends_on ON ${s}.jobs USING gin (depends_on jsonb_path_ops)
+  WHERE depends_on <> '[]'::jsonb;`,
+  },
 ];
 
 /** Lock class of the advisory lock that serialises migrations (any constant of our own). */

@@ -209,4 +209,56 @@ export function dependenciesContract(harness: StoreContractHarness): void {
       expect(await f.get(b.id)).toMatchObject({ state: 'scheduled', waitingOn: [] });
     });
   });
+
+  describe('dependents (list with dependsOn)', () => {
+    it('lists the jobs whose dependsOn names a job, newest first, in every state, with other filters and pages', async () => {
+      const a = await f.submit('a');
+      const other = await f.submit('other');
+      const b = await f.submit('b', { dependsOn: [a.id] });
+      const c = await f.submit('c', { dependsOn: [other.id, a.id], queue: 'q2' });
+      const d = await f.submit('d', { dependsOn: [b.id] });
+      const e = await f.submit('e', { dependsOn: [a.id] });
+      expect(ids((await f.store.list({ dependsOn: a.id })).jobs)).toEqual([e.id, c.id, b.id]);
+      expect(ids((await f.store.list({ dependsOn: b.id })).jobs)).toEqual([d.id]);
+      expect(ids((await f.store.list({ dependsOn: d.id })).jobs)).toEqual([]);
+      // Still listed once they stopped waiting: the dependents of a job, not its waiters.
+      await run('a');
+      await run('b');
+      expect((await f.get(b.id)).state).toBe('completed');
+      expect(ids((await f.store.list({ dependsOn: a.id })).jobs)).toEqual([e.id, c.id, b.id]);
+      expect(ids((await f.store.list({ dependsOn: a.id, state: 'completed' })).jobs)).toEqual([
+        b.id,
+      ]);
+      expect(ids((await f.store.list({ dependsOn: a.id, queue: 'q2' })).jobs)).toEqual([c.id]);
+      expect(ids((await f.store.list({ dependsOn: other.id, type: 'b' })).jobs)).toEqual([]);
+      const first = await f.store.list({ dependsOn: a.id, limit: 2 });
+      expect(ids(first.jobs)).toEqual([e.id, c.id]);
+      expect(first.nextCursor).toBe(c.id);
+      const second = await f.store.list({ dependsOn: a.id, limit: 2, cursor: first.nextCursor });
+      expect(ids(second.jobs)).toEqual([b.id]);
+      expect(second.nextCursor).toBeUndefined();
+    });
+
+    it('drops a deleted dependent and keeps the dependents of a deleted dependency', async () => {
+      const a = await f.submit('a', { delay: 60_000 });
+      const b = await f.submit('b', { dependsOn: [a.id] });
+      const c = await f.submit('c', { dependsOn: [a.id] });
+      await f.store.delete(c.id);
+      expect(ids((await f.store.list({ dependsOn: a.id })).jobs)).toEqual([b.id]);
+      await f.store.delete(a.id);
+      const after = (await f.store.list({ dependsOn: a.id })).jobs;
+      expect(after.map((job) => [job.id, job.state, job.cancelReason])).toEqual([
+        [b.id, 'cancelled', 'dependency_failed'],
+      ]);
+      await f.store.delete(b.id);
+      expect((await f.store.list({ dependsOn: a.id })).jobs).toEqual([]);
+    });
+
+    it('finds dependents submitted in one batch with their dependency', async () => {
+      const parent = f.spec('parent');
+      const child = f.spec('child', { dependsOn: [parent.id] });
+      await f.store.submitBatch([parent, child]);
+      expect(ids((await f.store.list({ dependsOn: parent.id })).jobs)).toEqual([child.id]);
+    });
+  });
 }
