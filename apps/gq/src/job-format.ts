@@ -50,6 +50,12 @@ export function formatJob(job: WireJob): string {
   fields.push(['payload', JSON.stringify(job.payload)]);
   if (job.result !== undefined) fields.push(['result', JSON.stringify(job.result)]);
   if (job.checkpoint !== undefined) fields.push(['checkpoint', JSON.stringify(job.checkpoint)]);
+  for (const t of job.transitions ?? []) {
+    fields.push([
+      'transition',
+      `${t.at} ${t.state}${t.state === 'running' ? `, attempt ${t.attempt}` : ''}`,
+    ]);
+  }
   return formatFields(fields);
 }
 

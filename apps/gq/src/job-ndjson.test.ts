@@ -12,6 +12,11 @@ function storedJob(): Job {
     runAt: NOW,
     waitingOn: [],
     errors: [{ attempt: 1, message: 'boom', errorClass: 'error', at: NOW + 5 }],
+    transitions: [
+      { state: 'scheduled', at: NOW, attempt: 0 },
+      { state: 'running', at: NOW + 1, attempt: 1 },
+      { state: 'failed', at: NOW + 9, attempt: 1 },
+    ],
     seq: 3,
     createdAt: NOW,
     updatedAt: NOW + 9,
@@ -45,5 +50,18 @@ describe('parseJobLine', () => {
     expect(() => parseJobLine(JSON.stringify(withoutPayload), 6)).toThrow(
       'line 6: payload is missing',
     );
+    expect(() =>
+      parseJobLine(line({ transitions: [{ state: 'asleep', at: NOW, attempt: 0 }] }), 7),
+    ).toThrow('line 7: transitions.0.state must be a job state; got "asleep"');
+    expect(() => parseJobLine(line({ transitions: {} }), 8)).toThrow(
+      'line 8: transitions must be a list of job transitions; got {}',
+    );
+    const many = Array.from({ length: 51 }, () => ({ state: 'running', at: NOW, attempt: 1 }));
+    expect(() => parseJobLine(line({ transitions: many }), 9)).toThrow(
+      'line 9: transitions must hold at most 50 job transitions; got 51',
+    );
+    const older: Partial<Job> = storedJob();
+    delete older.transitions;
+    expect(parseJobLine(JSON.stringify(older), 10)).toEqual(older);
   });
 });

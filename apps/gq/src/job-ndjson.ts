@@ -4,11 +4,12 @@ import {
   fieldEntries,
   JOB_ERROR_FIELDS,
   JOB_FIELDS,
+  TRANSITION_FIELDS,
   UNIQUE_FIELDS,
   type FieldKind,
   type WireField,
 } from '@gopherqueue/client';
-import { isJobState, isUuid, type Job } from '@gopherqueue/core';
+import { isJobState, isUuid, MAX_TRANSITIONS, type Job } from '@gopherqueue/core';
 
 /** A line of an export that is not a job, with its 1-based line number. */
 export class JobLineError extends Error {
@@ -39,7 +40,7 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 
 /** How a stored value of each kind of {@link JOB_FIELDS} is checked, and what it must be. */
 const CHECKS: Record<
-  Exclude<FieldKind, 'backoff' | 'errors' | 'unique' | 'debounce'>,
+  Exclude<FieldKind, 'backoff' | 'errors' | 'transitions' | 'unique' | 'debounce'>,
   [Check, string]
 > = {
   uuid: [isUuid, 'a UUID'],
@@ -71,6 +72,15 @@ const NESTED: Partial<Record<FieldKind, Readonly<Record<string, WireField>>>> = 
 };
 
 /**
+ * The lists of records of a job: the table of an element, what the list holds, and how many it
+ * may hold (a job's errors are bounded by its attempts, checked with them by the store).
+ */
+const LISTS: Partial<Record<FieldKind, [Readonly<Record<string, WireField>>, string, number]>> = {
+  errors: [JOB_ERROR_FIELDS, 'job errors', Number.MAX_SAFE_INTEGER],
+  transitions: [TRANSITION_FIELDS, 'job transitions', MAX_TRANSITIONS],
+};
+
+/**
  * What is wrong with `record` as a record of `table` (every field by its kind, nested ones by
  * their own table), or undefined when nothing is. `path` prefixes the names (`errors.0.`).
  */
@@ -87,19 +97,29 @@ function problem(
     }
     const value = record[field];
     const nested = NESTED[spec.kind];
+    const list = LISTS[spec.kind];
     if (nested !== undefined) {
       if (!isObject(value)) return `${name} must be an object; got ${JSON.stringify(value)}`;
       const inner = problem(nested, value, `${name}.`);
       if (inner !== undefined) return inner;
-    } else if (spec.kind === 'errors') {
+    } else if (list !== undefined) {
+      const [element, what, max] = list;
       if (!Array.isArray(value))
-        return `${name} must be a list of job errors; got ${JSON.stringify(value)}`;
-      for (const [i, error] of value.entries()) {
-        if (!isObject(error)) return `${name}.${i} must be an object; got ${JSON.stringify(error)}`;
-        const inner = problem(JOB_ERROR_FIELDS, error, `${name}.${i}.`);
+        return `${name} must be a list of ${what}; got ${JSON.stringify(value)}`;
+      if (value.length > max)
+        return `${name} must hold at most ${max} ${what}; got ${value.length}`;
+      for (const [i, entry] of value.entries()) {
+        if (!isObject(entry)) return `${name}.${i} must be an object; got ${JSON.stringify(entry)}`;
+        const inner = problem(element, entry, `${name}.${i}.`);
         if (inner !== undefined) return inner;
       }
-    } else if (spec.kind !== 'backoff' && spec.kind !== 'unique' && spec.kind !== 'debounce') {
+    } else if (
+      spec.kind !== 'backoff' &&
+      spec.kind !== 'errors' &&
+      spec.kind !== 'transitions' &&
+      spec.kind !== 'unique' &&
+      spec.kind !== 'debounce'
+    ) {
       const [check, what] = CHECKS[spec.kind];
       if (!check(value)) return `${name} must be ${what}; got ${JSON.stringify(value)}`;
     }

@@ -144,6 +144,19 @@ describe.skipIf(!available)('the dashboard in Chromium', { timeout: 120_000 }, (
       .filter({ hasText: /^cancelled$/ })
       .waitFor({ timeout: 30_000 });
     expect((await client.get(job.id)).state).toBe('cancelled');
+    // The timeline lists each state the job entered, at the times the server recorded.
+    const stored = await client.get(job.id);
+    const items = await page.locator('#timeline li').allTextContents();
+    expect(items).toEqual([
+      `${stored.transitions![0]!.at} submitted: scheduled`,
+      `${stored.transitions![1]!.at} attempt 1 started`,
+      `${stored.transitions![2]!.at} cancelled`,
+    ]);
+    expect(stored.transitions!.map((t) => [t.state, t.attempt])).toEqual([
+      ['scheduled', 0],
+      ['running', 1],
+      ['cancelled', 1],
+    ]);
     // A cancelled job offers retry, not cancel.
     expect(await page.getByRole('button', { name: 'Cancel job' }).count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Retry job' }).count()).toBe(1);

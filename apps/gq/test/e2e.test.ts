@@ -58,6 +58,15 @@ describe('gq serve over real HTTP', () => {
     expect(shown.stdout).toMatch(/state:\s+completed/);
     expect(shown.stdout).toMatch(/tags:\s+env=test/);
     expect(shown.stdout).toMatch(/result:\s+\{"message":"hi"\}/);
+    // One line per state the job entered, oldest first, at the times the server recorded.
+    const recorded = (JSON.parse((await cli('job', id, '--json')).stdout) as WireJob).transitions!;
+    expect(recorded.map((t) => t.state)).toEqual(['scheduled', 'running', 'completed']);
+    const lines = shown.stdout.split('\n').filter((line) => line.startsWith('transition:'));
+    expect(lines.map((line) => line.replace(/^transition:\s+/, ''))).toEqual([
+      `${recorded[0]!.at} scheduled`,
+      `${recorded[1]!.at} running, attempt 1`,
+      `${recorded[2]!.at} completed`,
+    ]);
 
     const listed = await cli('status', '--type', 'echo', '--state', 'completed', '--json');
     const page = JSON.parse(listed.stdout) as { jobs: WireJob[] };

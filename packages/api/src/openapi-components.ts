@@ -5,16 +5,17 @@ import {
   DEBOUNCE_FIELDS,
   JOB_ERROR_FIELDS,
   JOB_FIELDS,
+  TRANSITION_FIELDS,
   UNIQUE_FIELDS,
   type FieldKind,
   type WireField,
 } from '@gopherqueue/client';
-import { JOB_STATES } from '@gopherqueue/core';
+import { JOB_STATES, MAX_TRANSITIONS } from '@gopherqueue/core';
 import { int, obj, ref, str, time, type Schema } from './openapi-builders.js';
 
 /** The schema of a field of each plain kind the job field table names. */
 const SCHEMA_OF: Record<
-  Exclude<FieldKind, 'backoff' | 'errors' | 'unique' | 'debounce' | 'until'>,
+  Exclude<FieldKind, 'backoff' | 'errors' | 'transitions' | 'unique' | 'debounce' | 'until'>,
   Schema
 > = {
   uuid: { type: 'string', format: 'uuid' },
@@ -38,6 +39,9 @@ const SCHEMA_OF: Record<
 function schemaOf(kind: FieldKind): Schema {
   if (kind === 'backoff') return tableSchema(BACKOFF_FIELDS);
   if (kind === 'errors') return { type: 'array', items: tableSchema(JOB_ERROR_FIELDS) };
+  if (kind === 'transitions') {
+    return { type: 'array', maxItems: MAX_TRANSITIONS, items: tableSchema(TRANSITION_FIELDS) };
+  }
   if (kind === 'unique') return tableSchema(UNIQUE_FIELDS);
   if (kind === 'debounce') return tableSchema(DEBOUNCE_FIELDS);
   if (kind === 'until') {

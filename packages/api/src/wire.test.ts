@@ -123,6 +123,10 @@ describe('the job field table', () => {
           at: NOW + 5,
         },
       ],
+      transitions: [
+        { state: 'scheduled', at: NOW, attempt: 0 },
+        { state: 'running', at: NOW + 1_500, attempt: 2 },
+      ],
       cancelReason: 'not really',
       unique: { key: 'u1', until: 60_000 },
       debounce: { key: 'd1', waitMs: 5_000, maxWaitMs: 60_000 },
@@ -154,6 +158,10 @@ describe('the job field table', () => {
       scheduled_at: '2026-01-01T00:00:01.000Z',
       backoff: { initial_ms: 250, max_ms: 9_000 },
       errors: [{ class: 'error', at: '2026-01-01T00:00:00.005Z' }],
+      transitions: [
+        { state: 'scheduled', at: '2026-01-01T00:00:00.000Z', attempt: 0 },
+        { state: 'running', at: '2026-01-01T00:00:01.500Z', attempt: 2 },
+      ],
       lease_token: 'token-1',
       last_error: 'boom',
     });
@@ -167,6 +175,22 @@ describe('the job field table', () => {
     expect(wire).not.toHaveProperty('lease_token');
     expect(wire).not.toHaveProperty('lease_expires_at');
     expect(wire.progress).toBe(0);
+  });
+
+  it('writes an odd stored transitions list as what of it reads, never throwing', () => {
+    const job = fullJob();
+    delete job.transitions;
+    expect(toWireJob(job)).not.toHaveProperty('transitions');
+    (job as unknown as { transitions: unknown }).transitions = 'not a list';
+    expect(toWireJob(job).transitions).toEqual([]);
+    (job as unknown as { transitions: unknown }).transitions = [
+      null,
+      7,
+      { state: 'running', at: Number.NaN, attempt: 1 },
+    ];
+    expect(toWireJob(job).transitions).toEqual([
+      { state: 'running', at: '1970-01-01T00:00:00.000Z', attempt: 1 },
+    ]);
   });
 
   it("turns the client's submit body of every option into the same createJob options", async () => {

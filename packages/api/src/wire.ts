@@ -7,6 +7,7 @@ import {
   JOB_ERROR_FIELDS,
   JOB_FIELDS,
   SUBMIT_FIELDS,
+  TRANSITION_FIELDS,
   UNIQUE_FIELDS,
   type FieldKind,
   type WireField,
@@ -66,6 +67,13 @@ function encode(kind: FieldKind, value: unknown): unknown {
       return encodeRecord(BACKOFF_FIELDS, value as object);
     case 'errors':
       return (value as object[]).map((error) => encodeRecord(JOB_ERROR_FIELDS, error));
+    case 'transitions':
+      // A stored list is the store's own writing, but one odd record must not break a listing.
+      return Array.isArray(value)
+        ? value
+            .filter((entry) => typeof entry === 'object' && entry !== null)
+            .map((entry: object) => encodeRecord(TRANSITION_FIELDS, entry))
+        : [];
     case 'unique':
       return encodeRecord(UNIQUE_FIELDS, value as object);
     case 'debounce':

@@ -5,6 +5,7 @@ import {
   fieldEntries,
   JOB_ERROR_FIELDS,
   JOB_FIELDS,
+  TRANSITION_FIELDS,
   UNIQUE_FIELDS,
   type FieldKind,
   type WireField,
@@ -21,6 +22,10 @@ function decode(kind: FieldKind, value: unknown): unknown {
     case 'errors':
       return (value as Record<string, unknown>[]).map((error) =>
         decodeRecord(JOB_ERROR_FIELDS, error),
+      );
+    case 'transitions':
+      return (value as Record<string, unknown>[]).map((entry) =>
+        decodeRecord(TRANSITION_FIELDS, entry),
       );
     case 'unique':
       return decodeRecord(UNIQUE_FIELDS, value as Record<string, unknown>);

@@ -24,6 +24,7 @@ export {
   JOB_ERROR_FIELDS,
   JOB_FIELDS,
   SUBMIT_FIELDS,
+  TRANSITION_FIELDS,
   UNIQUE_FIELDS,
 } from './job-fields.js';
 export type { FieldAudience, FieldKind, JobField, SubmitField, WireField } from './job-fields.js';
@@ -48,6 +49,7 @@ export type {
   WireJob,
   WireJobError,
   WireJobPage,
+  WireJobTransition,
   WireJobResult,
   WireLeasedJob,
   WireQueue,

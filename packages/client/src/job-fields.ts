@@ -14,6 +14,7 @@ import type {
   JobDebounce,
   JobError,
   JobOptions,
+  JobTransition,
   JobUnique,
 } from '@gopherqueue/core';
 
@@ -51,6 +52,8 @@ export type FieldKind =
   | 'backoff'
   /** A list of failed attempts: see {@link JOB_ERROR_FIELDS}. */
   | 'errors'
+  /** A list of state changes: see {@link TRANSITION_FIELDS}. */
+  | 'transitions'
   /** A unique key and its window: see {@link UNIQUE_FIELDS}. */
   | 'unique'
   /** A debounce key and its waits: see {@link DEBOUNCE_FIELDS}. */
@@ -109,6 +112,7 @@ export const JOB_FIELDS = {
   waitingOn: { wire: 'waiting_on', kind: 'ids', required: true, sent: 'always' },
   checkpoint: { wire: 'checkpoint', kind: 'json', required: false, sent: 'always' },
   errors: { wire: 'errors', kind: 'errors', required: true, sent: 'always' },
+  transitions: { wire: 'transitions', kind: 'transitions', required: false, sent: 'always' },
   result: { wire: 'result', kind: 'json', required: false, sent: 'always' },
   timeoutMs: { wire: 'timeout_ms', kind: 'ms', required: true, sent: 'always' },
   backoff: { wire: 'backoff', kind: 'backoff', required: true, sent: 'always' },
@@ -158,6 +162,13 @@ export const JOB_ERROR_FIELDS = {
   retryAfterMs: { wire: 'retry_after_ms', kind: 'ms', required: false },
   at: { wire: 'at', kind: 'time', required: true },
 } as const satisfies FieldTable<JobError, WireField>;
+
+/** The fields of one state change, a {@link JobTransition}. */
+export const TRANSITION_FIELDS = {
+  state: { wire: 'state', kind: 'state', required: true },
+  at: { wire: 'at', kind: 'time', required: true },
+  attempt: { wire: 'attempt', kind: 'count', required: true },
+} as const satisfies FieldTable<JobTransition, WireField>;
 
 /** A submit's options: what `createJob` takes besides type and payload, and an id it makes. */
 export type SubmitField = Exclude<keyof JobOptions, 'id'>;

@@ -17,6 +17,14 @@ export interface WireJobError {
   at: string;
 }
 
+/** One state a job entered, as the API shows it. */
+export interface WireJobTransition {
+  state: JobState;
+  at: string;
+  /** The job's attempt after the change (a claim counts the attempt it starts). */
+  attempt: number;
+}
+
 /** Retry backoff as the API shows it (durations in milliseconds). */
 export interface WireBackoff {
   strategy: 'exponential' | 'linear' | 'constant';
@@ -66,6 +74,11 @@ export interface WireJob {
   waiting_on: string[];
   checkpoint?: Json;
   errors: WireJobError[];
+  /**
+   * Every state the job entered, oldest first: its submit's, then the latest (50 at most: the
+   * first and the latest 49). Absent on a job stored before the server recorded them.
+   */
+  transitions?: WireJobTransition[];
   result?: Json;
   timeout_ms: number;
   backoff: WireBackoff;

@@ -52,7 +52,8 @@ export {
   RUN_AT_SKEW_MS,
   runAtProblem,
 } from './limits.js';
-export type { Job, JobError, JobSpec, Json } from './job.js';
+export { appendTransition, MAX_TRANSITIONS } from './job.js';
+export type { Job, JobError, JobSpec, JobTransition, Json } from './job.js';
 export {
   appendAttemptLog,
   checkLogAppends,

@@ -26,6 +26,41 @@ export interface JobError {
   at: number;
 }
 
+/** One change of a job's state, as the store recorded it (see {@link Job.transitions}). */
+export interface JobTransition {
+  /** The state the job entered. */
+  state: JobState;
+  /** When, ms since the epoch. */
+  at: number;
+  /** The job's `attempt` after the change (a claim counts the attempt it starts). */
+  attempt: number;
+}
+
+/**
+ * Most transitions a job keeps: the first (its submit) and the latest `MAX_TRANSITIONS - 1`.
+ * A job retried many times drops the ones between, so a record's size stays bounded.
+ */
+export const MAX_TRANSITIONS = 50;
+
+/**
+ * `list` with `entry` appended, as a new array: when it would hold more than
+ * {@link MAX_TRANSITIONS}, the oldest after the first goes. An absent list (a job stored before
+ * transitions were recorded) starts with `entry`.
+ */
+export function appendTransition(
+  list: readonly JobTransition[] | undefined,
+  entry: JobTransition,
+): JobTransition[] {
+  // A record written by hand may hold anything: start anew rather than fail the transition.
+  const held: readonly JobTransition[] = Array.isArray(list) ? list : [];
+  const out =
+    held.length >= MAX_TRANSITIONS
+      ? [...held.slice(0, 1), ...held.slice(held.length - MAX_TRANSITIONS + 2)]
+      : [...held];
+  out.push(entry);
+  return out;
+}
+
 /**
  * A job as the store keeps it. Times are milliseconds since the Unix epoch; the HTTP API turns
  * them into RFC 3339 strings.
@@ -89,6 +124,11 @@ export interface Job {
   result?: Json;
   /** One entry per failed attempt. */
   errors: JobError[];
+  /**
+   * Every state the job entered, oldest first, from its submit on (bounded: see
+   * {@link MAX_TRANSITIONS}). Absent on a job stored before the store recorded them.
+   */
+  transitions?: JobTransition[];
   /** Why the job was cancelled (`dependency_failed`, an operator's reason, ...). */
   cancelReason?: string;
   /** Order of submission within the store; breaks ties between equal priority and runAt. */

@@ -113,6 +113,13 @@
  * order the changes were made, to listeners in this process, and, for a shared store, for changes
  * made by other processes too (possibly without `job`). Schedulers use it to wake without polling.
  *
+ * **Transitions.** Every method that changes a job's state appends `{ state, at, attempt }` to
+ * its `transitions` in the same atomic step (`at` the store's clock, `attempt` the job's after the
+ * change); a submit writes the first. Nothing else appends: a heartbeat, a debounce that keeps
+ * the state, a dependency met while others remain. Past `MAX_TRANSITIONS` the oldest after the
+ * first goes (`appendTransition`). A job stored before transitions were recorded has none, and
+ * starts them at its next change. `restore` keeps them as exported.
+ *
  * **Time.** Timestamps come from the store's clock (ms since the epoch). `runAt`, `createdAt`,
  * `updatedAt`, `startedAt`, `finishedAt` and `leaseExpiresAt` are all on it.
  *

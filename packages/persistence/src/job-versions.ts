@@ -1,11 +1,12 @@
-import type {
-  ClaimOptions,
-  FailInput,
-  HeartbeatInput,
-  Job,
-  JobSpec,
-  JobState,
-  Json,
+import {
+  appendTransition,
+  type ClaimOptions,
+  type FailInput,
+  type HeartbeatInput,
+  type Job,
+  type JobSpec,
+  type JobState,
+  type Json,
 } from '@gopherqueue/core';
 
 /**
@@ -47,6 +48,7 @@ export function createdJob(
     waitingOn,
     tags: spec.tags,
     errors: [],
+    transitions: [{ state, at: now, attempt: 0 }],
     seq,
     createdAt: now,
     updatedAt: now,
@@ -93,6 +95,7 @@ export function copyJob(job: Job, keepLease: boolean): Job {
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
   };
+  if (job.transitions !== undefined) out.transitions = job.transitions;
   if (job.idempotencyKey !== undefined) out.idempotencyKey = job.idempotencyKey;
   if (job.correlationId !== undefined) out.correlationId = job.correlationId;
   if (job.traceparent !== undefined) out.traceparent = job.traceparent;
@@ -117,6 +120,21 @@ export function copyJob(job: Job, keepLease: boolean): Job {
   return out;
 }
 
+/**
+ * Records on `next` the change from `job`'s state, when there is one (`next.transitions` gets a
+ * new array; `job`'s is shared with older versions and never changed). Returns `next`.
+ */
+function moved(job: Job, next: Job, now: number): Job {
+  if (next.state !== job.state) {
+    next.transitions = appendTransition(job.transitions, {
+      state: next.state,
+      at: now,
+      attempt: next.attempt,
+    });
+  }
+  return next;
+}
+
 export function claimedJob(job: Job, now: number, options: ClaimOptions, token: string): Job {
   const next = copyJob(job, false);
   next.state = 'running';
@@ -126,7 +144,7 @@ export function claimedJob(job: Job, now: number, options: ClaimOptions, token: 
   next.leaseToken = token;
   next.leaseExpiresAt = now + options.leaseMs;
   next.workerId = options.workerId;
-  return next;
+  return moved(job, next, now);
 }
 
 export function heartbeatJob(job: Job, now: number, input: HeartbeatInput): Job {
@@ -146,7 +164,7 @@ export function completedJob(job: Job, now: number, result: Json): Job {
   next.result = result;
   next.progress = completedProgress(job.progress);
   next.finishedAt = now;
-  return next;
+  return moved(job, next, now);
 }
 
 /** A completed job's progress: 100, unless the handler reported an object (or array) of its own. */
@@ -161,7 +179,7 @@ export function failedJob(job: Job, now: number, input: FailInput): Job {
   next.errors = [...job.errors, { ...input.error, attempt: job.attempt, at: now }];
   if (input.outcome.state === 'retrying') next.runAt = input.outcome.runAt;
   else next.finishedAt = now;
-  return next;
+  return moved(job, next, now);
 }
 
 export function releasedJob(job: Job, now: number, runAt: number): Job {
@@ -170,7 +188,7 @@ export function releasedJob(job: Job, now: number, runAt: number): Job {
   next.attempt = Math.max(0, job.attempt - 1);
   next.runAt = runAt;
   next.updatedAt = now;
-  return next;
+  return moved(job, next, now);
 }
 
 export function cancelledJob(job: Job, now: number, reason: string | undefined): Job {
@@ -179,7 +197,7 @@ export function cancelledJob(job: Job, now: number, reason: string | undefined):
   next.updatedAt = now;
   if (reason !== undefined) next.cancelReason = reason;
   next.finishedAt = now;
-  return next;
+  return moved(job, next, now);
 }
 
 export function retriedJob(job: Job, now: number, resetAttempts: boolean): Job {
@@ -193,7 +211,7 @@ export function retriedJob(job: Job, now: number, resetAttempts: boolean): Job {
   next.runAt = now;
   next.waitingOn = [];
   next.updatedAt = now;
-  return next;
+  return moved(job, next, now);
 }
 
 /** A pending job after `dep` completed: still pending, or runnable once nothing is left. */
@@ -202,7 +220,7 @@ export function dependencyMetJob(job: Job, dep: string, now: number): Job {
   next.waitingOn = job.waitingOn.filter((id) => id !== dep);
   next.state = next.waitingOn.length > 0 ? 'pending' : job.runAt > now ? 'delayed' : 'scheduled';
   next.updatedAt = now;
-  return next;
+  return moved(job, next, now);
 }
 
 /**
@@ -216,5 +234,5 @@ export function debouncedJob(job: Job, now: number, payload: Json, waitMs: numbe
   next.runAt = Math.max(now, Math.min(now + waitMs, job.createdAt + maxWaitMs));
   if (job.state !== 'pending') next.state = next.runAt > now ? 'delayed' : 'scheduled';
   next.updatedAt = now;
-  return next;
+  return moved(job, next, now);
 }

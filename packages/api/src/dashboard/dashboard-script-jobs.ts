@@ -1,3 +1,5 @@
+import { MAX_TRANSITIONS } from '@gopherqueue/core';
+
 /**
  * The dashboard's job pages (list, dead letter, one job): spliced into the one script of
  * `dashboard-script.ts`, whose helpers (`h`, `api`, `can`, `say`, `replace`, `table`, `json`,
@@ -6,6 +8,8 @@
 export const DASHBOARD_JOBS_JS = String.raw`
   const CANCELLABLE = ['pending', 'scheduled', 'delayed', 'running', 'retrying'];
   const RETRYABLE = ['failed', 'dead_letter', 'cancelled'];
+  const FAILED_STATES = ['retrying', 'failed', 'dead_letter'];
+  const MAX_TRANSITIONS = ${MAX_TRANSITIONS};
   const enc = encodeURIComponent;
 
   async function act(what, call) {
@@ -83,7 +87,20 @@ export const DASHBOARD_JOBS_JS = String.raw`
     const n = typeof p === 'number' ? p : p && typeof p === 'object' && typeof p.percent === 'number' ? p.percent : null;
     return n === null || !Number.isFinite(n) ? null : Math.max(0, Math.min(100, n));
   }
+  // The states the job entered as the server recorded them, with the failure or reason that
+  // goes with each; a job stored before they were recorded shows what its own times tell.
   function timeline(j) {
+    if (j.transitions && j.transitions.length > 0) {
+      return j.transitions.map((t, i) => {
+        const error = FAILED_STATES.includes(t.state) ? j.errors.find((e) => e.attempt === t.attempt) : undefined;
+        const what = i === 0 ? 'submitted: ' + t.state : t.state === 'running' ? 'attempt ' + t.attempt + ' started' : t.state;
+        const why = error ? ' (' + error.class + ': ' + error.message + ')' : t.state === 'cancelled' && i === j.transitions.length - 1 && j.cancel_reason ? ' (' + j.cancel_reason + ')' : '';
+        return [what + why, t.at];
+      });
+    }
+    return derivedTimeline(j);
+  }
+  function derivedTimeline(j) {
     const rows = [['submitted', j.created_at]];
     if (j.scheduled_at && j.scheduled_at !== j.created_at) rows.push(['to run at', j.scheduled_at]);
     for (const e of j.errors) rows.push(['attempt ' + e.attempt + ' failed (' + e.class + ')', e.at]);
@@ -134,8 +151,8 @@ export const DASHBOARD_JOBS_JS = String.raw`
       section('job-payload', 'Payload', json(j.payload)),
       section('job-result', 'Result', j.result === undefined ? h('p', { class: 'muted', text: 'none yet' }) : json(j.result)),
       section('job-checkpoint', 'Checkpoint', j.checkpoint === undefined ? h('p', { class: 'muted', text: 'none' }) : json(j.checkpoint)),
-      section('job-timeline', 'Timeline', h('ol', { class: 'timeline' }, timeline(j).map(([what, at]) => h('li', {}, h('time', { datetime: at, text: at }), ' ', what))),
-        h('p', { class: 'muted', text: 'From the job\'s own times; earlier attempts show as their failures.' })),
+      section('job-timeline', 'Timeline', h('ol', { class: 'timeline', id: 'timeline' }, timeline(j).map(([what, at]) => h('li', {}, h('time', { datetime: at, text: at }), ' ', what))),
+        h('p', { class: 'muted', text: !j.transitions || j.transitions.length === 0 ? 'Stored before transitions were recorded: from the job\'s own times, earlier attempts shown as their failures.' : j.transitions.length >= MAX_TRANSITIONS ? 'The first and the latest ' + (MAX_TRANSITIONS - 1) + ' transitions; those between were dropped.' : 'Every state the job entered.' })),
       section('job-deps', 'Dependencies', links(j.depends_on)),
       section('job-dependents', 'Dependents', dependents.jobs.length === 0 ? h('p', { class: 'muted', text: 'none' }) :
         h('ul', {}, dependents.jobs.map((d) => h('li', {}, h('a', { href: '/ui/jobs/' + d.id, text: d.id }), ' ' + d.type + ', ' + d.state))),

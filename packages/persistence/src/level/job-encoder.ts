@@ -148,6 +148,10 @@ function tailOf(job: Job): { json: string; fields: number } {
     updatedAt: job.updatedAt,
   };
   let fields = 6;
+  if (job.transitions !== undefined) {
+    tail.transitions = job.transitions;
+    fields++;
+  }
   if (job.checkpoint !== undefined) {
     tail.checkpoint = job.checkpoint;
     fields++;

@@ -246,6 +246,29 @@ describe('LevelStore', () => {
     await check.close();
   });
 
+  it('reads a job stored before transitions were recorded without any, then records its next', async () => {
+    const dir = tempDir();
+    const clock = new ManualClock();
+    const first = await LevelStore.open({ location: dir, clock });
+    const job = (await first.submit(createJob('t', 'old', {}, clock.now()))).job;
+    await first.close();
+    const raw = new ClassicLevel<string, string>(dir);
+    const { transitions, ...older } = JSON.parse((await raw.get(`job!${job.id}`)) ?? '{}') as Job;
+    expect(transitions).toEqual([{ state: 'scheduled', at: clock.now(), attempt: 0 }]);
+    await raw.put(`job!${job.id}`, JSON.stringify(older));
+    await raw.close();
+
+    clock.advance(1_000);
+    const store = await LevelStore.open({ location: dir, clock });
+    expect(await store.get(job.id)).toEqual(older);
+    const [claimed] = await store.claim({ workerId: 'w', limit: 1, leaseMs: 60_000 });
+    expect(claimed?.transitions).toEqual([{ state: 'running', at: clock.now(), attempt: 1 }]);
+    await store.close();
+    const again = await LevelStore.open({ location: dir, clock });
+    expect((await again.get(job.id))?.transitions).toEqual(claimed?.transitions);
+    await again.close();
+  });
+
   it('refuses a directory of a newer layout, naming both numbers, and leaves it as it was', async () => {
     const dir = tempDir();
     const clock = new ManualClock();

@@ -4,6 +4,7 @@ import type {
   JobDebounce,
   JobError,
   JobState,
+  JobTransition,
   JobUnique,
   Json,
   PriorityLevel,
@@ -41,6 +42,8 @@ export interface JobRow {
   progress_message: string | null;
   result: Json | null;
   errors: JobError[];
+  /** Absent in a schema before migration 13; `[]` for a job stored before it. */
+  transitions?: JobTransition[];
   cancel_reason: string | null;
   created_at: string;
   updated_at: string;
@@ -76,6 +79,9 @@ export function rowToJob(row: JobRow): Job {
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
+  if (row.transitions !== undefined && row.transitions.length > 0) {
+    job.transitions = row.transitions;
+  }
   if (row.idempotency_key !== null) job.idempotencyKey = row.idempotency_key;
   if (row.correlation_id !== null) job.correlationId = row.correlation_id;
   if (row.grp != null) job.group = row.grp;
@@ -132,6 +138,7 @@ export function jobToRecord(job: Job): Record<string, unknown> {
     progress_message: job.progressMessage ?? null,
     result: box(job.result),
     errors: job.errors,
+    transitions: job.transitions ?? [],
     cancel_reason: job.cancelReason ?? null,
     created_at: job.createdAt,
     updated_at: job.updatedAt,
@@ -158,7 +165,7 @@ export const RECORD_COLUMNS = `id text, seq bigint, type text, queue text, paylo
   result jsonb, errors jsonb, cancel_reason text, created_at bigint, updated_at bigint,
   started_at bigint, finished_at bigint, lease_token text, lease_expires_at bigint, worker_id text,
   retry_on jsonb, no_retry_on jsonb, uniq jsonb, debounce jsonb, expires_at bigint, grp text,
-  traceparent text`;
+  traceparent text, transitions jsonb`;
 
 /** Every `jobs` column but `seq`, in table order. */
 export const JOB_COLUMNS = [
@@ -198,6 +205,7 @@ export const JOB_COLUMNS = [
   'expires_at',
   'grp',
   'traceparent',
+  'transitions',
 ] as const;
 
 const BOXED = new Set(['payload', 'checkpoint', 'progress', 'result']);

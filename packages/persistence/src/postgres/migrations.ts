@@ -272,6 +272,33 @@ ALTER TABLE ${s}.jobs ADD COLUMN traceparent text;`,
 CREATE INDEX jobs_depends_on ON ${s}.jobs USING gin (depends_on jsonb_path_ops)
   WHERE depends_on <> '[]'::jsonb;`,
   },
+  {
+    version: 13,
+    name: 'the transitions of a job',
+    // Every state a job enters, kept on its row: a submit writes the first entry, and a row
+    // trigger appends one whenever an UPDATE changes `state`, whichever statement did it (a
+    // claim, a completion, a cascade over dependents, an expiry), with the row's `updated_at`
+    // and `attempt` after the change. Past 50 entries (MAX_TRANSITIONS, written out: a migration
+    // never changes) the oldest after the first goes, as `appendTransition` does in memory. A constant default rewrites no row: jobs
+    // stored before read with no transitions, and record them from their next change on.
+    sql: (s) => `
+ALTER TABLE ${s}.jobs ADD COLUMN transitions jsonb NOT NULL DEFAULT '[]'::jsonb;
+CREATE FUNCTION ${s}.record_transition() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  t jsonb := NEW.transitions || jsonb_build_array(jsonb_build_object(
+    'state', NEW.state, 'at', NEW.updated_at, 'attempt', NEW.attempt));
+BEGIN
+  IF jsonb_array_length(t) > 50 THEN
+    t := jsonb_build_array(t -> 0) || jsonb_path_query_array(t, '$[last - 48 to last]');
+  END IF;
+  NEW.transitions := t;
+  RETURN NEW;
+END
+$fn$;
+CREATE TRIGGER jobs_record_transition BEFORE UPDATE OF state ON ${s}.jobs
+  FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state)
+  EXECUTE FUNCTION ${s}.record_transition();`,
+  },
 ];
 
 /** Lock class of the advisory lock that serialises migrations (any constant of our own). */

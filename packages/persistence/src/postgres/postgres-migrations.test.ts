@@ -29,7 +29,7 @@ async function schemaAtVersion1(jobs: ReturnType<typeof newJob>[]): Promise<stri
       first.name,
     ]);
     // Only the columns the first migration made (later ones added retry_on, no_retry_on, uniq,
-    // debounce, expires_at, grp and traceparent).
+    // debounce, expires_at, grp, traceparent and transitions).
     await client.query(
       insertJobsSql(s, '$1', [
         'retry_on',
@@ -39,6 +39,7 @@ async function schemaAtVersion1(jobs: ReturnType<typeof newJob>[]): Promise<stri
         'expires_at',
         'grp',
         'traceparent',
+        'transitions',
       ]),
       [insertJobsJson(jobs)],
     );
@@ -71,6 +72,26 @@ function migrationTests(): void {
       expect(other.job).toMatchObject({ queue: 'qb', payload: 'again' });
       expect((await again('qb')).job.id).toBe(other.job.id);
       expect((await store.counts()).total).toBe(2);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('reads a job stored before transitions were recorded without any, then records its next', async () => {
+    const now = Date.now();
+    const stored = newJob(createJob('t', 'old', {}, now), now, () => undefined);
+    const schema = await schemaAtVersion1([stored]);
+    const store = await PostgresStore.open({ connectionString: TEST_POSTGRES_URL, schema });
+    try {
+      const before = await store.get(stored.id);
+      expect(before?.state).toBe('scheduled');
+      expect(before).not.toHaveProperty('transitions');
+      const [claimed] = await store.claim({ workerId: 'w', limit: 1, leaseMs: 60_000 });
+      expect(claimed?.id).toBe(stored.id);
+      expect(claimed?.transitions).toEqual([
+        { state: 'running', at: claimed!.startedAt, attempt: 1 },
+      ]);
+      expect((await store.get(stored.id))?.transitions).toEqual(claimed?.transitions);
     } finally {
       await store.close();
     }

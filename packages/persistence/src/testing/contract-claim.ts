@@ -23,6 +23,7 @@ export function claimContract(harness: StoreContractHarness): void {
         leaseToken: job!.leaseToken,
         leaseExpiresAt: now + 12_000,
         workerId: 'w-7',
+        transitions: [...submitted.transitions!, { state: 'running', at: now, attempt: 1 }],
       });
       expect(typeof job!.leaseToken).toBe('string');
       expect(job!.leaseToken!.length).toBeGreaterThan(0);

@@ -54,6 +54,7 @@ export function leaseExpiryContract(harness: StoreContractHarness): void {
         leaseToken: undefined,
         leaseExpiresAt: undefined,
         workerId: undefined,
+        transitions: [...claimed.transitions!, { state: 'retrying', at: now, attempt: 1 }],
       };
       expect(failed).toEqual(expected);
       expect(await f.get(job.id)).toEqual(expected);

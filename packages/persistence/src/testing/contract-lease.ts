@@ -135,6 +135,7 @@ export function leaseContract(harness: StoreContractHarness): void {
         leaseToken: undefined,
         leaseExpiresAt: undefined,
         workerId: undefined,
+        transitions: [...claimed.transitions!, { state: 'completed', at: now, attempt: 1 }],
       };
       expect(done).toEqual(expected);
       expect(await f.get(job.id)).toEqual(expected);

@@ -8,6 +8,7 @@ import { exportContract } from './contract-export.js';
 import { feedContract } from './contract-feed.js';
 import { flowControlContract } from './contract-flow-control.js';
 import { groupsContract } from './contract-groups.js';
+import { historyContract } from './contract-history.js';
 import { idempotencyContract } from './contract-idempotency.js';
 import { importContract } from './contract-import.js';
 import type { StoreContractHarness } from './contract-fixture.js';
@@ -32,6 +33,7 @@ const GROUPS: [string, (harness: StoreContractHarness) => void][] = [
   ['leases', leaseContract],
   ['lease expiry', leaseExpiryContract],
   ['transitions', transitionsContract],
+  ['transition history', historyContract],
   ['dependencies', dependenciesContract],
   ['reading', listContract],
   ['counting and purging', countsContract],
