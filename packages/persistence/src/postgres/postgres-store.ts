@@ -274,8 +274,8 @@ export class PostgresStore implements Store {
     if (limited.size > 0 && (options.queues?.some((q) => limited.has(q)) ?? true)) {
       // BEGIN, the settings and the lock of the limited queues go in one message.
       return this.#exec.tx(
-        (c, changes, locked) =>
-          claimWithLimits(c, this.#s, options, () => this.#clock.now(), changes, locked),
+        (c, changes, locked, atCommit) =>
+          claimWithLimits(c, this.#s, options, () => this.#clock.now(), changes, locked, atCommit),
         `${CLAIM_SETTINGS}; ${lockLimitedQueuesSql(this.#s, options.queues)}`,
       );
     }

@@ -140,6 +140,7 @@ export async function claimWithLimits(
   clock: () => number,
   changes: StoreChange[],
   locked: unknown[],
+  atCommit: (sql: string) => void,
 ): Promise<Job[]> {
   const queues = locked as QueueRow[];
   const running = await runningCounts(
@@ -152,14 +153,7 @@ export async function claimWithLimits(
   // freed a slot this claim takes ended before this claim's start.
   const now = clock();
   const values: unknown[] = [now, options.limit, options.types ?? null, options.queues ?? null];
-  const parts = [
-    `SELECT id, state, priority, run_at, seq, priority AS eff FROM ${s}.jobs j
-     WHERE state IN ${RUNNABLE} AND run_at <= $1 AND ${notExpiredSql('$1')}
-       AND ($3::text[] IS NULL OR type = ANY($3::text[]))
-       AND ($4::text[] IS NULL OR queue = ANY($4::text[]))
-       AND j.queue <> ALL (${skippedQueuesSql(s)})
-     ORDER BY priority, run_at, seq LIMIT $2 FOR UPDATE OF j SKIP LOCKED`,
-  ];
+  const parts = [unlimitedJobsSql(s)];
   const logs = new Map<string, { rate: QueueRate; log: RateLog }>();
   for (const queue of queues) {
     let quota = options.limit;
@@ -208,21 +202,50 @@ export async function claimWithLimits(
   );
   const started = new Map<string, number>();
   for (const { job } of jobs) started.set(job.queue, (started.get(job.queue) ?? 0) + 1);
-  const names: string[] = [];
+  // The windows are written with the COMMIT, in its message: the rows are locked, so nothing
+  // can come between, and the claim costs one round trip fewer.
   const windows: string[] = [];
   for (const [name, { rate, log }] of logs) {
-    names.push(name);
-    windows.push(JSON.stringify(recordStarts(log, now, started.get(name) ?? 0, rate.periodMs)));
+    if (!started.has(name)) continue;
+    const window = JSON.stringify(recordStarts(log, now, started.get(name) ?? 0, rate.periodMs));
+    windows.push(`(${pg.escapeLiteral(name)}, ${pg.escapeLiteral(window)}::jsonb)`);
   }
-  if (names.length > 0 && started.size > 0) {
-    await c.query(
-      `UPDATE ${s}.queues q SET rate_log = v.log
-       FROM unnest($1::text[], $2::jsonb[]) AS v(name, log) WHERE q.name = v.name`,
-      [names, windows],
+  if (windows.length > 0) {
+    atCommit(
+      `UPDATE ${s}.queues q SET rate_log = v.log FROM (VALUES ${windows.join(', ')}) AS v(name, log)
+       WHERE q.name = v.name`,
     );
   }
   for (const { job, previous } of jobs) changes.push(updated(job, previous));
   return jobs.map((j) => j.job);
+}
+
+/**
+ * The best runnable jobs of the unlimited queues for {@link claimWithLimits} (`$1` now, `$2` the
+ * limit, `$3` types, `$4` queues), locked. Taken queue by queue, from the queues the counts say
+ * hold runnable jobs, each along its own index (`jobs_runnable_queue`): one scan in claim order
+ * over every runnable job would pass over the whole backlog of the limited queues it must leave,
+ * at every claim. The candidates are chosen without locks, then locked (skipping rows another
+ * claim holds, and rechecked: a job claimed meanwhile is no longer runnable), so a claim locks
+ * at most `$2` rows whatever the number of queues.
+ */
+function unlimitedJobsSql(s: string): string {
+  return `SELECT o.id, o.state, o.priority, o.run_at, o.seq, o.priority AS eff FROM ${s}.jobs o
+     WHERE o.id IN (
+       SELECT x.id FROM (
+         SELECT queue FROM ${s}.counts WHERE state IN ${RUNNABLE}
+           AND ($4::text[] IS NULL OR queue = ANY($4::text[]))
+         GROUP BY queue HAVING sum(n) > 0
+       ) q CROSS JOIN LATERAL (
+         SELECT j.id, j.priority, j.run_at, j.seq FROM ${s}.jobs j
+         WHERE j.queue = q.queue AND j.state IN ${RUNNABLE} AND j.run_at <= $1
+           AND ${notExpiredSql('$1')} AND ($3::text[] IS NULL OR j.type = ANY($3::text[]))
+         ORDER BY j.priority, j.run_at, j.seq LIMIT $2
+       ) x
+       WHERE q.queue <> ALL (${skippedQueuesSql(s)})
+       ORDER BY x.priority, x.run_at, x.seq LIMIT $2
+     ) AND o.state IN ${RUNNABLE} AND o.run_at <= $1
+     FOR UPDATE OF o SKIP LOCKED`;
 }
 
 /** One queue now (see `Store.getQueue`). */

@@ -205,6 +205,23 @@ export function flowControlContract(harness: StoreContractHarness): void {
       expect(starts[399]! - starts[0]!).toBeLessThan(8 * 1000 + 100);
     });
 
+    it('takes the jobs of other queues in claim order, by type and queue, beside a rated backlog', async () => {
+      await f.store.setQueue('slow', { rate: { limit: 1, periodMs: 3_600_000 } });
+      const slow = await submitMany(30, 'slow');
+      const a1 = await f.submit('t', { queue: 'a', priority: 'bulk' });
+      const b1 = await f.submit('t', { queue: 'b', priority: 'high' });
+      const c1 = await f.submit('x', { queue: 'c' });
+      const c2 = await f.submit('y', { queue: 'c' });
+      const a2 = await f.submit('t', { queue: 'a', delay: 60_000 });
+      expect(ids(await claim({ types: ['y'] }))).toEqual([c2.id]);
+      expect(ids(await claim({ queues: ['a', 'slow'] }))).toEqual([slow[0]!.id, a1.id]);
+      expect(ids(await claim())).toEqual([b1.id, c1.id]);
+      expect(await claim()).toEqual([]);
+      f.clock.advance(60_000);
+      expect(ids(await claim())).toEqual([a2.id]);
+      expect((await f.store.getQueue('slow')).byState.scheduled).toBe(29);
+    });
+
     it('reports the starts left and when the window frees the next one', async () => {
       await f.store.setQueue('r', { rate: { limit: 3, periodMs: 1000 } });
       const jobs = await submitMany(6, 'r');
