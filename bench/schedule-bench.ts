@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MAX_SCHEDULES, type Store } from '@gopherqueue/core';
 import { LevelStore } from '@gopherqueue/persistence';
-import { SCHEDULED_FOR_TAG, ScheduleTicker, Scheduler } from '@gopherqueue/scheduler';
+import {
+  SCHEDULE_LEAD_MS,
+  SCHEDULED_FOR_TAG,
+  ScheduleTicker,
+  Scheduler,
+} from '@gopherqueue/scheduler';
 import { WorkerPool } from '@gopherqueue/worker';
 import { until } from './latency-probe.js';
 import { inParallel, percentile, type BenchRow } from './table.js';
@@ -61,7 +66,8 @@ async function startEngine(store: Store): Promise<Engine> {
     return null;
   });
   pool.start();
-  const ticker = new ScheduleTicker({ store });
+  // The ticker as `gq serve` runs it.
+  const ticker = new ScheduleTicker({ store, leadMs: SCHEDULE_LEAD_MS });
   return {
     starts,
     byTick,

@@ -19,6 +19,7 @@ import {
 import { ExpirySweeper, Janitor, Recoverer } from '@gopherqueue/recovery';
 import {
   JobEventRelay,
+  SCHEDULE_LEAD_MS,
   ScheduleTicker,
   Scheduler,
   syncDeclaredSchedules,
@@ -217,7 +218,13 @@ export async function startServer(options: ServerOptions = {}): Promise<GqServer
       logger.warn('auth is off (--auth=false): every request is trusted, from any address');
     }
     const audit = new AuditLog({ meta: store.meta });
-    const ticker = new ScheduleTicker({ store, clock: systemClock, logger });
+    // A tick's jobs are written a second ahead, so they start at the tick without its write.
+    const ticker = new ScheduleTicker({
+      store,
+      clock: systemClock,
+      logger,
+      leadMs: SCHEDULE_LEAD_MS,
+    });
     const app = createApi({
       store,
       scheduler,

@@ -77,6 +77,14 @@ describeWithPostgres('an every-second schedule on three gq serve nodes sharing P
     expect(all).toEqual(
       Array.from({ length: (last - first) / 1000 + 1 }, (_, i) => first + i * 1000),
     );
+    // gq serve writes a tick's job ahead of the tick (a second, as a delayed job): without the
+    // lead none could be created before its tick.
+    const window = await store.list({ tag: { key: 'schedule', value: 'beat' }, limit: 1000 });
+    const ahead = window.jobs.filter(
+      (job) => job.createdAt < Date.parse(job.tags['scheduled_for'] ?? ''),
+    );
+    expect(ahead.length).toBeGreaterThan(0);
+    for (const job of ahead) expect(job.runAt).toBe(Date.parse(job.tags['scheduled_for'] ?? ''));
     // The jobs ran, each seeing its schedule and tick.
     const [done] = (await store.list({ state: 'completed', limit: 1 })).jobs;
     expect(done?.result).toEqual({

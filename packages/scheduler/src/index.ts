@@ -19,7 +19,12 @@ export {
   planOf,
 } from './schedule-plan.js';
 export type { TickPlan } from './schedule-plan.js';
-export { MAX_TICKER_CONCURRENCY, ScheduleTicker } from './schedule-ticker.js';
+export {
+  MAX_SCHEDULE_LEAD_MS,
+  MAX_TICKER_CONCURRENCY,
+  SCHEDULE_LEAD_MS,
+  ScheduleTicker,
+} from './schedule-ticker.js';
 export type { ScheduleTickerOptions } from './schedule-ticker.js';
 export { canonicalJson, syncDeclaredSchedules } from './sync-schedules.js';
 export type { DeclaredSchedule, ScheduleSyncResult } from './sync-schedules.js';

@@ -87,6 +87,41 @@ describe('ScheduleTicker', () => {
     expect(job?.tags['schedule']).toBe('sec');
   });
 
+  it("writes each tick's job leadMs ahead, as a job that waits for its tick", async () => {
+    const clock = new SteppingClock(T0 + 300);
+    const store = await openStore(clock);
+    await store.schedules.put({
+      name: 'minute',
+      definition: { job: { type: 'beat' }, cron: '0 * * * * *' },
+      source: 'api',
+    });
+    const t = ticker(store, clock, { leadMs: 1000 });
+    await t.start();
+    await walk(clock, [t], T0 + 58_999);
+    expect(await ticksOf(store)).toEqual([]);
+    await walk(clock, [t], T0 + 59_000);
+    const [first] = (await store.list({ limit: 10 })).jobs;
+    expect(first).toMatchObject({ state: 'delayed', createdAt: T0 + 59_000, runAt: T0 + 60_000 });
+    expect(first?.tags['scheduled_for']).toBe(iso(T0 + 60_000));
+    await walk(clock, [t], T0 + 125_000);
+    const jobs = (await store.list({ limit: 10 })).jobs;
+    expect(jobs.map((j) => [j.tags['scheduled_for'], j.createdAt, j.runAt])).toEqual([
+      [iso(T0 + 120_000), T0 + 119_000, T0 + 120_000],
+      [iso(T0 + 60_000), T0 + 59_000, T0 + 60_000],
+    ]);
+    expect((await store.schedules.get('minute'))?.lastTick).toBe(T0 + 120_000);
+  });
+
+  it('refuses a lead that is not a whole number of ms from 0 to a minute', async () => {
+    const clock = new SteppingClock(T0);
+    const store = await openStore(clock);
+    for (const leadMs of [-1, 60_001, 1.5, Number.NaN]) {
+      expect(() => new ScheduleTicker({ store, clock, leadMs })).toThrow(
+        `leadMs must be an integer from 0 to 60000; got ${leadMs}`,
+      );
+    }
+  });
+
   it('fires each tick once with three tickers on one store', async () => {
     const clock = new SteppingClock(T0 + 300);
     const store = await openStore(clock);

@@ -45,11 +45,24 @@ export interface ScheduleTickerOptions {
    */
   batchSize?: number;
   /**
+   * How far ahead of its tick a schedule's job is created (0..{@link MAX_SCHEDULE_LEAD_MS} ms):
+   * it is written as a job that waits for its tick, so the write (and its fsync) is done by then
+   * and the job starts at the tick as any delayed job does. A schedule paused, changed or deleted
+   * less than this before a tick still runs that tick's job, as created. @defaultValue 0
+   */
+  leadMs?: number;
+  /**
    * The most batches in flight at once (1..{@link MAX_TICKER_CONCURRENCY}), so the next batch
    * is built while one is written and a server store's pool is used. @defaultValue 4
    */
   concurrency?: number;
 }
+
+/** The most a ticker creates a tick's job ahead of its tick. */
+export const MAX_SCHEDULE_LEAD_MS = 60_000;
+
+/** The lead `gq serve` gives its ticker: jobs of a tick are written a second ahead. */
+export const SCHEDULE_LEAD_MS = 1000;
 
 /** The most batches a ticker has in flight at once. */
 export const MAX_TICKER_CONCURRENCY = 64;
@@ -76,6 +89,7 @@ export class ScheduleTicker implements Component {
   readonly #logger: Logger;
   readonly #refreshMs: number;
   readonly #lateMs: number;
+  readonly #leadMs: number;
   readonly #random: () => number;
   readonly #batchSize: number;
   readonly #concurrency: number;
@@ -96,6 +110,7 @@ export class ScheduleTicker implements Component {
     this.#logger = options.logger ?? noopLogger;
     this.#refreshMs = options.refreshMs ?? 5000;
     this.#lateMs = options.lateMs ?? 60_000;
+    this.#leadMs = options.leadMs ?? 0;
     this.#random = options.random ?? Math.random;
     this.#batchSize = options.batchSize ?? 256;
     this.#concurrency = options.concurrency ?? 4;
@@ -104,6 +119,12 @@ export class ScheduleTicker implements Component {
     }
     if (!Number.isFinite(this.#lateMs) || this.#lateMs < 0) {
       throw new RangeError(`lateMs must be a duration >= 0; got ${String(options.lateMs)}`);
+    }
+    const lead = this.#leadMs;
+    if (!Number.isInteger(lead) || lead < 0 || lead > MAX_SCHEDULE_LEAD_MS) {
+      throw new RangeError(
+        `leadMs must be an integer from 0 to ${MAX_SCHEDULE_LEAD_MS}; got ${String(options.leadMs)}`,
+      );
     }
     const b = this.#batchSize;
     if (!Number.isInteger(b) || b < 1 || b > MAX_FIRE_BATCH) {
@@ -193,18 +214,19 @@ export class ScheduleTicker implements Component {
       }
     }
     const now = this.#clock.now();
+    const horizon = now + this.#leadMs;
     // The due schedules, cut into batches of at most batchSize ticks (one schedule's in one).
     const batches: Work[][] = [];
     let batch: Work[] = [];
     let size = 0;
-    for (let entry = this.#heap.popDue(now); entry; entry = this.#heap.popDue(now)) {
-      const work = workOf(entry, now, this.#lateMs, this.#batchSize, this.#logger);
+    for (let entry = this.#heap.popDue(horizon); entry; entry = this.#heap.popDue(horizon)) {
+      const work = workOf(entry, now, horizon, this.#lateMs, this.#batchSize, this.#logger);
       if (work === undefined) {
         this.#schedule(entry);
         continue;
       }
       if (work.ticks.length === 0) {
-        this.#finish(work, now);
+        this.#finish(work);
         this.#schedule(entry);
         continue;
       }
@@ -283,17 +305,20 @@ export class ScheduleTicker implements Component {
     this.#heap.set(entry, due);
   }
 
-  /** An entry whose ticks of this pass all fired (or were done) moves its cursor to `now`. */
-  #finish(work: Work, now: number): void {
-    const { entry } = work;
+  /**
+   * An entry whose ticks of this pass all fired (or were done) moves its cursor to the time its
+   * ticks were looked at up to (`now`, or the lead's horizon).
+   */
+  #finish(work: Work): void {
+    const { entry, through } = work;
     if (!work.complete) {
       this.#again = true;
       return;
     }
     entry.fresh = false;
-    entry.cursor = Math.max(entry.cursor, now);
-    if (work.afterKnown && entry.cursor === now)
-      entry.next = [entry.plan as TickPlan, now, work.after];
+    entry.cursor = Math.max(entry.cursor, through);
+    if (work.afterKnown && entry.cursor === through)
+      entry.next = [entry.plan as TickPlan, through, work.after];
   }
 
   /** Fires one batch with one store call, then moves each entry on and back into the heap. */
@@ -338,7 +363,7 @@ export class ScheduleTicker implements Component {
         if (outcome.status === 'fired') fired++;
         if (goOn) goOn = this.#apply(work.entry, tick, outcome);
       }
-      if (goOn) this.#finish(work, now);
+      if (goOn) this.#finish(work);
       this.#schedule(work.entry);
     }
     this.#logger.debug('schedule ticks fired', { ticks: inputs.length, fired });
@@ -386,7 +411,7 @@ export class ScheduleTicker implements Component {
     let wake = this.#nextRefreshAt;
     if (this.#retryAt !== undefined) wake = Math.min(wake, this.#retryAt);
     const due = this.#heap.peekDue();
-    if (due !== undefined) wake = Math.min(wake, due);
+    if (due !== undefined) wake = Math.min(wake, due - this.#leadMs);
     this.#cancelTimer = this.#clock.setTimer(
       () => {
         this.#cancelTimer = undefined;

@@ -32,6 +32,8 @@ export interface Work {
   afterKnown: boolean;
   /** False when the ticks were cut to a batch: the rest go in the next pass. */
   complete: boolean;
+  /** The time up to which the entry's ticks were looked at: its cursor once they all fired. */
+  through: number;
 }
 
 /** The entry's first tick after its cursor (cached: a cron's next run costs a search). */
@@ -51,11 +53,13 @@ const MAX_ON_TIME = 1000;
 /**
  * The ticks a due entry fires now (at most `batchSize`; `complete` false when cut), or undefined
  * when it fires nothing (idle). A fresh entry's missed ticks follow its misfire policy; a running
- * one's ticks up to `lateMs` late fire as on time, older ones as missed.
+ * one's ticks up to `lateMs` late fire as on time, older ones as missed, and those up to
+ * `horizon` (now plus the ticker's lead) ahead of their time, as jobs that wait for their tick.
  */
 export function workOf(
   entry: Entry,
   now: number,
+  horizon: number,
   lateMs: number,
   batchSize: number,
   logger: Logger,
@@ -66,6 +70,7 @@ export function workOf(
   let ticks: number[];
   let after: number | undefined;
   let afterKnown = false;
+  let through = now;
   if (entry.fresh) {
     ticks = missedTicks(plan, entry.cursor, now, policy);
     // Whether a tick was missed, from the plan's latest tick (one search for all schedules).
@@ -82,14 +87,15 @@ export function workOf(
     const boundary = now - lateMs;
     ticks = entry.cursor < boundary ? missedTicks(plan, entry.cursor, boundary, policy) : [];
     let t = entry.cursor >= boundary ? nextTick(entry) : plan.next(boundary);
-    for (; t !== undefined && t <= now && ticks.length < MAX_ON_TIME; t = plan.next(t)) {
+    for (; t !== undefined && t <= horizon && ticks.length < MAX_ON_TIME; t = plan.next(t)) {
       ticks.push(t);
     }
-    // No tick lies between the last one taken (or the start) and t, so t is the next after now.
-    afterKnown = t === undefined || t > now;
+    // No tick lies between the last one taken (or the start) and t: t is the next after horizon.
+    afterKnown = t === undefined || t > horizon;
     after = t;
+    through = horizon;
   }
   const complete = ticks.length <= batchSize;
   if (!complete) ticks = ticks.slice(0, batchSize);
-  return { entry, ticks, after, afterKnown, complete };
+  return { entry, ticks, after, afterKnown, complete, through };
 }
