@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createJob, type JobSpec } from '@gopherqueue/core';
+import { createJob, type Job, type JobSpec } from '@gopherqueue/core';
 import { PostgresStore } from '@gopherqueue/persistence';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
@@ -147,8 +147,10 @@ describeWithPostgres('group keys across 3 gq serve nodes and a gq work on Postgr
       byGroup.set(job.group as string, list);
     }
     expect(byGroup.size).toBe(50);
-    const storeMax = Math.max(...[...byGroup.values()].map(maxOverlap));
-    expect(storeMax).toBe(2);
+    // At most 2 at once per key. (Whether a key reaches 2 here depends on how fast claims come
+    // round to it again before its 5-23 ms jobs end, so that the limit is 2 and not 1 is shown
+    // below with jobs long enough to overlap.)
+    for (const [group, runs] of byGroup) expect(maxOverlap(runs), group).toBeLessThanOrEqual(2);
 
     // The handlers' own records, start to end, on every process.
     const lines = await runLines();
@@ -176,6 +178,39 @@ describeWithPostgres('group keys across 3 gq serve nodes and a gq work on Postgr
       groups_at_limit: unknown[];
     };
     expect(detail).toMatchObject({ group_concurrency: 2, groups_at_limit: [] });
+
+    // Three jobs of one key submitted together: the limit is 2, so two run side by side while
+    // the third waits for one of them to end.
+    const held = [8000, 8000, 10].map((ms) =>
+      createJob('grp.run', { group: 'held', ms }, { queue: 'grouped', group: 'held' }),
+    );
+    await store.submitBatch(held);
+    const running = await eventually(
+      async () => {
+        const states = (await store.getMany(held.map((spec) => spec.id))).map((job) => job?.state);
+        return states.filter((state) => state === 'running').length === 2 ? states : undefined;
+      },
+      'two jobs of the held key running',
+      30_000,
+      50,
+    );
+    expect(running).toEqual(['running', 'running', 'scheduled']);
+    const atLimit = (await (await fetch(`${nodes[2]?.url}/api/v1/queues/grouped`)).json()) as {
+      groups_at_limit: unknown[];
+    };
+    expect(atLimit.groups_at_limit).toEqual([{ group: 'held', running: 2 }]);
+    const heldJobs = await allCompleted(
+      store,
+      held.map((spec) => spec.id),
+      60_000,
+    );
+    const [a, b, third] = heldJobs as [Job, Job, Job];
+    expect(
+      maxOverlap(heldJobs.map((job) => [job.startedAt as number, job.finishedAt as number])),
+    ).toBe(2);
+    expect(third.startedAt).toBeGreaterThanOrEqual(
+      Math.min(a.finishedAt as number, b.finishedAt as number),
+    );
   }, 120_000);
 
   it('starts the jobs of each key in submission order, across a retry and a SIGKILL', async () => {
