@@ -21,7 +21,11 @@
  * acknowledges nothing to a producer: if the process crashes before it is durable, the jobs it
  * handed out are runnable again after a restart and run again (delivery is at-least-once), and
  * every later transition of such a job is written after the claim, so none is ever durable
- * without it.
+ * without it. A claim may also take a job whose own submit is not durable yet (an embedded store
+ * applies a step in memory before it writes it): the handler can start before the producer's
+ * submit resolves. If the process crashes before that submit is durable, the submit was never
+ * acknowledged and the job is gone, though its handler may have run; a producer that retries an
+ * unacknowledged submit runs it again, which at-least-once delivery allows.
  *
  * **Compare-and-set transitions.** Every state change checks the job's current state, and for a
  * `running` job its lease token (a fencing token issued fresh by every claim). A caller whose token
@@ -112,6 +116,9 @@
  * **Change feed.** `subscribe` delivers a {@link StoreChange} after each change is durable, in the
  * order the changes were made, to listeners in this process, and, for a shared store, for changes
  * made by other processes too (possibly without `job`). Schedulers use it to wake without polling.
+ * A store that applies steps before they are durable may also offer `watchRunnable`, a hint
+ * without content that comes sooner: once a step of this process has made a job runnable and
+ * due, before that step is durable.
  *
  * **Transitions.** Every method that changes a job's state appends `{ state, at, attempt }` to
  * its `transitions` in the same atomic step (`at` the store's clock, `attempt` the job's after the
@@ -448,6 +455,15 @@ export interface Store {
 
   /** Listens to the change feed; returns the unsubscribe function. */
   subscribe(listener: (change: StoreChange) => void): () => void;
+
+  /**
+   * Optional. Calls `listener`, in a microtask, after a step of this process has made a job
+   * runnable with its `runAt` come (a submit, a release, a retry), before that step is durable,
+   * at most once per microtask turn whatever the step's size. A hint to claim at once, so a
+   * handler starts while the submit's write is still being synced; it carries nothing, and the
+   * change feed still reports every change once durable. Returns the function that stops it.
+   */
+  watchRunnable?(listener: () => void): () => void;
 
   /** Resolves when the store answers; for health checks. */
   ping(): Promise<void>;

@@ -69,6 +69,7 @@ export class Scheduler implements Component {
   #stopping: Promise<void> = Promise.resolve();
   #epoch = 0;
   #unsubscribe: (() => void) | undefined;
+  #unwatch: (() => void) | undefined;
   readonly #timer: RunAtTimer;
   #cancelRecheck: (() => void) | undefined;
   #refreshing: Promise<void> | undefined;
@@ -137,6 +138,11 @@ export class Scheduler implements Component {
     this.#unsubscribe = this.#store.subscribe((change) => {
       this.#onChange(change);
     });
+    // A job submitted here can be claimed before its write is durable: wake for it at once, not
+    // after the fsync (the change feed's wake follows and finds it taken, or takes the rest).
+    this.#unwatch = this.#store.watchRunnable?.(() => {
+      if (this.#running) this.#wake();
+    });
     this.#armRecheck();
     this.#starting = Promise.all([this.#refresh(), this.#readLimited()])
       .then(() => undefined)
@@ -157,6 +163,8 @@ export class Scheduler implements Component {
     const turn = ++this.#turn;
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
+    this.#unwatch?.();
+    this.#unwatch = undefined;
     this.#timer.clear();
     this.#cancelRecheck?.();
     this.#cancelRecheck = undefined;

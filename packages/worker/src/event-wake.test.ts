@@ -21,6 +21,28 @@ describe('WorkerPool wake-up', () => {
     }
   });
 
+  it('starts a job submitted on disk before its submit is durable (the store hints at once)', async () => {
+    const clock = new ManualClock();
+    const e = await engine({ clock });
+    const seen: boolean[] = [];
+    let acknowledged = false;
+    e.pool.register('ping', () => {
+      seen.push(acknowledged);
+      return null;
+    });
+    e.pool.start();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let i = 0; i < 3; i++) {
+      acknowledged = false;
+      const spec = createJob('ping', i, {}, clock.now());
+      await e.scheduler.enqueue(spec);
+      acknowledged = true;
+      await untilState(e.store, spec.id, 'completed');
+    }
+    // Each handler ran while its submit's write was still being synced.
+    expect(seen).toEqual([false, false, false]);
+  });
+
   it('wakes for a retry, a resumed queue and a dependency gate without the clock moving', async () => {
     const clock = new ManualClock();
     const e = await engine({ clock });

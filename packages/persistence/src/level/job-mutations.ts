@@ -5,6 +5,7 @@ import {
   GqError,
   isExpired,
   isTerminal,
+  RUNNABLE_STATES,
   type ClaimOptions,
   type Clock,
   type FailInput,
@@ -45,6 +46,8 @@ export interface JobMutationsContext {
   groups: LevelGroups;
   /** Throws when the store is closed or failed. */
   guard: () => void;
+  /** Told when a write makes a job runnable with its run-at come, before the write is durable. */
+  runnable: () => void;
 }
 
 /**
@@ -86,6 +89,10 @@ export class JobMutations {
     };
     if (before !== undefined && kind !== 'deleted') change.previous = before.state;
     this.#ctx.commit.change(change);
+    // `updatedAt` is the step's clock: a run-at not after it is due now.
+    if (after !== undefined && RUNNABLE_STATES.has(after.state) && after.runAt <= after.updatedAt) {
+      this.#ctx.runnable();
+    }
   }
 
   /** The jobs now, in `ids`' order (reading finished ones from disk). */

@@ -363,6 +363,42 @@ describe('LevelStore', () => {
     expect(await second.claim({ workerId: 'w', limit: 5, leaseMs: 10_000 })).toHaveLength(1);
   });
 
+  it('hints a runnable job before its submit is durable, and lets a claim take it then', async () => {
+    const clock = new ManualClock();
+    const store = await open({ location: tempDir(), clock });
+    const hints: string[] = [];
+    const stop = store.watchRunnable(() => hints.push('hint'));
+    let acknowledged = false;
+    const batch = store
+      .submitBatch([1, 2, 3].map((i) => createJob('now', i, {}, clock.now())))
+      .then((results) => {
+        acknowledged = true;
+        return results;
+      });
+    // The step is applied in memory at once; its write is synced on LevelDB's thread.
+    await Promise.resolve();
+    expect(hints).toEqual(['hint']);
+    const early = await store.claim({ workerId: 'w', limit: 1, leaseMs: 10_000 });
+    expect(early.map((job) => job.payload)).toEqual([1]);
+    expect(acknowledged).toBe(false);
+    expect((await batch).map((r) => r.job.payload)).toEqual([1, 2, 3]);
+
+    // Nothing for a job not due yet, nor for a claim or a completion.
+    await store.submit(createJob('later', null, { delay: 60_000 }, clock.now()));
+    const [job] = early;
+    await store.complete(job?.id as string, job?.leaseToken as string, null);
+    await Promise.resolve();
+    expect(hints).toEqual(['hint']);
+    // A job released to run now is due again: one hint; after `stop`, none.
+    const [second] = await store.claim({ workerId: 'w', limit: 1, leaseMs: 10_000 });
+    await store.release(second?.id as string, second?.leaseToken as string, { runAt: clock.now() });
+    expect(hints).toEqual(['hint', 'hint']);
+    stop();
+    await store.submit(createJob('now', 4, {}, clock.now()));
+    await Promise.resolve();
+    expect(hints).toEqual(['hint', 'hint']);
+  });
+
   it('keeps a memory store off the disk and apart from other memory stores', async () => {
     const location = path.join(tempDir(), 'unused');
     const clock = new ManualClock();

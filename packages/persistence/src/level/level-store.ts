@@ -122,6 +122,8 @@ export class LevelStore implements Store {
   readonly #book = new GroupBook();
   readonly #groups: LevelGroups;
   readonly #listeners = new Set<(change: StoreChange) => void>();
+  readonly #runnableListeners = new Set<() => void>();
+  #runnableQueued = false;
   readonly #guard = (): void => this.#check();
   readonly #jobs: JobMutations;
   readonly #queues: LevelQueues;
@@ -169,6 +171,7 @@ export class LevelStore implements Store {
       book: this.#book,
       groups: this.#groups,
       guard: this.#guard,
+      runnable: () => this.#queueRunnable(),
     });
     this.meta = new LevelMetaStore(db, this.#commit, this.#guard);
     this.schedules = new LevelSchedules({
@@ -481,6 +484,28 @@ export class LevelStore implements Store {
     return () => this.#listeners.delete(listener);
   }
 
+  watchRunnable(listener: () => void): () => void {
+    this.#runnableListeners.add(listener);
+    return () => this.#runnableListeners.delete(listener);
+  }
+
+  /** Tells the runnable watchers once, after the step that called it (and any in the same turn). */
+  #queueRunnable(): void {
+    if (this.#runnableQueued || this.#runnableListeners.size === 0) return;
+    this.#runnableQueued = true;
+    queueMicrotask(() => {
+      this.#runnableQueued = false;
+      if (this.#closed) return;
+      for (const listener of this.#runnableListeners) {
+        try {
+          listener();
+        } catch (err) {
+          this.#logger.warn('store runnable listener threw', { error: (err as Error).message });
+        }
+      }
+    });
+  }
+
   #emit(changes: StoreChange[]): void {
     if (this.#listeners.size === 0) return;
     for (const change of changes) {
@@ -520,6 +545,7 @@ export class LevelStore implements Store {
       this.#logger.warn('pending writes failed at close', { error: (err as Error).message });
     }
     this.#listeners.clear();
+    this.#runnableListeners.clear();
     await this.#ready.settle();
     await this.#db.close();
   }
