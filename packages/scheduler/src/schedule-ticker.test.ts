@@ -48,6 +48,15 @@ function ticker(store: Store, clock: Clock, options: Partial<ScheduleTickerOptio
   return t;
 }
 
+/** Stores a schedule as the API would. */
+async function putSchedule(
+  store: Store,
+  name: string,
+  definition: ScheduleDefinition,
+): Promise<void> {
+  await store.schedules.put({ name, definition, source: 'api' });
+}
+
 /** Steps the clock from timer to timer (each tick exactly on time) up to `until`. */
 async function walk(clock: SteppingClock, tickers: ScheduleTicker[], until: number): Promise<void> {
   for (let steps = 0; steps < 100_000; steps++) {
@@ -73,10 +82,9 @@ describe('ScheduleTicker', () => {
   it('creates one job per second of an every-second cron, tagged with its tick', async () => {
     const clock = new SteppingClock(T0 + 300);
     const store = await openStore(clock);
-    await store.schedules.put({
-      name: 'sec',
-      definition: { job: { type: 'beat', payload: { n: 1 } }, cron: '*/1 * * * * *' },
-      source: 'api',
+    await putSchedule(store, 'sec', {
+      job: { type: 'beat', payload: { n: 1 } },
+      cron: '*/1 * * * * *',
     });
     const t = ticker(store, clock);
     await t.start();
@@ -90,11 +98,7 @@ describe('ScheduleTicker', () => {
   it("writes each tick's job leadMs ahead, as a job that waits for its tick", async () => {
     const clock = new SteppingClock(T0 + 300);
     const store = await openStore(clock);
-    await store.schedules.put({
-      name: 'minute',
-      definition: { job: { type: 'beat' }, cron: '0 * * * * *' },
-      source: 'api',
-    });
+    await putSchedule(store, 'minute', { job: { type: 'beat' }, cron: '0 * * * * *' });
     const t = ticker(store, clock, { leadMs: 1000 });
     await t.start();
     await walk(clock, [t], T0 + 58_999);
@@ -125,11 +129,7 @@ describe('ScheduleTicker', () => {
   it('fires each tick once with three tickers on one store', async () => {
     const clock = new SteppingClock(T0 + 300);
     const store = await openStore(clock);
-    await store.schedules.put({
-      name: 'every',
-      definition: { job: { type: 'beat' }, everyMs: 1000 },
-      source: 'api',
-    });
+    await putSchedule(store, 'every', { job: { type: 'beat' }, everyMs: 1000 });
     const all = [ticker(store, clock), ticker(store, clock), ticker(store, clock)];
     for (const t of all) await t.start();
     await walk(clock, all, T0 + 10_500);
@@ -155,7 +155,7 @@ describe('ScheduleTicker', () => {
           ...(misfire === undefined ? {} : { misfire }),
           ...(limit === undefined ? {} : { catchUpLimit: limit }),
         };
-        await store.schedules.put({ name: 's', definition, source: 'api' });
+        await putSchedule(store, 's', definition);
         // Stopped across the ticks of seconds 1..5; started again at 5.5.
         clock.manual.advance(5_200);
         const t = ticker(store, clock);
@@ -181,11 +181,7 @@ describe('ScheduleTicker', () => {
     ): Promise<string[]> => {
       const clock = new SteppingClock(Date.parse(from));
       const store = await openStore(clock);
-      await store.schedules.put({
-        name: 'dst',
-        definition: { job: { type: 'report' }, cron, timezone },
-        source: 'api',
-      });
+      await putSchedule(store, 'dst', { job: { type: 'report' }, cron, timezone });
       const t = ticker(store, clock);
       await t.start();
       await walk(clock, [t], Date.parse(to));
@@ -271,11 +267,7 @@ describe('ScheduleTicker', () => {
   it('fires nothing while paused and picks up after resume without the paused ticks', async () => {
     const clock = new SteppingClock(T0 + 300);
     const store = await openStore(clock);
-    await store.schedules.put({
-      name: 's',
-      definition: { job: { type: 'beat' }, everyMs: 1000 },
-      source: 'api',
-    });
+    await putSchedule(store, 's', { job: { type: 'beat' }, everyMs: 1000 });
     const t = ticker(store, clock);
     await t.start();
     await walk(clock, [t], T0 + 2_500);
@@ -291,19 +283,11 @@ describe('ScheduleTicker', () => {
   it('follows a changed definition and stops for a deleted schedule', async () => {
     const clock = new SteppingClock(T0 + 300);
     const store = await openStore(clock);
-    await store.schedules.put({
-      name: 's',
-      definition: { job: { type: 'a' }, everyMs: 1000 },
-      source: 'api',
-    });
+    await putSchedule(store, 's', { job: { type: 'a' }, everyMs: 1000 });
     const t = ticker(store, clock);
     await t.start();
     await walk(clock, [t], T0 + 1_500);
-    await store.schedules.put({
-      name: 's',
-      definition: { job: { type: 'b' }, everyMs: 2000 },
-      source: 'api',
-    });
+    await putSchedule(store, 's', { job: { type: 'b' }, everyMs: 2000 });
     await t.refresh();
     await walk(clock, [t], T0 + 4_500);
     await store.schedules.delete('s');
@@ -320,21 +304,13 @@ describe('ScheduleTicker', () => {
   it('builds jobs from a schedule deleted and created again elsewhere, not from the old one', async () => {
     const clock = new SteppingClock(T0 + 300);
     const store = await openStore(clock);
-    await store.schedules.put({
-      name: 's',
-      definition: { job: { type: 'old' }, everyMs: 1000 },
-      source: 'api',
-    });
+    await putSchedule(store, 's', { job: { type: 'old' }, everyMs: 1000 });
     const t = ticker(store, clock);
     await t.start();
     await walk(clock, [t], T0 + 1_500);
     // Another process re-creates it (revision 1 again); this ticker has not re-read it.
     await store.schedules.delete('s');
-    await store.schedules.put({
-      name: 's',
-      definition: { job: { type: 'new' }, everyMs: 1000 },
-      source: 'api',
-    });
+    await putSchedule(store, 's', { job: { type: 'new' }, everyMs: 1000 });
     await walk(clock, [t], T0 + 3_500);
     const jobs = (await store.list({ limit: 10 })).jobs.reverse();
     expect(jobs.map((j) => [j.type, j.tags['scheduled_for']])).toEqual([
@@ -349,11 +325,7 @@ describe('ScheduleTicker', () => {
     const store = await openStore(clock);
     const t = ticker(store, clock, { refreshMs: 5000 });
     await t.start();
-    await store.schedules.put({
-      name: 'late',
-      definition: { job: { type: 'beat' }, everyMs: 1000 },
-      source: 'api',
-    });
+    await putSchedule(store, 'late', { job: { type: 'beat' }, everyMs: 1000 });
     await walk(clock, [t], T0 + 7_500);
     // Created at 0.3 s, read at 5.3 s: the ticks since creation fire as on time.
     expect(await ticksOf(store)).toEqual([1, 2, 3, 4, 5, 6, 7].map((s) => iso(T0 + s * 1000)));
@@ -362,16 +334,8 @@ describe('ScheduleTicker', () => {
   it('leaves a schedule whose stored definition is invalid idle and runs the others', async () => {
     const clock = new SteppingClock(T0 + 300);
     const store = await openStore(clock);
-    await store.schedules.put({
-      name: 'bad',
-      definition: { job: { type: 'x' }, cron: 'not a cron' },
-      source: 'api',
-    });
-    await store.schedules.put({
-      name: 'good',
-      definition: { job: { type: 'y' }, everyMs: 1000 },
-      source: 'api',
-    });
+    await putSchedule(store, 'bad', { job: { type: 'x' }, cron: 'not a cron' });
+    await putSchedule(store, 'good', { job: { type: 'y' }, everyMs: 1000 });
     const t = ticker(store, clock);
     await t.start();
     await walk(clock, [t], T0 + 2_500);
@@ -381,11 +345,7 @@ describe('ScheduleTicker', () => {
   it('adds a jitter below the bound to each job run time', async () => {
     const clock = new SteppingClock(T0 + 300);
     const store = await openStore(clock);
-    await store.schedules.put({
-      name: 'j',
-      definition: { job: { type: 'beat' }, everyMs: 10_000, jitterMs: 4000 },
-      source: 'api',
-    });
+    await putSchedule(store, 'j', { job: { type: 'beat' }, everyMs: 10_000, jitterMs: 4000 });
     const t = ticker(store, clock, { random: () => 0.5 });
     await t.start();
     await walk(clock, [t], T0 + 10_500);
