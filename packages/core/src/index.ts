@@ -112,6 +112,7 @@ export {
   nextRateStartAt,
   parseRate,
   pruneRateLog,
+  rateFreedAt,
   rateProblem,
   rateRemaining,
   rateSlotMs,

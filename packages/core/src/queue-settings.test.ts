@@ -3,6 +3,7 @@ import {
   formatRate,
   nextRateStartAt,
   parseRate,
+  rateFreedAt,
   rateRemaining,
   rateSlotMs,
   recordStarts,
@@ -55,6 +56,16 @@ describe('the rate window', () => {
     expect(nextRateStartAt(log, 11_000, rate)).toBeUndefined();
     // Past entries are dropped as the window moves.
     expect(recordStarts(log, 11_400, 1, 1000)).toEqual([[11_400, 1]]);
+  });
+
+  it('names the moment the window last freed a start', () => {
+    const log = recordStarts(recordStarts([], 10_000, 2, 1000), 10_400, 1, 1000);
+    expect(rateFreedAt(log, 10_999, 1000)).toBeUndefined();
+    expect(rateFreedAt(log, 11_000, 1000)).toBe(11_000);
+    expect(rateFreedAt(log, 11_399, 1000)).toBe(11_000);
+    expect(rateFreedAt(log, 11_400, 1000)).toBe(11_400);
+    expect(rateFreedAt(log, 99_000, 1000)).toBe(11_400);
+    expect(rateFreedAt([], 99_000, 1000)).toBeUndefined();
   });
 
   it('remembers starts at the end of their slot for long periods: stricter, never looser', () => {

@@ -212,6 +212,21 @@ export function recordStarts(log: RateLog, now: number, count: number, periodMs:
 }
 
 /**
+ * The moment the window last freed a start, at or before `now` (the latest `at + periodMs` that
+ * is not after `now`), or undefined while no start of the log has left it. A queue that may
+ * start jobs again only since then reports it as its next run-at, so a claimer that found the
+ * window full just before it freed sees a run-at it has not seen yet and claims again.
+ */
+export function rateFreedAt(log: RateLog, now: number, periodMs: number): number | undefined {
+  let freed: number | undefined;
+  for (const [at] of log) {
+    if (at + periodMs > now) break;
+    freed = at + periodMs;
+  }
+  return freed;
+}
+
+/**
  * When a job of the queue may start again if none may now: the moment the oldest start in the
  * window leaves it. Undefined when one may start at `now`.
  */

@@ -51,8 +51,10 @@
  * most `min(limit, concurrency - running, rate remaining)` jobs of a limited queue and goes on
  * with other queues' jobs in claim order; the jobs it leaves keep their place. A change of the
  * settings applies to the next claim, on every process. `nextRunAt` counts a queue held back by
- * its rate as due when its window frees a start, and leaves out a queue at its concurrency (a
- * job of it leaving `running` is what frees it). An embedded store may keep the window in memory
+ * its rate as due when its window frees a start, and once it has freed one, from that moment (a
+ * job's later `runAt` still counts): so a claimer that found the window full just before it freed
+ * reads a run-at it has not seen. It leaves out a queue at its concurrency (a job of it leaving
+ * `running` is what frees it). An embedded store may keep the window in memory
  * only: after its restart the window starts empty.
  *
  * **Groups and aging.** A job may carry a `group` key; a queue's `groupConcurrency` K lets a

@@ -212,6 +212,36 @@ describe('Scheduler', () => {
     expect(await store.claim({ workerId: 'w', limit: 5, leaseMs: 60_000 })).toHaveLength(2);
   });
 
+  it('wakes a claimer whose claim found the rate window full just before it freed', async () => {
+    // The read of the next run-at that follows a claim's start is slow (a read from disk): the
+    // window frees a start while it runs. The run-at it returns must still wake the claimer.
+    let slowRead = false;
+    const slow = overriding(store, {
+      nextRunAt: () => {
+        if (slowRead) {
+          slowRead = false;
+          clock.advance(1000);
+        }
+        return store.nextRunAt();
+      },
+    });
+    await scheduler.stop();
+    scheduler = new Scheduler({ store: slow, clock, recheckIntervalMs: 0 });
+    await store.setQueue('q', { rate: { limit: 1, periodMs: 1000 } });
+    await submit({ queue: 'q' });
+    await submit({ queue: 'q' });
+    await scheduler.start();
+    const wait = scheduler.waitForWork(undefined, scheduler.epoch);
+    slowRead = true;
+    // This claim takes the window's only start; the claimer's next claim would find it full,
+    // and the read its start triggers ends after the window freed.
+    expect(await store.claim({ workerId: 'w', limit: 5, leaseMs: 60_000 })).toHaveLength(1);
+    expect(await settles(wait)).toBe(true);
+    expect(slowRead).toBe(false);
+    expect(clock.pending).toBe(0);
+    expect(await store.claim({ workerId: 'w', limit: 5, leaseMs: 60_000 })).toHaveLength(1);
+  });
+
   it('ends a wait when its signal aborts, and wakes on the slow re-check if configured', async () => {
     await scheduler.stop();
     scheduler = new Scheduler({ store, clock, recheckIntervalMs: 5_000 });

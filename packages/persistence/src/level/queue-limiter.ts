@@ -3,6 +3,7 @@ import {
   hasLimits,
   nextRateStartAt,
   pruneRateLog,
+  rateFreedAt,
   rateRemaining,
   recordStarts,
   type QueueLimits,
@@ -20,6 +21,8 @@ const UNLIMITED: QueueLimits = { concurrency: null, rate: null };
 export class QueueLimiter {
   readonly #limits = new Map<string, QueueLimits>();
   readonly #logs = new Map<string, RateLog>();
+  /** Per rated queue, the moment its window last freed a start (see `rateFreedAt`). */
+  readonly #freed = new Map<string, number>();
   readonly #running: (queue: string) => number;
   #grouped = false;
   #aging = false;
@@ -51,7 +54,10 @@ export class QueueLimiter {
         agingMs: limits.agingMs ?? null,
       });
     }
-    if (limits.rate === null || limits.rate === undefined) this.#logs.delete(name);
+    if (limits.rate === null || limits.rate === undefined) {
+      this.#logs.delete(name);
+      this.#freed.delete(name);
+    }
     this.#grouped = [...this.#limits.values()].some((l) => groupLimitOf(l) !== null);
     this.#aging = [...this.#limits.values()].some((l) => (l.agingMs ?? null) !== null);
   }
@@ -102,12 +108,13 @@ export class QueueLimiter {
   record(queue: string, now: number, count: number): void {
     const rate = this.#limits.get(queue)?.rate;
     if (rate === undefined || rate === null) return;
-    this.#logs.set(queue, recordStarts(this.#logs.get(queue) ?? [], now, count, rate.periodMs));
+    this.#logs.set(queue, recordStarts(this.#log(queue, now), now, count, rate.periodMs));
   }
 
   /**
-   * The earliest a claim may take a job of `queue`: -Infinity when it may now, Infinity when its
-   * concurrency is reached (a job of it ending frees it), else when its rate frees a start.
+   * The earliest a claim may take a job of `queue`: Infinity when its concurrency is reached (a
+   * job of it ending frees it), when its rate frees a start if it allows none now, else the
+   * moment its window last freed a start (-Infinity if none ever left it).
    */
   floor(queue: string, now: number): number {
     const limits = this.#limits.get(queue);
@@ -115,7 +122,7 @@ export class QueueLimiter {
     if (limits.concurrency !== null && this.#running(queue) >= limits.concurrency) {
       return Number.POSITIVE_INFINITY;
     }
-    return this.nextStartAt(queue, now) ?? Number.NEGATIVE_INFINITY;
+    return this.nextStartAt(queue, now) ?? this.#freed.get(queue) ?? Number.NEGATIVE_INFINITY;
   }
 
   /** Starts the queue's rate allows now, or null without a rate. */
@@ -135,7 +142,10 @@ export class QueueLimiter {
     const log = this.#logs.get(queue);
     if (log === undefined || rate === undefined || rate === null) return [];
     const kept = pruneRateLog(log, now, rate.periodMs);
-    if (kept !== log) this.#logs.set(queue, kept);
+    if (kept !== log) {
+      this.#logs.set(queue, kept);
+      this.#freed.set(queue, rateFreedAt(log, now, rate.periodMs) as number);
+    }
     return kept;
   }
 }

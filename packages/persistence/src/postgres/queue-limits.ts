@@ -6,6 +6,7 @@ import {
   JOB_STATES,
   nextRateStartAt,
   pruneRateLog,
+  rateFreedAt,
   rateRemaining,
   recordStarts,
   type ClaimOptions,
@@ -367,8 +368,14 @@ export async function limitedNextRunAt(
     if (row.run_at === null) continue;
     if (row.concurrency !== null && Number(row.running ?? 0) >= row.concurrency) continue;
     const rate = rateOf(row);
-    const freed = rate === null ? undefined : nextRateStartAt(row.rate_log, now, rate);
-    const at = Math.max(Number(row.run_at), freed ?? Number.NEGATIVE_INFINITY);
+    // Held back: when the window frees a start. Else since when the window allows one (the
+    // stored window keeps the starts that left it until the next claim that starts a job).
+    const floor =
+      rate === null
+        ? undefined
+        : (nextRateStartAt(row.rate_log, now, rate) ??
+          rateFreedAt(row.rate_log, now, rate.periodMs));
+    const at = Math.max(Number(row.run_at), floor ?? Number.NEGATIVE_INFINITY);
     if (earliest === undefined || at < earliest) earliest = at;
   }
   return earliest;

@@ -237,11 +237,17 @@ export function flowControlContract(harness: StoreContractHarness): void {
       f.clock.advance(599);
       expect(await claim()).toEqual([]);
       f.clock.advance(1);
+      // Once the window frees starts, the next run-at is that moment, not the jobs' own (t0): a
+      // claimer that found the window full just before sees a run-at it has not seen yet.
+      expect(await f.store.nextRunAt()).toBe(t0 + 1000);
+      f.clock.advance(50);
+      expect(await f.store.nextRunAt()).toBe(t0 + 1000);
       // The two starts of t0 leave the window together.
       expect(ids(await claim())).toEqual(ids(jobs.slice(3, 5)));
       expect((await f.store.getQueue('r')).rateRemaining).toBe(0);
       expect(await f.store.nextRunAt()).toBe(t0 + 1400);
       f.clock.advance(400);
+      expect(await f.store.nextRunAt()).toBe(t0 + 1400);
       expect(ids(await claim())).toEqual([jobs[5]!.id]);
     });
 
