@@ -21,7 +21,8 @@
  * acknowledges nothing to a producer: if the process crashes before it is durable, the jobs it
  * handed out are runnable again after a restart and run again (delivery is at-least-once), and
  * every later transition of such a job is written after the claim, so none is ever durable
- * without it. A claim may also take a job whose own submit is not durable yet (an embedded store
+ * without it. (A shared store's claim is seen by every process at once; only a crash of the
+ * database itself can forget it.) A claim may also take a job whose own submit is not durable yet (an embedded store
  * applies a step in memory before it writes it): the handler can start before the producer's
  * submit resolves. If the process crashes before that submit is durable, the submit was never
  * acknowledged and the job is gone, though its handler may have run; a producer that retries an
