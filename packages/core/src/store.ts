@@ -22,11 +22,12 @@
  * handed out are runnable again after a restart and run again (delivery is at-least-once), and
  * every later transition of such a job is written after the claim, so none is ever durable
  * without it. (A shared store's claim is seen by every process at once; only a crash of the
- * database itself can forget it.) A claim may also take a job whose own submit is not durable yet (an embedded store
- * applies a step in memory before it writes it): the handler can start before the producer's
- * submit resolves. If the process crashes before that submit is durable, the submit was never
- * acknowledged and the job is gone, though its handler may have run; a producer that retries an
- * unacknowledged submit runs it again, which at-least-once delivery allows.
+ * database itself can forget it.) A claim may also take a job whose own submit is not durable
+ * yet (an embedded store applies a step in memory before it writes it): the handler can start
+ * before the producer's submit resolves. If the process crashes before that submit is durable,
+ * the submit was never acknowledged and the job is gone, though its handler may have run; a
+ * producer that retries an unacknowledged submit runs it again, which at-least-once delivery
+ * allows.
  *
  * **Compare-and-set transitions.** Every state change checks the job's current state, and for a
  * `running` job its lease token (a fencing token issued fresh by every claim). A caller whose token
@@ -55,8 +56,8 @@
  * its rate as due when its window frees a start, and once it has freed one, from that moment (a
  * job's later `runAt` still counts): so a claimer that found the window full just before it freed
  * reads a run-at it has not seen. It leaves out a queue at its concurrency (a job of it leaving
- * `running` is what frees it). An embedded store may keep the window in memory
- * only: after its restart the window starts empty.
+ * `running` is what frees it). An embedded store may keep the window in memory only: after its
+ * restart the window starts empty.
  *
  * **Groups and aging.** A job may carry a `group` key; a queue's `groupConcurrency` K lets a
  * claim take a job of a key only while fewer than K jobs of that key and queue are `running`
