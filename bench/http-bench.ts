@@ -78,6 +78,9 @@ async function load(url: string, amount: number, body: () => unknown): Promise<v
 
 const now = () => performance.timeOrigin + performance.now();
 
+/** Longer than the handlers' flush interval of their start lines (50 ms). */
+const STARTS_FLUSH_WAIT_MS = 200;
+
 /** Requests of each kind a fresh server takes before its row is measured. */
 const WARM_UP = 2000;
 
@@ -166,6 +169,8 @@ export async function httpBench(jobs: number): Promise<BenchRow[]> {
   const agent = new Agent({ keepAlive: true, maxSockets: 32 });
   await paced(`${server.url}/api/v1/jobs`, 2 * rate, rate, agent);
   await completed(server, 2 * rate);
+  // The handlers append their lines every 50 ms: let the warm-up's reach the file first.
+  await sleep(STARTS_FLUSH_WAIT_MS);
   await writeFile(server.startsFile, '');
   const row = await measure(
     {
@@ -179,6 +184,7 @@ export async function httpBench(jobs: number): Promise<BenchRow[]> {
       await completed(server, total + 2 * rate);
     },
   );
+  await sleep(STARTS_FLUSH_WAIT_MS);
   const all = (await readFile(server.startsFile, 'utf8'))
     .split('\n')
     .filter((line) => line !== '')
@@ -186,6 +192,9 @@ export async function httpBench(jobs: number): Promise<BenchRow[]> {
       const [sent, started] = line.split(' ');
       return Number(started) - Number(sent);
     });
+  if (all.length !== total) {
+    throw new Error(`the handlers recorded ${all.length} starts; ${total} were measured`);
+  }
   if (process.env.GQ_BENCH_DEBUG === '1') {
     for (let second = 0; second < 10; second++) {
       const slice = all.slice(second * rate, (second + 1) * rate).sort((a, b) => a - b);
