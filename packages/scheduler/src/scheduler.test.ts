@@ -212,6 +212,40 @@ describe('Scheduler', () => {
     expect(await store.claim({ workerId: 'w', limit: 5, leaseMs: 60_000 })).toHaveLength(2);
   });
 
+  it('arms for the rate window when a job is submitted to a queue whose window is full', async () => {
+    await store.setQueue('q', { rate: { limit: 2, periodMs: 1000 } });
+    await scheduler.start();
+    await submit({ queue: 'q' });
+    await submit({ queue: 'q' });
+    // The window fills while no other job waits: the next run-at read after it is none.
+    const started = new Promise<void>((resolve) => {
+      let seen = 0;
+      const off = store.subscribe((change) => {
+        if (change.state === 'running' && ++seen === 2) {
+          off();
+          resolve();
+        }
+      });
+    });
+    expect(await store.claim({ workerId: 'w', limit: 5, leaseMs: 60_000 })).toHaveLength(2);
+    await started;
+    // Let the scheduler's read of the next run-at, which the starts set off, settle.
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(clock.pending).toBe(0);
+    // A job submitted now wakes the claimers, whose claim finds the window full.
+    const woken = scheduler.waitForWork(undefined, scheduler.epoch);
+    await submit({ queue: 'q' });
+    expect(await settles(woken)).toBe(true);
+    expect(await store.claim({ workerId: 'w', limit: 5, leaseMs: 60_000 })).toEqual([]);
+    const wait = scheduler.waitForWork(undefined, scheduler.epoch);
+    expect(await settles(wait)).toBe(false);
+    clock.advance(999);
+    expect(await settles(wait)).toBe(false);
+    clock.advance(1);
+    expect(await settles(wait)).toBe(true);
+    expect(await store.claim({ workerId: 'w', limit: 5, leaseMs: 60_000 })).toHaveLength(1);
+  });
+
   it('wakes a claimer whose claim found the rate window full just before it freed', async () => {
     // The read of the next run-at that follows a claim's start is slow (a read from disk): the
     // window frees a start while it runs. The run-at it returns must still wake the claimer.

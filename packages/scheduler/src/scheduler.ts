@@ -243,6 +243,10 @@ export class Scheduler implements Component {
         void this.#refresh();
         return;
       }
+      // Any other change of a limited queue (a job submitted or made runnable): its limit may
+      // hold the job back, so a claimer that then finds nothing re-reads the next run-at, which
+      // names when the limit frees it; the wake below alone would leave no timer for that.
+      this.#stale = true;
     }
     if (change.state === undefined) {
       // A change from elsewhere without details: cheap to look.
