@@ -116,6 +116,7 @@ export {
   rateProblem,
   rateRemaining,
   rateSlotMs,
+  rateSlotOf,
   recordStarts,
   hasLimits,
 } from './queue-settings.js';

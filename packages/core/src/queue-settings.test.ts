@@ -6,6 +6,7 @@ import {
   rateFreedAt,
   rateRemaining,
   rateSlotMs,
+  rateSlotOf,
   recordStarts,
 } from './queue-settings.js';
 
@@ -56,6 +57,23 @@ describe('the rate window', () => {
     expect(nextRateStartAt(log, 11_000, rate)).toBeUndefined();
     // Past entries are dropped as the window moves.
     expect(recordStarts(log, 11_400, 1, 1000)).toEqual([[11_400, 1]]);
+  });
+
+  it("splits the log at now's slot, merging starts of the same slot", () => {
+    // A 10 s period has 10 ms slots: starts at 10_001 and 10_004 end the slot at 10_010.
+    const log = recordStarts([[9_000, 4]], 10_001, 2, 10_000);
+    expect(log).toEqual([
+      [9_000, 4],
+      [10_010, 2],
+    ]);
+    expect(rateSlotOf(log, 10_004, 10_000)).toEqual({ base: [[9_000, 4]], at: 10_010, held: 2 });
+    expect(rateSlotOf(log, 10_011, 10_000)).toEqual({ base: log, at: 10_020, held: 0 });
+    // Entries that left the window are not in the base.
+    expect(rateSlotOf(log, 19_000, 10_000)).toEqual({ base: [[10_010, 2]], at: 19_000, held: 0 });
+    expect(recordStarts(log, 10_004, 3, 10_000)).toEqual([
+      [9_000, 4],
+      [10_010, 5],
+    ]);
   });
 
   it('names the moment the window last freed a start', () => {

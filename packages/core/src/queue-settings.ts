@@ -200,15 +200,28 @@ export function rateRemaining(log: RateLog, now: number, rate: QueueRate): numbe
  * The log after `count` starts at `now` (pruned): they are remembered at the end of `now`'s slot.
  */
 export function recordStarts(log: RateLog, now: number, count: number, periodMs: number): RateLog {
+  if (count <= 0) return pruneRateLog(log, now, periodMs);
+  const { base, at, held } = rateSlotOf(log, now, periodMs);
+  return [...base, [at, held + count]];
+}
+
+/**
+ * Where starts at `now` go in the log: the pruned log without `now`'s slot (`base`), the slot's
+ * end (`at`) and the starts it already holds (`held`). The log after `n` starts at `now` is
+ * `base` followed by `[at, held + n]`; a store that counts the starts only as it records them
+ * (PostgreSQL, in the claim statement) builds it from these three.
+ */
+export function rateSlotOf(
+  log: RateLog,
+  now: number,
+  periodMs: number,
+): { base: RateLog; at: number; held: number } {
   const kept = pruneRateLog(log, now, periodMs);
-  if (count <= 0) return kept;
   const slot = rateSlotMs(periodMs);
   const at = Math.ceil(now / slot) * slot;
   const last = kept[kept.length - 1];
-  if (last !== undefined && last[0] === at) {
-    return [...kept.slice(0, -1), [at, last[1] + count]];
-  }
-  return [...kept, [at, count]];
+  if (last !== undefined && last[0] === at) return { base: kept.slice(0, -1), at, held: last[1] };
+  return { base: kept, at, held: 0 };
 }
 
 /**

@@ -8,12 +8,10 @@ import {
   type Json,
   type StoreChange,
 } from '@gopherqueue/core';
-import pg from 'pg';
-
-const { escapeLiteral } = pg;
 import { unknownJobError } from '../job-errors.js';
 import { rowToJob, type JobRow } from './job-row.js';
 import { skippedQueuesSql } from './queue-limits.js';
+import { textArray } from './sql.js';
 import { DROP_LEASE, releaseDependentsSql, updated } from './transition-sql.js';
 
 /** One `complete` call as the batcher queues it. */
@@ -84,12 +82,6 @@ export function completionErrors(
           details: { id, state },
         });
   });
-}
-
-/** A SQL literal of a text array (`ARRAY['a','b']::text[]`), or `NULL::text[]`. */
-function textArray(values: readonly string[] | undefined): string {
-  if (values === undefined) return 'NULL::text[]';
-  return `ARRAY[${values.map(escapeLiteral).join(',')}]::text[]`;
 }
 
 /**

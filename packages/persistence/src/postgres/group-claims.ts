@@ -8,7 +8,7 @@ import {
 import type { RunQuery } from './postgres-meta-store.js';
 
 /*
- * Per-key limits and aging on PostgreSQL, inside the claim transaction of `claimWithLimits`
+ * Per-key limits and aging on PostgreSQL, inside the claim transaction of `planLimitedClaim`
  * (which holds the queue's row FOR UPDATE, so claims of the queue take turns across nodes and
  * each sees every start committed before it). For a queue with a key limit or aging, the jobs a
  * claim may take are chosen here, in claim order, from five index probes (one per priority, each

@@ -125,6 +125,65 @@ export class PgExecutor {
   }
 
   /**
+   * A transaction of two round trips: BEGIN, `settings` and `reads` (the simple protocol:
+   * literals only) in one message; `plan` gets the rows of each of `reads` and returns the
+   * statements to run next, which go in one message with COMMIT, and how to read their rows (as
+   * {@link script}'s `read`). For a transaction whose writes depend on what its first statements
+   * locked and read, without a round trip per write. Retried whole on a deadlock, up to five
+   * times.
+   */
+  async lockThenScript<T>(
+    settings: string,
+    reads: readonly string[],
+    plan: (rowSets: unknown[][]) => {
+      statements: readonly string[];
+      read: (rowSets: unknown[][], changes: StoreChange[]) => T;
+    },
+  ): Promise<T> {
+    const begin = [
+      'BEGIN',
+      this.#relaxed ? 'SET LOCAL synchronous_commit = off' : '',
+      settings,
+      ...reads,
+    ]
+      .filter(Boolean)
+      .join('; ');
+    this.assertOpen();
+    for (let attempt = 1; ; attempt++) {
+      let client: pg.PoolClient;
+      try {
+        client = await this.#pool.connect();
+      } catch (err) {
+        throw toStoreError(err, this.#where);
+      }
+      let rowSets: unknown[][];
+      let read: (rowSets: unknown[][], changes: StoreChange[]) => T;
+      try {
+        const begun = (await client.query(begin)) as unknown as pg.QueryResult[];
+        const next = plan(begun.slice(begun.length - reads.length).map((r) => r.rows as unknown[]));
+        read = next.read;
+        const results = (await client.query(
+          [...next.statements, 'COMMIT'].join('; '),
+        )) as unknown as pg.QueryResult | pg.QueryResult[];
+        const all = Array.isArray(results) ? results : [results];
+        rowSets = all.slice(0, next.statements.length).map((r) => r.rows as unknown[]);
+        client.release();
+      } catch (err) {
+        const broken = isUnavailable(err);
+        if (!broken) await client.query('ROLLBACK').catch(() => undefined);
+        client.release(broken ? (err as Error) : undefined);
+        if (isRetryable(err) && attempt < 5) continue;
+        throw toStoreError(err, this.#where);
+      }
+      const changes: StoreChange[] = [];
+      const value = read(rowSets, changes);
+      this.#feed.emit(changes);
+      this.#feed.publish(changes);
+      return value;
+    }
+  }
+
+  /**
    * Runs `statements` in one transaction sent as one simple-protocol message (BEGIN, settings,
    * the statements, COMMIT: a single round trip), so their values must be written in as
    * literals. `read` turns each statement's rows into the result and records the changes, which

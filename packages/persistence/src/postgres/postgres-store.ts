@@ -54,7 +54,7 @@ import {
   flushSubmits,
 } from './batched-flushes.js';
 import {
-  claimWithLimits,
+  planLimitedClaim,
   lockLimitedQueuesSql,
   limitedNextRunAt,
   LimitedQueues,
@@ -272,11 +272,12 @@ export class PostgresStore implements Store {
     this.#exec.assertOpen();
     const limited = await this.#limited.names();
     if (limited.size > 0 && (options.queues?.some((q) => limited.has(q)) ?? true)) {
-      // BEGIN, the settings and the lock of the limited queues go in one message.
-      return this.#exec.tx(
-        (c, changes, locked, atCommit) =>
-          claimWithLimits(c, this.#s, options, () => this.#clock.now(), changes, locked, atCommit),
-        `${CLAIM_SETTINGS}; ${lockLimitedQueuesSql(this.#s, options.queues)}`,
+      // BEGIN, the settings, the lock of the limited queues and their running counts go in one
+      // message; the claim, timed once they are read, goes with COMMIT.
+      return this.#exec.lockThenScript(
+        CLAIM_SETTINGS,
+        lockLimitedQueuesSql(this.#s, options.queues),
+        (read) => planLimitedClaim(this.#s, options, this.#clock.now(), read),
       );
     }
     return this.#claims.run(options);

@@ -8,7 +8,7 @@ import {
   pruneRateLog,
   rateFreedAt,
   rateRemaining,
-  recordStarts,
+  rateSlotOf,
   type ClaimOptions,
   type Job,
   type JobState,
@@ -22,6 +22,7 @@ import type { RunQuery } from './postgres-meta-store.js';
 import { rowToJob, type JobRow } from './job-row.js';
 import { updated } from './transition-sql.js';
 import { chosenJobsSql, groupsAtLimit, needsChoosing } from './group-claims.js';
+import { inlineValues, type InlineValue } from './sql.js';
 
 /*
  * Flow control on PostgreSQL. A limited queue's row in `queues` holds its limits and the sliding
@@ -29,13 +30,15 @@ import { chosenJobsSql, groupsAtLimit, needsChoosing } from './group-claims.js';
  * AND limited queues, reading the `queues` table in the statement itself, so a limit set on one
  * node holds for every node's next claim. When a node knows of limited queues (it reloads their
  * names on a `queue` change from any node, and at least every 5 s), its claims run
- * `claimWithLimits` instead: one transaction that locks the limited queues' rows FOR UPDATE (in
- * name order, so claimers never deadlock), reads how many of their jobs are running from the
- * counts the triggers keep (every commit before the lock is visible), reads the time only then,
- * computes each queue's quota, and takes the best jobs in claim order among the unlimited queues
- * and each limited queue up to its quota, then records the starts in the windows. Claims of a
- * limited queue therefore take turns across nodes, and none can exceed its limits. The nodes'
- * clocks should agree (the starts of a window are compared on them), as they must for runAt.
+ * `planLimitedClaim` instead: one transaction of two round trips. The first locks the limited
+ * queues' rows FOR UPDATE (in name order, so claimers never deadlock), reads their settings and
+ * windows, and counts how many of their jobs are running (from the counts the triggers keep, in
+ * a statement of its own, so every commit before the lock is visible); the time of the claim is
+ * read only then, and each queue's quota computed. The second, sent with COMMIT, is one statement
+ * that takes the best jobs in claim order among the unlimited queues and each limited queue up to
+ * its quota, and records the starts in the windows. Claims of a limited queue therefore take turns across nodes, and none can exceed
+ * its limits. The nodes' clocks should agree (the starts of a window are compared on them), as
+ * they must for runAt.
  */
 
 const RUNNABLE = `('scheduled', 'delayed', 'retrying')`;
@@ -101,61 +104,47 @@ export class LimitedQueues {
   }
 }
 
-/** Running jobs per queue, from the counter shards. */
-async function runningCounts(
-  c: pg.ClientBase,
-  s: string,
-  names: readonly string[],
-): Promise<Map<string, number>> {
-  if (names.length === 0) return new Map();
-  const { rows } = await c.query<{ queue: string; n: string }>(
-    `SELECT queue, sum(n)::bigint AS n FROM ${s}.counts
-     WHERE state = 'running' AND queue = ANY($1::text[]) GROUP BY queue`,
-    [names],
-  );
-  return new Map(rows.map((r) => [r.queue, Number(r.n)]));
-}
-
 /**
- * The statement that locks the limited, unpaused queues a claim may take from (all of them, or
- * those of `queues`), in name order, and reads their settings and windows. It has no parameters
- * (the names are quoted literals), so it goes in the same message as the claim's BEGIN.
+ * The statements that lock the limited, unpaused queues a claim may take from (all of them, or
+ * those of `queues`), in name order, and read their settings and windows, then count the running
+ * jobs of those with a concurrency (a statement of its own, so its snapshot is taken once the
+ * locks are held: it sees every start and end committed before). No parameters (the names are
+ * quoted literals), so they go in the same message as the claim's BEGIN.
  */
-export function lockLimitedQueuesSql(s: string, queues: readonly string[] | undefined): string {
+export function lockLimitedQueuesSql(s: string, queues: readonly string[] | undefined): string[] {
   const names =
     queues === undefined
       ? ''
       : `AND name = ANY(ARRAY[${queues.map((q) => pg.escapeLiteral(q)).join(', ')}]::text[])`;
-  return `SELECT ${QUEUE_COLUMNS} FROM ${s}.queues
-    WHERE (${LIMITED}) AND NOT paused ${names} ORDER BY name FOR UPDATE`;
+  return [
+    `SELECT ${QUEUE_COLUMNS} FROM ${s}.queues
+    WHERE (${LIMITED}) AND NOT paused ${names} ORDER BY name FOR UPDATE`,
+    `SELECT queue, sum(n)::bigint AS n FROM ${s}.counts
+    WHERE state = 'running' AND queue IN (SELECT name FROM ${s}.queues
+      WHERE concurrency IS NOT NULL AND NOT paused ${names})
+    GROUP BY queue`,
+  ];
 }
 
 /**
- * See the file comment. Runs inside the claim's transaction, given the rows of
- * {@link lockLimitedQueuesSql}, which that transaction ran first.
+ * See the file comment. Given the rows of {@link lockLimitedQueuesSql} (sent with BEGIN, so the
+ * queues are locked and their running jobs counted) and the time of the claim, read after them,
+ * the claim statement, which goes in one message with COMMIT: the claim costs two round trips
+ * whatever its limits. The statement records the starts in the rate windows as it takes the jobs.
  */
-export async function claimWithLimits(
-  c: pg.ClientBase,
+export function planLimitedClaim(
   s: string,
   options: ClaimOptions,
-  clock: () => number,
-  changes: StoreChange[],
-  locked: unknown[],
-  atCommit: (sql: string) => void,
-): Promise<Job[]> {
+  now: number,
+  [locked = [], counted = []]: unknown[][],
+): { statements: string[]; read: (rowSets: unknown[][], changes: StoreChange[]) => Job[] } {
   const queues = locked as QueueRow[];
-  const running = await runningCounts(
-    c,
-    s,
-    queues.filter((q) => q.concurrency !== null).map((q) => q.name),
+  const running = new Map(
+    (counted as { queue: string; n: string }[]).map((r) => [r.queue, Number(r.n)]),
   );
-  // The time of the claim is read only now, under the locks and after the running counts: so
-  // the starts of a queue are recorded in the order they were allowed, and a job that ended and
-  // freed a slot this claim takes ended before this claim's start.
-  const now = clock();
-  const values: unknown[] = [now, options.limit, options.types ?? null, options.queues ?? null];
+  const values: InlineValue[] = [now, options.limit, options.types ?? null, options.queues ?? null];
   const parts = [unlimitedJobsSql(s)];
-  const logs = new Map<string, { rate: QueueRate; log: RateLog }>();
+  const windows: string[] = [];
   for (const queue of queues) {
     let quota = options.limit;
     if (queue.concurrency !== null) {
@@ -164,8 +153,14 @@ export async function claimWithLimits(
     const rate = rateOf(queue);
     if (rate !== null) {
       const log = pruneRateLog(queue.rate_log, now, rate.periodMs);
-      logs.set(queue.name, { rate, log });
       quota = Math.min(quota, rateRemaining(log, now, rate));
+      if (quota > 0) {
+        const { base, at, held } = rateSlotOf(log, now, rate.periodMs);
+        windows.push(
+          `(${pg.escapeLiteral(queue.name)}, ${pg.escapeLiteral(JSON.stringify(base))}::jsonb, ` +
+            `${at}::bigint, ${held}::bigint)`,
+        );
+      }
     }
     if (quota <= 0) continue;
     if (needsChoosing(queue)) {
@@ -184,45 +179,52 @@ export async function claimWithLimits(
   values.push(options.leaseMs, options.workerId);
   const lease = `$${values.length - 1}`;
   const worker = `$${values.length}`;
-  const { rows } = await c.query<JobRow & { previous: JobState }>(
+  // The window of a queue that started jobs: its log without `now`'s slot, then the slot with
+  // the starts it held plus this claim's (see `rateSlotOf`).
+  const record =
+    windows.length === 0
+      ? ''
+      : `, windows AS (
+       UPDATE ${s}.queues q
+       SET rate_log = v.base || jsonb_build_array(jsonb_build_array(v.at, v.held + c.n))
+       FROM (VALUES ${windows.join(', ')}) AS v(name, base, at, held),
+         LATERAL (SELECT count(*) AS n FROM claimed WHERE claimed.queue = v.name) c
+       WHERE q.name = v.name AND c.n > 0
+     )`;
+  const claim = inlineValues(
     `WITH ${parts.map((sql, i) => `c${i} AS (${sql})`).join(', ')},
      chosen AS (
        SELECT * FROM (${parts.map((_, i) => `SELECT * FROM c${i}`).join(' UNION ALL ')}) u
        ORDER BY eff, run_at, seq LIMIT $2
-     )
-     UPDATE ${s}.jobs j SET state = 'running', attempt = j.attempt + 1, started_at = $1,
-       updated_at = $1, lease_token = gen_random_uuid()::text,
-       lease_expires_at = $1::bigint + ${lease}::bigint, worker_id = ${worker}
-     FROM chosen WHERE j.id = chosen.id AND j.state IN ${RUNNABLE}
-     RETURNING j.*, chosen.state AS previous`,
+     ), claimed AS (
+       UPDATE ${s}.jobs j SET state = 'running', attempt = j.attempt + 1, started_at = $1,
+         updated_at = $1, lease_token = gen_random_uuid()::text,
+         lease_expires_at = $1::bigint + ${lease}::bigint, worker_id = ${worker}
+       FROM chosen WHERE j.id = chosen.id AND j.state IN ${RUNNABLE}
+       RETURNING j.*, chosen.state AS previous
+     )${record}
+     SELECT * FROM claimed`,
     values,
   );
-  const jobs = rows.map((row) => ({ job: rowToJob(row), previous: row.previous }));
-  jobs.sort(
-    (a, b) => a.job.priority - b.job.priority || a.job.runAt - b.job.runAt || a.job.seq - b.job.seq,
-  );
-  const started = new Map<string, number>();
-  for (const { job } of jobs) started.set(job.queue, (started.get(job.queue) ?? 0) + 1);
-  // The windows are written with the COMMIT, in its message: the rows are locked, so nothing
-  // can come between, and the claim costs one round trip fewer.
-  const windows: string[] = [];
-  for (const [name, { rate, log }] of logs) {
-    if (!started.has(name)) continue;
-    const window = JSON.stringify(recordStarts(log, now, started.get(name) ?? 0, rate.periodMs));
-    windows.push(`(${pg.escapeLiteral(name)}, ${pg.escapeLiteral(window)}::jsonb)`);
-  }
-  if (windows.length > 0) {
-    atCommit(
-      `UPDATE ${s}.queues q SET rate_log = v.log FROM (VALUES ${windows.join(', ')}) AS v(name, log)
-       WHERE q.name = v.name`,
-    );
-  }
-  for (const { job, previous } of jobs) changes.push(updated(job, previous));
-  return jobs.map((j) => j.job);
+  return {
+    statements: [claim],
+    read: ([rows = []], changes) => {
+      const jobs = (rows as (JobRow & { previous: JobState })[]).map((row) => ({
+        job: rowToJob(row),
+        previous: row.previous,
+      }));
+      jobs.sort(
+        (a, b) =>
+          a.job.priority - b.job.priority || a.job.runAt - b.job.runAt || a.job.seq - b.job.seq,
+      );
+      for (const { job, previous } of jobs) changes.push(updated(job, previous));
+      return jobs.map((j) => j.job);
+    },
+  };
 }
 
 /**
- * The best runnable jobs of the unlimited queues for {@link claimWithLimits} (`$1` now, `$2` the
+ * The best runnable jobs of the unlimited queues for {@link planLimitedClaim} (`$1` now, `$2` the
  * limit, `$3` types, `$4` queues), locked. Taken queue by queue, from the queues the counts say
  * hold runnable jobs, each along its own index (`jobs_runnable_queue`): one scan in claim order
  * over every runnable job would pass over the whole backlog of the limited queues it must leave,

@@ -1,3 +1,33 @@
+import pg from 'pg';
+
+/** A SQL literal of a text array (`ARRAY['a','b']::text[]`), or `NULL::text[]`. */
+export function textArray(values: readonly string[] | undefined): string {
+  if (values === undefined) return 'NULL::text[]';
+  return `ARRAY[${values.map((v) => pg.escapeLiteral(v)).join(',')}]::text[]`;
+}
+
+/** A value {@link inlineValues} can write as a literal. */
+export type InlineValue = number | string | null | readonly string[];
+
+/**
+ * `sql` with each `$n` replaced by the literal of `values[n - 1]` (in parentheses), so a
+ * statement built with parameters can travel in a simple-protocol message. Numbers must be
+ * finite; an array is a text array.
+ */
+export function inlineValues(sql: string, values: readonly InlineValue[]): string {
+  return sql.replace(/\$(\d+)/g, (_, n: string) => {
+    const value = values[Number(n) - 1];
+    if (value === undefined) throw new RangeError(`no value for $${n}`);
+    if (value === null) return 'NULL';
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) throw new RangeError(`$${n} is not a finite number`);
+      return `(${value})`;
+    }
+    if (typeof value === 'string') return pg.escapeLiteral(value);
+    return `(${textArray(value)})`;
+  });
+}
+
 /**
  * Folds the counter shards of backends that no longer exist into shard 0, so the counts table
  * stays as small as the number of live connections times queues, states and priorities.
