@@ -195,6 +195,48 @@ describe('Scheduler', () => {
     expect(await store.claim({ workerId: 'w', limit: 5, leaseMs: 60_000 })).toHaveLength(1);
   });
 
+  it('reads the next run-at of a limited queue as it runs only for claimers that wait', async () => {
+    let reads = 0;
+    const counted = overriding(store, {
+      nextRunAt: () => {
+        reads++;
+        return store.nextRunAt();
+      },
+    });
+    const own = new Scheduler({ store: counted, clock, recheckIntervalMs: 0 });
+    try {
+      await store.setQueue('q', { concurrency: 50 });
+      await own.start();
+      // Let the reads of the start and of the queue's change settle.
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      reads = 0;
+      for (let i = 0; i < 20; i++) await own.enqueue(createJob('t', null, { queue: 'q' }));
+      const jobs = await store.claim({ workerId: 'w', limit: 20, leaseMs: 60_000 });
+      expect(jobs).toHaveLength(20);
+      for (const job of jobs) await store.complete(job.id, job.leaseToken!, null);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      // 20 submits, 20 starts and 20 ends with no claimer waiting: no read.
+      expect(reads).toBe(0);
+      // A claimer that found nothing and waits reads it once; an end while it waits reads it.
+      const wait = own.waitForWork(undefined, own.epoch);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(reads).toBe(1);
+      await own.enqueue(createJob('t', null, { queue: 'q' }));
+      expect(await settles(wait)).toBe(true);
+      const [job] = await store.claim({ workerId: 'w', limit: 1, leaseMs: 60_000 });
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(reads).toBe(1);
+      const next = own.waitForWork(undefined, own.epoch);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(reads).toBe(2);
+      await store.complete(job!.id, job!.leaseToken!, null);
+      expect(await settles(next)).toBe(true);
+      expect(reads).toBe(3);
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('wakes when the rate window of a limited queue frees a start, by its timer', async () => {
     await store.setQueue('q', { rate: { limit: 2, periodMs: 1000 } });
     await scheduler.start();

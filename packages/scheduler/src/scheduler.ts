@@ -225,6 +225,11 @@ export class Scheduler implements Component {
     }
     if (change.kind !== 'created' && change.kind !== 'updated') return;
     if (change.queue !== undefined && this.#limited.has(change.queue)) {
+      // The next run-at may have moved. It is read now only for claimers already waiting (their
+      // timer must point at the moment the limit frees a job); with none waiting, the first
+      // claimer to find nothing reads it as it starts to wait, so a busy drain of a limited
+      // queue does not read it at every start and end.
+      const waiting = this.#waiters.size > 0;
       if (
         (change.previous === 'running' && change.state !== 'running') ||
         (change.previous !== undefined && change.state !== undefined && isTerminal(change.state))
@@ -233,14 +238,14 @@ export class Scheduler implements Component {
         // an ordered queue, made the next job of its key the head.
         this.#stale = true;
         this.#wake();
-        void this.#refresh();
+        if (waiting) void this.#refresh();
         return;
       }
       if (change.state === 'running') {
         // A start of a limited queue: its rate may now hold the rest back until the window
-        // frees a start, which the next run-at (read now) names.
+        // frees a start, which the next run-at names.
         this.#stale = true;
-        void this.#refresh();
+        if (waiting) void this.#refresh();
         return;
       }
       // Any other change of a limited queue (a job submitted or made runnable): its limit may
