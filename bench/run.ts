@@ -9,7 +9,7 @@
  * spread over the minute for `--minutes` minutes (default 2)).
  * `--variant` and `--workload` run only the store rows whose variant (`disk, durable`,
  * `disk, relaxed`, `memory`) or workload contains the text. `--scale` lists the backlog sizes
- * (default 1000000). dashboard (not in the default run either): `--jobs N` jobs stored (default
+ * (default 1000000); `--settle` compacts each filled database before it is measured. dashboard (not in the default run either): `--jobs N` jobs stored (default
  * 1000000), then the requests of the dashboard's overview and of a jobs page, timed.
  */
 import { MAX_SCHEDULES } from '@gopherqueue/core';
@@ -53,7 +53,8 @@ const ALL: Record<string, (jobs: number) => Promise<BenchRow[]>> = {
   postgres: postgresBench,
   rate: () => rateBench(),
   groups: (n) => groupBench(Math.min(n, 20_000)),
-  scale: () => scaleBench((flag('--scale') ?? '1000000').split(',').map(Number)),
+  scale: () =>
+    scaleBench((flag('--scale') ?? '1000000').split(',').map(Number), args.includes('--settle')),
   schedules: () =>
     scheduleBench({
       schedules: Number(flag('--schedules') ?? MAX_SCHEDULES),

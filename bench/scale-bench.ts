@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { ClassicLevel } from 'classic-level';
 import { createJob, type JobSpec, type PriorityLevel } from '@gopherqueue/core';
 import { LevelStore } from '@gopherqueue/persistence';
 import { Scheduler } from '@gopherqueue/scheduler';
@@ -38,6 +39,22 @@ async function fill(dir: string, n: number): Promise<number> {
     }
   } finally {
     await store.close();
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+/**
+ * Compacts the whole database at `dir` (LevelDB's CompactRange over every key), so the levels hold
+ * what a store whose backlog built up over time would, not a fill's compaction still under way.
+ */
+async function settle(dir: string): Promise<number> {
+  const t0 = performance.now();
+  const db = new ClassicLevel(dir);
+  try {
+    await db.open();
+    await db.compactRange('\u0000', '\uffff');
+  } finally {
+    await db.close();
   }
   return (performance.now() - t0) / 1000;
 }
@@ -86,9 +103,10 @@ async function drain(dir: string, count: number): Promise<number> {
  * `pnpm bench scale [--scale 1000000,10000000]`: a backlog of waiting jobs on the embedded store.
  * For each size: fill, then `gq serve` on it (time to `/ready`, RSS, memory per waiting job, pages
  * of 50 from each state), the first job of the highest priority after a restart, and the drain
- * rate with the backlog against an empty store's.
+ * rate with the backlog against an empty store's. With `settled` (`--settle`), the database is
+ * compacted after the fill, before anything is measured.
  */
-export async function scaleBench(sizes: number[]): Promise<BenchRow[]> {
+export async function scaleBench(sizes: number[], settled = false): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const emptyDir = await mkdtemp(join(tmpdir(), 'gq-scale-empty-'));
   const empty = await serve(emptyDir);
@@ -114,7 +132,10 @@ export async function scaleBench(sizes: number[]): Promise<BenchRow[]> {
   for (const n of sizes) {
     const dir = await mkdtemp(join(tmpdir(), 'gq-scale-'));
     try {
-      const base = { suite: 'scale', variant: `${n.toLocaleString('en-US')} waiting` };
+      const base = {
+        suite: 'scale',
+        variant: `${n.toLocaleString('en-US')} waiting${settled ? ', compacted' : ''}`,
+      };
       const fillSeconds = await fill(dir, n);
       rows.push({
         ...base,
@@ -122,6 +143,14 @@ export async function scaleBench(sizes: number[]): Promise<BenchRow[]> {
         jobs: n,
         seconds: fillSeconds,
       });
+      if (settled) {
+        rows.push({
+          ...base,
+          workload: 'compaction of the whole database after the fill',
+          jobs: n,
+          seconds: await settle(dir),
+        });
+      }
 
       const served = await serve(dir);
       const pid = served.child.pid as number;
