@@ -36,9 +36,9 @@ import { inlineValues, type InlineValue } from './sql.js';
  * a statement of its own, so every commit before the lock is visible); the time of the claim is
  * read only then, and each queue's quota computed. The second, sent with COMMIT, is one statement
  * that takes the best jobs in claim order among the unlimited queues and each limited queue up to
- * its quota, and records the starts in the windows. Claims of a limited queue therefore take turns across nodes, and none can exceed
- * its limits. The nodes' clocks should agree (the starts of a window are compared on them), as
- * they must for runAt.
+ * its quota, and records the starts in the windows. Claims of a limited queue therefore take
+ * turns across nodes, and none can exceed its limits. The nodes' clocks should agree (the starts
+ * of a window are compared on them), as they must for runAt.
  */
 
 const RUNNABLE = `('scheduled', 'delayed', 'retrying')`;
@@ -131,6 +131,9 @@ export function lockLimitedQueuesSql(s: string, queues: readonly string[] | unde
  * queues are locked and their running jobs counted) and the time of the claim, read after them,
  * the claim statement, which goes in one message with COMMIT: the claim costs two round trips
  * whatever its limits. The statement records the starts in the rate windows as it takes the jobs.
+ * The time must be read after those rows arrive: so the starts of a queue are recorded in the
+ * order they were allowed, and a job that ended and freed a slot this claim takes ended before
+ * this claim's start.
  */
 export function planLimitedClaim(
   s: string,
