@@ -225,33 +225,28 @@ export class Scheduler implements Component {
     }
     if (change.kind !== 'created' && change.kind !== 'updated') return;
     if (change.queue !== undefined && this.#limited.has(change.queue)) {
-      // The next run-at may have moved. It is read now only for claimers already waiting (their
-      // timer must point at the moment the limit frees a job); with none waiting, the first
-      // claimer to find nothing reads it as it starts to wait, so a busy drain of a limited
-      // queue does not read it at every start and end.
+      // Any change of a limited queue may move its next run-at: a start may fill its rate
+      // window, an end free a slot of its concurrency (or, in an ordered queue, make the next
+      // job of its key the head), a submitted job be held back by a limit. A claimer that finds
+      // nothing re-reads it as it starts to wait; it is read at once only for claimers already
+      // waiting (their timer must point at the moment the limit frees a job), so a busy drain of
+      // a limited queue does not read it at every start and end.
+      this.#stale = true;
       const waiting = this.#waiters.size > 0;
       if (
         (change.previous === 'running' && change.state !== 'running') ||
         (change.previous !== undefined && change.state !== undefined && isTerminal(change.state))
       ) {
-        // A job of a limited queue ended: it may have freed a slot of its concurrency, or, in
-        // an ordered queue, made the next job of its key the head.
-        this.#stale = true;
         this.#wake();
         if (waiting) void this.#refresh();
         return;
       }
       if (change.state === 'running') {
-        // A start of a limited queue: its rate may now hold the rest back until the window
-        // frees a start, which the next run-at names.
-        this.#stale = true;
         if (waiting) void this.#refresh();
         return;
       }
-      // Any other change of a limited queue (a job submitted or made runnable): its limit may
-      // hold the job back, so a claimer that then finds nothing re-reads the next run-at, which
-      // names when the limit frees it; the wake below alone would leave no timer for that.
-      this.#stale = true;
+      // A job submitted or made runnable falls through to the wake below, which alone would
+      // leave no timer for a limit that holds it back: the stale mark above gives one.
     }
     if (change.state === undefined) {
       // A change from elsewhere without details: cheap to look.

@@ -87,41 +87,21 @@ export class PgExecutor {
     announce: 'after' | 'inside' = 'after',
   ): Promise<T> {
     // One round trip (simple protocol) for BEGIN and the transaction's settings.
-    const begin = [
-      'BEGIN',
-      this.#relaxed ? 'SET LOCAL synchronous_commit = off' : '',
-      settings ?? '',
-    ]
-      .filter(Boolean)
-      .join('; ');
+    const begin = this.#begin(settings);
     this.assertOpen();
-    for (let attempt = 1; ; attempt++) {
-      let client: pg.PoolClient;
-      try {
-        client = await this.#pool.connect();
-      } catch (err) {
-        throw toStoreError(err, this.#where);
-      }
+    const { value, changes } = await this.#attempts(async (client) => {
       const changes: StoreChange[] = [];
       const closing: string[] = [];
-      try {
-        const begun = (await client.query(begin)) as unknown as pg.QueryResult | pg.QueryResult[];
-        const last = Array.isArray(begun) ? begun.at(-1) : begun;
-        const value = await fn(client, changes, last?.rows ?? [], (sql) => closing.push(sql));
-        if (announce === 'inside') await this.#feed.notifyOwn(client, changes);
-        await client.query([...closing, 'COMMIT'].join('; '));
-        client.release();
-        this.#feed.emit(changes);
-        if (announce === 'after') this.#feed.publish(changes);
-        return value;
-      } catch (err) {
-        const broken = isUnavailable(err);
-        if (!broken) await client.query('ROLLBACK').catch(() => undefined);
-        client.release(broken ? (err as Error) : undefined);
-        if (isRetryable(err) && attempt < 5) continue;
-        throw toStoreError(err, this.#where);
-      }
-    }
+      const begun = (await client.query(begin)) as unknown as pg.QueryResult | pg.QueryResult[];
+      const last = Array.isArray(begun) ? begun.at(-1) : begun;
+      const value = await fn(client, changes, last?.rows ?? [], (sql) => closing.push(sql));
+      if (announce === 'inside') await this.#feed.notifyOwn(client, changes);
+      await client.query([...closing, 'COMMIT'].join('; '));
+      return { value, changes };
+    });
+    this.#feed.emit(changes);
+    if (announce === 'after') this.#feed.publish(changes);
+    return value;
   }
 
   /**
@@ -140,47 +120,20 @@ export class PgExecutor {
       read: (rowSets: unknown[][], changes: StoreChange[]) => T;
     },
   ): Promise<T> {
-    const begin = [
-      'BEGIN',
-      this.#relaxed ? 'SET LOCAL synchronous_commit = off' : '',
-      settings,
-      ...reads,
-    ]
-      .filter(Boolean)
-      .join('; ');
+    const begin = [this.#begin(settings), ...reads].join('; ');
     this.assertOpen();
-    for (let attempt = 1; ; attempt++) {
-      let client: pg.PoolClient;
-      try {
-        client = await this.#pool.connect();
-      } catch (err) {
-        throw toStoreError(err, this.#where);
-      }
-      let rowSets: unknown[][];
-      let read: (rowSets: unknown[][], changes: StoreChange[]) => T;
-      try {
-        const begun = (await client.query(begin)) as unknown as pg.QueryResult[];
-        const next = plan(begun.slice(begun.length - reads.length).map((r) => r.rows as unknown[]));
-        read = next.read;
-        const results = (await client.query(
-          [...next.statements, 'COMMIT'].join('; '),
-        )) as unknown as pg.QueryResult | pg.QueryResult[];
-        const all = Array.isArray(results) ? results : [results];
-        rowSets = all.slice(0, next.statements.length).map((r) => r.rows as unknown[]);
-        client.release();
-      } catch (err) {
-        const broken = isUnavailable(err);
-        if (!broken) await client.query('ROLLBACK').catch(() => undefined);
-        client.release(broken ? (err as Error) : undefined);
-        if (isRetryable(err) && attempt < 5) continue;
-        throw toStoreError(err, this.#where);
-      }
-      const changes: StoreChange[] = [];
-      const value = read(rowSets, changes);
-      this.#feed.emit(changes);
-      this.#feed.publish(changes);
-      return value;
-    }
+    const { rowSets, read } = await this.#attempts(async (client) => {
+      const begun = (await client.query(begin)) as unknown as pg.QueryResult[];
+      const next = plan(begun.slice(begun.length - reads.length).map((r) => r.rows as unknown[]));
+      const results = (await client.query([...next.statements, 'COMMIT'].join('; '))) as unknown as
+        pg.QueryResult | pg.QueryResult[];
+      const all = Array.isArray(results) ? results : [results];
+      return {
+        rowSets: all.slice(0, next.statements.length).map((r) => r.rows as unknown[]),
+        read: next.read,
+      };
+    });
+    return this.#read(rowSets, read);
   }
 
   /**
@@ -194,16 +147,31 @@ export class PgExecutor {
     settings: string | undefined,
     read: (rowSets: unknown[][], changes: StoreChange[]) => T,
   ): Promise<T> {
-    const head = [
-      'BEGIN',
-      this.#relaxed ? 'SET LOCAL synchronous_commit = off' : '',
-      settings ?? '',
-    ]
-      .filter(Boolean)
-      .join('; ');
+    const head = this.#begin(settings);
     const skip = head.split('; ').length;
     const text = `${head}; ${statements.join('; ')}; COMMIT`;
     this.assertOpen();
+    // A failed statement leaves the transaction aborted and the rest of the message unrun.
+    const results = await this.#attempts(
+      async (client) => (await client.query(text)) as unknown as pg.QueryResult[],
+    );
+    const rowSets = results.slice(skip, skip + statements.length).map((r) => r.rows as unknown[]);
+    return this.#read(rowSets, read);
+  }
+
+  /** BEGIN and the transaction's settings, as one simple-protocol text. */
+  #begin(settings: string | undefined): string {
+    return ['BEGIN', this.#relaxed ? 'SET LOCAL synchronous_commit = off' : '', settings ?? '']
+      .filter(Boolean)
+      .join('; ');
+  }
+
+  /**
+   * Runs `body` on a client of the pool and releases it. On a failure the transaction is rolled
+   * back (unless the connection broke, which is then dropped from the pool), and the whole body
+   * retried on a deadlock or serialization failure, up to five times.
+   */
+  async #attempts<R>(body: (client: pg.PoolClient) => Promise<R>): Promise<R> {
     for (let attempt = 1; ; attempt++) {
       let client: pg.PoolClient;
       try {
@@ -211,24 +179,26 @@ export class PgExecutor {
       } catch (err) {
         throw toStoreError(err, this.#where);
       }
-      let results: pg.QueryResult[];
       try {
-        results = (await client.query(text)) as unknown as pg.QueryResult[];
+        const result = await body(client);
         client.release();
+        return result;
       } catch (err) {
         const broken = isUnavailable(err);
-        // A failed statement leaves the transaction aborted and the rest of the message unrun.
         if (!broken) await client.query('ROLLBACK').catch(() => undefined);
         client.release(broken ? (err as Error) : undefined);
         if (isRetryable(err) && attempt < 5) continue;
         throw toStoreError(err, this.#where);
       }
-      const rowSets = results.slice(skip, skip + statements.length).map((r) => r.rows as unknown[]);
-      const changes: StoreChange[] = [];
-      const value = read(rowSets, changes);
-      this.#feed.emit(changes);
-      this.#feed.publish(changes);
-      return value;
     }
+  }
+
+  /** Reads a committed script's rows and hands its changes to the feed. */
+  #read<T>(rowSets: unknown[][], read: (rowSets: unknown[][], changes: StoreChange[]) => T): T {
+    const changes: StoreChange[] = [];
+    const value = read(rowSets, changes);
+    this.#feed.emit(changes);
+    this.#feed.publish(changes);
+    return value;
   }
 }
