@@ -9,10 +9,17 @@ import {
   type CompleteInput,
 } from './batched-ops.js';
 import { rowToJob, type JobRow } from './job-row.js';
-import pg from 'pg';
+import { dollarQuoted } from './sql.js';
 import type { BatchItem } from './batcher.js';
 import type { PgExecutor } from './pg-executor.js';
-import { insertJobsJson, insertJobsSql, newJob, submitJobs } from './submit-jobs.js';
+import {
+  insertedJobs,
+  insertJobsJson,
+  insertJobsSql,
+  newJob,
+  submitJobs,
+  type InsertedRow,
+} from './submit-jobs.js';
 
 /**
  * Set for claim transactions: walk the claim index in order and stop at the limit, even before
@@ -160,12 +167,10 @@ async function insertIndependent(
   items: BatchItem<JobSpec, SubmitResult>[],
 ): Promise<BatchItem<JobSpec, SubmitResult>[]> {
   const jobs = items.map((item) => newJob(item.input, now, () => undefined));
-  const sql = insertJobsSql(s, pg.escapeLiteral(insertJobsJson(jobs)));
+  const sql = insertJobsSql(s, dollarQuoted(insertJobsJson(jobs)));
   const inserted = await exec.script([sql], undefined, (rowSets, changes) => {
-    const byId = new Map<string, Job>();
-    for (const row of (rowSets[0] ?? []) as JobRow[]) {
-      const job = rowToJob(row);
-      byId.set(job.id, job);
+    const byId = insertedJobs(jobs, (rowSets[0] ?? []) as InsertedRow[]);
+    for (const job of byId.values()) {
       changes.push({
         kind: 'created',
         id: job.id,

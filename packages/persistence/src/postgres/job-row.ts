@@ -109,18 +109,18 @@ export function rowToJob(row: JobRow): Job {
 
 /**
  * A job as one element of the JSON array that `jsonb_to_recordset` reads (see
- * {@link RECORD_COLUMNS}). jsonb values travel boxed as `{ "v": value }` because the record
- * functions turn a JSON null into SQL NULL, which would lose "present and null".
+ * {@link RECORD_COLUMNS}), with `ord`, its place in the array. jsonb values travel boxed as
+ * `{ "v": value }` because the record functions turn a JSON null into SQL NULL, which would lose
+ * "present and null". A column the job leaves empty is left out, which the record functions read
+ * as NULL: a new job leaves most of them empty, and the text PostgreSQL parses is then half as
+ * long.
  */
-export function jobToRecord(job: Job): Record<string, unknown> {
-  const box = (value: Json | undefined): { v: Json } | null =>
-    value === undefined ? null : { v: value };
-  return {
+export function jobToRecord(job: Job, ord: number): Record<string, unknown> {
+  const record: Record<string, unknown> = {
     id: job.id,
     seq: job.seq,
     type: job.type,
     queue: job.queue,
-    payload: box(job.payload),
     priority: job.priority,
     state: job.state,
     attempt: job.attempt,
@@ -130,31 +130,49 @@ export function jobToRecord(job: Job): Record<string, unknown> {
     run_at: job.runAt,
     depends_on: job.dependsOn,
     waiting_on: job.waitingOn,
-    idempotency_key: job.idempotencyKey ?? null,
-    correlation_id: job.correlationId ?? null,
     tags: job.tags,
-    checkpoint: box(job.checkpoint),
-    progress: box(job.progress),
-    progress_message: job.progressMessage ?? null,
-    result: box(job.result),
     errors: job.errors,
     transitions: job.transitions ?? [],
-    cancel_reason: job.cancelReason ?? null,
     created_at: job.createdAt,
     updated_at: job.updatedAt,
-    started_at: job.startedAt ?? null,
-    finished_at: job.finishedAt ?? null,
-    lease_token: job.leaseToken ?? null,
-    lease_expires_at: job.leaseExpiresAt ?? null,
-    worker_id: job.workerId ?? null,
-    retry_on: job.retryOn ?? null,
-    no_retry_on: job.noRetryOn ?? null,
-    uniq: job.unique ?? null,
-    debounce: job.debounce ?? null,
-    expires_at: job.expiresAt ?? null,
-    grp: job.group ?? null,
-    traceparent: job.traceparent ?? null,
+    ord,
   };
+  const boxed = {
+    payload: job.payload,
+    checkpoint: job.checkpoint,
+    progress: job.progress,
+    result: job.result,
+  };
+  for (const [column, value] of Object.entries(boxed)) {
+    if (value !== undefined) record[column] = { v: value };
+  }
+  const plain = {
+    idempotency_key: job.idempotencyKey,
+    correlation_id: job.correlationId,
+    progress_message: job.progressMessage,
+    cancel_reason: job.cancelReason,
+    started_at: job.startedAt,
+    finished_at: job.finishedAt,
+    lease_token: job.leaseToken,
+    lease_expires_at: job.leaseExpiresAt,
+    worker_id: job.workerId,
+    retry_on: job.retryOn,
+    no_retry_on: job.noRetryOn,
+    uniq: job.unique,
+    debounce: job.debounce,
+    expires_at: job.expiresAt,
+    grp: job.group,
+    traceparent: job.traceparent,
+  };
+  for (const [column, value] of Object.entries(plain)) {
+    if (value !== undefined && value !== null) record[column] = value;
+  }
+  return record;
+}
+
+/** The JSON text of `jobs` as records for `jsonb_to_recordset`, in order. */
+export function jobRecordsJson(jobs: readonly Job[]): string {
+  return JSON.stringify(jobs.map(jobToRecord));
 }
 
 /** Column definitions of a job record for `jsonb_to_recordset(...) AS x(...)`. */

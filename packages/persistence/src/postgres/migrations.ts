@@ -299,6 +299,19 @@ CREATE TRIGGER jobs_record_transition BEFORE UPDATE OF state ON ${s}.jobs
   FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state)
   EXECUTE FUNCTION ${s}.record_transition();`,
   },
+  {
+    version: 14,
+    name: 'idempotency keys indexed only where a job has one',
+    // Most jobs have no idempotency key, yet each had an entry in the unique index, written by
+    // its insert and again by every update that changed an indexed column (its claim, its end).
+    // `ON CONFLICT DO NOTHING` with no target uses any unique index, partial ones included, and
+    // the one lookup by key names the predicate. Built before the old one is dropped, so a key
+    // is never unguarded inside the migration's transaction.
+    sql: (s) => `
+CREATE UNIQUE INDEX jobs_queue_idempotency_key ON ${s}.jobs (queue, idempotency_key)
+  WHERE idempotency_key IS NOT NULL;
+DROP INDEX ${s}.jobs_queue_idempotency;`,
+  },
 ];
 
 /** Lock class of the advisory lock that serialises migrations (any constant of our own). */

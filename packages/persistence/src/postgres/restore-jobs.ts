@@ -2,7 +2,7 @@ import type { Job, StoreChange } from '@gopherqueue/core';
 import type pg from 'pg';
 import {
   JOB_COLUMNS,
-  jobToRecord,
+  jobRecordsJson,
   RECORD_COLUMNS,
   recordSelectList,
   rowToJob,
@@ -50,7 +50,7 @@ export async function restoreJobs(
      ORDER BY x.ord
      ON CONFLICT DO NOTHING
      RETURNING *`,
-    [JSON.stringify(jobs.map((job, ord) => ({ ...jobToRecord(job), ord })))],
+    [jobRecordsJson(jobs)],
   );
   const ids = rows.map((r) => r.id);
   await c.query(

@@ -1,5 +1,8 @@
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { inlineValues } from './sql.js';
+import { describeWithPostgres } from './describe-with-postgres.js';
+import { dollarQuoted, inlineValues } from './sql.js';
+import { TEST_POSTGRES_URL } from './test-database.js';
 
 describe('inlineValues', () => {
   it('writes each $n as the literal of its value, $10 apart from $1', () => {
@@ -24,5 +27,38 @@ describe('inlineValues', () => {
   it('refuses a missing value and a number that is not finite', () => {
     expect(() => inlineValues('$2', [1])).toThrow('no value for $2');
     expect(() => inlineValues('$1', [Number.NaN])).toThrow('$1 is not a finite number');
+  });
+});
+
+describe('dollarQuoted', () => {
+  it('quotes with a tag the text does not contain', () => {
+    expect(dollarQuoted(`{"a":"it's \\ $1"}`)).toBe(`$gq${'$'}{"a":"it's \\ $1"}$gq$`);
+    expect(dollarQuoted('x $gq$ y')).toBe('$gq0$x $gq$ y$gq0$');
+    expect(dollarQuoted('$gq$ $gq0$')).toBe('$gq1$$gq$ $gq0$$gq1$');
+    // `$gq` then the tag `$gq$` would hold `$gq$` one character early.
+    expect(dollarQuoted('a $gq')).toBe('$gq0$a $gq$gq0$');
+  });
+});
+
+describeWithPostgres('dollarQuoted in PostgreSQL', () => {
+  it('reads back exactly the text it quoted', async () => {
+    const texts = [
+      `{"quote":"it's","backslash":"a\\b","dollar":"$gq$ $$ $1","line":"a\nb","json":"\\u0000"}`,
+      'ends with a dollar $',
+      '$gq',
+      '',
+    ];
+    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+    await client.connect();
+    try {
+      for (const text of texts) {
+        const { rows } = await client.query<{ t: string }>(
+          `SELECT ${dollarQuoted(text)}::text AS t`,
+        );
+        expect(rows[0]?.t).toBe(text);
+      }
+    } finally {
+      await client.end();
+    }
   });
 });

@@ -14,7 +14,7 @@ import { hasAdmissionKey, submitKeyed } from './keyed-submit.js';
 import { toStoreError } from './pg-errors.js';
 import {
   JOB_COLUMNS,
-  jobToRecord,
+  jobRecordsJson,
   RECORD_COLUMNS,
   recordSelectList,
   rowToJob,
@@ -30,9 +30,9 @@ const INSERT_COLUMNS = JOB_COLUMNS.filter((c) => c !== 'attempt' && c !== 'error
  *
  * Dependencies are read `FOR SHARE`, so a dependency cannot complete or fail between this read
  * and the commit: its completion waits for us and then sees our `dependencies` rows. Idempotency
- * keys are scoped per queue and rely on the unique index on (queue, idempotency_key):
- * `ON CONFLICT DO NOTHING` waits for a racing insert of the same key in the same queue to commit,
- * then the existing job is read back.
+ * keys are scoped per queue and rely on the unique index on (queue, idempotency_key) of the jobs
+ * that have one: `ON CONFLICT DO NOTHING` waits for a racing insert of the same key in the same
+ * queue to commit, then the existing job is read back.
  * @throws GQ_NOT_FOUND for an unknown dependency, GQ_CONFLICT for an id that exists.
  */
 export async function submitJobs(
@@ -83,8 +83,8 @@ async function insertSpecs(
     return job;
   });
 
-  const { rows } = await client.query<JobRow>(insertJobsSql(s, '$1'), [insertJobsJson(jobs)]);
-  const inserted = new Map(rows.map((row) => [row.id, rowToJob(row)]));
+  const { rows } = await client.query<InsertedRow>(insertJobsSql(s, '$1'), [insertJobsJson(jobs)]);
+  const inserted = insertedJobs(jobs, rows);
 
   // Idempotency keys are scoped per queue (queue names contain no `!`).
   const keyOf = (queue: string, key: string): string => `${queue}!${key}`;
@@ -96,7 +96,8 @@ async function insertSpecs(
     const existing = await client.query<JobRow>(
       `SELECT j.* FROM ${s}.jobs j
        JOIN unnest($1::text[], $2::text[]) AS k(queue, key)
-         ON j.queue = k.queue AND j.idempotency_key = k.key`,
+         ON j.queue = k.queue AND j.idempotency_key = k.key
+       WHERE j.idempotency_key IS NOT NULL`,
       [missing.map((spec) => spec.queue), missing.map((spec) => spec.idempotencyKey)],
     );
     for (const row of existing.rows) {
@@ -187,8 +188,9 @@ export async function submitInTransaction(
 /**
  * The INSERT of new jobs, in the given order (so `seq` follows it), skipping any whose id, or
  * idempotency key in its queue, is taken: `json` is where the {@link insertJobsJson} text goes
- * (a `$n` parameter or a quoted literal). `leaveOut` names columns not to write (a test filling
- * a schema of an earlier migration, which lacks them).
+ * (a `$n` parameter or a quoted literal). It returns each inserted job's id and `seq` (see
+ * {@link insertedJobs}). `leaveOut` names columns not to write (a test filling a schema of an
+ * earlier migration, which lacks them).
  */
 export function insertJobsSql(s: string, json: string, leaveOut: readonly string[] = []): string {
   const columns = INSERT_COLUMNS.filter((c) => !leaveOut.includes(c));
@@ -197,12 +199,35 @@ export function insertJobsSql(s: string, json: string, leaveOut: readonly string
      FROM jsonb_to_recordset(${json}::jsonb) AS x(${RECORD_COLUMNS}, ord integer)
      ORDER BY x.ord
      ON CONFLICT DO NOTHING
-     RETURNING *`;
+     RETURNING id, seq`;
+}
+
+/** A row {@link insertJobsSql} returns: a job it inserted, and the `seq` the table gave it. */
+export interface InsertedRow {
+  id: string;
+  seq: string | number;
+}
+
+/**
+ * The jobs of `jobs` that {@link insertJobsSql} inserted, by id, each with its `seq`. The rest of
+ * a job is what was sent, so the rows need not come back (parsing them cost the client more than
+ * building them did); a job skipped for a taken id or key has no row.
+ */
+export function insertedJobs(jobs: readonly Job[], rows: readonly InsertedRow[]): Map<string, Job> {
+  const seqs = new Map(rows.map((row) => [row.id, Number(row.seq)]));
+  const inserted = new Map<string, Job>();
+  for (const job of jobs) {
+    const seq = seqs.get(job.id);
+    // A second job with the same id in one batch was skipped; the first is the one inserted.
+    if (seq === undefined || inserted.has(job.id)) continue;
+    inserted.set(job.id, { ...job, seq });
+  }
+  return inserted;
 }
 
 /** The rows of {@link insertJobsSql}, as JSON text. */
 export function insertJobsJson(jobs: readonly Job[]): string {
-  return JSON.stringify(jobs.map((job, ord) => ({ ...jobToRecord(job), ord })));
+  return jobRecordsJson(jobs);
 }
 
 /** The job a spec becomes, given the states of its dependencies (undefined: unknown). */
