@@ -8,7 +8,7 @@ import {
   readCompletions,
   type CompleteInput,
 } from './batched-ops.js';
-import { rowToJob, type JobRow } from './job-row.js';
+import type { JobRow } from './job-row.js';
 import { dollarQuoted } from './sql.js';
 import type { BatchItem } from './batcher.js';
 import type { PgExecutor } from './pg-executor.js';

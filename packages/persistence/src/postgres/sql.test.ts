@@ -32,7 +32,7 @@ describe('inlineValues', () => {
 
 describe('dollarQuoted', () => {
   it('quotes with a tag the text does not contain', () => {
-    expect(dollarQuoted(`{"a":"it's \\ $1"}`)).toBe(`$gq${'$'}{"a":"it's \\ $1"}$gq$`);
+    expect(dollarQuoted(`{"a":"it's \\ $1"}`)).toBe('$gq$' + `{"a":"it's \\ $1"}` + '$gq$');
     expect(dollarQuoted('x $gq$ y')).toBe('$gq0$x $gq$ y$gq0$');
     expect(dollarQuoted('$gq$ $gq0$')).toBe('$gq1$$gq$ $gq0$$gq1$');
     // `$gq` then the tag `$gq$` would hold `$gq$` one character early.
