@@ -10,7 +10,7 @@ import {
 } from '@gopherqueue/core';
 import { unknownJobError } from '../job-errors.js';
 import { rowToJob, type JobRow } from './job-row.js';
-import { skippedQueuesSql } from './queue-limits.js';
+import { notSkippedSql } from './queue-limits.js';
 import { textArray } from './sql.js';
 import { DROP_LEASE, releaseDependentsSql, updated } from './transition-sql.js';
 
@@ -107,7 +107,7 @@ export function claimStatement(s: string, requests: readonly ClaimOptions[], now
       AND ${notExpiredSql(at)}
       ${first.types === undefined ? '' : `AND type = ANY(${textArray(first.types)})`}
       ${first.queues === undefined ? '' : `AND queue = ANY(${textArray(first.queues)})`}
-      AND j.queue <> ALL (${skippedQueuesSql(s)})
+      AND ${notSkippedSql(s, 'j')}
     ORDER BY priority, run_at, seq
     LIMIT ${leases.length}
     FOR UPDATE OF j SKIP LOCKED

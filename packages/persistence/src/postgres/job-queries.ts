@@ -13,7 +13,7 @@ import {
 } from '@gopherqueue/core';
 import type { RunQuery } from './postgres-meta-store.js';
 import { rowToJob, type JobRow } from './job-row.js';
-import { addGroupSettings, skippedQueuesSql } from './queue-limits.js';
+import { addGroupSettings, notSkippedSql } from './queue-limits.js';
 
 const RUNNABLE = `('scheduled', 'delayed', 'retrying')`;
 
@@ -59,7 +59,7 @@ export class JobQueries {
       `SELECT min(x.run_at) AS run_at FROM generate_series(0, 4) AS p, LATERAL (
          SELECT run_at FROM ${this.#s}.jobs j
          WHERE state IN ('scheduled', 'delayed', 'retrying') AND priority = p
-           AND j.queue <> ALL (${skippedQueuesSql(this.#s)})
+           AND ${notSkippedSql(this.#s, 'j')}
          ORDER BY run_at LIMIT 1) x`,
     );
     const runAt = rows[0]?.run_at;

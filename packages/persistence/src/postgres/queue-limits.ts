@@ -49,6 +49,19 @@ export function skippedQueuesSql(s: string): string {
     WHERE paused OR ${LIMITED}), '{}')`;
 }
 
+/**
+ * The condition that a job (`alias.queue`) is of none of the {@link skippedQueuesSql}. The queue
+ * is compared as `queue || ''`, an expression with no statistics, on purpose: once ANALYZE has
+ * seen a backlog all in one queue, the planner reckoned that `queue <> ALL (<array it cannot see
+ * before running>)` holds for no row (the array might hold that one queue), so a claim of 32
+ * jobs expected to find one, read every runnable job and sorted them instead of walking the claim
+ * index (9 ms per claim at 20,000 jobs, growing with the backlog). An expression gets the
+ * default estimate, most rows, and the index walk that stops at the limit.
+ */
+export function notSkippedSql(s: string, alias: string): string {
+  return `(${alias}.queue || '') <> ALL (${skippedQueuesSql(s)})`;
+}
+
 interface QueueRow {
   name: string;
   paused: boolean;

@@ -1,0 +1,60 @@
+import pg from 'pg';
+import { afterAll, expect, it } from 'vitest';
+import { createJob } from '@gopherqueue/core';
+import { CLAIM_SETTINGS } from './batched-flushes.js';
+import { claimStatement } from './batched-ops.js';
+import { describeWithPostgres } from './describe-with-postgres.js';
+import { quoteIdent } from './migrations.js';
+import { PostgresStore } from './postgres-store.js';
+import { dropSchemas, TEST_POSTGRES_URL, uniqueSchema } from './test-database.js';
+
+const schemas: string[] = [];
+
+/** The plan of `sql` in a transaction that ran `settings` first, rolled back. */
+async function planOf(client: pg.Client, settings: string, sql: string): Promise<string> {
+  await client.query('BEGIN');
+  try {
+    await client.query(settings);
+    const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`);
+    return rows.map((row) => row['QUERY PLAN']).join('\n');
+  } finally {
+    await client.query('ROLLBACK');
+  }
+}
+
+describeWithPostgres('PostgresStore claim plans', () => {
+  afterAll(() => dropSchemas(schemas));
+
+  it('walks the claim index once ANALYZE has seen a backlog all in one queue', async () => {
+    const schema = uniqueSchema('gq_claim_plans');
+    schemas.push(schema);
+    const store = await PostgresStore.open({
+      connectionString: TEST_POSTGRES_URL,
+      schema,
+      poolSize: 2,
+    });
+    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+    await client.connect();
+    try {
+      for (let i = 0; i < 5000; i += 500) {
+        await store.submitBatch(Array.from({ length: 500 }, () => createJob('t', null)));
+      }
+      const s = quoteIdent(schema);
+      // What autovacuum does to a table that grew: afterwards the planner knows every job is of
+      // one queue.
+      await client.query(`ANALYZE ${s}.jobs`);
+      const claim = claimStatement(s, [{ workerId: 'w', limit: 32, leaseMs: 60_000 }], Date.now());
+      const plan = await planOf(client, CLAIM_SETTINGS, claim);
+      expect(plan).toContain('Index Scan using jobs_claim on jobs');
+      // Read in index order and stopped at the limit: no scan of the table, no sort of it.
+      expect(plan).not.toContain('Seq Scan on jobs');
+      expect(plan).not.toMatch(/LockRows[^\n]*\n\s*->\s+Sort/);
+      // The store claims in order all the same.
+      const claimed = await store.claim({ workerId: 'w', limit: 32, leaseMs: 60_000 });
+      expect(claimed.map((job) => job.seq)).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
+    } finally {
+      await client.end();
+      await store.close();
+    }
+  });
+});
