@@ -12,7 +12,12 @@ import { unknownJobError } from '../job-errors.js';
 import { rowToJob, type JobRow } from './job-row.js';
 import { notSkippedSql } from './queue-limits.js';
 import { textArray } from './sql.js';
-import { DROP_LEASE, releaseDependentsSql, updated } from './transition-sql.js';
+import {
+  appendTransitionSql,
+  DROP_LEASE,
+  releaseDependentsSql,
+  updated,
+} from './transition-sql.js';
 
 /** One `complete` call as the batcher queues it. */
 export interface CompleteInput {
@@ -33,7 +38,7 @@ export function completeStatements(s: string, inputs: readonly CompleteInput[]):
   const now = String(Math.round(Math.max(...inputs.map((i) => i.now))));
   return [
     `UPDATE ${s}.jobs j SET state = 'completed', result = u.result::jsonb, finished_at = u.now,
-       updated_at = u.now, ${DROP_LEASE},
+       updated_at = u.now, ${DROP_LEASE}, ${appendTransitionSql('j', 'completed', 'u.now', 'j.attempt')},
        progress = CASE WHEN jsonb_typeof(j.progress) IN ('object', 'array') THEN j.progress
          ELSE '100'::jsonb END
      FROM unnest(${ids}, ${textArray(inputs.map((i) => i.token))},
@@ -116,6 +121,7 @@ export function claimStatement(s: string, requests: readonly ClaimOptions[], now
   )
   UPDATE ${s}.jobs j SET state = 'running', attempt = j.attempt + 1, started_at = ${at},
     updated_at = ${at}, lease_token = gen_random_uuid()::text,
+    ${appendTransitionSql('j', 'running', at, 'j.attempt + 1')},
     lease_expires_at = ${at}::bigint + (ARRAY[${leases.join(',')}]::bigint[])[ranked.rn],
     worker_id = (${textArray(workers)})[ranked.rn]
   FROM ranked WHERE j.id = ranked.id

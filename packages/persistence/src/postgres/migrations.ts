@@ -312,6 +312,20 @@ CREATE UNIQUE INDEX jobs_queue_idempotency_key ON ${s}.jobs (queue, idempotency_
   WHERE idempotency_key IS NOT NULL;
 DROP INDEX ${s}.jobs_queue_idempotency;`,
   },
+  {
+    version: 15,
+    name: 'transitions appended by the statements that change them',
+    // The row trigger of migration 13 ran a PL/pgSQL function for every job of every claim and
+    // completion. Those statements now append the entry themselves, and the trigger appends only
+    // where a statement changed `state` but left `transitions` as it was, so every other
+    // statement is still recorded. An older node's claims leave `transitions` alone: the trigger
+    // records them as before.
+    sql: (s) => `
+DROP TRIGGER jobs_record_transition ON ${s}.jobs;
+CREATE TRIGGER jobs_record_transition BEFORE UPDATE OF state ON ${s}.jobs
+  FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state AND OLD.transitions = NEW.transitions)
+  EXECUTE FUNCTION ${s}.record_transition();`,
+  },
 ];
 
 /** Lock class of the advisory lock that serialises migrations (any constant of our own). */

@@ -3,6 +3,25 @@ import type pg from 'pg';
 import { unknownJobError } from '../job-errors.js';
 import { rowToJob, type JobRow } from './job-row.js';
 
+/**
+ * `transitions = ...` for an UPDATE of `alias` that moves its jobs to `state` at `at` in attempt
+ * `attempt` (SQL expressions, read from the row before the update): the entry the
+ * `record_transition` trigger would append, keeping the first and the latest 49 as it does. The
+ * trigger leaves a row alone whose statement changed `transitions` itself (migration 15), so the
+ * hot statements (claims and completions) append in the UPDATE and skip a PL/pgSQL call per row.
+ */
+export function appendTransitionSql(
+  alias: string,
+  state: string,
+  at: string,
+  attempt: string,
+): string {
+  const entry = `jsonb_build_array(jsonb_build_object('state', '${state}', 'at', ${at}, 'attempt', ${attempt}))`;
+  const t = `${alias}.transitions`;
+  return `transitions = CASE WHEN jsonb_array_length(${t}) < 50 THEN ${t} || ${entry}
+    ELSE jsonb_build_array(${t} -> 0) || jsonb_path_query_array(${t}, '$[last - 47 to last]') || ${entry} END`;
+}
+
 /** Columns cleared when a job leaves `running`. */
 export const DROP_LEASE = 'lease_token = NULL, lease_expires_at = NULL, worker_id = NULL';
 
