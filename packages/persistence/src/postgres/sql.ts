@@ -10,9 +10,10 @@ export function textArray(values: readonly string[] | undefined): string {
  * A SQL string literal of `text` in dollar quotes (`$gq$...$gq$`), whose content PostgreSQL
  * takes as is, with no escapes to read (so it does not depend on `standard_conforming_strings`)
  * and none to write: `pg.escapeLiteral` walks a string a character at a time, which for the
- * hundreds of kilobytes of a batch's JSON cost more than the INSERT did. The quote ends at the
- * first occurrence of its tag, so the tag is one that first occurs in `text + tag` at its end
- * (not inside `text`, nor begun by the end of `text`, as `$gq` + `$gq$` would be).
+ * hundreds of kilobytes of a batch's JSON took milliseconds, most of what the INSERT took. The
+ * quote ends at the first occurrence of its tag, so the tag is one that first occurs in
+ * `text + tag` at its end (not inside `text`, nor begun by the end of `text`, as `$gq` + `$gq$`
+ * would be).
  */
 export function dollarQuoted(text: string): string {
   let tag = '$gq$';
