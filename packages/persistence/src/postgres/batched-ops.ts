@@ -31,7 +31,11 @@ export interface CompleteInput {
  * The statements that complete many jobs in one transaction, values written in as literals: one
  * compare-and-set UPDATE (each row on its own id and token, numbered by its place in `inputs`),
  * then the release of the dependents of every input job that is now completed (the next
- * statement's snapshot also sees dependency rows a submitter committed while we waited).
+ * statement's snapshot also sees dependency rows a submitter committed while we waited). The
+ * UPDATE tests `state || ''`, not `state`: `state = 'running'` is the predicate of the partial
+ * lease index, and while the statistics took few jobs to be running (before ANALYZE counted
+ * them) the planner read all the running jobs through it to find the batch's, 3.5 ms for 32
+ * completions among 5,000 running against 0.7 ms by the primary key.
  */
 export function completeStatements(s: string, inputs: readonly CompleteInput[]): string[] {
   const ids = textArray(inputs.map((i) => i.id));
@@ -45,7 +49,7 @@ export function completeStatements(s: string, inputs: readonly CompleteInput[]):
        ${textArray(inputs.map((i) => JSON.stringify(i.result ?? null)))},
        ARRAY[${inputs.map((i) => String(Math.round(i.now))).join(',')}]::bigint[]) WITH ORDINALITY
        AS u(id, token, result, now, ord)
-     WHERE j.id = u.id AND j.state = 'running' AND j.lease_token = u.token
+     WHERE j.id = u.id AND (j.state || '') = 'running' AND j.lease_token = u.token
      RETURNING j.*, u.ord::int AS ord`,
     releaseDependentsSql(
       s,

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
 import { createJob } from '@gopherqueue/core';
 import { CLAIM_SETTINGS } from './batched-flushes.js';
-import { claimStatement } from './batched-ops.js';
+import { claimStatement, completeStatements } from './batched-ops.js';
 import { describeWithPostgres } from './describe-with-postgres.js';
 import { quoteIdent } from './migrations.js';
 import { PostgresStore } from './postgres-store.js';
@@ -52,6 +52,46 @@ describeWithPostgres('PostgresStore claim plans', () => {
       // The store claims in order all the same.
       const claimed = await store.claim({ workerId: 'w', limit: 32, leaseMs: 60_000 });
       expect(claimed.map((job) => job.seq)).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
+    } finally {
+      await client.end();
+      await store.close();
+    }
+  });
+
+  it('finds the jobs a batch completes by their ids, however many jobs run', async () => {
+    const schema = uniqueSchema('gq_claim_plans');
+    schemas.push(schema);
+    const store = await PostgresStore.open({
+      connectionString: TEST_POSTGRES_URL,
+      schema,
+      poolSize: 2,
+    });
+    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+    await client.connect();
+    try {
+      for (let i = 0; i < 5000; i += 500) {
+        await store.submitBatch(Array.from({ length: 500 }, () => createJob('t', null)));
+      }
+      const running = [];
+      for (let i = 0; i < 4; i++) {
+        running.push(...(await store.claim({ workerId: 'w', limit: 500, leaseMs: 600_000 })));
+      }
+      expect(running).toHaveLength(2000);
+      const inputs = running.slice(0, 32).map((job) => ({
+        id: job.id,
+        token: job.leaseToken as string,
+        result: null,
+        now: Date.now(),
+      }));
+      // No ANALYZE since the claims: the statistics do not know that 2,000 jobs run.
+      const [update] = completeStatements(quoteIdent(schema), inputs);
+      const plan = await planOf(client, 'SET LOCAL synchronous_commit = off', update as string);
+      expect(plan).toContain('Index Scan using jobs_pkey on jobs j');
+      expect(plan).not.toContain('jobs_lease');
+      const done = await Promise.all(
+        inputs.map((input) => store.complete(input.id, input.token, null)),
+      );
+      expect(done.map((job) => job.state)).toEqual(inputs.map(() => 'completed'));
     } finally {
       await client.end();
       await store.close();
