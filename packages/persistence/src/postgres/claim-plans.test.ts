@@ -6,6 +6,7 @@ import { claimStatement, completeStatements } from './batched-ops.js';
 import { describeWithPostgres } from './describe-with-postgres.js';
 import { quoteIdent } from './migrations.js';
 import { PostgresStore } from './postgres-store.js';
+import { planLimitedClaim } from './queue-limits.js';
 import { dropSchemas, TEST_POSTGRES_URL, uniqueSchema } from './test-database.js';
 
 const schemas: string[] = [];
@@ -92,6 +93,58 @@ describeWithPostgres('PostgresStore claim plans', () => {
         inputs.map((input) => store.complete(input.id, input.token, null)),
       );
       expect(done.map((job) => job.state)).toEqual(inputs.map(() => 'completed'));
+    } finally {
+      await client.end();
+      await store.close();
+    }
+  });
+
+  it('reads each probe of a key-limited claim in index order once ANALYZE has seen its keys', async () => {
+    const schema = uniqueSchema('gq_claim_plans');
+    schemas.push(schema);
+    const store = await PostgresStore.open({
+      connectionString: TEST_POSTGRES_URL,
+      schema,
+      poolSize: 2,
+    });
+    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+    await client.connect();
+    try {
+      await store.setQueue('g', { groupConcurrency: 1000 });
+      for (let i = 0; i < 20_000; i += 500) {
+        await store.submitBatch(
+          Array.from({ length: 500 }, (_, k) =>
+            createJob('t', null, { queue: 'g', group: `k${k % 2}` }),
+          ),
+        );
+      }
+      const s = quoteIdent(schema);
+      await client.query(`ANALYZE ${s}.jobs`);
+      const queue = {
+        name: 'g',
+        paused: false,
+        concurrency: null,
+        rate_limit: null,
+        rate_period_ms: null,
+        rate_log: [],
+        group_concurrency: 1000,
+        ordered: false,
+        aging_ms: null,
+      };
+      const options = { workerId: 'w', limit: 32, leaseMs: 60_000 };
+      const { statements } = planLimitedClaim(s, options, Date.now(), [[queue], []]);
+      const plan = await planOf(
+        client,
+        'SET LOCAL synchronous_commit = off',
+        statements[0] as string,
+      );
+      // The five probes (one per priority) and the part for other queues each read the queue's
+      // index in order to their limit: no table scan, no sort of a probe's range.
+      expect(plan.match(/Index Scan using jobs_runnable_queue on jobs/g)).toHaveLength(6);
+      expect(plan).not.toMatch(/Sort Key: j_\d+\.run_at, j_\d+\.seq/);
+      expect(plan).not.toContain('Seq Scan on jobs');
+      const claimed = await store.claim(options);
+      expect(claimed.map((job) => job.seq)).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
     } finally {
       await client.end();
       await store.close();

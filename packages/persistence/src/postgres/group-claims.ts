@@ -71,12 +71,15 @@ export function chosenJobsSql(
   const cap = `$${values.length}::int`;
   // The running jobs per key (one range of `jobs_group_running`); keys at their limit are left
   // out of the probes, and the k-th candidate of a key in claim order is taken only while the
-  // key's running jobs plus k stay within its limit.
+  // key's running jobs plus k stay within its limit. The key is compared as `grp || ''`, an
+  // expression without statistics: on the column, once ANALYZE had seen a backlog over a few
+  // keys, the planner expected almost no job to pass a list it cannot see before running, and
+  // sorted each probe's whole range instead of reading it in index order to its limit.
   const probes = probeSql(
     s,
     name,
     perProbe,
-    `AND (j.grp IS NULL OR j.grp <> ALL(ARRAY(SELECT grp FROM running WHERE n >= ${cap})))`,
+    `AND (j.grp IS NULL OR (j.grp || '') <> ALL(ARRAY(SELECT grp FROM running WHERE n >= ${cap})))`,
     head,
   );
   return `WITH running AS (
