@@ -12,12 +12,7 @@ import { unknownJobError } from '../job-errors.js';
 import { rowToJob, type JobRow } from './job-row.js';
 import { notSkippedSql } from './queue-limits.js';
 import { textArray } from './sql.js';
-import {
-  appendTransitionSql,
-  DROP_LEASE,
-  releaseDependentsSql,
-  updated,
-} from './transition-sql.js';
+import { appendTransitionSql, DROP_LEASE, updated } from './transition-sql.js';
 
 /** One `complete` call as the batcher queues it. */
 export interface CompleteInput {
@@ -30,8 +25,9 @@ export interface CompleteInput {
 /**
  * The statements that complete many jobs in one transaction, values written in as literals: one
  * compare-and-set UPDATE (each row on its own id and token, numbered by its place in `inputs`),
- * then the release of the dependents of every input job that is now completed (the next
- * statement's snapshot also sees dependency rows a submitter committed while we waited). The
+ * then the release of the dependents of every input job that is now completed, by the
+ * `release_dependents` function of migration 16 (whose statements see dependency rows a
+ * submitter committed while the UPDATE waited). The
  * UPDATE tests `state || ''`, not `state`: `state = 'running'` is the predicate of the partial
  * lease index, and while the statistics took few jobs to be running (before ANALYZE counted
  * them) the planner read all the running jobs through it to find the batch's, 3.5 ms for 32
@@ -51,11 +47,7 @@ export function completeStatements(s: string, inputs: readonly CompleteInput[]):
        AS u(id, token, result, now, ord)
      WHERE j.id = u.id AND (j.state || '') = 'running' AND j.lease_token = u.token
      RETURNING j.*, u.ord::int AS ord`,
-    releaseDependentsSql(
-      s,
-      `(SELECT coalesce(array_agg(id), '{}') FROM ${s}.jobs WHERE id = ANY(${ids}) AND state = 'completed')::text[]`,
-      now,
-    ),
+    `SELECT * FROM ${s}.release_dependents(${ids}, ${now})`,
   ];
 }
 

@@ -92,46 +92,6 @@ export async function lockJob(c: pg.ClientBase, s: string, id: string): Promise<
 }
 
 /**
- * After `ids` completed: removes them from their dependents' `waitingOn` and makes the dependents
- * left with none `scheduled` (or `delayed`). A separate statement from the completion, so its
- * snapshot sees dependency rows that a submitter committed while we waited for the row lock.
- */
-export async function releaseDependents(
-  c: pg.ClientBase,
-  s: string,
-  ids: readonly string[],
-  now: number,
-  changes: StoreChange[],
-): Promise<void> {
-  const { rows } = await c.query<JobRow>(releaseDependentsSql(s, '$1::text[]', '$2'), [ids, now]);
-  for (const row of rows) changes.push(updated(rowToJob(row), 'pending'));
-}
-
-/**
- * The statement of {@link releaseDependents}: `ids` and `now` are SQL expressions (parameters,
- * literals or a subquery) giving the completed ids as a text array and the time.
- */
-export function releaseDependentsSql(s: string, ids: string, now: string): string {
-  return `WITH edges AS (
-       DELETE FROM ${s}.dependencies WHERE depends_on_id = ANY(${ids})
-       RETURNING job_id, depends_on_id
-     ), done AS (
-       SELECT job_id, jsonb_agg(depends_on_id) AS ids FROM edges GROUP BY job_id
-     ), next AS (
-       SELECT j.id, (SELECT coalesce(jsonb_agg(w), '[]'::jsonb)
-                     FROM jsonb_array_elements(j.waiting_on) w
-                     WHERE NOT done.ids @> jsonb_build_array(w)) AS waiting
-       FROM ${s}.jobs j JOIN done ON done.job_id = j.id
-       WHERE j.state = 'pending'
-     )
-     UPDATE ${s}.jobs j SET waiting_on = next.waiting, updated_at = ${now},
-       state = CASE WHEN jsonb_array_length(next.waiting) > 0 THEN 'pending'
-                    WHEN j.run_at > ${now} THEN 'delayed' ELSE 'scheduled' END
-     FROM next WHERE j.id = next.id
-     RETURNING j.*`;
-}
-
-/**
  * After `ids` ended failed, dead_letter or cancelled, or were deleted: cancels every job still
  * waiting on them, transitively, with reason `dependency_failed`.
  */
