@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
-import { createJob } from '@gopherqueue/core';
+import { createJob, type JobSpec } from '@gopherqueue/core';
 import { CLAIM_SETTINGS } from './batched-flushes.js';
 import { claimStatement, completeStatements } from './batched-ops.js';
 import { describeWithPostgres } from './describe-with-postgres.js';
@@ -23,24 +23,49 @@ async function planOf(client: pg.Client, settings: string, sql: string): Promise
   }
 }
 
+/** What a test gets: a store on a fresh schema, the schema's quoted name, and a plain client. */
+interface Fixture {
+  store: PostgresStore;
+  s: string;
+  client: pg.Client;
+}
+
+/** Runs `fn` with a store on a fresh schema and a client of its own, both closed after. */
+async function withStore(fn: (f: Fixture) => Promise<void>): Promise<void> {
+  const schema = uniqueSchema('gq_claim_plans');
+  schemas.push(schema);
+  const store = await PostgresStore.open({
+    connectionString: TEST_POSTGRES_URL,
+    schema,
+    poolSize: 2,
+  });
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await client.connect();
+  try {
+    await fn({ store, s: quoteIdent(schema), client });
+  } finally {
+    await client.end();
+    await store.close();
+  }
+}
+
+/** Submits `count` jobs of type `t` in batches of 500, each made by `make(i)`. */
+async function fill(
+  store: PostgresStore,
+  count: number,
+  make: (i: number) => JobSpec = () => createJob('t', null),
+): Promise<void> {
+  for (let i = 0; i < count; i += 500) {
+    await store.submitBatch(Array.from({ length: 500 }, (_, k) => make(i + k)));
+  }
+}
+
 describeWithPostgres('PostgresStore claim plans', () => {
   afterAll(() => dropSchemas(schemas));
 
   it('walks the claim index once ANALYZE has seen a backlog all in one queue', async () => {
-    const schema = uniqueSchema('gq_claim_plans');
-    schemas.push(schema);
-    const store = await PostgresStore.open({
-      connectionString: TEST_POSTGRES_URL,
-      schema,
-      poolSize: 2,
-    });
-    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-    await client.connect();
-    try {
-      for (let i = 0; i < 5000; i += 500) {
-        await store.submitBatch(Array.from({ length: 500 }, () => createJob('t', null)));
-      }
-      const s = quoteIdent(schema);
+    await withStore(async ({ store, s, client }) => {
+      await fill(store, 5000);
       // What autovacuum does to a table that grew: afterwards the planner knows every job is of
       // one queue.
       await client.query(`ANALYZE ${s}.jobs`);
@@ -53,26 +78,12 @@ describeWithPostgres('PostgresStore claim plans', () => {
       // The store claims in order all the same.
       const claimed = await store.claim({ workerId: 'w', limit: 32, leaseMs: 60_000 });
       expect(claimed.map((job) => job.seq)).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
-    } finally {
-      await client.end();
-      await store.close();
-    }
+    });
   });
 
   it('finds the jobs a batch completes by their ids, however many jobs run', async () => {
-    const schema = uniqueSchema('gq_claim_plans');
-    schemas.push(schema);
-    const store = await PostgresStore.open({
-      connectionString: TEST_POSTGRES_URL,
-      schema,
-      poolSize: 2,
-    });
-    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-    await client.connect();
-    try {
-      for (let i = 0; i < 5000; i += 500) {
-        await store.submitBatch(Array.from({ length: 500 }, () => createJob('t', null)));
-      }
+    await withStore(async ({ store, s, client }) => {
+      await fill(store, 5000);
       const running = [];
       for (let i = 0; i < 4; i++) {
         running.push(...(await store.claim({ workerId: 'w', limit: 500, leaseMs: 600_000 })));
@@ -85,7 +96,7 @@ describeWithPostgres('PostgresStore claim plans', () => {
         now: Date.now(),
       }));
       // No ANALYZE since the claims: the statistics do not know that 2,000 jobs run.
-      const [update] = completeStatements(quoteIdent(schema), inputs);
+      const [update] = completeStatements(s, inputs);
       const plan = await planOf(client, 'SET LOCAL synchronous_commit = off', update as string);
       expect(plan).toContain('Index Scan using jobs_pkey on jobs j');
       expect(plan).not.toContain('jobs_lease');
@@ -93,32 +104,13 @@ describeWithPostgres('PostgresStore claim plans', () => {
         inputs.map((input) => store.complete(input.id, input.token, null)),
       );
       expect(done.map((job) => job.state)).toEqual(inputs.map(() => 'completed'));
-    } finally {
-      await client.end();
-      await store.close();
-    }
+    });
   });
 
   it('reads each probe of a key-limited claim in index order once ANALYZE has seen its keys', async () => {
-    const schema = uniqueSchema('gq_claim_plans');
-    schemas.push(schema);
-    const store = await PostgresStore.open({
-      connectionString: TEST_POSTGRES_URL,
-      schema,
-      poolSize: 2,
-    });
-    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-    await client.connect();
-    try {
+    await withStore(async ({ store, s, client }) => {
       await store.setQueue('g', { groupConcurrency: 1000 });
-      for (let i = 0; i < 20_000; i += 500) {
-        await store.submitBatch(
-          Array.from({ length: 500 }, (_, k) =>
-            createJob('t', null, { queue: 'g', group: `k${k % 2}` }),
-          ),
-        );
-      }
-      const s = quoteIdent(schema);
+      await fill(store, 20_000, (i) => createJob('t', null, { queue: 'g', group: `k${i % 2}` }));
       await client.query(`ANALYZE ${s}.jobs`);
       const queue = {
         name: 'g',
@@ -145,9 +137,6 @@ describeWithPostgres('PostgresStore claim plans', () => {
       expect(plan).not.toContain('Seq Scan on jobs');
       const claimed = await store.claim(options);
       expect(claimed.map((job) => job.seq)).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
-    } finally {
-      await client.end();
-      await store.close();
-    }
+    });
   });
 });
