@@ -193,6 +193,18 @@ describe('the job field table', () => {
     ]);
   });
 
+  it('writes an odd stored backoff or error entry as empty, never throwing', () => {
+    const job = fullJob();
+    (job as unknown as { backoff: unknown }).backoff = 'fast';
+    (job as unknown as { errors: unknown }).errors = [null, { message: 'boom', attempt: 1, at: 0 }];
+    const wire = toWireJob(job);
+    expect(wire.backoff).toEqual({});
+    expect(wire.errors).toEqual([
+      {},
+      { message: 'boom', attempt: 1, at: '1970-01-01T00:00:00.000Z' },
+    ]);
+  });
+
   it("turns the client's submit body of every option into the same createJob options", async () => {
     let sent: unknown;
     const client = new GopherQueueClient({

@@ -89,6 +89,8 @@ function encodeRecord(
   record: object,
   out: Record<string, unknown> = {},
 ): Record<string, unknown> {
+  // A stored record is data from disk: a nested value that is not an object reads as empty.
+  if (typeof record !== 'object' || record === null) return out;
   for (const [field, spec] of fieldEntries(table)) {
     const value = (record as Record<string, unknown>)[field];
     if (value !== undefined) out[spec.wire] = encode(spec.kind, value);

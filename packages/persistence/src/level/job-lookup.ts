@@ -1,6 +1,7 @@
 import type { Job } from '@gopherqueue/core';
 import { MISS, type GroupCommit, type LevelDb } from './group-commit.js';
 import type { JobCache } from './job-cache.js';
+import { readJobRecord } from './job-record.js';
 import { keys } from './level-keys.js';
 
 /** Thrown by a {@link JobLookup} step that needs values from disk it does not have yet. */
@@ -43,7 +44,7 @@ export class JobLookup {
       return undefined;
     }
     const raw = this.#fetched.get(key);
-    return raw === undefined ? undefined : (JSON.parse(raw) as Job);
+    return readJobRecord(raw, id);
   }
 
   /** The id of the job holding an idempotency key in a queue now. */

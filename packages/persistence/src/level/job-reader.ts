@@ -8,6 +8,7 @@ import {
 } from '@gopherqueue/core';
 import { MISS, type GroupCommit, type LevelDb } from './group-commit.js';
 import type { JobCache } from './job-cache.js';
+import { readJobRecord } from './job-record.js';
 import { idOfIndexKey, keys, RANGE_END } from './level-keys.js';
 
 const CHUNK = 256;
@@ -148,7 +149,7 @@ export class JobReader {
   *#resolveEntries(entries: [string, string][]): Generator<Job | undefined> {
     for (const [id, raw] of entries) {
       const memory = this.#memory(id);
-      yield memory === MISS ? (JSON.parse(raw) as Job) : (memory ?? undefined);
+      yield memory === MISS ? readJobRecord(raw, id) : (memory ?? undefined);
     }
   }
 
@@ -164,7 +165,7 @@ export class JobReader {
       missing.forEach((i, n) => {
         const memory = this.#memory(ids[i] as string);
         const raw = raws[n];
-        jobs[i] = memory !== MISS ? memory : raw === undefined ? null : (JSON.parse(raw) as Job);
+        jobs[i] = memory !== MISS ? memory : (readJobRecord(raw, ids[i]) ?? null);
       });
     }
     return jobs.map((job) => (job === MISS || job === null ? undefined : job));

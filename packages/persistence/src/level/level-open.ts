@@ -6,6 +6,7 @@ import { ClassicLevel } from 'classic-level';
 import { MemoryLevel } from 'memory-level';
 import type { LevelDb } from './group-commit.js';
 import { DEPENDENT_PREFIX, FORMAT, idOfIndexKey, keys, RANGE_END, readyKey } from './level-keys.js';
+import { readJobRecord } from './job-record.js';
 import { findBuckets } from './ready-buckets.js';
 import { GROUP_PREFIX, groupKey } from './group-book.js';
 
@@ -22,6 +23,8 @@ export const ACTIVE_STATES: readonly JobState[] = [
 export interface LoadedState {
   /** Running jobs (left by a crash, for startup recovery). */
   running: Job[];
+  /** Ids in the running index whose records could not be read (see `readJobRecord`). */
+  unreadable: string[];
   /** [dependency, pending job] pairs of the `dep!` index. */
   waits: [string, string][];
   /** The buckets of the ready index. */
@@ -111,9 +114,16 @@ export async function loadState(db: LevelDb): Promise<LoadedState> {
   }
   const runningIds = (await readKeys(db, keys.state('running', ''))).map(idOfIndexKey);
   const running: Job[] = [];
+  const unreadable: string[] = [];
   for (let at = 0; at < runningIds.length; at += 1000) {
-    const raws = await db.getMany(runningIds.slice(at, at + 1000).map((id) => keys.job(id)));
-    for (const raw of raws) if (raw !== undefined) running.push(JSON.parse(raw) as Job);
+    const ids = runningIds.slice(at, at + 1000);
+    const raws = await db.getMany(ids.map((id) => keys.job(id)));
+    raws.forEach((raw, i) => {
+      // A record that cannot be read stays on disk as it is; the store runs without it.
+      const job = readJobRecord(raw, ids[i]);
+      if (job !== undefined) running.push(job);
+      else if (raw !== undefined) unreadable.push(ids[i] as string);
+    });
   }
   const waits = (await readKeys(db, DEPENDENT_PREFIX)).map((key): [string, string] => {
     const [dependency = '', id = ''] = key.slice(DEPENDENT_PREFIX.length).split('!');
@@ -136,6 +146,7 @@ export async function loadState(db: LevelDb): Promise<LoadedState> {
   return {
     groupMembers,
     running,
+    unreadable,
     waits,
     buckets,
     counts,
@@ -166,13 +177,7 @@ async function readGroupMembers(
       const raws = await db.getMany(chunk.map(([, id]) => keys.job(id)));
       const batch = db.batch();
       chunk.forEach(([key, id], i) => {
-        let job: Job | undefined;
-        const raw = raws[i];
-        try {
-          job = raw === undefined ? undefined : (JSON.parse(raw) as Job);
-        } catch {
-          job = undefined;
-        }
+        const job = readJobRecord(raws[i], id);
         if (job === undefined || groupKey(job) !== key) {
           batch.del(key);
           return;
@@ -225,7 +230,12 @@ async function moveActiveRecords(db: LevelDb): Promise<void> {
     if (chunk.length === 0) return;
     const batch = db.batch();
     for (const [key, raw] of chunk) {
-      const job = JSON.parse(raw) as Job;
+      const job = readJobRecord(raw);
+      if (job === undefined) {
+        // Moved as it is, unindexed, so the upgrade goes on and nothing is lost.
+        batch.put(keys.job(key.slice(prefix.length)), raw).del(key);
+        continue;
+      }
       batch.put(keys.job(job.id), raw).put(keys.state(job.state, job.id), '').del(key);
       for (const entry of indexEntries(job)) batch.put(entry, job.id);
     }
@@ -249,8 +259,8 @@ async function indexActiveJobs(db: LevelDb): Promise<void> {
         const raws = await db.getMany(ids.map((id) => keys.job(id)));
         const batch = db.batch();
         for (const raw of raws) {
-          if (raw === undefined) continue;
-          const job = JSON.parse(raw) as Job;
+          const job = readJobRecord(raw);
+          if (job === undefined) continue;
           for (const entry of indexEntries(job)) batch.put(entry, job.id);
         }
         await batch.write({ sync: true });
@@ -311,11 +321,8 @@ async function upgradeIdempotencyKeys(db: LevelDb): Promise<void> {
     const records = await db.getMany(ids.map((id) => keys.job(id)));
     const batch = db.batch();
     chunk.forEach(([legacy, id], i) => {
-      const raw = records[i];
-      if (raw !== undefined) {
-        const job = JSON.parse(raw) as Job;
-        batch.put(keys.idem(job.queue, legacy.slice(prefix.length)), id);
-      }
+      const job = readJobRecord(records[i], id);
+      if (job !== undefined) batch.put(keys.idem(job.queue, legacy.slice(prefix.length)), id);
       batch.del(legacy);
     });
     await batch.write({ sync: true });

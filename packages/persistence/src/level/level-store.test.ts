@@ -207,6 +207,50 @@ describe('LevelStore', () => {
     await check.close();
   });
 
+  it('passes over records that do not read as jobs: opens, lists, gets and claims around them, and keeps them', async () => {
+    const dir = tempDir();
+    const clock = new ManualClock();
+    const first = await LevelStore.open({ location: dir, clock });
+    const submit = submitter(first, clock);
+    const jobs: Job[] = [];
+    for (let i = 0; i < 6; i++) jobs.push(await submit('t', {}, { i }));
+    const [r1, r2, done] = await first.claim({ workerId: 'w1', limit: 3, leaseMs: 60_000 });
+    await first.complete(done!.id, done!.leaseToken!, null);
+    await first.close();
+
+    // Each record of five jobs replaced by something that is not one: two running (one that
+    // does not parse, one `null`), the completed one with odd types, two waiting ones.
+    const odd: [string, string][] = [
+      [r1!.id, '{'],
+      [r2!.id, 'null'],
+      [done!.id, JSON.stringify({ id: 1, state: 42 })],
+      [jobs[3]!.id, '[1,2'],
+      [jobs[4]!.id, JSON.stringify({ ...jobs[4], state: 'sleeping' })],
+    ];
+    const raw = new ClassicLevel<string, string>(dir);
+    for (const [id, value] of odd) await raw.put(`job!${id}`, value);
+    await raw.close();
+
+    const store = await LevelStore.open({ location: dir, clock });
+    const ids = async (filter: Parameters<Store['list']>[0]) =>
+      (await store.list(filter)).jobs.map((job) => job.id);
+    const readable = jobs[5]!.id;
+    expect(await ids({})).toEqual([readable]);
+    expect(await ids({ state: 'scheduled' })).toEqual([readable]);
+    expect(await ids({ state: 'running' })).toEqual([]);
+    expect(await ids({ state: 'completed' })).toEqual([]);
+    expect(await ids({ type: 't' })).toEqual([readable]);
+    for (const [id] of odd) expect(await store.get(id)).toBeUndefined();
+    const claimed = await store.claim({ workerId: 'w2', limit: 10, leaseMs: 60_000 });
+    expect(claimed.map((job) => job.id)).toEqual([readable]);
+    await store.close();
+
+    // Nothing was lost: every odd record is on disk as it was.
+    const check = new ClassicLevel<string, string>(dir);
+    for (const [id, value] of odd) expect(await check.get(`job!${id}`)).toBe(value);
+    await check.close();
+  });
+
   it('indexes the dependents of a format 2 directory at open, once, and lists them', async () => {
     const dir = tempDir();
     const clock = new ManualClock();

@@ -251,6 +251,12 @@ export class LevelStore implements Store {
       this.#cache.hold(job);
       this.#book.addRunning(job);
     }
+    if (state.unreadable.length > 0) {
+      this.#logger.error('unreadable job records in the running index; left on disk, not run', {
+        count: state.unreadable.length,
+        jobIds: state.unreadable.slice(0, 10),
+      });
+    }
     for (const { queue, group, seq, id } of state.groupMembers) {
       this.#book.addMember(queue, group, seq, id);
     }

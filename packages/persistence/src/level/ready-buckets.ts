@@ -1,6 +1,7 @@
 import { effectivePriority, ErrorCode, GqError, type Job, type Logger } from '@gopherqueue/core';
 import { MISS, type GroupCommit, type LevelDb } from './group-commit.js';
 import type { JobCache } from './job-cache.js';
+import { readJobRecord } from './job-record.js';
 import { bucketPrefix, keys, padTime, RANGE_END, READY_PREFIX, readyKey } from './level-keys.js';
 import { ParkedEntries, type ParkedEntry } from './parked-entries.js';
 import { Bucket, type ReadyEntry } from './ready-bucket.js';
@@ -464,15 +465,10 @@ function current(
   const written = commit.peek(keys.version(id));
   if (written !== MISS) return (written as Job | null) ?? undefined;
   if (raw === undefined) return undefined;
-  try {
-    return JSON.parse(raw) as Job;
-  } catch (err) {
-    logger.error('unreadable job record in the ready index; skipped', {
-      jobId: id,
-      error: (err as Error).message,
-    });
-    return undefined;
-  }
+  const job = readJobRecord(raw, id);
+  if (job === undefined)
+    logger.error('unreadable job record in the ready index; skipped', { jobId: id });
+  return job;
 }
 
 /** The bucket prefixes of the ready index on disk, found with one seek per bucket. */

@@ -9,6 +9,7 @@ import type {
   Json,
   PriorityLevel,
 } from '@gopherqueue/core';
+import { mendJobLists } from '../job-lists.js';
 
 /** A `jobs` row as `pg` returns it (bigint columns arrive as strings). */
 export interface JobRow {
@@ -104,7 +105,7 @@ export function rowToJob(row: JobRow): Job {
   if (row.lease_token !== null) job.leaseToken = row.lease_token;
   if (row.lease_expires_at !== null) job.leaseExpiresAt = Number(row.lease_expires_at);
   if (row.worker_id !== null) job.workerId = row.worker_id;
-  return job;
+  return mendJobLists(job);
 }
 
 /**

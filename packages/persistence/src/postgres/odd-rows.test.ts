@@ -1,0 +1,50 @@
+import pg from 'pg';
+import { afterAll, expect, it } from 'vitest';
+import { createJob } from '@gopherqueue/core';
+import { describeWithPostgres } from './describe-with-postgres.js';
+import { quoteIdent } from './migrations.js';
+import { PostgresStore } from './postgres-store.js';
+import { dropSchemas, TEST_POSTGRES_URL, uniqueSchema } from './test-database.js';
+
+describeWithPostgres('PostgresStore rows changed by hand', () => {
+  const schema = uniqueSchema('gq_odd_rows');
+  afterAll(() => dropSchemas([schema]));
+
+  it('reads lists and tags that are not what a job holds as empty, in listings, gets and claims', async () => {
+    const store = await PostgresStore.open({
+      connectionString: TEST_POSTGRES_URL,
+      schema,
+      poolSize: 2,
+    });
+    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+    await client.connect();
+    try {
+      const [a, b, c] = (
+        await store.submitBatch([createJob('t', 1), createJob('t', 2), createJob('t', 3)])
+      ).map((result) => result.job);
+      const s = quoteIdent(schema);
+      await client.query(
+        `UPDATE ${s}.jobs SET errors = '"x"', tags = 'null', depends_on = '5', waiting_on = '{}'
+         WHERE id = $1`,
+        [a!.id],
+      );
+      await client.query(
+        `UPDATE ${s}.jobs SET errors = '[null, 7, {"message": "m", "attempt": 1, "at": 0}]'
+         WHERE id = $1`,
+        [b!.id],
+      );
+      const listed = (await store.list({})).jobs;
+      expect(listed.map((job) => job.id)).toEqual([c!.id, b!.id, a!.id]);
+      const odd = await store.get(a!.id);
+      expect([odd?.errors, odd?.tags, odd?.dependsOn, odd?.waitingOn]).toEqual([[], {}, [], []]);
+      expect((await store.get(b!.id))?.errors).toEqual([{ message: 'm', attempt: 1, at: 0 }]);
+      expect((await store.list({ tag: { key: 'k', value: 'v' } })).jobs).toEqual([]);
+      const claimed = await store.claim({ workerId: 'w', limit: 3, leaseMs: 60_000 });
+      expect(claimed.map((job) => job.id)).toEqual([a!.id, b!.id, c!.id]);
+      expect(claimed[0]?.tags).toEqual({});
+    } finally {
+      await client.end();
+      await store.close();
+    }
+  });
+});
