@@ -93,18 +93,52 @@ export class CountBook {
   takeDirty(): string | undefined {
     if (!this.#dirty) return undefined;
     this.#dirty = false;
+    return this.toJSON();
+  }
+
+  /** The JSON of the counts as {@link CountBook.load} reads it. */
+  toJSON(): string {
     const byPriority: number[][] = [];
     for (let i = 0; i < STATES; i++) byPriority.push(this.#byPriority.slice(i * 5, i * 5 + 5));
     const record: CountsRecord = { byPriority, queues: Object.fromEntries(this.#queues) };
     return JSON.stringify(record);
   }
 
-  /** Loads persisted counts (written by {@link CountBook.takeDirty}). */
-  load(json: string): void {
-    const record = JSON.parse(json) as CountsRecord;
+  /**
+   * Loads persisted counts (written by {@link CountBook.takeDirty}).
+   * @returns false, and nothing loaded, when `json` does not read as counts (see
+   * {@link readCounts}).
+   */
+  load(json: string): boolean {
+    const record = readCounts(json);
+    if (record === undefined) return false;
     record.byPriority.forEach((row, state) => {
       row.forEach((n, priority) => (this.#byPriority[state * 5 + priority] = n));
     });
     this.#queues = new Map(Object.entries(record.queues));
+    return true;
   }
+}
+
+const isCountRow = (row: unknown, length: number): row is number[] =>
+  Array.isArray(row) && row.length <= length && row.every((n) => Number.isSafeInteger(n));
+
+/**
+ * Persisted counts read back, or undefined when `json` does not parse as them: rows of at most
+ * five whole numbers for at most every state, and per queue a row of at most every state.
+ */
+export function readCounts(json: string): CountsRecord | undefined {
+  let record: unknown;
+  try {
+    record = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  if (typeof record !== 'object' || record === null) return undefined;
+  const { byPriority, queues } = record as Partial<CountsRecord>;
+  if (!Array.isArray(byPriority) || byPriority.length > STATES) return undefined;
+  if (!byPriority.every((row) => isCountRow(row, 5))) return undefined;
+  if (typeof queues !== 'object' || queues === null || Array.isArray(queues)) return undefined;
+  if (!Object.values(queues).every((row) => isCountRow(row, STATES))) return undefined;
+  return { byPriority, queues };
 }

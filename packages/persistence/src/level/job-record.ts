@@ -4,7 +4,7 @@ import { mendJobLists } from '../job-lists.js';
 /**
  * A stored job record read back: the job, or undefined when the record does not parse or lacks
  * what the store relies on (an object with a string `id`, `type` and `queue`, a known `state`, and
- * finite `priority`, `attempt`, `runAt` and `seq`), or names another id than `id` when given. A
+ * a `priority` from 0 to 4, finite `attempt`, `runAt` and `seq`), or names another id than `id` when given. A
  * record is data from disk (a hand edit, a copy cut short, a bug of another version): a bad one
  * must cost only itself, never a listing, a claim or a restart, so every reader of records goes
  * through here and passes over what it refuses, leaving the record on disk as it is. Its lists
@@ -26,7 +26,9 @@ export function readJobRecord(raw: string | undefined, id?: string): Job | undef
     typeof job.type !== 'string' ||
     typeof job.queue !== 'string' ||
     !isJobState(job.state) ||
-    !Number.isFinite(job.priority) ||
+    !Number.isInteger(job.priority) ||
+    job.priority < 0 ||
+    job.priority > 4 ||
     !Number.isFinite(job.attempt) ||
     !Number.isFinite(job.runAt) ||
     !Number.isFinite(job.seq)

@@ -29,7 +29,7 @@ export class LevelMetaStore implements MetaStore {
       const raw = await this.#db.get(keys.meta(key));
       const after = this.#commit.peek(keys.meta(key));
       if (after !== MISS) return (after ?? undefined) as Json | undefined;
-      return raw === undefined ? undefined : (JSON.parse(raw) as Json);
+      return raw === undefined ? undefined : readJson(raw);
     } finally {
       unpin();
     }
@@ -79,11 +79,18 @@ export class LevelMetaStore implements MetaStore {
         ...(limit === Infinity ? {} : { limit }),
       })
       .all();
-    return entries
-      .filter(([key]) => key.startsWith(start))
-      .map(([key, value]) => ({
-        key: key.slice('meta!'.length),
-        value: JSON.parse(value) as Json,
-      }));
+    return entries.flatMap(([key, raw]) => {
+      const value = key.startsWith(start) ? readJson(raw) : undefined;
+      return value === undefined ? [] : [{ key: key.slice('meta!'.length), value }];
+    });
+  }
+}
+
+/** A stored value, or undefined (as if absent) when it does not parse: it stays on disk. */
+function readJson(raw: string): Json | undefined {
+  try {
+    return JSON.parse(raw) as Json;
+  } catch {
+    return undefined;
   }
 }

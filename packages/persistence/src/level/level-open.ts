@@ -1,11 +1,19 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ErrorCode, GqError, type Job, type JobState, type QueueLimits } from '@gopherqueue/core';
+import {
+  checkQueuePatch,
+  ErrorCode,
+  GqError,
+  type Job,
+  type JobState,
+  type QueueLimits,
+} from '@gopherqueue/core';
 import { ClassicLevel } from 'classic-level';
 import { MemoryLevel } from 'memory-level';
 import type { LevelDb } from './group-commit.js';
 import { DEPENDENT_PREFIX, FORMAT, idOfIndexKey, keys, RANGE_END, readyKey } from './level-keys.js';
+import { CountBook, readCounts } from './count-book.js';
 import { readJobRecord } from './job-record.js';
 import { findBuckets } from './ready-buckets.js';
 import { GROUP_PREFIX, groupKey } from './group-book.js';
@@ -31,6 +39,8 @@ export interface LoadedState {
   buckets: { queue: string; type: string; priority: number }[];
   counts: string | undefined;
   seq: number;
+  /** True when the counts or the last seq did not read and were rebuilt from the job records. */
+  recounted: boolean;
   maxId: string;
   paused: string[];
   /** The queues with limits, as `qset!<name>` records them. */
@@ -130,7 +140,7 @@ export async function loadState(db: LevelDb): Promise<LoadedState> {
     return [dependency, id];
   });
   const buckets = await findBuckets(db);
-  const [counts, seq] = await db.getMany([keys.counts, keys.seq]);
+  const [storedCounts, storedSeq] = await db.getMany([keys.counts, keys.seq]);
   const lastId = async (prefix: string): Promise<string> => {
     const [key] = await db
       .keys({ gt: prefix, lt: prefix + RANGE_END, reverse: true, limit: 1 })
@@ -138,6 +148,18 @@ export async function loadState(db: LevelDb): Promise<LoadedState> {
     return key === undefined ? '' : key.slice(prefix.length);
   };
   const maxId = await lastId(keys.job(''));
+  let counts = storedCounts;
+  let seq = storedSeq === undefined ? 0 : Number(storedSeq);
+  // Either missing beside stored jobs, or not readable: both come back from one pass over the
+  // records, so an odd value costs a slower start, never a start.
+  const countsLost =
+    storedCounts === undefined ? maxId !== '' : readCounts(storedCounts) === undefined;
+  const seqLost = storedSeq === undefined ? maxId !== '' : !Number.isSafeInteger(seq) || seq < 0;
+  if (countsLost || seqLost) {
+    const recounted = await recount(db);
+    if (countsLost) counts = recounted.counts;
+    if (seqLost) seq = recounted.seq;
+  }
   const paused = await db.keys({ gt: keys.queueRecord(''), lt: keys.queueRecord(RANGE_END) }).all();
   const limits = await db
     .iterator({ gt: keys.queueLimits(''), lt: keys.queueLimits(RANGE_END) })
@@ -150,13 +172,14 @@ export async function loadState(db: LevelDb): Promise<LoadedState> {
     waits,
     buckets,
     counts,
-    seq: seq === undefined ? 0 : Number(seq),
+    seq,
+    recounted: countsLost || seqLost,
     maxId,
     paused: paused.map((key) => key.slice(keys.queueRecord('').length)),
-    limits: limits.map(([key, value]): [string, QueueLimits] => [
-      key.slice(keys.queueLimits('').length),
-      JSON.parse(value) as QueueLimits,
-    ]),
+    limits: limits.flatMap(([key, value]): [string, QueueLimits][] => {
+      const read = readLimits(value);
+      return read === undefined ? [] : [[key.slice(keys.queueLimits('').length), read]];
+    }),
   };
 }
 
@@ -193,6 +216,43 @@ async function readGroupMembers(
 }
 
 /** Every key of a prefix range. */
+/**
+ * A queue's stored limits, or undefined when they do not read as limits (the queue then runs
+ * without them until they are set again).
+ */
+function readLimits(value: string): QueueLimits | undefined {
+  try {
+    const limits = JSON.parse(value) as QueueLimits;
+    checkQueuePatch(limits);
+    return { ...limits, concurrency: limits.concurrency ?? null, rate: limits.rate ?? null };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The counts of every readable job record, and the highest seq among them, in one pass. */
+async function recount(db: LevelDb): Promise<{ counts: string; seq: number }> {
+  const book = new CountBook();
+  let seq = 0;
+  const prefix = keys.job('');
+  const iterator = db.iterator({ gt: prefix, lt: prefix + RANGE_END });
+  try {
+    for (;;) {
+      const chunk = await iterator.nextv(1000);
+      if (chunk.length === 0) break;
+      for (const [key, raw] of chunk) {
+        const job = readJobRecord(raw, key.slice(prefix.length));
+        if (job === undefined) continue;
+        book.move(undefined, job);
+        if (job.seq > seq) seq = job.seq;
+      }
+    }
+  } finally {
+    await iterator.close();
+  }
+  return { counts: book.toJSON(), seq };
+}
+
 async function readKeys(db: LevelDb, prefix: string): Promise<string[]> {
   const found: string[] = [];
   const iterator = db.keys({ gt: prefix, lt: prefix + RANGE_END });

@@ -251,6 +251,42 @@ describe('LevelStore', () => {
     await check.close();
   });
 
+  it('rebuilds counts and the last seq that do not read, and passes over odd limits and meta values', async () => {
+    const dir = tempDir();
+    const clock = new ManualClock();
+    const first = await LevelStore.open({ location: dir, clock });
+    const submit = submitter(first, clock);
+    for (const type of ['a', 'b', 'c']) await submit(type, { queue: 'q' });
+    const done = await claim(first, ['a']);
+    await first.complete(done.id, done.leaseToken!, null);
+    await first.setQueue('q', { concurrency: 1 });
+    await first.meta.put('k1', { x: 1 });
+    await first.meta.put('k2', { y: 2 });
+    const before = await first.counts();
+    await first.close();
+
+    const raw = new ClassicLevel<string, string>(dir);
+    await raw.open();
+    await raw
+      .batch()
+      .put('sys!counts', '{')
+      .put('sys!seq', 'abc')
+      .put('qset!q', JSON.stringify({ concurrency: 'many', rate: null }))
+      .put('meta!k2', '{')
+      .write();
+    await raw.close();
+
+    const store = await open({ location: dir, clock });
+    expect(await store.counts()).toEqual(before);
+    expect((await store.counts()).byState).toMatchObject({ completed: 1, scheduled: 2 });
+    const next = await submitter(store, clock)('d', { queue: 'q' });
+    expect(next.seq).toBe(4);
+    const queue = await store.getQueue('q');
+    expect([queue.concurrency, queue.rate]).toEqual([null, null]);
+    expect(await store.meta.list('')).toEqual([{ key: 'k1', value: { x: 1 } }]);
+    expect(await store.meta.get('k2')).toBeUndefined();
+  });
+
   it('indexes the dependents of a format 2 directory at open, once, and lists them', async () => {
     const dir = tempDir();
     const clock = new ManualClock();

@@ -243,6 +243,12 @@ export class LevelStore implements Store {
 
   #load(state: Awaited<ReturnType<typeof loadState>>): void {
     if (state.counts !== undefined) this.#counts.load(state.counts);
+    if (state.recounted) {
+      this.#logger.warn('job counts or the last seq did not read; rebuilt from the job records', {
+        total: this.#counts.snapshot().total,
+        seq: state.seq,
+      });
+    }
     this.#jobs.seq = this.#seqWritten = state.seq;
     this.#jobs.maxId = state.maxId;
     for (const name of state.paused) this.#paused.add(name);
