@@ -287,6 +287,34 @@ describe('LevelStore', () => {
     expect(await store.meta.get('k2')).toBeUndefined();
   });
 
+  it('opens past ready-index keys no job can have, and claims each job once', async () => {
+    const dir = tempDir();
+    const clock = new ManualClock();
+    const first = await LevelStore.open({ location: dir, clock });
+    const submit = submitter(first, clock);
+    const a = await submit('t', { queue: 'q' });
+    const b = await submit('t', { queue: 'q' });
+    await first.close();
+
+    // A priority that is not a number (the seek after it used to land on it again: open never
+    // ended), a key without its parts, one past the end of its bucket, a priority written as 02.
+    const raw = new ClassicLevel<string, string>(dir);
+    await raw.open();
+    await raw
+      .batch()
+      .put('rdy!q!t!x!000000000000001!000000000000001', a.id)
+      .put('rdy!q2', b.id)
+      .put('rdy!q!t!2!\u00ff', b.id)
+      .put('rdy!q!t!02!000000000000001!000000000000001', a.id)
+      .write();
+    await raw.close();
+
+    const store = await open({ location: dir, clock });
+    const claimed = await store.claim({ workerId: 'w1', limit: 10, leaseMs: 10_000 });
+    expect(claimed.map((job) => job.id)).toEqual([a.id, b.id]);
+    expect(await store.claim({ workerId: 'w1', limit: 10, leaseMs: 10_000 })).toEqual([]);
+  });
+
   it('indexes the dependents of a format 2 directory at open, once, and lists them', async () => {
     const dir = tempDir();
     const clock = new ManualClock();

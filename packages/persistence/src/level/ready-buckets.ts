@@ -471,7 +471,11 @@ function current(
   return job;
 }
 
-/** The bucket prefixes of the ready index on disk, found with one seek per bucket. */
+/**
+ * The bucket prefixes of the ready index on disk, found with one seek per bucket. A key no job
+ * can have (a part missing, a priority that is not 0 to 4) names no bucket and is stepped over;
+ * every seek starts above the key it found, so odd keys cost seeks, never a loop.
+ */
 export async function findBuckets(
   db: LevelDb,
 ): Promise<{ queue: string; type: string; priority: number }[]> {
@@ -480,12 +484,17 @@ export async function findBuckets(
   for (;;) {
     const [key] = await db.keys({ gt: from, lt: READY_PREFIX + RANGE_END, limit: 1 }).all();
     if (key === undefined) return found;
-    const [queue, type, priority] = key.slice(READY_PREFIX.length).split('!') as [
-      string,
-      string,
-      string,
-    ];
-    found.push({ queue, type, priority: Number(priority) });
-    from = bucketPrefix(queue, type, Number(priority)) + RANGE_END;
+    const [queue, type, priorityText] = key.slice(READY_PREFIX.length).split('!');
+    if (queue === undefined || type === undefined || priorityText === undefined) {
+      from = key;
+      continue;
+    }
+    const priority = Number(priorityText);
+    const prefix = bucketPrefix(queue, type, priority);
+    if (Number.isInteger(priority) && priority >= 0 && priority <= 4 && key.startsWith(prefix)) {
+      found.push({ queue, type, priority });
+    }
+    const next = `${READY_PREFIX}${queue}!${type}!${priorityText}!${RANGE_END}`;
+    from = next > key ? next : key;
   }
 }
