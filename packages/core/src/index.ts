@@ -112,6 +112,7 @@ export {
   nextRateStartAt,
   parseRate,
   pruneRateLog,
+  readRateLog,
   rateFreedAt,
   rateProblem,
   rateRemaining,

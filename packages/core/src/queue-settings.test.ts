@@ -4,6 +4,7 @@ import {
   nextRateStartAt,
   parseRate,
   rateFreedAt,
+  readRateLog,
   rateRemaining,
   rateSlotMs,
   rateSlotOf,
@@ -100,5 +101,27 @@ describe('the rate window', () => {
     let log = recordStarts([], 0, 4, 1000);
     log = recordStarts(log, 500, 4, 1000);
     expect(nextRateStartAt(log, 600, { limit: 3, periodMs: 1000 })).toBe(1500);
+  });
+});
+
+describe('readRateLog', () => {
+  it('keeps the [time, count] pairs of a stored value, in time order, and nothing else', () => {
+    expect(readRateLog('x')).toEqual([]);
+    expect(readRateLog(null)).toEqual([]);
+    expect(readRateLog({ 0: [1, 2] })).toEqual([]);
+    expect(readRateLog([[1, 2], null, [3], [4, 'n'], [5, 6, 7], [Number.NaN, 1]])).toEqual([
+      [1, 2],
+    ]);
+    expect(
+      readRateLog([
+        [9, 1],
+        [3, 2],
+        [5, 1],
+      ]),
+    ).toEqual([
+      [3, 2],
+      [5, 1],
+      [9, 1],
+    ]);
   });
 });

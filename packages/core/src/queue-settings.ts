@@ -182,6 +182,25 @@ export function rateSlotMs(periodMs: number): number {
   return Math.max(1, Math.ceil(periodMs / 1000));
 }
 
+/**
+ * A stored rate log read back: its `[time, count]` pairs of finite numbers, in time order. A value
+ * that is not such a list (a row edited by hand) reads as the pairs it holds, or none, so one odd
+ * row never fails the claims of its queue.
+ */
+export function readRateLog(value: unknown): RateLog {
+  if (!Array.isArray(value)) return [];
+  const pairs = value.filter(
+    (pair): pair is [number, number] =>
+      Array.isArray(pair) &&
+      pair.length === 2 &&
+      Number.isFinite(pair[0]) &&
+      Number.isFinite(pair[1]),
+  );
+  return pairs.every((pair, i) => i === 0 || (pairs[i - 1] as [number, number])[0] <= pair[0])
+    ? pairs
+    : [...pairs].sort((a, b) => a[0] - b[0]);
+}
+
 /** The log without entries that left the window ending at `now`. */
 export function pruneRateLog(log: RateLog, now: number, periodMs: number): RateLog {
   let first = 0;

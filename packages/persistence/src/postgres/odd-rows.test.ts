@@ -47,4 +47,35 @@ describeWithPostgres('PostgresStore rows changed by hand', () => {
       await store.close();
     }
   });
+
+  it('claims from a rate-limited queue whose stored window is not a list of starts', async () => {
+    const store = await PostgresStore.open({
+      connectionString: TEST_POSTGRES_URL,
+      schema,
+      poolSize: 2,
+    });
+    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+    await client.connect();
+    try {
+      const s = quoteIdent(schema);
+      await store.setQueue('r', { rate: { limit: 5, periodMs: 3_600_000 } });
+      await store.submitBatch([1, 2, 3].map((i) => createJob('t', i, { queue: 'r' })));
+      await client.query(`UPDATE ${s}.queues SET rate_log = '"x"' WHERE name = 'r'`);
+      expect((await store.getQueue('r')).rateRemaining).toBe(5);
+      const first = await store.claim({ workerId: 'w', limit: 2, leaseMs: 60_000, queues: ['r'] });
+      expect(first.map((job) => job.payload)).toEqual([1, 2]);
+      // Entries that are not [time, count] pairs are passed over; the pair within the hour counts.
+      const now = Date.now();
+      await client.query(`UPDATE ${s}.queues SET rate_log = $1 WHERE name = 'r'`, [
+        JSON.stringify([null, [now - 1000, 4], [7], 'x']),
+      ]);
+      expect((await store.getQueue('r')).rateRemaining).toBe(1);
+      const next = await store.claim({ workerId: 'w', limit: 5, leaseMs: 60_000, queues: ['r'] });
+      expect(next.map((job) => job.payload)).toEqual([3]);
+      expect((await store.getQueue('r')).rateRemaining).toBe(0);
+    } finally {
+      await client.end();
+      await store.close();
+    }
+  });
 });

@@ -6,6 +6,7 @@ import {
   JOB_STATES,
   nextRateStartAt,
   pruneRateLog,
+  readRateLog,
   rateFreedAt,
   rateRemaining,
   rateSlotOf,
@@ -15,7 +16,6 @@ import {
   type QueuePatch,
   type QueueRate,
   type QueueState,
-  type RateLog,
   type StoreChange,
 } from '@gopherqueue/core';
 import type { RunQuery } from './postgres-meta-store.js';
@@ -68,7 +68,8 @@ interface QueueRow {
   concurrency: number | null;
   rate_limit: number | null;
   rate_period_ms: number | null;
-  rate_log: RateLog;
+  /** As stored: read through `readRateLog`. */
+  rate_log: unknown;
   group_concurrency: number | null;
   ordered: boolean;
   aging_ms: number | null;
@@ -168,7 +169,7 @@ export function planLimitedClaim(
     }
     const rate = rateOf(queue);
     if (rate !== null) {
-      const log = pruneRateLog(queue.rate_log, now, rate.periodMs);
+      const log = pruneRateLog(readRateLog(queue.rate_log), now, rate.periodMs);
       quota = Math.min(quota, rateRemaining(log, now, rate));
       if (quota > 0) {
         const { base, at, held } = rateSlotOf(log, now, rate.periodMs);
@@ -285,7 +286,7 @@ export async function readQueue(
   const byState = Object.fromEntries(JOB_STATES.map((st) => [st, 0])) as Record<JobState, number>;
   for (const row of counts) if (row.state in byState) byState[row.state] += Number(row.n);
   const rate = rateOf(settings);
-  const log = settings?.rate_log ?? [];
+  const log = readRateLog(settings?.rate_log);
   const state: QueueState = {
     name,
     paused: settings?.paused ?? false,
@@ -391,8 +392,8 @@ export async function limitedNextRunAt(
     const floor =
       rate === null
         ? undefined
-        : (nextRateStartAt(row.rate_log, now, rate) ??
-          rateFreedAt(row.rate_log, now, rate.periodMs));
+        : (nextRateStartAt(readRateLog(row.rate_log), now, rate) ??
+          rateFreedAt(readRateLog(row.rate_log), now, rate.periodMs));
     const at = Math.max(Number(row.run_at), floor ?? Number.NEGATIVE_INFINITY);
     if (earliest === undefined || at < earliest) earliest = at;
   }
