@@ -3,6 +3,16 @@ import { backoffDelay, resolveBackoff } from './backoff.js';
 import { MAX_BACKOFF_MS } from './limits.js';
 
 describe('backoffDelay', () => {
+  it('waits as the default backoff for a stored one it would refuse', () => {
+    const half = () => 0.5;
+    // The default: exponential from 1 s, doubling, with jitter (half of it pinned here).
+    const expected = [750, 1500, 3000];
+    for (const odd of [null, 'fast', { strategy: 'sideways' }, { initialMs: -1 }, { maxMs: 'x' }]) {
+      expect([1, 2, 3].map((n) => backoffDelay(odd as never, n, half))).toEqual(expected);
+    }
+    expect(backoffDelay(null as never, Number.NaN, half)).toBe(750);
+  });
+
   const noJitter = { jitter: false } as const;
   it('doubles for exponential and caps at maxMs', () => {
     const b = resolveBackoff({ ...noJitter, initial: '1s', max: '5s' });

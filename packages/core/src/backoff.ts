@@ -100,14 +100,22 @@ export function resolveBackoff(input: BackoffInput | undefined): Backoff {
 
 /**
  * The wait before retry number `attempt` (1 = the wait after the first failed attempt).
- * `random` returns a number in [0, 1) and is injected so tests can pin jitter.
+ * `random` returns a number in [0, 1) and is injected so tests can pin jitter. A backoff that
+ * {@link resolveBackoff} would refuse (a stored job edited by hand) counts as the default one, so
+ * such a job still retries, with a finite wait.
  */
 export function backoffDelay(
-  backoff: Backoff,
+  stored: Backoff,
   attempt: number,
   random: () => number = Math.random,
 ): number {
-  const n = Math.max(1, attempt);
+  let backoff: Backoff;
+  try {
+    backoff = resolveBackoff(stored);
+  } catch {
+    backoff = { ...DEFAULT_BACKOFF };
+  }
+  const n = Number.isFinite(attempt) ? Math.max(1, attempt) : 1;
   let wait: number;
   switch (backoff.strategy) {
     case 'constant':
