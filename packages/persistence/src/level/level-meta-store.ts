@@ -79,18 +79,20 @@ export class LevelMetaStore implements MetaStore {
         ...(limit === Infinity ? {} : { limit }),
       })
       .all();
-    return entries.flatMap(([key, raw]) => {
-      const value = key.startsWith(start) ? readJson(raw) : undefined;
-      return value === undefined ? [] : [{ key: key.slice('meta!'.length), value }];
-    });
+    return entries
+      .filter(([key]) => key.startsWith(start))
+      .map(([key, raw]) => ({ key: key.slice('meta!'.length), value: readJson(raw) }));
   }
 }
 
-/** A stored value, or undefined (as if absent) when it does not parse: it stays on disk. */
-function readJson(raw: string): Json | undefined {
+/**
+ * A stored value, or null when it does not parse (it stays on disk): its entry still counts in a
+ * listing's pages, and its readers take null as a value that names nothing.
+ */
+function readJson(raw: string): Json {
   try {
     return JSON.parse(raw) as Json;
   } catch {
-    return undefined;
+    return null;
   }
 }

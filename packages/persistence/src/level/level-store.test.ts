@@ -283,8 +283,11 @@ describe('LevelStore', () => {
     expect(next.seq).toBe(4);
     const queue = await store.getQueue('q');
     expect([queue.concurrency, queue.rate]).toEqual([null, null]);
-    expect(await store.meta.list('')).toEqual([{ key: 'k1', value: { x: 1 } }]);
-    expect(await store.meta.get('k2')).toBeUndefined();
+    expect(await store.meta.list('')).toEqual([
+      { key: 'k1', value: { x: 1 } },
+      { key: 'k2', value: null },
+    ]);
+    expect(await store.meta.get('k2')).toBeNull();
   });
 
   it('opens past ready-index keys no job can have, and claims each job once', async () => {
