@@ -5,6 +5,22 @@ import { failureOutcome } from './retry-policy.js';
 const backoff = resolveBackoff({ initialMs: 1000, jitter: false });
 
 describe('failureOutcome', () => {
+  it('reads retry lists that are not arrays as none, and attempts that are not a number as 3', () => {
+    const odd = (fields: Record<string, unknown>, attempt = 1) =>
+      failureOutcome(
+        { attempt, maxAttempts: 3, backoff, ...fields },
+        { errorClass: 'error', name: 'TypeError' },
+        0,
+      );
+    expect(odd({ noRetryOn: null, retryOn: 'TypeError' })).toEqual({
+      state: 'retrying',
+      runAt: 1000,
+    });
+    expect(odd({ maxAttempts: 'many' }, 2)).toEqual({ state: 'retrying', runAt: 2000 });
+    expect(odd({ maxAttempts: null }, 3)).toEqual({ state: 'dead_letter' });
+    expect(odd({ maxAttempts: Number.NaN }, 3)).toEqual({ state: 'dead_letter' });
+    expect(odd({}, Number.NaN)).toEqual({ state: 'dead_letter' });
+  });
   it('retries after the backoff while attempts remain', () => {
     expect(
       failureOutcome({ attempt: 1, maxAttempts: 3, backoff }, { errorClass: 'error' }, 10_000),

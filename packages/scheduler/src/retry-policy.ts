@@ -1,4 +1,10 @@
-import { backoffDelay, type FailOutcome, type FailureReport, type Job } from '@gopherqueue/core';
+import {
+  backoffDelay,
+  JOB_DEFAULTS,
+  type FailOutcome,
+  type FailureReport,
+  type Job,
+} from '@gopherqueue/core';
 
 /** Error classes that never retry: the handler said so, or no handler exists for the type. */
 const FINAL_CLASSES = new Set(['permanent', 'unknown_type']);
@@ -16,6 +22,11 @@ function matches(
   );
 }
 
+/** A stored list of error names, or undefined (no list) when it is not an array. */
+function listOf(names: unknown): readonly string[] | undefined {
+  return Array.isArray(names) ? (names as string[]) : undefined;
+}
+
 /**
  * Decides where a failed attempt leads. `failed` for permanent errors (a `PermanentError`, an
  * error with `retry: false`), unknown types, a failure whose error name or class the job's
@@ -31,9 +42,14 @@ export function failureOutcome(
   random: () => number = Math.random,
 ): FailOutcome {
   if (FINAL_CLASSES.has(report.errorClass)) return { state: 'failed' };
-  if (job.noRetryOn !== undefined && matches(job.noRetryOn, report)) return { state: 'failed' };
-  if (job.retryOn !== undefined && !matches(job.retryOn, report)) return { state: 'failed' };
-  if (job.attempt >= job.maxAttempts) return { state: 'dead_letter' };
+  // A stored job is data: a list that is not one counts as none, and attempts that are not a
+  // number as the default, so an odd record neither fails its failure nor retries forever.
+  const noRetryOn = listOf(job.noRetryOn);
+  const retryOn = listOf(job.retryOn);
+  if (noRetryOn !== undefined && matches(noRetryOn, report)) return { state: 'failed' };
+  if (retryOn !== undefined && !matches(retryOn, report)) return { state: 'failed' };
+  const maxAttempts = Number.isFinite(job.maxAttempts) ? job.maxAttempts : JOB_DEFAULTS.maxAttempts;
+  if (!(job.attempt < maxAttempts)) return { state: 'dead_letter' };
   const wait = report.retryAfterMs ?? backoffDelay(job.backoff, job.attempt, random);
   return { state: 'retrying', runAt: now + wait };
 }
