@@ -174,7 +174,10 @@ export class JobQueries {
       const n = Number(row.n);
       if (!(row.state in byState)) continue;
       byState[row.state] += n;
-      byPriority[row.state][row.priority] = (byPriority[row.state][row.priority] ?? 0) + n;
+      // A priority outside 0..4 (a row edited by hand) counts in its state, not as a sixth level.
+      if (Number.isInteger(row.priority) && row.priority >= 0 && row.priority <= 4) {
+        byPriority[row.state][row.priority] = (byPriority[row.state][row.priority] ?? 0) + n;
+      }
       total += n;
     }
     return { total, byState, byPriority };

@@ -10,7 +10,7 @@ describeWithPostgres('PostgresStore rows changed by hand', () => {
   const schema = uniqueSchema('gq_odd_rows');
   afterAll(() => dropSchemas([schema]));
 
-  it('reads lists and tags that are not what a job holds as empty, in listings, gets and claims', async () => {
+  it('reads lists and tags that are not what a job holds as empty, and counts an odd priority in its state only', async () => {
     const store = await PostgresStore.open({
       connectionString: TEST_POSTGRES_URL,
       schema,
@@ -33,6 +33,10 @@ describeWithPostgres('PostgresStore rows changed by hand', () => {
          WHERE id = $1`,
         [b!.id],
       );
+      await client.query(`UPDATE ${s}.jobs SET priority = 9 WHERE id = $1`, [c!.id]);
+      const counts = await store.counts();
+      expect([counts.total, counts.byState.scheduled]).toEqual([3, 3]);
+      expect(counts.byPriority.scheduled).toEqual([0, 0, 2, 0, 0]);
       const listed = (await store.list({})).jobs;
       expect(listed.map((job) => job.id)).toEqual([c!.id, b!.id, a!.id]);
       const odd = await store.get(a!.id);
