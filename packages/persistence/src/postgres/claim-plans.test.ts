@@ -1,13 +1,12 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
 import { createJob, type JobSpec } from '@gopherqueue/core';
 import { CLAIM_SETTINGS } from './batched-flushes.js';
 import { claimStatement, completeStatements } from './batched-ops.js';
 import { describeWithPostgres } from './describe-with-postgres.js';
-import { quoteIdent } from './migrations.js';
-import { PostgresStore } from './postgres-store.js';
+import type { PostgresStore } from './postgres-store.js';
 import { planLimitedClaim } from './queue-limits.js';
-import { dropSchemas, TEST_POSTGRES_URL, uniqueSchema } from './test-database.js';
+import { dropSchemas, uniqueSchema, withTestStore, type StoreFixture } from './test-database.js';
 
 const schemas: string[] = [];
 
@@ -23,30 +22,11 @@ async function planOf(client: pg.Client, settings: string, sql: string): Promise
   }
 }
 
-/** What a test gets: a store on a fresh schema, the schema's quoted name, and a plain client. */
-interface Fixture {
-  store: PostgresStore;
-  s: string;
-  client: pg.Client;
-}
-
-/** Runs `fn` with a store on a fresh schema and a client of its own, both closed after. */
-async function withStore(fn: (f: Fixture) => Promise<void>): Promise<void> {
+/** Runs `fn` with a store on a fresh schema (dropped after the file) and a client of its own. */
+async function withStore(fn: (f: StoreFixture) => Promise<void>): Promise<void> {
   const schema = uniqueSchema('gq_claim_plans');
   schemas.push(schema);
-  const store = await PostgresStore.open({
-    connectionString: TEST_POSTGRES_URL,
-    schema,
-    poolSize: 2,
-  });
-  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-  await client.connect();
-  try {
-    await fn({ store, s: quoteIdent(schema), client });
-  } finally {
-    await client.end();
-    await store.close();
-  }
+  await withTestStore(schema, fn);
 }
 
 /** Submits `count` jobs of type `t` in batches of 500, each made by `make(i)`. */

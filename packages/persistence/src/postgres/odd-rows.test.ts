@@ -1,28 +1,17 @@
-import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
 import { createJob } from '@gopherqueue/core';
 import { describeWithPostgres } from './describe-with-postgres.js';
-import { quoteIdent } from './migrations.js';
-import { PostgresStore } from './postgres-store.js';
-import { dropSchemas, TEST_POSTGRES_URL, uniqueSchema } from './test-database.js';
+import { dropSchemas, uniqueSchema, withTestStore } from './test-database.js';
 
 describeWithPostgres('PostgresStore rows changed by hand', () => {
   const schema = uniqueSchema('gq_odd_rows');
   afterAll(() => dropSchemas([schema]));
 
   it('reads lists and tags that are not what a job holds as empty, and counts an odd priority in its state only', async () => {
-    const store = await PostgresStore.open({
-      connectionString: TEST_POSTGRES_URL,
-      schema,
-      poolSize: 2,
-    });
-    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-    await client.connect();
-    try {
+    await withTestStore(schema, async ({ store, s, client }) => {
       const [a, b, c] = (
         await store.submitBatch([createJob('t', 1), createJob('t', 2), createJob('t', 3)])
       ).map((result) => result.job);
-      const s = quoteIdent(schema);
       await client.query(
         `UPDATE ${s}.jobs SET errors = '"x"', tags = 'null', depends_on = '5', waiting_on = '{}'
          WHERE id = $1`,
@@ -46,22 +35,11 @@ describeWithPostgres('PostgresStore rows changed by hand', () => {
       const claimed = await store.claim({ workerId: 'w', limit: 3, leaseMs: 60_000 });
       expect(claimed.map((job) => job.id)).toEqual([a!.id, b!.id, c!.id]);
       expect(claimed[0]?.tags).toEqual({});
-    } finally {
-      await client.end();
-      await store.close();
-    }
+    });
   });
 
   it('claims from a rate-limited queue whose stored window is not a list of starts', async () => {
-    const store = await PostgresStore.open({
-      connectionString: TEST_POSTGRES_URL,
-      schema,
-      poolSize: 2,
-    });
-    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-    await client.connect();
-    try {
-      const s = quoteIdent(schema);
+    await withTestStore(schema, async ({ store, s, client }) => {
       await store.setQueue('r', { rate: { limit: 5, periodMs: 3_600_000 } });
       await store.submitBatch([1, 2, 3].map((i) => createJob('t', i, { queue: 'r' })));
       await client.query(`UPDATE ${s}.queues SET rate_log = '"x"' WHERE name = 'r'`);
@@ -69,17 +47,13 @@ describeWithPostgres('PostgresStore rows changed by hand', () => {
       const first = await store.claim({ workerId: 'w', limit: 2, leaseMs: 60_000, queues: ['r'] });
       expect(first.map((job) => job.payload)).toEqual([1, 2]);
       // Entries that are not [time, count] pairs are passed over; the pair within the hour counts.
-      const now = Date.now();
       await client.query(`UPDATE ${s}.queues SET rate_log = $1 WHERE name = 'r'`, [
-        JSON.stringify([null, [now - 1000, 4], [7], 'x']),
+        JSON.stringify([null, [Date.now() - 1000, 4], [7], 'x']),
       ]);
       expect((await store.getQueue('r')).rateRemaining).toBe(1);
       const next = await store.claim({ workerId: 'w', limit: 5, leaseMs: 60_000, queues: ['r'] });
       expect(next.map((job) => job.payload)).toEqual([3]);
       expect((await store.getQueue('r')).rateRemaining).toBe(0);
-    } finally {
-      await client.end();
-      await store.close();
-    }
+    });
   });
 });

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { quoteIdent } from './migrations.js';
+import { PostgresStore } from './postgres-store.js';
 
 /** The database the PostgreSQL tests use. */
 export const TEST_POSTGRES_URL =
@@ -84,5 +86,34 @@ export async function runSql(text: string, values: unknown[] = []): Promise<numb
     return result.rowCount ?? 0;
   } finally {
     await client.end();
+  }
+}
+
+/** What {@link withTestStore} gives a test. */
+export interface StoreFixture {
+  store: PostgresStore;
+  /** The schema's name, quoted for SQL. */
+  s: string;
+  /** A client of the test's own, outside the store's pool. */
+  client: pg.Client;
+}
+
+/** Runs `fn` with a store on `schema` (a pool of 2) and a client of its own, both closed after. */
+export async function withTestStore(
+  schema: string,
+  fn: (fixture: StoreFixture) => Promise<void>,
+): Promise<void> {
+  const store = await PostgresStore.open({
+    connectionString: TEST_POSTGRES_URL,
+    schema,
+    poolSize: 2,
+  });
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await client.connect();
+  try {
+    await fn({ store, s: quoteIdent(schema), client });
+  } finally {
+    await client.end();
+    await store.close();
   }
 }
