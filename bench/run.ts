@@ -1,6 +1,7 @@
 /**
  * `pnpm bench [suite ...] [--jobs N] [--variant TEXT] [--workload TEXT] [--scale N,N]`: runs the
- * benchmarks and prints one Markdown table. Suites: store, engine, isolation, http, postgres, rate
+ * benchmarks and prints one Markdown table. Suites: disk (synced LevelDB writes of one job's and
+ * of 32 jobs' entries: the machine's floor for durable submits, first in the default run), store, engine, isolation, http, postgres, rate
  * (a drain of a queue limited to 5000/1s, on LevelStore and PostgresStore), groups (claims
  * with 1,000 group keys at group_concurrency 2, against no per-key limit), and
  * scale (a backlog of waiting jobs; not in the default run, which is every other suite),
@@ -14,6 +15,7 @@
  */
 import { MAX_SCHEDULES } from '@gopherqueue/core';
 import { dashboardBench } from './dashboard-bench.js';
+import { diskBench } from './disk-bench.js';
 import { engineBench } from './engine-bench.js';
 import { groupBench } from './group-bench.js';
 import { httpBench } from './http-bench.js';
@@ -46,6 +48,7 @@ const filter = { variant: flag('--variant'), workload: flag('--workload') };
 const suites = args.filter((a, i) => !a.startsWith('--') && !VALUED.has(args[i - 1] ?? ''));
 
 const ALL: Record<string, (jobs: number) => Promise<BenchRow[]>> = {
+  disk: () => diskBench(),
   store: (n) => storeBench(n, filter),
   engine: engineBench,
   isolation: isolationBench,
