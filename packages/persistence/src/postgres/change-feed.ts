@@ -154,16 +154,21 @@ export class ChangeFeed {
   /** Handles one NOTIFY from the dedicated listening connection. */
   receive(message: pg.Notification): void {
     if (message.channel !== this.channel || message.payload === undefined) return;
-    let parsed: { o?: unknown; c?: unknown };
+    // Any client of the database may NOTIFY on the channel: a payload is data, never trusted.
+    let parsed: unknown;
     try {
-      parsed = JSON.parse(message.payload) as { o?: unknown; c?: unknown };
+      parsed = JSON.parse(message.payload);
     } catch {
+      parsed = undefined;
+    }
+    if (typeof parsed !== 'object' || parsed === null) {
       this.#logger.warn('ignored a malformed change notification', { channel: message.channel });
       return;
     }
-    if (parsed.o === this.#origin || !Array.isArray(parsed.c)) return;
+    const { o, c } = parsed as { o?: unknown; c?: unknown };
+    if (o === this.#origin || !Array.isArray(c)) return;
     const changes: StoreChange[] = [];
-    for (const item of parsed.c as unknown[]) {
+    for (const item of c as unknown[]) {
       if (!Array.isArray(item) || !KINDS.has(item[0] as string) || typeof item[1] !== 'string') {
         continue;
       }
