@@ -43,8 +43,17 @@ export function rfc3339(ms: number): string {
     typeof ms === 'number' && !Number.isNaN(ms)
       ? Math.min(Math.max(ms, MIN_TIME_MS), MAX_TIME_MS)
       : 0;
-  return new Date(time).toISOString();
+  // The jobs of one answer mostly share their times (a batch is stamped once): the last one
+  // written is kept.
+  if (time !== lastTime) {
+    lastText = new Date(time).toISOString();
+    lastTime = time;
+  }
+  return lastText;
 }
+
+let lastTime = Number.NaN;
+let lastText = '';
 
 function optionalTime(ms: number | undefined): string | undefined {
   return ms === undefined ? undefined : rfc3339(ms);

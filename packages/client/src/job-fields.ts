@@ -221,7 +221,19 @@ export const BACKOFF_INPUT_FIELDS = {
   jitter: BACKOFF_FIELDS.jitter.wire,
 } as const satisfies { readonly [K in keyof BackoffInput]-?: string };
 
-/** `[field, how it travels]` pairs of a table, in its order. */
-export function fieldEntries<T extends object>(table: T): [keyof T & string, T[keyof T]][] {
-  return Object.entries(table) as [keyof T & string, T[keyof T]][];
+const ENTRIES = new WeakMap<object, readonly unknown[]>();
+
+/**
+ * `[field, how it travels]` pairs of a table, in its order. The tables never change, so each one's
+ * pairs are made once (the wire reads them for every job it writes or reads).
+ */
+export function fieldEntries<T extends object>(
+  table: T,
+): readonly (readonly [keyof T & string, T[keyof T]])[] {
+  let entries = ENTRIES.get(table);
+  if (entries === undefined) {
+    entries = Object.freeze(Object.entries(table).map((pair) => Object.freeze(pair)));
+    ENTRIES.set(table, entries);
+  }
+  return entries as readonly (readonly [keyof T & string, T[keyof T]])[];
 }
