@@ -159,6 +159,10 @@ export async function loadState(db: LevelDb): Promise<LoadedState> {
     const recounted = await recount(db);
     if (countsLost) counts = recounted.counts;
     if (seqLost) seq = recounted.seq;
+    // Both are derived from the records: written back at once, so the next start is not slow too.
+    const batch = db.batch().put(keys.seq, String(seq));
+    if (counts !== undefined) batch.put(keys.counts, counts);
+    await batch.write({ sync: true });
   }
   const paused = await db.keys({ gt: keys.queueRecord(''), lt: keys.queueRecord(RANGE_END) }).all();
   const limits = await db
@@ -215,7 +219,6 @@ async function readGroupMembers(
   }
 }
 
-/** Every key of a prefix range. */
 /**
  * A queue's stored limits, or undefined when they do not read as limits (the queue then runs
  * without them until they are set again).
@@ -253,6 +256,7 @@ async function recount(db: LevelDb): Promise<{ counts: string; seq: number }> {
   return { counts: book.toJSON(), seq };
 }
 
+/** Every key of a prefix range. */
 async function readKeys(db: LevelDb, prefix: string): Promise<string[]> {
   const found: string[] = [];
   const iterator = db.keys({ gt: prefix, lt: prefix + RANGE_END });
