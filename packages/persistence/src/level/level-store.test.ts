@@ -309,10 +309,12 @@ describe('LevelStore', () => {
     const submit = submitter(first, clock);
     const a = await submit('t', { queue: 'q' });
     const b = await submit('t', { queue: 'q' });
+    const c = await submit('t', { queue: 'q', priority: 1 });
     await first.close();
 
     // A priority that is not a number (the seek after it used to land on it again: open never
-    // ended), a key without its parts, one past the end of its bucket, a priority written as 02.
+    // ended), a key without its parts, one past the end of its bucket, a priority written as 02,
+    // and a key that is a bucket's prefix without its end.
     const raw = new ClassicLevel<string, string>(dir);
     await raw.open();
     await raw
@@ -321,12 +323,14 @@ describe('LevelStore', () => {
       .put('rdy!q2', b.id)
       .put('rdy!q!t!2!\u00ff', b.id)
       .put('rdy!q!t!02!000000000000001!000000000000001', a.id)
+      // Sorts right before the real bucket of priority 1: stepping past it must not skip that.
+      .put('rdy!q!t!1', b.id)
       .write();
     await raw.close();
 
     const store = await open({ location: dir, clock });
     const claimed = await store.claim({ workerId: 'w1', limit: 10, leaseMs: 10_000 });
-    expect(claimed.map((job) => job.id)).toEqual([a.id, b.id]);
+    expect(claimed.map((job) => job.id)).toEqual([c.id, a.id, b.id]);
     expect(await store.claim({ workerId: 'w1', limit: 10, leaseMs: 10_000 })).toEqual([]);
   });
 

@@ -473,8 +473,8 @@ function current(
 
 /**
  * The bucket prefixes of the ready index on disk, found with one seek per bucket. A key no job
- * can have (a part missing, a priority that is not 0 to 4) names no bucket and is stepped over;
- * every seek starts above the key it found, so odd keys cost seeks, never a loop.
+ * can have (a part missing, a priority that is not 0 to 4) names no bucket and is stepped over,
+ * one seek each; every seek starts above the key it found, so odd keys cost seeks, never a loop.
  */
 export async function findBuckets(
   db: LevelDb,
@@ -493,8 +493,13 @@ export async function findBuckets(
     const prefix = bucketPrefix(queue, type, priority);
     if (Number.isInteger(priority) && priority >= 0 && priority <= 4 && key.startsWith(prefix)) {
       found.push({ queue, type, priority });
+      // Past the whole bucket (or past the key, should it sort above the bucket's end).
+      const next = prefix + RANGE_END;
+      from = next > key ? next : key;
+    } else {
+      // Past this key only: a real bucket may sort right after it (`rdy!q!t!2` before
+      // `rdy!q!t!2!...`).
+      from = key;
     }
-    const next = `${READY_PREFIX}${queue}!${type}!${priorityText}!${RANGE_END}`;
-    from = next > key ? next : key;
   }
 }
