@@ -387,13 +387,13 @@ export async function limitedNextRunAt(
     if (row.run_at === null) continue;
     if (row.concurrency !== null && Number(row.running ?? 0) >= row.concurrency) continue;
     const rate = rateOf(row);
+    const log = rate === null ? [] : readRateLog(row.rate_log);
     // Held back: when the window frees a start. Else since when the window allows one (the
     // stored window keeps the starts that left it until the next claim that starts a job).
     const floor =
       rate === null
         ? undefined
-        : (nextRateStartAt(readRateLog(row.rate_log), now, rate) ??
-          rateFreedAt(readRateLog(row.rate_log), now, rate.periodMs));
+        : (nextRateStartAt(log, now, rate) ?? rateFreedAt(log, now, rate.periodMs));
     const at = Math.max(Number(row.run_at), floor ?? Number.NEGATIVE_INFINITY);
     if (earliest === undefined || at < earliest) earliest = at;
   }
