@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createJob, type Job } from '@gopherqueue/core';
-import { JobEncoder } from './job-encoder.js';
+import { JobEncoder, numberText } from './job-encoder.js';
 import * as next from '../job-versions.js';
 
 /** What a store must read back: the job's own JSON. */
@@ -54,5 +54,93 @@ describe('JobEncoder', () => {
     expect(JSON.parse(encoder.encode(extra))).toStrictEqual(plain(extra));
     const holes: Job = { ...claimed, finishedAt: undefined };
     expect(JSON.parse(encoder.encode(holes))).toStrictEqual(plain(holes));
+  });
+
+  it('writes the fields a job keeps from submit (unique, debounce, expiry) from its cached head', () => {
+    const encoder = new JobEncoder();
+    const spec = createJob('mail', null, { expiresAt: 50_000 }, 1_000);
+    const held: Job = {
+      ...next.createdJob(spec, 1_000, 8, [], false),
+      unique: { key: 'u1', until: 'started' },
+      debounce: { key: 'd1', waitMs: 5_000, maxWaitMs: 60_000 },
+    };
+    const running = next.claimedJob(held, 2_000, { workerId: 'w1', limit: 1, leaseMs: 500 }, 't1');
+    const done = next.completedJob(running, 2_100, [1, 'two']);
+    for (const job of [held, running, done]) {
+      expect(JSON.parse(encoder.encode(job))).toStrictEqual(plain(job));
+    }
+  });
+
+  it('writes odd values as JSON.stringify does: odd numbers, states and transitions', () => {
+    const encoder = new JobEncoder();
+    const odd = {
+      ...claimed,
+      attempt: Number.NaN,
+      runAt: Number.POSITIVE_INFINITY,
+      updatedAt: -0,
+      startedAt: 1.5e12 + 0.25,
+      state: 'running',
+      errors: [null, { message: 'x', at: -1e21 }],
+      transitions: [
+        null,
+        undefined,
+        { state: 'scheduled', at: 1_000, attempt: 0, extra: true },
+        { state: 'nope', at: 1_000, attempt: 0 },
+        [1, 2],
+        { state: 'running', at: '2000', attempt: 1 },
+        { at: 2_000, state: 'running', attempt: 1 },
+        Object.assign(Object.create({ inherited: 1 }) as object, {
+          state: 'running',
+          at: 3_000,
+          attempt: 1,
+        }),
+      ],
+      progress: { toJSON: () => 'seen' },
+      checkpoint: undefined,
+    } as unknown as Job;
+    expect(encoder.encode(odd)).not.toContain('undefined');
+    expect(JSON.parse(encoder.encode(odd))).toStrictEqual(plain(odd));
+    const stateless = { ...claimed, state: 'running', transitions: 'x' } as unknown as Job;
+    expect(JSON.parse(encoder.encode(stateless))).toStrictEqual(plain(stateless));
+  });
+
+  it('writes a job whose every fixed field is undefined as valid JSON', () => {
+    const encoder = new JobEncoder();
+    const keys = ['id', 'type', 'queue', 'payload', 'priority', 'maxAttempts', 'timeoutMs'];
+    const bare = { ...claimed } as Record<string, unknown>;
+    for (const key of [...keys, 'backoff', 'dependsOn', 'tags', 'seq', 'createdAt']) {
+      bare[key] = undefined;
+    }
+    const job = bare as unknown as Job;
+    expect(JSON.parse(encoder.encode(job))).toStrictEqual(plain(job));
+  });
+
+  it('numberText is the JSON text of every number, also when two share a slot', () => {
+    const values = [
+      0,
+      -0,
+      1,
+      -1,
+      999_999,
+      1_000_000,
+      -1_000_000,
+      1_796_085_190_801,
+      1_796_085_190_801 + 256,
+      1_796_085_190_801,
+      2 ** 53,
+      -(2 ** 53) - 2,
+      1e21,
+      1.5e-7,
+      0.1 + 0.2,
+      123_456_789.5,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+      Number.MAX_VALUE,
+      Number.MIN_VALUE,
+    ];
+    for (const value of [...values, ...values]) {
+      expect(numberText(value)).toBe(JSON.stringify(value));
+    }
   });
 });
