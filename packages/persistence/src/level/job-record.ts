@@ -1,5 +1,35 @@
-import { isJobState, type Job } from '@gopherqueue/core';
+import { isJobState, type Backoff, type Job } from '@gopherqueue/core';
 import { mendJobLists } from '../job-lists.js';
+
+/**
+ * The backoff of a job record that holds none. Since layout 4 a record leaves out the fields at
+ * their usual values, which a reader puts back: this backoff, and empty `dependsOn`, `waitingOn`,
+ * `errors` (arrays) and `tags` (object). It is part of the layout, not the engine's default: if
+ * `DEFAULT_BACKOFF` ever changes, records written before keep the backoff they were submitted
+ * with, and only jobs whose backoff equals this one leave it out.
+ */
+export const RECORD_BACKOFF: Readonly<Backoff> = Object.freeze({
+  strategy: 'exponential',
+  initialMs: 1000,
+  maxMs: 3_600_000,
+  multiplier: 2,
+  jitter: true,
+});
+
+/** True when a record may leave `backoff` out: it is {@link RECORD_BACKOFF}, field for field. */
+export function isRecordBackoff(backoff: unknown): boolean {
+  if (typeof backoff !== 'object' || backoff === null) return false;
+  const b = backoff as Partial<Backoff>;
+  return (
+    b.strategy === RECORD_BACKOFF.strategy &&
+    b.initialMs === RECORD_BACKOFF.initialMs &&
+    b.maxMs === RECORD_BACKOFF.maxMs &&
+    b.multiplier === RECORD_BACKOFF.multiplier &&
+    b.jitter === RECORD_BACKOFF.jitter &&
+    Object.getPrototypeOf(b) === Object.prototype &&
+    Object.keys(b).length === 5
+  );
+}
 
 /**
  * A stored job record read back: the job, or undefined when the record does not parse or lacks
@@ -8,7 +38,8 @@ import { mendJobLists } from '../job-lists.js';
  * record is data from disk (a hand edit, a copy cut short, a bug of another version): a bad one
  * must cost only itself, never a listing, a claim or a restart, so every reader of records goes
  * through here and passes over what it refuses, leaving the record on disk as it is. Its lists
- * and tags are read by {@link mendJobLists}.
+ * and tags are read by {@link mendJobLists} (a list or tags left out read as empty), a backoff left
+ * out as {@link RECORD_BACKOFF}.
  */
 export function readJobRecord(raw: string | undefined, id?: string): Job | undefined {
   if (raw === undefined) return undefined;
@@ -35,5 +66,6 @@ export function readJobRecord(raw: string | undefined, id?: string): Job | undef
   ) {
     return undefined;
   }
+  if (job.backoff === undefined) job.backoff = { ...RECORD_BACKOFF };
   return mendJobLists(job);
 }

@@ -70,8 +70,11 @@ export const keys = {
   version: (id: string): string => `jv!${id}`,
 } as const;
 
-/** The layout this code writes; a directory without `sys!format` is format 1. */
-export const FORMAT = 3;
+/**
+ * The layout this code writes; a directory without `sys!format` is format 1. Format 4: job
+ * records leave out the fields at their usual values (see `RECORD_BACKOFF`).
+ */
+export const FORMAT = 4;
 
 /** The end of a prefix range: above every key that starts with a bucket prefix. */
 export const RANGE_END = '~';

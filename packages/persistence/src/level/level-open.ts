@@ -113,7 +113,8 @@ export async function loadState(db: LevelDb): Promise<LoadedState> {
       await indexActiveJobs(db);
       await upgradeIdempotencyKeys(db);
     }
-    await indexDependedOn(db);
+    if (format === undefined || Number(format) < 3) await indexDependedOn(db);
+    // Format 4 changed only how records are written: every earlier record reads as it is.
     await db.batch().put(keys.format, String(FORMAT)).write({ sync: true });
   } else if (Number(format) > FORMAT) {
     throw new GqError(

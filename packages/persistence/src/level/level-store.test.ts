@@ -8,6 +8,7 @@ import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createJob, type Job, type JobOptions, type Store } from '@gopherqueue/core';
 import { ManualClock } from '@gopherqueue/core/testing';
+import { readJobRecord } from './job-record.js';
 import { LevelStore } from './level-store.js';
 import { runStoreContract } from '../testing/index.js';
 
@@ -368,8 +369,54 @@ describe('LevelStore', () => {
     await store.close();
 
     const check = new ClassicLevel<string, string>(dir);
-    expect(await check.get('sys!format')).toBe('3');
+    expect(await check.get('sys!format')).toBe('4');
     expect((await check.keys({ gte: 'dby!', lt: 'dby"' }).all()).sort()).toEqual(indexed.sort());
+    await check.close();
+  });
+
+  it('opens a format 3 directory (records written whole) as it is, and writes records short after', async () => {
+    const dir = tempDir();
+    const clock = new ManualClock();
+    const first = await LevelStore.open({ location: dir, clock });
+    const submit = submitter(first, clock);
+    const a = await submit('a', { delay: 60_000 });
+    const b = await submit('b', { dependsOn: [a.id], tags: { t: '1' } });
+    const c = await submit('c', { backoff: { strategy: 'constant', initialMs: 5_000 } });
+    await first.close();
+
+    // Format 3 wrote every field of a record; its `dby!` entries were complete, so the open must
+    // not index them again: one is taken away to see that it stays away.
+    const raw = new ClassicLevel<string, string>(dir);
+    await raw.open();
+    const whole = new Map<string, string>();
+    const older = raw.batch().put('sys!format', '3').del(`dby!${a.id}!${b.id}`);
+    for (const job of [a, b, c]) {
+      const record = readJobRecord(await raw.get(`job!${job.id}`));
+      expect(record).toEqual(job);
+      whole.set(job.id, JSON.stringify(record));
+      older.put(`job!${job.id}`, JSON.stringify(record));
+    }
+    await older.write();
+    // The records of format 4 are shorter: `a` had its backoff, lists and tags left out.
+    expect(JSON.parse(whole.get(a.id) ?? '')).toHaveProperty('backoff');
+    await raw.close();
+
+    const store = await LevelStore.open({ location: dir, clock });
+    for (const job of [a, b, c]) expect(await store.get(job.id)).toEqual(job);
+    expect((await store.list({ dependsOn: a.id })).jobs).toEqual([]);
+    const [claimed] = await store.claim({ workerId: 'w', limit: 1, leaseMs: 60_000 });
+    expect(claimed?.id).toBe(c.id);
+    await store.close();
+
+    const check = new ClassicLevel<string, string>(dir);
+    expect(await check.get('sys!format')).toBe('4');
+    expect(await check.get(`job!${a.id}`)).toBe(whole.get(a.id));
+    expect(await check.get(`job!${b.id}`)).toBe(whole.get(b.id));
+    // Rewritten by its claim, short: its backoff is not the usual one and stays.
+    const rewritten = JSON.parse((await check.get(`job!${c.id}`)) ?? '') as Record<string, unknown>;
+    expect(rewritten.backoff).toEqual(c.backoff);
+    expect(rewritten).not.toHaveProperty('errors');
+    expect(readJobRecord(await check.get(`job!${c.id}`))).toEqual(claimed);
     await check.close();
   });
 
@@ -380,7 +427,9 @@ describe('LevelStore', () => {
     const job = (await first.submit(createJob('t', 'old', {}, clock.now()))).job;
     await first.close();
     const raw = new ClassicLevel<string, string>(dir);
-    const { transitions, ...older } = JSON.parse((await raw.get(`job!${job.id}`)) ?? '{}') as Job;
+    const stored = readJobRecord(await raw.get(`job!${job.id}`));
+    if (stored === undefined) throw new Error('the record does not read');
+    const { transitions, ...older } = stored;
     expect(transitions).toEqual([{ state: 'scheduled', at: clock.now(), attempt: 0 }]);
     await raw.put(`job!${job.id}`, JSON.stringify(older));
     await raw.close();
@@ -403,17 +452,17 @@ describe('LevelStore', () => {
     const job = (await first.submit(createJob('t', 'kept', {}, clock.now()))).job;
     await first.close();
     const raw = new ClassicLevel<string, string>(dir);
-    await raw.put('sys!format', '4');
+    await raw.put('sys!format', '5');
     await raw.close();
     await expect(LevelStore.open({ location: dir, clock })).rejects.toMatchObject({
       code: 'GQ_STORE_UNAVAILABLE',
       message:
-        'the data directory was written by a newer GopherQueue (layout 4; this one reads up to 3): upgrade gq, or export with the newer one and import here',
-      details: { format: 4, supported: 3 },
+        'the data directory was written by a newer GopherQueue (layout 5; this one reads up to 4): upgrade gq, or export with the newer one and import here',
+      details: { format: 5, supported: 4 },
     });
     const check = new ClassicLevel<string, string>(dir);
-    expect(await check.get('sys!format')).toBe('4');
-    expect(JSON.parse((await check.get(`job!${job.id}`)) ?? 'null')).toEqual(job);
+    expect(await check.get('sys!format')).toBe('5');
+    expect(readJobRecord(await check.get(`job!${job.id}`))).toEqual(job);
     await check.close();
   });
 
