@@ -47,6 +47,11 @@ describe('createJob', () => {
     expect(() => createJob('x', null, { dependsOn: ['nope'] })).toThrow(
       /dependsOn must be an array of job ids/,
     );
+    expect(() => createJob('x', null, { id: 'nope' })).toThrow(
+      new TypeError('id must be a UUID; got "nope"'),
+    );
+    const id = '01a22f05-1090-7000-8794-00da803af610';
+    expect(createJob('x', null, { id }).id).toBe(id);
     expect(() => createJob('x', null, { tags: { a: 1 as never } })).toThrow(
       /tags.a must be a string/,
     );

@@ -157,7 +157,9 @@ export function createJob(
     throw new TypeError(`dependsOn must be an array of job ids (UUIDs)`);
   }
   const id = options.id ?? uuidv7(now);
-  if (!isUuid(id)) throw new TypeError(`id must be a UUID; got ${JSON.stringify(id)}`);
+  if (options.id !== undefined && !isUuid(id)) {
+    throw new TypeError(`id must be a UUID; got ${JSON.stringify(id)}`);
+  }
   if (dependsOn.includes(id)) throw new RangeError(`a job cannot depend on itself`);
   const tags = options.tags ?? {};
   if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) {

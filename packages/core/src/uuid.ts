@@ -7,16 +7,6 @@ let counter = 0;
 const POOL = Buffer.alloc(16 * 256);
 let poolOffset = POOL.length;
 
-function random16(): Buffer {
-  if (poolOffset >= POOL.length) {
-    randomFillSync(POOL);
-    poolOffset = 0;
-  }
-  const bytes = Buffer.from(POOL.subarray(poolOffset, poolOffset + 16));
-  poolOffset += 16;
-  return bytes;
-}
-
 /**
  * Returns a UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then a 12-bit counter that keeps ids
  * made in the same millisecond in creation order within this process, then 62 random bits.
@@ -34,19 +24,36 @@ export function uuidv7(now: number = Date.now()): string {
       counter = 0;
     }
   }
-  const bytes = random16();
+  if (poolOffset >= POOL.length) {
+    randomFillSync(POOL);
+    poolOffset = 0;
+  }
+  // The id's 16 bytes are written over the next 16 random ones of the pool, in place.
+  const at = poolOffset;
+  poolOffset += 16;
+  const bytes = POOL;
   const ms = lastMs;
-  bytes[0] = Math.floor(ms / 2 ** 40) & 0xff;
-  bytes[1] = Math.floor(ms / 2 ** 32) & 0xff;
-  bytes[2] = (ms >>> 24) & 0xff;
-  bytes[3] = (ms >>> 16) & 0xff;
-  bytes[4] = (ms >>> 8) & 0xff;
-  bytes[5] = ms & 0xff;
-  bytes[6] = 0x70 | ((counter >>> 8) & 0x0f);
-  bytes[7] = counter & 0xff;
-  bytes[8] = 0x80 | ((bytes[8] as number) & 0x3f);
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  bytes[at] = Math.floor(ms / 2 ** 40) & 0xff;
+  bytes[at + 1] = Math.floor(ms / 2 ** 32) & 0xff;
+  bytes[at + 2] = (ms >>> 24) & 0xff;
+  bytes[at + 3] = (ms >>> 16) & 0xff;
+  bytes[at + 4] = (ms >>> 8) & 0xff;
+  bytes[at + 5] = ms & 0xff;
+  bytes[at + 6] = 0x70 | ((counter >>> 8) & 0x0f);
+  bytes[at + 7] = counter & 0xff;
+  bytes[at + 8] = 0x80 | ((bytes[at + 8] as number) & 0x3f);
+  const hex = bytes.toString('hex', at, at + 16);
+  return (
+    hex.slice(0, 8) +
+    '-' +
+    hex.slice(8, 12) +
+    '-' +
+    hex.slice(12, 16) +
+    '-' +
+    hex.slice(16, 20) +
+    '-' +
+    hex.slice(20)
+  );
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,5 +1,5 @@
 import { JOB_STATES, type Job, type JobTransition } from '@gopherqueue/core';
-import { isRecordBackoff } from './job-record.js';
+import { fieldCount, isRecordBackoff } from './job-record.js';
 
 /** The fields a job keeps from submit to the end, and their JSON (without the closing brace). */
 interface Head {
@@ -61,7 +61,7 @@ export class JobEncoder {
     }
     const tail = new Fields();
     writeTail(job, tail);
-    if (head.fields + tail.count !== Object.keys(job).length) return JSON.stringify(job);
+    if (head.fields + tail.count !== fieldCount(job)) return JSON.stringify(job);
     // Each written field starts with a comma: an empty head (every field undefined) takes none.
     const text = head.json === '{' ? tail.text.slice(1) : tail.text;
     return head.json + text + '}';
@@ -171,7 +171,7 @@ function isEmptyObject(value: unknown): boolean {
     typeof value === 'object' &&
     value !== null &&
     Object.getPrototypeOf(value) === Object.prototype &&
-    Object.keys(value).length === 0
+    fieldCount(value) === 0
   );
 }
 
@@ -207,7 +207,7 @@ function isPlainTransition(entry: unknown): entry is JobTransition {
     Object.getPrototypeOf(entry) === Object.prototype &&
     typeof (entry as JobTransition).at === 'number' &&
     typeof (entry as JobTransition).attempt === 'number' &&
-    Object.keys(entry).length === 3
+    fieldCount(entry) === 3
   );
 }
 

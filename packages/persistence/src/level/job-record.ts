@@ -16,6 +16,18 @@ export const RECORD_BACKOFF: Readonly<Backoff> = Object.freeze({
   jitter: true,
 });
 
+/**
+ * The enumerable fields of an object, its prototype's included: for a plain object, what
+ * `Object.keys` counts, without making the array. Never fewer than the fields JSON writes, so a
+ * count that differs only ever sends a job to the whole `JSON.stringify`.
+ */
+export function fieldCount(value: object): number {
+  let count = 0;
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- only counted
+  for (const field in value) count++;
+  return count;
+}
+
 /** True when a record may leave `backoff` out: it is {@link RECORD_BACKOFF}, field for field. */
 export function isRecordBackoff(backoff: unknown): boolean {
   if (typeof backoff !== 'object' || backoff === null) return false;
@@ -27,7 +39,7 @@ export function isRecordBackoff(backoff: unknown): boolean {
     b.multiplier === RECORD_BACKOFF.multiplier &&
     b.jitter === RECORD_BACKOFF.jitter &&
     Object.getPrototypeOf(b) === Object.prototype &&
-    Object.keys(b).length === 5
+    fieldCount(b) === 5
   );
 }
 
