@@ -44,7 +44,10 @@ describe('createLogger', () => {
     const retry = job.child({ attempt: 2 });
     job.warn('slow');
     retry.error('failed', { durationMs: 5, attempt: 3 });
-    const [first, second] = (await lines()).map((l) => JSON.parse(l) as Record<string, unknown>);
+    retry.child({ worker: 'w1' }).info('again');
+    const [first, second, third] = (await lines()).map(
+      (l) => JSON.parse(l) as Record<string, unknown>,
+    );
     expect(first).toMatchObject({ level: 'warn', message: 'slow', jobId: 'j2', attempt: 1 });
     expect(second).toMatchObject({
       level: 'error',
@@ -54,6 +57,8 @@ describe('createLogger', () => {
       attempt: 3,
       durationMs: 5,
     });
+    // A child's own field beats its parent's; a grandchild keeps both.
+    expect(third).toMatchObject({ message: 'again', jobId: 'j2', attempt: 2, worker: 'w1' });
   });
 
   it('drops lines below the level', async () => {

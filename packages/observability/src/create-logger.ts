@@ -34,15 +34,21 @@ export interface LoggerOptions {
   colors?: boolean;
 }
 
-/** A {@link Logger} backed by winston; `child()` adds fields without copying the transport. */
+/**
+ * A {@link Logger} backed by winston; `child()` adds fields without copying the transport. A child
+ * keeps its parent's fields and its own apart and merges them only when it writes a line: the
+ * worker makes a child per job attempt, and most of them never write one at the level set.
+ */
 export class WinstonLogger implements Logger {
   readonly #winston: winston.Logger;
   readonly #fields: LogFields;
+  readonly #own: LogFields | undefined;
 
-  /** Wraps a winston logger; `fields` go on every line. */
-  constructor(logger: winston.Logger, fields: LogFields = {}) {
+  /** Wraps a winston logger; `fields`, then `own`, go on every line. */
+  constructor(logger: winston.Logger, fields: LogFields = {}, own?: LogFields) {
     this.#winston = logger;
     this.#fields = fields;
+    this.#own = own;
   }
 
   debug(message: string, fields?: LogFields): void {
@@ -62,14 +68,15 @@ export class WinstonLogger implements Logger {
   }
 
   child(fields: LogFields): Logger {
-    return new WinstonLogger(this.#winston, { ...this.#fields, ...fields });
+    const inherited = this.#own === undefined ? this.#fields : { ...this.#fields, ...this.#own };
+    return new WinstonLogger(this.#winston, inherited, fields);
   }
 
   #log(level: LogLevel, message: string, fields: LogFields | undefined): void {
     if (!this.#winston.isLevelEnabled(level)) return;
     // One object built here (not winston's splat handling) so a `%` in a message never drops
     // fields and call fields override context fields.
-    const info = { level, message, ...this.#fields, ...fields };
+    const info = { level, message, ...this.#fields, ...this.#own, ...fields };
     // Fields never replace the level or the message; these lead every JSON line.
     info.level = level;
     info.message = message;
