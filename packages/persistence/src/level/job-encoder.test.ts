@@ -61,6 +61,38 @@ describe('JobEncoder', () => {
     }
   });
 
+  it('writes every other transition short too (no version carries a field holding undefined)', () => {
+    const encoder = new JobEncoder();
+    const released = next.releasedJob(claimed, 2_500, 3_000);
+    const cancelled = next.cancelledJob(released, 2_600, 'by hand');
+    const retried = next.retriedJob(cancelled, 2_700, true);
+    const dependency = '01a22f05-1090-7000-8794-00da803af610';
+    const pending = next.createdJob(
+      createJob('mail', null, { dependsOn: [dependency] }, 1_000),
+      1_000,
+      9,
+      [dependency],
+      false,
+    );
+    const met = next.dependencyMetJob(pending, dependency, 1_500);
+    const debounced = next.debouncedJob(
+      next.createdJob(
+        createJob('mail', null, { debounce: { key: 'd', wait: 5_000 } }, 1_000),
+        1_000,
+        10,
+        [],
+        false,
+      ),
+      1_200,
+      { last: true },
+      5_000,
+    );
+    for (const job of [released, cancelled, retried, pending, met, debounced]) {
+      expect(Object.values(job)).not.toContain(undefined);
+      expectRoundTrip(encoder, job);
+    }
+  });
+
   it('serialises anew a running job whose fixed fields changed (a restore)', () => {
     const encoder = new JobEncoder();
     encoder.encode(claimed);
