@@ -1,28 +1,10 @@
 import { JOB_STATES, type Job, type JobTransition } from '@gopherqueue/core';
 import { fieldCount, isRecordBackoff } from './job-record.js';
 
-/** The fields a job keeps from submit to the end, and their JSON (without the closing brace). */
+/** The JSON of the fields a job keeps from submit to the end (without the closing brace). */
 interface Head {
-  type: string;
-  queue: string;
-  payload: unknown;
-  priority: number;
-  maxAttempts: number;
-  timeoutMs: number;
-  backoff: unknown;
-  dependsOn: unknown;
-  tags: unknown;
-  seq: number;
-  createdAt: number;
-  idempotencyKey: string | undefined;
-  correlationId: string | undefined;
-  traceparent: string | undefined;
-  group: string | undefined;
-  retryOn: unknown;
-  noRetryOn: unknown;
-  unique: unknown;
-  debounce: unknown;
-  expiresAt: number | undefined;
+  /** The version of the job it was made from: a later version is compared with it. */
+  source: Job;
   /** How many of the job's own fields the head holds. */
   fields: number;
   json: string;
@@ -238,54 +220,33 @@ function headOf(job: Job): Head {
   if (job.expiresAt !== undefined) head.add(P.expiresAt, textOf(job.expiresAt));
   // The first written field's comma (the id's prefix has none, but the id may be left out).
   const json = head.text.startsWith(',') ? head.text.slice(1) : head.text;
-  return {
-    type: job.type,
-    queue: job.queue,
-    payload: job.payload,
-    priority: job.priority,
-    maxAttempts: job.maxAttempts,
-    timeoutMs: job.timeoutMs,
-    backoff: job.backoff,
-    dependsOn: job.dependsOn,
-    tags: job.tags,
-    seq: job.seq,
-    createdAt: job.createdAt,
-    idempotencyKey: job.idempotencyKey,
-    correlationId: job.correlationId,
-    traceparent: job.traceparent,
-    group: job.group,
-    retryOn: job.retryOn,
-    noRetryOn: job.noRetryOn,
-    unique: job.unique,
-    debounce: job.debounce,
-    expiresAt: job.expiresAt,
-    fields: head.count,
-    json: '{' + json,
-  };
+  return { source: job, fields: head.count, json: '{' + json };
 }
 
+/** True when `job` has the fixed fields of the version `head` was made from. */
 function sameHead(head: Head, job: Job): boolean {
+  const source = head.source;
   return (
-    head.payload === job.payload &&
-    head.backoff === job.backoff &&
-    head.tags === job.tags &&
-    head.dependsOn === job.dependsOn &&
-    head.type === job.type &&
-    head.queue === job.queue &&
-    head.priority === job.priority &&
-    head.maxAttempts === job.maxAttempts &&
-    head.timeoutMs === job.timeoutMs &&
-    head.seq === job.seq &&
-    head.createdAt === job.createdAt &&
-    head.idempotencyKey === job.idempotencyKey &&
-    head.correlationId === job.correlationId &&
-    head.traceparent === job.traceparent &&
-    head.group === job.group &&
-    head.retryOn === job.retryOn &&
-    head.noRetryOn === job.noRetryOn &&
-    head.unique === job.unique &&
-    head.debounce === job.debounce &&
-    head.expiresAt === job.expiresAt
+    source.payload === job.payload &&
+    source.backoff === job.backoff &&
+    source.tags === job.tags &&
+    source.dependsOn === job.dependsOn &&
+    source.type === job.type &&
+    source.queue === job.queue &&
+    source.priority === job.priority &&
+    source.maxAttempts === job.maxAttempts &&
+    source.timeoutMs === job.timeoutMs &&
+    source.seq === job.seq &&
+    source.createdAt === job.createdAt &&
+    source.idempotencyKey === job.idempotencyKey &&
+    source.correlationId === job.correlationId &&
+    source.traceparent === job.traceparent &&
+    source.group === job.group &&
+    source.retryOn === job.retryOn &&
+    source.noRetryOn === job.noRetryOn &&
+    source.unique === job.unique &&
+    source.debounce === job.debounce &&
+    source.expiresAt === job.expiresAt
   );
 }
 
