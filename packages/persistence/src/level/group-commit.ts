@@ -1,5 +1,6 @@
-import { ErrorCode, GqError, type Logger, type StoreChange } from '@gopherqueue/core';
+import { ErrorCode, GqError, type Job, type Logger, type StoreChange } from '@gopherqueue/core';
 import type { AbstractChainedBatch, AbstractLevel } from 'abstract-level';
+import { keys } from './level-keys.js';
 
 /** The database as the LevelStore uses it: string keys, string values. */
 export type LevelDb = AbstractLevel<string | Uint8Array>;
@@ -18,8 +19,20 @@ export interface GroupCommitOptions {
   logger: Logger;
 }
 
+/** A job's record and state entry as one batch leaves them, written when the batch is sealed. */
+interface StagedJob {
+  /** The version before this batch (on disk, or in an earlier batch); undefined: none. */
+  base: Job | undefined;
+  /** The version this batch leaves; undefined: deleted. */
+  latest: Job | undefined;
+  /** The record of `latest`. */
+  record: string | undefined;
+}
+
 interface Batch {
   ops: AbstractChainedBatch<LevelDb, string, string>;
+  /** Job records and state entries, by job id: see {@link GroupCommit.stageJob}. */
+  jobs: Map<string, StagedJob>;
   size: number;
   changes: StoreChange[];
   /** Unwritten values this batch carries, dropped from the overlay once it is written. */
@@ -70,6 +83,23 @@ export class GroupCommit {
     const batch = this.#batch();
     batch.ops.del(key);
     batch.size++;
+  }
+
+  /**
+   * Stages a job's record (`job!`) and state entry (`st!`) going from `before` to `after`, with
+   * `record` the text of `after`. They are written when the batch is sealed, as one change from
+   * the version before the batch to the last one staged: a job claimed and completed within one
+   * batch is written once, as completed, and its `running` state entry not at all. These keys
+   * must be written through this method only.
+   */
+  stageJob(id: string, before: Job | undefined, after: Job | undefined, record?: string): void {
+    const jobs = this.#batch().jobs;
+    const staged = jobs.get(id);
+    if (staged === undefined) jobs.set(id, { base: before, latest: after, record });
+    else {
+      staged.latest = after;
+      staged.record = record;
+    }
   }
 
   /** Records the value a key will have once the pending batch is written. */
@@ -135,6 +165,7 @@ export class GroupCommit {
     done.catch(() => undefined);
     const batch: Batch = {
       ops: this.#db.batch(),
+      jobs: new Map(),
       size: 0,
       changes: [],
       cached: [],
@@ -157,6 +188,14 @@ export class GroupCommit {
       return;
     }
     try {
+      for (const [id, { base, latest, record }] of batch.jobs) {
+        if (latest !== undefined) batch.ops.put(keys.job(id), record as string);
+        else if (base !== undefined) batch.ops.del(keys.job(id));
+        if (base?.state !== latest?.state) {
+          if (base !== undefined) batch.ops.del(keys.state(base.state, id));
+          if (latest !== undefined) batch.ops.put(keys.state(latest.state, id), '');
+        }
+      }
       this.#options.onSeal((key, value) => {
         batch.ops.put(key, value);
         batch.size++;

@@ -19,8 +19,8 @@ export interface JobWriteTarget {
 
 /**
  * Writes one job change from `before` to `after` (undefined for a new or a deleted job): the job
- * record, the index
- * entries that differ (state, ready, dependencies, type, queue, finish time, idempotency key), the
+ * record and state entry (staged, see {@link GroupCommit.stageJob}), the other index
+ * entries that differ (ready, dependencies, type, queue, finish time, idempotency key), the
  * counts, and what memory holds, all into the pending batch. The new version also goes to the
  * commit's overlay, so a read that misses memory still finds it before it is on disk. The only
  * place that keeps the indexes in step with the jobs.
@@ -35,16 +35,16 @@ export function writeJob(
   if (id === undefined) return;
   const doneBefore = before !== undefined && isTerminal(before.state);
   const doneAfter = after !== undefined && isTerminal(after.state);
-  if (after !== undefined) commit.put(keys.job(id), target.encoder.encode(after));
-  else {
-    commit.del(keys.job(id));
+  commit.stageJob(
+    id,
+    before,
+    after,
+    after === undefined ? undefined : target.encoder.encode(after),
+  );
+  if (after === undefined) {
     // Its log lines go with it; the overlay's null tells an append in flight it is gone.
     commit.del(keys.jobLog(id));
     commit.cache(keys.jobLog(id), null);
-  }
-  if (before?.state !== after?.state) {
-    if (before !== undefined) commit.del(keys.state(before.state, id));
-    if (after !== undefined) commit.put(keys.state(after.state, id), '');
   }
   if (doneBefore || doneAfter) {
     const finBefore = doneBefore ? finishedKey(before) : undefined;
