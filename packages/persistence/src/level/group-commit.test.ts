@@ -53,17 +53,40 @@ describe('GroupCommit.stageJob', () => {
     commit.stageJob('a', scheduled, running, 'A running');
     commit.put('other', 'x');
     commit.stageJob('a', running, completed, 'A completed');
-    // Created and deleted within the batch: nothing of it reaches the disk.
+    // A job that does not start running goes into the batch at once.
     commit.stageJob('b', undefined, scheduled, 'B');
     commit.stageJob('b', scheduled, undefined);
     await commit.commit();
     expect(writes).toEqual([
       [
         { type: 'put', key: 'other', value: 'x' },
+        { type: 'put', key: 'job!b', value: 'B' },
+        { type: 'put', key: 'st!scheduled!b', value: '' },
+        { type: 'del', key: 'job!b' },
+        { type: 'del', key: 'st!scheduled!b' },
         { type: 'put', key: 'job!a', value: 'A completed' },
         { type: 'del', key: 'st!scheduled!a' },
         { type: 'put', key: 'st!completed!a', value: '' },
       ],
+    ]);
+    const d = db as ClassicLevel;
+    expect(await d.keys().all()).toEqual(['job!a', 'other', 'st!completed!a']);
+  });
+
+  it('ends a job changed at once and then claimed in the same batch as claimed', async () => {
+    const { commit } = await open();
+    const running = version('running');
+    const scheduled = version('scheduled');
+    commit.stageJob('c', undefined, running, 'C running');
+    await commit.commit();
+    // Released (written at once), then claimed again (staged) within one batch.
+    commit.stageJob('c', running, scheduled, 'C scheduled');
+    commit.stageJob('c', scheduled, running, 'C running again');
+    await commit.commit();
+    const d = db as ClassicLevel;
+    expect(await d.iterator().all()).toEqual([
+      ['job!c', 'C running again'],
+      ['st!running!c', ''],
     ]);
   });
 

@@ -19,8 +19,9 @@ export interface GroupCommitOptions {
   logger: Logger;
 }
 
-/** A job's record and state entry as one batch leaves them, written when the batch is sealed. */
+/** A running job's record and state entry as one batch leaves them, written when it is sealed. */
 interface StagedJob {
+  id: string;
   /** The version before this batch (on disk, or in an earlier batch); undefined: none. */
   base: Job | undefined;
   /** The version this batch leaves; undefined: deleted. */
@@ -31,7 +32,7 @@ interface StagedJob {
 
 interface Batch {
   ops: AbstractChainedBatch<LevelDb, string, string>;
-  /** Job records and state entries, by job id: see {@link GroupCommit.stageJob}. */
+  /** Records and state entries of jobs claimed in this batch, by id: see {@link GroupCommit.stageJob}. */
   jobs: Map<string, StagedJob>;
   size: number;
   changes: StoreChange[];
@@ -86,19 +87,23 @@ export class GroupCommit {
   }
 
   /**
-   * Stages a job's record (`job!`) and state entry (`st!`) going from `before` to `after`, with
-   * `record` the text of `after`. They are written when the batch is sealed, as one change from
-   * the version before the batch to the last one staged: a job claimed and completed within one
-   * batch is written once, as completed, and its `running` state entry not at all. These keys
-   * must be written through this method only.
+   * Writes a job's record (`job!`) and state entry (`st!`) going from `before` to `after`, with
+   * `record` the text of `after`. A job that starts running waits in the batch until it is
+   * sealed, and its later changes in the same batch join it, so that it is written once, as one
+   * change from the version before to the last one: a job claimed and completed within one batch
+   * is written as completed, and its `running` state entry not at all. Other changes go into the
+   * batch at once. These keys must be written through this method only.
    */
   stageJob(id: string, before: Job | undefined, after: Job | undefined, record?: string): void {
-    const jobs = this.#batch().jobs;
-    const staged = jobs.get(id);
-    if (staged === undefined) jobs.set(id, { base: before, latest: after, record });
-    else {
+    const batch = this.#batch();
+    const staged = batch.jobs.size === 0 ? undefined : batch.jobs.get(id);
+    if (staged !== undefined) {
       staged.latest = after;
       staged.record = record;
+    } else if (after?.state === 'running') {
+      batch.jobs.set(id, { id, base: before, latest: after, record });
+    } else {
+      writeRecord(batch.ops, id, before, after, record);
     }
   }
 
@@ -188,13 +193,9 @@ export class GroupCommit {
       return;
     }
     try {
-      for (const [id, { base, latest, record }] of batch.jobs) {
-        if (latest !== undefined) batch.ops.put(keys.job(id), record as string);
-        else if (base !== undefined) batch.ops.del(keys.job(id));
-        if (base?.state !== latest?.state) {
-          if (base !== undefined) batch.ops.del(keys.state(base.state, id));
-          if (latest !== undefined) batch.ops.put(keys.state(latest.state, id), '');
-        }
+      // After the batch's other operations, so they win over what those wrote for the same job.
+      for (const staged of batch.jobs.values()) {
+        writeRecord(batch.ops, staged.id, staged.base, staged.latest, staged.record);
       }
       this.#options.onSeal((key, value) => {
         batch.ops.put(key, value);
@@ -250,5 +251,21 @@ export class GroupCommit {
       drop++;
     }
     if (drop > 0) this.#retired = this.#retired.slice(drop);
+  }
+}
+
+/** The record and state entry of a job going from `base` to `latest`. */
+function writeRecord(
+  ops: AbstractChainedBatch<LevelDb, string, string>,
+  id: string,
+  base: Job | undefined,
+  latest: Job | undefined,
+  record: string | undefined,
+): void {
+  if (latest !== undefined) ops.put(keys.job(id), record as string);
+  else if (base !== undefined) ops.del(keys.job(id));
+  if (base?.state !== latest?.state) {
+    if (base !== undefined) ops.del(keys.state(base.state, id));
+    if (latest !== undefined) ops.put(keys.state(latest.state, id), '');
   }
 }
