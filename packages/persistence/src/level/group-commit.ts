@@ -1,4 +1,11 @@
-import { ErrorCode, GqError, type Job, type Logger, type StoreChange } from '@gopherqueue/core';
+import {
+  ErrorCode,
+  GqError,
+  type Job,
+  type JobState,
+  type Logger,
+  type StoreChange,
+} from '@gopherqueue/core';
 import type { AbstractChainedBatch, AbstractLevel } from 'abstract-level';
 import { keys } from './level-keys.js';
 
@@ -22,11 +29,11 @@ export interface GroupCommitOptions {
 /** A running job's record and state entry as one batch leaves them, written when it is sealed. */
 interface StagedJob {
   id: string;
-  /** The version before this batch (on disk, or in an earlier batch); undefined: none. */
-  base: Job | undefined;
-  /** The version this batch leaves; undefined: deleted. */
-  latest: Job | undefined;
-  /** The record of `latest`. */
+  /** The state before this batch (on disk, or in an earlier batch); undefined: no job. */
+  from: JobState | undefined;
+  /** The state this batch leaves; undefined: deleted. */
+  to: JobState | undefined;
+  /** The record of the version this batch leaves; undefined: deleted. */
   record: string | undefined;
 }
 
@@ -34,7 +41,6 @@ interface Batch {
   ops: AbstractChainedBatch<LevelDb, string, string>;
   /** Records and state entries of jobs claimed in this batch, by id: see {@link GroupCommit.stageJob}. */
   jobs: Map<string, StagedJob>;
-  size: number;
   changes: StoreChange[];
   /** Unwritten values this batch carries, dropped from the overlay once it is written. */
   cached: [string, { value: unknown }][];
@@ -75,15 +81,11 @@ export class GroupCommit {
   }
 
   put(key: string, value: string): void {
-    const batch = this.#batch();
-    batch.ops.put(key, value);
-    batch.size++;
+    this.#batch().ops.put(key, value);
   }
 
   del(key: string): void {
-    const batch = this.#batch();
-    batch.ops.del(key);
-    batch.size++;
+    this.#batch().ops.del(key);
   }
 
   /**
@@ -98,12 +100,12 @@ export class GroupCommit {
     const batch = this.#batch();
     const staged = batch.jobs.size === 0 ? undefined : batch.jobs.get(id);
     if (staged !== undefined) {
-      staged.latest = after;
+      staged.to = after?.state;
       staged.record = record;
     } else if (after?.state === 'running') {
-      batch.jobs.set(id, { id, base: before, latest: after, record });
+      batch.jobs.set(id, { id, from: before?.state, to: after.state, record });
     } else {
-      writeRecord(batch.ops, id, before, after, record);
+      writeRecord(batch.ops, id, before?.state, after?.state, record);
     }
   }
 
@@ -171,7 +173,6 @@ export class GroupCommit {
     const batch: Batch = {
       ops: this.#db.batch(),
       jobs: new Map(),
-      size: 0,
       changes: [],
       cached: [],
       done,
@@ -195,12 +196,9 @@ export class GroupCommit {
     try {
       // After the batch's other operations, so they win over what those wrote for the same job.
       for (const staged of batch.jobs.values()) {
-        writeRecord(batch.ops, staged.id, staged.base, staged.latest, staged.record);
+        writeRecord(batch.ops, staged.id, staged.from, staged.to, staged.record);
       }
-      this.#options.onSeal((key, value) => {
-        batch.ops.put(key, value);
-        batch.size++;
-      });
+      this.#options.onSeal((key, value) => batch.ops.put(key, value));
       await batch.ops.write({ sync: this.#options.sync });
     } catch (cause) {
       this.#failure = new GqError(
@@ -254,18 +252,21 @@ export class GroupCommit {
   }
 }
 
-/** The record and state entry of a job going from `base` to `latest`. */
+/**
+ * The record and state entry of a job going from state `from` to state `to` (undefined: no job),
+ * `record` the text of the version it goes to.
+ */
 function writeRecord(
   ops: AbstractChainedBatch<LevelDb, string, string>,
   id: string,
-  base: Job | undefined,
-  latest: Job | undefined,
+  from: JobState | undefined,
+  to: JobState | undefined,
   record: string | undefined,
 ): void {
-  if (latest !== undefined) ops.put(keys.job(id), record as string);
-  else if (base !== undefined) ops.del(keys.job(id));
-  if (base?.state !== latest?.state) {
-    if (base !== undefined) ops.del(keys.state(base.state, id));
-    if (latest !== undefined) ops.put(keys.state(latest.state, id), '');
+  if (to !== undefined) ops.put(keys.job(id), record as string);
+  else if (from !== undefined) ops.del(keys.job(id));
+  if (from !== to) {
+    if (from !== undefined) ops.del(keys.state(from, id));
+    if (to !== undefined) ops.put(keys.state(to, id), '');
   }
 }
