@@ -177,6 +177,13 @@ export interface ClaimOptions {
   types?: readonly string[];
   /** Only jobs of these queues. */
   queues?: readonly string[];
+  /**
+   * Jobs a worker holds ahead of a free slot (its `claimAhead`): the claim takes no job of a
+   * queue with `concurrency`, `rate`, per-key limits or `ordered` keys, where a job held but not
+   * running would take a slot of the limit from one that could run elsewhere (PostgreSQL passes
+   * over queues that age too, as its ordinary claim does).
+   */
+  ahead?: boolean;
 }
 
 /** Input of {@link Store.heartbeat}. */
@@ -359,6 +366,13 @@ export interface Store {
    * running its jobs, so recovery may take back every `running` job at once.
    */
   readonly exclusive: boolean;
+
+  /**
+   * How many jobs a worker pool claims ahead of its free slots by default while work is backed
+   * up (its `claimAhead`): worth it where each claim is a round trip to a database, so a backlog
+   * is taken in fewer, larger claims. Absent: 0.
+   */
+  readonly claimAhead?: number;
 
   /** Stores one job. @throws GQ_CONFLICT when the id exists, GQ_NOT_FOUND for an unknown dependency. */
   submit(spec: JobSpec): Promise<SubmitResult>;

@@ -120,6 +120,8 @@ export class HttpWorkSource implements WorkSource {
   }
 
   async claim(request: WorkRequest, signal: AbortSignal): Promise<Job[]> {
+    // The lease API cannot keep a claim off limited queues, so this source claims nothing ahead.
+    if (request.ahead === true) return [];
     // A job handed out before the event stream is open could miss its cancel.
     await this.#changes?.opened;
     try {

@@ -48,6 +48,11 @@ export class StoreWorkSource implements WorkSource {
     this.#clock = options.clock ?? systemClock;
   }
 
+  /** The store's `claimAhead`. */
+  get claimAhead(): number {
+    return this.#store.claimAhead ?? 0;
+  }
+
   async appendLogs(entries: JobLogAppend[]): Promise<void> {
     await this.#store.logs.append(entries);
   }

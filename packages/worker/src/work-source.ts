@@ -24,6 +24,12 @@ export interface WorkRequest {
    * weighted pool's claims of one queue each). @defaultValue true
    */
   wait?: boolean;
+  /**
+   * Jobs to hold ahead of a free slot (the pool's `claimAhead`; always with `wait: false`): a
+   * store source passes it to the claim, which then takes no job of a limited queue. The lease
+   * API offers no such claim, so an {@link HttpWorkSource} answers none.
+   */
+  ahead?: boolean;
   /** The pool's handlers at once, for a source that reports it (the lease API lists it). */
   concurrency: number;
 }
@@ -62,6 +68,11 @@ export interface JobChange {
  * source's decision: the retry policy applied to the store, or the server's.
  */
 export interface WorkSource {
+  /**
+   * How many jobs a pool should claim ahead of its free slots by default (see the pool's
+   * `claimAhead`): worth it where a claim costs a round trip. @defaultValue 0
+   */
+  readonly claimAhead?: number;
   /**
    * Claims up to `request.limit` runnable jobs with a lease. When none is ready it waits for
    * work (until `signal` aborts, or a wait of its own ends) and resolves with no jobs, so the

@@ -17,9 +17,17 @@ describe('WorkerPool options', () => {
       o.timeoutGraceMs,
       o.shutdownTimeoutMs,
       o.claimBatchSize,
+      o.claimAhead,
       o.unknownTypes,
       o.queues,
-    ]).toEqual([10, 30_000, 10_000, 5_000, 30_000, undefined, 'fail', undefined]);
+    ]).toEqual([10, 30_000, 10_000, 5_000, 30_000, undefined, 0, 'fail', undefined]);
+    // The store's own default (the embedded store has none), or the option given.
+    expect(resolveWorkerPoolOptions({ store, scheduler, claimAhead: 7 }).claimAhead).toBe(7);
+    const costly = Object.assign(Object.create(store) as typeof store, { claimAhead: 512 });
+    expect(resolveWorkerPoolOptions({ store: costly, scheduler }).claimAhead).toBe(512);
+    expect(resolveWorkerPoolOptions({ store: costly, scheduler, claimAhead: 0 }).claimAhead).toBe(
+      0,
+    );
     expect(o.workerId).toMatch(/^worker-[0-9a-f-]{36}$/);
     const unknown = (unknownTypes: 'fail' | 'wait' | 'leave') =>
       resolveWorkerPoolOptions({ store, scheduler, unknownTypes }).unknownTypes;
@@ -33,6 +41,11 @@ describe('WorkerPool options', () => {
     expect(make({ leaseMs: 1.5 })).toThrow(RangeError);
     expect(make({ leaseMs: 100, heartbeatIntervalMs: 100 })).toThrow(/less than leaseMs/);
     expect(make({ unknownTypes: 'drop' })).toThrow(/unknownTypes must be/);
+    for (const claimAhead of [-1, 1.5, 10_001, '8']) {
+      expect(make({ claimAhead })).toThrow(
+        `claimAhead must be an integer from 0 to 10000; got ${String(claimAhead)}`,
+      );
+    }
     expect(make({ queues: 'default' })).toThrow(TypeError);
     expect(make({ queueWeights: { a: 0 } })).toThrow(/queueWeights: the weight of queue "a"/);
     expect(make({ queueWeights: { a: 1 }, queues: ['a'] })).toThrow(

@@ -37,6 +37,11 @@ const TYPE_NAME = /^[A-Za-z0-9_.:\-/]{1,200}$/;
 /** Ends being written at once, in units of `concurrency`. */
 const FINISHING_BOUND = 4;
 /**
+ * Claiming ahead holds at most as many jobs as handlers settled in the last window this long (or
+ * the one before it), so a held job waits about this long at most for a slot.
+ */
+const AHEAD_WINDOW_MS = 250;
+/**
  * Claims jobs from its {@link WorkSource} in batches of up to its free slots and runs their
  * handlers: the TypeScript form of the original's worker pool, with leases, heartbeats,
  * timeouts, cancellation and a graceful stop that loses nothing. When nothing is claimable it
@@ -67,6 +72,14 @@ export class WorkerPool implements Component {
   #finishing = 0;
   #completed = 0;
   #failed = 0;
+  /** Jobs claimed ahead of a free slot (see `claimAhead`), in claim order, with their claim time. */
+  #ahead: { job: Job; at: number }[] = [];
+  #aheadAt = 0;
+  #startQueued = false;
+  /** Handlers settled in the current window of {@link AHEAD_WINDOW_MS}, and in the one before. */
+  #settledNow = 0;
+  #settledBefore = 0;
+  #windowAt = 0;
 
   /** @throws TypeError or RangeError naming the offending option. */
   constructor(options: WorkerPoolOptions) {
@@ -244,26 +257,31 @@ export class WorkerPool implements Component {
     const signal = this.#stopController.signal;
     let failures = 0;
     while (!signal.aborted) {
+      this.#startAhead();
       const free = concurrency - this.#busy;
+      // A free slot is claimed for as before; only with every slot busy does the pool claim
+      // ahead, in a claim of its own that passes over limited queues (`ahead`).
+      const ahead = free <= 0;
+      const room = ahead ? this.#aheadAllowed() - this.#heldAhead() : free;
       // Writing ends overlaps claiming the next jobs, within a bound on the ends in flight. The
       // bound leaves room for two rounds of ends (the last one's are counted down a few
       // microtasks after their batch is written), so a claim joins the same store batch as the
       // ends written just before it instead of waiting for the next one.
-      if (free <= 0 || this.#finishing >= FINISHING_BOUND * concurrency) {
-        await new Promise<void>((resolve) => {
-          this.#slotFreed = resolve;
-        });
-        this.#slotFreed = undefined;
+      if (room <= 0 || this.#finishing >= FINISHING_BOUND * concurrency) {
+        await this.#nextSlot();
         continue;
       }
+      // Only a pool with a free slot (so nothing held) waits for work; claiming ahead does not.
+      const wait = !ahead;
       const types = this.#claimTypes();
       const request: WorkRequest = {
         workerId,
-        limit: Math.min(free, claimBatchSize ?? free),
+        limit: Math.min(room, claimBatchSize ?? room),
         leaseMs,
         concurrency,
         ...(types === undefined ? {} : { types }),
         ...(queues === undefined ? {} : { queues }),
+        ...(ahead ? { ahead, wait: false } : {}),
       };
       let jobs: Job[];
       try {
@@ -276,13 +294,75 @@ export class WorkerPool implements Component {
         await sleep(this.#options.clock, retryDelayMs(failures), signal);
         continue;
       }
+      const at = this.#options.clock.now();
       for (const job of jobs) {
         if (job.leaseToken === undefined) {
           // A source that breaks the contract; the job's lease will lapse and recovery take it.
           logger.error('claimed a job without a lease token; skipping it', { jobId: job.id });
           continue;
         }
-        this.#launch(job, signal.aborted);
+        this.#ahead.push({ job, at });
+      }
+      if (jobs.length === 0 && !wait) await this.#nextSlot();
+    }
+    // Jobs held ahead go back at once, their attempt not spent.
+    this.#startAhead();
+  }
+
+  #nextSlot(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#slotFreed = () => {
+        this.#slotFreed = undefined;
+        resolve();
+      };
+    });
+  }
+
+  /** Jobs claimed and waiting for a slot. */
+  #heldAhead(): number {
+    return this.#ahead.length - this.#aheadAt;
+  }
+
+  /**
+   * How many jobs may wait claimed for a slot now: none until handlers settle, then at most as
+   * many as settled in the last {@link AHEAD_WINDOW_MS} (or the window before), and never more
+   * than `claimAhead`. Slow handlers therefore earn no jobs held ahead, and a held job waits
+   * about one window for its slot.
+   */
+  #aheadAllowed(): number {
+    const limit = this.#options.claimAhead;
+    if (limit === 0) return 0;
+    this.#roll(this.#options.clock.now());
+    return Math.min(limit, Math.max(this.#settledNow, this.#settledBefore));
+  }
+
+  #roll(now: number): void {
+    if (now - this.#windowAt < AHEAD_WINDOW_MS) return;
+    this.#settledBefore = now - this.#windowAt < 2 * AHEAD_WINDOW_MS ? this.#settledNow : 0;
+    this.#settledNow = 0;
+    this.#windowAt = now;
+  }
+
+  /**
+   * Starts held jobs in the free slots, in claim order. A job held longer than half its lease
+   * (its lease may lapse before a heartbeat) and every job while the pool stops goes back
+   * without running.
+   */
+  #startAhead(): void {
+    const { concurrency, clock, leaseMs } = this.#options;
+    const stopping = this.#stopController.signal.aborted;
+    while (this.#heldAhead() > 0 && (stopping || this.#busy < concurrency)) {
+      const { job, at } = this.#ahead[this.#aheadAt] as { job: Job; at: number };
+      this.#ahead[this.#aheadAt] = undefined as unknown as { job: Job; at: number };
+      this.#aheadAt++;
+      this.#launch(job, stopping || clock.now() - at > leaseMs / 2);
+    }
+    // The taken front is dropped once it is at least half the list (the list is never empty
+    // for long in a drain).
+    if (this.#aheadAt > 0 && (this.#aheadAt === this.#ahead.length || this.#aheadAt >= 1024)) {
+      if (this.#aheadAt * 2 >= this.#ahead.length) {
+        this.#ahead = this.#ahead.slice(this.#aheadAt);
+        this.#aheadAt = 0;
       }
     }
   }
@@ -334,6 +414,19 @@ export class WorkerPool implements Component {
   #handlerDone(_attempt: Attempt): void {
     this.#busy--;
     this.#finishing++;
+    if (this.#options.claimAhead > 0) {
+      this.#roll(this.#options.clock.now());
+      this.#settledNow++;
+      // Refill the slot from the jobs held, even while a claim is in flight; in a microtask,
+      // since a handler may settle within its own launch.
+      if (this.#heldAhead() > 0 && !this.#startQueued) {
+        this.#startQueued = true;
+        queueMicrotask(() => {
+          this.#startQueued = false;
+          this.#startAhead();
+        });
+      }
+    }
     this.#slotFreed?.();
   }
 

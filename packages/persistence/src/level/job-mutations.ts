@@ -142,6 +142,7 @@ export class JobMutations {
         quota,
         aging: limiter.aging ? (queue) => limiter.agingOf(queue) : undefined,
         gate: this.#ctx.groups.gate(),
+        unlimitedOnly: options.ahead,
       });
       const started = quota === undefined ? undefined : new Map<string, number>();
       let expired = false;

@@ -21,6 +21,8 @@ export interface ReadyFilter {
    * it refuses is parked until the key frees. Told of each job taken. Absent: no key limits.
    */
   gate?: GroupGate | undefined;
+  /** Pass over every queue with limits: its `quota` entry, or a key limit of the `gate`. */
+  unlimitedOnly?: boolean | undefined;
 }
 
 /** See {@link ReadyFilter.gate}. */
@@ -442,9 +444,16 @@ export class ReadyBuckets {
     const candidates: Bucket[] = [];
     const types = filter.types === undefined ? undefined : new Set(filter.types);
     const queues = filter.queues === undefined ? undefined : new Set(filter.queues);
+    const { quota, gate, unlimitedOnly } = filter;
     for (const bucket of this.#buckets.values()) {
       if (filter.paused.has(bucket.queue)) continue;
       if (queues !== undefined && !queues.has(bucket.queue)) continue;
+      if (
+        unlimitedOnly === true &&
+        (quota?.has(bucket.queue) === true || gate?.limits(bucket.queue) === true)
+      ) {
+        continue;
+      }
       if (types !== undefined && !types.has(bucket.type)) continue;
       candidates.push(bucket);
     }

@@ -95,6 +95,12 @@ export type { PostgresStoreOptions, TransactionalSubmitOptions } from './postgre
  */
 export class PostgresStore implements Store {
   readonly exclusive = false;
+  /**
+   * A claim is a transaction whose cost is mostly per statement: a pool of 32 handlers drained
+   * about 8,100 jobs/s claiming only its free slots and 12,700 claiming up to 512 ahead (the
+   * database's CPU per job 0.122 and 0.066 ms), so pools claim up to 512 jobs ahead.
+   */
+  readonly claimAhead = 512;
   readonly meta: MetaStore;
   readonly schedules: ScheduleStore;
   readonly logs: JobLogStore;
@@ -271,7 +277,12 @@ export class PostgresStore implements Store {
       return [];
     this.#exec.assertOpen();
     const limited = await this.#limited.names();
-    if (limited.size > 0 && (options.queues?.some((q) => limited.has(q)) ?? true)) {
+    // A claim ahead takes no job of a limited queue: the ordinary claim passes over them.
+    if (
+      limited.size > 0 &&
+      options.ahead !== true &&
+      (options.queues?.some((q) => limited.has(q)) ?? true)
+    ) {
       // BEGIN, the settings, the lock of the limited queues and their running counts go in one
       // message; the claim, timed once they are read, goes with COMMIT.
       return this.#exec.lockThenScript(

@@ -140,6 +140,26 @@ export function flowControlContract(harness: StoreContractHarness): void {
       expect(ids(await claim())).toEqual([narrow[3]!.id]);
     });
 
+    it('a claim ahead passes over limited queues, and takes the rest in claim order', async () => {
+      await f.store.setQueue('capped', { concurrency: 5 });
+      await f.store.setQueue('rated', { rate: { limit: 50, periodMs: 60_000 } });
+      await f.store.setQueue('keyed', { groupConcurrency: 2 });
+      const limited = [
+        await f.submit('t', { queue: 'capped', priority: 'critical' }),
+        await f.submit('t', { queue: 'rated', priority: 'critical' }),
+        await f.submit('t', { queue: 'keyed', group: 'k', priority: 'critical' }),
+      ];
+      const open = [
+        await f.submit('t', { queue: 'open', priority: 'low' }),
+        await f.submit('t', { queue: 'open' }),
+        await f.submit('t', { queue: 'other', priority: 'bulk' }),
+      ];
+      expect(ids(await claim({ ahead: true }))).toEqual([open[1]!.id, open[0]!.id, open[2]!.id]);
+      // Restricted to limited queues, a claim ahead finds nothing; an ordinary one takes them.
+      expect(await claim({ ahead: true, queues: ['capped', 'keyed'] })).toEqual([]);
+      expect(ids(await claim())).toEqual(ids(limited));
+    });
+
     it('holds against concurrent claimers', async () => {
       await f.store.setQueue('shared', { concurrency: 3, rate: { limit: 5, periodMs: 1000 } });
       await submitMany(20, 'shared');

@@ -1,0 +1,162 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createJob, type JobSpec } from '@gopherqueue/core';
+import { ManualClock } from '@gopherqueue/core/testing';
+import { gate, until, untilState, useEngine, type Engine } from './testing/engine-fixture.js';
+
+/**
+ * Claiming ahead on a real store on disk. The clock never moves unless a test moves it, so every
+ * settled handler counts in the pool's current window.
+ */
+describe('WorkerPool claimAhead', () => {
+  const engine = useEngine();
+  // Runs before the engines stop (after-hooks run last-registered first): a handler still held
+  // by a failed test must not keep the pool's stop waiting on a clock that never moves.
+  const gates: { open: () => void }[] = [];
+  afterEach(() => {
+    for (const g of gates.splice(0)) g.open();
+  });
+
+  /** Runs `count` quick jobs to completion, so that `count` handlers settled in this window. */
+  async function settle(e: Engine, clock: ManualClock, count: number): Promise<void> {
+    const specs = Array.from({ length: count }, (_, i) => createJob('quick', i, {}, clock.now()));
+    await e.store.submitBatch(specs);
+    for (const spec of specs) await untilState(e.store, spec.id, 'completed');
+  }
+
+  async function slowJobs(e: Engine, clock: ManualClock, count: number): Promise<JobSpec[]> {
+    const specs = Array.from({ length: count }, (_, i) => createJob('slow', i, {}, clock.now()));
+    await e.store.submitBatch(specs);
+    return specs;
+  }
+
+  async function running(e: Engine): Promise<number> {
+    return (await e.store.counts()).byState.running;
+  }
+
+  /** Waits for `expected` running jobs, then checks that no further claim follows. */
+  async function settlesAt(e: Engine, expected: number): Promise<void> {
+    await until(
+      async () => ((await running(e)) === expected ? true : undefined),
+      `${expected} running`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await running(e)).toBe(expected);
+  }
+
+  function register(e: Engine, release: Promise<void>): string[] {
+    const ran: string[] = [];
+    e.pool.register('quick', () => null);
+    e.pool.register('slow', async (ctx) => {
+      ran.push(ctx.job.id);
+      await release;
+    });
+    return ran;
+  }
+
+  it('holds nothing ahead until handlers settle: slow handlers claim only their free slots', async () => {
+    const clock = new ManualClock();
+    const e = await engine({ clock, concurrency: 2, claimAhead: 3 });
+    const slow = gate();
+    gates.push(slow);
+    const ran = register(e, slow.promise);
+    e.pool.start();
+    const specs = await slowJobs(e, clock, 10);
+    await settlesAt(e, 2);
+    expect(ran).toHaveLength(2);
+    slow.open();
+    for (const spec of specs) await untilState(e.store, spec.id, 'completed');
+    expect(ran.sort()).toEqual(specs.map((s) => s.id).sort());
+  });
+
+  it('holds as many as settled in the window, up to claimAhead, and runs each held job once', async () => {
+    const clock = new ManualClock();
+    const e = await engine({ clock, concurrency: 2, claimAhead: 3 });
+    const slow = gate();
+    gates.push(slow);
+    const ran = register(e, slow.promise);
+    e.pool.start();
+    await settle(e, clock, 1);
+    const first = await slowJobs(e, clock, 10);
+    // Two slots and one held (one handler settled).
+    await settlesAt(e, 3);
+    expect([ran.length, e.pool.stats().busy]).toEqual([2, 2]);
+    slow.open();
+    for (const spec of first) await untilState(e.store, spec.id, 'completed');
+    expect(ran.sort()).toEqual(first.map((s) => s.id).sort());
+    for (const spec of first) expect((await e.store.get(spec.id))?.attempt).toBe(1);
+  });
+
+  it('holds no job of a limited queue, whose slot a held job would take', async () => {
+    const clock = new ManualClock();
+    const e = await engine({ clock, concurrency: 1, claimAhead: 5 });
+    const slow = gate();
+    gates.push(slow);
+    const ran = register(e, slow.promise);
+    await e.store.setQueue('capped', { concurrency: 3 });
+    e.pool.start();
+    await settle(e, clock, 3);
+    const capped = Array.from({ length: 4 }, (_, i) =>
+      createJob('slow', i, { queue: 'capped', priority: 'critical' }, clock.now()),
+    );
+    const open = Array.from({ length: 4 }, (_, i) => createJob('slow', i, {}, clock.now()));
+    await e.store.submitBatch([...capped, ...open]);
+    // One capped job in the slot (first in claim order), and three held (three handlers settled
+    // in this window) from the open queue only, though the capped queue had two more slots.
+    await settlesAt(e, 4);
+    expect((await e.store.getQueue('capped')).byState.running).toBe(1);
+    expect((await e.store.getQueue('default')).byState.running).toBe(3);
+    slow.open();
+    for (const spec of [...capped, ...open]) await untilState(e.store, spec.id, 'completed');
+    expect(ran).toHaveLength(8);
+  });
+
+  it('never holds more than claimAhead, and gives held jobs back unrun when the pool stops', async () => {
+    const clock = new ManualClock();
+    const e = await engine({ clock, concurrency: 2, claimAhead: 3, shutdownTimeoutMs: 10_000 });
+    const slow = gate();
+    gates.push(slow);
+    const ran = register(e, slow.promise);
+    e.pool.start();
+    await settle(e, clock, 6);
+    const specs = await slowJobs(e, clock, 10);
+    await settlesAt(e, 5);
+    const stopped = e.pool.stop();
+    // The held jobs go back at once, while the two handlers still run.
+    await settlesAt(e, 2);
+    slow.open();
+    await stopped;
+    const jobs = await e.store.getMany(specs.map((s) => s.id));
+    const unrun = jobs.filter((job) => !ran.includes(job?.id ?? ''));
+    expect(ran).toHaveLength(2);
+    expect(jobs.filter((job) => job?.state === 'completed')).toHaveLength(2);
+    expect(unrun.map((job) => [job?.state, job?.attempt])).toEqual(
+      Array.from({ length: 8 }, () => ['scheduled', 0]),
+    );
+  });
+
+  it('gives back a job held past half its lease instead of running it late, then runs it anew', async () => {
+    const clock = new ManualClock();
+    const e = await engine({ clock, concurrency: 1, claimAhead: 1, leaseMs: 1_000 });
+    const slow = gate();
+    gates.push(slow);
+    const ran = register(e, slow.promise);
+    e.pool.start();
+    await settle(e, clock, 1);
+    const [a, b] = (await slowJobs(e, clock, 2)) as [JobSpec, JobSpec];
+    await settlesAt(e, 2);
+    expect(ran).toEqual([a.id]);
+    clock.advance(600);
+    slow.open();
+    const done = await untilState(e.store, b.id, 'completed');
+    expect(ran).toEqual([a.id, b.id]);
+    // Claimed, given back unrun (its attempt not spent), claimed again and completed.
+    expect(done.attempt).toBe(1);
+    expect((done.transitions ?? []).map((t) => t.state)).toEqual([
+      'scheduled',
+      'running',
+      'scheduled',
+      'running',
+      'completed',
+    ]);
+  });
+});
