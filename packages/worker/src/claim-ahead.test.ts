@@ -79,7 +79,7 @@ describe('WorkerPool claimAhead', () => {
     const first = await slowJobs(e, clock, 10);
     // Two slots and one held (one handler settled).
     await settlesAt(e, 3);
-    expect([ran.length, e.pool.stats().busy]).toEqual([2, 2]);
+    expect([ran.length, e.pool.stats().busy, e.pool.stats().held]).toEqual([2, 2, 1]);
     slow.open();
     for (const spec of first) await untilState(e.store, spec.id, 'completed');
     expect(ran.sort()).toEqual(first.map((s) => s.id).sort());
@@ -108,6 +108,25 @@ describe('WorkerPool claimAhead', () => {
     slow.open();
     for (const spec of [...capped, ...open]) await untilState(e.store, spec.id, 'completed');
     expect(ran).toHaveLength(8);
+  });
+
+  it('drops a held job cancelled while it waits, and runs the others', async () => {
+    const clock = new ManualClock();
+    const e = await engine({ clock, concurrency: 1, claimAhead: 2 });
+    const slow = gate();
+    gates.push(slow);
+    const ran = register(e, slow.promise);
+    e.pool.start();
+    await settle(e, clock, 2);
+    const [a, b, c] = (await slowJobs(e, clock, 3)) as [JobSpec, JobSpec, JobSpec];
+    await settlesAt(e, 3);
+    expect(ran).toEqual([a.id]);
+    await e.store.cancel(b.id, 'not wanted');
+    slow.open();
+    await untilState(e.store, c.id, 'completed');
+    await untilState(e.store, a.id, 'completed');
+    expect(ran).toEqual([a.id, c.id]);
+    expect(await e.store.get(b.id)).toMatchObject({ state: 'cancelled', attempt: 1 });
   });
 
   it('never holds more than claimAhead, and gives held jobs back unrun when the pool stops', async () => {

@@ -49,7 +49,8 @@ export interface WorkerPoolOptions {
    * busy, in claims that pass over limited queues (whose slots a held job would take), and holds
    * no more than its handlers settled in the last quarter second, so slow handlers hold none and
    * a held job waits about that long. Held jobs count as `running` in the store; one held past
-   * half its lease goes back unrun, as do all held jobs when the pool stops. Over HTTP
+   * half its lease goes back unrun, as do all held jobs when the pool stops, and one cancelled
+   * while held never runs. Over HTTP
    * (`HttpWorkSource`) nothing is claimed ahead. 0 to 10,000.
    * @defaultValue the source's `claimAhead` (a store's: 512 on PostgreSQL, 0 on the embedded store)
    */

@@ -31,6 +31,8 @@ export interface WorkerPoolStats {
   completed: number;
   /** Attempts that failed (whether the job retries or not). */
   failed: number;
+  /** Jobs claimed ahead and waiting for a slot (see `claimAhead`). */
+  held: number;
 }
 
 const TYPE_NAME = /^[A-Za-z0-9_.:\-/]{1,200}$/;
@@ -41,6 +43,15 @@ const FINISHING_BOUND = 4;
  * the one before it), so a held job waits about this long at most for a slot.
  */
 const AHEAD_WINDOW_MS = 250;
+/** A job claimed ahead of a free slot, waiting for one. */
+interface HeldJob {
+  job: Job;
+  /** When it was claimed (the pool's clock). */
+  at: number;
+  /** Set when the job was cancelled or taken back while held: it is dropped unrun. */
+  lost: boolean;
+}
+
 /**
  * Claims jobs from its {@link WorkSource} in batches of up to its free slots and runs their
  * handlers: the TypeScript form of the original's worker pool, with leases, heartbeats,
@@ -73,7 +84,9 @@ export class WorkerPool implements Component {
   #completed = 0;
   #failed = 0;
   /** Jobs claimed ahead of a free slot (see `claimAhead`), in claim order, with their claim time. */
-  #ahead: { job: Job; at: number }[] = [];
+  #ahead: HeldJob[] = [];
+  /** The held jobs by id, for news of one that left `running` while held. */
+  readonly #held = new Map<string, HeldJob>();
   #aheadAt = 0;
   #startQueued = false;
   /** Handlers settled in the current window of {@link AHEAD_WINDOW_MS}, and in the one before. */
@@ -211,6 +224,7 @@ export class WorkerPool implements Component {
       busy: this.#busy,
       completed: this.#completed,
       failed: this.#failed,
+      held: this.#held.size,
     };
   }
 
@@ -301,7 +315,14 @@ export class WorkerPool implements Component {
           logger.error('claimed a job without a lease token; skipping it', { jobId: job.id });
           continue;
         }
-        this.#ahead.push({ job, at });
+        if (!ahead) {
+          // A claim for the free slots: each job has its slot now.
+          this.#launch(job, signal.aborted);
+          continue;
+        }
+        const held: HeldJob = { job, at, lost: false };
+        this.#ahead.push(held);
+        this.#held.set(job.id, held);
       }
       if (jobs.length === 0 && !wait) await this.#nextSlot();
     }
@@ -352,9 +373,12 @@ export class WorkerPool implements Component {
     const { concurrency, clock, leaseMs } = this.#options;
     const stopping = this.#stopController.signal.aborted;
     while (this.#heldAhead() > 0 && (stopping || this.#busy < concurrency)) {
-      const { job, at } = this.#ahead[this.#aheadAt] as { job: Job; at: number };
-      this.#ahead[this.#aheadAt] = undefined as unknown as { job: Job; at: number };
+      const { job, at, lost } = this.#ahead[this.#aheadAt] as HeldJob;
+      this.#ahead[this.#aheadAt] = undefined as unknown as HeldJob;
       this.#aheadAt++;
+      this.#held.delete(job.id);
+      // Cancelled or taken back while held: nothing to run, nor to give back.
+      if (lost) continue;
       this.#launch(job, stopping || clock.now() - at > leaseMs / 2);
     }
     // The taken front is dropped once it is at least half the list (the list is never empty
@@ -457,7 +481,11 @@ export class WorkerPool implements Component {
   /** Aborts a running handler whose job left `running` under it (cancelled, taken back). */
   #onChange(change: JobChange): void {
     const attempt = this.#running.get(change.id);
-    if (attempt === undefined) return;
+    if (attempt === undefined) {
+      const held = this.#held.get(change.id);
+      if (held !== undefined && abortKindFor(change, held.job) !== undefined) held.lost = true;
+      return;
+    }
     const kind = abortKindFor(change, attempt.job);
     if (kind !== undefined) attempt.abort(kind);
   }
