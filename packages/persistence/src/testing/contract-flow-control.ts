@@ -144,10 +144,12 @@ export function flowControlContract(harness: StoreContractHarness): void {
       await f.store.setQueue('capped', { concurrency: 5 });
       await f.store.setQueue('rated', { rate: { limit: 50, periodMs: 60_000 } });
       await f.store.setQueue('keyed', { groupConcurrency: 2 });
+      await f.store.setQueue('lined', { ordered: true });
       const limited = [
         await f.submit('t', { queue: 'capped', priority: 'critical' }),
         await f.submit('t', { queue: 'rated', priority: 'critical' }),
         await f.submit('t', { queue: 'keyed', group: 'k', priority: 'critical' }),
+        await f.submit('t', { queue: 'lined', group: 'k', priority: 'critical' }),
       ];
       const open = [
         await f.submit('t', { queue: 'open', priority: 'low' }),
@@ -156,7 +158,7 @@ export function flowControlContract(harness: StoreContractHarness): void {
       ];
       expect(ids(await claim({ ahead: true }))).toEqual([open[1]!.id, open[0]!.id, open[2]!.id]);
       // Restricted to limited queues, a claim ahead finds nothing; an ordinary one takes them.
-      expect(await claim({ ahead: true, queues: ['capped', 'keyed'] })).toEqual([]);
+      expect(await claim({ ahead: true, queues: ['capped', 'keyed', 'lined'] })).toEqual([]);
       expect(ids(await claim())).toEqual(ids(limited));
     });
 
