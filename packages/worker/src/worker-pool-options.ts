@@ -52,7 +52,7 @@ export interface WorkerPoolOptions {
    * half its lease goes back unrun, as do all held jobs when the pool stops, and one cancelled
    * while held never runs. Over HTTP
    * (`HttpWorkSource`) nothing is claimed ahead. 0 to 10,000.
-   * @defaultValue the source's `claimAhead` (a store's: 512 on PostgreSQL, 0 on the embedded store)
+   * @defaultValue the source's `claimAhead` (a store's; neither store sets one yet, so 0)
    */
   claimAhead?: number;
   /** Recorded as the lease holder. @defaultValue `worker-<uuid>` */
