@@ -43,23 +43,31 @@ describe('WorkerPool claimAhead', () => {
     expect(await running(e)).toBe(expected);
   }
 
-  function register(e: Engine, release: Promise<void>): string[] {
+  /**
+   * A started engine on a ManualClock whose `slow` handlers record their job and wait for `slow`
+   * to open; `quick` handlers return at once.
+   */
+  async function started(
+    options: Parameters<typeof engine>[0],
+    before?: (e: Engine) => Promise<void>,
+  ): Promise<{ clock: ManualClock; e: Engine; slow: { open: () => void }; ran: string[] }> {
+    const clock = new ManualClock();
+    const e = await engine({ clock, ...options });
+    const slow = gate();
+    gates.push(slow);
     const ran: string[] = [];
     e.pool.register('quick', () => null);
     e.pool.register('slow', async (ctx) => {
       ran.push(ctx.job.id);
-      await release;
+      await slow.promise;
     });
-    return ran;
+    await before?.(e);
+    e.pool.start();
+    return { clock, e, slow, ran };
   }
 
   it('holds nothing ahead until handlers settle: slow handlers claim only their free slots', async () => {
-    const clock = new ManualClock();
-    const e = await engine({ clock, concurrency: 2, claimAhead: 3 });
-    const slow = gate();
-    gates.push(slow);
-    const ran = register(e, slow.promise);
-    e.pool.start();
+    const { clock, e, slow, ran } = await started({ concurrency: 2, claimAhead: 3 });
     const specs = await slowJobs(e, clock, 10);
     await settlesAt(e, 2);
     expect(ran).toHaveLength(2);
@@ -69,12 +77,7 @@ describe('WorkerPool claimAhead', () => {
   });
 
   it('holds as many as settled in the window, up to claimAhead, and runs each held job once', async () => {
-    const clock = new ManualClock();
-    const e = await engine({ clock, concurrency: 2, claimAhead: 3 });
-    const slow = gate();
-    gates.push(slow);
-    const ran = register(e, slow.promise);
-    e.pool.start();
+    const { clock, e, slow, ran } = await started({ concurrency: 2, claimAhead: 3 });
     await settle(e, clock, 1);
     const first = await slowJobs(e, clock, 10);
     // Two slots and one held (one handler settled).
@@ -87,13 +90,9 @@ describe('WorkerPool claimAhead', () => {
   });
 
   it('holds no job of a limited queue, whose slot a held job would take', async () => {
-    const clock = new ManualClock();
-    const e = await engine({ clock, concurrency: 1, claimAhead: 5 });
-    const slow = gate();
-    gates.push(slow);
-    const ran = register(e, slow.promise);
-    await e.store.setQueue('capped', { concurrency: 3 });
-    e.pool.start();
+    const { clock, e, slow, ran } = await started({ concurrency: 1, claimAhead: 5 }, async (e) => {
+      await e.store.setQueue('capped', { concurrency: 3 });
+    });
     await settle(e, clock, 3);
     const capped = Array.from({ length: 4 }, (_, i) =>
       createJob('slow', i, { queue: 'capped', priority: 'critical' }, clock.now()),
@@ -111,12 +110,7 @@ describe('WorkerPool claimAhead', () => {
   });
 
   it('drops a held job cancelled while it waits, and runs the others', async () => {
-    const clock = new ManualClock();
-    const e = await engine({ clock, concurrency: 1, claimAhead: 2 });
-    const slow = gate();
-    gates.push(slow);
-    const ran = register(e, slow.promise);
-    e.pool.start();
+    const { clock, e, slow, ran } = await started({ concurrency: 1, claimAhead: 2 });
     await settle(e, clock, 2);
     const [a, b, c] = (await slowJobs(e, clock, 3)) as [JobSpec, JobSpec, JobSpec];
     await settlesAt(e, 3);
@@ -130,12 +124,11 @@ describe('WorkerPool claimAhead', () => {
   });
 
   it('never holds more than claimAhead, and gives held jobs back unrun when the pool stops', async () => {
-    const clock = new ManualClock();
-    const e = await engine({ clock, concurrency: 2, claimAhead: 3, shutdownTimeoutMs: 10_000 });
-    const slow = gate();
-    gates.push(slow);
-    const ran = register(e, slow.promise);
-    e.pool.start();
+    const { clock, e, slow, ran } = await started({
+      concurrency: 2,
+      claimAhead: 3,
+      shutdownTimeoutMs: 10_000,
+    });
     await settle(e, clock, 6);
     const specs = await slowJobs(e, clock, 10);
     await settlesAt(e, 5);
@@ -154,12 +147,11 @@ describe('WorkerPool claimAhead', () => {
   });
 
   it('gives back a job held past half its lease instead of running it late, then runs it anew', async () => {
-    const clock = new ManualClock();
-    const e = await engine({ clock, concurrency: 1, claimAhead: 1, leaseMs: 1_000 });
-    const slow = gate();
-    gates.push(slow);
-    const ran = register(e, slow.promise);
-    e.pool.start();
+    const { clock, e, slow, ran } = await started({
+      concurrency: 1,
+      claimAhead: 1,
+      leaseMs: 1_000,
+    });
     await settle(e, clock, 1);
     const [a, b] = (await slowJobs(e, clock, 2)) as [JobSpec, JobSpec];
     await settlesAt(e, 2);

@@ -381,13 +381,13 @@ export class WorkerPool implements Component {
       if (lost) continue;
       this.#launch(job, stopping || clock.now() - at > leaseMs / 2);
     }
-    // The taken front is dropped once it is at least half the list (the list is never empty
-    // for long in a drain).
-    if (this.#aheadAt > 0 && (this.#aheadAt === this.#ahead.length || this.#aheadAt >= 1024)) {
-      if (this.#aheadAt * 2 >= this.#ahead.length) {
-        this.#ahead = this.#ahead.slice(this.#aheadAt);
-        this.#aheadAt = 0;
-      }
+    // The taken front goes when the list is empty, or when it is 1,024 entries and at least
+    // half the list (in a drain the list is seldom empty).
+    const taken = this.#aheadAt;
+    if (taken === 0) return;
+    if (taken === this.#ahead.length || (taken >= 1024 && taken * 2 >= this.#ahead.length)) {
+      this.#ahead = taken === this.#ahead.length ? [] : this.#ahead.slice(taken);
+      this.#aheadAt = 0;
     }
   }
 
