@@ -76,13 +76,14 @@ describe('WorkerPool claimAhead', () => {
     expect(ran.sort()).toEqual(specs.map((s) => s.id).sort());
   });
 
-  it('holds as many as settled in the window, up to claimAhead, and runs each held job once', async () => {
-    const { clock, e, slow, ran } = await started({ concurrency: 2, claimAhead: 3 });
-    await settle(e, clock, 1);
+  it('holds as many as settle in 50 ms at the rate of the window, and runs each held job once', async () => {
+    const { clock, e, slow, ran } = await started({ concurrency: 2, claimAhead: 100 });
+    await settle(e, clock, 11);
     const first = await slowJobs(e, clock, 10);
-    // Two slots and one held (one handler settled).
-    await settlesAt(e, 3);
-    expect([ran.length, e.pool.stats().busy, e.pool.stats().held]).toEqual([2, 2, 1]);
+    // Two slots and three held: eleven handlers settled in a window of 250 ms, so 2.2 in 50 ms,
+    // rounded up.
+    await settlesAt(e, 5);
+    expect([ran.length, e.pool.stats().busy, e.pool.stats().held]).toEqual([2, 2, 3]);
     slow.open();
     for (const spec of first) await untilState(e.store, spec.id, 'completed');
     expect(ran.sort()).toEqual(first.map((s) => s.id).sort());
@@ -93,13 +94,13 @@ describe('WorkerPool claimAhead', () => {
     const { clock, e, slow, ran } = await started({ concurrency: 1, claimAhead: 5 }, async (e) => {
       await e.store.setQueue('capped', { concurrency: 3 });
     });
-    await settle(e, clock, 3);
+    await settle(e, clock, 15);
     const capped = Array.from({ length: 4 }, (_, i) =>
       createJob('slow', i, { queue: 'capped', priority: 'critical' }, clock.now()),
     );
     const open = Array.from({ length: 4 }, (_, i) => createJob('slow', i, {}, clock.now()));
     await e.store.submitBatch([...capped, ...open]);
-    // One capped job in the slot (first in claim order), and three held (three handlers settled
+    // One capped job in the slot (first in claim order), and three held (fifteen handlers settled
     // in this window) from the open queue only, though the capped queue had two more slots.
     await settlesAt(e, 4);
     expect((await e.store.getQueue('capped')).byState.running).toBe(1);
@@ -111,7 +112,7 @@ describe('WorkerPool claimAhead', () => {
 
   it('drops a held job cancelled while it waits, and runs the others', async () => {
     const { clock, e, slow, ran } = await started({ concurrency: 1, claimAhead: 2 });
-    await settle(e, clock, 2);
+    await settle(e, clock, 10);
     const [a, b, c] = (await slowJobs(e, clock, 3)) as [JobSpec, JobSpec, JobSpec];
     await settlesAt(e, 3);
     expect(ran).toEqual([a.id]);
@@ -129,7 +130,7 @@ describe('WorkerPool claimAhead', () => {
       claimAhead: 3,
       shutdownTimeoutMs: 10_000,
     });
-    await settle(e, clock, 6);
+    await settle(e, clock, 30);
     const specs = await slowJobs(e, clock, 10);
     await settlesAt(e, 5);
     const stopped = e.pool.stop();
@@ -169,5 +170,29 @@ describe('WorkerPool claimAhead', () => {
       'running',
       'completed',
     ]);
+  });
+
+  it('gives back a job held a second though no slot frees, its attempt not spent', async () => {
+    const { clock, e, slow, ran } = await started({
+      concurrency: 1,
+      claimAhead: 1,
+      leaseMs: 30_000,
+    });
+    await settle(e, clock, 1);
+    const [a, b] = (await slowJobs(e, clock, 2)) as [JobSpec, JobSpec];
+    await settlesAt(e, 2);
+    expect(e.pool.stats().held).toBe(1);
+    clock.advance(999);
+    await settlesAt(e, 2);
+    clock.advance(2);
+    // The slot is still busy with a; b goes back, and is not claimed ahead again (no handler
+    // settled in the last two windows).
+    await settlesAt(e, 1);
+    expect(e.pool.stats()).toMatchObject({ busy: 1, held: 0 });
+    expect(await e.store.get(b.id)).toMatchObject({ state: 'scheduled', attempt: 0 });
+    slow.open();
+    const done = await untilState(e.store, b.id, 'completed');
+    expect(ran).toEqual([a.id, b.id]);
+    expect(done.attempt).toBe(1);
   });
 });

@@ -38,11 +38,18 @@ export interface WorkerPoolStats {
 const TYPE_NAME = /^[A-Za-z0-9_.:\-/]{1,200}$/;
 /** Ends being written at once, in units of `concurrency`. */
 const FINISHING_BOUND = 4;
-/**
- * Claiming ahead holds at most as many jobs as handlers settled in the last window this long (or
- * the one before it), so a held job waits about this long at most for a slot.
- */
+/** Handlers settled are counted in windows this long, to measure the pool's rate of settles. */
 const AHEAD_WINDOW_MS = 250;
+/**
+ * Claiming ahead holds at most as many jobs as the pool settled in this long at its recent rate,
+ * so at that rate the last job held waits about this long for a slot.
+ */
+const AHEAD_WAIT_MS = 50;
+/**
+ * A job held this long (or half its lease, if shorter) goes back to the store unrun: the rate it
+ * was claimed at was not kept up (slower handlers came next), and another worker may be idle.
+ */
+const AHEAD_HOLD_MS = 1_000;
 /** A job claimed ahead of a free slot, waiting for one. */
 interface HeldJob {
   job: Job;
@@ -93,6 +100,10 @@ export class WorkerPool implements Component {
   #settledNow = 0;
   #settledBefore = 0;
   #windowAt = 0;
+  /** Cancels the timer that gives back the oldest held job once it was held too long. */
+  #holdTimer: (() => void) | undefined;
+  /** Attempts of held jobs given back unrun: their end is no settled handler. */
+  readonly #unrun = new WeakSet<Attempt>();
 
   /** @throws TypeError or RangeError naming the offending option. */
   constructor(options: WorkerPoolOptions) {
@@ -324,6 +335,7 @@ export class WorkerPool implements Component {
         this.#ahead.push(held);
         this.#held.set(job.id, held);
       }
+      if (ahead) this.#armHold();
       if (jobs.length === 0 && !wait) await this.#nextSlot();
     }
     // Jobs held ahead go back at once, their attempt not spent.
@@ -346,15 +358,37 @@ export class WorkerPool implements Component {
 
   /**
    * How many jobs may wait claimed for a slot now: none until handlers settle, then at most as
-   * many as settled in the last {@link AHEAD_WINDOW_MS} (or the window before), and never more
-   * than `claimAhead`. Slow handlers therefore earn no jobs held ahead, and a held job waits
-   * about one window for its slot.
+   * many as the pool settles in {@link AHEAD_WAIT_MS} at the rate of the last window of
+   * {@link AHEAD_WINDOW_MS} (or the window before), and never more than `claimAhead`. Slow
+   * handlers therefore earn few jobs held ahead, and a held job waits about
+   * {@link AHEAD_WAIT_MS} for its slot while the rate holds.
    */
   #aheadAllowed(): number {
     const limit = this.#options.claimAhead;
     if (limit === 0) return 0;
     this.#roll(this.#options.clock.now());
-    return Math.min(limit, Math.max(this.#settledNow, this.#settledBefore));
+    const settled = Math.max(this.#settledNow, this.#settledBefore);
+    return Math.min(limit, Math.ceil((settled * AHEAD_WAIT_MS) / AHEAD_WINDOW_MS));
+  }
+
+  /** How long a job may be held before it goes back unrun. */
+  #holdMs(): number {
+    return Math.min(AHEAD_HOLD_MS, this.#options.leaseMs / 2);
+  }
+
+  /**
+   * Arms the timer that gives back the oldest held job when it was held too long, so jobs held
+   * behind handlers that all run long go back even though no slot frees.
+   */
+  #armHold(): void {
+    if (this.#holdTimer !== undefined || this.#heldAhead() === 0) return;
+    const { clock } = this.#options;
+    const front = this.#ahead[this.#aheadAt] as HeldJob;
+    const ms = Math.max(0, front.at + this.#holdMs() - clock.now()) + 1;
+    this.#holdTimer = clock.setTimer(() => {
+      this.#holdTimer = undefined;
+      this.#startAhead();
+    }, ms);
   }
 
   #roll(now: number): void {
@@ -365,21 +399,32 @@ export class WorkerPool implements Component {
   }
 
   /**
-   * Starts held jobs in the free slots, in claim order. A job held longer than half its lease
-   * (its lease may lapse before a heartbeat) and every job while the pool stops goes back
-   * without running.
+   * Starts held jobs in the free slots, in claim order. Jobs held longer than {@link #holdMs}
+   * (the oldest first, whether a slot is free or not) and every job while the pool stops go
+   * back without running, their attempt not spent.
    */
   #startAhead(): void {
-    const { concurrency, clock, leaseMs } = this.#options;
+    const { concurrency, clock } = this.#options;
     const stopping = this.#stopController.signal.aborted;
-    while (this.#heldAhead() > 0 && (stopping || this.#busy < concurrency)) {
+    const expired = clock.now() - this.#holdMs();
+    while (this.#heldAhead() > 0) {
       const { job, at, lost } = this.#ahead[this.#aheadAt] as HeldJob;
+      const giveBack = stopping || at < expired;
+      if (!giveBack && this.#busy >= concurrency) break;
       this.#ahead[this.#aheadAt] = undefined as unknown as HeldJob;
       this.#aheadAt++;
       this.#held.delete(job.id);
       // Cancelled or taken back while held: nothing to run, nor to give back.
       if (lost) continue;
-      this.#launch(job, stopping || clock.now() - at > leaseMs / 2);
+      this.#launch(job, giveBack);
+    }
+    // A timer armed for an earlier front stays: when it fires early it finds nothing to give
+    // back and arms for the front then, so a drain sets no timer per job.
+    if (stopping) {
+      this.#holdTimer?.();
+      this.#holdTimer = undefined;
+    } else {
+      this.#armHold();
     }
     // The taken front goes when the list is empty, or when it is 1,024 entries and at least
     // half the list (in a drain the list is seldom empty).
@@ -425,22 +470,28 @@ export class WorkerPool implements Component {
     return this.#options.unknownTypes === 'wait' ? [...this.#handlers.keys()] : undefined;
   }
 
-  /** Runs one claimed job; a job claimed while stopping is released at once. */
-  #launch(job: Job, stopping: boolean): void {
+  /**
+   * Runs one claimed job; with `giveBack` (claimed while stopping, or held too long) it is
+   * released at once.
+   */
+  #launch(job: Job, giveBack: boolean): void {
     const attempt = new Attempt(this.#env, job, this.#handlers.get(job.type));
     this.#busy++;
     this.#live++;
     this.#running.set(job.id, attempt);
-    if (stopping) attempt.abort('shutdown');
+    if (giveBack) {
+      this.#unrun.add(attempt);
+      attempt.abort('shutdown');
+    }
     void attempt.run();
   }
 
-  #handlerDone(_attempt: Attempt): void {
+  #handlerDone(attempt: Attempt): void {
     this.#busy--;
     this.#finishing++;
     if (this.#options.claimAhead > 0) {
       this.#roll(this.#options.clock.now());
-      this.#settledNow++;
+      if (!this.#unrun.has(attempt)) this.#settledNow++;
       // Refill the slot from the jobs held, even while a claim is in flight; in a microtask,
       // since a handler may settle within its own launch.
       if (this.#heldAhead() > 0 && !this.#startQueued) {
