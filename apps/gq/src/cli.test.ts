@@ -148,6 +148,15 @@ describe('gq command line', () => {
     });
   });
 
+  it('refuses a --claim-ahead out of bounds, with a usage error naming it', async () => {
+    const run = await gq(['serve', '--bolt=false', '--claim-ahead', '20000']);
+    expect(run).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'gq: --claim-ahead must be an integer from 0 to 10000; got 20000\n',
+    });
+  });
+
   it('serves until stopped: --bolt=false keeps jobs in memory, --auth=false trusts everyone', async () => {
     const cases: [string[], RegExp][] = [
       [

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from './cli-error.js';
 import {
+  claimAheadFlag,
   durationFlag,
   LEASE_BOUNDS,
   listFlag,
@@ -31,6 +32,19 @@ describe('flag parsing', () => {
     expect(() => priorityFlag('urgent')).toThrow(/^--priority: priority must be 0..4/);
     expect(() => positiveIntFlag('limit', 0)).toThrow('--limit must be a positive integer; got 0');
     expect(() => positiveIntFlag('limit', 1.5)).toThrow(UsageError);
+  });
+
+  it('reads --claim-ahead from 0 to 10,000, absent as the store default', () => {
+    expect([claimAheadFlag(undefined), claimAheadFlag(0), claimAheadFlag(10_000)]).toEqual([
+      undefined,
+      0,
+      10_000,
+    ]);
+    for (const bad of [-1, 1.5, 10_001, Number.NaN]) {
+      expect(() => claimAheadFlag(bad)).toThrow(
+        `--claim-ahead must be an integer from 0 to 10000; got ${String(bad)}`,
+      );
+    }
   });
 
   it('bounds durations: 10 years unless the flag says otherwise, leases 1s..1h', () => {

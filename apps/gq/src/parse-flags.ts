@@ -7,6 +7,7 @@ import {
   parsePriority,
   type PriorityLevel,
 } from '@gopherqueue/core';
+import { MAX_CLAIM_AHEAD } from '@gopherqueue/worker';
 import { UsageError } from './cli-error.js';
 
 /** Bounds of a duration flag, in ms. */
@@ -87,6 +88,20 @@ export function postgresSchemaFlag(value: string): string {
 export function positiveIntFlag(flag: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) {
     throw new UsageError(`--${flag} must be a positive integer; got ${value}`);
+  }
+  return value;
+}
+
+/**
+ * Reads `--claim-ahead`: absent is the store's default.
+ * @throws UsageError naming the flag.
+ */
+export function claimAheadFlag(value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 0 || value > MAX_CLAIM_AHEAD) {
+    throw new UsageError(
+      `--claim-ahead must be an integer from 0 to ${MAX_CLAIM_AHEAD}; got ${String(value)}`,
+    );
   }
   return value;
 }

@@ -60,6 +60,11 @@ export interface ServerOptions {
   postgresSchema?: string;
   /** Handlers running at once in this process. @defaultValue 10 */
   workers?: number;
+  /**
+   * Most jobs the local pool claims ahead of a free slot (the `claimAhead` option of
+   * `WorkerPool`). @defaultValue the store's: 512 on `postgres`, else 0
+   */
+  claimAhead?: number;
   /** Lease of a claimed job, renewed by heartbeat. @defaultValue 30_000 */
   leaseMs?: number;
   /** How long a stop lets running jobs finish before releasing them. @defaultValue 30_000 */
@@ -175,6 +180,7 @@ export async function startServer(options: ServerOptions = {}): Promise<GqServer
       store,
       scheduler,
       concurrency: options.workers ?? 10,
+      ...(options.claimAhead === undefined ? {} : { claimAhead: options.claimAhead }),
       leaseMs,
       shutdownTimeoutMs: options.shutdownTimeoutMs ?? 30_000,
       unknownTypes: options.unknownTypes ?? 'wait',

@@ -42,10 +42,12 @@ afterAll(async () => {
 });
 
 describe('gq work', () => {
-  it('runs 500 jobs of a type the server has no handler for', async () => {
+  it('runs 500 jobs of a type the server has no handler for, claiming up to 64 ahead', async () => {
     const worker = await spawnWorker(server.url, [
       '--concurrency',
       '20',
+      '--claim-ahead',
+      '64',
       '--types',
       'remote.double',
     ]);

@@ -223,6 +223,11 @@ export const claimSchema = z.object({
   host: z.string().min(1).max(255).optional(),
   /** Handlers the worker runs at once, listed by `GET /workers` and summed in `/stats`. */
   concurrency: z.number().int().min(1).max(100_000).optional(),
+  /**
+   * Jobs the worker will hold until a slot frees (its claim ahead): the claim takes no job of a
+   * queue with a concurrency, rate or per-key limit or ordered keys, and never waits.
+   */
+  ahead: z.boolean().optional(),
 });
 
 const leaseTokenSchema = z.string({ error: 'lease_token is required' }).min(1);

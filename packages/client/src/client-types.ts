@@ -97,6 +97,11 @@ export interface ClaimRequest extends RequestOptions {
   host?: string;
   /** Handlers this worker runs at once, listed and summed in the stats. @defaultValue unsaid */
   concurrency?: number;
+  /**
+   * Jobs to hold until a slot frees: the claim passes over limited and ordered queues, and
+   * never waits. @defaultValue false
+   */
+  ahead?: boolean;
 }
 
 /** Options of {@link GopherQueueClient.heartbeat}. */

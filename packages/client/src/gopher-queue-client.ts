@@ -300,6 +300,7 @@ export class GopherQueueClient {
     if (request.wait !== undefined) body.wait = capWait(request.wait);
     if (request.host !== undefined) body.host = request.host;
     if (request.concurrency !== undefined) body.concurrency = request.concurrency;
+    if (request.ahead === true) body.ahead = true;
     const answer = await this.#http.json<{ jobs: WireLeasedJob[] }>(
       'POST',
       '/api/v1/workers/claim',

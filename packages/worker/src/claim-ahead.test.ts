@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createJob, type JobSpec } from '@gopherqueue/core';
 import { ManualClock } from '@gopherqueue/core/testing';
+import { httpHarness } from './testing/attempt-harness.js';
 import { gate, until, untilState, useEngine, type Engine } from './testing/engine-fixture.js';
 
 /**
@@ -16,17 +17,33 @@ describe('WorkerPool claimAhead', () => {
     for (const g of gates.splice(0)) g.open();
   });
 
-  /** Runs `count` quick jobs to completion, so that `count` handlers settled in this window. */
-  async function settle(e: Engine, clock: ManualClock, count: number): Promise<void> {
-    const specs = Array.from({ length: count }, (_, i) => createJob('quick', i, {}, clock.now()));
-    await e.store.submitBatch(specs);
-    for (const spec of specs) await untilState(e.store, spec.id, 'completed');
-  }
-
   async function slowJobs(e: Engine, clock: ManualClock, count: number): Promise<JobSpec[]> {
     const specs = Array.from({ length: count }, (_, i) => createJob('slow', i, {}, clock.now()));
     await e.store.submitBatch(specs);
     return specs;
+  }
+
+  /**
+   * One backlog, submitted at once: `quick` critical jobs first in claim order, then `slow`. Waits
+   * for the quick ones to complete, so that `quick` handlers settled in this window while the
+   * queues never ran dry; returns the slow ones.
+   */
+  async function backlog(
+    e: Engine,
+    clock: ManualClock,
+    quick: number,
+    slow: number | JobSpec[],
+  ): Promise<JobSpec[]> {
+    const quickSpecs = Array.from({ length: quick }, (_, i) =>
+      createJob('quick', i, { priority: 'critical' }, clock.now()),
+    );
+    const slowSpecs =
+      typeof slow === 'number'
+        ? Array.from({ length: slow }, (_, i) => createJob('slow', i, {}, clock.now()))
+        : slow;
+    await e.store.submitBatch([...quickSpecs, ...slowSpecs]);
+    for (const spec of quickSpecs) await untilState(e.store, spec.id, 'completed');
+    return slowSpecs;
   }
 
   async function running(e: Engine): Promise<number> {
@@ -76,14 +93,12 @@ describe('WorkerPool claimAhead', () => {
     expect(ran.sort()).toEqual(specs.map((s) => s.id).sort());
   });
 
-  it('holds as many as settle in 50 ms at the rate of the window, and runs each held job once', async () => {
-    const { clock, e, slow, ran } = await started({ concurrency: 2, claimAhead: 100 });
-    await settle(e, clock, 11);
-    const first = await slowJobs(e, clock, 10);
-    // Two slots and three held: eleven handlers settled in a window of 250 ms, so 2.2 in 50 ms,
-    // rounded up.
-    await settlesAt(e, 5);
-    expect([ran.length, e.pool.stats().busy, e.pool.stats().held]).toEqual([2, 2, 3]);
+  it('holds as many as settled in the window, up to claimAhead, and runs each held job once', async () => {
+    const { clock, e, slow, ran } = await started({ concurrency: 2, claimAhead: 3 });
+    const first = await backlog(e, clock, 1, 10);
+    // Two slots and one held (one handler settled).
+    await settlesAt(e, 3);
+    expect([ran.length, e.pool.stats().busy, e.pool.stats().held]).toEqual([2, 2, 1]);
     slow.open();
     for (const spec of first) await untilState(e.store, spec.id, 'completed');
     expect(ran.sort()).toEqual(first.map((s) => s.id).sort());
@@ -94,13 +109,12 @@ describe('WorkerPool claimAhead', () => {
     const { clock, e, slow, ran } = await started({ concurrency: 1, claimAhead: 5 }, async (e) => {
       await e.store.setQueue('capped', { concurrency: 3 });
     });
-    await settle(e, clock, 15);
     const capped = Array.from({ length: 4 }, (_, i) =>
       createJob('slow', i, { queue: 'capped', priority: 'critical' }, clock.now()),
     );
     const open = Array.from({ length: 4 }, (_, i) => createJob('slow', i, {}, clock.now()));
-    await e.store.submitBatch([...capped, ...open]);
-    // One capped job in the slot (first in claim order), and three held (fifteen handlers settled
+    await backlog(e, clock, 3, [...capped, ...open]);
+    // One capped job in the slot (first in claim order), and three held (three handlers settled
     // in this window) from the open queue only, though the capped queue had two more slots.
     await settlesAt(e, 4);
     expect((await e.store.getQueue('capped')).byState.running).toBe(1);
@@ -112,8 +126,7 @@ describe('WorkerPool claimAhead', () => {
 
   it('drops a held job cancelled while it waits, and runs the others', async () => {
     const { clock, e, slow, ran } = await started({ concurrency: 1, claimAhead: 2 });
-    await settle(e, clock, 10);
-    const [a, b, c] = (await slowJobs(e, clock, 3)) as [JobSpec, JobSpec, JobSpec];
+    const [a, b, c] = (await backlog(e, clock, 2, 3)) as [JobSpec, JobSpec, JobSpec];
     await settlesAt(e, 3);
     expect(ran).toEqual([a.id]);
     await e.store.cancel(b.id, 'not wanted');
@@ -130,8 +143,7 @@ describe('WorkerPool claimAhead', () => {
       claimAhead: 3,
       shutdownTimeoutMs: 10_000,
     });
-    await settle(e, clock, 30);
-    const specs = await slowJobs(e, clock, 10);
+    const specs = await backlog(e, clock, 6, 10);
     await settlesAt(e, 5);
     const stopped = e.pool.stop();
     // The held jobs go back at once, while the two handlers still run.
@@ -153,8 +165,7 @@ describe('WorkerPool claimAhead', () => {
       claimAhead: 1,
       leaseMs: 1_000,
     });
-    await settle(e, clock, 1);
-    const [a, b] = (await slowJobs(e, clock, 2)) as [JobSpec, JobSpec];
+    const [a, b] = (await backlog(e, clock, 1, 2)) as [JobSpec, JobSpec];
     await settlesAt(e, 2);
     expect(ran).toEqual([a.id]);
     clock.advance(600);
@@ -172,14 +183,25 @@ describe('WorkerPool claimAhead', () => {
     ]);
   });
 
+  it('earns nothing ahead from a burst that ended: the queues ran dry between the two', async () => {
+    const { clock, e, slow, ran } = await started({ concurrency: 1, claimAhead: 5 });
+    await backlog(e, clock, 5, 0);
+    const specs = await slowJobs(e, clock, 4);
+    // Five handlers settled in this window, but before the queues ran dry: only the slot's job.
+    await settlesAt(e, 1);
+    expect(e.pool.stats()).toMatchObject({ busy: 1, held: 0 });
+    slow.open();
+    for (const spec of specs) await untilState(e.store, spec.id, 'completed');
+    expect(ran).toHaveLength(4);
+  });
+
   it('gives back a job held a second though no slot frees, its attempt not spent', async () => {
     const { clock, e, slow, ran } = await started({
       concurrency: 1,
       claimAhead: 1,
       leaseMs: 30_000,
     });
-    await settle(e, clock, 1);
-    const [a, b] = (await slowJobs(e, clock, 2)) as [JobSpec, JobSpec];
+    const [a, b] = (await backlog(e, clock, 1, 2)) as [JobSpec, JobSpec];
     await settlesAt(e, 2);
     expect(e.pool.stats().held).toBe(1);
     clock.advance(999);
@@ -194,5 +216,43 @@ describe('WorkerPool claimAhead', () => {
     const done = await untilState(e.store, b.id, 'completed');
     expect(ran).toEqual([a.id, b.id]);
     expect(done.attempt).toBe(1);
+  });
+});
+
+describe('WorkerPool claimAhead over the lease API', () => {
+  const http = httpHarness();
+  const slow = gate();
+  afterEach(async () => {
+    slow.open();
+    await http.closeAll();
+  });
+
+  it('holds jobs claimed ahead through HttpWorkSource, and runs each once', async () => {
+    const e = await http.open({ concurrency: 1, claimAhead: 5, clock: new ManualClock() });
+    const ran: string[] = [];
+    e.pool.register('quick', () => null);
+    e.pool.register('slow', async (ctx) => {
+      ran.push(ctx.job.id);
+      await slow.promise;
+    });
+    e.pool.start();
+    const quick = Array.from({ length: 2 }, (_, i) =>
+      createJob('quick', i, { priority: 'critical' }),
+    );
+    const slowSpecs = Array.from({ length: 4 }, (_, i) => createJob('slow', i));
+    await e.store.submitBatch([...quick, ...slowSpecs]);
+    for (const spec of quick) await untilState(e.store, spec.id, 'completed');
+    // One in the slot and two held (two handlers settled); the claim's answer may reach the pool
+    // a moment after the store marked its jobs running.
+    await until(() => (e.pool.stats().held === 2 ? true : undefined), '2 held');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect([ran.length, e.pool.stats().held, (await e.store.counts()).byState.running]).toEqual([
+      1, 2, 3,
+    ]);
+    slow.open();
+    for (const spec of slowSpecs) {
+      expect(await untilState(e.store, spec.id, 'completed')).toMatchObject({ attempt: 1 });
+    }
+    expect(ran.sort()).toEqual(slowSpecs.map((spec) => spec.id).sort());
   });
 });

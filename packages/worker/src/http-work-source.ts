@@ -120,8 +120,6 @@ export class HttpWorkSource implements WorkSource {
   }
 
   async claim(request: WorkRequest, signal: AbortSignal): Promise<Job[]> {
-    // The lease API cannot keep a claim off limited queues, so this source claims nothing ahead.
-    if (request.ahead === true) return [];
     // A job handed out before the event stream is open could miss its cancel.
     await this.#changes?.opened;
     try {
@@ -134,6 +132,7 @@ export class HttpWorkSource implements WorkSource {
         ...(request.queues === undefined ? {} : { queues: [...request.queues] }),
         host: this.#host,
         concurrency: Math.min(request.concurrency, MAX_CLAIM_CONCURRENCY),
+        ...(request.ahead === true ? { ahead: true } : {}),
         signal,
       });
       return jobs.map(fromWireJob);

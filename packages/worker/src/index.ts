@@ -12,4 +12,4 @@ export type { Isolation, SandboxedHandler, SandboxIsolation } from './sandbox/sa
 export { MAX_QUEUE_WEIGHT, MAX_WEIGHTED_QUEUES } from './queue-weights.js';
 export { WorkerPool } from './worker-pool.js';
 export type { WorkerPoolStats } from './worker-pool.js';
-export type { WorkerPoolOptions } from './worker-pool-options.js';
+export { MAX_CLAIM_AHEAD, type WorkerPoolOptions } from './worker-pool-options.js';

@@ -26,8 +26,8 @@ export interface WorkRequest {
   wait?: boolean;
   /**
    * Jobs to hold ahead of a free slot (the pool's `claimAhead`; always with `wait: false`): a
-   * store source passes it to the claim, which then takes no job of a limited queue. The lease
-   * API offers no such claim, so an {@link HttpWorkSource} answers none.
+   * source passes it to the claim (a store's, or the lease API's `ahead`), which then takes no
+   * job of a limited queue.
    */
   ahead?: boolean;
   /** The pool's handlers at once, for a source that reports it (the lease API lists it). */

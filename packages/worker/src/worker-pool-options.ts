@@ -47,12 +47,13 @@ export interface WorkerPoolOptions {
    * Most jobs claimed ahead of a free slot, held (leased) in this process until a slot frees, so
    * that a backlog is claimed in fewer, larger claims. The pool claims ahead only with every slot
    * busy, in claims that pass over limited queues (whose slots a held job would take), and holds
-   * no more than its handlers settle in 50 ms at the rate of the last quarter second, so slow
-   * handlers hold few and a held job waits about 50 ms. Held jobs count as `running` in the
-   * store; one held a second (or half its lease, if shorter) goes back unrun, whether a slot
-   * frees or not, as do all held jobs when the pool stops, and one cancelled while held never
-   * runs. Over HTTP (`HttpWorkSource`) nothing is claimed ahead. 0 to 10,000.
-   * @defaultValue the source's `claimAhead` (a store's: 512 on PostgreSQL, 0 on the embedded store)
+   * no more than its handlers settled in the last quarter second since the queues last ran dry,
+   * so slow handlers hold few, a held job waits about that long, and a burst of quick jobs earns
+   * nothing for the next burst. Held jobs count as `running` in the store; one held a second (or
+   * half its lease, if shorter) goes back unrun, whether a slot frees or not, as do all held jobs
+   * when the pool stops, and one cancelled while held never runs. Over HTTP (`HttpWorkSource`) the lease API claims ahead the same way. 0 to 10,000.
+   * @defaultValue the source's `claimAhead` (a store's: 512 on PostgreSQL, 0 on the embedded
+   * store; 0 over HTTP)
    */
   claimAhead?: number;
   /** Recorded as the lease holder. @defaultValue `worker-<uuid>` */

@@ -38,13 +38,11 @@ export interface WorkerPoolStats {
 const TYPE_NAME = /^[A-Za-z0-9_.:\-/]{1,200}$/;
 /** Ends being written at once, in units of `concurrency`. */
 const FINISHING_BOUND = 4;
-/** Handlers settled are counted in windows this long, to measure the pool's rate of settles. */
-const AHEAD_WINDOW_MS = 250;
 /**
- * Claiming ahead holds at most as many jobs as the pool settled in this long at its recent rate,
- * so at that rate the last job held waits about this long for a slot.
+ * Claiming ahead holds at most as many jobs as handlers settled in the last window this long (or
+ * the one before it), so a held job waits about this long for a slot while the rate holds.
  */
-const AHEAD_WAIT_MS = 50;
+const AHEAD_WINDOW_MS = 250;
 /**
  * A job held this long (or half its lease, if shorter) goes back to the store unrun: the rate it
  * was claimed at was not kept up (slower handlers came next), and another worker may be idle.
@@ -319,6 +317,10 @@ export class WorkerPool implements Component {
         await sleep(this.#options.clock, retryDelayMs(failures), signal);
         continue;
       }
+      // A claim for free slots that could not fill them found the queues dry: the settles counted
+      // so far measured a backlog that is gone, and earn the next one nothing ahead (after a
+      // burst of quick jobs, a node would otherwise take a slow burst all for itself).
+      if (!ahead && jobs.length < request.limit) this.#settledNow = this.#settledBefore = 0;
       const at = this.#options.clock.now();
       for (const job of jobs) {
         if (job.leaseToken === undefined) {
@@ -358,17 +360,15 @@ export class WorkerPool implements Component {
 
   /**
    * How many jobs may wait claimed for a slot now: none until handlers settle, then at most as
-   * many as the pool settles in {@link AHEAD_WAIT_MS} at the rate of the last window of
-   * {@link AHEAD_WINDOW_MS} (or the window before), and never more than `claimAhead`. Slow
-   * handlers therefore earn few jobs held ahead, and a held job waits about
-   * {@link AHEAD_WAIT_MS} for its slot while the rate holds.
+   * many as settled in the last {@link AHEAD_WINDOW_MS} (or the window before) since the queues
+   * last ran dry, and never more than `claimAhead`. Slow handlers therefore earn few jobs held
+   * ahead, and the rate of a burst that ended earns nothing for the next one.
    */
   #aheadAllowed(): number {
     const limit = this.#options.claimAhead;
     if (limit === 0) return 0;
     this.#roll(this.#options.clock.now());
-    const settled = Math.max(this.#settledNow, this.#settledBefore);
-    return Math.min(limit, Math.ceil((settled * AHEAD_WAIT_MS) / AHEAD_WINDOW_MS));
+    return Math.min(limit, Math.max(this.#settledNow, this.#settledBefore));
   }
 
   /** How long a job may be held before it goes back unrun. */

@@ -11,6 +11,7 @@ import { LOG_OPTIONS, loggerFor, type LogArgs } from '../log-options.js';
 import { postgresSchemaOption, type StoreKind } from '../open-store.js';
 import { queuesFlag } from '../queues-flag.js';
 import {
+  claimAheadFlag,
   durationFlag,
   LEASE_BOUNDS,
   listFlag,
@@ -24,6 +25,7 @@ import { untilAborted } from '../until-aborted.js';
 interface ServeArgs extends LogArgs {
   http: string;
   workers: number;
+  claimAhead: number | undefined;
   dataDir: string;
   shutdownTimeout: string;
   bolt: boolean;
@@ -95,6 +97,11 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
       args
         .option('http', { type: 'string', default: ':8080', describe: 'Listen address' })
         .option('workers', { type: 'number', default: 10, describe: 'Handlers running at once' })
+        .option('claim-ahead', {
+          type: 'number',
+          describe:
+            'Most jobs claimed ahead of a free slot while every handler is busy (default 512 on postgres, 0 on the embedded store)',
+        })
         .option('data-dir', {
           type: 'string',
           default: './data',
@@ -196,6 +203,7 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
     handler: async (args) => {
       const shutdownTimeoutMs = durationFlag('shutdown-timeout', args.shutdownTimeout);
       const store = args.store ?? (args.bolt ? 'level' : 'memory');
+      const claimAhead = claimAheadFlag(args.claimAhead);
       const options = {
         http: args.http,
         store,
@@ -203,6 +211,7 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
         cwd: io.cwd,
         durability: args.durability,
         workers: positiveIntFlag('workers', args.workers),
+        ...(claimAhead === undefined ? {} : { claimAhead }),
         leaseMs: durationFlag('lease', args.lease, LEASE_BOUNDS),
         shutdownTimeoutMs: drainBudgetMs(shutdownTimeoutMs),
         unknownTypes: args.unknownTypes,

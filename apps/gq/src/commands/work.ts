@@ -8,7 +8,13 @@ import { loadHandlerModule, type HandlerModule } from '../load-handlers.js';
 import { queuesFlag } from '../queues-flag.js';
 import { registerHandlers } from '../register-handlers.js';
 import { LOG_OPTIONS, loggerFor, type LogArgs } from '../log-options.js';
-import { durationFlag, LEASE_BOUNDS, listFlag, positiveIntFlag } from '../parse-flags.js';
+import {
+  claimAheadFlag,
+  durationFlag,
+  LEASE_BOUNDS,
+  listFlag,
+  positiveIntFlag,
+} from '../parse-flags.js';
 import { startTracing, tracingWanted, type Tracing } from '../tracing.js';
 import { untilAborted } from '../until-aborted.js';
 
@@ -16,6 +22,7 @@ interface WorkArgs extends ClientArgs, LogArgs {
   handlers: string;
   isolation: Isolation;
   concurrency: number;
+  claimAhead: number | undefined;
   types: string[] | undefined;
   queues: string[] | undefined;
   lease: string;
@@ -64,6 +71,12 @@ export function workCommand(io: CliIo): CommandModule<object, WorkArgs> {
           default: 10,
           describe: 'Handlers running at once',
         })
+        .option('claim-ahead', {
+          type: 'number',
+          default: 0,
+          describe:
+            'Most jobs claimed ahead of a free slot while every handler is busy, held at most about a second',
+        })
         .option('types', { type: 'string', array: true, describe: 'Only these types (a,b)' })
         .option('queues', {
           type: 'string',
@@ -87,6 +100,7 @@ export function workCommand(io: CliIo): CommandModule<object, WorkArgs> {
       const handlers = await loadHandlerModule(args.handlers, io.cwd, io.importModule);
       const types = claimedTypes(handlers, listFlag(args.types));
       const concurrency = positiveIntFlag('concurrency', args.concurrency);
+      const claimAhead = claimAheadFlag(args.claimAhead) ?? 0;
       const leaseMs = durationFlag('lease', args.lease, LEASE_BOUNDS);
       const shutdownTimeoutMs = durationFlag('shutdown-timeout', args.shutdownTimeout);
       const workerId = `remote-${randomUUID()}`;
@@ -97,6 +111,7 @@ export function workCommand(io: CliIo): CommandModule<object, WorkArgs> {
           source: new HttpWorkSource({ client: connect(args), logger }),
           workerId,
           concurrency,
+          claimAhead,
           leaseMs,
           shutdownTimeoutMs,
           // Only the types it has handlers for: the others wait for another worker.

@@ -157,6 +157,20 @@ describe('the lease API', () => {
     expect(res.body).toEqual({ jobs: [] });
   });
 
+  it('claims ahead past limited queues, and never waits for a claim ahead', async () => {
+    await f.store.setQueue('capped', { concurrency: 3 });
+    await f.submit('remote', {}, { queue: 'capped', priority: 'critical' });
+    const open = await f.submit('remote');
+    const held = await claimOne({ ahead: true, limit: 5 });
+    expect(held.map((job) => job.id)).toEqual([open.id]);
+    // Nothing claimable ahead: the answer comes at once though the claim asks to wait 20 s.
+    expect(await claimOne({ ahead: true, wait: '20s' })).toEqual([]);
+    const bad = await f.call('POST', '/api/v1/workers/claim', {
+      body: { worker_id: 'w', ahead: 'yes' },
+    });
+    expect([bad.status, bad.body.error.details.field]).toEqual([400, 'ahead']);
+  });
+
   it('validates claims and lease calls', async () => {
     const noWorker = await f.call('POST', '/api/v1/workers/claim', { body: {} });
     expect(noWorker.status).toBe(400);

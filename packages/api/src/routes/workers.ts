@@ -98,6 +98,7 @@ export function registerWorkerRoutes(api: Hono<ApiEnv>): void {
       leaseMs: leaseOf(body.lease, leaseMs),
       ...(body.types === undefined ? {} : { types: body.types }),
       ...(queues === undefined ? {} : { queues }),
+      ...(body.ahead === true ? { ahead: true } : {}),
     };
     const address = getRemoteAddress?.(c);
     const ended = workerRegistry.claimStarted({
@@ -110,7 +111,8 @@ export function registerWorkerRoutes(api: Hono<ApiEnv>): void {
       leaseMs: claim.leaseMs,
     });
     let handed: Job[] = [];
-    const waitMs = Math.min(body.wait ?? 0, maxWaitMs);
+    // A claim ahead is for jobs ready now: it never waits.
+    const waitMs = body.ahead === true ? 0 : Math.min(body.wait ?? 0, maxWaitMs);
     const request = c.req.raw.signal;
     const done = new AbortController();
     const stop = (): void => done.abort();
