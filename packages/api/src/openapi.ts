@@ -13,6 +13,7 @@ import {
   batchSchema,
   cancelSchema,
   claimSchema,
+  completeManySchema,
   completeSchema,
   createKeySchema,
   failSchema,
@@ -224,6 +225,35 @@ const paths: Record<string, Record<string, Schema>> = {
       parameters: [idParam],
       requestBody: body(completeSchema),
       responses: { '200': jobOk, ...lease },
+    }),
+  },
+  '/api/v1/workers/complete': {
+    post: op({
+      summary:
+        'Complete several leased jobs in one request (up to 1000): each end is fenced by its own lease token and answered in order, ok or with the error code the single complete route would give (lease_lost, not_found)',
+      permission: 'workers:lease',
+      requestBody: body(completeManySchema),
+      responses: {
+        '200': json(
+          obj(
+            {
+              results: {
+                type: 'array',
+                items: obj(
+                  {
+                    id: str,
+                    ok: { type: 'boolean' },
+                    error: obj({ code: str, message: str }, ['code', 'message']),
+                  },
+                  ['id', 'ok'],
+                ),
+              },
+            },
+            ['results'],
+          ),
+        ),
+        ...STANDARD_ERRORS,
+      },
     }),
   },
   '/api/v1/jobs/{id}/fail': {

@@ -244,6 +244,17 @@ export const heartbeatSchema = z.object({
 /** `POST /api/v1/jobs/:id/complete`. */
 export const completeSchema = z.object({ lease_token: leaseTokenSchema, result: jsonSchema });
 
+/** Most ends one `POST /api/v1/workers/complete` carries. */
+export const MAX_ENDS = 1000;
+
+/** `POST /api/v1/workers/complete`: several leased jobs completed in one request. */
+export const completeManySchema = z.object({
+  ends: z
+    .array(z.object({ id: uuidSchema, lease_token: leaseTokenSchema, result: jsonSchema }))
+    .min(1)
+    .max(MAX_ENDS),
+});
+
 /** `POST /api/v1/jobs/:id/release`: back to scheduled without spending the attempt. */
 export const releaseSchema = z.object({
   lease_token: leaseTokenSchema,

@@ -27,6 +27,7 @@ import type {
   WireAuditEntry,
   WireBatchResult,
   WireCreatedApiKey,
+  WireEndResult,
   WireHeartbeatResult,
   WireJob,
   WireJobPage,
@@ -364,6 +365,31 @@ export class GopherQueueClient {
       body: { lease_token: leaseToken, result: result ?? null },
       signal: options.signal,
     });
+  }
+
+  /**
+   * Completes several leased jobs in one request (up to 1000); each end's answer comes back in
+   * order, `ok` or with the code the single {@link GopherQueueClient.complete} would throw.
+   */
+  async completeMany(
+    ends: readonly { id: string; leaseToken: string; result: unknown }[],
+    options: RequestOptions = {},
+  ): Promise<WireEndResult[]> {
+    const answer = await this.#http.json<{ results: WireEndResult[] }>(
+      'POST',
+      '/api/v1/workers/complete',
+      {
+        body: {
+          ends: ends.map((end) => ({
+            id: end.id,
+            lease_token: end.leaseToken,
+            result: end.result ?? null,
+          })),
+        },
+        signal: options.signal,
+      },
+    );
+    return answer.results;
   }
 
   /** Fails a leased job; the server's retry policy decides where it goes. */

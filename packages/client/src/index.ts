@@ -44,6 +44,7 @@ export type {
   WireBatchItem,
   WireBatchResult,
   WireCreatedApiKey,
+  WireEndResult,
   WireError,
   WireHeartbeatResult,
   WireJob,

@@ -108,6 +108,11 @@ export interface WireJob {
   deduplicated_by?: 'unique' | 'debounce';
 }
 
+/** The answer to one end of `POST /api/v1/workers/complete`, in the order sent. */
+export type WireEndResult =
+  | { id: string; ok: true }
+  | { id: string; ok: false; error: { code: string; message: string } };
+
 /** A job handed to a remote worker by a claim: the job plus its lease. */
 export interface WireLeasedJob extends WireJob {
   lease_token: string;

@@ -6,6 +6,7 @@ import {
   isConnectionError,
   type GopherQueueClient,
   type HeartbeatOptions,
+  type WireEndResult,
 } from '@gopherqueue/client';
 import {
   ErrorCode,
@@ -46,6 +47,20 @@ export interface HttpWorkSourceOptions {
 const MAX_CLAIM_LIMIT = 1_000;
 /** Most handlers at once a claim may say a worker runs. */
 const MAX_CLAIM_CONCURRENCY = 100_000;
+/** Most completes sent in one request (what `POST /api/v1/workers/complete` takes). */
+const MAX_ENDS = 1_000;
+/** Results (as JSON) one request of completes carries at most, well under a server's body limit. */
+const MAX_ENDS_BYTES = 256 * 1024;
+/** A result larger than this (as JSON) is sent alone, on the single complete route. */
+const MAX_BATCHED_RESULT_BYTES = 16 * 1024;
+
+/** A complete waiting for the next request of completes. */
+interface PendingEnd {
+  job: Job;
+  result: Json;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
 
 /** API codes that say this worker no longer holds the job: the lease is lost. */
 const LEASE_GONE: ReadonlySet<string> = new Set([
@@ -95,6 +110,12 @@ export class HttpWorkSource implements WorkSource {
   readonly #clock: Clock;
   readonly #logger: Logger;
   #changes: JobChangeStream | undefined;
+  /** Completes of this moment, sent together once the event loop turns (see `complete`). */
+  #ends: PendingEnd[] = [];
+  #endsBytes = 0;
+  #endsQueued = false;
+  /** Set once the server answered that it has no route for several completes (an older one). */
+  #singleEnds = false;
 
   /** @throws TypeError or RangeError naming the offending option. */
   constructor(options: HttpWorkSourceOptions) {
@@ -172,8 +193,82 @@ export class HttpWorkSource implements WorkSource {
     }
   }
 
-  async complete(job: Job, result: Json): Promise<void> {
+  /**
+   * Completes a job. The completes of one turn of the event loop go to the server in one request
+   * (`POST /api/v1/workers/complete`, up to 1,000 and 256 KiB of results; one request per job
+   * cost this worker most of its CPU in a drain), each answered on its own; a result over 16 KiB
+   * goes alone, as does every complete to a server without that route.
+   */
+  complete(job: Job, result: Json): Promise<void> {
+    if (this.#singleEnds) return this.#completeOne(job, result);
+    const bytes = JSON.stringify(result ?? null).length;
+    if (bytes > MAX_BATCHED_RESULT_BYTES) return this.#completeOne(job, result);
+    return new Promise<void>((resolve, reject) => {
+      this.#ends.push({ job, result, resolve, reject });
+      this.#endsBytes += bytes;
+      if (this.#ends.length >= MAX_ENDS || this.#endsBytes >= MAX_ENDS_BYTES) {
+        this.#flushEnds();
+      } else if (!this.#endsQueued) {
+        this.#endsQueued = true;
+        setImmediate(() => {
+          this.#endsQueued = false;
+          this.#flushEnds();
+        });
+      }
+    });
+  }
+
+  async #completeOne(job: Job, result: Json): Promise<void> {
     await this.#report(job, () => this.#client.complete(job.id, job.leaseToken ?? '', result));
+  }
+
+  #flushEnds(): void {
+    if (this.#ends.length === 0) return;
+    const batch = this.#ends;
+    this.#ends = [];
+    this.#endsBytes = 0;
+    void this.#sendEnds(batch);
+  }
+
+  /** Sends completes in one request and settles each one's promise with its own answer. */
+  async #sendEnds(batch: PendingEnd[]): Promise<void> {
+    let results: WireEndResult[];
+    try {
+      results = await this.#retrying(() =>
+        this.#client.completeMany(
+          batch.map(({ job, result }) => ({
+            id: job.id,
+            leaseToken: job.leaseToken ?? '',
+            result,
+          })),
+        ),
+      );
+    } catch (err) {
+      // A server without the route (404), or with a body limit below this request (413): each
+      // complete goes alone.
+      if (err instanceof ApiError && (err.status === 404 || err.status === 413)) {
+        if (err.status === 404) this.#singleEnds = true;
+        for (const end of batch)
+          this.#completeOne(end.job, end.result).then(end.resolve, end.reject);
+        return;
+      }
+      for (const end of batch) end.reject(engineError(err, end.job.id));
+      return;
+    }
+    batch.forEach((end, i) => {
+      const answer = results[i];
+      if (answer?.ok === true && answer.id === end.job.id) {
+        end.resolve();
+      } else if (answer !== undefined && !answer.ok && answer.id === end.job.id) {
+        end.reject(
+          engineError(new ApiError(200, answer.error.code, answer.error.message), end.job.id),
+        );
+      } else {
+        end.reject(
+          new Error(`the server's answer to the completes has no answer for job ${end.job.id}`),
+        );
+      }
+    });
   }
 
   async fail(job: Job, report: FailureReport): Promise<FailOutcome> {
@@ -240,12 +335,21 @@ export class HttpWorkSource implements WorkSource {
    * @throws GQ_LEASE_LOST when the server says the job is no longer this worker's.
    */
   async #report<T>(job: Job, send: () => Promise<T>): Promise<T> {
+    try {
+      return await this.#retrying(send);
+    } catch (err) {
+      throw engineError(err, job.id);
+    }
+  }
+
+  /** Sends a report, again while no server answers, up to `reportTries` in all. */
+  async #retrying<T>(send: () => Promise<T>): Promise<T> {
     const never = new AbortController().signal;
     for (let tries = 1; ; tries++) {
       try {
         return await send();
       } catch (err) {
-        if (!isConnectionError(err) || tries >= this.#reportTries) throw engineError(err, job.id);
+        if (!isConnectionError(err) || tries >= this.#reportTries) throw err;
         await sleep(this.#clock, this.#reportRetryMs, never);
       }
     }

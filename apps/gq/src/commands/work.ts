@@ -73,9 +73,9 @@ export function workCommand(io: CliIo): CommandModule<object, WorkArgs> {
         })
         .option('claim-ahead', {
           type: 'number',
-          default: 0,
+          default: 256,
           describe:
-            'Most jobs claimed ahead of a free slot while every handler is busy, held at most about a second',
+            'Most jobs claimed ahead of a free slot while every handler is busy, held at most about a second (0: none)',
         })
         .option('types', { type: 'string', array: true, describe: 'Only these types (a,b)' })
         .option('queues', {
@@ -100,7 +100,7 @@ export function workCommand(io: CliIo): CommandModule<object, WorkArgs> {
       const handlers = await loadHandlerModule(args.handlers, io.cwd, io.importModule);
       const types = claimedTypes(handlers, listFlag(args.types));
       const concurrency = positiveIntFlag('concurrency', args.concurrency);
-      const claimAhead = claimAheadFlag(args.claimAhead) ?? 0;
+      const claimAhead = claimAheadFlag(args.claimAhead) ?? 256;
       const leaseMs = durationFlag('lease', args.lease, LEASE_BOUNDS);
       const shutdownTimeoutMs = durationFlag('shutdown-timeout', args.shutdownTimeout);
       const workerId = `remote-${randomUUID()}`;

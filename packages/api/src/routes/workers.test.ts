@@ -171,6 +171,51 @@ describe('the lease API', () => {
     expect([bad.status, bad.body.error.details.field]).toEqual([400, 'ahead']);
   });
 
+  it('completes several leased jobs in one request, each end answered on its own, in order', async () => {
+    const [a, b, c] = [
+      await f.submit('remote'),
+      await f.submit('remote'),
+      await f.submit('remote'),
+    ];
+    const leased = await claimOne({ limit: 3 });
+    const token = new Map(leased.map((job) => [job.id, job.lease_token]));
+    const unknown = '0190a4b2-7c3e-7000-8000-000000000000';
+    const res = await f.call('POST', '/api/v1/workers/complete', {
+      body: {
+        ends: [
+          { id: a.id, lease_token: token.get(a.id), result: { n: 1 } },
+          { id: b.id, lease_token: 'stale', result: 2 },
+          { id: unknown, lease_token: 't', result: null },
+          { id: c.id, lease_token: token.get(c.id), result: 'three' },
+        ],
+      },
+    });
+    expect(res.status).toBe(200);
+    expect(
+      res.body.results.map((r: { id: string; ok: boolean; error?: { code: string } }) => [
+        r.id,
+        r.ok,
+        r.error?.code,
+      ]),
+    ).toEqual([
+      [a.id, true, undefined],
+      [b.id, false, 'lease_lost'],
+      [unknown, false, 'not_found'],
+      [c.id, true, undefined],
+    ]);
+    expect(await f.store.get(a.id)).toMatchObject({ state: 'completed', result: { n: 1 } });
+    expect(await f.store.get(b.id)).toMatchObject({ state: 'running' });
+    expect(await f.store.get(c.id)).toMatchObject({ state: 'completed', result: 'three' });
+    for (const [ends, field] of [
+      [[], 'ends'],
+      [Array.from({ length: 1001 }, () => ({ id: a.id, lease_token: 't', result: null })), 'ends'],
+      [[{ id: 'nope', lease_token: 't', result: null }], 'ends.0.id'],
+    ] as const) {
+      const bad = await f.call('POST', '/api/v1/workers/complete', { body: { ends } });
+      expect([bad.status, bad.body.error.details.field]).toEqual([400, field]);
+    }
+  });
+
   it('validates claims and lease calls', async () => {
     const noWorker = await f.call('POST', '/api/v1/workers/claim', { body: {} });
     expect(noWorker.status).toBe(400);

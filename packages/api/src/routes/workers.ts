@@ -13,10 +13,11 @@ import { failureOutcome } from '@gopherqueue/scheduler';
 import type { Hono } from 'hono';
 import { assertQueueAccess, requirePermission } from '../auth.js';
 import type { ApiEnv } from '../env.js';
-import { HttpError, validationError } from '../errors.js';
+import { describeError, HttpError, validationError } from '../errors.js';
 import { jobIdParam, jobNotFound, readBody } from '../request.js';
 import {
   claimSchema,
+  completeManySchema,
   completeSchema,
   failSchema,
   heartbeatSchema,
@@ -169,6 +170,27 @@ export function registerWorkerRoutes(api: Hono<ApiEnv>): void {
       store.complete(id, body.lease_token, (body.result ?? null) as Json),
     );
     return c.json(toWireJob(job));
+  });
+
+  // The ends of several jobs in one request (a remote worker's completes of one moment): each is
+  // fenced by its own lease token and answered on its own, in order, as the single route would.
+  api.post('/workers/complete', requirePermission('workers:lease'), async (c) => {
+    const body = await readBody(c, completeManySchema);
+    const { store, workerRegistry } = c.get('options');
+    const results = await Promise.all(
+      body.ends.map(async (end) => {
+        try {
+          await ending(workerRegistry, end.id, 'always', () =>
+            store.complete(end.id, end.lease_token, (end.result ?? null) as Json),
+          );
+          return { id: end.id, ok: true };
+        } catch (err) {
+          const { code, message } = describeError(err);
+          return { id: end.id, ok: false, error: { code, message } };
+        }
+      }),
+    );
+    return c.json({ results });
   });
 
   api.post('/jobs/:id/fail', requirePermission('workers:lease'), async (c) => {
