@@ -110,8 +110,7 @@ export interface WireJob {
 
 /** The answer to one end of `POST /api/v1/workers/complete`, in the order sent. */
 export type WireEndResult =
-  | { id: string; ok: true }
-  | { id: string; ok: false; error: { code: string; message: string } };
+  { id: string; ok: true } | { id: string; ok: false; error: { code: string; message: string } };
 
 /** A job handed to a remote worker by a claim: the job plus its lease. */
 export interface WireLeasedJob extends WireJob {
