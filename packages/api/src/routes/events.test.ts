@@ -94,6 +94,30 @@ describe('GET /api/v1/events', () => {
     expect([bad.status, bad.body.error.details]).toEqual([400, { field: 'worker_id' }]);
   });
 
+  it('sends, with worker_id, no echo of the ends the worker reports itself', async () => {
+    const [a, b] = [await f.submit('t'), await f.submit('t')];
+    const res = await f.call('POST', '/api/v1/workers/claim', {
+      body: { worker_id: 'w-1', limit: 2 },
+    });
+    const [first, second] = (res.body as { jobs: { id: string; lease_token: string }[] }).jobs;
+    expect([first!.id, second!.id]).toEqual([a.id, b.id]);
+    const { events } = await readStream(
+      '/api/v1/events?worker_id=w-1',
+      (evs) => evs.some((e) => e.event === 'job.cancelled'),
+      async () => {
+        const done = await f.call('POST', `/api/v1/jobs/${a.id}/complete`, {
+          body: { lease_token: first!.lease_token, result: 1 },
+        });
+        expect(done.status).toBe(200);
+        await f.store.cancel(b.id, 'no longer wanted');
+      },
+    );
+    expect(events.map((e) => [e.event, e.id])).toEqual([
+      ['connected', undefined],
+      ['job.cancelled', b.id],
+    ]);
+  });
+
   it('sends keep-alive comments and only the events of the job named by job_id', async () => {
     const watched = await f.submit('t');
     const { events, raw } = await readStream(

@@ -53,8 +53,9 @@ async function releaseQuietly(store: Store, job: Job): Promise<void> {
 
 /**
  * Runs a worker's call about job `id` and tells `registry` when the job left the worker's hands:
- * after the call (`always`: an end it reported, whether it was taken or came too late), or only
- * when the call says the lease is lost or the job gone (`lost`: a heartbeat).
+ * before the call (`always`: an end it reported, whether it is taken or comes too late; so the
+ * worker's event stream does not echo the end back to it, a frame per job it has no use for), or
+ * only when the call says the lease is lost or the job gone (`lost`: a heartbeat).
  */
 async function ending<T>(
   registry: WorkerRegistry,
@@ -62,13 +63,11 @@ async function ending<T>(
   when: 'always' | 'lost',
   call: () => Promise<T>,
 ): Promise<T> {
+  if (when === 'always') registry.jobEnded(id);
   try {
-    const result = await call();
-    if (when === 'always') registry.jobEnded(id);
-    return result;
+    return await call();
   } catch (err) {
     if (
-      when === 'always' ||
       isGqError(err, ErrorCode.LEASE_LOST) ||
       isGqError(err, ErrorCode.NOT_FOUND) ||
       (err instanceof HttpError && (err.code === 'lease_lost' || err.code === 'not_found'))
