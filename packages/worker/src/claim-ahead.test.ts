@@ -195,6 +195,24 @@ describe('WorkerPool claimAhead', () => {
     expect(ran).toHaveLength(4);
   });
 
+  it('counts a job given back unrun as no settled handler', async () => {
+    // A lease of 300 ms gives held jobs back after 150 ms, inside the window of 250 ms.
+    const { clock, e, slow } = await started({ concurrency: 1, claimAhead: 5, leaseMs: 300 });
+    const [a, b] = (await backlog(e, clock, 1, 4)) as [JobSpec, JobSpec];
+    await settlesAt(e, 2);
+    clock.advance(151);
+    // b goes back, and the pool claims ahead again: one handler settled in this window, so one
+    // job is held, not two.
+    await until(async () => {
+      const job = await e.store.get(b.id);
+      return (job?.transitions ?? []).length >= 3 ? true : undefined;
+    }, 'b given back');
+    await settlesAt(e, 2);
+    expect(e.pool.stats()).toMatchObject({ busy: 1, held: 1 });
+    expect((await e.store.get(a.id))?.state).toBe('running');
+    slow.open();
+  });
+
   it('gives back a job held a second though no slot frees, its attempt not spent', async () => {
     const { clock, e, slow, ran } = await started({
       concurrency: 1,
