@@ -1,15 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createApi } from '@gopherqueue/api';
 import { GopherQueueClient } from '@gopherqueue/client';
 import { createJob, ErrorCode, isGqError, type Job } from '@gopherqueue/core';
-import { LevelStore } from '@gopherqueue/persistence';
-import { JobEventRelay, Scheduler } from '@gopherqueue/scheduler';
-import { serve, type ServerType } from '@hono/node-server';
+import type { LevelStore } from '@gopherqueue/persistence';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpWorkSource } from './http-work-source.js';
+import { startApiServer } from './testing/attempt-harness.js';
 
 const ENDS_PATH = '/api/v1/workers/complete';
 
@@ -32,51 +26,27 @@ afterEach(async () => {
  * predates it.
  */
 async function start(withoutEnds = false): Promise<Server> {
-  const dir = await mkdtemp(join(tmpdir(), 'gq-ends-'));
-  const store = await LevelStore.open({ location: join(dir, 'data') });
-  const scheduler = new Scheduler({ store });
-  await scheduler.start();
-  const events = new JobEventRelay({ store });
-  events.start();
-  const app = createApi({ store, scheduler, events, auth: 'off' });
-  let server!: ServerType;
-  const port = await new Promise<number>((resolve) => {
-    const fetch = (request: Request): Response | Promise<Response> =>
-      withoutEnds && new URL(request.url).pathname === ENDS_PATH
-        ? Response.json(
-            { error: { code: 'not_found', message: 'not found', details: {} } },
-            {
-              status: 404,
-            },
-          )
-        : app.fetch(request);
-    server = serve({ fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) => {
-      resolve(info.port);
-    });
-  });
+  const server = await startApiServer((request) =>
+    withoutEnds && new URL(request.url).pathname === ENDS_PATH
+      ? Response.json(
+          { error: { code: 'not_found', message: 'not found', details: {} } },
+          { status: 404 },
+        )
+      : undefined,
+  );
   const paths: string[] = [];
   const client = new GopherQueueClient({
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl: server.url,
     fetch: (input, init) => {
       paths.push(new URL(input instanceof Request ? input.url : String(input)).pathname);
       return fetch(input, init);
     },
   });
-  const source = new HttpWorkSource({ client });
   const opened: Server = {
-    store,
-    source,
+    store: server.store,
+    source: new HttpWorkSource({ client }),
     paths,
-    async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        if ('closeAllConnections' in server) server.closeAllConnections();
-      });
-      await events.stop();
-      await scheduler.stop();
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
-    },
+    close: () => server.close(),
   };
   servers.push(opened);
   return opened;

@@ -94,43 +94,71 @@ export function storeHarness(): AttemptHarness {
   });
 }
 
+/** A real `createApi` app on a loopback port over a real store on disk. */
+export interface ApiServer {
+  store: LevelStore;
+  scheduler: Scheduler;
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  /** Stops the server, its scheduler and store, and removes the store's directory. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an {@link ApiServer}. `answer`, when given, sees each request first and may answer it
+ * in the app's place (a server that lacks a route, say).
+ */
+export async function startApiServer(
+  answer?: (request: Request) => Response | undefined,
+): Promise<ApiServer> {
+  const { store, scheduler, dir } = await openStore();
+  const events = new JobEventRelay({ store });
+  events.start();
+  const app = createApi({ store, scheduler, events, auth: 'off' });
+  const fetch = (request: Request): Response | Promise<Response> =>
+    answer?.(request) ?? app.fetch(request);
+  let server!: ServerType;
+  const port = await new Promise<number>((resolve) => {
+    server = serve({ fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) => {
+      resolve(info.port);
+    });
+  });
+  return {
+    store,
+    scheduler,
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        if ('closeAllConnections' in server) server.closeAllConnections();
+      });
+      await events.stop();
+      await scheduler.stop();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /**
  * A pool over an {@link HttpWorkSource}: a real `createApi` app on a real loopback port over a
  * real store, reached by a `GopherQueueClient`, as `gq work` reaches `gq serve`.
  */
 export function httpHarness(): AttemptHarness {
   return harness('HttpWorkSource', async (options) => {
-    const { store, scheduler, dir } = await openStore();
-    const events = new JobEventRelay({ store });
-    events.start();
-    const app = createApi({ store, scheduler, events, auth: 'off' });
-    let server!: ServerType;
-    const port = await new Promise<number>((resolve) => {
-      server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) => {
-        resolve(info.port);
-      });
-    });
-    const client = new GopherQueueClient({ baseUrl: `http://127.0.0.1:${port}` });
+    const server = await startApiServer();
+    const client = new GopherQueueClient({ baseUrl: server.url });
     const source = new HttpWorkSource({ client, reportRetryMs: 50 });
     return {
-      store,
+      store: server.store,
       pool: new WorkerPool({ ...options, source }),
       async submit(spec) {
-        await scheduler.enqueue(spec);
+        await server.scheduler.enqueue(spec);
       },
       async cancel(id) {
         await client.cancel(id);
       },
-      async close() {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          if ('closeAllConnections' in server) server.closeAllConnections();
-        });
-        await events.stop();
-        await scheduler.stop();
-        await store.close();
-        await rm(dir, { recursive: true, force: true });
-      },
+      close: () => server.close(),
     };
   });
 }
