@@ -1,11 +1,14 @@
 import type { Job } from '@gopherqueue/core';
 import { overflowFrame } from './sse-frame.js';
 
-/** Which jobs a stream carries: all, one job's, those some worker holds, or of some queues. */
+/** Which jobs a stream carries: all, one job's, what some worker needs of its jobs, or of some queues. */
 export interface SseFilter {
   jobId?: string;
-  /** Only jobs for which it answers true (the jobs a remote worker holds), asked per event. */
-  holds?: (jobId: string) => boolean;
+  /**
+   * Only the changes for which it answers true, asked per event: those a remote worker needs of
+   * the jobs it holds.
+   */
+  needs?: (job: Job) => boolean;
   /** Queues the caller's key may read; undefined means all. */
   queues?: readonly string[];
 }
@@ -74,9 +77,9 @@ export class SseStream {
 
   /** True when the stream carries events of `job`. */
   wants(job: Job): boolean {
-    const { jobId, holds, queues } = this.#options.filter;
+    const { jobId, needs, queues } = this.#options.filter;
     if (jobId !== undefined && job.id !== jobId) return false;
-    if (holds !== undefined && !holds(job.id)) return false;
+    if (needs !== undefined && !needs(job)) return false;
     return queues === undefined || queues.includes(job.queue);
   }
 

@@ -64,6 +64,24 @@ describe('WorkerRegistry', () => {
     expect(listed?.jobs).toEqual([{ id: kept.id, queue: 'default' }]);
   });
 
+  it('tells a worker of the changes of its jobs it did not make itself', async () => {
+    const registry = new WorkerRegistry({ clock });
+    const [held, other] = await claimFor('w-1', 't', 2);
+    registry.claimStarted(info('w-1'))([held!]);
+    const needs = (job: Job) => registry.needsChange('w-1', job);
+    expect(held!.attempt).toBe(1);
+    // Its own start, heartbeats and checkpoints: the attempt it was handed, running under it.
+    expect(needs({ ...held!, progress: 10 })).toBe(false);
+    expect(registry.needsChange('w-2', { ...held!, state: 'cancelled' })).toBe(false);
+    expect(needs(other!)).toBe(false);
+    expect(needs({ ...held!, state: 'cancelled' })).toBe(true);
+    expect(needs({ ...held!, state: 'retrying' })).toBe(true);
+    expect(needs({ ...held!, attempt: 2 })).toBe(true);
+    expect(needs({ ...held!, workerId: 'w-2' })).toBe(true);
+    registry.jobEnded(held!.id);
+    expect(needs({ ...held!, state: 'cancelled' })).toBe(false);
+  });
+
   it('forgets a worker two of its leases after its last request, but not while its claim waits', async () => {
     const registry = new WorkerRegistry({ clock });
     const [job] = (await claimFor('busy', 't', 1)) as [Job];

@@ -71,6 +71,8 @@ export class WorkerRegistry {
   readonly #workers = new Map<string, Entry>();
   /** Job id -> the id of the worker holding it. */
   readonly #holders = new Map<string, string>();
+  /** Job id -> the attempt its holder was handed. */
+  readonly #attempts = new Map<string, number>();
 
   /** @throws RangeError for a ttlLeases or maxWorkers that is not positive */
   constructor(options: WorkerRegistryOptions = {}) {
@@ -119,6 +121,7 @@ export class WorkerRegistry {
       for (const job of handed) {
         claimer.jobs.set(job.id, job.queue);
         this.#holders.set(job.id, claimer.id);
+        this.#attempts.set(job.id, job.attempt);
       }
       this.#touch(claimer);
     };
@@ -137,10 +140,26 @@ export class WorkerRegistry {
     return this.#holders.get(jobId);
   }
 
+  /**
+   * Whether the worker `workerId` needs to hear of this change of `job`: the job is one it holds,
+   * and the change is not of the attempt it was handed, still running under it (its own start,
+   * progress or checkpoint, which it knows of). A cancel, a lease taken back, a new attempt, or
+   * the job running under another worker are needed.
+   */
+  needsChange(workerId: string, job: Job): boolean {
+    if (this.#holders.get(job.id) !== workerId) return false;
+    return !(
+      job.state === 'running' &&
+      job.workerId === workerId &&
+      job.attempt === this.#attempts.get(job.id)
+    );
+  }
+
   /** The job left its holder's hands: completed, failed, released, or its lease lost. */
   jobEnded(jobId: string): void {
     const entry = this.#holderOf(jobId);
     this.#holders.delete(jobId);
+    this.#attempts.delete(jobId);
     if (entry === undefined) return;
     entry.jobs.delete(jobId);
     entry.lastSeenAt = this.#clock.now();
@@ -220,13 +239,17 @@ export class WorkerRegistry {
   #drop(jobId: string): void {
     const holder = this.#holders.get(jobId);
     this.#holders.delete(jobId);
+    this.#attempts.delete(jobId);
     if (holder !== undefined) this.#workers.get(holder)?.jobs.delete(jobId);
   }
 
   #forget(id: string): void {
     const entry = this.#workers.get(id);
     this.#workers.delete(id);
-    for (const jobId of entry?.jobs.keys() ?? []) this.#holders.delete(jobId);
+    for (const jobId of entry?.jobs.keys() ?? []) {
+      this.#holders.delete(jobId);
+      this.#attempts.delete(jobId);
+    }
   }
 
   /** Forgets the workers not seen for their time to live and waiting on no claim. */

@@ -118,6 +118,31 @@ describe('GET /api/v1/events', () => {
     ]);
   });
 
+  it('sends, with worker_id, no echo of the claims and heartbeats the worker makes itself', async () => {
+    const [a, b] = [await f.submit('t'), await f.submit('t')];
+    const { events } = await readStream(
+      '/api/v1/events?worker_id=w-1',
+      (evs) => evs.some((e) => e.event === 'job.cancelled'),
+      async () => {
+        const res = await f.call('POST', '/api/v1/workers/claim', {
+          body: { worker_id: 'w-1', limit: 2 },
+        });
+        const jobs = (res.body as { jobs: { id: string; lease_token: string }[] }).jobs;
+        expect(jobs.map((j) => j.id)).toEqual([a.id, b.id]);
+        const beat = await f.call('POST', `/api/v1/jobs/${a.id}/heartbeat`, {
+          body: { lease_token: jobs[0]!.lease_token, progress: 50, checkpoint: { step: 1 } },
+        });
+        expect(beat.status).toBe(200);
+        expect((await f.store.get(a.id))?.progress).toBe(50);
+        await f.store.cancel(b.id, 'no longer wanted');
+      },
+    );
+    expect(events.map((e) => [e.event, e.id])).toEqual([
+      ['connected', undefined],
+      ['job.cancelled', b.id],
+    ]);
+  });
+
   it('sends keep-alive comments and only the events of the job named by job_id', async () => {
     const watched = await f.submit('t');
     const { events, raw } = await readStream(

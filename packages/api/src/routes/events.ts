@@ -1,4 +1,4 @@
-import { isUuid } from '@gopherqueue/core';
+import { isUuid, type Job } from '@gopherqueue/core';
 import type { Hono } from 'hono';
 import { requirePermission } from '../auth.js';
 import type { ApiEnv } from '../env.js';
@@ -11,7 +11,8 @@ import type { SseConnection } from '../sse-stream.js';
  * `GET /events?job_id=&worker_id=`: Server-Sent Events. A first `connected` event, a keep-alive
  * comment every `sseKeepAliveMs`, then every lifecycle event (of one job with `job_id`; of the
  * jobs the remote worker `worker_id` holds through the lease API, so it learns at once that one
- * was cancelled or taken back) with the job as data and its id as the event id. A client that falls more than `sseBufferBytes` behind gets a
+ * was cancelled or taken back, but not the changes of the attempt it was handed, which it made
+ * itself: its start, progress and checkpoints) with the job as data and its id as the event id. A client that falls more than `sseBufferBytes` behind gets a
  * final `overflow` event (when it can still take it) and is disconnected; past `sseMaxStreams`
  * open streams, a new one gets 503.
  */
@@ -43,7 +44,7 @@ export function registerEventRoutes(api: Hono<ApiEnv>, hub: SseHub): void {
         ...(jobId === undefined ? {} : { jobId }),
         ...(workerId === undefined
           ? {}
-          : { holds: (id: string) => workerRegistry.holder(id) === workerId }),
+          : { needs: (job: Job) => workerRegistry.needsChange(workerId, job) }),
         ...(queues === undefined ? {} : { queues }),
       },
       connection,
