@@ -30,6 +30,27 @@ describe('rfc3339', () => {
     }
   });
 
+  it('writes each time right when a few distinct times alternate (the texts it keeps)', () => {
+    // Six distinct times, more than it keeps, in an order that revisits each: every answer is
+    // the one a fresh Date writes.
+    const times = [
+      NOW,
+      NOW + 1,
+      NOW,
+      NOW + 60_000,
+      NOW + 1,
+      NOW + 2,
+      NOW + 3,
+      NOW + 4,
+      NOW,
+      NOW + 2,
+    ];
+    for (const ms of [...times, ...times.reverse()]) {
+      expect(rfc3339(ms)).toBe(new Date(ms).toISOString());
+    }
+    expect(rfc3339(NOW + 60_000)).toBe('2026-01-01T00:01:00.000Z');
+  });
+
   it('writes something that is not a number (NaN, null from an old record) as the epoch', () => {
     expect(rfc3339(Number.NaN)).toBe('1970-01-01T00:00:00.000Z');
     expect(rfc3339(null as unknown as number)).toBe('1970-01-01T00:00:00.000Z');

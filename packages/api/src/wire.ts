@@ -43,17 +43,23 @@ export function rfc3339(ms: number): string {
     typeof ms === 'number' && !Number.isNaN(ms)
       ? Math.min(Math.max(ms, MIN_TIME_MS), MAX_TIME_MS)
       : 0;
-  // The jobs of one answer mostly share their times (a batch is stamped once): the last one
-  // written is kept.
-  if (time !== lastTime) {
-    lastText = new Date(time).toISOString();
-    lastTime = time;
+  // The jobs of one answer mostly share their times (a batch is stamped once, a claim too), and
+  // one job's fields alternate between a few of them (created, started, its lease's end): the
+  // last TIME_SLOTS times written are kept.
+  for (let i = 0; i < TIME_SLOTS; i++) {
+    if (cachedTimes[i] === time) return cachedTexts[i] as string;
   }
-  return lastText;
+  const text = new Date(time).toISOString();
+  cachedTimes[nextSlot] = time;
+  cachedTexts[nextSlot] = text;
+  nextSlot = (nextSlot + 1) % TIME_SLOTS;
+  return text;
 }
 
-let lastTime = Number.NaN;
-let lastText = '';
+const TIME_SLOTS = 4;
+const cachedTimes: number[] = new Array<number>(TIME_SLOTS).fill(Number.NaN);
+const cachedTexts: string[] = new Array<string>(TIME_SLOTS).fill('');
+let nextSlot = 0;
 
 function optionalTime(ms: number | undefined): string | undefined {
   return ms === undefined ? undefined : rfc3339(ms);
