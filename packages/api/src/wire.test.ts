@@ -189,6 +189,21 @@ describe('the job field table', () => {
     expect(fromWireJob(wire)).toEqual({ ...job, seq: 0 });
   });
 
+  it('reads back jobs whose times interleave (more distinct times than either side keeps)', () => {
+    const jobs = [0, 7, 0, 13, 7, 21].map((shift) => {
+      const job = fullJob();
+      job.createdAt += shift;
+      job.startedAt = (job.startedAt ?? NOW) + 2 * shift;
+      job.leaseExpiresAt = (job.leaseExpiresAt ?? NOW) + 3 * shift;
+      return job;
+    });
+    const wires = JSON.parse(JSON.stringify(jobs.map(toWireLeasedJob))) as WireLeasedJob[];
+    expect(wires.map((w) => w.created_at)).toEqual(
+      jobs.map((job) => new Date(job.createdAt).toISOString()),
+    );
+    expect(wires.map(fromWireJob)).toEqual(jobs.map((job) => ({ ...job, seq: 0 })));
+  });
+
   it('leaves the lease out of toWireJob, and reads progress 0 when none was reported', () => {
     const job = fullJob();
     delete job.progress;
