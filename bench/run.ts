@@ -1,7 +1,8 @@
 /**
  * `pnpm bench [suite ...] [--jobs N] [--variant TEXT] [--workload TEXT] [--scale N,N]`: runs the
  * benchmarks and prints one Markdown table. Suites: disk (synced LevelDB writes of one job's and
- * of 32 jobs' entries: the machine's floor for durable submits, first in the default run), store, engine, isolation, http, postgres, rate
+ * of 32 jobs' entries: the machine's floor for durable submits, first in the default run), store, engine, isolation, http,
+ * remote (a drain by one `gq work` over the lease API against `gq serve`'s own pool), postgres, rate
  * (a drain of a queue limited to 5000/1s, on LevelStore and PostgresStore), groups (claims
  * with 1,000 group keys at group_concurrency 2, against no per-key limit), and
  * scale (a backlog of waiting jobs; not in the default run, which is every other suite),
@@ -22,6 +23,7 @@ import { httpBench } from './http-bench.js';
 import { isolationBench } from './isolation-bench.js';
 import { postgresBench } from './postgres-bench.js';
 import { rateBench } from './rate-bench.js';
+import { remoteBench } from './remote-bench.js';
 import { scaleBench } from './scale-bench.js';
 import { scheduleBench } from './schedule-bench.js';
 import { storeBench } from './store-bench.js';
@@ -54,6 +56,7 @@ const ALL: Record<string, (jobs: number) => Promise<BenchRow[]>> = {
   isolation: isolationBench,
   http: httpBench,
   postgres: postgresBench,
+  remote: remoteBench,
   rate: () => rateBench(),
   groups: (n) => groupBench(Math.min(n, 20_000)),
   scale: () =>
