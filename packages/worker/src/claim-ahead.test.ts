@@ -185,7 +185,19 @@ describe('WorkerPool claimAhead', () => {
 
   it('earns nothing ahead from a burst that ended: the queues ran dry between the two', async () => {
     const { clock, e, slow, ran } = await started({ concurrency: 1, claimAhead: 5 });
+    // The pool's claims that wait for work, now: one waits once the pool has found the queues dry.
+    let waiting = 0;
+    const waitForWork = e.scheduler.waitForWork.bind(e.scheduler);
+    e.scheduler.waitForWork = async (...args) => {
+      waiting++;
+      try {
+        await waitForWork(...args);
+      } finally {
+        waiting--;
+      }
+    };
     await backlog(e, clock, 5, 0);
+    await until(() => (waiting > 0 ? true : undefined), 'a claim that waits for work');
     const specs = await slowJobs(e, clock, 4);
     // Five handlers settled in this window, but before the queues ran dry: only the slot's job.
     await settlesAt(e, 1);
@@ -234,6 +246,29 @@ describe('WorkerPool claimAhead', () => {
     const done = await untilState(e.store, b.id, 'completed');
     expect(ran).toEqual([a.id, b.id]);
     expect(done.attempt).toBe(1);
+  });
+
+  it('claims ahead for handlers that settle at once, which never leave every slot busy', async () => {
+    const { clock, e } = await started({ concurrency: 4, claimAhead: 16 });
+    // What each claim of the pool asked for and got, from the real store.
+    const claims: { ahead: boolean; limit: number; got: number }[] = [];
+    const claim = e.store.claim.bind(e.store);
+    e.store.claim = async (options) => {
+      const jobs = await claim(options);
+      claims.push({ ahead: options.ahead === true, limit: options.limit, got: jobs.length });
+      return jobs;
+    };
+    const specs = Array.from({ length: 100 }, (_, i) => createJob('quick', i, {}, clock.now()));
+    await e.store.submitBatch(specs);
+    for (const spec of specs) await untilState(e.store, spec.id, 'completed');
+    const ahead = claims.filter((c) => c.ahead);
+    // The first claim fills the four slots; from then on each claim for the slots goes with one
+    // ahead, up to 16 held (as many as settled, the clock never moving).
+    expect(claims[0]).toEqual({ ahead: false, limit: 4, got: 4 });
+    expect(ahead.length).toBeGreaterThan(0);
+    expect(Math.max(...ahead.map((c) => c.limit))).toBe(16);
+    expect(claims.reduce((sum, c) => sum + c.got, 0)).toBe(100);
+    for (const spec of specs) expect((await e.store.get(spec.id))?.attempt).toBe(1);
   });
 });
 

@@ -279,13 +279,16 @@ export class WorkerPool implements Component {
     const { concurrency, claimBatchSize, workerId, leaseMs, queues, logger } = this.#options;
     const signal = this.#stopController.signal;
     let failures = 0;
+    // The last claim for free slots filled them all: the queues hold more.
+    let filled = false;
     while (!signal.aborted) {
       this.#startAhead();
       const free = concurrency - this.#busy;
       // A free slot is claimed for as before; only with every slot busy does the pool claim
       // ahead, in a claim of its own that passes over limited queues (`ahead`).
       const ahead = free <= 0;
-      const room = ahead ? this.#aheadAllowed() - this.#heldAhead() : free;
+      const aheadRoom = this.#aheadAllowed() - this.#heldAhead();
+      const room = ahead ? aheadRoom : free;
       // Writing ends overlaps claiming the next jobs, within a bound on the ends in flight. The
       // bound leaves room for two rounds of ends (the last one's are counted down a few
       // microtasks after their batch is written), so a claim joins the same store batch as the
@@ -294,8 +297,15 @@ export class WorkerPool implements Component {
         await this.#nextSlot();
         continue;
       }
-      // Only a pool with a free slot (so nothing held) waits for work; claiming ahead does not.
-      const wait = !ahead;
+      // Handlers that settle as soon as they start leave every slot free again by the time a
+      // claim has filled them, so the pool never finds them all busy and would claim a round
+      // trip per `concurrency` jobs. After a claim that filled every slot, the claim for the
+      // free slots therefore goes with a claim ahead sent right after it, when the pool has
+      // earned room; the jobs it holds start as slots free, after the first claim's.
+      const alsoAhead = !ahead && filled && aheadRoom > 0;
+      // Only a pool with a free slot (so nothing held) waits for work; claiming ahead does not,
+      // nor a claim that goes with one (its held jobs would wait on it).
+      const wait = !ahead && !alsoAhead;
       const types = this.#claimTypes();
       const request: WorkRequest = {
         workerId,
@@ -304,16 +314,27 @@ export class WorkerPool implements Component {
         concurrency,
         ...(types === undefined ? {} : { types }),
         ...(queues === undefined ? {} : { queues }),
-        ...(ahead ? { ahead, wait: false } : {}),
+        ...(ahead ? { ahead } : {}),
+        ...(wait ? {} : { wait: false }),
       };
       let jobs: Job[];
+      let heldClaim: Promise<Job[]> | undefined;
       try {
-        jobs = await this.#claim(request, signal);
+        const claim = this.#claim(request, signal);
+        if (alsoAhead) {
+          const limit = Math.min(aheadRoom, claimBatchSize ?? aheadRoom);
+          heldClaim = this.#claim({ ...request, limit, ahead: true, wait: false }, signal);
+          // Settled below, after the first claim; a failure there counts as that claim's.
+          heldClaim.catch(() => undefined);
+        }
+        jobs = await claim;
         failures = 0;
       } catch (err) {
         if (signal.aborted) break;
         failures++;
         logger.warn('claim failed; retrying', { error: errorMessage(err), failures });
+        // The jobs of a claim ahead that went with it are held as any others.
+        if (heldClaim !== undefined) this.#hold(await heldClaim.catch(() => []));
         await sleep(this.#options.clock, retryDelayMs(failures), signal);
         continue;
       }
@@ -321,27 +342,52 @@ export class WorkerPool implements Component {
       // so far measured a backlog that is gone, and earn the next one nothing ahead (after a
       // burst of quick jobs, a node would otherwise take a slow burst all for itself).
       if (!ahead && jobs.length < request.limit) this.#settledNow = this.#settledBefore = 0;
-      const at = this.#options.clock.now();
-      for (const job of jobs) {
-        if (job.leaseToken === undefined) {
-          // A source that breaks the contract; the job's lease will lapse and recovery take it.
-          logger.error('claimed a job without a lease token; skipping it', { jobId: job.id });
-          continue;
+      filled = !ahead && jobs.length === request.limit;
+      if (ahead) this.#hold(jobs);
+      else this.#launchAll(jobs, signal.aborted);
+      if (heldClaim !== undefined) {
+        let held: Job[] = [];
+        try {
+          held = await heldClaim;
+        } catch (err) {
+          if (!signal.aborted) logger.warn('claim failed', { error: errorMessage(err) });
         }
-        if (!ahead) {
-          // A claim for the free slots: each job has its slot now.
-          this.#launch(job, signal.aborted);
-          continue;
-        }
-        const held: HeldJob = { job, at, lost: false };
-        this.#ahead.push(held);
-        this.#held.set(job.id, held);
+        this.#hold(held);
       }
-      if (ahead) this.#armHold();
-      if (jobs.length === 0 && !wait) await this.#nextSlot();
+      if (jobs.length === 0 && !wait && this.#busy >= concurrency) await this.#nextSlot();
     }
     // Jobs held ahead go back at once, their attempt not spent.
     this.#startAhead();
+  }
+
+  /** Runs the jobs of a claim for free slots, each in its slot. */
+  #launchAll(jobs: readonly Job[], giveBack: boolean): void {
+    for (const job of jobs) {
+      if (!this.#leased(job)) continue;
+      this.#launch(job, giveBack);
+    }
+  }
+
+  /** Holds the jobs of a claim ahead until a slot frees (or they are held too long). */
+  #hold(jobs: readonly Job[]): void {
+    if (jobs.length === 0) return;
+    const at = this.#options.clock.now();
+    for (const job of jobs) {
+      if (!this.#leased(job)) continue;
+      const held: HeldJob = { job, at, lost: false };
+      this.#ahead.push(held);
+      this.#held.set(job.id, held);
+    }
+    this.#armHold();
+  }
+
+  #leased(job: Job): boolean {
+    if (job.leaseToken !== undefined) return true;
+    // A source that breaks the contract; the job's lease will lapse and recovery take it.
+    this.#options.logger.error('claimed a job without a lease token; skipping it', {
+      jobId: job.id,
+    });
+    return false;
   }
 
   #nextSlot(): Promise<void> {
