@@ -284,8 +284,8 @@ export class WorkerPool implements Component {
     while (!signal.aborted) {
       this.#startAhead();
       const free = concurrency - this.#busy;
-      // A free slot is claimed for as before; only with every slot busy does the pool claim
-      // ahead, in a claim of its own that passes over limited queues (`ahead`).
+      // A free slot is claimed for as before; with every slot busy the pool claims ahead alone,
+      // in a claim of its own that passes over limited queues (`ahead`).
       const ahead = free <= 0;
       const aheadRoom = this.#aheadAllowed() - this.#heldAhead();
       const room = ahead ? aheadRoom : free;
@@ -323,18 +323,17 @@ export class WorkerPool implements Component {
         const claim = this.#claim(request, signal);
         if (alsoAhead) {
           const limit = Math.min(aheadRoom, claimBatchSize ?? aheadRoom);
-          heldClaim = this.#claim({ ...request, limit, ahead: true, wait: false }, signal);
-          // Settled below, after the first claim; a failure there counts as that claim's.
-          heldClaim.catch(() => undefined);
+          heldClaim = this.#claimAhead({ ...request, limit, ahead: true, wait: false }, signal);
         }
         jobs = await claim;
         failures = 0;
       } catch (err) {
+        // The jobs of a claim ahead that went with it are held as any others (and given back
+        // unrun if the pool stops).
+        if (heldClaim !== undefined) this.#hold(await heldClaim);
         if (signal.aborted) break;
         failures++;
         logger.warn('claim failed; retrying', { error: errorMessage(err), failures });
-        // The jobs of a claim ahead that went with it are held as any others.
-        if (heldClaim !== undefined) this.#hold(await heldClaim.catch(() => []));
         await sleep(this.#options.clock, retryDelayMs(failures), signal);
         continue;
       }
@@ -345,19 +344,26 @@ export class WorkerPool implements Component {
       filled = !ahead && jobs.length === request.limit;
       if (ahead) this.#hold(jobs);
       else this.#launchAll(jobs, signal.aborted);
-      if (heldClaim !== undefined) {
-        let held: Job[] = [];
-        try {
-          held = await heldClaim;
-        } catch (err) {
-          if (!signal.aborted) logger.warn('claim failed', { error: errorMessage(err) });
-        }
-        this.#hold(held);
-      }
+      if (heldClaim !== undefined) this.#hold(await heldClaim);
       if (jobs.length === 0 && !wait && this.#busy >= concurrency) await this.#nextSlot();
     }
     // Jobs held ahead go back at once, their attempt not spent.
     this.#startAhead();
+  }
+
+  /**
+   * A claim ahead sent beside a claim for free slots: it never rejects (a failure is logged and
+   * holds nothing), so it can wait unobserved until that claim has answered.
+   */
+  async #claimAhead(request: WorkRequest, signal: AbortSignal): Promise<Job[]> {
+    try {
+      return await this.#claim(request, signal);
+    } catch (err) {
+      if (!signal.aborted) {
+        this.#options.logger.warn('claim ahead failed', { error: errorMessage(err) });
+      }
+      return [];
+    }
   }
 
   /** Runs the jobs of a claim for free slots, each in its slot. */
