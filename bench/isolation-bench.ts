@@ -7,6 +7,7 @@ import { LevelStore } from '@gopherqueue/persistence';
 import { Scheduler } from '@gopherqueue/scheduler';
 import { WorkerPool, type Isolation } from '@gopherqueue/worker';
 import { until } from './latency-probe.js';
+import { processCpuMs } from './proc-cpu.js';
 import type { BenchRow } from './table.js';
 
 /** A handler module that needs no file: each sandbox imports it from its URL. */
@@ -14,7 +15,6 @@ const NOOP = 'data:text/javascript,export default () => null';
 /** Handlers in flight, as in the engine's drain rows. */
 const IN_FLIGHT = 32;
 /** Linux counts process CPU time in ticks of 1/100 s (`getconf CLK_TCK`). */
-const TICKS_PER_SECOND = 100;
 
 interface Setup {
   isolation: Isolation;
@@ -131,19 +131,10 @@ function children(): number[] {
 
 /** CPU time (user + system) the live children used so far, in ms. */
 function childCpuMs(): number {
-  let ticks = 0;
-  for (const pid of children()) {
-    try {
-      // Fields after the command name (which may hold spaces), from the state on: utime is the
-      // 12th, stime the 13th.
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // it ended
-    }
-  }
-  return (ticks * 1000) / TICKS_PER_SECOND;
+  let ms = 0;
+  // A child that ended counts nothing.
+  for (const pid of children()) ms += processCpuMs(pid) ?? 0;
+  return ms;
 }
 
 /** The mean resident set of the live children, in MB. */

@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { processCpuMs } from './proc-cpu.js';
 import { serve, stop, type Served } from './serve-process.js';
-import type { BenchRow } from './table.js';
+import { median, type BenchRow } from './table.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const GQ = join(ROOT, 'apps/gq/bin/gq.js');
@@ -16,20 +16,6 @@ const QUEUE = 'remote-bench';
 const CONCURRENCY = 32;
 /** Rounds of each variant, alternating; the row is the median round. */
 const ROUNDS = 3;
-
-/** CPU seconds a process has used (user + system), from /proc; undefined off Linux. */
-function cpuSeconds(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    // The fields after the command name (which may hold spaces), from its closing parenthesis.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name and state.
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
 
 async function call(
   served: Served,
@@ -130,8 +116,8 @@ async function drainRound(n: number, claimAhead: number | undefined): Promise<Ro
   try {
     await fill(served, 'noop', n);
     if (!local) worker = await startWorker(served, claimAhead);
-    const server0 = cpuSeconds(served.child.pid);
-    const worker0 = cpuSeconds(worker?.pid);
+    const server0 = processCpuMs(served.child.pid);
+    const worker0 = processCpuMs(worker?.pid);
     const t0 = performance.now();
     await call(served, 'PATCH', `/api/v1/queues/${QUEUE}`, { paused: false });
     // A drain that stops moving for 30 s is a fault of the setup, not a figure: fail the run.
@@ -146,10 +132,10 @@ async function drainRound(n: number, claimAhead: number | undefined): Promise<Ro
       }
     }
     const seconds = (performance.now() - t0) / 1000;
-    const server1 = cpuSeconds(served.child.pid);
-    const worker1 = cpuSeconds(worker?.pid);
+    const server1 = processCpuMs(served.child.pid);
+    const worker1 = processCpuMs(worker?.pid);
     const perJob = (a: number | undefined, b: number | undefined) =>
-      a === undefined || b === undefined ? undefined : ((b - a) * 1000) / n;
+      a === undefined || b === undefined ? undefined : (b - a) / n;
     return {
       jobsPerSecond: n / seconds,
       serverCpuMsPerJob: perJob(server0, server1),
@@ -165,11 +151,6 @@ async function drainRound(n: number, claimAhead: number | undefined): Promise<Ro
     await rm(dir, { recursive: true, force: true });
   }
 }
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-};
 
 /**
  * Remote workers: `n` jobs pre-filled on the embedded store (durable), drained by one `gq work`

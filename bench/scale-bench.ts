@@ -10,7 +10,7 @@ import { Scheduler } from '@gopherqueue/scheduler';
 import { WorkerPool } from '@gopherqueue/worker';
 import { until } from './latency-probe.js';
 import { serve, stop } from './serve-process.js';
-import { percentile, type BenchRow } from './table.js';
+import { median, percentile, type BenchRow } from './table.js';
 
 /** Jobs of this type wait: `gq serve` has no handler for it unless the bench gives one. */
 const TYPE = 'scale.waiting';
@@ -222,11 +222,6 @@ export async function scaleBench(sizes: number[], settled = false): Promise<Benc
         backlogRates.push(await drain(dir, DRAIN));
         freshRates.push(await freshDrain());
       }
-      const median = (rates: number[]): number =>
-        percentile(
-          [...rates].sort((a, b) => a - b),
-          50,
-        );
       rows.push({
         ...base,
         workload: `drain ${DRAIN.toLocaleString('en-US')} of an empty store (reference, median)`,

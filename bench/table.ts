@@ -52,6 +52,14 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.max(0, index)] as number;
 }
 
+/** The median of numbers in any order (of an even count, the lower middle one). */
+export function median(values: number[]): number {
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
+}
+
 /** Runs `count` tasks with at most `concurrency` in flight. */
 export async function inParallel(
   count: number,
