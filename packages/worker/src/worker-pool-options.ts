@@ -45,8 +45,9 @@ export interface WorkerPoolOptions {
   claimBatchSize?: number;
   /**
    * Most jobs claimed ahead of a free slot, held (leased) in this process until a slot frees, so
-   * that a backlog is claimed in fewer, larger claims. The pool claims ahead only with every slot
-   * busy, in claims that pass over limited queues (whose slots a held job would take), and holds
+   * that a backlog is claimed in fewer, larger claims. The pool claims ahead with every slot busy,
+   * and after a claim that filled every slot (handlers that settle at once never leave them all
+   * busy), in claims that pass over limited queues (whose slots a held job would take), and holds
    * no more than its handlers settled in the last quarter second since the queues last ran dry,
    * so slow handlers hold few, a held job waits about that long, and a burst of quick jobs earns
    * nothing for the next burst. Held jobs count as `running` in the store; one held a second (or

@@ -100,7 +100,7 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
         .option('claim-ahead', {
           type: 'number',
           describe:
-            'Most jobs claimed ahead of a free slot while every handler is busy (default 512 on postgres, 0 on the embedded store)',
+            'Most jobs claimed ahead of a free slot and held for one (default 512 on postgres, 0 on the embedded store)',
         })
         .option('data-dir', {
           type: 'string',

@@ -75,7 +75,7 @@ export function workCommand(io: CliIo): CommandModule<object, WorkArgs> {
           type: 'number',
           default: 256,
           describe:
-            'Most jobs claimed ahead of a free slot while every handler is busy, held at most about a second (0: none)',
+            'Most jobs claimed ahead of a free slot and held for one, at most about a second (0: none)',
         })
         .option('types', { type: 'string', array: true, describe: 'Only these types (a,b)' })
         .option('queues', {
