@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { notExpiredSql } from './expire-jobs.js';
 import {
   ErrorCode,
@@ -102,6 +103,14 @@ export function claimStatement(s: string, requests: readonly ClaimOptions[], now
     }
   }
   const at = String(Math.round(now));
+  // Most flushes hold one claimer, or claimers of one worker with one lease length: a single
+  // value then stands for the whole array, which spares the server parsing a literal per job.
+  const lease = leases.every((l) => l === leases[0])
+    ? String(leases[0] ?? 0)
+    : `(ARRAY[${leases.join(',')}]::bigint[])[ranked.rn]`;
+  const worker = workers.every((w) => w === workers[0])
+    ? pg.escapeLiteral(workers[0] ?? '')
+    : `(${textArray(workers)})[ranked.rn]`;
   return `WITH next AS (
     SELECT id, state, priority, run_at, seq FROM ${s}.jobs j
     WHERE state IN ('scheduled', 'delayed', 'retrying') AND run_at <= ${at}
@@ -118,8 +127,8 @@ export function claimStatement(s: string, requests: readonly ClaimOptions[], now
   UPDATE ${s}.jobs j SET state = 'running', attempt = j.attempt + 1, started_at = ${at},
     updated_at = ${at}, lease_token = gen_random_uuid()::text,
     ${appendTransitionSql('j', 'running', at, 'j.attempt + 1')},
-    lease_expires_at = ${at}::bigint + (ARRAY[${leases.join(',')}]::bigint[])[ranked.rn],
-    worker_id = (${textArray(workers)})[ranked.rn]
+    lease_expires_at = ${at}::bigint + ${lease},
+    worker_id = ${worker}
   FROM ranked WHERE j.id = ranked.id
   RETURNING j.*, ranked.state AS previous, ranked.rn::int AS rn`;
 }

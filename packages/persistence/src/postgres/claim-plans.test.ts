@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
 import { createJob, type JobSpec } from '@gopherqueue/core';
-import { CLAIM_SETTINGS } from './batched-flushes.js';
+import { CLAIM_SETTINGS, COMPLETE_SETTINGS } from './batched-flushes.js';
 import { claimStatement, completeStatements } from './batched-ops.js';
 import { describeWithPostgres } from './describe-with-postgres.js';
 import type { PostgresStore } from './postgres-store.js';
@@ -77,13 +77,81 @@ describeWithPostgres('PostgresStore claim plans', () => {
       }));
       // No ANALYZE since the claims: the statistics do not know that 2,000 jobs run.
       const [update] = completeStatements(s, inputs);
-      const plan = await planOf(client, 'SET LOCAL synchronous_commit = off', update as string);
+      const plan = await planOf(client, COMPLETE_SETTINGS, update as string);
       expect(plan).toContain('Index Scan using jobs_pkey on jobs j');
       expect(plan).not.toContain('jobs_lease');
       const done = await Promise.all(
         inputs.map((input) => store.complete(input.id, input.token, null)),
       );
       expect(done.map((job) => job.state)).toEqual(inputs.map(() => 'completed'));
+    });
+  });
+
+  it('finds a batch of 200 completions by their ids, not by a scan of the whole table', async () => {
+    await withStore(async ({ store, s, client }) => {
+      await fill(store, 10_000);
+      const running = await store.claim({ workerId: 'w', limit: 200, leaseMs: 600_000 });
+      await client.query(`ANALYZE ${s}.jobs`);
+      const inputs = running.map((job) => ({
+        id: job.id,
+        token: job.leaseToken as string,
+        result: null,
+        now: Date.now(),
+      }));
+      const [update] = completeStatements(s, inputs);
+      // Left to itself, the planner finds a hash join over a scan of all 10,000 rows cheaper than
+      // 200 lookups by key.
+      const unset = await planOf(client, 'SET LOCAL synchronous_commit = off', update as string);
+      expect(unset).toContain('Seq Scan on jobs j');
+      const plan = await planOf(client, COMPLETE_SETTINGS, update as string);
+      expect(plan).toContain('Index Scan using jobs_pkey on jobs j');
+      expect(plan).not.toContain('Seq Scan on jobs');
+      const done = await Promise.all(
+        inputs.map((input) => store.complete(input.id, input.token, null)),
+      );
+      expect(done.map((job) => job.state)).toEqual(inputs.map(() => 'completed'));
+      expect((await store.counts()).byState).toMatchObject({ completed: 200, scheduled: 9800 });
+    });
+  });
+
+  it('gives each claimer of one statement its own worker and lease length', async () => {
+    await withStore(async ({ store, s, client }) => {
+      await fill(store, 500);
+      const now = 1_800_000_000_000;
+      const claim = async (requests: { workerId: string; limit: number; leaseMs: number }[]) => {
+        const { rows } = await client.query<{
+          rn: number;
+          worker_id: string;
+          lease_expires_at: string;
+        }>(claimStatement(s, requests, now));
+        return rows
+          .sort((a, b) => a.rn - b.rn)
+          .map((row) => [row.rn, row.worker_id, Number(row.lease_expires_at) - now]);
+      };
+      // Claimers that differ: one array element per job, picked by its place in claim order.
+      expect(
+        await claim([
+          { workerId: 'a', limit: 2, leaseMs: 60_000 },
+          { workerId: 'b', limit: 3, leaseMs: 120_000 },
+        ]),
+      ).toEqual([
+        [1, 'a', 60_000],
+        [2, 'a', 60_000],
+        [3, 'b', 120_000],
+        [4, 'b', 120_000],
+        [5, 'b', 120_000],
+      ]);
+      // Claimers alike (as in most flushes): one value for all.
+      expect(
+        await claim([
+          { workerId: "o'neil", limit: 2, leaseMs: 5_000 },
+          { workerId: "o'neil", limit: 1, leaseMs: 5_000 },
+        ]),
+      ).toEqual([
+        [1, "o'neil", 5_000],
+        [2, "o'neil", 5_000],
+        [3, "o'neil", 5_000],
+      ]);
     });
   });
 
