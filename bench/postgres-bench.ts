@@ -8,7 +8,8 @@ import {
   uniqueSchema,
 } from '../packages/persistence/src/postgres/test-database.js';
 import { LatencyProbe, until } from './latency-probe.js';
-import { inParallel, measure, type BenchRow } from './table.js';
+import { postgresCpuMs } from './proc-cpu.js';
+import { inParallel, measure as measureHere, type BenchRow } from './table.js';
 
 /** The database the bench uses; each run gets a fresh schema, dropped after. */
 const URL = process.env.GQ_BENCH_POSTGRES_URL ?? process.env.GQ_TEST_POSTGRES_URL;
@@ -48,6 +49,23 @@ async function openNode(schema: string, onStart: (id: string) => void): Promise<
       await store.close();
     },
   };
+}
+
+/**
+ * {@link measureHere} with the CPU the PostgreSQL server spent per job as well, when it runs on
+ * this machine (every `postgres` process counts, so other load on the server shows too): on one
+ * machine the server's CPU per job bounds the rate as much as this process's does.
+ */
+async function measure(
+  base: Omit<BenchRow, 'seconds' | 'extra'>,
+  run: () => Promise<void>,
+): Promise<BenchRow> {
+  const server0 = postgresCpuMs();
+  const row = await measureHere(base, run);
+  const server1 = postgresCpuMs();
+  if (server0 === undefined || server1 === undefined) return row;
+  const perJob = (server1 - server0) / base.jobs;
+  return { ...row, extra: { ...row.extra, 'postgres cpu ms/job': perJob.toFixed(3) } };
 }
 
 /** Runs `fn` on a fresh schema and drops it after, whatever happens. */

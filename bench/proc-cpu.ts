@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Clock ticks per second of `/proc/<pid>/stat`'s times (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;
@@ -18,4 +18,31 @@ export function processCpuMs(pid: number | undefined): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU time all processes named `postgres` on this machine have used so far, in ms (the server
+ * and every backend, whoever's they are); undefined off Linux or when none runs here (a
+ * database on another machine).
+ */
+export function postgresCpuMs(): number | undefined {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return undefined;
+  }
+  let total: number | undefined;
+  for (const pid of pids) {
+    let comm: string;
+    try {
+      comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      continue; // ended since the listing
+    }
+    if (comm !== 'postgres') continue;
+    const ms = processCpuMs(Number(pid));
+    if (ms !== undefined) total = (total ?? 0) + ms;
+  }
+  return total;
 }
