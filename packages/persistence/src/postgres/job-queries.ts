@@ -18,6 +18,35 @@ import { addGroupSettings, notSkippedSql } from './queue-limits.js';
 const RUNNABLE = `('scheduled', 'delayed', 'retrying')`;
 
 /** Read-only queries of {@link PostgresStore} that need no transaction. */
+/**
+ * The statement of a list page. The indexes by state, type and queue leave running jobs out (a
+ * claim would otherwise write an entry in each), so a list that filters on one of them reads the
+ * other jobs from it and the running ones through the lease index, where they are few: the work
+ * in flight and the claims ahead of it. `OFFSET 0` keeps the planner from walking the whole key
+ * index backwards in search of running jobs when its statistics are stale.
+ */
+export function listSql(
+  s: string,
+  where: readonly string[],
+  filter: ListFilter,
+  limit: string,
+): string {
+  const running = (terms: readonly string[]): string =>
+    `SELECT * FROM (SELECT * FROM ${s}.jobs WHERE ${[...terms, `state = 'running'`].join(' AND ')}
+       OFFSET 0) r ORDER BY id DESC LIMIT ${limit}`;
+  const settled = (terms: readonly string[]): string =>
+    `SELECT * FROM ${s}.jobs WHERE ${[...terms, `state <> 'running'`].join(' AND ')}
+       ORDER BY id DESC LIMIT ${limit}`;
+  if (filter.state === 'running') return running(where);
+  if (filter.state !== undefined) return settled(where);
+  if (filter.type !== undefined || filter.queue !== undefined) {
+    return `SELECT * FROM ((${settled(where)}) UNION ALL (${running(where)})) u
+       ORDER BY id DESC LIMIT ${limit}`;
+  }
+  return `SELECT * FROM ${s}.jobs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY id DESC LIMIT ${limit}`;
+}
+
 export class JobQueries {
   readonly #s: string;
   readonly #query: RunQuery;
@@ -148,8 +177,7 @@ export class JobQueries {
     }
     values.push(limit + 1);
     const rows = await this.#query<JobRow>(
-      `SELECT * FROM ${this.#s}.jobs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY id DESC LIMIT $${values.length}`,
+      listSql(this.#s, where, filter, `$${values.length}`),
       values,
     );
     const jobs = rows.slice(0, limit).map(rowToJob);
