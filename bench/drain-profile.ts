@@ -2,18 +2,34 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { createJob } from '@gopherqueue/core';
-import { LevelStore } from '@gopherqueue/persistence';
+import { LevelStore, PostgresStore } from '@gopherqueue/persistence';
+import {
+  dropSchemas,
+  TEST_POSTGRES_URL,
+  uniqueSchema,
+} from '../packages/persistence/src/postgres/test-database.js';
+import { postgresCpuMs } from './proc-cpu.js';
 import { Scheduler } from '@gopherqueue/scheduler';
 import { WorkerPool } from '@gopherqueue/worker';
 
 const N = Number(process.argv[2] ?? 30000);
 const mode = process.argv[3] ?? 'durable';
 const out = process.argv[4] ?? '/tmp/drain.cpuprofile';
-const store = await LevelStore.open({
-  location: `/tmp/drain-prof-${process.pid}`,
-  memory: mode === 'memory',
-  durability: mode === 'durable' ? 'durable' : 'relaxed',
-});
+// Modes: durable, relaxed and memory (LevelStore), postgres (a fresh schema of the test database,
+// dropped after).
+const schema = uniqueSchema('gq_drain_prof');
+const store =
+  mode === 'postgres'
+    ? await PostgresStore.open({
+        connectionString: process.env.GQ_BENCH_POSTGRES_URL ?? TEST_POSTGRES_URL,
+        schema,
+        poolSize: 8,
+      })
+    : await LevelStore.open({
+        location: `/tmp/drain-prof-${process.pid}`,
+        memory: mode === 'memory',
+        durability: mode === 'durable' ? 'durable' : 'relaxed',
+      });
 const scheduler = new Scheduler({ store });
 await scheduler.start();
 for (let i = 0; i < N; i += 500)
@@ -28,11 +44,13 @@ await session.post('Profiler.start');
 const t0 = performance.now();
 const c0 = process.cpuUsage();
 const e0 = performance.eventLoopUtilization();
+const server0 = postgresCpuMs();
 pool.start();
 while (pool.stats().completed < N) await new Promise((r) => setTimeout(r, 5));
 const ms = performance.now() - t0;
 const c = process.cpuUsage(c0);
 const elu = performance.eventLoopUtilization(e0);
+const server1 = postgresCpuMs();
 const { profile } = await session.post('Profiler.stop');
 writeFileSync(out, JSON.stringify(profile));
 console.log(
@@ -41,3 +59,9 @@ console.log(
 await pool.stop();
 await scheduler.stop();
 await store.close();
+if (mode === 'postgres') {
+  await dropSchemas([schema]);
+  if (server0 !== undefined && server1 !== undefined) {
+    console.log(`postgres cpu ${(((server1 - server0) * 1000) / N).toFixed(1)} us/job`);
+  }
+}
