@@ -38,5 +38,15 @@ describe('ChangeFeed.receive', () => {
         attempt: 1,
       },
     ]);
+    // Its own payloads, as encode writes them, are passed over unparsed; an origin that only
+    // begins like its own is another store's.
+    for (const payload of feed.encode([{ kind: 'updated', id: 'b', state: 'completed' }], 'me')) {
+      receive(payload);
+    }
+    receive('{"o":"me2","c":[["updated","c","completed"]]}');
+    expect(seen.map((change) => [change.id, change.state])).toEqual([
+      ['a', 'running'],
+      ['c', 'completed'],
+    ]);
   });
 });

@@ -30,6 +30,7 @@ const KINDS = new Set(['created', 'updated', 'progress', 'deleted', 'queue']);
 export class ChangeFeed {
   readonly channel: string;
   readonly #origin: string;
+  readonly #echo: string;
   readonly #logger: Logger;
   readonly #send: (text: string, values: unknown[]) => Promise<unknown>;
   #listeners = new Set<(change: StoreChange) => void>();
@@ -45,6 +46,7 @@ export class ChangeFeed {
   ) {
     this.channel = channel;
     this.#origin = origin;
+    this.#echo = `{"o":${JSON.stringify(origin)},`;
     this.#logger = logger;
     this.#send = send;
   }
@@ -154,6 +156,9 @@ export class ChangeFeed {
   /** Handles one NOTIFY from the dedicated listening connection. */
   receive(message: pg.Notification): void {
     if (message.channel !== this.channel || message.payload === undefined) return;
+    // The echo of this store's own NOTIFY (every listener hears every payload): known by the
+    // envelope's first bytes, as encode writes them, without parsing the rest.
+    if (message.payload.startsWith(this.#echo)) return;
     // Any client of the database may NOTIFY on the channel: a payload is data, never trusted.
     let parsed: unknown;
     try {
