@@ -17,14 +17,13 @@ import { addGroupSettings, notSkippedSql } from './queue-limits.js';
 
 const RUNNABLE = `('scheduled', 'delayed', 'retrying')`;
 
-/** Read-only queries of {@link PostgresStore} that need no transaction. */
 /**
  * The statement of a list page. The indexes by state, type and queue leave running jobs out (a
  * claim would otherwise write an entry in each), so a list that filters on one of them reads the
  * other jobs from it and the running ones through the lease index, where they are few: the work
- * in flight and the claims ahead of it (a page reads each of them: about 7 ms with 20,000 running).
- * `OFFSET 0` keeps the planner from walking the whole key
- * index backwards in search of running jobs when its statistics are stale.
+ * in flight and the claims ahead of it (a page reads each of them: about 7 ms with 20,000
+ * running). `OFFSET 0` keeps the planner from walking the whole key index backwards in search of
+ * running jobs when its statistics are stale.
  */
 export function listSql(
   s: string,
@@ -50,6 +49,7 @@ export function listSql(
        ORDER BY id DESC LIMIT ${limit}`;
 }
 
+/** Read-only queries of {@link PostgresStore} that need no transaction. */
 export class JobQueries {
   readonly #s: string;
   readonly #query: RunQuery;
