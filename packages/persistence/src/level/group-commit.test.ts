@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { noopLogger, type Job, type JobState } from '@gopherqueue/core';
 import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit, MISS } from './group-commit.js';
 
 interface Written {
   type: string;
@@ -114,5 +114,58 @@ describe('GroupCommit.stageJob', () => {
     const d = db as ClassicLevel;
     expect(await d.get('job!a')).toBeUndefined();
     expect(await d.keys().all()).toEqual([]);
+  });
+});
+
+/** The overlay's entries under `prefix`, by key (each key once, with its newest value). */
+const withPrefix = (commit: GroupCommit, prefix: string): [string, unknown][] =>
+  [...commit.cachedWithPrefix(prefix)].sort(([a], [b]) => (a < b ? -1 : 1));
+
+describe('GroupCommit overlay', () => {
+  it('reads the newest unwritten value and keeps written ones while a read started before them runs', async () => {
+    const { commit } = await open();
+    const unpin = commit.pin();
+    commit.cache('r!a', 'one');
+    commit.cache('r!b', 'bee');
+    commit.cache('x!c', 'sea');
+    const first = commit.commit();
+    // Sealed in a microtask: the next values go to a second batch, written after the first.
+    await Promise.resolve();
+    commit.cache('r!a', 'two');
+    commit.cache('r!d', null);
+    expect(commit.peek('r!a')).toBe('two');
+    expect(withPrefix(commit, 'r!')).toEqual([
+      ['r!a', 'two'],
+      ['r!b', 'bee'],
+      ['r!d', null],
+    ]);
+    await Promise.all([first, commit.commit()]);
+    // Both written; the read pinned before them may not see them yet, so they stay.
+    expect(commit.peek('r!a')).toBe('two');
+    expect(commit.peek('r!b')).toBe('bee');
+    expect(commit.peek('r!d')).toBeNull();
+    expect(commit.peek('r!zz')).toBe(MISS);
+    expect(withPrefix(commit, 'r!')).toEqual([
+      ['r!a', 'two'],
+      ['r!b', 'bee'],
+      ['r!d', null],
+    ]);
+    unpin();
+    // No read runs that started before the writes: the overlay lets them go.
+    expect(commit.peek('r!a')).toBe(MISS);
+    expect(commit.peek('x!c')).toBe(MISS);
+    expect(withPrefix(commit, '')).toEqual([]);
+  });
+
+  it('drops an unpinned batch at once when it is written, keeping the newer batch', async () => {
+    const { commit } = await open();
+    commit.cache('k', 'old');
+    const first = commit.commit();
+    await Promise.resolve();
+    commit.cache('k', 'new');
+    await first;
+    expect(commit.peek('k')).toBe('new');
+    await commit.commit();
+    expect(commit.peek('k')).toBe(MISS);
   });
 });

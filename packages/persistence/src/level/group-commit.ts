@@ -42,8 +42,8 @@ interface Batch {
   /** Records and state entries of jobs claimed in this batch, by id: see {@link GroupCommit.stageJob}. */
   jobs: Map<string, StagedJob>;
   changes: StoreChange[];
-  /** Unwritten values this batch carries, dropped from the overlay once it is written. */
-  cached: [string, { value: unknown }][];
+  /** Unwritten values this batch carries, by key: a layer of the overlay until it is reclaimed. */
+  cached: Map<string, unknown>;
   done: Promise<void>;
   resolve: () => void;
   reject: (err: unknown) => void;
@@ -64,11 +64,16 @@ export class GroupCommit {
   #pending: Batch | undefined;
   #inFlight: Batch | undefined;
   #failure: GqError | undefined;
-  readonly #overlay = new Map<string, { value: unknown }>();
   #epoch = 0;
   /** start epoch -> reads running since then (insertion order is ascending epoch) */
   readonly #pins = new Map<number, number>();
-  #retired: { epoch: number; cached: [string, { value: unknown }][] }[] = [];
+  /**
+   * The values of written batches that a pinned read may not see yet, oldest first, each with
+   * the epoch its write ended. With the pending and in-flight batches' own values, these are the
+   * overlay's layers: a newer layer wins, and a written batch's layer goes whole when it is
+   * reclaimed (one step per batch, not one per key).
+   */
+  #retired: { epoch: number; cached: Map<string, unknown> }[] = [];
 
   constructor(db: LevelDb, options: GroupCommitOptions) {
     this.#db = db;
@@ -111,16 +116,18 @@ export class GroupCommit {
 
   /** Records the value a key will have once the pending batch is written. */
   cache(key: string, value: unknown): void {
-    // A fresh box per write, so only this write's own entry is dropped when it is written.
-    const box = { value };
-    this.#overlay.set(key, box);
-    this.#batch().cached.push([key, box]);
+    this.#batch().cached.set(key, value);
   }
 
   /** The unwritten (or just written) value of a key, or {@link MISS}. */
   peek(key: string): unknown {
-    const box = this.#overlay.get(key);
-    return box === undefined ? MISS : box.value;
+    let value = layerValue(this.#pending?.cached, key);
+    if (value !== MISS) return value;
+    value = layerValue(this.#inFlight?.cached, key);
+    for (let i = this.#retired.length - 1; value === MISS && i >= 0; i--) {
+      value = layerValue(this.#retired[i]?.cached, key);
+    }
+    return value;
   }
 
   /**
@@ -129,7 +136,23 @@ export class GroupCommit {
    * writes in flight and those pinned reads still need.
    */
   *cachedWithPrefix(prefix: string): Generator<[string, unknown]> {
-    for (const [key, box] of this.#overlay) if (key.startsWith(prefix)) yield [key, box.value];
+    const layers = [
+      this.#pending?.cached,
+      this.#inFlight?.cached,
+      ...this.#retired.map((r) => r.cached).reverse(),
+    ].filter((layer) => layer !== undefined && layer.size > 0) as Map<string, unknown>[];
+    // Newest layer first; a key met again in an older layer was overwritten since.
+    const seen = layers.length > 1 ? new Set<string>() : undefined;
+    for (const layer of layers) {
+      for (const [key, value] of layer) {
+        if (!key.startsWith(prefix)) continue;
+        if (seen !== undefined) {
+          if (seen.has(key)) continue;
+          seen.add(key);
+        }
+        yield [key, value];
+      }
+    }
   }
 
   /** Queues a change for the feed, delivered once the pending batch is written. */
@@ -174,7 +197,7 @@ export class GroupCommit {
       ops: this.#db.batch(),
       jobs: new Map(),
       changes: [],
-      cached: [],
+      cached: new Map(),
       done,
       resolve,
       reject,
@@ -211,7 +234,7 @@ export class GroupCommit {
       return;
     }
     this.#epoch++;
-    if (batch.cached.length > 0) this.#retired.push({ epoch: this.#epoch, cached: batch.cached });
+    if (batch.cached.size > 0) this.#retired.push({ epoch: this.#epoch, cached: batch.cached });
     this.#reclaim();
     this.#inFlight = undefined;
     try {
@@ -223,12 +246,15 @@ export class GroupCommit {
   }
 
   async #abandon(batch: Batch): Promise<void> {
+    // Their values stay readable, never reclaimed: the store fails every call from now on.
+    if (batch.cached.size > 0) this.#retired.push({ epoch: Infinity, cached: batch.cached });
     this.#inFlight = undefined;
     batch.reject(this.#failure);
     await batch.ops.close().catch(() => undefined);
     const next = this.#pending;
     if (next !== undefined) {
       this.#pending = undefined;
+      if (next.cached.size > 0) this.#retired.push({ epoch: Infinity, cached: next.cached });
       next.reject(this.#failure);
       await next.ops.close().catch(() => undefined);
     }
@@ -243,13 +269,17 @@ export class GroupCommit {
     let drop = 0;
     for (const retired of this.#retired) {
       if (retired.epoch > oldest) break;
-      for (const [key, box] of retired.cached) {
-        if (this.#overlay.get(key) === box) this.#overlay.delete(key);
-      }
       drop++;
     }
     if (drop > 0) this.#retired = this.#retired.slice(drop);
   }
+}
+
+/** The value `layer` holds for `key`, or {@link MISS}. */
+function layerValue(layer: Map<string, unknown> | undefined, key: string): unknown {
+  if (layer === undefined || layer.size === 0) return MISS;
+  const value = layer.get(key);
+  return value !== undefined || layer.has(key) ? value : MISS;
 }
 
 /**
