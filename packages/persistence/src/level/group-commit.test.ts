@@ -90,6 +90,32 @@ describe('GroupCommit.stageJob', () => {
     ]);
   });
 
+  it('makes a record given as a function only for the version its batch leaves', async () => {
+    const { commit } = await open();
+    const made: string[] = [];
+    const lazy = (text: string) => () => {
+      made.push(text);
+      return text;
+    };
+    const scheduled = version('scheduled');
+    const running = version('running');
+    // Claimed and completed within one batch: the claim's record is never made.
+    commit.stageJob('a', scheduled, running, lazy('A running'));
+    commit.stageJob('a', running, version('completed'), 'A completed');
+    // Claimed only: its record is made once, when the batch is sealed.
+    commit.stageJob('b', scheduled, running, lazy('B running'));
+    expect(made).toEqual([]);
+    await commit.commit();
+    expect(made).toEqual(['B running']);
+    const d = db as ClassicLevel;
+    expect(await d.iterator().all()).toEqual([
+      ['job!a', 'A completed'],
+      ['job!b', 'B running'],
+      ['st!completed!a', ''],
+      ['st!running!b', ''],
+    ]);
+  });
+
   it('writes each batch from the version the previous batch left', async () => {
     const { commit, writes } = await open();
     const running = version('running');

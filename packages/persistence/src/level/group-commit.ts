@@ -33,9 +33,12 @@ interface StagedJob {
   from: JobState | undefined;
   /** The state this batch leaves; undefined: deleted. */
   to: JobState | undefined;
-  /** The record of the version this batch leaves; undefined: deleted. */
-  record: string | undefined;
+  /** The record of the version this batch leaves (made when sealed); undefined: deleted. */
+  record: JobRecord | undefined;
 }
+
+/** A job's record, or how to make it once it is needed (see {@link GroupCommit.stageJob}). */
+export type JobRecord = string | (() => string);
 
 interface Batch {
   ops: AbstractChainedBatch<LevelDb, string, string>;
@@ -99,9 +102,11 @@ export class GroupCommit {
    * sealed, and its later changes in the same batch join it, so that it is written once, as one
    * change from the version before to the last one: a job claimed and completed within one batch
    * is written as completed, and its `running` state entry not at all. Other changes go into the
-   * batch at once. These keys must be written through this method only.
+   * batch at once. These keys must be written through this method only. A `record` given as a
+   * function is made only if the job is still at that version when the batch is sealed, so a job
+   * claimed and completed within one batch is serialised once; it must not throw.
    */
-  stageJob(id: string, before: Job | undefined, after: Job | undefined, record?: string): void {
+  stageJob(id: string, before: Job | undefined, after: Job | undefined, record?: JobRecord): void {
     const batch = this.#batch();
     const staged = batch.jobs.size === 0 ? undefined : batch.jobs.get(id);
     if (staged !== undefined) {
@@ -291,9 +296,10 @@ function writeRecord(
   id: string,
   from: JobState | undefined,
   to: JobState | undefined,
-  record: string | undefined,
+  record: JobRecord | undefined,
 ): void {
-  if (to !== undefined) ops.put(keys.job(id), record as string);
+  if (to !== undefined)
+    ops.put(keys.job(id), typeof record === 'function' ? record() : (record as string));
   else if (from !== undefined) ops.del(keys.job(id));
   if (from !== to) {
     if (from !== undefined) ops.del(keys.state(from, id));

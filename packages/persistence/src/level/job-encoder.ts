@@ -13,8 +13,9 @@ interface Head {
 /**
  * Serialises jobs for the store. A running job is written again by each heartbeat and by its
  * completion or failure, but most of it (payload, backoff, tags, ...) never changes after submit:
- * the JSON of those fields is made once when the job is claimed and reused until it stops
- * running, so those writes serialise only what changed. Only running jobs are cached, so the cache
+ * the JSON of those fields is made once when a running version is first serialised (when its
+ * claim's batch is sealed) and reused until it stops running, so those writes serialise only
+ * what changed. Only running jobs are cached, so the cache
  * is bounded by the jobs in flight. A job whose fixed fields changed (a restore) is serialised
  * anew.
  *

@@ -35,11 +35,17 @@ export function writeJob(
   if (id === undefined) return;
   const doneBefore = before !== undefined && isTerminal(before.state);
   const doneAfter = after !== undefined && isTerminal(after.state);
+  const { encoder } = target;
+  // A claim's record is made when its batch is sealed, and not at all if the job ends (or
+  // changes again) within that batch. Its fields are the stored job's and the store's own, so
+  // serialising it cannot fail; any other version is serialised now, where a failure is the
+  // caller's.
+  const claim = before !== undefined && before.state !== 'running' && after?.state === 'running';
   commit.stageJob(
     id,
     before,
     after,
-    after === undefined ? undefined : target.encoder.encode(after),
+    after === undefined ? undefined : claim ? () => encoder.encode(after) : encoder.encode(after),
   );
   if (after === undefined) {
     // Its log lines go with it; the overlay's null tells an append in flight it is gone.
