@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { noopLogger, type Job, type JobState } from '@gopherqueue/core';
 import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GroupCommit, MISS } from './group-commit.js';
+import { GroupCommit, MAX_RETIRED, MISS } from './group-commit.js';
 
 interface Written {
   type: string;
@@ -193,5 +193,27 @@ describe('GroupCommit overlay', () => {
     expect(commit.peek('k')).toBe('new');
     await commit.commit();
     expect(commit.peek('k')).toBe(MISS);
+  });
+
+  it('keeps a few layers while a read stays pinned across many batches, each value readable', async () => {
+    const { commit } = await open();
+    const unpin = commit.pin();
+    for (let i = 0; i < 20; i++) {
+      commit.cache(`own!${i}`, i);
+      commit.cache('shared', i);
+      if (i === 5) commit.cache('gone', null);
+      await commit.commit();
+      expect(commit.overlayLayers).toBeLessThanOrEqual(MAX_RETIRED);
+    }
+    expect(commit.overlayLayers).toBe(MAX_RETIRED);
+    for (let i = 0; i < 20; i++) expect(commit.peek(`own!${i}`)).toBe(i);
+    expect(commit.peek('shared')).toBe(19);
+    expect(commit.peek('gone')).toBeNull();
+    expect(withPrefix(commit, 'own!')).toHaveLength(20);
+    expect(withPrefix(commit, 'shared')).toEqual([['shared', 19]]);
+    unpin();
+    expect(commit.overlayLayers).toBe(0);
+    expect(commit.peek('own!0')).toBe(MISS);
+    expect(commit.peek('shared')).toBe(MISS);
   });
 });

@@ -119,6 +119,11 @@ export class GroupCommit {
     }
   }
 
+  /** The maps a read of the overlay may look through: at most {@link MAX_RETIRED} plus two. */
+  get overlayLayers(): number {
+    return this.#retired.length + (this.#inFlight ? 1 : 0) + (this.#pending ? 1 : 0);
+  }
+
   /** Records the value a key will have once the pending batch is written. */
   cache(key: string, value: unknown): void {
     this.#batch().cached.set(key, value);
@@ -239,7 +244,7 @@ export class GroupCommit {
       return;
     }
     this.#epoch++;
-    if (batch.cached.size > 0) this.#retired.push({ epoch: this.#epoch, cached: batch.cached });
+    if (batch.cached.size > 0) this.#retire(batch.cached);
     this.#reclaim();
     this.#inFlight = undefined;
     try {
@@ -265,6 +270,22 @@ export class GroupCommit {
     }
   }
 
+  /**
+   * Keeps a written batch's values for the reads pinned before its write. Past
+   * {@link MAX_RETIRED} layers (a long read, such as an export, pinned while many batches were
+   * written) they join the newest layer instead, which then goes when they would: a read of the
+   * overlay looks through a few maps, however long a pin is held.
+   */
+  #retire(cached: Map<string, unknown>): void {
+    const last = this.#retired.at(-1);
+    if (last === undefined || this.#retired.length < MAX_RETIRED || last.epoch === Infinity) {
+      this.#retired.push({ epoch: this.#epoch, cached });
+      return;
+    }
+    for (const [key, value] of cached) last.cached.set(key, value);
+    last.epoch = this.#epoch;
+  }
+
   #reclaim(): void {
     let oldest = Infinity;
     for (const epoch of this.#pins.keys()) {
@@ -279,6 +300,9 @@ export class GroupCommit {
     if (drop > 0) this.#retired = this.#retired.slice(drop);
   }
 }
+
+/** Layers of written batches kept apart at most (see `GroupCommit.#retire`). */
+export const MAX_RETIRED = 4;
 
 /** The value `layer` holds for `key`, or {@link MISS}. */
 function layerValue(layer: Map<string, unknown> | undefined, key: string): unknown {
