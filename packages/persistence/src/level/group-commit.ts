@@ -278,7 +278,7 @@ export class GroupCommit {
    */
   #retire(cached: Map<string, unknown>): void {
     const last = this.#retired.at(-1);
-    if (last === undefined || this.#retired.length < MAX_RETIRED || last.epoch === Infinity) {
+    if (last === undefined || this.#retired.length < MAX_RETIRED) {
       this.#retired.push({ epoch: this.#epoch, cached });
       return;
     }
@@ -322,9 +322,11 @@ function writeRecord(
   to: JobState | undefined,
   record: JobRecord | undefined,
 ): void {
-  if (to !== undefined)
+  if (to !== undefined) {
     ops.put(keys.job(id), typeof record === 'function' ? record() : (record as string));
-  else if (from !== undefined) ops.del(keys.job(id));
+  } else if (from !== undefined) {
+    ops.del(keys.job(id));
+  }
   if (from !== to) {
     if (from !== undefined) ops.del(keys.state(from, id));
     if (to !== undefined) ops.put(keys.state(to, id), '');
