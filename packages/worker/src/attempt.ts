@@ -12,7 +12,7 @@ import { AttemptContext } from './attempt-context.js';
 import { AttemptEnd, type AttemptOutcome, type Settled } from './attempt-end.js';
 import { runInAttemptScope, type CrashableAttempt } from './attempt-scope.js';
 import { AttemptSpan } from './attempt-span.js';
-import type { DeadlineQueue } from './deadline-queue.js';
+import type { Deadline, DeadlineQueue } from './deadline-queue.js';
 import { errorMessage } from './failure-report.js';
 import type { Handler, JobContext } from './job-context.js';
 import type { JobLogWriter } from './job-log-writer.js';
@@ -68,6 +68,9 @@ export class Attempt implements CrashableAttempt {
   /** Stops an isolated handler by force (its sandbox is terminated) once its grace is over. */
   #terminate: (() => void) | undefined;
   #beat: Promise<void> | undefined;
+  /** This attempt's places in the pool's lease and timeout queues while its handler runs. */
+  #leaseDue: Deadline | undefined;
+  #timeoutDue: Deadline | undefined;
   /** The uncaught error that crashed the attempt (see {@link Attempt.crash}). */
   #crashError: unknown;
 
@@ -199,7 +202,7 @@ export class Attempt implements CrashableAttempt {
         error: errorMessage(err),
       });
     }
-    if (!this.#settled) env.leases.add(this, env.heartbeatIntervalMs);
+    if (!this.#settled) this.#leaseDue = env.leases.add(this, env.heartbeatIntervalMs);
   }
 
   async #run(): Promise<AttemptOutcome> {
@@ -218,8 +221,8 @@ export class Attempt implements CrashableAttempt {
     const verbose = env.logger !== noopLogger;
     const startedAt = verbose ? env.clock.now() : 0;
     if (verbose) this.logger.debug('job started');
-    env.leases.add(this, env.heartbeatIntervalMs);
-    env.timeouts.add(this, job.timeoutMs);
+    this.#leaseDue = env.leases.add(this, env.heartbeatIntervalMs);
+    this.#timeoutDue = env.timeouts.add(this, job.timeoutMs);
     const span = new AttemptSpan(job);
     let settled: Settled;
     try {
@@ -233,8 +236,8 @@ export class Attempt implements CrashableAttempt {
       settled = { ok: false, error };
     }
     this.#markSettled();
-    env.timeouts.delete(this, job.timeoutMs);
-    env.leases.delete(this, env.heartbeatIntervalMs);
+    env.timeouts.cancel(this.#timeoutDue);
+    env.leases.cancel(this.#leaseDue);
     this.#cancelGrace?.();
     if (this.#beat !== undefined) await this.#beat;
     // The handler's lines are stored before its end, so a finished job shows them all.
