@@ -15,9 +15,8 @@ interface Head {
  * completion or failure, but most of it (payload, backoff, tags, ...) never changes after submit:
  * the JSON of those fields is made once when a running version is first serialised (when its
  * claim's batch is sealed) and reused until it stops running, so those writes serialise only
- * what changed. Only running jobs are cached, so the cache
- * is bounded by the jobs in flight. A job whose fixed fields changed (a restore) is serialised
- * anew.
+ * what changed. Only running jobs are cached, so the cache is bounded by the jobs in flight. A
+ * job whose fixed fields changed (a restore) is serialised anew.
  *
  * A record leaves out the fields at their usual values (layout 4): a backoff equal to
  * `RECORD_BACKOFF`, empty `dependsOn`, `waitingOn` and `errors`, empty `tags`, which
