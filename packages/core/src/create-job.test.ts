@@ -84,8 +84,19 @@ describe('createJob', () => {
       JSON.parse('{"__proto__":{"polluted":true},"a":1}'),
       JSON.parse('{"__proto__":1,"a":1}'),
       { toJSON: () => ({ replaced: true }) },
+      { toJSON: 'a field like any other' },
       { nested: { deep: [1, -0, NaN, { x: undefined }] } },
+      { nested: { deep: [1, -0, NaN, -Infinity, { x: [[]], y: {} }, 'z'] }, list: [true, null] },
       [1, 'a', null, undefined],
+      // eslint-disable-next-line no-sparse-arrays -- a hole, which JSON writes as null
+      [1, , 3],
+      [[0.5, -0], { a: [{ b: 'c' }] }],
+      Object.assign([1, 2], { extra: 'dropped by JSON' }),
+      Object.assign([1, 2], { toJSON: () => 'replaced' }),
+      { list: [() => 1, Symbol('s')] },
+      { big: { inner: JSON.parse('{"__proto__":2}') } },
+      deepNesting(40),
+      deepNesting(31),
       { when: new Date(Date.UTC(2026, 0, 2)) },
       new Point(3),
       withGetter,
@@ -110,10 +121,14 @@ describe('createJob', () => {
       'b',
       'a',
     ]);
-    const source = { n: 1 };
+    const source = { n: 1, inner: { list: [1] } };
     const job = createJob('x', source, {}, NOW);
     source.n = 2;
-    expect(job.payload).toEqual({ n: 1 });
+    source.inner.list.push(2);
+    expect(job.payload).toEqual({ n: 1, inner: { list: [1] } });
+    const cycle: unknown[] = [1];
+    cycle.push({ back: cycle });
+    expect(() => createJob('x', { cycle })).toThrow(/payload must be JSON-serialisable/);
     const throwing = Object.defineProperty({}, 'bad', {
       get: () => {
         throw new Error('no access');
@@ -180,3 +195,10 @@ describe('createJob', () => {
     expect([...ids].sort()).toEqual(ids);
   });
 });
+
+/** An object nested `levels` deep, `{ next: { next: ... { end: true } } }`. */
+function deepNesting(levels: number): object {
+  let value: object = { end: true };
+  for (let i = 0; i < levels; i++) value = { next: value };
+  return value;
+}
