@@ -142,8 +142,7 @@ export class DeadlineQueue<T> {
         entry = lane.entries[lane.head]
       ) {
         if (!entry.live) {
-          lane.head++;
-          lane.dead--;
+          lane.trim();
           continue;
         }
         if (entry.at > now) {
