@@ -1,4 +1,3 @@
-import pg from 'pg';
 import { notExpiredSql } from './expire-jobs.js';
 import {
   ErrorCode,
@@ -12,7 +11,7 @@ import {
 import { unknownJobError } from '../job-errors.js';
 import { rowToJob, type JobRow } from './job-row.js';
 import { notSkippedSql } from './queue-limits.js';
-import { textArray } from './sql.js';
+import { escapeLiteral, textArray } from './sql.js';
 import { appendTransitionSql, DROP_LEASE, updated } from './transition-sql.js';
 
 /** One `complete` call as the batcher queues it. */
@@ -109,7 +108,7 @@ export function claimStatement(s: string, requests: readonly ClaimOptions[], now
     ? String(leases[0] ?? 0)
     : `(ARRAY[${leases.join(',')}]::bigint[])[ranked.rn]`;
   const worker = workers.every((w) => w === workers[0])
-    ? pg.escapeLiteral(workers[0] ?? '')
+    ? escapeLiteral(workers[0] ?? '')
     : `(${textArray(workers)})[ranked.rn]`;
   return `WITH next AS (
     SELECT id, state, priority, run_at, seq FROM ${s}.jobs j

@@ -18,7 +18,12 @@ type WireChange = [
 
 /** NOTIFY payloads must stay under 8000 bytes; leave room for the envelope. */
 const MAX_PAYLOAD = 7000;
-const NOTIFY_SQL = 'SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p';
+/**
+ * Sends each payload of `$2`, the payloads joined by newlines: JSON text never holds a raw
+ * newline, and one text parameter travels as it is, where a text array's elements were each
+ * escaped by the driver (a tenth of what a drain on PostgreSQL allocated).
+ */
+const NOTIFY_SQL = `SELECT pg_notify($1, p) FROM unnest(string_to_array($2, E'\\n')) AS p`;
 const KINDS = new Set(['created', 'updated', 'progress', 'deleted', 'queue']);
 
 /**
@@ -69,7 +74,7 @@ export class ChangeFeed {
       const batch = this.#outbox;
       this.#outbox = [];
       try {
-        await this.#send(NOTIFY_SQL, [this.channel, this.encode(batch, this.#origin)]);
+        await this.#send(NOTIFY_SQL, [this.channel, this.encode(batch, this.#origin).join('\n')]);
       } catch (err) {
         this.#logger.warn('could not announce changes to other nodes', { error: String(err) });
       }
@@ -109,7 +114,7 @@ export class ChangeFeed {
   async notifyIn(client: pg.ClientBase, changes: readonly StoreChange[]): Promise<void> {
     const payloads = this.encode(changes, '');
     if (payloads.length === 0) return;
-    await client.query(NOTIFY_SQL, [this.channel, payloads]);
+    await client.query(NOTIFY_SQL, [this.channel, payloads.join('\n')]);
   }
 
   /**
@@ -120,10 +125,10 @@ export class ChangeFeed {
   async notifyOwn(client: pg.ClientBase, changes: readonly StoreChange[]): Promise<void> {
     const payloads = this.encode(changes, this.#origin);
     if (payloads.length === 0) return;
-    await client.query(NOTIFY_SQL, [this.channel, payloads]);
+    await client.query(NOTIFY_SQL, [this.channel, payloads.join('\n')]);
   }
 
-  /** Packs changes into as few payloads as fit. */
+  /** Packs changes into as few payloads as fit: JSON texts, which hold no raw newline. */
   encode(changes: readonly StoreChange[], origin: string): string[] {
     const payloads: string[] = [];
     let batch: string[] = [];

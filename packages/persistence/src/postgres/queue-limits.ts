@@ -1,5 +1,5 @@
 import { notExpiredSql } from './expire-jobs.js';
-import pg from 'pg';
+import type pg from 'pg';
 import {
   checkQueuePatch,
   groupLimitOf,
@@ -22,7 +22,7 @@ import type { RunQuery } from './postgres-meta-store.js';
 import { rowToJob, type JobRow } from './job-row.js';
 import { updated } from './transition-sql.js';
 import { chosenJobsSql, groupsAtLimit, needsChoosing } from './group-claims.js';
-import { inlineValues, type InlineValue } from './sql.js';
+import { escapeLiteral, inlineValues, type InlineValue } from './sql.js';
 
 /*
  * Flow control on PostgreSQL. A limited queue's row in `queues` holds its limits and the sliding
@@ -129,7 +129,7 @@ export function lockLimitedQueuesSql(s: string, queues: readonly string[] | unde
   const names =
     queues === undefined
       ? ''
-      : `AND name = ANY(ARRAY[${queues.map((q) => pg.escapeLiteral(q)).join(', ')}]::text[])`;
+      : `AND name = ANY(ARRAY[${queues.map((q) => escapeLiteral(q)).join(', ')}]::text[])`;
   return [
     `SELECT ${QUEUE_COLUMNS} FROM ${s}.queues
     WHERE (${LIMITED}) AND NOT paused ${names} ORDER BY name FOR UPDATE`,
@@ -174,7 +174,7 @@ export function planLimitedClaim(
       if (quota > 0) {
         const { base, at, held } = rateSlotOf(log, now, rate.periodMs);
         windows.push(
-          `(${pg.escapeLiteral(queue.name)}, ${pg.escapeLiteral(JSON.stringify(base))}::jsonb, ` +
+          `(${escapeLiteral(queue.name)}, ${escapeLiteral(JSON.stringify(base))}::jsonb, ` +
             `${at}::bigint, ${held}::bigint)`,
         );
       }

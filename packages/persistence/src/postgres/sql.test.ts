@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { describeWithPostgres } from './describe-with-postgres.js';
-import { dollarQuoted, inlineValues } from './sql.js';
+import { dollarQuoted, escapeLiteral, inlineValues, textArray } from './sql.js';
 import { TEST_POSTGRES_URL } from './test-database.js';
 
 describe('inlineValues', () => {
@@ -30,6 +30,28 @@ describe('inlineValues', () => {
   });
 });
 
+/** Texts with and without the characters a literal escapes. */
+const ODD_TEXTS = [
+  '',
+  '01a236f2-dbc3-7000-bc30-156bb017485b',
+  `it's`,
+  "''",
+  'a\\b',
+  '\\',
+  `both ' and \\ and "`,
+  '{"result":"don\'t \\n stop","n":1}',
+  'ümlaut \u2028 😀',
+  'line\nbreak',
+];
+
+describe('escapeLiteral', () => {
+  it('writes what pg.escapeLiteral writes, for every text', () => {
+    for (const text of ODD_TEXTS) expect(escapeLiteral(text)).toBe(pg.escapeLiteral(text));
+    expect(escapeLiteral(`a'b\\c`)).toBe(` E'a''b\\\\c'`);
+    expect(textArray(['x', "y'"])).toBe("ARRAY['x','y''']::text[]");
+  });
+});
+
 describe('dollarQuoted', () => {
   it('quotes with a tag the text does not contain', () => {
     expect(dollarQuoted(`{"a":"it's \\ $1"}`)).toBe('$gq$' + `{"a":"it's \\ $1"}` + '$gq$');
@@ -37,6 +59,25 @@ describe('dollarQuoted', () => {
     expect(dollarQuoted('$gq$ $gq0$')).toBe('$gq1$$gq$ $gq0$$gq1$');
     // `$gq` then the tag `$gq$` would hold `$gq$` one character early.
     expect(dollarQuoted('a $gq')).toBe('$gq0$a $gq$gq0$');
+  });
+});
+
+describeWithPostgres('escapeLiteral in PostgreSQL', () => {
+  it('reads back exactly the text it quoted, alone and in an array', async () => {
+    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+    await client.connect();
+    try {
+      for (const text of ODD_TEXTS) {
+        const { rows } = await client.query<{ t: string }>(
+          `SELECT ${escapeLiteral(text)}::text AS t`,
+        );
+        expect(rows[0]?.t).toBe(text);
+      }
+      const { rows } = await client.query<{ a: string[] }>(`SELECT ${textArray(ODD_TEXTS)} AS a`);
+      expect(rows[0]?.a).toEqual(ODD_TEXTS);
+    } finally {
+      await client.end();
+    }
   });
 });
 

@@ -1,15 +1,28 @@
-import pg from 'pg';
+/** Quotes or backslashes: the characters a string literal must escape. */
+const NEEDS_ESCAPE = /['\\]/;
+
+/**
+ * A SQL string literal of `text`, exactly as `pg.escapeLiteral` writes it (quotes doubled, and
+ * with a backslash, backslashes doubled in an `E''` literal), without its cost: it builds the
+ * literal a character at a time, which made escaping a batch's ids, lease tokens and results
+ * a fifth of what a drain on PostgreSQL allocated. Most texts (ids, tokens) need no escape.
+ */
+export function escapeLiteral(text: string): string {
+  if (!NEEDS_ESCAPE.test(text)) return "'" + text + "'";
+  const quoted = "'" + text.replaceAll("'", "''").replaceAll('\\', '\\\\') + "'";
+  return text.includes('\\') ? ' E' + quoted : quoted;
+}
 
 /** A SQL literal of a text array (`ARRAY['a','b']::text[]`), or `NULL::text[]`. */
 export function textArray(values: readonly string[] | undefined): string {
   if (values === undefined) return 'NULL::text[]';
-  return `ARRAY[${values.map((v) => pg.escapeLiteral(v)).join(',')}]::text[]`;
+  return `ARRAY[${values.map(escapeLiteral).join(',')}]::text[]`;
 }
 
 /**
  * A SQL string literal of `text` in dollar quotes (`$gq$...$gq$`), whose content PostgreSQL
  * takes as is, with no escapes to read (so it does not depend on `standard_conforming_strings`)
- * and none to write: `pg.escapeLiteral` walks a string a character at a time, which for the
+ * and none to write: escaping walks a string a character at a time, which for the
  * hundreds of kilobytes of a batch's JSON took milliseconds, most of what the INSERT took. The
  * quote ends at the first occurrence of its tag, so the tag is one that first occurs in
  * `text + tag` at its end (not inside `text`, nor begun by the end of `text`, as `$gq` + `$gq$`
@@ -38,7 +51,7 @@ export function inlineValues(sql: string, values: readonly InlineValue[]): strin
       if (!Number.isFinite(value)) throw new RangeError(`$${n} is not a finite number`);
       return `(${value})`;
     }
-    if (typeof value === 'string') return pg.escapeLiteral(value);
+    if (typeof value === 'string') return escapeLiteral(value);
     return `(${textArray(value)})`;
   });
 }
