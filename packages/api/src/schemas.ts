@@ -8,12 +8,14 @@ import {
   isTraceparent,
   isUuid,
   JOB_STATES,
+  jsonTooDeep,
   MAX_ADMISSION_KEY_LENGTH,
   MAX_BACKOFF_MS,
   MAX_DELAY_MS,
   MAX_DURATION_MS,
   MAX_ERROR_NAME_LENGTH,
   MAX_ERROR_NAMES,
+  MAX_JSON_DEPTH,
   MAX_LEASE_MS,
   MAX_TIME_MS,
   MAX_TIMEOUT_MS,
@@ -24,6 +26,7 @@ import {
   parseDuration,
   parsePriority,
   parseRate,
+  progressProblem,
   type QueueRate,
   agingProblem,
   GROUP_PATTERN,
@@ -85,7 +88,10 @@ const timeSchema = z.union([z.string(), z.number()]).refine(
 
 const nameSchema = z.string().regex(NAME, NAME_MESSAGE);
 const uuidSchema = z.string().refine(isUuid, { error: 'must be a UUID' });
-const jsonSchema = z.unknown();
+/** Any JSON value, nested at most `MAX_JSON_DEPTH` deep. */
+const jsonSchema = z.unknown().refine((value) => !jsonTooDeep(value), {
+  error: `must nest objects and arrays at most ${MAX_JSON_DEPTH} levels deep`,
+});
 
 const BACKOFF_MAX_MESSAGE = `must be at most ${MAX_BACKOFF_MS} ms (10 years)`;
 
@@ -237,7 +243,15 @@ export const heartbeatSchema = z.object({
   lease_token: leaseTokenSchema,
   lease: leaseSchema.optional(),
   checkpoint: jsonSchema.optional(),
-  progress: z.union([z.number().min(0).max(100), z.record(z.string(), z.unknown())]).optional(),
+  progress: z
+    .union([z.number().min(0).max(100), z.record(z.string(), z.unknown())])
+    .superRefine((value, ctx) => {
+      const problem = progressProblem(value);
+      if (problem !== undefined) {
+        ctx.addIssue({ code: 'custom', message: problem.replace(/^progress /, '') });
+      }
+    })
+    .optional(),
   progress_message: z.string().max(1000).optional(),
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BACKOFF } from './backoff.js';
 import { createJob, type JobOptions } from './create-job.js';
-import { MAX_DELAY_MS, MAX_TIMEOUT_MS } from './limits.js';
+import { MAX_DELAY_MS, MAX_JSON_DEPTH, MAX_TIMEOUT_MS } from './limits.js';
 import { isUuid } from './uuid.js';
 
 const NOW = Date.UTC(2026, 10, 28);
@@ -197,6 +197,21 @@ describe('createJob', () => {
 });
 
 /** An object nested `levels` deep, `{ next: { next: ... { end: true } } }`. */
+describe('createJob payload depth', () => {
+  it(`keeps a payload nested ${MAX_JSON_DEPTH} levels deep and refuses one level more, naming it`, () => {
+    const deepest = deepNesting(MAX_JSON_DEPTH - 1);
+    expect(createJob('x', deepest, {}, NOW).payload).toStrictEqual(deepest);
+    expect(() => createJob('x', deepNesting(MAX_JSON_DEPTH), {}, NOW)).toThrow(
+      new RangeError(`payload must nest objects and arrays at most ${MAX_JSON_DEPTH} levels deep`),
+    );
+    // Deep enough that a later serialisation on a deeper call path could run out of stack:
+    // refused by the bound, or where the stack is shallower by the serialisation itself.
+    let arrays: unknown = [];
+    for (let i = 0; i < 4200; i++) arrays = [arrays];
+    expect(() => createJob('x', arrays, {}, NOW)).toThrow(/^payload must /);
+  });
+});
+
 function deepNesting(levels: number): object {
   let value: object = { end: true };
   for (let i = 0; i < levels; i++) value = { next: value };

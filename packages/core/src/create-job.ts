@@ -7,7 +7,7 @@ import {
 import { resolveBackoff, type BackoffInput } from './backoff.js';
 import type { Json, JobSpec } from './job.js';
 import { groupProblem } from './group-settings.js';
-import { durationOption, MAX_DELAY_MS, MAX_TIMEOUT_MS } from './limits.js';
+import { durationOption, jsonDepthProblem, MAX_DELAY_MS, MAX_TIMEOUT_MS } from './limits.js';
 import { parsePriority, type PriorityLevel, type PriorityName } from './priority.js';
 import { activeTraceparent, isTraceparent } from './trace-context.js';
 import { isUuid, uuidv7 } from './uuid.js';
@@ -289,14 +289,19 @@ function resolveRunAt(options: JobOptions, now: number): number | undefined {
 
 function toJson(payload: unknown): Json {
   if (payload === undefined) return null;
+  let copy: Json;
   try {
     const plain = plainJson(payload, 0);
+    // Within PLAIN_JSON_DEPTH, so within MAX_JSON_DEPTH.
     if (plain !== undefined) return plain;
     // A round trip rejects cycles and BigInt, and drops functions, as the store's encoding will.
-    return JSON.parse(JSON.stringify(payload)) as Json;
+    copy = JSON.parse(JSON.stringify(payload)) as Json;
   } catch (cause) {
     throw new TypeError(`payload must be JSON-serialisable: ${(cause as Error).message}`);
   }
+  const problem = jsonDepthProblem('payload', copy);
+  if (problem !== undefined) throw new RangeError(problem);
+  return copy;
 }
 
 /**

@@ -40,19 +40,33 @@ export { isJobState, isTerminal, JOB_STATES, RUNNABLE_STATES } from './job-state
 export type { JobState } from './job-state.js';
 export {
   durationProblem,
+  jsonDepthProblem,
+  jsonTooDeep,
   MAX_BACKOFF_MS,
   MAX_DELAY_MS,
   MAX_DURATION_MS,
+  MAX_JSON_DEPTH,
   MAX_LEASE_MS,
+  MAX_PROGRESS_LENGTH,
   MAX_TIME_MS,
   MAX_TIMEOUT_MS,
   MAX_TIMER_MS,
   MIN_LEASE_MS,
   MIN_TIME_MS,
+  progressProblem,
   RUN_AT_SKEW_MS,
   runAtProblem,
 } from './limits.js';
-export { appendTransition, MAX_TRANSITIONS } from './job.js';
+export {
+  appendError,
+  appendTransition,
+  boundedError,
+  MAX_ERROR_MESSAGE_LENGTH,
+  MAX_ERROR_STACK_LENGTH,
+  MAX_ERRORS,
+  MAX_TRANSITIONS,
+  truncateText,
+} from './job.js';
 export type { Job, JobError, JobSpec, JobTransition, Json } from './job.js';
 export {
   appendAttemptLog,

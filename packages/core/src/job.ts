@@ -1,4 +1,5 @@
 import type { JobDebounce, JobUnique } from './admission.js';
+import { MAX_ERROR_NAME_LENGTH } from './create-job.js';
 import type { Backoff } from './backoff.js';
 import type { ErrorClass } from './errors.js';
 import type { JobState } from './job-state.js';
@@ -58,6 +59,70 @@ export function appendTransition(
       ? [...held.slice(0, 1), ...held.slice(held.length - MAX_TRANSITIONS + 2)]
       : [...held];
   out.push(entry);
+  return out;
+}
+
+/**
+ * Most failed attempts a job keeps: the first and the latest `MAX_ERRORS - 1`, as with
+ * {@link MAX_TRANSITIONS}. A job may allow 1,000 attempts; its record stays bounded.
+ */
+export const MAX_ERRORS = 50;
+
+/** The longest error message a job keeps, in UTF-16 code units; the rest is cut (see {@link boundedError}). */
+export const MAX_ERROR_MESSAGE_LENGTH = 8192;
+
+/** The longest stack a job keeps, in UTF-16 code units. */
+export const MAX_ERROR_STACK_LENGTH = 16_384;
+
+/**
+ * `text` cut to `max` code units when longer, ending with a note of how many were cut (the note
+ * is within `max`). A cut never splits a surrogate pair.
+ */
+export function truncateText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const note = (cut: number): string => `... [${cut} more characters]`;
+  // The note's own length depends on how much is cut: size it for the longest possible count.
+  let keep = Math.max(0, max - note(text.length).length);
+  const last = text.charCodeAt(keep - 1);
+  if (keep > 0 && last >= 0xd800 && last <= 0xdbff) keep--;
+  return text.slice(0, keep) + note(text.length - keep);
+}
+
+/**
+ * `error` with its message, stack and name cut to {@link MAX_ERROR_MESSAGE_LENGTH},
+ * {@link MAX_ERROR_STACK_LENGTH} and {@link MAX_ERROR_NAME_LENGTH}: a handler may throw an error
+ * of any size, and every store keeps what this leaves. The same object when nothing is cut.
+ */
+export function boundedError<E extends { message: string; name?: string; stack?: string }>(
+  error: E,
+): E {
+  const message = typeof error.message === 'string' ? error.message : String(error.message);
+  const { name, stack } = error;
+  if (
+    message === error.message &&
+    message.length <= MAX_ERROR_MESSAGE_LENGTH &&
+    (typeof name !== 'string' || name.length <= MAX_ERROR_NAME_LENGTH) &&
+    (typeof stack !== 'string' || stack.length <= MAX_ERROR_STACK_LENGTH)
+  ) {
+    return error;
+  }
+  const out = { ...error, message: truncateText(message, MAX_ERROR_MESSAGE_LENGTH) };
+  if (typeof name === 'string') out.name = truncateText(name, MAX_ERROR_NAME_LENGTH);
+  if (typeof stack === 'string') out.stack = truncateText(stack, MAX_ERROR_STACK_LENGTH);
+  return out;
+}
+
+/**
+ * `list` with `entry` (bounded by {@link boundedError}) appended, as a new array: when it would
+ * hold more than {@link MAX_ERRORS}, the oldest after the first goes.
+ */
+export function appendError(list: readonly JobError[] | undefined, entry: JobError): JobError[] {
+  const held: readonly JobError[] = Array.isArray(list) ? list : [];
+  const out =
+    held.length >= MAX_ERRORS
+      ? [...held.slice(0, 1), ...held.slice(held.length - MAX_ERRORS + 2)]
+      : [...held];
+  out.push(boundedError(entry));
   return out;
 }
 

@@ -92,3 +92,63 @@ export function durationOption(name: string, value: string | number, max: number
   if (problem !== undefined) throw new RangeError(`${name} ${problem}`);
   return ms;
 }
+
+/**
+ * The deepest a JSON value from outside may nest objects and arrays (a payload, a result, a
+ * checkpoint, progress): `[]` nests 1 deep, `[[1]]` 2. Far below where serialising it could run
+ * out of stack (about 4,000 levels, less on a deep call path), and far above what data needs.
+ */
+export const MAX_JSON_DEPTH = 256;
+
+/**
+ * True when `value` nests objects and arrays deeper than `max`. Walks the value with a stack of
+ * its own, so it never recurses; a cycle counts as too deep.
+ */
+export function jsonTooDeep(value: unknown, max = MAX_JSON_DEPTH): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const pending: [unknown, number][] = [[value, 1]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [item, depth] = next;
+    if (depth > max) return true;
+    const children = Array.isArray(item) ? item : Object.values(item as object);
+    for (const child of children) {
+      if (typeof child === 'object' && child !== null) pending.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
+/**
+ * Why a JSON value given as `name` cannot be kept, or undefined when it can: nested deeper than
+ * {@link MAX_JSON_DEPTH}.
+ */
+export function jsonDepthProblem(name: string, value: unknown): string | undefined {
+  return jsonTooDeep(value)
+    ? `${name} must nest objects and arrays at most ${MAX_JSON_DEPTH} levels deep`
+    : undefined;
+}
+
+/**
+ * The longest a job's progress may be as JSON text, in characters: progress is a number or a
+ * small object, sent with every listing of the job and every progress event.
+ */
+export const MAX_PROGRESS_LENGTH = 65_536;
+
+/**
+ * Why `value` cannot be a job's progress, or undefined when it can: progress is a number from 0
+ * to 100 or an object, at most {@link MAX_PROGRESS_LENGTH} characters as JSON and nested at most
+ * {@link MAX_JSON_DEPTH} deep.
+ */
+export function progressProblem(value: unknown): string | undefined {
+  if (typeof value === 'number' && value >= 0 && value <= 100) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    const shown = Array.isArray(value) ? 'an array' : (JSON.stringify(value) ?? typeof value);
+    return `progress must be a number from 0 to 100 or an object; got ${shown.slice(0, 100)}`;
+  }
+  const deep = jsonDepthProblem('progress', value);
+  if (deep !== undefined) return deep;
+  const length = JSON.stringify(value)?.length ?? 0;
+  return length > MAX_PROGRESS_LENGTH
+    ? `progress must be at most ${MAX_PROGRESS_LENGTH} characters as JSON; got ${length}`
+    : undefined;
+}

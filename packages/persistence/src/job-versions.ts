@@ -1,4 +1,5 @@
 import {
+  appendError,
   appendTransition,
   type ClaimOptions,
   type FailInput,
@@ -176,7 +177,7 @@ export function failedJob(job: Job, now: number, input: FailInput): Job {
   const next = copyJob(job, false);
   next.state = input.outcome.state;
   next.updatedAt = now;
-  next.errors = [...job.errors, { ...input.error, attempt: job.attempt, at: now }];
+  next.errors = appendError(job.errors, { ...input.error, attempt: job.attempt, at: now });
   if (input.outcome.state === 'retrying') next.runAt = input.outcome.runAt;
   else next.finishedAt = now;
   return moved(job, next, now);

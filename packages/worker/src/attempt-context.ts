@@ -1,4 +1,4 @@
-import { SnoozeError, type Job, type Json, type Logger } from '@gopherqueue/core';
+import { progressProblem, SnoozeError, type Job, type Json, type Logger } from '@gopherqueue/core';
 import type { JobContext } from './job-context.js';
 import { toJson } from './to-json.js';
 
@@ -57,8 +57,11 @@ export class AttemptContext implements JobContext {
 
   get progress(): (value: unknown, message?: string) => Promise<void> {
     return (this.#progress ??= async (value, message) => {
+      const progress = toJson(value, 'progress');
+      const problem = progressProblem(progress);
+      if (problem !== undefined) throw new RangeError(problem);
       await this.#host.renew({
-        progress: toJson(value, 'progress'),
+        progress,
         ...(message === undefined ? {} : { progressMessage: String(message) }),
       });
     });

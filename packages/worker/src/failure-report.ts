@@ -23,7 +23,14 @@ export function failureReport(thrown: unknown, errorClass?: ErrorClass): Failure
     if (retryAfterMs !== undefined) report.retryAfterMs = retryAfterMs;
     return report;
   }
-  return { message: safeString(thrown), errorClass: errorClass ?? 'error' };
+  // A thrown plain object that carries a message (`throw { message, code }`) keeps it.
+  const fields = typeof thrown === 'object' && thrown !== null ? (thrown as Partial<Error>) : {};
+  const report: FailureReport = {
+    message: typeof fields.message === 'string' ? fields.message : safeString(thrown),
+    errorClass: errorClass ?? 'error',
+  };
+  if (typeof fields.name === 'string') report.name = fields.name;
+  return report;
 }
 
 function safeString(value: unknown): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createJob, PermanentError } from '@gopherqueue/core';
+import { createJob, MAX_JSON_DEPTH, MAX_PROGRESS_LENGTH, PermanentError } from '@gopherqueue/core';
 import { until, untilState, useEngine } from './testing/engine-fixture.js';
 
 describe('WorkerPool failure recording', () => {
@@ -19,6 +19,10 @@ describe('WorkerPool failure recording', () => {
       // eslint-disable-next-line @typescript-eslint/only-throw-error
       throw { code: 42 };
     });
+    e.pool.register('throws-message', () => {
+      // eslint-disable-next-line @typescript-eslint/only-throw-error
+      throw { code: 42, message: 'object message', name: 'ApiError' };
+    });
     e.pool.register('permanent', () => {
       throw new PermanentError('do not retry');
     });
@@ -31,6 +35,7 @@ describe('WorkerPool failure recording', () => {
       rejects: createJob('rejects', null, one),
       string: createJob('throws-string', null, one),
       object: createJob('throws-object', null, one),
+      withMessage: createJob('throws-message', null, one),
       permanent: createJob('permanent', null, { maxAttempts: 5 }),
       unknown: createJob('nobody-handles-this', null, { maxAttempts: 5 }),
       badResult: createJob('bad-result', null, one),
@@ -52,6 +57,9 @@ describe('WorkerPool failure recording', () => {
     expect(await error(specs.object.id, 'dead_letter')).toEqual([
       expect.objectContaining({ message: '[object Object]', errorClass: 'error' }),
     ]);
+    expect(await error(specs.withMessage.id, 'dead_letter')).toEqual([
+      expect.objectContaining({ message: 'object message', name: 'ApiError', errorClass: 'error' }),
+    ]);
     expect(await error(specs.permanent.id, 'failed')).toMatchObject([
       { attempt: 1, message: 'do not retry', name: 'PermanentError', errorClass: 'permanent' },
     ]);
@@ -70,7 +78,41 @@ describe('WorkerPool failure recording', () => {
     await e.scheduler.enqueue(after);
     expect((await untilState(e.store, after.id, 'completed')).result).toBe('still running');
     await until(() => (e.pool.stats().completed === 1 ? true : undefined), 'the last completion');
-    expect(e.pool.stats()).toMatchObject({ completed: 1, failed: 7, busy: 0 });
+    expect(e.pool.stats()).toMatchObject({ completed: 1, failed: 8, busy: 0 });
+  });
+
+  it('fails an attempt whose result nests too deep, and refuses progress over its bounds', async () => {
+    const e = await engine();
+    let deep: unknown = 'end';
+    for (let i = 0; i < MAX_JSON_DEPTH + 1; i++) deep = [deep];
+    e.pool.register('deep-result', () => deep);
+    e.pool.register('big-progress', async (ctx) => {
+      const refused: string[] = [];
+      for (const value of [{ text: 'p'.repeat(MAX_PROGRESS_LENGTH) }, { deep }, 150, 'half']) {
+        await ctx.progress(value).catch((err: unknown) => refused.push((err as Error).message));
+      }
+      return refused;
+    });
+    e.pool.start();
+    const deepJob = createJob('deep-result', null, { maxAttempts: 1 });
+    const progressJob = createJob('big-progress');
+    await e.scheduler.enqueue(deepJob);
+    await e.scheduler.enqueue(progressJob);
+    expect((await untilState(e.store, deepJob.id, 'dead_letter')).errors).toMatchObject([
+      {
+        attempt: 1,
+        message: `the handler result must nest objects and arrays at most ${MAX_JSON_DEPTH} levels deep`,
+        name: 'RangeError',
+        errorClass: 'error',
+      },
+    ]);
+    const done = await untilState(e.store, progressJob.id, 'completed');
+    expect(done.result).toEqual([
+      `progress must be at most ${MAX_PROGRESS_LENGTH} characters as JSON; got ${MAX_PROGRESS_LENGTH + 11}`,
+      `progress must nest objects and arrays at most ${MAX_JSON_DEPTH} levels deep`,
+      'progress must be a number from 0 to 100 or an object; got 150',
+      'progress must be a number from 0 to 100 or an object; got "half"',
+    ]);
   });
 
   it.each(['wait', 'leave'] as const)(

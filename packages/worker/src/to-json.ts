@@ -1,8 +1,9 @@
-import type { Json } from '@gopherqueue/core';
+import { jsonDepthProblem, type Json } from '@gopherqueue/core';
 
 /**
  * The JSON form of a handler's value, as the store will keep it (undefined becomes null).
- * @throws TypeError when the value cannot be written as JSON (a cycle, a BigInt).
+ * @throws TypeError when the value cannot be written as JSON (a cycle, a BigInt), RangeError
+ * when it nests deeper than `MAX_JSON_DEPTH`.
  */
 export function toJson(value: unknown, what: string): Json {
   // Values JSON keeps as they are need no round trip (most handlers return one).
@@ -24,5 +25,9 @@ export function toJson(value: unknown, what: string): Json {
       cause,
     });
   }
-  return text === undefined ? null : (JSON.parse(text) as Json);
+  if (text === undefined) return null;
+  const copy = JSON.parse(text) as Json;
+  const problem = jsonDepthProblem(what, copy);
+  if (problem !== undefined) throw new RangeError(problem);
+  return copy;
 }

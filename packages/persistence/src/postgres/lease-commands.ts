@@ -1,13 +1,21 @@
-import type {
-  FailInput,
-  HeartbeatInput,
-  Job,
-  Json,
-  ReleaseInput,
-  StoreChange,
+import {
+  boundedError,
+  MAX_ERRORS,
+  type FailInput,
+  type HeartbeatInput,
+  type Job,
+  type Json,
+  type ReleaseInput,
+  type StoreChange,
 } from '@gopherqueue/core';
 import type pg from 'pg';
-import { cancelDependents, casRunning, DROP_LEASE, updated } from './transition-sql.js';
+import {
+  appendBoundedSql,
+  cancelDependents,
+  casRunning,
+  DROP_LEASE,
+  updated,
+} from './transition-sql.js';
 
 /**
  * The worker's transitions of a running job other than `complete` (which is batched): each a
@@ -63,7 +71,7 @@ export async function failRow(
     s,
     `state = $3, run_at = coalesce($4::bigint, run_at), updated_at = $5,
      finished_at = ${finished ? '$5' : 'NULL'},
-     errors = errors || jsonb_build_array($6::jsonb || jsonb_build_object('attempt', attempt, 'at', $5::bigint)),
+     errors = ${appendBoundedSql('errors', "$6::jsonb || jsonb_build_object('attempt', attempt, 'at', $5::bigint)", MAX_ERRORS)},
      ${DROP_LEASE}`,
     id,
     token,
@@ -71,7 +79,7 @@ export async function failRow(
       outcome.state,
       outcome.state === 'retrying' ? outcome.runAt : null,
       now,
-      JSON.stringify(input.error),
+      JSON.stringify(boundedError(input.error)),
     ],
     input.leaseExpiredBy,
   );

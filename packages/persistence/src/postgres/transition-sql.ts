@@ -1,4 +1,11 @@
-import { ErrorCode, GqError, type Job, type JobState, type StoreChange } from '@gopherqueue/core';
+import {
+  ErrorCode,
+  GqError,
+  MAX_TRANSITIONS,
+  type Job,
+  type JobState,
+  type StoreChange,
+} from '@gopherqueue/core';
 import type pg from 'pg';
 import { unknownJobError } from '../job-errors.js';
 import { rowToJob, type JobRow } from './job-row.js';
@@ -16,10 +23,19 @@ export function appendTransitionSql(
   at: string,
   attempt: string,
 ): string {
-  const entry = `jsonb_build_array(jsonb_build_object('state', '${state}', 'at', ${at}, 'attempt', ${attempt}))`;
-  const t = `${alias}.transitions`;
-  return `transitions = CASE WHEN jsonb_array_length(${t}) < 50 THEN ${t} || ${entry}
-    ELSE jsonb_build_array(${t} -> 0) || jsonb_path_query_array(${t}, '$[last - 47 to last]') || ${entry} END`;
+  const entry = `jsonb_build_object('state', '${state}', 'at', ${at}, 'attempt', ${attempt})`;
+  return `transitions = ${appendBoundedSql(`${alias}.transitions`, entry, MAX_TRANSITIONS)}`;
+}
+
+/**
+ * The jsonb array `list` with `entry` appended, keeping the first element and the latest
+ * `max - 1` once it holds `max`, as `appendTransition` and `appendError` do in memory.
+ */
+export function appendBoundedSql(list: string, entry: string, max: number): string {
+  const latest = `'$[last - ${max - 3} to last]'`;
+  return `CASE WHEN jsonb_array_length(${list}) < ${max} THEN ${list} || jsonb_build_array(${entry})
+    ELSE jsonb_build_array(${list} -> 0) || jsonb_path_query_array(${list}, ${latest})
+      || jsonb_build_array(${entry}) END`;
 }
 
 /** Columns cleared when a job leaves `running`. */

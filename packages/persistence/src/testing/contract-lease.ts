@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, uuidv7, type Job, type Store } from '@gopherqueue/core';
+import {
+  boundedError,
+  ErrorCode,
+  MAX_ERROR_MESSAGE_LENGTH,
+  MAX_ERRORS,
+  uuidv7,
+  type Job,
+  type Store,
+} from '@gopherqueue/core';
 import {
   expectCode,
   ids,
@@ -225,6 +233,46 @@ export function leaseContract(harness: StoreContractHarness): void {
         { attempt: 2, at: t1 + 10, message: 'try 2', errorClass: 'error' },
       ]);
       expect(await f.get(b.id)).toEqual(dead);
+    });
+
+    it(`keeps the first and the latest ${MAX_ERRORS - 1} errors, each cut to its bounds`, async () => {
+      const job = await f.submit('t', { maxAttempts: 1000 });
+      const huge = 'x'.repeat(100_000);
+      let last: Job | undefined;
+      for (let attempt = 1; attempt <= MAX_ERRORS + 10; attempt++) {
+        const claimed = await f.claimOne();
+        last = await f.store.fail(job.id, claimed.leaseToken!, {
+          error: {
+            message: attempt === 1 ? huge : `try ${attempt}`,
+            errorClass: 'error',
+            name: attempt === 1 ? 'N'.repeat(300) : 'Error',
+            ...(attempt === 1 ? { stack: huge } : {}),
+          },
+          outcome: { state: 'retrying', runAt: f.clock.now() },
+        });
+      }
+      const errors = last!.errors;
+      expect(errors.map((e) => e.attempt)).toEqual([
+        1,
+        ...Array.from({ length: MAX_ERRORS - 1 }, (_, i) => i + 12),
+      ]);
+      expect(errors[0]).toEqual({
+        attempt: 1,
+        at: f.clock.now(),
+        message: boundedError({ message: huge }).message,
+        errorClass: 'error',
+        name: 'N'.repeat(175) + '... [125 more characters]',
+        stack: 'x'.repeat(16_356) + '... [83644 more characters]',
+      });
+      expect(errors[0]!.message).toHaveLength(MAX_ERROR_MESSAGE_LENGTH - 1);
+      expect(errors.at(-1)).toEqual({
+        attempt: MAX_ERRORS + 10,
+        at: f.clock.now(),
+        message: `try ${MAX_ERRORS + 10}`,
+        errorClass: 'error',
+        name: 'Error',
+      });
+      expect(await f.get(job.id)).toEqual(last);
     });
 
     it('releases back to scheduled without spending the attempt', async () => {
