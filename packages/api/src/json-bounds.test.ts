@@ -78,4 +78,24 @@ describe('JSON values from outside', () => {
     const done = await complete(nested(MAX_JSON_DEPTH));
     expect(done.status).toBe(200);
   });
+
+  it('refuses text a store would change with a 400 naming the field, and stores nothing', async () => {
+    const cases: [string, string][] = [
+      ['payload', `{"type":"t","payload":{"s":"a\\u0000b"}}`],
+      ['idempotency_key', `{"type":"t","idempotency_key":"k\\ud800X"}`],
+      ['tags', `{"type":"t","tags":{"k\\udfff":"v"}}`],
+    ];
+    for (const [field, raw] of cases) {
+      const res = await f.call('POST', '/api/v1/jobs', { raw });
+      expect(res.status, field).toBe(400);
+      expect(res.body.error.message, field).toMatch(/well-formed Unicode text without NUL/);
+    }
+    const job = await f.submit('t', null);
+    const cancel = await f.call('POST', `/api/v1/jobs/${job.id}/cancel`, {
+      raw: '{"reason":"r\\u0000"}',
+    });
+    expect(cancel.status).toBe(400);
+    expect(cancel.body.error.details).toEqual({ field: 'reason' });
+    expect((await f.store.counts()).byState.scheduled).toBe(1);
+  });
 });

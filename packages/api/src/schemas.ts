@@ -7,15 +7,15 @@ import {
   durationProblem,
   isTraceparent,
   isUuid,
+  isBadText,
   JOB_STATES,
-  jsonTooDeep,
+  jsonDepthProblem,
   MAX_ADMISSION_KEY_LENGTH,
   MAX_BACKOFF_MS,
   MAX_DELAY_MS,
   MAX_DURATION_MS,
   MAX_ERROR_NAME_LENGTH,
   MAX_ERROR_NAMES,
-  MAX_JSON_DEPTH,
   MAX_LEASE_MS,
   MAX_TIME_MS,
   MAX_TIMEOUT_MS,
@@ -88,10 +88,20 @@ const timeSchema = z.union([z.string(), z.number()]).refine(
 
 const nameSchema = z.string().regex(NAME, NAME_MESSAGE);
 const uuidSchema = z.string().refine(isUuid, { error: 'must be a UUID' });
-/** Any JSON value, nested at most `MAX_JSON_DEPTH` deep. */
-const jsonSchema = z.unknown().refine((value) => !jsonTooDeep(value), {
-  error: `must nest objects and arrays at most ${MAX_JSON_DEPTH} levels deep`,
+/** Any JSON value, nested at most `MAX_JSON_DEPTH` deep, its text well-formed. */
+const jsonSchema = z.unknown().superRefine((value, ctx) => {
+  const problem = jsonDepthProblem('value', value);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem.slice(6) });
 });
+
+/** Text of at most `max` characters that every store keeps as given (no NUL, no lone surrogate). */
+const textSchema = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((text) => !isBadText(text), {
+      error: 'must be well-formed Unicode text without NUL characters',
+    });
 
 const BACKOFF_MAX_MESSAGE = `must be at most ${MAX_BACKOFF_MS} ms (10 years)`;
 
@@ -201,7 +211,7 @@ export const listQuerySchema = z.object({
 
 /** `POST /api/v1/jobs/:id/cancel`. */
 export const cancelSchema = z.object({
-  reason: z.string().max(1000).optional(),
+  reason: textSchema(1000).optional(),
   force: z
     .boolean()
     .optional()
@@ -252,7 +262,7 @@ export const heartbeatSchema = z.object({
       }
     })
     .optional(),
-  progress_message: z.string().max(1000).optional(),
+  progress_message: textSchema(1000).optional(),
 });
 
 /** `POST /api/v1/jobs/:id/complete`. */

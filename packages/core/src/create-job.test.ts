@@ -212,6 +212,51 @@ describe('createJob payload depth', () => {
   });
 });
 
+describe('createJob text', () => {
+  it('refuses NUL characters and unpaired surrogates wherever a store would change them', () => {
+    const bad = 'k\ud800X';
+    const message = (name: string) =>
+      new RangeError(`${name} must be well-formed Unicode text without NUL characters`);
+    expect(() => createJob('x', { s: 'a\u0000b' }, {}, NOW)).toThrow(
+      new RangeError('payload must hold well-formed Unicode text without NUL characters'),
+    );
+    expect(() => createJob('x', [{ [bad]: 1 }], {}, NOW)).toThrow(
+      new RangeError('payload must hold well-formed Unicode text without NUL characters'),
+    );
+    expect(() => createJob('x', null, { idempotencyKey: bad }, NOW)).toThrow(
+      message('idempotencyKey'),
+    );
+    expect(() => createJob('x', null, { correlationId: 'c\u0000' }, NOW)).toThrow(
+      message('correlationId'),
+    );
+    expect(() => createJob('x', null, { tags: { [bad]: 'v' } }, NOW)).toThrow(message('tags'));
+    expect(() => createJob('x', null, { tags: { k: bad } }, NOW)).toThrow(message('tags.k'));
+    expect(() => createJob('x', null, { unique: { key: bad } }, NOW)).toThrow(
+      message('unique.key'),
+    );
+    expect(() => createJob('x', null, { debounce: { key: bad, wait: '1s' } }, NOW)).toThrow(
+      message('debounce.key'),
+    );
+    // Paired surrogates and other text are kept as given.
+    const fine = createJob(
+      'x',
+      { s: '😀 ümlaut' },
+      { idempotencyKey: 'k😀', tags: { t: '😀' } },
+      NOW,
+    );
+    expect(fine.payload).toEqual({ s: '😀 ümlaut' });
+    expect(fine.idempotencyKey).toBe('k😀');
+  });
+
+  it('keeps times in whole milliseconds, rounding a fraction up', () => {
+    expect(createJob('x', null, { delay: 0.5 }, NOW).runAt).toBe(NOW + 1);
+    expect(createJob('x', null, { delay: '2500us' }, NOW).runAt).toBe(NOW + 3);
+    expect(createJob('x', null, { runAt: NOW + 100.25 }, NOW).runAt).toBe(NOW + 101);
+    expect(createJob('x', null, { timeout: 1.5 }, NOW).timeoutMs).toBe(2);
+    expect(createJob('x', null, { ttl: 500.5 }, NOW).expiresAt).toBe(NOW + 501);
+  });
+});
+
 function deepNesting(levels: number): object {
   let value: object = { end: true };
   for (let i = 0; i < levels; i++) value = { next: value };

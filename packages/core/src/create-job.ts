@@ -7,7 +7,14 @@ import {
 import { resolveBackoff, type BackoffInput } from './backoff.js';
 import type { Json, JobSpec } from './job.js';
 import { groupProblem } from './group-settings.js';
-import { durationOption, jsonDepthProblem, MAX_DELAY_MS, MAX_TIMEOUT_MS } from './limits.js';
+import {
+  durationOption,
+  isBadText,
+  jsonDepthProblem,
+  MAX_DELAY_MS,
+  MAX_TIMEOUT_MS,
+  textProblem,
+} from './limits.js';
 import { parsePriority, type PriorityLevel, type PriorityName } from './priority.js';
 import { activeTraceparent, isTraceparent } from './trace-context.js';
 import { isUuid, uuidv7 } from './uuid.js';
@@ -168,6 +175,8 @@ export function createJob(
   for (const [key, value] of Object.entries(tags)) {
     if (typeof value !== 'string')
       throw new TypeError(`tags.${key} must be a string; got ${typeof value}`);
+    const problem = textProblem('tags', key) ?? textProblem(`tags.${key}`, value);
+    if (problem !== undefined) throw new RangeError(problem);
   }
   if (
     options.idempotencyKey !== undefined &&
@@ -176,6 +185,13 @@ export function createJob(
       options.idempotencyKey.length > 512)
   ) {
     throw new TypeError('idempotencyKey must be a non-empty string of at most 512 characters');
+  }
+  for (const [name, text] of [
+    ['idempotencyKey', options.idempotencyKey],
+    ['correlationId', options.correlationId],
+  ] as const) {
+    const problem = typeof text === 'string' ? textProblem(name, text) : undefined;
+    if (problem !== undefined) throw new RangeError(problem);
   }
   if (options.group !== undefined) {
     const problem = groupProblem(options.group);
@@ -200,6 +216,13 @@ export function createJob(
   if (traceparent !== undefined) spec.traceparent = traceparent;
   if (options.group !== undefined) spec.group = options.group;
   addAdmission(spec, options, now);
+  for (const [name, key] of [
+    ['unique.key', spec.unique?.key],
+    ['debounce.key', spec.debounce?.key],
+  ] as const) {
+    const problem = key === undefined ? undefined : textProblem(name, key);
+    if (problem !== undefined) throw new RangeError(problem);
+  }
   const retryOn = errorNames('retryOn', options.retryOn);
   if (retryOn !== undefined) spec.retryOn = retryOn;
   const noRetryOn = errorNames('noRetryOn', options.noRetryOn);
@@ -245,7 +268,7 @@ function resolveExpiresAt(options: JobOptions, now: number): number | undefined 
       value instanceof Date
         ? value.getTime()
         : typeof value === 'number'
-          ? value
+          ? Math.ceil(value)
           : typeof value === 'string'
             ? Date.parse(value)
             : Number.NaN;
@@ -269,7 +292,8 @@ function resolveRunAt(options: JobOptions, now: number): number | undefined {
       options.runAt instanceof Date
         ? options.runAt.getTime()
         : typeof options.runAt === 'number'
-          ? options.runAt
+          ? // A whole millisecond, as the stores keep times; never earlier than asked.
+            Math.ceil(options.runAt)
           : Date.parse(options.runAt);
     if (!Number.isFinite(at))
       throw new RangeError(`runAt must be a date; got ${JSON.stringify(options.runAt)}`);
@@ -292,7 +316,7 @@ function toJson(payload: unknown): Json {
   let copy: Json;
   try {
     const plain = plainJson(payload, 0);
-    // Within PLAIN_JSON_DEPTH, so within MAX_JSON_DEPTH.
+    // Within PLAIN_JSON_DEPTH, so within MAX_JSON_DEPTH, and its text all well-formed.
     if (plain !== undefined) return plain;
     // A round trip rejects cycles and BigInt, and drops functions, as the store's encoding will.
     copy = JSON.parse(JSON.stringify(payload)) as Json;
@@ -317,12 +341,14 @@ const PLAIN_JSON_DEPTH = 32;
  * job on the main thread. A number that is not finite becomes null and -0 becomes 0, as in JSON.
  * Undefined when any part is of another kind: a value JSON drops or turns into null (undefined,
  * a function, an array's hole), a `toJSON` method, a `__proto__` key (which `JSON.parse` keeps as
- * a field), another prototype (a Date, a class, a null prototype), or nesting deeper than
- * {@link PLAIN_JSON_DEPTH} (a cycle among them); the caller then makes the round trip itself.
+ * a field), another prototype (a Date, a class, a null prototype), nesting deeper than
+ * {@link PLAIN_JSON_DEPTH} (a cycle among them), or text with a NUL or an unpaired surrogate; the
+ * caller then makes the round trip itself, and its checks say what is wrong.
  */
 function plainJson(value: unknown, depth: number): Json | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value + 0 : null;
-  if (typeof value === 'string' || typeof value === 'boolean' || value === null) return value;
+  if (typeof value === 'string') return isBadText(value) ? undefined : value;
+  if (typeof value === 'boolean' || value === null) return value;
   if (typeof value !== 'object' || depth >= PLAIN_JSON_DEPTH) return undefined;
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return undefined;
   const prototype: unknown = Object.getPrototypeOf(value);
@@ -340,7 +366,7 @@ function plainJson(value: unknown, depth: number): Json | undefined {
   const source = value as Record<string, unknown>;
   const copy: Record<string, Json> = {};
   for (const key of Object.keys(source)) {
-    if (key === '__proto__') return undefined;
+    if (key === '__proto__' || isBadText(key)) return undefined;
     const field = plainJson(source[key], depth + 1);
     if (field === undefined) return undefined;
     copy[key] = field;

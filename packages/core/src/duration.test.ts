@@ -9,6 +9,14 @@ describe('parseDuration', () => {
     expect(parseDuration('1.5s')).toBe(1500);
     expect(parseDuration('2m3s4ms')).toBe(123_004);
   });
+  it('gives whole milliseconds, rounding a fraction up', () => {
+    expect(parseDuration('1.5ms')).toBe(2);
+    expect(parseDuration('2500us')).toBe(3);
+    expect(parseDuration('1ns')).toBe(1);
+    expect(parseDuration(0.5)).toBe(1);
+    expect(parseDuration('100.7')).toBe(101);
+    expect(parseDuration(0)).toBe(0);
+  });
   it('reads numbers and numeric strings as milliseconds', () => {
     expect(parseDuration(250)).toBe(250);
     expect(parseDuration('250')).toBe(250);

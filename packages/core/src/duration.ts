@@ -11,8 +11,10 @@ const UNIT_MS: Record<string, number> = {
 const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
 
 /**
- * Parses a Go-style duration (`"500ms"`, `"1h30m"`, `"1.5s"`) or a number of milliseconds.
- * A bare numeric string is read as milliseconds.
+ * Parses a Go-style duration (`"500ms"`, `"1h30m"`, `"1.5s"`) or a number of milliseconds, into
+ * whole milliseconds: a fraction (`"1.5ms"`, `"2500us"`, `0.5`) rounds up, so a positive duration
+ * stays positive and every time the engine computes from it is a whole millisecond, as the stores
+ * keep them. A bare numeric string is read as milliseconds.
  * @throws TypeError when the value is neither a string nor a number.
  * @throws RangeError when the string is not a duration, or the value is negative or not finite.
  */
@@ -21,7 +23,7 @@ export function parseDuration(value: string | number): number {
     if (!Number.isFinite(value) || value < 0) {
       throw new RangeError(`duration must be a non-negative number of milliseconds; got ${value}`);
     }
-    return value;
+    return Math.ceil(value);
   }
   if (typeof value !== 'string') {
     throw new TypeError(`duration must be a string like "30s" or a number of milliseconds`);
@@ -50,12 +52,12 @@ export function parseDuration(value: string | number): number {
   return finite(total, value);
 }
 
-/** `ms`, unless a string of absurd length made it infinite. */
+/** `ms` rounded up to a whole millisecond, unless a string of absurd length made it infinite. */
 function finite(ms: number, value: string): number {
   if (!Number.isFinite(ms)) {
     throw new RangeError(`duration ${JSON.stringify(value)} is too long to be a number`);
   }
-  return ms;
+  return Math.ceil(ms);
 }
 
 /** Formats milliseconds as a Go-style duration (`90_000` becomes `"1m30s"`). */

@@ -40,6 +40,7 @@ export { isJobState, isTerminal, JOB_STATES, RUNNABLE_STATES } from './job-state
 export type { JobState } from './job-state.js';
 export {
   durationProblem,
+  isBadText,
   jsonDepthProblem,
   jsonTooDeep,
   MAX_BACKOFF_MS,
@@ -56,6 +57,8 @@ export {
   progressProblem,
   RUN_AT_SKEW_MS,
   runAtProblem,
+  textProblem,
+  wellFormedText,
 } from './limits.js';
 export {
   appendError,

@@ -11,7 +11,16 @@ import {
   type JobError,
   type JobTransition,
 } from './job.js';
-import { jsonTooDeep, MAX_JSON_DEPTH, MAX_PROGRESS_LENGTH, progressProblem } from './limits.js';
+import {
+  isBadText,
+  jsonDepthProblem,
+  jsonTooDeep,
+  MAX_JSON_DEPTH,
+  MAX_PROGRESS_LENGTH,
+  progressProblem,
+  textProblem,
+  wellFormedText,
+} from './limits.js';
 
 const entry = (n: number): JobTransition => ({ state: 'running', at: n, attempt: n });
 
@@ -141,5 +150,33 @@ describe('jsonTooDeep and progressProblem', () => {
     expect(progressProblem({ d: nested(MAX_JSON_DEPTH) })).toBe(
       `progress must nest objects and arrays at most ${MAX_JSON_DEPTH} levels deep`,
     );
+  });
+});
+
+describe('text every store keeps as given', () => {
+  it('finds NUL characters and unpaired surrogates, and nothing else', () => {
+    for (const bad of ['a\u0000b', 'k\ud800X', 'k\udfff', '\udc00\ud800', 'end\ud83d']) {
+      expect(isBadText(bad)).toBe(true);
+    }
+    for (const good of ['', 'plain', 'ümlaut', '😀 pair', '\u2028', 'tab\tnew\nline']) {
+      expect(isBadText(good)).toBe(false);
+    }
+    expect(wellFormedText('a\u0000b\ud800c😀')).toBe('a\ufffdb\ufffdc😀');
+    expect(textProblem('idempotencyKey', 'k\ud801X')).toBe(
+      'idempotencyKey must be well-formed Unicode text without NUL characters',
+    );
+    expect(jsonDepthProblem('result', { ok: ['fine', { ['k\u0000']: 1 }] })).toBe(
+      'result must hold well-formed Unicode text without NUL characters',
+    );
+    expect(jsonDepthProblem('result', { ok: ['fine', '😀'] })).toBeUndefined();
+  });
+
+  it('replaces bad text in an error rather than refusing it', () => {
+    const error = { ...failure(1), message: 'bad byte \u0000 here', stack: 'at \udc00' };
+    expect(boundedError(error)).toEqual({
+      ...failure(1),
+      message: 'bad byte \ufffd here',
+      stack: 'at \ufffd',
+    });
   });
 });

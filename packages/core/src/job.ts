@@ -1,5 +1,6 @@
 import type { JobDebounce, JobUnique } from './admission.js';
 import { MAX_ERROR_NAME_LENGTH } from './create-job.js';
+import { isBadText, wellFormedText } from './limits.js';
 import type { Backoff } from './backoff.js';
 import type { ErrorClass } from './errors.js';
 import type { JobState } from './job-state.js';
@@ -90,8 +91,9 @@ export function truncateText(text: string, max: number): string {
 
 /**
  * `error` with its message, stack and name cut to {@link MAX_ERROR_MESSAGE_LENGTH},
- * {@link MAX_ERROR_STACK_LENGTH} and {@link MAX_ERROR_NAME_LENGTH}: a handler may throw an error
- * of any size, and every store keeps what this leaves. The same object when nothing is cut.
+ * {@link MAX_ERROR_STACK_LENGTH} and {@link MAX_ERROR_NAME_LENGTH}, and any NUL or unpaired
+ * surrogate in them replaced by U+FFFD: a handler may throw an error of any size and text, and
+ * every store keeps what this leaves. The same object when nothing changes.
  */
 export function boundedError<E extends { message: string; name?: string; stack?: string }>(
   error: E,
@@ -101,14 +103,21 @@ export function boundedError<E extends { message: string; name?: string; stack?:
   if (
     message === error.message &&
     message.length <= MAX_ERROR_MESSAGE_LENGTH &&
-    (typeof name !== 'string' || name.length <= MAX_ERROR_NAME_LENGTH) &&
-    (typeof stack !== 'string' || stack.length <= MAX_ERROR_STACK_LENGTH)
+    !isBadText(message) &&
+    (typeof name !== 'string' || (name.length <= MAX_ERROR_NAME_LENGTH && !isBadText(name))) &&
+    (typeof stack !== 'string' || (stack.length <= MAX_ERROR_STACK_LENGTH && !isBadText(stack)))
   ) {
     return error;
   }
-  const out = { ...error, message: truncateText(message, MAX_ERROR_MESSAGE_LENGTH) };
-  if (typeof name === 'string') out.name = truncateText(name, MAX_ERROR_NAME_LENGTH);
-  if (typeof stack === 'string') out.stack = truncateText(stack, MAX_ERROR_STACK_LENGTH);
+  const out = {
+    ...error,
+    message: wellFormedText(truncateText(message, MAX_ERROR_MESSAGE_LENGTH)),
+  };
+  if (typeof name === 'string')
+    out.name = wellFormedText(truncateText(name, MAX_ERROR_NAME_LENGTH));
+  if (typeof stack === 'string') {
+    out.stack = wellFormedText(truncateText(stack, MAX_ERROR_STACK_LENGTH));
+  }
   return out;
 }
 

@@ -118,14 +118,61 @@ export function jsonTooDeep(value: unknown, max = MAX_JSON_DEPTH): boolean {
   return false;
 }
 
+/** A NUL character, or half of a surrogate pair without the other half. */
+// eslint-disable-next-line no-control-regex -- NUL is what it looks for
+const BAD_TEXT = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const BAD_TEXT_ALL = new RegExp(BAD_TEXT.source, 'g');
+
+/**
+ * True when `text` holds a NUL or an unpaired surrogate: text no store keeps as given (PostgreSQL
+ * refuses both in `text` and `jsonb`; UTF-8 keys turn every unpaired surrogate into U+FFFD, so
+ * two different keys would become one).
+ */
+export function isBadText(text: string): boolean {
+  return BAD_TEXT.test(text);
+}
+
+/** `text` with each NUL and unpaired surrogate replaced by U+FFFD (for messages, not keys). */
+export function wellFormedText(text: string): string {
+  return BAD_TEXT.test(text) ? text.replace(BAD_TEXT_ALL, '\ufffd') : text;
+}
+
+/** Why the text given as `name` cannot be kept (see {@link isBadText}), or undefined. */
+export function textProblem(name: string, text: string): string | undefined {
+  return isBadText(text)
+    ? `${name} must be well-formed Unicode text without NUL characters`
+    : undefined;
+}
+
 /**
  * Why a JSON value given as `name` cannot be kept, or undefined when it can: nested deeper than
- * {@link MAX_JSON_DEPTH}.
+ * {@link MAX_JSON_DEPTH}, or holding a string or field name with a NUL or an unpaired surrogate.
  */
 export function jsonDepthProblem(name: string, value: unknown): string | undefined {
-  return jsonTooDeep(value)
-    ? `${name} must nest objects and arrays at most ${MAX_JSON_DEPTH} levels deep`
+  if (jsonTooDeep(value)) {
+    return `${name} must nest objects and arrays at most ${MAX_JSON_DEPTH} levels deep`;
+  }
+  return jsonHasBadText(value)
+    ? `${name} must hold well-formed Unicode text without NUL characters`
     : undefined;
+}
+
+/** True when a string or field name in `value` (a JSON value without cycles) is bad text. */
+function jsonHasBadText(value: unknown): boolean {
+  const pending: unknown[] = [value];
+  for (let item = pending.pop(); pending.length > 0 || item !== undefined; item = pending.pop()) {
+    if (typeof item === 'string') {
+      if (BAD_TEXT.test(item)) return true;
+    } else if (Array.isArray(item)) {
+      for (const child of item) pending.push(child);
+    } else if (typeof item === 'object' && item !== null) {
+      for (const [key, child] of Object.entries(item)) {
+        if (BAD_TEXT.test(key)) return true;
+        pending.push(child);
+      }
+    }
+  }
+  return false;
 }
 
 /**

@@ -178,7 +178,8 @@ export function failedJob(job: Job, now: number, input: FailInput): Job {
   next.state = input.outcome.state;
   next.updatedAt = now;
   next.errors = appendError(job.errors, { ...input.error, attempt: job.attempt, at: now });
-  if (input.outcome.state === 'retrying') next.runAt = input.outcome.runAt;
+  // Times are whole milliseconds in every store (PostgreSQL keeps them as bigint).
+  if (input.outcome.state === 'retrying') next.runAt = Math.ceil(input.outcome.runAt);
   else next.finishedAt = now;
   return moved(job, next, now);
 }
@@ -187,7 +188,7 @@ export function releasedJob(job: Job, now: number, runAt: number): Job {
   const next = copyJob(job, false);
   next.state = 'scheduled';
   next.attempt = Math.max(0, job.attempt - 1);
-  next.runAt = runAt;
+  next.runAt = Math.ceil(runAt);
   next.updatedAt = now;
   return moved(job, next, now);
 }

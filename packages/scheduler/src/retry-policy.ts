@@ -51,5 +51,6 @@ export function failureOutcome(
   const maxAttempts = Number.isFinite(job.maxAttempts) ? job.maxAttempts : JOB_DEFAULTS.maxAttempts;
   if (!(job.attempt < maxAttempts)) return { state: 'dead_letter' };
   const wait = report.retryAfterMs ?? backoffDelay(job.backoff, job.attempt, random);
-  return { state: 'retrying', runAt: now + wait };
+  // A whole millisecond, as the stores keep times (a jittered backoff is fractional).
+  return { state: 'retrying', runAt: now + Math.ceil(wait) };
 }

@@ -1,4 +1,11 @@
-import { progressProblem, SnoozeError, type Job, type Json, type Logger } from '@gopherqueue/core';
+import {
+  progressProblem,
+  SnoozeError,
+  textProblem,
+  type Job,
+  type Json,
+  type Logger,
+} from '@gopherqueue/core';
 import type { JobContext } from './job-context.js';
 import { toJson } from './to-json.js';
 
@@ -58,11 +65,14 @@ export class AttemptContext implements JobContext {
   get progress(): (value: unknown, message?: string) => Promise<void> {
     return (this.#progress ??= async (value, message) => {
       const progress = toJson(value, 'progress');
-      const problem = progressProblem(progress);
+      const text = message === undefined ? undefined : String(message);
+      const problem =
+        progressProblem(progress) ??
+        (text === undefined ? undefined : textProblem('the progress message', text));
       if (problem !== undefined) throw new RangeError(problem);
       await this.#host.renew({
         progress,
-        ...(message === undefined ? {} : { progressMessage: String(message) }),
+        ...(text === undefined ? {} : { progressMessage: text }),
       });
     });
   }

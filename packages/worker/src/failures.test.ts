@@ -81,11 +81,12 @@ describe('WorkerPool failure recording', () => {
     expect(e.pool.stats()).toMatchObject({ completed: 1, failed: 8, busy: 0 });
   });
 
-  it('fails an attempt whose result nests too deep, and refuses progress over its bounds', async () => {
+  it('fails an attempt whose result nests too deep or holds a NUL, and refuses progress over its bounds', async () => {
     const e = await engine();
     let deep: unknown = 'end';
     for (let i = 0; i < MAX_JSON_DEPTH + 1; i++) deep = [deep];
     e.pool.register('deep-result', () => deep);
+    e.pool.register('nul-result', () => ({ s: 'a\u0000b' }));
     e.pool.register('big-progress', async (ctx) => {
       const refused: string[] = [];
       for (const value of [{ text: 'p'.repeat(MAX_PROGRESS_LENGTH) }, { deep }, 150, 'half']) {
@@ -96,6 +97,8 @@ describe('WorkerPool failure recording', () => {
     e.pool.start();
     const deepJob = createJob('deep-result', null, { maxAttempts: 1 });
     const progressJob = createJob('big-progress');
+    const nulJob = createJob('nul-result', null, { maxAttempts: 1 });
+    await e.scheduler.enqueue(nulJob);
     await e.scheduler.enqueue(deepJob);
     await e.scheduler.enqueue(progressJob);
     expect((await untilState(e.store, deepJob.id, 'dead_letter')).errors).toMatchObject([
@@ -104,6 +107,12 @@ describe('WorkerPool failure recording', () => {
         message: `the handler result must nest objects and arrays at most ${MAX_JSON_DEPTH} levels deep`,
         name: 'RangeError',
         errorClass: 'error',
+      },
+    ]);
+    expect((await untilState(e.store, nulJob.id, 'dead_letter')).errors).toMatchObject([
+      {
+        attempt: 1,
+        message: 'the handler result must hold well-formed Unicode text without NUL characters',
       },
     ]);
     const done = await untilState(e.store, progressJob.id, 'completed');

@@ -92,7 +92,7 @@ export class StoreWorkSource implements WorkSource {
     await this.#store.release(
       job.id,
       job.leaseToken ?? '',
-      delayMs === undefined ? {} : { runAt: this.#clock.now() + delayMs },
+      delayMs === undefined ? {} : { runAt: this.#clock.now() + Math.ceil(delayMs) },
     );
   }
 

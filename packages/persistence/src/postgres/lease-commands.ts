@@ -77,7 +77,8 @@ export async function failRow(
     token,
     [
       outcome.state,
-      outcome.state === 'retrying' ? outcome.runAt : null,
+      // Whole milliseconds, as the bigint column keeps them (a caller's sum may be fractional).
+      outcome.state === 'retrying' ? Math.ceil(outcome.runAt) : null,
       now,
       JSON.stringify(boundedError(input.error)),
     ],
@@ -104,7 +105,7 @@ export async function releaseRow(
     `state = 'scheduled', attempt = greatest(attempt - 1, 0), run_at = $3, updated_at = $4, ${DROP_LEASE}`,
     id,
     token,
-    [input.runAt ?? now, now],
+    [Math.ceil(input.runAt ?? now), now],
   );
   changes.push(updated(job, 'running'));
   return job;

@@ -275,6 +275,33 @@ export function leaseContract(harness: StoreContractHarness): void {
       expect(await f.get(job.id)).toEqual(last);
     });
 
+    it('keeps whole-millisecond times and well-formed error text, whatever a caller passes', async () => {
+      const job = await f.submit('t');
+      const first = await f.claimOne();
+      const now = f.clock.now();
+      const failed = await f.store.fail(job.id, first.leaseToken!, {
+        error: { message: 'bad byte \u0000 here', errorClass: 'error', stack: 'at \udc00' },
+        outcome: { state: 'retrying', runAt: now + 200.25 },
+      });
+      expect(failed.runAt).toBe(now + 201);
+      expect(failed.errors).toEqual([
+        {
+          attempt: 1,
+          at: now,
+          message: 'bad byte \ufffd here',
+          errorClass: 'error',
+          stack: 'at \ufffd',
+        },
+      ]);
+      f.clock.advance(201);
+      const second = await f.claimOne();
+      const released = await f.store.release(job.id, second.leaseToken!, {
+        runAt: f.clock.now() + 0.5,
+      });
+      expect(released.runAt).toBe(f.clock.now() + 1);
+      expect(await f.get(job.id)).toEqual(released);
+    });
+
     it('releases back to scheduled without spending the attempt', async () => {
       const job = await f.submit('t');
       const first = await f.claimOne();
