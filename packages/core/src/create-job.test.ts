@@ -248,6 +248,28 @@ describe('createJob text', () => {
     expect(fine.idempotencyKey).toBe('k😀');
   });
 
+  it('bounds tags: count, key and value length, and keys a filter can name', () => {
+    const many = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 'v']));
+    expect(() => createJob('x', null, { tags: many }, NOW)).toThrow(
+      new RangeError('tags must hold at most 64 tags; got 65'),
+    );
+    delete many.k64;
+    expect(Object.keys(createJob('x', null, { tags: many }, NOW).tags)).toHaveLength(64);
+    for (const key of ['', 'a:b', 'k'.repeat(201)]) {
+      expect(() => createJob('x', null, { tags: { [key]: 'v' } }, NOW), key).toThrow(
+        /^tags: a key must be 1\.\.200 characters without ":"/,
+      );
+    }
+    expect(() => createJob('x', null, { tags: { k: 'v'.repeat(1001) } }, NOW)).toThrow(
+      new RangeError('tags.k must be at most 1000 characters'),
+    );
+    expect(
+      createJob('x', null, { tags: { ['k'.repeat(200)]: 'v'.repeat(1000) } }, NOW).tags,
+    ).toEqual({
+      ['k'.repeat(200)]: 'v'.repeat(1000),
+    });
+  });
+
   it('keeps times in whole milliseconds, rounding a fraction up', () => {
     expect(createJob('x', null, { delay: 0.5 }, NOW).runAt).toBe(NOW + 1);
     expect(createJob('x', null, { delay: '2500us' }, NOW).runAt).toBe(NOW + 3);

@@ -103,6 +103,15 @@ export const MAX_ERROR_NAMES = 32;
 /** The longest entry of `retryOn` or `noRetryOn`. */
 export const MAX_ERROR_NAME_LENGTH = 200;
 
+/** Most tags a job may carry. */
+export const MAX_TAGS = 64;
+
+/** The longest tag key (1 or more characters, without `:`, which a `key:value` filter splits at). */
+export const MAX_TAG_KEY_LENGTH = 200;
+
+/** The longest tag value. */
+export const MAX_TAG_VALUE_LENGTH = 1000;
+
 /**
  * `retryOn` or `noRetryOn` as given, checked and without repeats, or undefined when absent.
  * @throws TypeError or RangeError naming the option.
@@ -172,9 +181,21 @@ export function createJob(
   if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) {
     throw new TypeError('tags must be an object of string values');
   }
-  for (const [key, value] of Object.entries(tags)) {
+  const entries = Object.entries(tags);
+  if (entries.length > MAX_TAGS) {
+    throw new RangeError(`tags must hold at most ${MAX_TAGS} tags; got ${entries.length}`);
+  }
+  for (const [key, value] of entries) {
+    if (key === '' || key.length > MAX_TAG_KEY_LENGTH || key.includes(':')) {
+      throw new RangeError(
+        `tags: a key must be 1..${MAX_TAG_KEY_LENGTH} characters without ":" (a filter is key:value); got ${JSON.stringify(key.slice(0, 50))}`,
+      );
+    }
     if (typeof value !== 'string')
       throw new TypeError(`tags.${key} must be a string; got ${typeof value}`);
+    if (value.length > MAX_TAG_VALUE_LENGTH) {
+      throw new RangeError(`tags.${key} must be at most ${MAX_TAG_VALUE_LENGTH} characters`);
+    }
     const problem = textProblem('tags', key) ?? textProblem(`tags.${key}`, value);
     if (problem !== undefined) throw new RangeError(problem);
   }

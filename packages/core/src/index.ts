@@ -20,7 +20,15 @@ export type { Backoff, BackoffInput, BackoffStrategy } from './backoff.js';
 export { systemClock } from './clock.js';
 export type { Clock } from './clock.js';
 export type { Component, ComponentStatus } from './component.js';
-export { createJob, JOB_DEFAULTS, MAX_ERROR_NAME_LENGTH, MAX_ERROR_NAMES } from './create-job.js';
+export {
+  createJob,
+  JOB_DEFAULTS,
+  MAX_ERROR_NAME_LENGTH,
+  MAX_ERROR_NAMES,
+  MAX_TAG_KEY_LENGTH,
+  MAX_TAG_VALUE_LENGTH,
+  MAX_TAGS,
+} from './create-job.js';
 export type { JobOptions } from './create-job.js';
 export { formatDuration, parseDuration } from './duration.js';
 export { ErrorCode, GqError, isGqError, isPermanentError, PermanentError } from './errors.js';

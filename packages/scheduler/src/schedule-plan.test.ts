@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { checkScheduleDefinition, cronPlan, intervalPlan } from './schedule-plan.js';
 
 const iso = (ms: number[]): string[] => ms.map((t) => new Date(t).toISOString());
+const tags = (n: number): Record<string, string> =>
+  Object.fromEntries(Array.from({ length: n }, (_, i) => [`t${i}`, 'v']));
 
 describe('schedule plans', () => {
   it('lists the next and the latest ticks of a cron in its time zone', () => {
@@ -44,12 +46,20 @@ describe('schedule plans', () => {
       [{ job, everyMs: 1000, jitterMs: 7_200_000 }, 'jitter must be at most'],
       [{ job: { type: 'x', queue: '' }, everyMs: 1000 }, 'job.queue'],
       [{ job: { type: 'x', maxAttempts: 0 }, everyMs: 1000 }, 'job.maxAttempts'],
+      // Each tick's job adds two tags: a template of 63 would make jobs of 65.
+      [
+        { job: { type: 'x', tags: tags(63) }, everyMs: 1000 },
+        'job.tags must hold at most 64 tags; got 65',
+      ],
     ];
     for (const [definition, message] of cases) {
       expect(() => checkScheduleDefinition(definition), JSON.stringify(definition)).toThrow(
         message,
       );
     }
+    expect(
+      checkScheduleDefinition({ job: { type: 'x', tags: tags(62) }, everyMs: 1000 }).job.tags,
+    ).toEqual(tags(62));
     expect(checkScheduleDefinition({ job, everyMs: 1000 })).toEqual({
       job,
       everyMs: 1000,

@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import { SCHEDULE_TAG, SCHEDULED_FOR_TAG } from './schedule-job.js';
 import {
   createJob,
   durationProblem,
@@ -187,7 +188,10 @@ function checkTemplate(job: unknown): void {
   const t = job as { type?: unknown; payload?: Json };
   if (typeof t.type !== 'string') throw new TypeError('job.type must be a string');
   try {
-    createJob(t.type, t.payload ?? null, templateOptions(job as ScheduleDefinition['job']), 0);
+    // With the two tags each tick's job gets, so a template past the tag limit is refused now.
+    const options = templateOptions(job as ScheduleDefinition['job']) ?? {};
+    options.tags = { ...(options.tags ?? {}), [SCHEDULE_TAG]: '-', [SCHEDULED_FOR_TAG]: '-' };
+    createJob(t.type, t.payload ?? null, options, 0);
   } catch (err) {
     const error = err as Error;
     const Type = error instanceof TypeError ? TypeError : RangeError;
