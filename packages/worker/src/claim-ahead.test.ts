@@ -137,6 +137,28 @@ describe('WorkerPool claimAhead', () => {
     expect(await e.store.get(b.id)).toMatchObject({ state: 'cancelled', attempt: 1 });
   });
 
+  it('gives back the held jobs of a queue paused while they wait, their attempt not spent', async () => {
+    const { clock, e, slow, ran } = await started({ concurrency: 1, claimAhead: 2 });
+    const [a, b, c] = (await backlog(e, clock, 2, 3)) as [JobSpec, JobSpec, JobSpec];
+    await settlesAt(e, 3);
+    expect([ran, e.pool.stats().held]).toEqual([[a.id], 2]);
+    await e.store.pauseQueue('default');
+    // Both held jobs go back to the paused queue at once, though no slot freed.
+    await until(async () => ((await running(e)) === 1 ? true : undefined), 'the held jobs back');
+    expect(e.pool.stats().held).toBe(0);
+    for (const spec of [b, c]) {
+      expect(await e.store.get(spec.id)).toMatchObject({ state: 'scheduled', attempt: 0 });
+    }
+    slow.open();
+    await untilState(e.store, a.id, 'completed');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(ran).toEqual([a.id]);
+    await e.store.resumeQueue('default');
+    for (const spec of [b, c]) await untilState(e.store, spec.id, 'completed');
+    expect(ran).toEqual([a.id, b.id, c.id]);
+    for (const spec of [b, c]) expect((await e.store.get(spec.id))?.attempt).toBe(1);
+  });
+
   it('never holds more than claimAhead, and gives held jobs back unrun when the pool stops', async () => {
     const { clock, e, slow, ran } = await started({
       concurrency: 2,

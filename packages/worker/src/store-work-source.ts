@@ -107,7 +107,9 @@ export class StoreWorkSource implements WorkSource {
       throw new GqError(ErrorCode.INVALID_STATE, 'start the scheduler before the worker pool');
     }
     const unsubscribe = this.#store.subscribe((change) => {
-      if (change.kind === 'deleted') {
+      if (change.kind === 'queue') {
+        listener({ kind: 'queue', id: change.id, state: undefined });
+      } else if (change.kind === 'deleted') {
         listener({ id: change.id, state: 'deleted' });
       } else if (change.kind === 'updated' && change.state !== undefined) {
         const job = change.job;

@@ -48,6 +48,11 @@ export interface LeaseRenewal {
  * job it runs was cancelled or taken from it.
  */
 export interface JobChange {
+  /**
+   * `queue` for a change of a queue's settings (paused, resumed, limits), whose name is then
+   * `id`; absent for a change of a job.
+   */
+  kind?: 'queue';
   id: string;
   /** The job's state after the change; `deleted` when it is gone; undefined when not known. */
   state: JobState | 'deleted' | undefined;

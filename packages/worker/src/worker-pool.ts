@@ -55,6 +55,8 @@ interface HeldJob {
   at: number;
   /** Set when the job was cancelled or taken back while held: it is dropped unrun. */
   lost: boolean;
+  /** Set when its queue's settings changed (a pause) while held: it goes back unrun. */
+  giveBack?: boolean;
 }
 
 /**
@@ -460,8 +462,8 @@ export class WorkerPool implements Component {
     const stopping = this.#stopController.signal.aborted;
     const expired = clock.now() - this.#holdMs();
     while (this.#heldAhead() > 0) {
-      const { job, at, lost } = this.#ahead[this.#aheadAt] as HeldJob;
-      const giveBack = stopping || at < expired;
+      const { job, at, lost, giveBack: queueChanged } = this.#ahead[this.#aheadAt] as HeldJob;
+      const giveBack = stopping || at < expired || queueChanged === true;
       if (!giveBack && this.#busy >= concurrency) break;
       this.#ahead[this.#aheadAt] = undefined as unknown as HeldJob;
       this.#aheadAt++;
@@ -583,6 +585,19 @@ export class WorkerPool implements Component {
 
   /** Aborts a running handler whose job left `running` under it (cancelled, taken back). */
   #onChange(change: JobChange): void {
+    if (change.kind === 'queue') {
+      // A pause must keep the queue's held jobs from starting: every change of its settings
+      // gives them back unrun, their attempt not spent (if it was not a pause, they are
+      // claimed again).
+      let changed = false;
+      for (const held of this.#held.values()) {
+        if (held.job.queue !== change.id || held.lost) continue;
+        held.giveBack = true;
+        changed = true;
+      }
+      if (changed) this.#startAhead();
+      return;
+    }
     const attempt = this.#running.get(change.id);
     if (attempt === undefined) {
       const held = this.#held.get(change.id);
