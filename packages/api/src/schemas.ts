@@ -87,7 +87,14 @@ const timeSchema = z.union([z.string(), z.number()]).refine(
 );
 
 const nameSchema = z.string().regex(NAME, NAME_MESSAGE);
-const uuidSchema = z.string().refine(isUuid, { error: 'must be a UUID' });
+/**
+ * A job id: a UUID in either case, given back in lower case as ids are stored, so an upper-case
+ * id in a body or query string finds the same job as a path parameter does.
+ */
+const uuidSchema = z
+  .string()
+  .refine(isUuid, { error: 'must be a UUID' })
+  .transform((id) => id.toLowerCase());
 /** Any JSON value, nested at most `MAX_JSON_DEPTH` deep, its text well-formed. */
 const jsonSchema = z.unknown().superRefine((value, ctx) => {
   const problem = jsonDepthProblem('value', value);

@@ -200,6 +200,22 @@ describe('GET /api/v1/events', () => {
     expect([snoozed.state, snoozed.attempt]).toEqual(['scheduled', 0]);
   });
 
+  it('sends, with an upper-case job_id, the events of that job', async () => {
+    const job = await f.submit('t');
+    const { events } = await readStream(
+      `/api/v1/events?job_id=${job.id.toUpperCase()}`,
+      (evs) => evs.some((e) => e.event === 'job.cancelled'),
+      async () => {
+        await f.submit('t');
+        await f.store.cancel(job.id, 'stop');
+      },
+    );
+    expect(events.map((e) => [e.event, e.id])).toEqual([
+      ['connected', undefined],
+      ['job.cancelled', job.id],
+    ]);
+  });
+
   it('rejects a malformed job_id', async () => {
     const res = await f.call('GET', '/api/v1/events?job_id=bad');
     expect(res.status).toBe(400);

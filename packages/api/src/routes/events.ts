@@ -19,10 +19,11 @@ import type { SseConnection } from '../sse-stream.js';
 export function registerEventRoutes(api: Hono<ApiEnv>, hub: SseHub): void {
   api.get('/events', requirePermission('jobs:read'), (c) => {
     const raw = c.req.query('job_id');
-    const jobId = raw === undefined || raw === '' || raw === '*' ? undefined : raw;
-    if (jobId !== undefined && !isUuid(jobId)) {
+    if (raw !== undefined && raw !== '' && raw !== '*' && !isUuid(raw)) {
       throw new HttpError('invalid_request', 'invalid job ID format', { field: 'job_id' });
     }
+    // Ids are stored in lower case: an upper-case one must still match its job's events.
+    const jobId = raw === undefined || raw === '' || raw === '*' ? undefined : raw.toLowerCase();
     const workerId = c.req.query('worker_id');
     if (workerId !== undefined && (workerId === '' || workerId.length > 200)) {
       throw new HttpError('invalid_request', 'worker_id must be 1..200 characters', {

@@ -225,6 +225,21 @@ describe('GET /api/v1/jobs', () => {
     expect(bad.body.error.details.field).toBe('depends_on');
   });
 
+  it('takes an upper-case job id as the same job: in the path, in depends_on, in ?depends_on=', async () => {
+    const parent = await f.submit('parent');
+    const upper = parent.id.toUpperCase();
+    const got = await f.call('GET', `/api/v1/jobs/${upper}`);
+    expect([got.status, got.body.id]).toEqual([200, parent.id]);
+    const child = await f.call('POST', '/api/v1/jobs', {
+      body: { type: 'child', depends_on: [upper] },
+    });
+    expect(child.status).toBe(201);
+    expect(child.body).toMatchObject({ state: 'pending', depends_on: [parent.id] });
+    const listed = await f.call('GET', `/api/v1/jobs?depends_on=${upper}`);
+    expect(listed.status).toBe(200);
+    expect(listed.body.jobs.map((j: { id: string }) => j.id)).toEqual([child.body.id]);
+  });
+
   it('rejects an unknown state', async () => {
     const res = await f.call('GET', '/api/v1/jobs?state=sleeping');
     expect(res.status).toBe(400);
