@@ -157,6 +157,21 @@ describe('gq command line', () => {
     });
   });
 
+  it('refuses a --max-job-waits, --max-claim-waits or --max-connections that is not a positive integer', async () => {
+    for (const [flag, value] of [
+      ['--max-job-waits', '0'],
+      ['--max-claim-waits', '2.5'],
+      ['--max-connections', '-1'],
+    ] as const) {
+      const run = await gq(['serve', '--bolt=false', flag, value]);
+      expect(run).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `gq: ${flag} must be a positive integer; got ${value}\n`,
+      });
+    }
+  });
+
   it('serves until stopped: --bolt=false keeps jobs in memory, --auth=false trusts everyone', async () => {
     const cases: [string[], RegExp][] = [
       [

@@ -115,9 +115,30 @@ export interface ServerOptions {
   janitorIntervalMs?: number;
   /** Event streams (`GET /api/v1/events`) open at once; more get 503. @defaultValue 1000 */
   maxEventStreams?: number;
+  /** Waits of `/api/v1/jobs/:id/wait` held open at once; more get 503. @defaultValue 1000 */
+  maxJobWaits?: number;
+  /**
+   * Claims of the lease API waiting for work at once; past it a claim that finds no job gets 503.
+   * @defaultValue 1000
+   */
+  maxClaimWaits?: number;
+  /**
+   * HTTP connections open at once (the server's `maxConnections`); the operating system still
+   * accepts more, and the server closes each at once. @defaultValue {@link DEFAULT_MAX_CONNECTIONS}
+   */
+  maxConnections?: number;
   /** @defaultValue noopLogger */
   logger?: Logger;
 }
+
+/**
+ * Connections `gq serve` keeps open at once by default: a fixed bound rather than one derived from
+ * the file-descriptor limit, which Node.js does not expose (it raises the soft limit to the hard
+ * one at startup, commonly far above this). It leaves room for the event streams and long polls
+ * (1,000 each by default) plus ordinary requests, and keeps a flood of idle sockets from running
+ * the process out of descriptors for its store and handlers.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
 
 /** A started server. */
 export interface GqServer {
@@ -260,9 +281,13 @@ export async function startServer(options: ServerOptions = {}): Promise<GqServer
       logger,
       leaseMs,
       ...(options.maxEventStreams === undefined ? {} : { sseMaxStreams: options.maxEventStreams }),
+      ...(options.maxJobWaits === undefined ? {} : { maxJobWaits: options.maxJobWaits }),
+      ...(options.maxClaimWaits === undefined ? {} : { maxClaimWaits: options.maxClaimWaits }),
       version: GQ_VERSION,
     });
     const http = createAdaptorServer({ fetch: app.fetch }) as Server;
+    // Past it, Node.js closes each new connection as soon as it is accepted.
+    http.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     const bound: AddressInfo = await listen(http, address.host, address.port);
     parts.started('http', () => closeHttpServer(http));
 

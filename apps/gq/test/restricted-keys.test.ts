@@ -188,6 +188,27 @@ describe('a key restricted to queues', () => {
     expect(all.queue.storage_bytes).toBeGreaterThan(0);
   });
 
+  it('is refused /metrics, whose series span every queue, which an unrestricted key reads', async () => {
+    await root.submit('echo', 1, { queue: 'metrics-b', delay: '1h' });
+    const { key } = await root.createKey({
+      name: 'metrics producer',
+      role: 'producer',
+      queues: ['metrics-a'],
+    });
+    expect(await refusal(clientWith(key).metrics())).toEqual([
+      403,
+      'forbidden',
+      'metrics span every queue: reading them needs a key without a queue restriction',
+      { queues: ['metrics-a'] },
+    ]);
+    const json = await fetch(`${server.url}/metrics?format=json`, {
+      headers: { 'X-API-Key': key },
+    });
+    expect(json.status).toBe(403);
+    expect(await json.json()).toMatchObject({ error: { code: 'forbidden' } });
+    expect(await root.metrics()).toContain('gq_queue_waiting{queue="metrics-b"} 1');
+  });
+
   it('answers depends_on naming a job of another queue exactly as an unknown id', async () => {
     const producer = clientWith(
       (await root.createKey({ name: 'dep producer', role: 'producer', queues: ['qa'] })).key,

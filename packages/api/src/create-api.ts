@@ -3,6 +3,7 @@ import { methodNotAllowed } from 'hono/method-not-allowed';
 import { authenticate } from './auth.js';
 import type { ApiEnv } from './env.js';
 import { describeError, errorResponse, HttpError } from './errors.js';
+import { LongPolls, longPollRefusal } from './long-polls.js';
 import { openApiDocument } from './openapi.js';
 import { resolveApiOptions, type ApiOptions } from './options.js';
 import { limitBody, requestContext } from './request-context.js';
@@ -74,8 +75,17 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
   registerBulkRoutes(api);
   registerJobRoutes(api);
   registerJobLogRoutes(api);
-  registerWaitRoutes(api);
-  registerWorkerRoutes(api);
+  registerWaitRoutes(
+    api,
+    new LongPolls(resolved.maxJobWaits, longPollRefusal('job waits open', 'max_job_waits')),
+  );
+  registerWorkerRoutes(
+    api,
+    new LongPolls(
+      resolved.maxClaimWaits,
+      longPollRefusal('claims waiting for work', 'max_claim_waits'),
+    ),
+  );
   registerEventRoutes(
     api,
     new SseHub({

@@ -42,11 +42,19 @@ export class HttpError extends Error {
   override readonly name = 'HttpError';
   readonly code: ApiErrorCodeValue;
   readonly details: Record<string, unknown> | undefined;
+  /** Headers the error response carries besides the usual ones (`Retry-After`). */
+  readonly headers: Readonly<Record<string, string>> | undefined;
 
-  constructor(code: ApiErrorCodeValue, message: string, details?: Record<string, unknown>) {
+  constructor(
+    code: ApiErrorCodeValue,
+    message: string,
+    details?: Record<string, unknown>,
+    headers?: Readonly<Record<string, string>>,
+  ) {
     super(message);
     this.code = code;
     this.details = details;
+    this.headers = headers;
   }
 
   get status(): ContentfulStatusCode {
@@ -86,5 +94,8 @@ export function errorResponse(c: Context, err: unknown): Response {
   const allowed = details?.allowed;
   if (code === 'method_not_allowed' && Array.isArray(allowed))
     c.header('Allow', allowed.join(', '));
+  if (err instanceof HttpError) {
+    for (const [name, value] of Object.entries(err.headers ?? {})) c.header(name, value);
+  }
   return c.json(body, STATUS_OF[code]);
 }

@@ -33,6 +33,9 @@ const STANDARD_ERRORS = {
   ),
 };
 const ID_ERRORS = { ...STANDARD_ERRORS, '404': err('Unknown job') };
+const TOO_MANY_WAITS = err(
+  'Too many waits open (maxJobWaits) and the job not finished; retry after Retry-After seconds',
+);
 
 interface Op {
   summary: string;
@@ -107,7 +110,7 @@ const paths: Record<string, Record<string, Schema>> = {
   '/metrics': {
     get: op({
       summary:
-        'Prometheus text; JSON with ?format=json or Accept: application/json. Needs a key where keys are needed, unless the server runs with --metrics-public',
+        'Prometheus text; JSON with ?format=json or Accept: application/json. Needs a key where keys are needed, unless the server runs with --metrics-public; a key limited to queues gets 403 (the series span every queue)',
       permission: 'stats:read',
       parameters: [q('format', { type: 'string', enum: ['json'] })],
       responses: {
@@ -199,14 +202,14 @@ const paths: Record<string, Record<string, Schema>> = {
       summary: 'Long-poll until the job finishes',
       permission: 'jobs:read',
       parameters: [idParam, q('timeout', str, 'e.g. 30s; at most 5m')],
-      responses: { '200': json(ref('WaitResult')), ...ID_ERRORS },
+      responses: { '200': json(ref('WaitResult')), ...ID_ERRORS, '503': TOO_MANY_WAITS },
     }),
     post: op({
       summary: 'Long-poll until the job finishes',
       permission: 'jobs:read',
       parameters: [idParam],
       requestBody: body(waitSchema),
-      responses: { '200': json(ref('WaitResult')), ...ID_ERRORS },
+      responses: { '200': json(ref('WaitResult')), ...ID_ERRORS, '503': TOO_MANY_WAITS },
     }),
   },
   '/api/v1/jobs/{id}/heartbeat': {
@@ -283,6 +286,9 @@ const paths: Record<string, Record<string, Schema>> = {
       responses: {
         '200': json(obj({ jobs: { type: 'array', items: ref('LeasedJob') } })),
         ...STANDARD_ERRORS,
+        '503': err(
+          'Too many claims waiting for work (maxClaimWaits) and none found; retry after Retry-After seconds',
+        ),
       },
     }),
   },

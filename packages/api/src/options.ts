@@ -107,6 +107,17 @@ export interface ApiOptions {
   bodyLimitBytes?: number;
   /** Longest wait of `/jobs/:id/wait` and of a claim's long-poll. @defaultValue 300_000 (5 min) */
   maxWaitMs?: number;
+  /**
+   * Waits of `/jobs/:id/wait` held open at once; past it a wait that would have to wait answers
+   * 503 with `Retry-After`. @defaultValue 1000
+   */
+  maxJobWaits?: number;
+  /**
+   * Claims of the lease API waiting for work at once; past it a claim that finds no job answers
+   * 503 with `Retry-After` instead of waiting. Apart from {@link ApiOptions.maxJobWaits}, so
+   * waiting clients never keep workers from claiming. @defaultValue 1000
+   */
+  maxClaimWaits?: number;
   /** Lease given to remote workers that do not ask for one. @defaultValue 30_000 */
   leaseMs?: number;
   /** Keep-alive comment interval of the SSE stream. @defaultValue 30_000 */
@@ -153,6 +164,8 @@ export interface ResolvedApiOptions extends ApiOptions {
   clock: Clock;
   bodyLimitBytes: number;
   maxWaitMs: number;
+  maxJobWaits: number;
+  maxClaimWaits: number;
   leaseMs: number;
   sseKeepAliveMs: number;
   sseMaxStreams: number;
@@ -220,6 +233,8 @@ export function resolveApiOptions(options: ApiOptions): ResolvedApiOptions {
     clock: options.clock ?? systemClock,
     bodyLimitBytes: positive('bodyLimitBytes', options.bodyLimitBytes ?? 1024 * 1024),
     maxWaitMs: positive('maxWaitMs', options.maxWaitMs ?? 5 * 60_000),
+    maxJobWaits: positiveInt('maxJobWaits', options.maxJobWaits ?? 1000),
+    maxClaimWaits: positiveInt('maxClaimWaits', options.maxClaimWaits ?? 1000),
     leaseMs: positive('leaseMs', options.leaseMs ?? 30_000),
     sseKeepAliveMs: atMostOneTimer(positive('sseKeepAliveMs', options.sseKeepAliveMs ?? 30_000)),
     sseMaxStreams: positiveInt('sseMaxStreams', options.sseMaxStreams ?? 1000),

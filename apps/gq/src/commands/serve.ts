@@ -18,7 +18,7 @@ import {
   positiveIntFlag,
   postgresSchemaFlag,
 } from '../parse-flags.js';
-import { startServer, type GqServer } from '../server.js';
+import { DEFAULT_MAX_CONNECTIONS, startServer, type GqServer } from '../server.js';
 import { startTracing, tracingWanted, type Tracing } from '../tracing.js';
 import { untilAborted } from '../until-aborted.js';
 
@@ -45,6 +45,9 @@ interface ServeArgs extends LogArgs {
   failedTtl: string;
   auditTtl: string;
   maxEventStreams: number;
+  maxJobWaits: number;
+  maxClaimWaits: number;
+  maxConnections: number;
   otel: boolean | undefined;
 }
 
@@ -195,6 +198,21 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
           default: 1000,
           describe: 'Event streams (SSE) open at once; more get 503',
         })
+        .option('max-job-waits', {
+          type: 'number',
+          default: 1000,
+          describe: 'Job waits (GET|POST /api/v1/jobs/:id/wait) held at once; more get 503',
+        })
+        .option('max-claim-waits', {
+          type: 'number',
+          default: 1000,
+          describe: 'Remote worker claims waiting for work at once; more get 503',
+        })
+        .option('max-connections', {
+          type: 'number',
+          default: DEFAULT_MAX_CONNECTIONS,
+          describe: 'HTTP connections open at once; more are closed when accepted',
+        })
         .option('otel', {
           type: 'boolean',
           describe:
@@ -221,6 +239,9 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
         failedTtlMs: durationFlag('failed-ttl', args.failedTtl),
         auditTtlMs: durationFlag('audit-ttl', args.auditTtl),
         maxEventStreams: positiveIntFlag('max-event-streams', args.maxEventStreams),
+        maxJobWaits: positiveIntFlag('max-job-waits', args.maxJobWaits),
+        maxClaimWaits: positiveIntFlag('max-claim-waits', args.maxClaimWaits),
+        maxConnections: positiveIntFlag('max-connections', args.maxConnections),
         ...(store === 'postgres'
           ? { postgresSchema: postgresSchemaFlag(args.postgresSchema) }
           : {}),

@@ -79,6 +79,37 @@ describe('/metrics', () => {
     expect(Object.keys(byAccept.body)).toEqual(Object.keys(json.body));
   });
 
+  it('answers 403 to a key limited to queues, in text and JSON, since the series span every queue', async () => {
+    const metrics = new Metrics({ collectProcessMetrics: false });
+    const fx = (f = await createApiFixture({ metrics, auth: 'required' }));
+    metrics.observeEvents(fx.events);
+    const [restricted, wide] = [await fx.key('producer', ['qa']), await fx.key('viewer')];
+    await fx.submit('t', null, { queue: 'qb' });
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const path of ['/metrics', '/metrics?format=json']) {
+      const refused = await fx.call('GET', path, { key: restricted });
+      expect(refused.status, path).toBe(403);
+      expect(refused.body).toEqual({
+        error: {
+          code: 'forbidden',
+          message: 'metrics span every queue: reading them needs a key without a queue restriction',
+          details: { queues: ['qa'] },
+        },
+      });
+    }
+    const text = await fx.app.request('/metrics', { headers: { 'x-api-key': wide } });
+    expect(text.status).toBe(200);
+    expect(await text.text()).toContain('gq_jobs_enqueued_total{type="t",queue="qb"} 1');
+  });
+
+  it('serves /metrics with metricsPublic whatever key comes with it', async () => {
+    const metrics = new Metrics({ collectProcessMetrics: false });
+    const fx = (f = await createApiFixture({ metrics, auth: 'required', metricsPublic: true }));
+    const restricted = await fx.key('producer', ['qa']);
+    expect((await fx.call('GET', '/metrics')).status).toBe(200);
+    expect((await fx.call('GET', '/metrics', { key: restricted })).status).toBe(200);
+  });
+
   it('answers 404 when metrics are not configured', async () => {
     f = await createApiFixture();
     expect((await f.call('GET', '/metrics')).status).toBe(404);

@@ -7,17 +7,33 @@ import type { WireStats } from '@gopherqueue/client';
 import { toWireQueueStats } from '../wire.js';
 import { visibleWorkers, workerStats } from './worker-views.js';
 
-/** Who may read `/metrics`: anyone with `metricsPublic`, else a principal with `stats:read`. */
+/**
+ * Who may read `/metrics`: anyone with `metricsPublic`, else a principal with `stats:read` whose
+ * key is not limited to queues (the series are every queue's, and are not filtered).
+ */
 function metricsAccess(): MiddlewareHandler<ApiEnv> {
   const auth = authenticate();
   const permission = requirePermission('stats:read');
+  const everyQueue: MiddlewareHandler<ApiEnv> = async (c, next) => {
+    const queues = c.get('principal').queues;
+    if (queues !== undefined) {
+      throw new HttpError(
+        'forbidden',
+        'metrics span every queue: reading them needs a key without a queue restriction',
+        { queues: [...queues] },
+      );
+    }
+    await next();
+  };
   return async (c, next) => {
     if (c.get('options').metricsPublic) {
       await next();
       return;
     }
     await auth(c, async () => {
-      await permission(c, next);
+      await permission(c, async () => {
+        await everyQueue(c, next);
+      });
     });
   };
 }
@@ -26,7 +42,7 @@ function metricsAccess(): MiddlewareHandler<ApiEnv> {
  * Root routes: `/live` and `/ready` (never behind a key), `/health` and `/metrics` (Prometheus
  * text; JSON with `?format=json` or `Accept: application/json`). `/health` and `/metrics` need a
  * key with `stats:read` where keys are needed (`/metrics` not with `metricsPublic`); `/metrics`
- * is operator-level: it shows the series of every queue, whatever queues the key is limited to.
+ * shows the series of every queue, so a key limited to queues gets 403 there.
  */
 export function registerSystemRoutes(app: Hono<ApiEnv>): void {
   app.get('/live', (c) => c.json({ alive: true }));

@@ -82,3 +82,73 @@ describe('GET|POST /api/v1/jobs/:id/wait', () => {
     expect(bad.body.error.details.field).toBe('timeout');
   });
 });
+
+describe('the cap on job waits', () => {
+  let capped: ApiFixture;
+  beforeEach(async () => {
+    capped = await createApiFixture({ maxJobWaits: 1 });
+  });
+  afterEach(async () => {
+    await capped.close();
+  });
+
+  /** Resolves once `count` requests listen for `job:completed`. */
+  async function listening(count: number): Promise<void> {
+    while (capped.events.listenerCount('job:completed') !== count) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** A wait of `id` for `timeout` that should find the slot taken. */
+  async function expectRefused(id: string): Promise<void> {
+    const refused = await capped.call('GET', `/api/v1/jobs/${id}/wait?timeout=50ms`);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect(refused.body).toEqual({
+      error: {
+        code: 'service_unavailable',
+        message: 'too many job waits open (at most 1); try again later',
+        details: { max_job_waits: 1 },
+      },
+    });
+  }
+
+  it('answers 503 with Retry-After past maxJobWaits, but at once for a finished job', async () => {
+    const [held, other, done] = [
+      await capped.submit('t'),
+      await capped.submit('t'),
+      await capped.submit('t'),
+    ];
+    await capped.store.cancel(done.id);
+    const waiting = capped.call('GET', `/api/v1/jobs/${held.id}/wait?timeout=5m`);
+    await listening(1);
+    await expectRefused(other.id);
+    // A finished job needs no wait, so no slot.
+    const finished = await capped.call('GET', `/api/v1/jobs/${done.id}/wait?timeout=5m`);
+    expect([finished.status, finished.body.state]).toEqual([200, 'cancelled']);
+    await capped.store.cancel(held.id);
+    expect((await waiting).body).toMatchObject({ state: 'cancelled', timed_out: false });
+    const again = await capped.call('POST', `/api/v1/jobs/${other.id}/wait`, {
+      body: { timeout: '10ms' },
+    });
+    expect([again.status, again.body.timed_out]).toEqual([200, true]);
+  });
+
+  it('gives the slot back when a wait times out or its client goes away', async () => {
+    const [job, other] = [await capped.submit('t'), await capped.submit('t')];
+    const timedOut = await capped.call('GET', `/api/v1/jobs/${job.id}/wait?timeout=10ms`);
+    expect([timedOut.status, timedOut.body.timed_out]).toEqual([200, true]);
+
+    const gone = new AbortController();
+    const hungUp = Promise.resolve(
+      capped.app.request(`/api/v1/jobs/${job.id}/wait?timeout=5m`, { signal: gone.signal }),
+    );
+    await listening(1);
+    await expectRefused(other.id);
+    gone.abort();
+    await hungUp.catch(() => undefined);
+    await listening(0);
+    const after = await capped.call('GET', `/api/v1/jobs/${other.id}/wait?timeout=10ms`);
+    expect([after.status, after.body.timed_out]).toEqual([200, true]);
+  });
+});

@@ -3,6 +3,7 @@ import type { Hono } from 'hono';
 import { canAccessQueue } from '@gopherqueue/security';
 import { requirePermission } from '../auth.js';
 import type { ApiContext, ApiEnv } from '../env.js';
+import type { LongPolls } from '../long-polls.js';
 import { jobIdParam, jobNotFound, readBody, validate } from '../request.js';
 import { waitSchema } from '../schemas.js';
 import { toWireWait } from '../wire.js';
@@ -18,7 +19,11 @@ const FINISHED: readonly JobEventName[] = [
 
 type Outcome = { kind: 'finished'; job: Job } | { kind: 'deleted' } | { kind: 'timeout' };
 
-async function waitForJob(c: ApiContext, requestedMs: number | undefined): Promise<Response> {
+async function waitForJob(
+  c: ApiContext,
+  waits: LongPolls,
+  requestedMs: number | undefined,
+): Promise<Response> {
   const id = jobIdParam(c);
   const { events, store, clock, maxWaitMs } = c.get('options');
   const timeoutMs = Math.min(requestedMs ?? DEFAULT_WAIT_MS, maxWaitMs);
@@ -39,6 +44,7 @@ async function waitForJob(c: ApiContext, requestedMs: number | undefined): Promi
     }),
   );
   let cancelTimer: (() => void) | undefined;
+  let giveBack: (() => void) | undefined;
   const signal = c.req.raw.signal;
   const onAbort = (): void => settle({ kind: 'timeout' });
   try {
@@ -47,8 +53,12 @@ async function waitForJob(c: ApiContext, requestedMs: number | undefined): Promi
     if (isTerminal(job.state) || timeoutMs === 0) {
       return c.json(toWireWait(job, !isTerminal(job.state)));
     }
+    // Only a request that waits holds a slot; it is given back however the wait ends.
+    giveBack = waits.take();
     cancelTimer = clock.setTimer(() => settle({ kind: 'timeout' }), timeoutMs);
     signal.addEventListener('abort', onAbort, { once: true });
+    // A client gone while the job was read would otherwise hold its slot until the timeout.
+    if (signal.aborted) onAbort();
     const result = await outcome;
     if (result.kind === 'deleted') throw jobNotFound(id);
     if (result.kind === 'finished' && isTerminal(result.job.state)) {
@@ -61,21 +71,24 @@ async function waitForJob(c: ApiContext, requestedMs: number | undefined): Promi
     for (const off of offs) off();
     cancelTimer?.();
     signal.removeEventListener('abort', onAbort);
+    giveBack?.();
   }
 }
 
 /**
  * `GET|POST /jobs/:id/wait`: long-polls until the job finishes (answered the moment its event
  * arrives) or the timeout (`?timeout=30s` or `{"timeout": "30s"}`, at most `maxWaitMs`) passes.
+ * A job already finished is answered at once; past `waits`' cap (`maxJobWaits`), a wait that
+ * would have to wait gets 503 with `Retry-After`.
  */
-export function registerWaitRoutes(api: Hono<ApiEnv>): void {
+export function registerWaitRoutes(api: Hono<ApiEnv>, waits: LongPolls): void {
   api.get('/jobs/:id/wait', requirePermission('jobs:read'), async (c) => {
     const timeout = c.req.query('timeout');
     const query = validate(waitSchema, timeout === undefined || timeout === '' ? {} : { timeout });
-    return waitForJob(c, query.timeout);
+    return waitForJob(c, waits, query.timeout);
   });
   api.post('/jobs/:id/wait', requirePermission('jobs:read'), async (c) => {
     const body = await readBody(c, waitSchema, true);
-    return waitForJob(c, body.timeout);
+    return waitForJob(c, waits, body.timeout);
   });
 }

@@ -243,6 +243,70 @@ describe('the lease API', () => {
   });
 });
 
+describe('the cap on claims waiting for work', () => {
+  let capped: ApiFixture;
+  beforeEach(async () => {
+    capped = await createApiFixture({ maxClaimWaits: 1 });
+  });
+  afterEach(async () => {
+    await capped.close();
+  });
+
+  const claim = (body: Record<string, unknown>) =>
+    capped.call('POST', '/api/v1/workers/claim', { body: { worker_id: 'w', ...body } });
+
+  /** Resolves once a claim that would wait is refused: the one slot is held. */
+  async function slotHeld(): Promise<void> {
+    while ((await claim({ types: ['probe'], wait: '1ms' })).status !== 503) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  it('answers 503 with Retry-After past maxClaimWaits to a claim that finds no job, not to one that does', async () => {
+    const waiting = claim({ worker_id: 'w1', types: ['never'], wait: '20s' });
+    await slotHeld();
+    const refused = await claim({ types: ['remote'], wait: '20s' });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect(refused.body).toEqual({
+      error: {
+        code: 'service_unavailable',
+        message: 'too many claims waiting for work (at most 1); try again later',
+        details: { max_claim_waits: 1 },
+      },
+    });
+    // A claim that need not wait takes no slot.
+    expect((await claim({ types: ['remote'] })).body).toEqual({ jobs: [] });
+    const job = await capped.submit('remote');
+    const found = await claim({ types: ['remote'], wait: '20s' });
+    expect([found.status, found.body.jobs.map((j: { id: string }) => j.id)]).toEqual([
+      200,
+      [job.id],
+    ]);
+    const never = await capped.submit('never');
+    const woken = await waiting;
+    expect(woken.body.jobs.map((j: { id: string }) => j.id)).toEqual([never.id]);
+    expect((await claim({ types: ['remote'], wait: '10ms' })).body).toEqual({ jobs: [] });
+  });
+
+  it('gives the slot back when a claim times out or its worker hangs up', async () => {
+    expect((await claim({ wait: '10ms' })).body).toEqual({ jobs: [] });
+    expect((await claim({ wait: '10ms' })).body).toEqual({ jobs: [] });
+    const gone = new AbortController();
+    const hungUp = capped.app.request('/api/v1/workers/claim', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ worker_id: 'gone', wait: '20s' }),
+      signal: gone.signal,
+    });
+    await slotHeld();
+    gone.abort();
+    await hungUp.catch(() => undefined);
+    const after = await claim({ wait: '10ms' });
+    expect([after.status, after.body]).toEqual([200, { jobs: [] }]);
+  });
+});
+
 describe('POST /api/v1/jobs/:id/release', () => {
   it('returns a leased job to scheduled without spending its attempt', async () => {
     const job = await f.submit('remote', { n: 1 });

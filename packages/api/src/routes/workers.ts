@@ -14,6 +14,7 @@ import type { Hono } from 'hono';
 import { assertQueueAccess, requirePermission } from '../auth.js';
 import type { ApiEnv } from '../env.js';
 import { describeError, HttpError, validationError } from '../errors.js';
+import type { LongPolls } from '../long-polls.js';
 import { jobIdParam, jobNotFound, readBody } from '../request.js';
 import {
   claimSchema,
@@ -82,9 +83,10 @@ async function ending<T>(
  * The remote worker lease API: claim jobs with a lease (long-polling up to `wait`), heartbeat
  * (extends the lease, saves checkpoint and progress), complete, fail and release (back to
  * scheduled without spending the attempt, for a worker shutting down), each fenced by the
- * lease token: a stale token gets 409 `lease_lost` and changes nothing.
+ * lease token: a stale token gets 409 `lease_lost` and changes nothing. Past `claimWaits`' cap
+ * (`maxClaimWaits`), a claim that finds no job gets 503 with `Retry-After` instead of waiting.
  */
-export function registerWorkerRoutes(api: Hono<ApiEnv>): void {
+export function registerWorkerRoutes(api: Hono<ApiEnv>, claimWaits: LongPolls): void {
   api.post('/workers/claim', requirePermission('workers:lease'), async (c) => {
     const body = await readBody(c, claimSchema);
     const { store, scheduler, clock, leaseMs, maxWaitMs, workerRegistry, getRemoteAddress } =
@@ -118,6 +120,7 @@ export function registerWorkerRoutes(api: Hono<ApiEnv>): void {
     const stop = (): void => done.abort();
     const cancelTimer = waitMs > 0 ? clock.setTimer(stop, waitMs) : undefined;
     request.addEventListener('abort', stop, { once: true });
+    let giveBack: (() => void) | undefined;
     try {
       for (;;) {
         const epoch = scheduler.epoch;
@@ -131,9 +134,12 @@ export function registerWorkerRoutes(api: Hono<ApiEnv>): void {
           handed = jobs;
           return c.json({ jobs: jobs.map(toWireLeasedJob) });
         }
+        // Only a claim that waits holds a slot, from its first wait to its answer.
+        giveBack ??= claimWaits.take();
         await scheduler.waitForWork(done.signal, epoch);
       }
     } finally {
+      giveBack?.();
       cancelTimer?.();
       request.removeEventListener('abort', stop);
       ended(handed);
