@@ -293,12 +293,14 @@ describe('the cap on claims waiting for work', () => {
     expect((await claim({ wait: '10ms' })).body).toEqual({ jobs: [] });
     expect((await claim({ wait: '10ms' })).body).toEqual({ jobs: [] });
     const gone = new AbortController();
-    const hungUp = capped.app.request('/api/v1/workers/claim', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ worker_id: 'gone', wait: '20s' }),
-      signal: gone.signal,
-    });
+    const hungUp = Promise.resolve(
+      capped.app.request('/api/v1/workers/claim', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ worker_id: 'gone', wait: '20s' }),
+        signal: gone.signal,
+      }),
+    );
     await slotHeld();
     gone.abort();
     await hungUp.catch(() => undefined);
