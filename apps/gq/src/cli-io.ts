@@ -37,13 +37,22 @@ export function processIo(importModule: ModuleImporter = importHere): CliIo {
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals): void => {
     if (controller.signal.aborted) {
-      // A second signal while shutting down: give up at once.
+      // A second signal while shutting down: give up at once, saying what that leaves.
+      process.stderr.write(
+        'gq: stopping at once (a second signal): jobs still running are left running, and run ' +
+          'again when the store is next opened or their lease lapses, their attempt spent\n',
+      );
       process.exit(130);
     }
     controller.abort(signal);
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // A reader that stopped early (`gq export | head`) ends the output, not with a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? 0);
+  });
   return {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),

@@ -167,7 +167,34 @@ describe('gq command line', () => {
       expect(run).toEqual({
         code: 2,
         stdout: '',
-        stderr: `gq: ${flag} must be a positive integer; got ${value}\n`,
+        stderr: `gq: ${flag} must be an integer from 1 to 1000000; got ${value}\n`,
+      });
+    }
+  });
+
+  it('refuses counts past their bound, an empty --data-dir, and a switch given another value', async () => {
+    const cases: [string[], string][] = [
+      [
+        ['serve', '--workers', '1e9'],
+        '--workers must be an integer from 1 to 10000; got 1000000000',
+      ],
+      [
+        ['serve', '--bolt=false', '--max-event-streams', '1e12'],
+        '--max-event-streams must be an integer from 1 to 1000000; got 1000000000000',
+      ],
+      [['serve', '--data-dir', ''], '--data-dir must name a directory; got an empty value'],
+      [['serve', '--auth=1'], '--auth is a switch: give it alone, or =true or =false; got "1"'],
+      [['serve', '--auth=yes'], '--auth is a switch: give it alone, or =true or =false; got "yes"'],
+      [
+        ['serve', '--bolt=TRUE'],
+        '--bolt is a switch: give it alone, or =true or =false; got "TRUE"',
+      ],
+    ];
+    for (const [args, message] of cases) {
+      expect(await gq(args), args.join(' ')).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `gq: ${message}\n`,
       });
     }
   });

@@ -25,7 +25,7 @@ import { GQ_VERSION } from './version.js';
 import { UsageError } from './cli-error.js';
 
 /** Builds the `gq` command line: every command, writing through `io`. */
-export function buildCli(io: CliIo): Argv {
+export function buildCli(io: CliIo, raw: readonly string[] = []): Argv {
   return yargs()
     .scriptName('gq')
     .usage('$0 <command> [options]\n\nGopherQueue: a local-first background job engine.')
@@ -50,6 +50,7 @@ export function buildCli(io: CliIo): Argv {
     .command(importCommand(io))
     .command(migrateCommand(io))
     .middleware(refuseRepeatedFlags, true)
+    .middleware(refuseOddBooleans(raw), true)
     .demandCommand(1, 'name a command')
     .strict()
     .recommendCommands()
@@ -75,13 +76,42 @@ function refuseRepeatedFlags(argv: Record<string, unknown>, parser?: unknown): v
 }
 
 /**
+ * A usage error for a switch given a value other than `true` or `false` (`--auth=1`,
+ * `--bolt=yes`): yargs reads any such value as false, which would turn `--auth=yes` into no auth
+ * at all and `--bolt=TRUE` into a store that keeps nothing.
+ */
+function refuseOddBooleans(
+  raw: readonly string[],
+): (argv: Record<string, unknown>, parser?: unknown) => void {
+  return (_argv, parser) => {
+    const booleans = new Set(
+      (parser as { getOptions(): { boolean: string[] } }).getOptions().boolean,
+    );
+    for (const token of raw) {
+      if (token === '--') break;
+      const match = /^--(?:no-)?([^=]+)=([\s\S]*)$/.exec(token);
+      if (match === null) continue;
+      const [, name = '', value = ''] = match;
+      const camel = name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+      if (!booleans.has(name) && !booleans.has(camel)) continue;
+      if (value !== 'true' && value !== 'false') {
+        throw new UsageError(
+          `--${name} is a switch: give it alone, or =true or =false; got ${JSON.stringify(value.slice(0, 50))}`,
+        );
+      }
+    }
+  };
+}
+
+/**
  * Runs `gq` with `argv` (without the node and script paths) and resolves with the exit code:
  * 0 on success, 1 when the command failed, 2 for a usage error. Errors are printed as one line.
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let output = '';
   try {
-    await buildCli(io).parseAsync(joinStdinValues(argv), {}, (_err, _args, text) => {
+    const args = joinStdinValues(argv);
+    await buildCli(io, args).parseAsync(args, {}, (_err, _args, text) => {
       output = text;
     });
     if (output !== '') io.stdout(output.endsWith('\n') ? output : `${output}\n`);

@@ -47,7 +47,8 @@ export function formatJob(job: WireJob): string {
   if (job.depends_on.length > 0) fields.push(['depends on', job.depends_on.join(', ')]);
   const tags = Object.entries(job.tags);
   if (tags.length > 0) fields.push(['tags', tags.map(([k, v]) => `${k}=${v}`).join(', ')]);
-  fields.push(['payload', JSON.stringify(job.payload)]);
+  // The API leaves a null payload out.
+  fields.push(['payload', JSON.stringify(job.payload ?? null)]);
   if (job.result !== undefined) fields.push(['result', JSON.stringify(job.result)]);
   if (job.checkpoint !== undefined) fields.push(['checkpoint', JSON.stringify(job.checkpoint)]);
   for (const t of job.transitions ?? []) {

@@ -43,6 +43,10 @@ export interface OpenStoreOptions {
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const kind = options.kind ?? 'level';
   const dataDir = options.dataDir ?? './data';
+  // An empty value would open the current directory and write LevelDB's files among the user's.
+  if (kind === 'level' && dataDir.trim() === '') {
+    throw new CliError('--data-dir must name a directory; got an empty value', 2);
+  }
   const createIfMissing = options.createIfMissing ?? true;
   try {
     switch (kind) {

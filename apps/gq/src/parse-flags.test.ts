@@ -30,7 +30,13 @@ describe('flag parsing', () => {
     expect(() => durationFlag('timeout', 'soon')).toThrow(UsageError);
     expect(() => durationFlag('timeout', 'soon')).toThrow(/^--timeout: invalid duration "soon"/);
     expect(() => priorityFlag('urgent')).toThrow(/^--priority: priority must be 0..4/);
-    expect(() => positiveIntFlag('limit', 0)).toThrow('--limit must be a positive integer; got 0');
+    expect(() => positiveIntFlag('limit', 0)).toThrow(
+      '--limit must be an integer from 1 to 1000000; got 0',
+    );
+    expect(() => positiveIntFlag('workers', 1e9, 10_000)).toThrow(
+      '--workers must be an integer from 1 to 10000; got 1000000000',
+    );
+    expect(positiveIntFlag('workers', 10_000, 10_000)).toBe(10_000);
     expect(() => positiveIntFlag('limit', 1.5)).toThrow(UsageError);
   });
 

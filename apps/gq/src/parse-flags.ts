@@ -81,13 +81,22 @@ export function postgresSchemaFlag(value: string): string {
   return value;
 }
 
+/** The largest a count flag may be unless it names a tighter bound. */
+export const MAX_COUNT_FLAG = 1_000_000;
+
+/** The most handlers one process runs at once (`serve --workers`, `work --concurrency`). */
+export const MAX_HANDLERS = 10_000;
+
+/** The most jobs one `gq import` batch writes. */
+export const MAX_IMPORT_BATCH = 10_000;
+
 /**
- * Reads a positive integer flag.
+ * Reads a positive integer flag of at most `max`.
  * @throws UsageError naming the flag.
  */
-export function positiveIntFlag(flag: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new UsageError(`--${flag} must be a positive integer; got ${value}`);
+export function positiveIntFlag(flag: string, value: number, max = MAX_COUNT_FLAG): number {
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new UsageError(`--${flag} must be an integer from 1 to ${max}; got ${value}`);
   }
   return value;
 }

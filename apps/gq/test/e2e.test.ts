@@ -53,6 +53,12 @@ describe('gq serve over real HTTP', () => {
     expect(answer).toMatchObject({ id, state: 'completed', completed: true, success: true });
     expect(answer.result.output).toEqual({ message: 'hi' });
 
+    // A job without a payload (the API leaves a null one out) shows `payload: null`.
+    const bare = (await cli('submit', '--type', 'echo')).stdout.trim();
+    const bareShown = await cli('job', bare);
+    expect([bareShown.code, bareShown.stderr]).toEqual([0, '']);
+    expect(bareShown.stdout).toMatch(/^payload:\s+null$/m);
+
     const shown = await cli('job', id);
     expect(shown.stdout).toContain('state:');
     expect(shown.stdout).toMatch(/state:\s+completed/);

@@ -14,7 +14,7 @@ import {
   type CopyProgress,
   type StoreArgs,
 } from '../job-transfer.js';
-import { positiveIntFlag } from '../parse-flags.js';
+import { MAX_IMPORT_BATCH, positiveIntFlag } from '../parse-flags.js';
 
 interface ImportArgs extends StoreArgs {
   batchSize: number;
@@ -54,7 +54,7 @@ export function importCommand(io: CliIo): CommandModule<object, ImportArgs> {
           'move an export into PostgreSQL',
         ) as never,
     handler: async (args) => {
-      const batchSize = positiveIntFlag('batch-size', args.batchSize);
+      const batchSize = positiveIntFlag('batch-size', args.batchSize, MAX_IMPORT_BATCH);
       const progress: CopyProgress = { read: 0, written: 0, batches: 0 };
       const create = {
         onCreate: (dataDir: string) => io.stderr(`gq: no store at ${dataDir} yet; creating one\n`),

@@ -15,6 +15,7 @@ import {
   durationFlag,
   LEASE_BOUNDS,
   listFlag,
+  MAX_HANDLERS,
   positiveIntFlag,
   postgresSchemaFlag,
 } from '../parse-flags.js';
@@ -228,7 +229,7 @@ export function serveCommand(io: CliIo): CommandModule<object, ServeArgs> {
         dataDir: args.dataDir,
         cwd: io.cwd,
         durability: args.durability,
-        workers: positiveIntFlag('workers', args.workers),
+        workers: positiveIntFlag('workers', args.workers, MAX_HANDLERS),
         ...(claimAhead === undefined ? {} : { claimAhead }),
         leaseMs: durationFlag('lease', args.lease, LEASE_BOUNDS),
         shutdownTimeoutMs: drainBudgetMs(shutdownTimeoutMs),

@@ -13,6 +13,7 @@ import {
   durationFlag,
   LEASE_BOUNDS,
   listFlag,
+  MAX_HANDLERS,
   positiveIntFlag,
 } from '../parse-flags.js';
 import { startTracing, tracingWanted, type Tracing } from '../tracing.js';
@@ -99,7 +100,7 @@ export function workCommand(io: CliIo): CommandModule<object, WorkArgs> {
       const queues = queuesFlag(args.queues);
       const handlers = await loadHandlerModule(args.handlers, io.cwd, io.importModule);
       const types = claimedTypes(handlers, listFlag(args.types));
-      const concurrency = positiveIntFlag('concurrency', args.concurrency);
+      const concurrency = positiveIntFlag('concurrency', args.concurrency, MAX_HANDLERS);
       const claimAhead = claimAheadFlag(args.claimAhead) ?? 256;
       const leaseMs = durationFlag('lease', args.lease, LEASE_BOUNDS);
       const shutdownTimeoutMs = durationFlag('shutdown-timeout', args.shutdownTimeout);
