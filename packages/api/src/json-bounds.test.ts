@@ -98,4 +98,20 @@ describe('JSON values from outside', () => {
     expect(cancel.body.error.details).toEqual({ field: 'reason' });
     expect((await f.store.counts()).byState.scheduled).toBe(1);
   });
+
+  it('takes times as RFC 3339 with an offset only, not whatever Date.parse guesses', async () => {
+    for (const at of [
+      '12/25/2026',
+      '2026-12-03 10:00',
+      '2026-12-03T10:00:00',
+      '2026-02-30T00:00:00Z',
+    ]) {
+      const res = await f.call('POST', '/api/v1/jobs', { body: { type: 't', scheduled_at: at } });
+      expect(res.status, at).toBe(400);
+      expect(res.body.error.details, at).toEqual({ field: 'scheduled_at' });
+    }
+    const at = new Date(Date.now() + 3_600_000).toISOString();
+    const ok = await f.call('POST', '/api/v1/jobs', { body: { type: 't', scheduled_at: at } });
+    expect([ok.status, ok.body.state, ok.body.scheduled_at]).toEqual([201, 'delayed', at]);
+  });
 });

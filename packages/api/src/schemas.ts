@@ -27,6 +27,7 @@ import {
   parsePriority,
   parseRate,
   progressProblem,
+  rfc3339Ms,
   type QueueRate,
   agingProblem,
   GROUP_PATTERN,
@@ -77,11 +78,15 @@ export const prioritySchema = z.union([z.number(), z.string()]).transform((value
   }
 });
 
-/** A time as RFC 3339 or ms since the epoch, from year 0 to 9999 (how far ahead: `createJob`). */
+/**
+ * A time as an RFC 3339 date-time with an offset, or ms since the epoch, from year 0 to 9999 (how
+ * far ahead: `createJob`). Other text `Date.parse` reads (`12/25/2026`, a time without an offset,
+ * `2026-02-30`) is refused, not guessed at.
+ */
 const timeSchema = z.union([z.string(), z.number()]).refine(
   (value) => {
-    const ms = typeof value === 'number' ? value : Date.parse(value);
-    return Number.isFinite(ms) && ms >= MIN_TIME_MS && ms <= MAX_TIME_MS;
+    const ms = typeof value === 'number' ? value : rfc3339Ms(value);
+    return ms !== undefined && Number.isFinite(ms) && ms >= MIN_TIME_MS && ms <= MAX_TIME_MS;
   },
   { error: 'must be an RFC 3339 time like "2026-01-01T00:00:00Z", at most 10 years ahead' },
 );

@@ -63,6 +63,7 @@ export {
   MIN_LEASE_MS,
   MIN_TIME_MS,
   progressProblem,
+  rfc3339Ms,
   RUN_AT_SKEW_MS,
   runAtProblem,
   textProblem,

@@ -18,6 +18,7 @@ import {
   MAX_JSON_DEPTH,
   MAX_PROGRESS_LENGTH,
   progressProblem,
+  rfc3339Ms,
   textProblem,
   wellFormedText,
 } from './limits.js';
@@ -178,5 +179,27 @@ describe('text every store keeps as given', () => {
       message: 'bad byte \ufffd here',
       stack: 'at \ufffd',
     });
+  });
+});
+
+describe('rfc3339Ms', () => {
+  it('reads RFC 3339 date-times with an offset, and nothing Date.parse would guess at', () => {
+    expect(rfc3339Ms('2026-01-01T00:00:00Z')).toBe(Date.UTC(2026, 0, 1));
+    expect(rfc3339Ms('2026-01-01T01:00:00.5+01:00')).toBe(Date.UTC(2026, 0, 1) + 500);
+    expect(rfc3339Ms('2024-02-29 12:00:00z')).toBe(Date.UTC(2024, 1, 29, 12));
+    for (const text of [
+      '12/25/2026',
+      'June 1 2027',
+      '2026-12-03 10:00',
+      '2026-12-03T10:00:00',
+      '2026-12-03',
+      '1',
+      '2026-02-30T00:00:00Z',
+      '2025-02-29T00:00:00Z',
+      '2026-13-01T00:00:00Z',
+      '2026-01-01T24:00:01Z',
+    ]) {
+      expect(rfc3339Ms(text), text).toBeUndefined();
+    }
   });
 });

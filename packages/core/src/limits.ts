@@ -199,3 +199,23 @@ export function progressProblem(value: unknown): string | undefined {
     ? `progress must be at most ${MAX_PROGRESS_LENGTH} characters as JSON; got ${length}`
     : undefined;
 }
+
+/** RFC 3339's date-time: a date, `T` (or a space), a time with seconds, and an offset. */
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/**
+ * The time `text` names in ms since the epoch when it is an RFC 3339 date-time with an offset
+ * (`2026-01-01T00:00:00Z`, `2026-01-01T01:00:00.5+01:00`), else undefined: a date alone, a time
+ * without an offset (read in whoever's time zone), another format `Date.parse` would guess at,
+ * or a day the month does not have (`2026-02-30`, which `Date.parse` rolls into March).
+ */
+export function rfc3339Ms(text: string): number | undefined {
+  const match = RFC3339.exec(text);
+  if (match === null) return undefined;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth) return undefined;
+  const ms = Date.parse(text.replace(' ', 'T'));
+  return Number.isFinite(ms) ? ms : undefined;
+}

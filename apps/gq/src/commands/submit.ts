@@ -96,8 +96,18 @@ export function submitCommand(io: CliIo): CommandModule<object, SubmitArgs> {
           );
           return;
         }
-        const answer = await waitForJob(client, job.id, undefined, io.stopSignal);
-        const final = await client.get(job.id);
+        let answer;
+        let final;
+        try {
+          answer = await waitForJob(client, job.id, undefined, io.stopSignal);
+          final = await client.get(job.id);
+        } catch (err) {
+          // The job is stored: say which one, so that trying again does not submit a second.
+          throw new CliError(
+            `submitted job ${job.id}, then lost it while waiting: ${(err as Error).message}`,
+            err instanceof CliError ? err.exitCode : 1,
+          );
+        }
         output(io, args, final, () => formatWait(answer));
         if (final.state !== 'completed') {
           throw new CliError(`job ${job.id} ended ${final.state}`);
