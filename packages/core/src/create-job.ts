@@ -196,8 +196,8 @@ export function createJob(
     if (value.length > MAX_TAG_VALUE_LENGTH) {
       throw new RangeError(`tags.${key} must be at most ${MAX_TAG_VALUE_LENGTH} characters`);
     }
-    const problem = textProblem('tags', key) ?? textProblem(`tags.${key}`, value);
-    if (problem !== undefined) throw new RangeError(problem);
+    checkText('tags', key);
+    checkText(`tags.${key}`, value);
   }
   if (
     options.idempotencyKey !== undefined &&
@@ -207,13 +207,8 @@ export function createJob(
   ) {
     throw new TypeError('idempotencyKey must be a non-empty string of at most 512 characters');
   }
-  for (const [name, text] of [
-    ['idempotencyKey', options.idempotencyKey],
-    ['correlationId', options.correlationId],
-  ] as const) {
-    const problem = typeof text === 'string' ? textProblem(name, text) : undefined;
-    if (problem !== undefined) throw new RangeError(problem);
-  }
+  checkText('idempotencyKey', options.idempotencyKey);
+  checkText('correlationId', options.correlationId);
   if (options.group !== undefined) {
     const problem = groupProblem(options.group);
     if (problem !== undefined) throw new TypeError(problem);
@@ -237,18 +232,22 @@ export function createJob(
   if (traceparent !== undefined) spec.traceparent = traceparent;
   if (options.group !== undefined) spec.group = options.group;
   addAdmission(spec, options, now);
-  for (const [name, key] of [
-    ['unique.key', spec.unique?.key],
-    ['debounce.key', spec.debounce?.key],
-  ] as const) {
-    const problem = key === undefined ? undefined : textProblem(name, key);
-    if (problem !== undefined) throw new RangeError(problem);
-  }
+  checkText('unique.key', spec.unique?.key);
+  checkText('debounce.key', spec.debounce?.key);
   const retryOn = errorNames('retryOn', options.retryOn);
   if (retryOn !== undefined) spec.retryOn = retryOn;
   const noRetryOn = errorNames('noRetryOn', options.noRetryOn);
   if (noRetryOn !== undefined) spec.noRetryOn = noRetryOn;
   return spec;
+}
+
+/**
+ * Refuses text no store keeps as given (a NUL, an unpaired surrogate) in the option `name`.
+ * @throws RangeError naming it.
+ */
+function checkText(name: string, text: unknown): void {
+  const problem = typeof text === 'string' ? textProblem(name, text) : undefined;
+  if (problem !== undefined) throw new RangeError(problem);
 }
 
 function resolveTraceparent(value: string | null | undefined): string | undefined {
