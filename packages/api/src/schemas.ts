@@ -9,7 +9,7 @@ import {
   isUuid,
   isBadText,
   JOB_STATES,
-  jsonDepthProblem,
+  jsonValueProblem,
   MAX_ADMISSION_KEY_LENGTH,
   MAX_BACKOFF_MS,
   MAX_DELAY_MS,
@@ -102,7 +102,7 @@ const uuidSchema = z
   .transform((id) => id.toLowerCase());
 /** Any JSON value, nested at most `MAX_JSON_DEPTH` deep, its text well-formed. */
 const jsonSchema = z.unknown().superRefine((value, ctx) => {
-  const problem = jsonDepthProblem('value', value);
+  const problem = jsonValueProblem('value', value);
   if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem.slice(6) });
 });
 

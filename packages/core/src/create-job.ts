@@ -10,7 +10,7 @@ import { groupProblem } from './group-settings.js';
 import {
   durationOption,
   isBadText,
-  jsonDepthProblem,
+  jsonValueProblem,
   MAX_DELAY_MS,
   MAX_TIMEOUT_MS,
   textProblem,
@@ -343,7 +343,7 @@ function toJson(payload: unknown): Json {
   } catch (cause) {
     throw new TypeError(`payload must be JSON-serialisable: ${(cause as Error).message}`);
   }
-  const problem = jsonDepthProblem('payload', copy);
+  const problem = jsonValueProblem('payload', copy);
   if (problem !== undefined) throw new RangeError(problem);
   return copy;
 }

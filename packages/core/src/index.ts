@@ -49,7 +49,7 @@ export type { JobState } from './job-state.js';
 export {
   durationProblem,
   isBadText,
-  jsonDepthProblem,
+  jsonValueProblem,
   jsonTooDeep,
   MAX_BACKOFF_MS,
   MAX_DELAY_MS,

@@ -13,7 +13,7 @@ import {
 } from './job.js';
 import {
   isBadText,
-  jsonDepthProblem,
+  jsonValueProblem,
   jsonTooDeep,
   MAX_JSON_DEPTH,
   MAX_PROGRESS_LENGTH,
@@ -166,10 +166,10 @@ describe('text every store keeps as given', () => {
     expect(textProblem('idempotencyKey', 'k\ud801X')).toBe(
       'idempotencyKey must be well-formed Unicode text without NUL characters',
     );
-    expect(jsonDepthProblem('result', { ok: ['fine', { ['k\u0000']: 1 }] })).toBe(
+    expect(jsonValueProblem('result', { ok: ['fine', { ['k\u0000']: 1 }] })).toBe(
       'result must hold well-formed Unicode text without NUL characters',
     );
-    expect(jsonDepthProblem('result', { ok: ['fine', '😀'] })).toBeUndefined();
+    expect(jsonValueProblem('result', { ok: ['fine', '😀'] })).toBeUndefined();
   });
 
   it('replaces bad text in an error rather than refusing it', () => {

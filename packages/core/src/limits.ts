@@ -148,7 +148,7 @@ export function textProblem(name: string, text: string): string | undefined {
  * Why a JSON value given as `name` cannot be kept, or undefined when it can: nested deeper than
  * {@link MAX_JSON_DEPTH}, or holding a string or field name with a NUL or an unpaired surrogate.
  */
-export function jsonDepthProblem(name: string, value: unknown): string | undefined {
+export function jsonValueProblem(name: string, value: unknown): string | undefined {
   if (jsonTooDeep(value)) {
     return `${name} must nest objects and arrays at most ${MAX_JSON_DEPTH} levels deep`;
   }
@@ -192,7 +192,7 @@ export function progressProblem(value: unknown): string | undefined {
     const shown = Array.isArray(value) ? 'an array' : (JSON.stringify(value) ?? typeof value);
     return `progress must be a number from 0 to 100 or an object; got ${shown.slice(0, 100)}`;
   }
-  const deep = jsonDepthProblem('progress', value);
+  const deep = jsonValueProblem('progress', value);
   if (deep !== undefined) return deep;
   const length = JSON.stringify(value)?.length ?? 0;
   return length > MAX_PROGRESS_LENGTH

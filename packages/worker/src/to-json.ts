@@ -1,4 +1,4 @@
-import { jsonDepthProblem, type Json } from '@gopherqueue/core';
+import { jsonValueProblem, type Json } from '@gopherqueue/core';
 
 /**
  * The JSON form of a handler's value, as the store will keep it (undefined becomes null).
@@ -27,7 +27,7 @@ export function toJson(value: unknown, what: string): Json {
   }
   if (text === undefined) return null;
   const copy = JSON.parse(text) as Json;
-  const problem = jsonDepthProblem(what, copy);
+  const problem = jsonValueProblem(what, copy);
   if (problem !== undefined) throw new RangeError(problem);
   return copy;
 }
