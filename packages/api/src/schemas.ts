@@ -103,7 +103,8 @@ const uuidSchema = z
 /** Any JSON value, nested at most `MAX_JSON_DEPTH` deep, its text well-formed. */
 const jsonSchema = z.unknown().superRefine((value, ctx) => {
   const problem = jsonValueProblem('value', value);
-  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem.slice(6) });
+  if (problem !== undefined)
+    ctx.addIssue({ code: 'custom', message: problem.replace(/^value /, '') });
 });
 
 /** Text of at most `max` characters that every store keeps as given (no NUL, no lone surrogate). */

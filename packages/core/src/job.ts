@@ -53,12 +53,18 @@ export function appendTransition(
   list: readonly JobTransition[] | undefined,
   entry: JobTransition,
 ): JobTransition[] {
-  // A record written by hand may hold anything: start anew rather than fail the transition.
-  const held: readonly JobTransition[] = Array.isArray(list) ? list : [];
+  return appendBounded(list, entry, MAX_TRANSITIONS);
+}
+
+/**
+ * `list` with `entry` appended, as a new array of at most `max`: past it, the oldest after the
+ * first goes. A list that is not an array (a record written by hand may hold anything) starts
+ * anew rather than fail the change.
+ */
+function appendBounded<T>(list: readonly T[] | undefined, entry: T, max: number): T[] {
+  const held: readonly T[] = Array.isArray(list) ? list : [];
   const out =
-    held.length >= MAX_TRANSITIONS
-      ? [...held.slice(0, 1), ...held.slice(held.length - MAX_TRANSITIONS + 2)]
-      : [...held];
+    held.length >= max ? [...held.slice(0, 1), ...held.slice(held.length - max + 2)] : [...held];
   out.push(entry);
   return out;
 }
@@ -126,13 +132,7 @@ export function boundedError<E extends { message: string; name?: string; stack?:
  * hold more than {@link MAX_ERRORS}, the oldest after the first goes.
  */
 export function appendError(list: readonly JobError[] | undefined, entry: JobError): JobError[] {
-  const held: readonly JobError[] = Array.isArray(list) ? list : [];
-  const out =
-    held.length >= MAX_ERRORS
-      ? [...held.slice(0, 1), ...held.slice(held.length - MAX_ERRORS + 2)]
-      : [...held];
-  out.push(boundedError(entry));
-  return out;
+  return appendBounded(list, boundedError(entry), MAX_ERRORS);
 }
 
 /**

@@ -105,17 +105,7 @@ export const MAX_JSON_DEPTH = 256;
  * its own, so it never recurses; a cycle counts as too deep.
  */
 export function jsonTooDeep(value: unknown, max = MAX_JSON_DEPTH): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  const pending: [unknown, number][] = [[value, 1]];
-  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const [item, depth] = next;
-    if (depth > max) return true;
-    const children = Array.isArray(item) ? item : Object.values(item as object);
-    for (const child of children) {
-      if (typeof child === 'object' && child !== null) pending.push([child, depth + 1]);
-    }
-  }
-  return false;
+  return jsonFault(value, max, false) === 'deep';
 }
 
 /** A NUL character, or half of a surrogate pair without the other half. */
@@ -149,30 +139,40 @@ export function textProblem(name: string, text: string): string | undefined {
  * {@link MAX_JSON_DEPTH}, or holding a string or field name with a NUL or an unpaired surrogate.
  */
 export function jsonValueProblem(name: string, value: unknown): string | undefined {
-  if (jsonTooDeep(value)) {
-    return `${name} must nest objects and arrays at most ${MAX_JSON_DEPTH} levels deep`;
+  switch (jsonFault(value, MAX_JSON_DEPTH, true)) {
+    case 'deep':
+      return `${name} must nest objects and arrays at most ${MAX_JSON_DEPTH} levels deep`;
+    case 'text':
+      return `${name} must hold well-formed Unicode text without NUL characters`;
+    default:
+      return undefined;
   }
-  return jsonHasBadText(value)
-    ? `${name} must hold well-formed Unicode text without NUL characters`
-    : undefined;
 }
 
-/** True when a string or field name in `value` (a JSON value without cycles) is bad text. */
-function jsonHasBadText(value: unknown): boolean {
-  const pending: unknown[] = [value];
-  for (let item = pending.pop(); pending.length > 0 || item !== undefined; item = pending.pop()) {
+/**
+ * The first fault one walk of `value` finds: nesting deeper than `max`, or (with `text`) a
+ * string or field name that {@link isBadText} refuses. Iterative, so any depth is safe.
+ */
+function jsonFault(value: unknown, max: number, text: boolean): 'deep' | 'text' | undefined {
+  const pending: [unknown, number][] = [[value, 0]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [item, depth] = next;
     if (typeof item === 'string') {
-      if (BAD_TEXT.test(item)) return true;
-    } else if (Array.isArray(item)) {
-      for (const child of item) pending.push(child);
-    } else if (typeof item === 'object' && item !== null) {
-      for (const [key, child] of Object.entries(item)) {
-        if (BAD_TEXT.test(key)) return true;
-        pending.push(child);
-      }
+      if (text && BAD_TEXT.test(item)) return 'text';
+      continue;
+    }
+    if (typeof item !== 'object' || item === null) continue;
+    if (depth >= max) return 'deep';
+    if (Array.isArray(item)) {
+      for (const child of item) pending.push([child, depth + 1]);
+      continue;
+    }
+    for (const [key, child] of Object.entries(item)) {
+      if (text && BAD_TEXT.test(key)) return 'text';
+      pending.push([child, depth + 1]);
     }
   }
-  return false;
+  return undefined;
 }
 
 /**
