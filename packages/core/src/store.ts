@@ -74,6 +74,9 @@
  * every job still waiting on it is cancelled with `cancelReason = 'dependency_failed'`, in the same
  * step, transitively. Submitting a job that depends on a finished-but-unsuccessful job creates it
  * `cancelled` with that reason; one that depends on an unknown id is rejected with `GQ_NOT_FOUND`.
+ * A retried job waits again on its dependencies that have not completed; a retry is refused while
+ * one of them is failed, dead_letter or cancelled (retry that one first), and one no longer
+ * stored (deleted, purged) no longer holds it back.
  *
  * **Idempotency.** Keys are scoped per queue: a key in queue `a` and the same key in queue `b`
  * are unrelated, and each can create its own job. While a job with a given `idempotencyKey` is
@@ -410,7 +413,11 @@ export interface Store {
 
   /** Any non-terminal -> cancelled; a running job loses its lease. @throws GQ_INVALID_STATE if finished */
   cancel(id: string, reason?: string): Promise<Job>;
-  /** failed, dead_letter or cancelled -> scheduled. @throws GQ_INVALID_STATE otherwise */
+  /**
+   * failed, dead_letter or cancelled -> scheduled, or `pending` on those of its dependencies
+   * (still stored) that have not completed. @throws GQ_INVALID_STATE otherwise, and while one of
+   * its dependencies is failed, dead_letter or cancelled (`details.dependsOn` names it)
+   */
   retry(id: string, input?: RetryInput): Promise<Job>;
   /** Removes a job that is not running. @throws GQ_INVALID_STATE for a running job */
   delete(id: string): Promise<Job>;

@@ -1,5 +1,7 @@
 import {
   appendError,
+  ErrorCode,
+  GqError,
   appendTransition,
   type ClaimOptions,
   type FailInput,
@@ -202,18 +204,54 @@ export function cancelledJob(job: Job, now: number, reason: string | undefined):
   return moved(job, next, now);
 }
 
-export function retriedJob(job: Job, now: number, resetAttempts: boolean): Job {
+/**
+ * A failed, dead_letter or cancelled job put back to run: `scheduled` now, or `pending` while any
+ * of `waitingOn` (from {@link retryWaitingOn}) has not completed.
+ */
+export function retriedJob(
+  job: Job,
+  now: number,
+  resetAttempts: boolean,
+  waitingOn: string[] = [],
+): Job {
   // A retried job runs now: an expiry it had (it may have expired) no longer applies.
   const next = copyJob(
     { ...job, finishedAt: undefined, cancelReason: undefined, expiresAt: undefined },
     false,
   );
-  next.state = 'scheduled';
+  next.state = waitingOn.length > 0 ? 'pending' : 'scheduled';
   next.attempt = resetAttempts ? 0 : job.attempt;
   next.runAt = now;
-  next.waitingOn = [];
+  next.waitingOn = waitingOn;
   next.updatedAt = now;
   return moved(job, next, now);
+}
+
+/**
+ * What a retried job waits on, given its dependencies as stored now (undefined: no longer
+ * stored): each one not completed. A dependency deleted or purged since no longer holds it back.
+ * @throws GQ_INVALID_STATE naming a dependency that ended failed, dead_letter or cancelled: it
+ *   would cancel the job again at once, so that one is retried first.
+ */
+export function retryWaitingOn(
+  job: Job,
+  deps: readonly (Pick<Job, 'id' | 'state'> | undefined)[],
+): string[] {
+  const waitingOn: string[] = [];
+  for (const dep of deps) {
+    if (dep === undefined || dep.state === 'completed') continue;
+    if (dep.state === 'failed' || dep.state === 'dead_letter' || dep.state === 'cancelled') {
+      throw new GqError(
+        ErrorCode.INVALID_STATE,
+        `cannot retry job ${job.id}: its dependency ${dep.id} is ${dep.state}; retry ${dep.id} first`,
+        {
+          details: { id: job.id, state: job.state, dependsOn: dep.id, dependencyState: dep.state },
+        },
+      );
+    }
+    waitingOn.push(dep.id);
+  }
+  return waitingOn;
 }
 
 /** A pending job after `dep` completed: still pending, or runnable once nothing is left. */

@@ -67,6 +67,36 @@ describe('POST /api/v1/jobs/bulk', () => {
     expect(counts.byState.scheduled).toBe(5);
   });
 
+  it('retries a failed chain whole, dependency first, whatever order it was given in', async () => {
+    const fx = (f = await createApiFixture());
+    const [a] = await deadLettered(fx, 'a', 1);
+    const b = await fx.submit('b', {}, { dependsOn: [a!.id] });
+    const c = await fx.submit('c', {}, { dependsOn: [b.id] });
+    // Submitted after a failed: both are cancelled as dependency_failed at once.
+    expect((await fx.store.get(c.id))?.cancelReason).toBe('dependency_failed');
+    const alone = await fx.call('POST', '/api/v1/jobs/bulk', {
+      body: { action: 'retry', ids: [c.id, b.id] },
+    });
+    expect(alone.body).toEqual({
+      action: 'retry',
+      matched: 2,
+      succeeded: 0,
+      skipped: { invalid_state: 2, not_found: 0 },
+    });
+    const whole = await fx.call('POST', '/api/v1/jobs/bulk', {
+      body: { action: 'retry', filter: {} },
+    });
+    expect(whole.body).toEqual({
+      action: 'retry',
+      matched: 3,
+      succeeded: 3,
+      skipped: { invalid_state: 0, not_found: 0 },
+    });
+    expect(await fx.store.get(a!.id)).toMatchObject({ state: 'scheduled', waitingOn: [] });
+    expect(await fx.store.get(b.id)).toMatchObject({ state: 'pending', waitingOn: [a!.id] });
+    expect(await fx.store.get(c.id)).toMatchObject({ state: 'pending', waitingOn: [b.id] });
+  });
+
   it('acts on given ids, counting those in another state and unknown ones', async () => {
     const fx = (f = await createApiFixture());
     const [dead] = await deadLettered(fx, 'a', 1);

@@ -50,7 +50,7 @@ export const bulkSchema = z
   });
 
 type BulkBody = z.output<typeof bulkSchema>;
-type Outcome = 'done' | 'invalid_state' | 'not_found';
+type Outcome = 'done' | 'invalid_state' | 'not_found' | 'dependency_failed';
 
 /** Runs the action on one job; a job that moved on meanwhile counts, it does not fail the rest. */
 async function act(c: ApiContext, body: BulkBody, job: Job): Promise<Outcome> {
@@ -68,7 +68,11 @@ async function act(c: ApiContext, body: BulkBody, job: Job): Promise<Outcome> {
     }
     return 'done';
   } catch (err) {
-    if (isGqError(err, ErrorCode.INVALID_STATE)) return 'invalid_state';
+    if (isGqError(err, ErrorCode.INVALID_STATE)) {
+      return body.action === 'retry' && err.details?.['dependsOn'] !== undefined
+        ? 'dependency_failed'
+        : 'invalid_state';
+    }
     if (isGqError(err, ErrorCode.NOT_FOUND)) return 'not_found';
     throw err;
   }
@@ -107,7 +111,15 @@ export function registerBulkRoutes(api: Hono<ApiEnv>): void {
     const body = await readBody(c, bulkSchema);
     const { store } = c.get('options');
     const principal = c.get('principal');
-    const counts: Record<Outcome, number> = { done: 0, invalid_state: 0, not_found: 0 };
+    const counts: Record<Outcome, number> = {
+      done: 0,
+      invalid_state: 0,
+      not_found: 0,
+      dependency_failed: 0,
+    };
+    // Jobs a retry refused because a dependency of theirs is still failed: that dependency may
+    // be among the jobs retried after them (pages go newest first), so they are tried once more.
+    const deferred: Job[] = [];
     const queues = new Set<string>();
     let matched = 0;
     let nextCursor: string | undefined;
@@ -122,7 +134,10 @@ export function registerBulkRoutes(api: Hono<ApiEnv>): void {
             return act(c, body, job);
           }),
         );
-        for (const outcome of outcomes) counts[outcome]++;
+        outcomes.forEach((outcome, j) => {
+          if (outcome === 'dependency_failed') deferred.push(jobs[i + j] as Job);
+          else counts[outcome]++;
+        });
       }
     };
     if (body.ids !== undefined) {
@@ -145,6 +160,13 @@ export function registerBulkRoutes(api: Hono<ApiEnv>): void {
         if (cursor === undefined) break;
       }
       nextCursor = cursor;
+    }
+    // Oldest first and one at a time: a dependency is older than its dependents, so a chain
+    // whose jobs were all matched comes back whole.
+    deferred.sort((a, b) => (a.id < b.id ? -1 : 1));
+    for (const job of deferred) {
+      const outcome = await act(c, body, job);
+      counts[outcome === 'dependency_failed' ? 'invalid_state' : outcome]++;
     }
     const answer: WireBulkResult = {
       action: body.action,

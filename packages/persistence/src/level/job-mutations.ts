@@ -336,7 +336,10 @@ export class JobMutations {
       if (job.state !== 'failed' && job.state !== 'dead_letter' && job.state !== 'cancelled') {
         throw lookup.fail(invalidStateError(id, job.state, 'retry'));
       }
-      const after = next.retriedJob(job, this.#ctx.clock.now(), resetAttempts);
+      const deps = job.dependsOn.map((dep) => lookup.job(dep));
+      lookup.done();
+      const waitingOn = next.retryWaitingOn(job, deps);
+      const after = next.retriedJob(job, this.#ctx.clock.now(), resetAttempts, waitingOn);
       this.#write(job, after, 'updated');
       return after;
     });

@@ -7,6 +7,7 @@ import {
 } from '@gopherqueue/core';
 import type pg from 'pg';
 import { invalidStateError } from '../job-errors.js';
+import { retryWaitingOn } from '../job-versions.js';
 import { rowToJob, type JobRow } from './job-row.js';
 import { cancelDependents, DROP_LEASE, lockJob, updated } from './transition-sql.js';
 
@@ -38,10 +39,10 @@ export async function cancelJob(
 }
 
 /**
- * failed, dead_letter or cancelled -> scheduled, waiting on nothing: a job cancelled while it
- * waited (`dependency_failed`, or by an operator) runs at once, and its old dependency edges go,
- * so that dependency ending badly again cannot cancel it or the jobs waiting on it now.
- * @throws GQ_INVALID_STATE
+ * failed, dead_letter or cancelled -> scheduled, or pending on its dependencies that have not
+ * completed (see `retryWaitingOn`), its dependency edges rewritten to those. The dependencies are
+ * read `FOR SHARE` before the job is locked, the order a submit and a completion take, so none of
+ * them can end between this read and the commit. @throws GQ_INVALID_STATE
  */
 export async function retryJob(
   c: pg.ClientBase,
@@ -51,18 +52,45 @@ export async function retryJob(
   now: number,
   changes: StoreChange[],
 ): Promise<Job> {
+  // `depends_on` never changes once a job is stored: it can be read before the lock.
+  const { rows: found } = await c.query<{ depends_on: string[] }>(
+    `SELECT depends_on FROM ${s}.jobs WHERE id = $1`,
+    [id],
+  );
+  const dependsOn = found[0]?.depends_on ?? [];
+  const deps = new Map<string, Job['state']>();
+  if (dependsOn.length > 0) {
+    const { rows } = await c.query<{ id: string; state: Job['state'] }>(
+      `SELECT id, state FROM ${s}.jobs WHERE id = ANY($1::text[]) ORDER BY id FOR SHARE`,
+      [dependsOn],
+    );
+    for (const row of rows) deps.set(row.id, row.state);
+  }
   const before = await lockJob(c, s, id);
   if (!['failed', 'dead_letter', 'cancelled'].includes(before.state)) {
     throw invalidStateError(before.id, before.state, 'retry');
   }
+  const waitingOn = retryWaitingOn(
+    before,
+    before.dependsOn.map((dep) => {
+      const state = deps.get(dep);
+      return state === undefined ? undefined : { id: dep, state };
+    }),
+  );
   const { rows } = await c.query<JobRow>(
-    `UPDATE ${s}.jobs SET state = 'scheduled', run_at = $2, updated_at = $2,
-       finished_at = NULL, cancel_reason = NULL, waiting_on = '[]', expires_at = NULL,
+    `UPDATE ${s}.jobs SET state = $3, run_at = $2, updated_at = $2,
+       finished_at = NULL, cancel_reason = NULL, waiting_on = $4::jsonb, expires_at = NULL,
        attempt = ${input.resetAttempts ? '0' : 'attempt'}
      WHERE id = $1 RETURNING *`,
-    [before.id, now],
+    [before.id, now, waitingOn.length > 0 ? 'pending' : 'scheduled', JSON.stringify(waitingOn)],
   );
   await c.query(`DELETE FROM ${s}.dependencies WHERE job_id = $1`, [before.id]);
+  if (waitingOn.length > 0) {
+    await c.query(
+      `INSERT INTO ${s}.dependencies (job_id, depends_on_id) SELECT $1, unnest($2::text[])`,
+      [before.id, waitingOn],
+    );
+  }
   const job = rowToJob(rows[0] as JobRow);
   changes.push(updated(job, before.state));
   return job;

@@ -145,49 +145,76 @@ export function dependenciesContract(harness: StoreContractHarness): void {
       expect(await f.store.claim({ workerId: WORKER, limit: 10, leaseMs: LEASE_MS })).toEqual([]);
     });
 
-    it('retries a job cancelled as dependency_failed with nothing left to wait on', async () => {
+    it('refuses to retry a dependency_failed job while its dependency is failed, naming it', async () => {
       const a = await f.submit('a');
       const b = await f.submit('b', { dependsOn: [a.id] });
       await failAs('a', 'failed');
-      expect(await f.get(b.id)).toMatchObject({
-        state: 'cancelled',
-        cancelReason: 'dependency_failed',
+      const cancelled = await f.get(b.id);
+      expect(cancelled).toMatchObject({ state: 'cancelled', cancelReason: 'dependency_failed' });
+      const err = await f.store.retry(b.id).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({
+        code: ErrorCode.INVALID_STATE,
+        message: `cannot retry job ${b.id}: its dependency ${a.id} is failed; retry ${a.id} first`,
+        details: { id: b.id, state: 'cancelled', dependsOn: a.id, dependencyState: 'failed' },
       });
+      expect(await f.get(b.id)).toEqual(cancelled);
+    });
+
+    it('retries a dependency_failed job to wait again once its dependency is retried', async () => {
+      const a = await f.submit('a');
+      const b = await f.submit('b', { dependsOn: [a.id] });
+      await failAs('a', 'dead_letter');
       f.clock.advance(100);
+      expect(await f.store.retry(a.id)).toMatchObject({ state: 'scheduled' });
       const retried = await f.store.retry(b.id);
       expect(retried).toMatchObject({
-        state: 'scheduled',
+        state: 'pending',
         dependsOn: [a.id],
-        waitingOn: [],
+        waitingOn: [a.id],
         runAt: f.clock.now(),
         attempt: 0,
       });
       expect(retried.cancelReason).toBeUndefined();
       expect(retried.finishedAt).toBeUndefined();
       expect(await f.get(b.id)).toEqual(retried);
+      expect(ids(await f.store.claim({ workerId: WORKER, limit: 10, leaseMs: LEASE_MS }))).toEqual([
+        a.id,
+      ]);
+      await f.store.complete(a.id, (await f.get(a.id)).leaseToken!, null);
+      expect(await f.get(b.id)).toMatchObject({ state: 'scheduled', waitingOn: [] });
       expect((await f.claimOne()).id).toBe(b.id);
     });
 
-    it('retries a waiting job an operator cancelled with nothing left to wait on', async () => {
+    it('retries a waiting job an operator cancelled to wait on what has not completed', async () => {
       const a = await f.submit('a', { delay: 60_000 });
-      const b = await f.submit('b', { dependsOn: [a.id] });
+      const done = await f.submit('done');
+      const b = await f.submit('b', { dependsOn: [done.id, a.id] });
+      await run('done');
       await f.store.cancel(b.id, 'operator');
-      expect(await f.store.retry(b.id)).toMatchObject({ state: 'scheduled', waitingOn: [] });
-      expect((await f.claimOne()).id).toBe(b.id);
+      expect(await f.store.retry(b.id)).toMatchObject({ state: 'pending', waitingOn: [a.id] });
+      expect(await f.store.claim({ workerId: WORKER, limit: 10, leaseMs: LEASE_MS })).toEqual([]);
       await f.store.cancel(a.id);
-      expect(await f.get(b.id)).toMatchObject({ state: 'running', waitingOn: [] });
+      expect(await f.get(b.id)).toMatchObject({
+        state: 'cancelled',
+        cancelReason: 'dependency_failed',
+      });
     });
 
-    it('leaves a retried dependency_failed job and its new dependents alone when its old dependency fails again', async () => {
+    it('runs a retried job at once when the dependency that failed it was deleted', async () => {
       const a = await f.submit('a');
       const b = await f.submit('b', { dependsOn: [a.id] });
       await failAs('a', 'failed');
-      await f.store.retry(b.id);
+      await f.store.delete(a.id);
+      expect(await f.store.retry(b.id)).toMatchObject({
+        state: 'scheduled',
+        dependsOn: [a.id],
+        waitingOn: [],
+      });
       const c = await f.submit('c', { dependsOn: [b.id] });
-      await f.store.retry(a.id);
-      await failAs('a', 'dead_letter');
-      expect(await f.get(b.id)).toMatchObject({ state: 'scheduled', waitingOn: [] });
-      expect(await f.get(c.id)).toMatchObject({ state: 'pending', waitingOn: [b.id] });
+      expect(c).toMatchObject({ state: 'pending', waitingOn: [b.id] });
       await run('b');
       expect(await f.get(c.id)).toMatchObject({ state: 'scheduled', waitingOn: [] });
     });
