@@ -10,7 +10,7 @@ export type {
   HealthReport,
   HealthStatus,
 } from './health-checker.js';
-export { Metrics } from './metrics.js';
+export { Metrics, OTHER_LABEL } from './metrics.js';
 export type {
   MetricsOptions,
   RemoteWorkerMetricsSource,

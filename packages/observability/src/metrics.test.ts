@@ -298,4 +298,41 @@ describe('Metrics', () => {
     expect(() => new Metrics({ prefix: '9x' })).toThrow(RangeError);
     expect(() => new Metrics({ waitBuckets: [1, 0.5] })).toThrow(/waitBuckets/);
   });
+
+  it('counts the jobs of (type, queue) pairs past maxLabelSets under (other)', async () => {
+    const metrics = new Metrics({ collectProcessMetrics: false, maxLabelSets: 2 });
+    const events = new TypedEmitter<JobEvents>();
+    metrics.observeEvents(events);
+    for (const [type, queue] of [
+      ['a', 'q'],
+      ['b', 'q'],
+      ['c', 'q'],
+      ['a', 'r'],
+      ['a', 'q'],
+      ['d', 'q'],
+    ]) {
+      events.emit('job:created', job({ type, queue }));
+    }
+    events.emit(
+      'job:completed',
+      job({ type: 'z', state: 'completed', startedAt: T0, finishedAt: T0 + 500 }),
+    );
+    const v = parse(await metrics.render());
+    const enqueued = [...v].filter(([name]) => name.startsWith('gq_jobs_enqueued_total'));
+    expect(enqueued).toEqual([
+      ['gq_jobs_enqueued_total{queue="q",type="a"}', 2],
+      ['gq_jobs_enqueued_total{queue="q",type="b"}', 1],
+      ['gq_jobs_enqueued_total{queue="(other)",type="(other)"}', 3],
+    ]);
+    expect(v.get('gq_job_run_seconds_sum{outcome="completed",type="(other)"}')).toBe(0.5);
+    expect(v.get('gq_jobs_completed_total{queue="(other)",type="(other)"}')).toBe(1);
+  });
+
+  it('rejects a maxLabelSets outside 1 .. 100000, naming it', () => {
+    for (const bad of [0, 1.5, 100_001, Number.NaN]) {
+      expect(() => new Metrics({ maxLabelSets: bad })).toThrow(
+        `maxLabelSets must be an integer from 1 to 100000; got ${String(bad)}`,
+      );
+    }
+  });
 });

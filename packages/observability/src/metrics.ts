@@ -55,7 +55,18 @@ export interface MetricsOptions {
   runBuckets?: number[];
   /** Time for `uptime` and `timestamp` in {@link Metrics.json}. @defaultValue `systemClock` */
   clock?: Clock;
+  /**
+   * Most distinct (type, queue) label pairs the per-job counters and histograms keep: a job of a
+   * pair first seen once this many are kept is counted under `type="(other)",queue="(other)"`,
+   * so producers inventing types cannot grow the registry (and each scrape) without bound.
+   * 1 .. 100,000. @defaultValue 1000
+   */
+  maxLabelSets?: number;
 }
+
+/** The label value of jobs past {@link MetricsOptions.maxLabelSets}: no job type or queue has it. */
+export const OTHER_LABEL = '(other)';
+const OTHER_LABELS = { type: OTHER_LABEL, queue: OTHER_LABEL } as const;
 
 const DEFAULT_WAIT_BUCKETS = [
   0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600,
@@ -94,6 +105,9 @@ export class Metrics {
   readonly #wait: Histogram<'type' | 'queue'>;
   readonly #run: Histogram<'type' | 'outcome'>;
   readonly #runStats: RunStats = { count: 0, sumMs: 0, minMs: undefined, maxMs: undefined };
+  readonly #maxLabelSets: number;
+  /** The (type, queue) pairs with labels of their own, keyed `type\nqueue`. */
+  readonly #labelSets = new Map<string, { type: string; queue: string }>();
   #store: StoreMetricsSource | undefined;
   #workers: WorkerMetricsSource | undefined;
   #remote: RemoteWorkerMetricsSource | undefined;
@@ -110,6 +124,13 @@ export class Metrics {
     }
     const waitBuckets = checkBuckets('waitBuckets', options.waitBuckets ?? DEFAULT_WAIT_BUCKETS);
     const runBuckets = checkBuckets('runBuckets', options.runBuckets ?? DEFAULT_RUN_BUCKETS);
+    const maxLabelSets = options.maxLabelSets ?? 1000;
+    if (!Number.isInteger(maxLabelSets) || maxLabelSets < 1 || maxLabelSets > 100_000) {
+      throw new RangeError(
+        `maxLabelSets must be an integer from 1 to 100000; got ${String(maxLabelSets)}`,
+      );
+    }
+    this.#maxLabelSets = maxLabelSets;
     this.#clock = options.clock ?? systemClock;
     this.#startedAt = this.#clock.now();
     const registry = new Registry();
@@ -248,30 +269,30 @@ export class Metrics {
    */
   observeEvents(events: TypedEmitter<JobEvents>): () => void {
     const offs = [
-      events.on('job:created', (job) => this.#enqueued.inc(labels(job))),
+      events.on('job:created', (job) => this.#enqueued.inc(this.#labels(job))),
       events.on('job:started', (job) => {
         this.#observeWait(job);
       }),
       events.on('job:completed', (job) => {
-        this.#completed.inc(labels(job));
+        this.#completed.inc(this.#labels(job));
         this.#observeRun(job, 'completed');
       }),
       events.on('job:failed', (job) => {
-        this.#failed.inc(labels(job));
+        this.#failed.inc(this.#labels(job));
         this.#observeRun(job, 'failed');
       }),
       events.on('job:retrying', (job) => {
-        this.#retried.inc(labels(job));
+        this.#retried.inc(this.#labels(job));
         this.#observeRun(job, 'retrying');
       }),
       events.on('job:dead_letter', (job) => {
-        this.#deadLetter.inc(labels(job));
+        this.#deadLetter.inc(this.#labels(job));
         this.#observeRun(job, 'dead_letter');
       }),
-      events.on('job:cancelled', (job) => this.#cancelled.inc(labels(job))),
-      events.on('job:snoozed', (job) => this.#snoozed.inc(labels(job))),
-      events.on('job:expired', (job) => this.#expired.inc(labels(job))),
-      events.on('job:deduplicated', (job) => this.#deduplicated.inc(labels(job))),
+      events.on('job:cancelled', (job) => this.#cancelled.inc(this.#labels(job))),
+      events.on('job:snoozed', (job) => this.#snoozed.inc(this.#labels(job))),
+      events.on('job:expired', (job) => this.#expired.inc(this.#labels(job))),
+      events.on('job:deduplicated', (job) => this.#deduplicated.inc(this.#labels(job))),
     ];
     return () => {
       for (const off of offs) off();
@@ -345,10 +366,22 @@ export class Metrics {
     });
   }
 
+  /** The job's (type, queue) labels, or `(other)` for a pair past the first `maxLabelSets`. */
+  #labels(job: Job): { type: string; queue: string } {
+    const key = `${job.type}\n${job.queue}`;
+    let labels = this.#labelSets.get(key);
+    if (labels === undefined) {
+      if (this.#labelSets.size >= this.#maxLabelSets) return OTHER_LABELS;
+      labels = { type: job.type, queue: job.queue };
+      this.#labelSets.set(key, labels);
+    }
+    return labels;
+  }
+
   #observeWait(job: Job): void {
     if (job.startedAt === undefined) return;
     const readyAt = Math.max(job.runAt, job.createdAt);
-    this.#wait.observe(labels(job), Math.max(0, job.startedAt - readyAt) / 1000);
+    this.#wait.observe(this.#labels(job), Math.max(0, job.startedAt - readyAt) / 1000);
   }
 
   #observeRun(job: Job, outcome: RunOutcome): void {
@@ -356,7 +389,7 @@ export class Metrics {
     // A retrying job has not finished; its attempt ended at the update that made it retrying.
     const endedAt = outcome === 'retrying' ? job.updatedAt : (job.finishedAt ?? job.updatedAt);
     const ms = Math.max(0, endedAt - job.startedAt);
-    this.#run.observe({ type: job.type, outcome }, ms / 1000);
+    this.#run.observe({ type: this.#labels(job).type, outcome }, ms / 1000);
     const stats = this.#runStats;
     stats.count++;
     stats.sumMs += ms;
@@ -407,10 +440,6 @@ export class Metrics {
       return undefined;
     }
   }
-}
-
-function labels(job: Job): { type: string; queue: string } {
-  return { type: job.type, queue: job.queue };
 }
 
 function checkBuckets(name: string, buckets: unknown): number[] {
