@@ -338,10 +338,14 @@ const paths: Record<string, Record<string, Schema>> = {
   },
   '/api/v1/queues': {
     get: op({
-      summary: 'Named queues with counts',
+      summary: 'Named queues with counts, by name, a page at a time',
       permission: 'stats:read',
+      parameters: [
+        q('limit', { type: 'integer', minimum: 1, maximum: 1000 }, 'at most this many (1000)'),
+        q('cursor', str, 'next_cursor of the previous page: the last queue name it listed'),
+      ],
       responses: {
-        '200': json(obj({ queues: { type: 'array', items: ref('Queue') } })),
+        '200': json(obj({ queues: { type: 'array', items: ref('Queue') }, next_cursor: str })),
         ...STANDARD_ERRORS,
       },
     }),

@@ -334,6 +334,12 @@ export const auditQuerySchema = z.object({
 /** A queue name in a path. */
 export const queueNameSchema = z.object({ name: nameSchema });
 
+/** `GET /api/v1/queues`: a page of queues by name, after `cursor` (the last name of a page). */
+export const queuesQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  cursor: nameSchema.optional(),
+});
+
 /**
  * `PATCH /api/v1/queues/:name`: strict, so an unknown field is refused by name. `concurrency`
  * is an integer 1..100000 or null (no limit); `rate` is `"N/DURATION"` (N 1..1,000,000, the

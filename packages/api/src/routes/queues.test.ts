@@ -10,6 +10,25 @@ afterEach(async () => {
   f = undefined;
 });
 
+describe('GET /api/v1/queues', () => {
+  it('lists queues by name a page at a time, and refuses a bad limit or cursor', async () => {
+    const fx = (f = await createApiFixture());
+    for (const queue of ['c', 'a', 'B', 'b']) await fx.submit('t', null, { queue });
+    const names = (body: unknown) =>
+      (body as { queues: { name: string }[] }).queues.map((q) => q.name);
+    const first = await fx.call('GET', '/api/v1/queues?limit=3');
+    expect(names(first.body)).toEqual(['B', 'a', 'b']);
+    expect(first.body.next_cursor).toBe('b');
+    const rest = await fx.call('GET', '/api/v1/queues?limit=3&cursor=b');
+    expect(rest.body).toEqual({ queues: [expect.objectContaining({ name: 'c', total: 1 })] });
+    expect(names((await fx.call('GET', '/api/v1/queues')).body)).toEqual(['B', 'a', 'b', 'c']);
+    const badLimit = await fx.call('GET', '/api/v1/queues?limit=1001');
+    expect([badLimit.status, badLimit.body.error.details.field]).toEqual([400, 'limit']);
+    const badCursor = await fx.call('GET', '/api/v1/queues?cursor=%20');
+    expect([badCursor.status, badCursor.body.error.details.field]).toEqual([400, 'cursor']);
+  });
+});
+
 describe('GET and PATCH /api/v1/queues/:name', () => {
   it('sets limits, reads them back with the state of the queue, and clears them', async () => {
     const fx = (f = await createApiFixture());

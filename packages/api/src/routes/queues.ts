@@ -9,8 +9,8 @@ import {
 import type { WireQueue, WireQueueDetail } from '@gopherqueue/client';
 import { assertQueueAccess, audit, requirePermission } from '../auth.js';
 import type { ApiContext, ApiEnv } from '../env.js';
-import { readBody, validate } from '../request.js';
-import { queueNameSchema, queuePatchSchema } from '../schemas.js';
+import { readBody, readQuery, validate } from '../request.js';
+import { queueNameSchema, queuePatchSchema, queuesQuerySchema } from '../schemas.js';
 import { rfc3339 } from '../wire.js';
 
 function queueParam(c: ApiContext): string {
@@ -51,11 +51,21 @@ function toWireQueueDetail(q: QueueState, now: number): WireQueueDetail {
 /** Named queues: list with counts, one with its limits, change settings, pause, resume. */
 export function registerQueueRoutes(api: Hono<ApiEnv>): void {
   api.get('/queues', requirePermission('stats:read'), async (c) => {
+    const { limit = 1000, cursor } = readQuery(c, queuesQuerySchema);
     const allowed = c.get('principal').queues;
-    const queues: WireQueue[] = (await c.get('options').store.listQueues())
-      .filter((q) => allowed === undefined || allowed.includes(q.name))
-      .map(toWireQueue);
-    return c.json({ queues });
+    // Sorted here by code unit, the order the cursor compares in, whatever a store's collation.
+    const all = (await c.get('options').store.listQueues())
+      .filter(
+        (q) =>
+          (allowed === undefined || allowed.includes(q.name)) &&
+          (cursor === undefined || q.name > cursor),
+      )
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const queues: WireQueue[] = all.slice(0, limit).map(toWireQueue);
+    const last = queues.at(-1);
+    return c.json(
+      all.length > limit && last !== undefined ? { queues, next_cursor: last.name } : { queues },
+    );
   });
 
   api.get('/queues/:name', requirePermission('stats:read'), async (c) => {
