@@ -63,6 +63,13 @@ export async function readBody<S extends z.ZodType>(
 
 /** Reads and validates the query string. */
 export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
+  // A parameter given twice (`?state=failed&state=dead_letter`) would be read as its first value
+  // alone: refused, rather than answering a question the caller did not ask.
+  for (const [name, values] of Object.entries(c.req.queries())) {
+    if (values.length > 1) {
+      throw validationError(name, `${name}: give it once (it was given ${values.length} times)`);
+    }
+  }
   return validate(schema, c.req.query());
 }
 

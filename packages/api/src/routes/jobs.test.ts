@@ -245,6 +245,16 @@ describe('GET /api/v1/jobs', () => {
     expect(res.status).toBe(400);
     expect(res.body.error.details.field).toBe('state');
   });
+
+  it('refuses a query parameter given twice, naming it', async () => {
+    const res = await f.call('GET', '/api/v1/jobs?limit=5&state=failed&state=dead_letter');
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({
+      code: 'validation_error',
+      message: 'state: give it once (it was given 2 times)',
+      details: { field: 'state' },
+    });
+  });
 });
 
 describe('job actions', () => {
