@@ -193,7 +193,7 @@ export interface ClaimOptions {
 export interface HeartbeatInput {
   /** The lease is extended to now + leaseMs. */
   leaseMs: number;
-  /** Saved as the job's checkpoint when given. */
+  /** Saved as the job's checkpoint when given; `null` clears the saved one. */
   checkpoint?: Json;
   /** Saved as the job's progress when given. */
   progress?: Json;

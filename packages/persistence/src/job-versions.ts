@@ -154,7 +154,9 @@ export function heartbeatJob(job: Job, now: number, input: HeartbeatInput): Job 
   const next = copyJob(job, true);
   next.leaseExpiresAt = now + input.leaseMs;
   next.updatedAt = now;
-  if (input.checkpoint !== undefined) next.checkpoint = input.checkpoint;
+  // A null checkpoint clears the saved one: PostgreSQL cannot tell a JSON null from none.
+  if (input.checkpoint === null) delete next.checkpoint;
+  else if (input.checkpoint !== undefined) next.checkpoint = input.checkpoint;
   if (input.progress !== undefined) next.progress = input.progress;
   if (input.progressMessage !== undefined) next.progressMessage = input.progressMessage;
   return next;

@@ -56,8 +56,10 @@ export interface JobRow {
 }
 
 /**
- * Turns a row into a {@link Job}. A SQL NULL in a jsonb column means "absent" and a jsonb `null`
- * means the JSON value null, so `checkpoint: null` survives a round trip.
+ * Turns a row into a {@link Job}. The driver reads a jsonb `null` and a SQL NULL alike, as null:
+ * a null `checkpoint`, `progress` or `result` column reads as absent, except the result of a
+ * completed job, which is null when its handler returned nothing (as every store keeps it). A
+ * heartbeat's null checkpoint clears the saved one, in every store.
  */
 export function rowToJob(row: JobRow): Job {
   const job: Job = {
@@ -98,7 +100,7 @@ export function rowToJob(row: JobRow): Job {
   if (row.checkpoint !== null) job.checkpoint = row.checkpoint;
   if (row.progress !== null) job.progress = row.progress;
   if (row.progress_message !== null) job.progressMessage = row.progress_message;
-  if (row.result !== null) job.result = row.result;
+  if (row.result !== null || row.state === 'completed') job.result = row.result;
   if (row.cancel_reason !== null) job.cancelReason = row.cancel_reason;
   if (row.started_at !== null) job.startedAt = Number(row.started_at);
   if (row.finished_at !== null) job.finishedAt = Number(row.finished_at);

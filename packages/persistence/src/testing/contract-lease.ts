@@ -124,6 +124,18 @@ export function leaseContract(harness: StoreContractHarness): void {
       const beat = await f.store.heartbeat(job.id, claimed.leaseToken!, { leaseMs: LEASE_MS });
       expect(beat).toMatchObject({ checkpoint: 'c1', leaseExpiresAt: f.clock.now() + LEASE_MS });
     });
+
+    it('clears the saved checkpoint with a null one', async () => {
+      const job = await f.submit('t');
+      const claimed = await f.claimOne();
+      await f.store.heartbeat(job.id, claimed.leaseToken!, { leaseMs: LEASE_MS, checkpoint: 'c1' });
+      const beat = await f.store.heartbeat(job.id, claimed.leaseToken!, {
+        leaseMs: LEASE_MS,
+        checkpoint: null,
+      });
+      expect(Object.hasOwn(beat, 'checkpoint')).toBe(false);
+      expect(Object.hasOwn(await f.get(job.id), 'checkpoint')).toBe(false);
+    });
   });
 
   describe('complete, fail and release', () => {
@@ -147,6 +159,16 @@ export function leaseContract(harness: StoreContractHarness): void {
       };
       expect(done).toEqual(expected);
       expect(await f.get(job.id)).toEqual(expected);
+    });
+
+    it('completes with a null result, read back as null', async () => {
+      const job = await f.submit('t');
+      const claimed = await f.claimOne();
+      const done = await f.store.complete(job.id, claimed.leaseToken!, null);
+      expect(Object.hasOwn(done, 'result') && done.result === null).toBe(true);
+      const read = await f.get(job.id);
+      expect(Object.hasOwn(read, 'result') && read.result === null).toBe(true);
+      expect((await f.store.list({ state: 'completed' })).jobs[0]).toHaveProperty('result', null);
     });
 
     it('completes with progress 100, keeping a progress object the handler reported', async () => {
