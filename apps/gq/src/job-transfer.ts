@@ -1,7 +1,7 @@
 import type { Job, Store } from '@gopherqueue/core';
 import type { Argv } from 'yargs';
 import type { CliIo } from './cli-io.js';
-import { CliError } from './cli-error.js';
+import { CliError, UsageError } from './cli-error.js';
 import {
   openStore,
   postgresSchemaOption,
@@ -22,14 +22,29 @@ export interface StoreArgs {
   postgresSchema: string;
 }
 
-/** Adds the store flags of `gq export` and `gq import`; `verb` says what the command does to it. */
+/**
+ * Adds the store flags of `gq export` and `gq import`; `verb` says what the command does to it.
+ * `--store memory` is a usage error: the store would be a new one, gone when the command ends, so
+ * an import would keep nothing and an export would read nothing.
+ */
 export function storeFlags<T>(args: Argv<T>, io: CliIo, verb: 'read' | 'write') {
   return args
     .option('store', {
       type: 'string',
-      choices: ['level', 'memory', 'postgres'] satisfies StoreKind[],
+      choices: ['level', 'postgres'] satisfies StoreKind[],
       describe: `Store to ${verb} (default level, or postgres with --postgres-url)`,
     })
+    .middleware((argv) => {
+      // Not among the choices, so yargs' own check would refuse it without saying why.
+      if ((argv.store as unknown) !== 'memory') return;
+      const what =
+        verb === 'write'
+          ? 'write into an in-memory store that is gone when the command ends'
+          : 'read a new, empty in-memory store';
+      throw new UsageError(
+        `--store memory would ${what}: use --store level (with --data-dir) or --store postgres (with --postgres-url)`,
+      );
+    }, true)
     .option('data-dir', {
       type: 'string',
       default: './data',
@@ -96,19 +111,25 @@ export function describeCopy(progress: CopyProgress, where: string): string {
  * leaves the batches before it written and nothing of its own. The store writes only the jobs it
  * does not hold yet (by id, or by idempotency key in the job's queue), each with a fresh `seq`,
  * and leaves the rest as they are: copying the same jobs twice writes nothing the second time.
- * `progress` is updated after every batch, so a caller can report how far it got.
+ * `prepare`, when given, turns each batch read into the jobs to write (an import holds back a
+ * job that waits on one not read yet, and writes it with that one); an error it throws stops the
+ * copy with nothing of the batch written. `progress` is updated after every batch written (`read`
+ * counts the jobs given to the store), so a caller can report how far it got.
  */
 export async function restoreInBatches(
   target: Store,
   jobs: AsyncIterable<Job>,
   batchSize: number,
   progress: CopyProgress = { read: 0, written: 0, batches: 0 },
+  prepare?: (batch: Job[]) => Promise<Job[]>,
 ): Promise<CopyProgress> {
   let batch: Job[] = [];
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
-    const jobsOfBatch = batch;
+    const read = batch;
     batch = [];
+    const jobsOfBatch = prepare === undefined ? read : await prepare(read);
+    if (jobsOfBatch.length === 0) return;
     let written: number;
     try {
       written = await target.restore(jobsOfBatch);

@@ -1,4 +1,4 @@
-import { createJob, type Job } from '@gopherqueue/core';
+import { createJob, uuidv7, type Job } from '@gopherqueue/core';
 import { LevelStore, PostgresStore } from '@gopherqueue/persistence';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tempDir } from './helpers/gq-process.js';
@@ -179,6 +179,67 @@ describeWithPostgres('gq export and gq import', () => {
     expect((await readAll(schema)).map((job) => job.id)).toEqual(
       source.slice(0, 2).map((j) => j.id),
     );
+  }, 120_000);
+
+  it('holds back a job waiting on a later line, and refuses one waiting on a job in neither the store nor the import', async () => {
+    const now = Date.now();
+    const record = (type: string, waitingOn: string[] = []): Job => ({
+      ...createJob(type, null, { dependsOn: waitingOn }, now),
+      state: waitingOn.length > 0 ? 'pending' : 'scheduled',
+      attempt: 0,
+      runAt: now,
+      waitingOn,
+      errors: [],
+      seq: 1,
+      createdAt: now,
+      updatedAt: now,
+    });
+    const parent = record('parent');
+    const filler = record('work');
+    const early = record('work', [parent.id]);
+    const late = record('work', [filler.id]);
+    const schema = uniqueSchema('gq_import_deps');
+    schemas.push(schema);
+    const args = ['import', '--postgres-url', TEST_POSTGRES_URL, '--batch-size', '1'];
+    const stdin = [early, filler, parent, late].map((job) => `${JSON.stringify(job)}\n`).join('');
+    const run = await runGqProcess(args, { stdin, env: pgEnv(schema) });
+    expect(run).toEqual({
+      code: 0,
+      stdout:
+        'imported 4 new jobs of 4 read (0 already in the store, left as they are) in 3 batches\n',
+      stderr: '',
+    });
+    const absent = uuidv7();
+    const orphan = record('work', [absent]);
+    const refused = await runGqProcess(args, {
+      stdin: `${JSON.stringify(orphan)}\n`,
+      env: pgEnv(schema),
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(
+      `gq: line 1: waitingOn names job ${absent}, which is neither in the store nor in the import; imported 0 new jobs of 0 read (0 already in the store, left as they are), leaving out the 1 job waiting on jobs not written (import leaves jobs already stored as they are, so fix the line and run it again)\n`,
+    );
+    const ids = (jobs: Job[]) => jobs.map((job) => job.id).sort();
+    expect(ids(await readAll(schema))).toEqual(ids([early, filler, parent, late]));
+
+    const store = await PostgresStore.open({
+      connectionString: TEST_POSTGRES_URL,
+      schema,
+      poolSize: 2,
+    });
+    try {
+      const [claimed] = await store.claim({
+        workerId: 'w',
+        leaseMs: 60_000,
+        limit: 1,
+        types: ['parent'],
+      });
+      expect(claimed?.id).toBe(parent.id);
+      await store.complete(parent.id, claimed?.leaseToken as string, null);
+      expect(await store.get(early.id)).toMatchObject({ state: 'scheduled', waitingOn: [] });
+    } finally {
+      await store.close();
+    }
   }, 120_000);
 
   it('copies a stopped embedded store into PostgreSQL with one gq migrate, twice without duplicates', async () => {
