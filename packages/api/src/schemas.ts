@@ -318,11 +318,18 @@ export const failSchema = z.object({
 
 /** `POST /api/v1/keys`. */
 export const createKeySchema = z.object({
-  name: z.string({ error: 'name is required' }).min(1).max(200),
+  name: z
+    .string({ error: 'name is required' })
+    .max(200)
+    .refine((name) => name.trim() !== '', 'must not be empty or blank'),
   role: z.enum(['admin', 'operator', 'producer', 'worker', 'viewer'], {
     error: 'role must be one of admin, operator, producer, worker, viewer',
   }),
-  queues: z.array(nameSchema).max(1000).optional(),
+  queues: z
+    .array(nameSchema)
+    .min(1, 'must name at least one queue; omit it for every queue')
+    .max(1000)
+    .optional(),
 });
 
 /** `GET /api/v1/audit` query string. */

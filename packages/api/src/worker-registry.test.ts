@@ -64,6 +64,17 @@ describe('WorkerRegistry', () => {
     expect(listed?.jobs).toEqual([{ id: kept.id, queue: 'default' }]);
   });
 
+  it('keeps a job held when an end comes with another token than its holder was handed', async () => {
+    const registry = new WorkerRegistry({ clock });
+    const [held] = (await claimFor('w', 't', 1)) as [Job];
+    registry.claimStarted(info('w'))([held]);
+    registry.jobEnded(held.id, 'forged');
+    expect(registry.holder(held.id)).toBe('w');
+    expect(registry.needsChange('w', { ...held, state: 'cancelled' })).toBe(true);
+    registry.jobEnded(held.id, held.leaseToken);
+    expect(registry.holder(held.id)).toBeUndefined();
+  });
+
   it('tells a worker of the changes of its jobs it did not make itself', async () => {
     const registry = new WorkerRegistry({ clock });
     const [held, other] = await claimFor('w-1', 't', 2);

@@ -73,6 +73,8 @@ export class WorkerRegistry {
   readonly #holders = new Map<string, string>();
   /** Job id -> the attempt its holder was handed. */
   readonly #attempts = new Map<string, number>();
+  /** Job id -> the lease token its holder was handed. */
+  readonly #tokens = new Map<string, string>();
 
   /** @throws RangeError for a ttlLeases or maxWorkers that is not positive */
   constructor(options: WorkerRegistryOptions = {}) {
@@ -122,6 +124,7 @@ export class WorkerRegistry {
         claimer.jobs.set(job.id, job.queue);
         this.#holders.set(job.id, claimer.id);
         this.#attempts.set(job.id, job.attempt);
+        if (job.leaseToken !== undefined) this.#tokens.set(job.id, job.leaseToken);
       }
       this.#touch(claimer);
     };
@@ -155,11 +158,20 @@ export class WorkerRegistry {
     );
   }
 
-  /** The job left its holder's hands: completed, failed, released, or its lease lost. */
-  jobEnded(jobId: string): void {
+  /**
+   * The job left its holder's hands: completed, failed, released, or its lease lost. With
+   * `token`, only when it is the token the holder was handed: a call with another token (a
+   * stale or forged one) does not make this server forget who holds the job.
+   */
+  jobEnded(jobId: string, token?: string): void {
+    if (token !== undefined) {
+      const held = this.#tokens.get(jobId);
+      if (held !== undefined && held !== token) return;
+    }
     const entry = this.#holderOf(jobId);
     this.#holders.delete(jobId);
     this.#attempts.delete(jobId);
+    this.#tokens.delete(jobId);
     if (entry === undefined) return;
     entry.jobs.delete(jobId);
     entry.lastSeenAt = this.#clock.now();
@@ -240,6 +252,7 @@ export class WorkerRegistry {
     const holder = this.#holders.get(jobId);
     this.#holders.delete(jobId);
     this.#attempts.delete(jobId);
+    this.#tokens.delete(jobId);
     if (holder !== undefined) this.#workers.get(holder)?.jobs.delete(jobId);
   }
 
@@ -249,6 +262,7 @@ export class WorkerRegistry {
     for (const jobId of entry?.jobs.keys() ?? []) {
       this.#holders.delete(jobId);
       this.#attempts.delete(jobId);
+      this.#tokens.delete(jobId);
     }
   }
 

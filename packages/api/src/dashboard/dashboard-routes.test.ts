@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_SESSIONS_PER_KEY } from './dashboard-sessions.js';
 import { createApiFixture, type ApiFixture } from '../testing/api-fixture.js';
 
 let f: ApiFixture | undefined;
@@ -75,5 +76,55 @@ describe('the dashboard routes', () => {
     expect(adminHtml).toContain('href="/ui/keys"');
     expect(adminHtml).toContain('href="/ui/audit"');
     expect((await fx.app.request('/api/v1/stats')).status).toBe(401);
+  });
+
+  /** Logs `key` in and returns the session's cookie and CSRF token. */
+  async function login(fx: ApiFixture, key: string): Promise<{ cookie: string; csrf: string }> {
+    const res = await fx.app.request('/ui/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ key }),
+    });
+    expect(res.status).toBe(200);
+    const { csrf } = (await res.json()) as { csrf: string };
+    return { cookie: (res.headers.get('set-cookie') ?? '').split(';')[0] as string, csrf };
+  }
+
+  it('ends the sessions of a key when it is revoked', async () => {
+    const fx = (f = await createApiFixture({ auth: 'required' }));
+    const operator = await fx.key('operator');
+    const session = await login(fx, operator);
+    const submit = () =>
+      fx.app.request('/api/v1/jobs', {
+        method: 'POST',
+        headers: {
+          cookie: session.cookie,
+          'x-csrf-token': session.csrf,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ type: 't' }),
+      });
+    expect((await submit()).status).toBe(201);
+    const [record] = await fx.keys.list();
+    await fx.keys.revoke(record!.id);
+    expect((await submit()).status).toBe(401);
+    const stats = await fx.app.request('/api/v1/stats', { headers: { cookie: session.cookie } });
+    expect(stats.status).toBe(401);
+    expect((await fx.store.counts()).total).toBe(1);
+  });
+
+  it(`keeps at most ${MAX_SESSIONS_PER_KEY} sessions of one key, not touching others'`, async () => {
+    const fx = (f = await createApiFixture({ auth: 'required' }));
+    const admin = await login(fx, await fx.key('admin'));
+    const viewer = await fx.key('viewer');
+    const first = await login(fx, viewer);
+    const later: { cookie: string }[] = [];
+    for (let i = 0; i < 1_000; i++) later.push(await login(fx, viewer));
+    const status = async (cookie: string) =>
+      (await fx.app.request('/api/v1/stats', { headers: { cookie } })).status;
+    expect(await status(admin.cookie)).toBe(200);
+    expect(await status(first.cookie)).toBe(401);
+    expect(await status(later[1_000 - MAX_SESSIONS_PER_KEY]!.cookie)).toBe(200);
+    expect(await status(later[1_000 - MAX_SESSIONS_PER_KEY - 1]!.cookie)).toBe(401);
   });
 });

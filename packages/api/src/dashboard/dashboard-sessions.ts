@@ -10,6 +10,11 @@ export const SESSION_COOKIE = 'gq_session';
 export const SESSION_MS = 8 * 60 * 60 * 1000;
 /** Sessions held at most; the oldest goes first. */
 const MAX_SESSIONS = 1000;
+/**
+ * Sessions of one key held at most; its oldest goes first, so logins with one key cannot push
+ * out the sessions of others.
+ */
+export const MAX_SESSIONS_PER_KEY = 10;
 
 interface Session {
   principal: Principal;
@@ -32,6 +37,10 @@ export class DashboardSessions {
   create(principal: Principal): { id: string; csrf: string } {
     const id = randomBytes(32).toString('base64url');
     const csrf = randomBytes(32).toString('base64url');
+    const own = [...this.#sessions].filter(([, s]) => s.principal.actor === principal.actor);
+    for (const [oldest] of own.slice(0, Math.max(0, own.length - MAX_SESSIONS_PER_KEY + 1))) {
+      this.#sessions.delete(oldest);
+    }
     this.#sessions.set(id, { principal, csrf, expiresAt: this.#now() + SESSION_MS });
     while (this.#sessions.size > MAX_SESSIONS) {
       const oldest = this.#sessions.keys().next().value;
@@ -66,17 +75,25 @@ export function csrfMatches(session: { csrf: string }, given: string | undefined
 }
 
 /**
- * A request that carries no key but a dashboard session's cookie acts as that session's key;
- * one that changes anything must also carry the session's token in `X-CSRF-Token`. A request
- * with a key (or without a session) goes on to the usual authentication.
+ * A request that carries no key but a dashboard session's cookie acts as that session's key,
+ * read again at each request: once the key is revoked (on this server or another sharing the
+ * store), its sessions end. One that changes anything must also carry the session's token in
+ * `X-CSRF-Token`. A request with a key (or without a live session) goes on to the usual
+ * authentication.
  */
 export function sessionAuth(sessions: DashboardSessions): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     if (c.req.header('x-api-key') !== undefined || c.req.header('authorization') !== undefined) {
       return next();
     }
-    const session = sessions.get(getCookie(c, SESSION_COOKIE));
+    const id = getCookie(c, SESSION_COOKIE);
+    const session = sessions.get(id);
     if (session === undefined) return next();
+    const record = await c.get('options').keys?.get(session.principal.actor);
+    if (record === undefined || record.revokedAt !== undefined) {
+      sessions.delete(id);
+      return next();
+    }
     const method = c.req.method;
     if (
       method !== 'GET' &&

@@ -10,6 +10,30 @@ afterEach(async () => {
   await f.close();
 });
 
+describe('POST /api/v1/keys', () => {
+  it('refuses a blank name or an empty queue list with a 400 naming it, creating nothing', async () => {
+    const admin = await f.key('admin');
+    const before = (await f.keys.list()).length;
+    for (const [body, field, message] of [
+      [{ name: '   ', role: 'viewer' }, 'name', 'name: must not be empty or blank'],
+      [{ name: '', role: 'viewer' }, 'name', 'name: must not be empty or blank'],
+      [
+        { name: 'x', role: 'viewer', queues: [] },
+        'queues',
+        'queues: must name at least one queue; omit it for every queue',
+      ],
+    ] as const) {
+      const res = await f.call('POST', '/api/v1/keys', { body, key: admin });
+      expect([res.status, res.body.error.details, res.body.error.message]).toEqual([
+        400,
+        { field },
+        message,
+      ]);
+    }
+    expect((await f.keys.list()).length).toBe(before);
+  });
+});
+
 describe('API keys of a key restricted to queues', () => {
   it('creates only keys restricted to some of its own queues', async () => {
     const admin = await f.key('admin', ['qa', 'qb']);

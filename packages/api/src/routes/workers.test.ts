@@ -385,6 +385,52 @@ describe('POST /api/v1/jobs/:id/release', () => {
     expect(unknown.body.error.code).toBe('not_found');
   });
 
+  it('answers a key limited to queues 404 for a job of another queue, whatever the call', async () => {
+    const secured = await createApiFixture({ auth: 'required' });
+    try {
+      const job = await secured.submit('remote', null, { queue: 'qb' });
+      const owner = await secured.key('worker');
+      const claimed = await secured.call('POST', '/api/v1/workers/claim', {
+        body: { worker_id: 'w1' },
+        key: owner,
+      });
+      const token = claimed.body.jobs[0].lease_token as string;
+      const other = await secured.key('worker', ['qa']);
+      const calls: [string, object][] = [
+        ['heartbeat', { lease_token: 'forged' }],
+        ['complete', { lease_token: token, result: null }],
+        ['fail', { lease_token: 'forged', error: { message: 'x' } }],
+        ['release', { lease_token: 'forged' }],
+      ];
+      for (const [call, body] of calls) {
+        const res = await secured.call('POST', `/api/v1/jobs/${job.id}/${call}`, {
+          body,
+          key: other,
+        });
+        expect([call, res.status, res.body.error]).toEqual([
+          call,
+          404,
+          { code: 'not_found', message: `job ${job.id} not found`, details: { id: job.id } },
+        ]);
+      }
+      const many = await secured.call('POST', '/api/v1/workers/complete', {
+        body: { ends: [{ id: job.id, lease_token: token, result: null }] },
+        key: other,
+      });
+      expect(many.body.results).toEqual([
+        { id: job.id, ok: false, error: { code: 'not_found', message: `job ${job.id} not found` } },
+      ]);
+      expect((await secured.store.get(job.id))?.state).toBe('running');
+      const admin = await secured.key('admin');
+      const workers = await secured.call('GET', '/api/v1/workers', { key: admin });
+      expect(workers.body.workers).toEqual([
+        expect.objectContaining({ id: 'w1', busy: 1, jobs: [job.id] }),
+      ]);
+    } finally {
+      await secured.close();
+    }
+  });
+
   it('needs the workers:lease permission', async () => {
     const secured = await createApiFixture({ auth: 'required' });
     try {

@@ -11,8 +11,9 @@ import {
 } from '@gopherqueue/core';
 import { failureOutcome } from '@gopherqueue/scheduler';
 import type { Hono } from 'hono';
+import { canAccessQueue } from '@gopherqueue/security';
 import { assertQueueAccess, requirePermission } from '../auth.js';
-import type { ApiEnv } from '../env.js';
+import type { ApiContext, ApiEnv } from '../env.js';
 import { describeError, HttpError, validationError } from '../errors.js';
 import type { LongPolls } from '../long-polls.js';
 import { jobIdParam, jobNotFound, readBody } from '../request.js';
@@ -53,18 +54,21 @@ async function releaseQuietly(store: Store, job: Job): Promise<void> {
 }
 
 /**
- * Runs a worker's call about job `id` and tells `registry` when the job left the worker's hands:
- * before the call (`always`: an end it reported, whether it is taken or comes too late; so the
- * worker's event stream does not echo the end back to it, a frame per job it has no use for), or
- * only when the call says the lease is lost or the job gone (`lost`: a heartbeat).
+ * Runs a worker's call about job `id` under lease `token` and tells `registry` when the job left
+ * the worker's hands: before the call (`always`: an end it reported, whether it is taken or comes
+ * too late; so the worker's event stream does not echo the end back to it, a frame per job it has
+ * no use for), or only when the call says the lease is lost or the job gone (`lost`: a
+ * heartbeat). Only the token the holder was handed ends its hold: a call with another token
+ * cannot keep a cancel from reaching the worker that runs the job.
  */
 async function ending<T>(
   registry: WorkerRegistry,
   id: string,
+  token: string,
   when: 'always' | 'lost',
   call: () => Promise<T>,
 ): Promise<T> {
-  if (when === 'always') registry.jobEnded(id);
+  if (when === 'always') registry.jobEnded(id, token);
   try {
     return await call();
   } catch (err) {
@@ -73,10 +77,32 @@ async function ending<T>(
       isGqError(err, ErrorCode.NOT_FOUND) ||
       (err instanceof HttpError && (err.code === 'lease_lost' || err.code === 'not_found'))
     ) {
-      registry.jobEnded(id);
+      registry.jobEnded(id, token);
     }
     throw err;
   }
+}
+
+/**
+ * The ids of `ids` a key limited to queues may not use (a job of another queue, or none): a
+ * worker call about them answers 404 as for an unknown id, so the key learns nothing of other
+ * queues' jobs. An unrestricted key reads nothing.
+ */
+async function hiddenJobs(c: ApiContext, ids: readonly string[]): Promise<Set<string>> {
+  const principal = c.get('principal');
+  if (principal.queues === undefined) return new Set();
+  const jobs = await c.get('options').store.getMany(ids);
+  return new Set(
+    ids.filter((id, i) => {
+      const job = jobs[i];
+      return job === undefined || !canAccessQueue(principal, job.queue);
+    }),
+  );
+}
+
+/** Throws {@link jobNotFound} for a job the key may not use (see {@link hiddenJobs}). */
+async function assertJobVisible(c: ApiContext, id: string): Promise<void> {
+  if ((await hiddenJobs(c, [id])).has(id)) throw jobNotFound(id);
 }
 
 /**
@@ -150,7 +176,8 @@ export function registerWorkerRoutes(api: Hono<ApiEnv>, claimWaits: LongPolls): 
     const id = jobIdParam(c);
     const body = await readBody(c, heartbeatSchema);
     const { store, leaseMs, workerRegistry } = c.get('options');
-    const job = await ending(workerRegistry, id, 'lost', () =>
+    await assertJobVisible(c, id);
+    const job = await ending(workerRegistry, id, body.lease_token, 'lost', () =>
       store.heartbeat(id, body.lease_token, {
         leaseMs: leaseOf(body.lease, leaseMs),
         ...(body.checkpoint === undefined ? {} : { checkpoint: body.checkpoint as Json }),
@@ -171,7 +198,8 @@ export function registerWorkerRoutes(api: Hono<ApiEnv>, claimWaits: LongPolls): 
     const id = jobIdParam(c);
     const body = await readBody(c, completeSchema);
     const { store, workerRegistry } = c.get('options');
-    const job = await ending(workerRegistry, id, 'always', () =>
+    await assertJobVisible(c, id);
+    const job = await ending(workerRegistry, id, body.lease_token, 'always', () =>
       store.complete(id, body.lease_token, (body.result ?? null) as Json),
     );
     return c.json(toWireJob(job));
@@ -182,10 +210,15 @@ export function registerWorkerRoutes(api: Hono<ApiEnv>, claimWaits: LongPolls): 
   api.post('/workers/complete', requirePermission('workers:lease'), async (c) => {
     const body = await readBody(c, completeManySchema);
     const { store, workerRegistry } = c.get('options');
+    const hidden = await hiddenJobs(
+      c,
+      body.ends.map((end) => end.id),
+    );
     const results = await Promise.all(
       body.ends.map(async (end) => {
         try {
-          await ending(workerRegistry, end.id, 'always', () =>
+          if (hidden.has(end.id)) throw jobNotFound(end.id);
+          await ending(workerRegistry, end.id, end.lease_token, 'always', () =>
             store.complete(end.id, end.lease_token, (end.result ?? null) as Json),
           );
           return { id: end.id, ok: true };
@@ -202,7 +235,8 @@ export function registerWorkerRoutes(api: Hono<ApiEnv>, claimWaits: LongPolls): 
     const id = jobIdParam(c);
     const body = await readBody(c, failSchema);
     const { store, clock, workerRegistry } = c.get('options');
-    const failed = await ending(workerRegistry, id, 'always', async () => {
+    await assertJobVisible(c, id);
+    const failed = await ending(workerRegistry, id, body.lease_token, 'always', async () => {
       const job = await store.get(id);
       if (job === undefined) throw jobNotFound(id);
       if (job.state !== 'running' || job.leaseToken !== body.lease_token) throw leaseLost(id);
@@ -223,7 +257,8 @@ export function registerWorkerRoutes(api: Hono<ApiEnv>, claimWaits: LongPolls): 
     const id = jobIdParam(c);
     const body = await readBody(c, releaseSchema);
     const { store, clock, workerRegistry } = c.get('options');
-    const job = await ending(workerRegistry, id, 'always', () =>
+    await assertJobVisible(c, id);
+    const job = await ending(workerRegistry, id, body.lease_token, 'always', () =>
       store.release(
         id,
         body.lease_token,
