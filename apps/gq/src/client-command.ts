@@ -1,4 +1,4 @@
-import { GopherQueueClient } from '@gopherqueue/client';
+import { GopherQueueClient, type ClientOptions } from '@gopherqueue/client';
 import type { Argv } from 'yargs';
 import { CliError, toCliError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
@@ -41,17 +41,24 @@ export function withClientOptions<T>(args: Argv<T>, io: CliIo): Argv<T & ClientA
     }) as unknown as Argv<T & ClientArgs>;
 }
 
-/** A client for the server the flags name. */
-export function connect(args: ClientArgs): GopherQueueClient {
+/**
+ * The client options the flags name, checked before any request: `--server` must be an http(s)
+ * URL that names a host (one fetch cannot parse, `http://[::1`, would fail every request).
+ * @throws CliError (exit 2) for any other `--server`.
+ */
+export function clientOptions(args: ClientArgs): ClientOptions {
   const baseUrl = args.server.replace(/\/+$/, '');
-  if (!/^https?:\/\//.test(baseUrl)) {
+  if (!/^https?:\/\/[^/?#]/i.test(baseUrl) || !URL.canParse(baseUrl)) {
     throw new CliError(`--server must be an http(s) URL; got ${JSON.stringify(args.server)}`, 2);
   }
-  return new GopherQueueClient(
-    args.apiKey === undefined || args.apiKey === ''
-      ? { baseUrl }
-      : { baseUrl, apiKey: args.apiKey },
-  );
+  return args.apiKey === undefined || args.apiKey === ''
+    ? { baseUrl }
+    : { baseUrl, apiKey: args.apiKey };
+}
+
+/** A client for the server the flags name. @throws CliError as {@link clientOptions} does. */
+export function connect(args: ClientArgs): GopherQueueClient {
+  return new GopherQueueClient(clientOptions(args));
 }
 
 /**

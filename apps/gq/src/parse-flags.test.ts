@@ -46,11 +46,54 @@ describe('flag parsing', () => {
       0,
       10_000,
     ]);
-    for (const bad of [-1, 1.5, 10_001, Number.NaN]) {
+    for (const bad of [-1, 1.5, 10_001]) {
       expect(() => claimAheadFlag(bad)).toThrow(
         `--claim-ahead must be an integer from 0 to 10000; got ${String(bad)}`,
       );
     }
+  });
+
+  it('reads counts from the text yargs leaves of an option without a number type', () => {
+    expect([positiveIntFlag('concurrency', '12'), claimAheadFlag(' 0 ')]).toEqual([12, 0]);
+    expect(positiveIntFlag('limit', '1e3')).toBe(1000);
+  });
+
+  it('shows a count that is not a number as typed, never as NaN', () => {
+    for (const typed of ['abc', '10x', '', '0x', 'Infinity']) {
+      expect(() => positiveIntFlag('concurrency', typed, 10_000)).toThrow(
+        `--concurrency must be an integer from 1 to 10000; got ${JSON.stringify(typed)}`,
+      );
+      expect(() => claimAheadFlag(typed)).toThrow(
+        `--claim-ahead must be an integer from 0 to 10000; got ${JSON.stringify(typed)}`,
+      );
+    }
+    // A number the text reads as is shown as typed.
+    expect(() => positiveIntFlag('limit', ' 2.5')).toThrow(
+      '--limit must be an integer from 1 to 1000000; got 2.5',
+    );
+    // yargs' NaN (an option declared `type: 'number'`) has lost the text: said in words.
+    expect(() => positiveIntFlag('limit', Number.NaN)).toThrow(
+      '--limit must be an integer from 1 to 1000000; got a value that is not a number',
+    );
+    expect(() => claimAheadFlag(Number.NaN)).toThrow(
+      '--claim-ahead must be an integer from 0 to 10000; got a value that is not a number',
+    );
+  });
+
+  it('says a negative duration must be positive, and an empty one that it needs a value', () => {
+    for (const typed of ['-5s', ' -1h30m', '-0']) {
+      expect(() => durationFlag('timeout', typed)).toThrow(UsageError);
+      expect(() => durationFlag('timeout', typed)).toThrow(
+        `--timeout must be a positive duration, e.g. 30s; got ${JSON.stringify(typed)}`,
+      );
+    }
+    expect(() => durationFlag('lease', -1000, LEASE_BOUNDS)).toThrow(
+      '--lease must be a positive duration, e.g. 30s; got -1000',
+    );
+    expect(() => durationFlag('delay', ' ')).toThrow(
+      '--delay needs a value: a positive duration, e.g. 30s',
+    );
+    expect(durationFlag('timeout', '0')).toBe(0);
   });
 
   it('bounds durations: 10 years unless the flag says otherwise, leases 1s..1h', () => {

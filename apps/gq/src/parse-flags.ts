@@ -26,7 +26,9 @@ export const LEASE_BOUNDS: Readonly<DurationBounds> = Object.freeze({
 
 /**
  * Reads a duration flag (`"30s"`, `"1h30m"`, or milliseconds), at most 10 years unless `bounds`
- * says otherwise.
+ * says otherwise. A negative one (`--timeout=-5s`) is told it must be positive, a flag given
+ * without a value that it needs one. Declare the option with `requiresArg: true`, or yargs reads
+ * `--timeout -5s` as `--timeout` without a value and the unknown flags `-5` and `-s`.
  * @throws UsageError naming the flag.
  */
 export function durationFlag(
@@ -34,6 +36,12 @@ export function durationFlag(
   value: string | number,
   bounds: DurationBounds = {},
 ): number {
+  const text = typeof value === 'string' ? value.trim() : String(value);
+  if (text === '') throw new UsageError(`--${flag} needs a value: a positive duration, e.g. 30s`);
+  if (text.startsWith('-')) {
+    const shown = typeof value === 'string' ? JSON.stringify(value) : text;
+    throw new UsageError(`--${flag} must be a positive duration, e.g. 30s; got ${shown}`);
+  }
   let ms: number;
   try {
     ms = parseDuration(value);
@@ -91,26 +99,55 @@ export const MAX_HANDLERS = 10_000;
 export const MAX_IMPORT_BATCH = 10_000;
 
 /**
- * Reads a positive integer flag of at most `max`.
- * @throws UsageError naming the flag.
+ * A count flag's value as a number: yargs gives a number for text that reads as one, and the
+ * text itself otherwise (for an option declared without `type: 'number'`, which would turn the
+ * text into NaN); text is read as a number only when it is one.
  */
-export function positiveIntFlag(flag: string, value: number, max = MAX_COUNT_FLAG): number {
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw new UsageError(`--${flag} must be an integer from 1 to ${max}; got ${value}`);
+function countValue(value: number | string): number {
+  if (typeof value === 'number') return value;
+  const text = value.trim();
+  return /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text) ? Number(text) : Number.NaN;
+}
+
+/**
+ * What the user gave a count flag, for a message: the text as typed (quoted when it is not a
+ * number). An option declared `type: 'number'` turns text that is not a number into NaN, whose
+ * text is lost by then: declare count options without it (and with `requiresArg: true`).
+ */
+function shownCount(value: number | string): string {
+  if (typeof value === 'string') {
+    return Number.isNaN(countValue(value)) ? JSON.stringify(value) : value.trim();
   }
-  return value;
+  return Number.isNaN(value) ? 'a value that is not a number' : String(value);
+}
+
+/**
+ * Reads a positive integer flag of at most `max`, given as yargs read it (see {@link countValue}).
+ * @throws UsageError naming the flag and showing what it was given.
+ */
+export function positiveIntFlag(
+  flag: string,
+  value: number | string,
+  max = MAX_COUNT_FLAG,
+): number {
+  const count = countValue(value);
+  if (!Number.isInteger(count) || count < 1 || count > max) {
+    throw new UsageError(`--${flag} must be an integer from 1 to ${max}; got ${shownCount(value)}`);
+  }
+  return count;
 }
 
 /**
  * Reads `--claim-ahead`: absent is the store's default.
- * @throws UsageError naming the flag.
+ * @throws UsageError naming the flag and showing what it was given.
  */
-export function claimAheadFlag(value: number | undefined): number | undefined {
+export function claimAheadFlag(value: number | string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || value < 0 || value > MAX_CLAIM_AHEAD) {
+  const count = countValue(value);
+  if (!Number.isInteger(count) || count < 0 || count > MAX_CLAIM_AHEAD) {
     throw new UsageError(
-      `--claim-ahead must be an integer from 0 to ${MAX_CLAIM_AHEAD}; got ${String(value)}`,
+      `--claim-ahead must be an integer from 0 to ${MAX_CLAIM_AHEAD}; got ${shownCount(value)}`,
     );
   }
-  return value;
+  return count;
 }

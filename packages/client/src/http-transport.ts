@@ -1,5 +1,5 @@
 import { activeTraceparent } from '@gopherqueue/core';
-import { ApiError } from './api-error.js';
+import { ApiError, parseRetryAfter } from './api-error.js';
 import type { WireError } from './wire-types.js';
 
 /** Query parameters; undefined ones are left out. */
@@ -38,7 +38,10 @@ export class HttpTransport {
     }
   }
 
-  /** Sends a request; resolves with a 2xx response, rejects with {@link ApiError} otherwise. */
+  /**
+   * Sends a request; resolves with a 2xx response, rejects with {@link ApiError} otherwise (its
+   * `retryAfterMs` from the answer's `Retry-After`).
+   */
   async request(method: string, path: string, init: CallInit = {}): Promise<Response> {
     const res = await this.raw(method, path, init);
     if (res.ok) return res;
@@ -55,6 +58,7 @@ export class HttpTransport {
       error?.code ?? `http_${res.status}`,
       error?.message ?? (text === '' ? res.statusText : text.slice(0, 200)),
       error?.details ?? {},
+      parseRetryAfter(res.headers.get('retry-after')),
     );
   }
 

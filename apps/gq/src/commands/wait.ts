@@ -18,6 +18,7 @@ interface WaitArgs extends ClientArgs {
 
 /**
  * `gq wait ID`: waits until the job finishes and prints its result; exits 1 unless it completed.
+ * A server too busy to hold one more wait (503) is asked again after its `Retry-After`.
  */
 export function waitCommand(io: CliIo): CommandModule<object, WaitArgs> {
   return {
@@ -26,6 +27,9 @@ export function waitCommand(io: CliIo): CommandModule<object, WaitArgs> {
     builder: (args) =>
       withClientOptions(args, io).positional('id', JOB_ID_POSITIONAL).option('timeout', {
         type: 'string',
+        // The next word is the value whatever it is: `--timeout -5s` is then told it must be
+        // positive, not that -5 and -s are unknown flags.
+        requiresArg: true,
         describe: 'Give up after this long, e.g. 30s',
       }),
     handler: (args) =>
