@@ -189,6 +189,10 @@ describe('gq command line', () => {
         ['serve', '--bolt=TRUE'],
         '--bolt is a switch: give it alone, or =true or =false; got "TRUE"',
       ],
+      [['serve', '--workers', 'many'], '--workers must be a number; got "many"'],
+      [['serve', '--workers=ten'], '--workers must be a number; got "ten"'],
+      [['status', '--limit', 'abc'], '--limit must be a number; got "abc"'],
+      [['serve', '--lease', '-5s'], '--lease must be a positive duration, e.g. 30s; got "-5s"'],
     ];
     for (const [args, message] of cases) {
       expect(await gq(args), args.join(' ')).toEqual({

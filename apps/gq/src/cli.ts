@@ -51,6 +51,7 @@ export function buildCli(io: CliIo, raw: readonly string[] = []): Argv {
     .command(migrateCommand(io))
     .middleware(refuseRepeatedFlags, true)
     .middleware(refuseOddBooleans(raw), true)
+    .middleware(refuseNonNumbers(raw), true)
     .demandCommand(1, 'name a command')
     .strict()
     .recommendCommands()
@@ -128,12 +129,42 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
-/** yargs reads a lone `-` as a positional; `--payload -` means "from standard input". */
+/**
+ * Joins a long flag and a value yargs would not take as its value: a lone `-` after `--payload`
+ * (standard input), and a negative number or duration (`--timeout -5s`, `--priority -1`), which
+ * yargs would read as short flags `-5`, `-s` and refuse as unknown arguments, so the flag's own
+ * check names the value instead.
+ */
 function joinStdinValues(argv: readonly string[]): string[] {
   const out: string[] = [];
   for (const arg of argv) {
-    if (arg === '-' && out.at(-1) === '--payload') out[out.length - 1] = '--payload=-';
+    const flag = out.at(-1);
+    const takes = flag !== undefined && /^--[a-z][\w-]*$/.test(flag);
+    if (arg === '-' && flag === '--payload') out[out.length - 1] = '--payload=-';
+    else if (takes && /^-\d/.test(arg)) out[out.length - 1] = `${flag}=${arg}`;
     else out.push(arg);
   }
   return out;
+}
+
+/**
+ * A usage error for a number flag given something that is not a number (`--limit abc`): yargs
+ * reads it as NaN, which a command's check would show as `NaN`; this names the text as typed.
+ */
+function refuseNonNumbers(
+  raw: readonly string[],
+): (argv: Record<string, unknown>, parser?: unknown) => void {
+  return (argv, parser) => {
+    const numbers = (parser as { getOptions(): { number: string[] } }).getOptions().number;
+    for (const name of numbers) {
+      const value = argv[name];
+      const values = Array.isArray(value) ? (value as unknown[]) : [value];
+      if (!values.some((v) => typeof v === 'number' && Number.isNaN(v))) continue;
+      if (/[A-Z]/.test(name)) continue; // the camel-case alias of a dashed flag, named below
+      const at = raw.findIndex((t) => t === `--${name}` || t.startsWith(`--${name}=`));
+      const token = raw[at] ?? '';
+      const typed = token.includes('=') ? token.slice(token.indexOf('=') + 1) : (raw[at + 1] ?? '');
+      throw new UsageError(`--${name} must be a number; got ${JSON.stringify(typed.slice(0, 50))}`);
+    }
+  };
 }
