@@ -94,6 +94,10 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
       maxStreams: resolved.sseMaxStreams,
       bufferBytes: resolved.sseBufferBytes,
       keepAliveMs: resolved.sseKeepAliveMs,
+      keyRevoked: async (actor) => {
+        const record = await resolved.keys?.get(actor);
+        return record === undefined || record.revokedAt !== undefined;
+      },
     }),
   );
   registerStatsRoutes(api);

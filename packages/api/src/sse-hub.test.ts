@@ -160,4 +160,33 @@ describe('SseHub', () => {
     await c.reader.cancel();
     expect(h.openStreams).toBe(1);
   });
+
+  it('ends the streams of a revoked key at the next keep-alive, and only those', async () => {
+    const revoked = new Set<string>();
+    const asked: string[] = [];
+    const h = hub({
+      keepAliveMs: 20,
+      keyRevoked: (actor) => {
+        asked.push(actor);
+        return Promise.resolve(revoked.has(actor));
+      },
+    });
+    const gone = open(h, { actor: 'k1' });
+    const kept = open(h, { actor: 'k2' });
+    const trusted = open(h);
+    for (const s of [gone, kept, trusted]) expect(await next(s.reader)).toBe(CONNECTED_FRAME);
+    revoked.add('k1');
+    // The keep-alive queued before the check is taken, then the stream ends.
+    expect(decoder.decode(await next(gone.reader))).toBe(': keepalive\n\n');
+    expect(await gone.reader.read()).toEqual({ done: true, value: undefined });
+    expect(new Set(asked)).toEqual(new Set(['k1', 'k2']));
+    expect(h.openStreams).toBe(2);
+    events.emit('job:created', await job());
+    for (const s of [kept, trusted]) {
+      let frame = decoder.decode(await next(s.reader));
+      while (frame.startsWith(':')) frame = decoder.decode(await next(s.reader));
+      expect(frame).toMatch(/^event: job\.created\n/);
+    }
+    for (const s of [kept, trusted]) await s.reader.cancel();
+  });
 });

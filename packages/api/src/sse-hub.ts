@@ -32,6 +32,11 @@ export interface SseHubOptions {
   keepAliveMs: number;
   /** How long a dropped client has to take the final `overflow` frame. @defaultValue 5_000 */
   overflowGraceMs?: number;
+  /**
+   * Whether the key `actor` was revoked (or is gone), asked at each keep-alive for the keys of
+   * the open streams, once per key: the streams of a revoked key end.
+   */
+  keyRevoked?: (actor: string) => Promise<boolean>;
 }
 
 /**
@@ -48,6 +53,7 @@ export class SseHub {
   #open = 0;
   #offs: (() => void)[] = [];
   #keepAlive: NodeJS.Timeout | undefined;
+  #checking = false;
 
   constructor(options: SseHubOptions) {
     this.#options = options;
@@ -95,7 +101,38 @@ export class SseHub {
     );
     this.#keepAlive = setInterval(() => {
       for (const stream of this.#streams) stream.push(KEEPALIVE_FRAME);
+      this.#endRevoked();
     }, keepAliveMs);
+  }
+
+  /** Ends the streams whose key was revoked; one check at a time, each key asked once. */
+  #endRevoked(): void {
+    const { keyRevoked, logger } = this.#options;
+    if (keyRevoked === undefined || this.#checking) return;
+    const actors = new Set<string>();
+    for (const stream of this.#streams) {
+      if (stream.actor !== undefined) actors.add(stream.actor);
+    }
+    if (actors.size === 0) return;
+    this.#checking = true;
+    void Promise.all(
+      [...actors].map(async (actor) => ((await keyRevoked(actor)) ? actor : undefined)),
+    )
+      .then((answers) => {
+        const revoked = new Set(answers.filter((a) => a !== undefined));
+        for (const stream of [...this.#streams]) {
+          if (stream.actor !== undefined && revoked.has(stream.actor)) {
+            this.#detach(stream);
+            stream.end();
+          }
+        }
+      })
+      .catch((err: unknown) => {
+        logger.warn('event streams could not check their keys', { err: String(err) });
+      })
+      .finally(() => {
+        this.#checking = false;
+      });
   }
 
   #detach(stream: SseStream): void {

@@ -11,6 +11,8 @@ export interface SseFilter {
   needs?: (job: Job) => boolean;
   /** Queues the caller's key may read; undefined means all. */
   queues?: readonly string[];
+  /** The id of the caller's key: the stream ends once it is revoked. */
+  actor?: string;
 }
 
 /** The connection under a stream, when the server exposes it (`@hono/node-server` does). */
@@ -75,6 +77,11 @@ export class SseStream {
     );
   }
 
+  /** The id of the key the stream was opened with, if any. */
+  get actor(): string | undefined {
+    return this.#options.filter.actor;
+  }
+
   /** True when the stream carries events of `job`. */
   wants(job: Job): boolean {
     const { jobId, needs, queues } = this.#options.filter;
@@ -117,6 +124,23 @@ export class SseStream {
     } else {
       this.#waiting = true;
     }
+  }
+
+  /**
+   * Ends the stream: the frames queued go first, then it closes (or, if the client does not take
+   * them within the grace period, the connection is cut).
+   */
+  end(): void {
+    if (this.#state !== 'open') return;
+    this.#state = 'ending';
+    if (this.#waiting && this.#queue.length === 0) {
+      this.#controller?.close();
+      this.#finish();
+      return;
+    }
+    this.#grace = setTimeout(() => {
+      this.#cut();
+    }, this.#options.graceMs);
   }
 
   #overflow(unsent: number): void {

@@ -157,6 +157,26 @@ describe('GET /api/v1/events', () => {
     expect(raw).toContain(': keepalive\n\n');
   });
 
+  it('ends the stream of a key once the key is revoked', async () => {
+    const secured = await createApiFixture({ sseKeepAliveMs: 20, auth: 'required' });
+    try {
+      const viewer = await secured.key('viewer');
+      const res = await secured.app.request('/api/v1/events', {
+        headers: { 'x-api-key': viewer },
+      });
+      expect(res.status).toBe(200);
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      expect((await reader.read()).value).toMatch(/^event: connected\n/);
+      const [record] = await secured.keys.list();
+      await secured.keys.revoke(record!.id);
+      let ended = false;
+      for (let i = 0; i < 100 && !ended; i++) ended = (await reader.read()).done;
+      expect(ended).toBe(true);
+    } finally {
+      await secured.close();
+    }
+  });
+
   it('sends job.deleted and job.retried', async () => {
     const job = await f.submit('t');
     await f.store.cancel(job.id);

@@ -14,7 +14,8 @@ import type { SseConnection } from '../sse-stream.js';
  * was cancelled or taken back, but not the changes of the attempt it was handed, which it made
  * itself: its start, progress and checkpoints) with the job as data and its id as the event id. A client that falls more than `sseBufferBytes` behind gets a
  * final `overflow` event (when it can still take it) and is disconnected; past `sseMaxStreams`
- * open streams, a new one gets 503.
+ * open streams, a new one gets 503. The stream of a key ends at the first keep-alive after the
+ * key is revoked.
  */
 export function registerEventRoutes(api: Hono<ApiEnv>, hub: SseHub): void {
   api.get('/events', requirePermission('jobs:read'), (c) => {
@@ -31,7 +32,7 @@ export function registerEventRoutes(api: Hono<ApiEnv>, hub: SseHub): void {
       });
     }
     const { workerRegistry } = c.get('options');
-    const queues = c.get('principal').queues;
+    const { queues, actor } = c.get('principal');
     const response = nodeResponseOf(c);
     const connection: SseConnection | undefined =
       response === undefined
@@ -47,6 +48,8 @@ export function registerEventRoutes(api: Hono<ApiEnv>, hub: SseHub): void {
           ? {}
           : { needs: (job: Job) => workerRegistry.needsChange(workerId, job) }),
         ...(queues === undefined ? {} : { queues }),
+        // A trusted caller without a key ('local') has nothing to revoke.
+        ...(actor === 'local' ? {} : { actor }),
       },
       connection,
     );
