@@ -108,7 +108,11 @@
  * stored is left as it is (the stored one may be newer: never clobbered), and so is a job whose
  * idempotency key another stored job holds in its queue; within one call a repeated id is written
  * once, the first time. So restoring the same jobs twice writes nothing the second time. It
- * returns how many jobs it wrote. Like `submitBatch`, one call is all or nothing.
+ * returns how many jobs it wrote. Like `submitBatch`, one call is all or nothing. A restored
+ * `pending` job is settled against its dependencies as they are then (a stored job, else one of
+ * the same call): it no longer waits on one that completed (and becomes runnable when none is
+ * left), and is cancelled as `dependency_failed` when one ended failed, dead_letter or cancelled,
+ * as a submit would create it; so an import never leaves a job waiting for what already ended.
  *
  * **List order.** `list` returns jobs newest first by id: ids are UUIDv7, so this is creation
  * order, and a restored job is listed by when it was created, not when it was restored. A

@@ -266,6 +266,31 @@ export function dependencyMetJob(job: Job, dep: string, now: number): Job {
 }
 
 /**
+ * A restored job as it must be written given its dependencies as they are now (`deps[i]` for
+ * `job.waitingOn[i]`; undefined: not known): a pending job waits no longer on one that completed
+ * (and runs once nothing is left), and is cancelled as `dependency_failed`, as a submit would
+ * create it, when one ended failed, dead_letter or cancelled; waiting on an unknown one, it is
+ * written as given. Any other job is written as given.
+ */
+export function restoredJob(
+  job: Job,
+  deps: readonly (Pick<Job, 'id' | 'state'> | undefined)[],
+  now: number,
+): Job {
+  if (job.state !== 'pending') return job;
+  if (deps.some((dep) => dep !== undefined && FAILED_STATES.has(dep.state))) {
+    return cancelledJob(job, now, 'dependency_failed');
+  }
+  let next = job;
+  for (const dep of deps) {
+    if (dep?.state === 'completed') next = dependencyMetJob(next, dep.id, now);
+  }
+  return next;
+}
+
+const FAILED_STATES: ReadonlySet<JobState> = new Set(['failed', 'dead_letter', 'cancelled']);
+
+/**
  * A waiting debounced job after another submit of its key: the new payload, and put off to
  * `now + waitMs`, but never past its first submit + `maxWaitMs` (nor before it could run anyway).
  */

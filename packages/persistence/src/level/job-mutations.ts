@@ -389,6 +389,14 @@ export class JobMutations {
       const holders = jobs.map((job) =>
         job.idempotencyKey === undefined ? undefined : lookup.idem(job.queue, job.idempotencyKey),
       );
+      // What each restored pending job waits on now: a stored job as it is, else one restored
+      // with it.
+      const given = new Map(jobs.map((job) => [job.id, job]));
+      const deps = jobs.map((job) =>
+        job.state === 'pending'
+          ? job.waitingOn.map((dep) => lookup.job(dep) ?? given.get(dep))
+          : [],
+      );
       // Unique and debounce keys a stored job took stay with it (decided at the next submit).
       const taken = new Map<string, string>();
       for (const key of jobs.flatMap(admissionKeys)) {
@@ -404,7 +412,12 @@ export class JobMutations {
           job.idempotencyKey === undefined ? undefined : `${job.queue}!${job.idempotencyKey}`;
         if (stored[i] !== undefined || written.has(job.id)) return;
         if (key !== undefined && (holders[i] !== undefined || keys.has(key))) return;
-        this.#write(undefined, { ...job, seq: ++seq }, 'created');
+        const now = this.#ctx.clock.now();
+        this.#write(
+          undefined,
+          { ...next.restoredJob(job, deps[i] ?? [], now), seq: ++seq },
+          'created',
+        );
         for (const admission of admissionKeys(job)) {
           const holder = taken.get(admission);
           if (holder === undefined) {

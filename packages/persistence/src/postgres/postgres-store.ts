@@ -435,7 +435,8 @@ export class PostgresStore implements Store {
   async restore(jobs: readonly Job[]): Promise<number> {
     if (jobs.length === 0) return 0;
     checkRestoredTimes(jobs, this.#clock.now());
-    return this.#exec.tx((c, changes) => restoreJobs(c, this.#s, jobs, changes));
+    const now = this.#clock.now();
+    return this.#exec.tx((c, changes) => restoreJobs(c, this.#s, jobs, now, changes));
   }
 
   subscribe(listener: (change: StoreChange) => void): () => void {

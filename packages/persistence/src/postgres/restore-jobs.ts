@@ -1,5 +1,6 @@
 import type { Job, StoreChange } from '@gopherqueue/core';
 import type pg from 'pg';
+import { restoredJob } from '../job-versions.js';
 import {
   JOB_COLUMNS,
   jobRecordsJson,
@@ -31,6 +32,37 @@ export async function* scanJobs(
 }
 
 /**
+ * The jobs to restore, each pending one settled against its dependencies as they are now (see
+ * `restoredJob`): a stored job as it is, else one restored with it. The stored ones are read
+ * `FOR SHARE`, so none can end between this read and the commit without seeing the dependency
+ * rows written here.
+ */
+async function settleDependencies(
+  c: pg.ClientBase,
+  s: string,
+  jobs: readonly Job[],
+  now: number,
+): Promise<readonly Job[]> {
+  const waited = [
+    ...new Set(jobs.flatMap((job) => (job.state === 'pending' ? job.waitingOn : []))),
+  ];
+  if (waited.length === 0) return jobs;
+  const { rows } = await c.query<{ id: string; state: Job['state'] }>(
+    `SELECT id, state FROM ${s}.jobs WHERE id = ANY($1::text[]) ORDER BY id FOR SHARE`,
+    [waited],
+  );
+  const states = new Map<string, Pick<Job, 'id' | 'state'>>(rows.map((r) => [r.id, r]));
+  for (const job of jobs) if (!states.has(job.id)) states.set(job.id, job);
+  return jobs.map((job) =>
+    restoredJob(
+      job,
+      job.waitingOn.map((dep) => states.get(dep)),
+      now,
+    ),
+  );
+}
+
+/**
  * Writes the jobs whose id is not stored (nor their idempotency key held in their queue) inside
  * the caller's transaction, with fresh seqs in the order given, rebuilds their dependency rows
  * from `waitingOn`, and returns how many it wrote. A stored job is left as it is.
@@ -38,9 +70,11 @@ export async function* scanJobs(
 export async function restoreJobs(
   c: pg.ClientBase,
   s: string,
-  jobs: readonly Job[],
+  given: readonly Job[],
+  now: number,
   changes: StoreChange[],
 ): Promise<number> {
+  const jobs = await settleDependencies(c, s, given, now);
   // Every column but seq, which the sequence hands out in the order given; a conflict on the id
   // or on the idempotency key skips the row, including a repeat of an earlier row of this call.
   const { rows } = await c.query<JobRow>(

@@ -153,5 +153,47 @@ export function importContract(harness: StoreContractHarness): void {
       const again = await f.store.submit(f.spec('own', { idempotencyKey: 'k' }));
       expect(again).toEqual({ job: held, deduplicated: true });
     });
+
+    it('settles a restored pending job against its dependencies as they are stored now', async () => {
+      const done = await f.submit('done');
+      const claimed = await f.claimOne({ types: ['done'] });
+      await f.store.complete(claimed.id, claimed.leaseToken!, null);
+      const broken = await f.submit('broken');
+      await f.store.cancel(broken.id);
+      const open = await f.submit('open', { delay: 60_000 });
+      const [a, b, c, d] = exported(4);
+      const pending = (job: Job, waitingOn: string[]): Job => ({
+        ...job,
+        type: 'dependent',
+        state: 'pending',
+        dependsOn: waitingOn,
+        waitingOn,
+      });
+      const now = f.clock.now();
+      // Waits on a completed job only: runs now; on a cancelled one: cancelled; on a job still
+      // to run, or on one restored with it, it keeps waiting for that one.
+      const restored = [
+        pending(a!, [done.id]),
+        pending(b!, [done.id, broken.id]),
+        pending(c!, [done.id, open.id]),
+        d!,
+      ];
+      const dependent = pending({ ...d!, id: uuidv7(now) }, [d!.id]);
+      expect(await f.store.restore([...restored, dependent])).toBe(5);
+      expect(await f.get(a!.id)).toMatchObject({ state: 'scheduled', waitingOn: [] });
+      expect(await f.get(b!.id)).toMatchObject({
+        state: 'cancelled',
+        cancelReason: 'dependency_failed',
+        finishedAt: now,
+      });
+      expect(await f.get(c!.id)).toMatchObject({ state: 'pending', waitingOn: [open.id] });
+      expect(await f.get(dependent.id)).toMatchObject({ state: 'pending', waitingOn: [d!.id] });
+      const running = await f.claimOne({ types: ['dependent'] });
+      expect(running.id).toBe(a!.id);
+      const first = await f.claimOne({ types: [d!.type] });
+      expect(first.id).toBe(d!.id);
+      await f.store.complete(d!.id, first.leaseToken!, null);
+      expect(await f.get(dependent.id)).toMatchObject({ state: 'scheduled', waitingOn: [] });
+    });
   });
 }
