@@ -56,11 +56,19 @@ const scheduleFields = {
   jitter: boundedDuration(MAX_JITTER_MS).optional(),
 };
 
+/** What a schedule name must be, for messages. */
+export const SCHEDULE_NAME_RULE =
+  'name must be 1..128 letters, digits and _.:-, and not only dots ("." and ".." cannot be named in a URL)';
+
+/**
+ * The names a store may hold: those of {@link SCHEDULE_NAME} and the names of only dots an older
+ * version took, so such a schedule can still be read, listed past and deleted.
+ */
+export const STORED_SCHEDULE_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
+
 /** `POST /api/v1/schedules`, and each declared schedule (without `paused`). */
 export const createScheduleSchema = z.strictObject({
-  name: z
-    .string({ error: 'name is required' })
-    .regex(SCHEDULE_NAME, 'name must be 1..128 letters, digits and _.:-'),
+  name: z.string({ error: 'name is required' }).regex(SCHEDULE_NAME, SCHEDULE_NAME_RULE),
   ...scheduleFields,
   job: scheduleJobSchema,
   paused: z.boolean().optional(),
@@ -124,7 +132,8 @@ export function toScheduleDefinition(body: ScheduleBody, prefix?: string): Sched
 
 /**
  * A stored definition with a patch applied: given fields replace stored ones; `cron` drops a
- * stored `every` and `timezone`, `every` a stored `cron` and `timezone`.
+ * stored `every` (a stored `timezone` stays: a new expression is read in the same zone unless the
+ * patch names one), `every` a stored `cron` and `timezone`.
  * @throws HttpError `validation_error` naming the field.
  */
 export function patchedDefinition(
@@ -132,10 +141,7 @@ export function patchedDefinition(
   patch: SchedulePatchBody,
 ): ScheduleDefinition {
   const next: ScheduleDefinition = { ...stored };
-  if (patch.cron !== undefined) {
-    delete next.everyMs;
-    delete next.timezone;
-  }
+  if (patch.cron !== undefined) delete next.everyMs;
   if (patch.every !== undefined) {
     delete next.cron;
     delete next.timezone;
@@ -187,5 +193,5 @@ export const MAX_SCHEDULE_LIST = 1000;
 /** `GET /schedules`: a page by name, after `cursor` (a schedule name). */
 export const scheduleListQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_SCHEDULE_LIST).optional(),
-  cursor: z.string().regex(SCHEDULE_NAME, 'cursor must be a schedule name').optional(),
+  cursor: z.string().regex(STORED_SCHEDULE_NAME, 'cursor must be a schedule name').optional(),
 });

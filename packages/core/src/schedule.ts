@@ -14,9 +14,9 @@
  * also carries the idempotency key {@link scheduleTickKey} in its queue, so a tick whose job is
  * stored is never created twice even if the last tick were lost.
  *
- * **Atomicity and durability** as for jobs: a resolved `put`, `setPaused`, `delete`, `fire` or
- * `fireMany` is durable, and `fire` and `fireMany` write their jobs and last ticks together, in
- * one write (one LevelDB batch, one PostgreSQL transaction).
+ * **Atomicity and durability** as for jobs: a resolved `put`, `create`, `setPaused`, `delete`,
+ * `fire` or `fireMany` is durable, and `fire` and `fireMany` write their jobs and last ticks
+ * together, in one write (one LevelDB batch, one PostgreSQL transaction).
  */
 import type { BackoffInput } from './backoff.js';
 import type { JobSpec, Json } from './job.js';
@@ -133,8 +133,11 @@ export interface NamedFireInput extends FireInput {
   name: string;
 }
 
-/** A schedule name: 1..128 letters, digits and `_.:-`. */
-export const SCHEDULE_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
+/**
+ * A schedule name: 1..128 letters, digits and `_.:-`, not only dots (`.` and `..` are path
+ * segments a URL drops, so such a schedule could never be named in a request).
+ */
+export const SCHEDULE_NAME = /^(?!\.+$)[A-Za-z0-9_.:-]{1,128}$/;
 
 /** The idempotency key of a schedule's job for one tick. */
 export function scheduleTickKey(name: string, tick: number): string {
@@ -158,6 +161,14 @@ export interface ScheduleStore {
    * would exceed {@link MAX_SCHEDULES}.
    */
   put(write: ScheduleWrite): Promise<StoredSchedule>;
+  /**
+   * Creates a schedule (`lastTick` now, revision 1, paused when `paused`) only when none of its
+   * name exists, as one atomic step: of two creates of one name at once, one succeeds and the
+   * other is refused.
+   * @throws GQ_CONFLICT (`details.name`) when a schedule of that name exists;
+   * GQ_INVALID_ARGUMENT (`details.field: 'name'`) as `put`.
+   */
+  create(write: ScheduleWrite & { paused?: boolean }): Promise<StoredSchedule>;
   /**
    * Pauses or resumes. Resuming sets `lastTick` to now when it is earlier, so the ticks that
    * passed while paused never run. @throws GQ_NOT_FOUND

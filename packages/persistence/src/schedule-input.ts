@@ -71,7 +71,7 @@ export function checkScheduleName(name: string): void {
   if (typeof name !== 'string' || !SCHEDULE_NAME.test(name)) {
     throw new GqError(
       ErrorCode.INVALID_ARGUMENT,
-      `schedule name must be 1..128 letters, digits and _.:-; got ${JSON.stringify(name)}`,
+      `schedule name must be 1..128 letters, digits and _.:-, not only dots; got ${JSON.stringify(name)}`,
       { details: { field: 'name' } },
     );
   }
@@ -149,4 +149,23 @@ export function readStoredSchedule(value: unknown): StoredSchedule | undefined {
     createdAt: typeof record.createdAt === 'number' ? record.createdAt : record.lastTick,
     updatedAt: typeof record.updatedAt === 'number' ? record.updatedAt : record.lastTick,
   };
+}
+
+/** The furthest from the epoch a time a Date can hold lies, in ms. */
+const MAX_DATE_MS = 8.64e15;
+
+const isDateTime = (ms: number): boolean => Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS;
+
+/**
+ * A stored schedule whose `lastTick` no Date can hold (written by hand or by another version: a
+ * cron search from it would throw) with that last tick taken as lost: the schedule counts as
+ * handled up to its last change (`updatedAt`, else `createdAt`, else the epoch), so its misfire
+ * policy decides what ran since, and its next fire writes a real last tick. Any other schedule is
+ * returned as it is.
+ */
+export function withSaneLastTick(schedule: StoredSchedule): StoredSchedule {
+  if (isDateTime(schedule.lastTick)) return schedule;
+  const { updatedAt, createdAt } = schedule;
+  const lastTick = isDateTime(updatedAt) ? updatedAt : isDateTime(createdAt) ? createdAt : 0;
+  return { ...schedule, lastTick };
 }

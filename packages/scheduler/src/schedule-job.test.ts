@@ -52,3 +52,37 @@ describe('tickJobBuilder', () => {
     expect(fast.runAt).toBeUndefined();
   });
 });
+
+describe('scheduledJob', () => {
+  it('adds the jitter to a tick, not to a trigger, which runs now and carries no key', () => {
+    const definition: ScheduleDefinition = {
+      everyMs: 60_000,
+      jitterMs: 30_000,
+      job: { type: 'beat' },
+    };
+    const half = () => 0.5;
+    const tick = scheduledJob({
+      name: 'b',
+      definition,
+      tick: T,
+      now: T,
+      kind: 'tick',
+      random: half,
+    });
+    expect([tick.runAt, tick.idempotencyKey]).toEqual([
+      T + 15_000,
+      'schedule:b@2026-01-01T12:00:00.000Z',
+    ]);
+    const triggered = scheduledJob({
+      name: 'b',
+      definition,
+      tick: T,
+      now: T,
+      kind: 'trigger',
+      random: half,
+    });
+    // Due now: no runAt at all, as for any job submitted to run at once.
+    expect([triggered.runAt, triggered.idempotencyKey]).toEqual([undefined, undefined]);
+    expect(triggered.tags).toEqual({ schedule: 'b', scheduled_for: '2026-01-01T12:00:00.000Z' });
+  });
+});

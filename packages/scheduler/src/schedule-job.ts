@@ -23,14 +23,15 @@ export interface ScheduledJobInput {
   now: number;
   /** A tick's job carries the tick's idempotency key; a triggered one none. */
   kind: 'tick' | 'trigger';
-  /** 0 <= random < 1, for the jitter. @defaultValue Math.random */
+  /** 0 <= random < 1, for a tick's jitter. @defaultValue Math.random */
   random?: () => number;
 }
 
 /**
  * The job a schedule creates: its template, tagged with the schedule's name and the tick
- * (`schedule`, `scheduled_for`, over any template tags of those names), to run at the tick plus a
- * random jitter below `jitterMs`, keyed by {@link scheduleTickKey} for a tick.
+ * (`schedule`, `scheduled_for`, over any template tags of those names). A tick's job runs at the
+ * tick plus a random jitter below `jitterMs` and is keyed by {@link scheduleTickKey}; a
+ * triggered one runs now, with no jitter and no key.
  */
 export function scheduledJob(input: ScheduledJobInput): JobSpec {
   const { definition, tick } = input;
@@ -40,7 +41,7 @@ export function scheduledJob(input: ScheduledJobInput): JobSpec {
     [SCHEDULE_TAG]: input.name,
     [SCHEDULED_FOR_TAG]: new Date(tick).toISOString(),
   };
-  const jitterMs = definition.jitterMs ?? 0;
+  const jitterMs = input.kind === 'tick' ? (definition.jitterMs ?? 0) : 0;
   const jitter = jitterMs > 0 ? Math.floor((input.random ?? Math.random)() * jitterMs) : 0;
   options.runAt = Math.max(tick, input.now) + jitter;
   if (input.kind === 'tick') options.idempotencyKey = scheduleTickKey(input.name, tick);

@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { Cron } from 'croner';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { PlanCache } from './plan-cache.js';
 import { checkScheduleDefinition, cronPlan, intervalPlan } from './schedule-plan.js';
 
 const iso = (ms: number[]): string[] => ms.map((t) => new Date(t).toISOString());
@@ -67,5 +69,73 @@ describe('schedule plans', () => {
       catchUpLimit: 100,
       jitterMs: 0,
     });
+  });
+});
+
+describe('the latest ticks of a cron', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  /** Counts the runs croner is asked for, however many calls ask. */
+  function countRunsAsked(): () => number {
+    const spy = vi.spyOn(Cron.prototype, 'previousRuns');
+    return () => spy.mock.calls.reduce((sum, [n]) => sum + (n ?? 0), 0);
+  }
+
+  const berlin = () => cronPlan('0 2 * * *', 'Europe/Berlin');
+  const at = (text: string): number => Date.parse(text);
+
+  it('asks for one run when none was missed, however many it may return', () => {
+    const plan = berlin();
+    const asked = countRunsAsked();
+    // Down one minute at noon: no 02:00 in between.
+    expect(plan.latest(1000, at('2026-03-10T12:00:00Z'), at('2026-03-10T12:01:00Z'))).toEqual([]);
+    expect(asked()).toBe(1);
+  });
+
+  it('walks back only as far as the ticks missed, across the DST change', () => {
+    const plan = berlin();
+    const asked = countRunsAsked();
+    const missed = plan.latest(1000, at('2026-03-27T12:00:00Z'), at('2026-03-31T12:00:00Z'));
+    expect(iso(missed)).toEqual([
+      '2026-03-28T01:00:00.000Z',
+      // 02:00 does not exist that day: it runs at 03:00 CEST.
+      '2026-03-29T01:00:00.000Z',
+      '2026-03-30T00:00:00.000Z',
+      '2026-03-31T00:00:00.000Z',
+    ]);
+    // The four ticks, and the one before them that ends the walk.
+    expect(asked()).toBe(5);
+    expect(iso(plan.latest(2, at('2026-03-27T12:00:00Z'), at('2026-03-31T12:00:00Z')))).toEqual([
+      '2026-03-30T00:00:00.000Z',
+      '2026-03-31T00:00:00.000Z',
+    ]);
+  });
+
+  it('keeps ticks in (after, until] of a cron with seconds, `until` between two runs', () => {
+    const plan = cronPlan('*/2 * * * * *');
+    const t = Date.UTC(2026, 0, 1, 0, 0, 10);
+    expect(plan.latest(10, t - 4000, t + 1500)).toEqual([t - 2000, t]);
+    expect(plan.latest(10, t, t + 1999)).toEqual([]);
+    expect(plan.latest(10, t - 1, t)).toEqual([t]);
+    expect(plan.latest(0, t - 4000, t)).toEqual([]);
+  });
+
+  it('answers a shared plan with nothing missed from one search for all its schedules', () => {
+    const plan = new PlanCache().of({
+      job: { type: 'x' },
+      cron: '0 2 * * *',
+      timezone: 'Europe/Berlin',
+    });
+    const asked = countRunsAsked();
+    const now = at('2026-03-10T12:01:00Z');
+    for (let i = 0; i < 100; i++) {
+      expect(plan.latest(1000, at('2026-03-10T12:00:00Z') + i, now)).toEqual([]);
+    }
+    expect(asked()).toBe(1);
+    expect(iso(plan.latest(1000, at('2026-03-09T12:00:00Z'), now))).toEqual([
+      '2026-03-10T01:00:00.000Z',
+    ]);
   });
 });

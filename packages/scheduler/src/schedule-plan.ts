@@ -75,14 +75,22 @@ function buildCronPlan(expression: string, timezone: string): TickPlan {
     next: (after) => cron.nextRun(new Date(after))?.getTime(),
     nextRuns: (n, after) => cron.nextRuns(n, new Date(after)).map((d) => d.getTime()),
     latest: (n, after, until) => {
-      if (n <= 0 || until <= after) return [];
-      // previousRuns is strict and works in whole seconds: ask from past `until`, then filter.
-      return cron
-        .previousRuns(n + 1, new Date(until + 1000))
-        .map((d) => d.getTime())
-        .filter((t) => t > after && t <= until)
-        .slice(0, n)
-        .reverse();
+      if (n <= 0 || !(until > after)) return [];
+      // Walks back from `until` one run at a time and stops at the first run not after `after`,
+      // so the cost follows the ticks returned (one search when none was missed), not `n`.
+      // previousRuns is strict and works in whole seconds: start past `until`, pass over runs
+      // beyond it.
+      const runs: number[] = [];
+      let from = new Date(until + 1000);
+      while (runs.length < n) {
+        const run = cron.previousRuns(1, from)[0];
+        if (run === undefined) break;
+        const t = run.getTime();
+        if (t <= after) break;
+        if (t <= until) runs.push(t);
+        from = run;
+      }
+      return runs.reverse();
     },
   };
 }

@@ -37,6 +37,7 @@ function logged(store: Store, log: FireLog, refuse?: string): Store {
     list: (page) => inner.list(page),
     get: (name) => inner.get(name),
     put: (write) => inner.put(write),
+    create: (write) => inner.create(write),
     setPaused: (name, paused) => inner.setPaused(name, paused),
     delete: (name) => inner.delete(name),
     fire: (name, input) => inner.fire(name, input),

@@ -220,7 +220,13 @@ export class ScheduleTicker implements Component {
     let batch: Work[] = [];
     let size = 0;
     for (let entry = this.#heap.popDue(horizon); entry; entry = this.#heap.popDue(horizon)) {
-      const work = workOf(entry, now, horizon, this.#lateMs, this.#batchSize, this.#logger);
+      let work: Work | undefined;
+      try {
+        work = workOf(entry, now, horizon, this.#lateMs, this.#batchSize, this.#logger);
+      } catch (err) {
+        this.#halt(entry, err);
+        continue;
+      }
       if (work === undefined) {
         this.#schedule(entry);
         continue;
@@ -275,8 +281,16 @@ export class ScheduleTicker implements Component {
   #update(entry: Entry, stored: StoredSchedule): void {
     const changed =
       stored.revision !== entry.stored.revision || stored.createdAt !== entry.stored.createdAt;
+    // A halted entry tries again once the schedule changes, from the stored last tick, with the
+    // ticks missed meanwhile following its misfire policy.
+    const retry =
+      entry.halted !== undefined && (changed || !Object.is(stored.lastTick, entry.halted));
+    if (retry) {
+      entry.halted = undefined;
+      entry.fresh = true;
+    }
     entry.stored = stored;
-    entry.cursor = Math.max(entry.cursor, stored.lastTick);
+    entry.cursor = retry ? stored.lastTick : Math.max(entry.cursor, stored.lastTick);
     if (changed) this.#parse(entry);
   }
 
@@ -300,9 +314,30 @@ export class ScheduleTicker implements Component {
   /** Puts the entry in the heap at its next tick (at once while fresh), or out when idle. */
   #schedule(entry: Entry): void {
     if (this.#entries.get(entry.stored.name) !== entry) return;
-    const idle = entry.plan === undefined || entry.stored.paused;
-    const due = idle ? undefined : entry.fresh ? Number.NEGATIVE_INFINITY : nextTick(entry);
+    const idle = entry.plan === undefined || entry.stored.paused || entry.halted !== undefined;
+    let due: number | undefined;
+    try {
+      due = idle ? undefined : entry.fresh ? Number.NEGATIVE_INFINITY : nextTick(entry);
+    } catch (err) {
+      this.#halt(entry, err);
+      return;
+    }
     this.#heap.set(entry, due);
+  }
+
+  /**
+   * Leaves idle, logged, an entry whose ticks could not be worked out (its plan threw, as a cron
+   * search does from a time no Date holds), so one odd schedule never stops the others. It stays
+   * idle until its stored definition or last tick changes.
+   */
+  #halt(entry: Entry, err: unknown): void {
+    entry.halted = entry.stored.lastTick;
+    this.#heap.delete(entry);
+    this.#logger.warn('schedule left idle: its next tick cannot be worked out', {
+      schedule: entry.stored.name,
+      lastTick: entry.stored.lastTick,
+      error: (err as Error).message,
+    });
   }
 
   /**

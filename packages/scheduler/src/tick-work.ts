@@ -15,6 +15,11 @@ export interface Entry {
   cursor: number;
   /** True until its ticks missed before this process started are handled by its misfire policy. */
   fresh: boolean;
+  /**
+   * Once its ticks could not be worked out: the stored last tick then. It stays idle until the
+   * stored schedule changes (its definition or last tick).
+   */
+  halted?: number;
   /** The first tick after `cursor` under `plan`, cached: [plan, cursor, tick]. */
   next?: [TickPlan, number, number | undefined];
   /** In the heap: when the entry is next due (its next tick, or at once while fresh). */

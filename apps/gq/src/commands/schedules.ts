@@ -62,6 +62,18 @@ const FLAG_OF: Readonly<Record<string, string>> = {
 };
 
 /**
+ * Reads a count flag of 1..`max`: an integer past `max` is told so ("must be at most"), anything
+ * else refused names the whole range.
+ * @throws UsageError naming the flag and showing what it was given.
+ */
+function countFlag(flag: string, value: number, max: number): number {
+  if (Number.isInteger(value) && value > max) {
+    throw new UsageError(`--${flag} must be at most ${max}; got ${value}`);
+  }
+  return positiveIntFlag(flag, value, max);
+}
+
+/**
  * The body `gq schedules add` sends, checked here first: exactly one of `--cron` and `--every`,
  * a cron croner reads, a known time zone, durations within their bounds.
  * @throws UsageError naming the flag, before anything is sent.
@@ -100,11 +112,7 @@ export function scheduleFlags(
   }
   if (args.misfire !== undefined) input.misfire = args.misfire;
   if (args.catchUpLimit !== undefined) {
-    const limit = positiveIntFlag('catch-up-limit', args.catchUpLimit);
-    if (limit > MAX_CATCH_UP) {
-      throw new UsageError(`--catch-up-limit must be at most ${MAX_CATCH_UP}; got ${limit}`);
-    }
-    input.catch_up_limit = limit;
+    input.catch_up_limit = countFlag('catch-up-limit', args.catchUpLimit, MAX_CATCH_UP);
   }
   if (args.jitter !== undefined) {
     input.jitter = durationFlag('jitter', args.jitter, { max: MAX_JITTER_MS });
@@ -197,10 +205,7 @@ export function schedulesCommand(io: CliIo): CommandModule {
         }),
     handler: (args) =>
       withClient(args, async (client) => {
-        const limit = positiveIntFlag('limit', args.limit);
-        if (limit > MAX_LIST_PAGE) {
-          throw new UsageError(`--limit must be at most ${MAX_LIST_PAGE}; got ${limit}`);
-        }
+        const limit = countFlag('limit', args.limit, MAX_LIST_PAGE);
         const page = await client.schedules.page({
           limit,
           ...(args.cursor === undefined ? {} : { cursor: args.cursor }),

@@ -1,11 +1,19 @@
 import { ManualClock } from '@gopherqueue/core/testing';
-import { LevelStore } from '@gopherqueue/persistence';
+import { LevelStore, PostgresStore } from '@gopherqueue/persistence';
+import { Scheduler } from '@gopherqueue/scheduler';
 import type { WireSchedule } from '@gopherqueue/client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { describeWithPostgres } from '../../../persistence/src/postgres/describe-with-postgres.js';
+import {
+  dropSchemas,
+  TEST_POSTGRES_URL,
+  uniqueSchema,
+} from '../../../persistence/src/postgres/test-database.js';
 import { createApiFixture, type ApiFixture } from '../testing/api-fixture.js';
 
 let f: ApiFixture | undefined;
 afterEach(async () => {
+  vi.restoreAllMocks();
   await f?.close();
   f = undefined;
 });
@@ -245,5 +253,189 @@ describe('/api/v1/schedules', () => {
     );
     expect(list.body.schedules[2]).toMatchObject({ next_runs: [], cron: 'whenever' });
     expect(list.body.schedules[2].error).toContain('cron');
+  });
+
+  it('keeps the time zone when a patch changes the cron, unless it names one or moves to every', async () => {
+    const { fx } = await fixture();
+    await fx.call('POST', '/api/v1/schedules', { body: nightly });
+    const moved = await fx.call('PATCH', '/api/v1/schedules/nightly', {
+      body: { cron: '0 6 * * *' },
+    });
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({ cron: '0 6 * * *', timezone: 'Europe/Berlin', revision: 2 });
+    // 06:00 in Berlin: CET, then CEST from March 29.
+    expect((moved.body as WireSchedule).next_runs.slice(0, 2)).toEqual([
+      '2026-03-28T05:00:00.000Z',
+      '2026-03-29T04:00:00.000Z',
+    ]);
+    const stored = await fx.call('GET', '/api/v1/schedules/nightly');
+    expect([stored.body.cron, stored.body.timezone]).toEqual(['0 6 * * *', 'Europe/Berlin']);
+    const zoned = await fx.call('PATCH', '/api/v1/schedules/nightly', {
+      body: { cron: '0 7 * * *', timezone: 'America/New_York' },
+    });
+    expect([zoned.body.cron, zoned.body.timezone, zoned.body.next_runs[0]]).toEqual([
+      '0 7 * * *',
+      'America/New_York',
+      '2026-03-28T11:00:00.000Z',
+    ]);
+    const every = await fx.call('PATCH', '/api/v1/schedules/nightly', { body: { every: '1h' } });
+    expect([every.body.every_ms, every.body.cron, every.body.timezone]).toEqual([
+      3_600_000,
+      undefined,
+      undefined,
+    ]);
+    const back = await fx.call('PATCH', '/api/v1/schedules/nightly', {
+      body: { cron: '0 6 * * *' },
+    });
+    expect([back.body.cron, back.body.timezone, back.body.every_ms]).toEqual([
+      '0 6 * * *',
+      'UTC',
+      undefined,
+    ]);
+  });
+
+  it('refuses a name made only of dots, which no request path could name again', async () => {
+    const { fx } = await fixture();
+    for (const name of ['.', '..', '...']) {
+      const res = await fx.call('POST', '/api/v1/schedules', {
+        body: { name, every: '1h', job: { type: 't' } },
+      });
+      expect([res.status, res.body.error.code, res.body.error.details.field], name).toEqual([
+        400,
+        'validation_error',
+        'name',
+      ]);
+      expect(res.body.error.message).toBe(
+        'name must be 1..128 letters, digits and _.:-, and not only dots ("." and ".." cannot be named in a URL)',
+      );
+    }
+    const dotted = await fx.call('POST', '/api/v1/schedules', {
+      body: { name: '.hidden.', every: '1h', job: { type: 't' } },
+    });
+    expect(dotted.status).toBe(201);
+    expect((await fx.call('GET', '/api/v1/schedules/.hidden.')).body.name).toBe('.hidden.');
+    expect(names((await fx.call('GET', '/api/v1/schedules')).body)).toEqual(['.hidden.']);
+  });
+
+  it('answers 409 with the error to trigger a schedule whose stored definition is invalid', async () => {
+    const { fx, store } = await fixture();
+    await store.schedules.put({
+      name: 'nojob',
+      definition: { everyMs: 3_600_000 } as never,
+      source: 'api',
+    });
+    await store.schedules.put({
+      name: 'numbered',
+      definition: { everyMs: 3_600_000, job: { type: 5 } } as never,
+      source: 'api',
+    });
+    for (const [name, error] of [
+      ['nojob', 'job must be an object'],
+      ['numbered', 'job.type must be a string'],
+    ] as const) {
+      const res = await fx.call('POST', `/api/v1/schedules/${name}/trigger`);
+      expect([res.status, res.body.error], name).toEqual([
+        409,
+        {
+          code: 'conflict',
+          message: `schedule "${name}" cannot be triggered: its stored definition is invalid: ${error}`,
+          details: { name, error },
+        },
+      ]);
+      // The error the schedule is shown with.
+      expect((await fx.call('GET', `/api/v1/schedules/${name}`)).body.error).toBe(error);
+    }
+    expect((await store.list({ limit: 10 })).jobs).toEqual([]);
+  });
+
+  it('triggers a job to run now without the jitter of its ticks', async () => {
+    const { clock, store } = await fixture();
+    // A scheduler of the same store and clock, so the job is judged at the API's time.
+    const scheduler = new Scheduler({ store, clock });
+    await scheduler.start();
+    const fx = await createApiFixture({ store, clock, scheduler });
+    try {
+      vi.spyOn(Math, 'random').mockReturnValue(0.5);
+      await fx.call('POST', '/api/v1/schedules', { body: nightly });
+      const triggered = await fx.call('POST', '/api/v1/schedules/nightly/trigger');
+      expect(triggered.status).toBe(201);
+      // Ready at once: no later run_at, which half the jitter of 30s would have set.
+      expect([triggered.body.state, triggered.body.run_at, triggered.body.created_at]).toEqual([
+        'scheduled',
+        undefined,
+        '2026-03-27T12:00:00.000Z',
+      ]);
+    } finally {
+      await fx.close();
+      await scheduler.stop();
+    }
+  });
+
+  it('creates a schedule paused, and answers 409 to the second of two creates at once', async () => {
+    const { fx, store } = await fixture();
+    const paused = await fx.call('POST', '/api/v1/schedules', {
+      body: { ...nightly, paused: true },
+    });
+    expect([paused.status, paused.body.paused, paused.body.next_runs]).toEqual([201, true, []]);
+    expect((await store.schedules.get('nightly'))?.paused).toBe(true);
+    const racing = await Promise.all(
+      ['1h', '2h'].map((every) =>
+        fx.call('POST', '/api/v1/schedules', {
+          body: { name: 'race', every, job: { type: 't' } },
+        }),
+      ),
+    );
+    expect(racing.map((r) => r.status)).toEqual([201, 409]);
+    expect(racing[1]?.body.error).toEqual({
+      code: 'conflict',
+      message: 'schedule "race" exists',
+      details: { name: 'race' },
+    });
+    expect((await store.schedules.get('race'))?.definition.everyMs).toBe(3_600_000);
+  });
+});
+
+describeWithPostgres('/api/v1/schedules on PostgreSQL', () => {
+  const schema = uniqueSchema('gq_api_sched');
+  afterAll(() => dropSchemas([schema]));
+
+  it('answers 201 to one of two creates of one name at once and 409 to the other', async () => {
+    const clock = new ManualClock(T0);
+    const store = await PostgresStore.open({
+      connectionString: TEST_POSTGRES_URL,
+      schema,
+      poolSize: 4,
+      clock,
+    });
+    try {
+      const fx = (f = await createApiFixture({ store, clock }));
+      for (let round = 0; round < 5; round++) {
+        const name = `race${round}`;
+        const racing = await Promise.all(
+          ['1h', '2h'].map((every) =>
+            fx.call('POST', '/api/v1/schedules', { body: { name, every, job: { type: 't' } } }),
+          ),
+        );
+        expect(racing.map((r) => r.status).sort(), name).toEqual([201, 409]);
+        const won = racing.find((r) => r.status === 201);
+        const lost = racing.find((r) => r.status === 409);
+        expect(lost?.body.error).toEqual({
+          code: 'conflict',
+          message: `schedule "${name}" exists`,
+          details: { name },
+        });
+        const stored = await store.schedules.get(name);
+        expect([stored?.revision, stored?.definition.everyMs]).toEqual([1, won?.body.every_ms]);
+      }
+      const paused = await fx.call('POST', '/api/v1/schedules', {
+        body: { name: 'quiet', every: '1h', job: { type: 't' }, paused: true },
+      });
+      expect([paused.status, paused.body.paused]).toEqual([201, true]);
+      expect((await store.schedules.get('quiet'))?.paused).toBe(true);
+    } finally {
+      await f?.close();
+      f = undefined;
+      await store.close();
+    }
   });
 });

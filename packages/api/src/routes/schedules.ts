@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
-import { SCHEDULE_NAME, type StoredSchedule } from '@gopherqueue/core';
-import { scheduledJob } from '@gopherqueue/scheduler';
+import type { StoredSchedule } from '@gopherqueue/core';
+import { checkScheduleDefinition, scheduledJob } from '@gopherqueue/scheduler';
 import { assertQueueAccess, audit, requirePermission } from '../auth.js';
 import type { ApiContext, ApiEnv } from '../env.js';
 import { HttpError, validationError } from '../errors.js';
@@ -10,6 +10,7 @@ import {
   patchedDefinition,
   patchScheduleSchema,
   scheduleListQuerySchema,
+  STORED_SCHEDULE_NAME,
   toScheduleDefinition,
   DEFAULT_SCHEDULE_PAGE,
 } from '../schedule-schemas.js';
@@ -23,9 +24,10 @@ function queueOf(schedule: Pick<StoredSchedule, 'definition'>): string {
   return typeof queue === 'string' ? queue : 'default';
 }
 
+/** The `:name` of a request: any name a store may hold, so an older odd one stays reachable. */
 function nameParam(c: ApiContext): string {
   const name = c.req.param('name') ?? '';
-  if (!SCHEDULE_NAME.test(name)) {
+  if (!STORED_SCHEDULE_NAME.test(name)) {
     throw validationError('name', 'name must be 1..128 letters, digits and _.:-');
   }
   return name;
@@ -82,13 +84,13 @@ export function registerScheduleRoutes(api: Hono<ApiEnv>): void {
     const definition = toScheduleDefinition(body);
     assertQueueAccess(c, definition.job.queue ?? 'default');
     const { store, clock } = c.get('options');
-    if ((await store.schedules.get(body.name)) !== undefined) {
-      throw new HttpError('conflict', `schedule ${JSON.stringify(body.name)} exists`, {
-        name: body.name,
-      });
-    }
-    let schedule = await store.schedules.put({ name: body.name, definition, source: 'api' });
-    if (body.paused === true) schedule = await store.schedules.setPaused(body.name, true);
+    // Create-only at the store (409 when the name exists), so of two creates at once one wins.
+    const schedule = await store.schedules.create({
+      name: body.name,
+      definition,
+      source: 'api',
+      paused: body.paused === true,
+    });
     await audit(c, { action: 'schedule.create', target: body.name, queues: [queueOf(schedule)] });
     await changed(c);
     return c.json(toWireSchedule(schedule, clock.now()), 201);
@@ -142,10 +144,22 @@ export function registerScheduleRoutes(api: Hono<ApiEnv>): void {
   api.post('/schedules/:name/trigger', requirePermission('jobs:submit'), async (c) => {
     const schedule = await loadSchedule(c);
     const { scheduler, clock } = c.get('options');
+    let definition: StoredSchedule['definition'];
+    try {
+      definition = checkScheduleDefinition(schedule.definition);
+    } catch (err) {
+      // A stored definition this version cannot run: the same error the schedule is listed with.
+      const error = (err as Error).message;
+      throw new HttpError(
+        'conflict',
+        `schedule ${JSON.stringify(schedule.name)} cannot be triggered: its stored definition is invalid: ${error}`,
+        { name: schedule.name, error },
+      );
+    }
     const now = clock.now();
     const spec = scheduledJob({
       name: schedule.name,
-      definition: schedule.definition,
+      definition,
       tick: now,
       now,
       kind: 'trigger',

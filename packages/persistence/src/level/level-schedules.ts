@@ -24,6 +24,7 @@ import {
   readStoredSchedule,
   samePut,
   scheduleAfterPut,
+  withSaneLastTick,
 } from '../schedule-input.js';
 
 /** Key prefix of schedules: `sched!<name>` -> the {@link StoredSchedule} as JSON. */
@@ -89,6 +90,18 @@ export class LevelSchedules implements ScheduleStore {
     if (previous === undefined) checkScheduleRoom(all.size);
     if (samePut(write, previous)) return previous as StoredSchedule;
     const next = scheduleAfterPut(write, previous, this.#options.clock.now());
+    await this.#write(all, next);
+    return next;
+  }
+
+  async create(write: ScheduleWrite & { paused?: boolean }): Promise<StoredSchedule> {
+    checkScheduleName(write.name);
+    const all = await this.#all();
+    // Checked and claimed with no wait in between: of two creates of one name, the second fails.
+    if (all.has(write.name)) throw exists(write.name);
+    checkScheduleRoom(all.size);
+    const next = scheduleAfterPut(write, undefined, this.#options.clock.now());
+    if (write.paused === true) next.paused = true;
     await this.#write(all, next);
     return next;
   }
@@ -175,7 +188,10 @@ export class LevelSchedules implements ScheduleStore {
     await this.#options.commit.commit();
   }
 
-  /** The schedules, read from disk at the first call; an unreadable record is skipped, logged. */
+  /**
+   * The schedules, read from disk at the first call; an unreadable record is skipped, logged, and
+   * one whose last tick no Date can hold is kept with a usable one (see {@link withSaneLastTick}).
+   */
   async #all(): Promise<Map<string, StoredSchedule>> {
     this.#options.guard();
     this.#loaded ??= this.#load();
@@ -198,7 +214,18 @@ export class LevelSchedules implements ScheduleStore {
         this.#options.logger.warn('skipping an unreadable schedule record', { key });
         continue;
       }
-      all.set(record.name, record);
+      const sane = withSaneLastTick(record);
+      if (sane !== record) {
+        this.#options.logger.warn(
+          'schedule record has an impossible last tick; using its last change',
+          {
+            key,
+            stored: record.lastTick,
+            lastTick: sane.lastTick,
+          },
+        );
+      }
+      all.set(record.name, sane);
     }
     return all;
   }
@@ -220,6 +247,12 @@ function recordJson(record: StoredSchedule): string {
     `"lastTick":${record.lastTick},"revision":${record.revision},` +
     `"createdAt":${record.createdAt},"updatedAt":${record.updatedAt}}`
   );
+}
+
+function exists(name: string): GqError {
+  return new GqError(ErrorCode.CONFLICT, `schedule ${JSON.stringify(name)} exists`, {
+    details: { name },
+  });
 }
 
 function notFound(name: string): GqError {

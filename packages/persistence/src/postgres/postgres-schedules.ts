@@ -25,6 +25,7 @@ import {
   fireRefusal,
 } from '../schedule-input.js';
 import { checkSpecTimes } from '../time-bounds.js';
+import { withSaneLastTick } from '../schedule-input.js';
 
 /** A `schedules` row as `pg` returns it (bigint columns arrive as strings). */
 interface ScheduleRow {
@@ -38,8 +39,9 @@ interface ScheduleRow {
   updated_at: string;
 }
 
+/** A row as a schedule; a `last_tick` no Date can hold is read as {@link withSaneLastTick} says. */
 function fromRow(row: ScheduleRow): StoredSchedule {
-  return {
+  return withSaneLastTick({
     name: row.name,
     definition: row.definition,
     source: (row.source === 'code' ? 'code' : 'api') satisfies ScheduleSource,
@@ -48,7 +50,7 @@ function fromRow(row: ScheduleRow): StoredSchedule {
     revision: row.revision,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
-  };
+  });
 }
 
 /**
@@ -114,6 +116,35 @@ export class PostgresSchedules implements ScheduleStore {
       // No row: the same definition and source were stored; nothing changed.
       if (rows[0] !== undefined) return fromRow(rows[0]);
       return (await lockSchedule(c, this.#table, write.name)) as StoredSchedule;
+    });
+  }
+
+  /** One transaction: `INSERT ... ON CONFLICT DO NOTHING`, so of two creates one inserts. */
+  async create(write: ScheduleWrite & { paused?: boolean }): Promise<StoredSchedule> {
+    checkScheduleName(write.name);
+    const now = this.#now();
+    const exists = (): GqError =>
+      new GqError(ErrorCode.CONFLICT, `schedule ${JSON.stringify(write.name)} exists`, {
+        details: { name: write.name },
+      });
+    return this.#exec.tx(async (c) => {
+      const found = await c.query(`SELECT 1 FROM ${this.#table} WHERE name = $1`, [write.name]);
+      if (found.rowCount !== 0) throw exists();
+      const { rows: counted } = await c.query<{ n: string }>(
+        `SELECT count(*) AS n FROM ${this.#table}`,
+      );
+      checkScheduleRoom(Number(counted[0]?.n ?? 0));
+      const { rows } = await c.query<ScheduleRow>(
+        `INSERT INTO ${this.#table}
+           (name, definition, source, paused, last_tick, revision, created_at, updated_at)
+         VALUES ($1, $2::jsonb, $3, $4, $5, 1, $5, $5)
+         ON CONFLICT (name) DO NOTHING
+         RETURNING *`,
+        [write.name, JSON.stringify(write.definition), write.source, write.paused === true, now],
+      );
+      // No row: another create of this name committed first.
+      if (rows[0] === undefined) throw exists();
+      return fromRow(rows[0]);
     });
   }
 
