@@ -10,7 +10,7 @@ import type {
   Store,
   StoredSchedule,
 } from '@gopherqueue/core';
-import { ManualClock } from '@gopherqueue/core/testing';
+import { SteppingClock } from '@gopherqueue/core/testing';
 import { LevelStore, PostgresStore } from '@gopherqueue/persistence';
 import { openLevelDb } from '../../persistence/src/level/level-open.js';
 import { describeWithPostgres } from '../../persistence/src/postgres/describe-with-postgres.js';
@@ -21,30 +21,6 @@ import {
   uniqueSchema,
 } from '../../persistence/src/postgres/test-database.js';
 import { ScheduleTicker } from './schedule-ticker.js';
-
-/** A ManualClock that remembers when its latest timer is due, so a test can step to it. */
-class SteppingClock implements Clock {
-  readonly manual: ManualClock;
-  timerAt: number | undefined;
-
-  constructor(start: number) {
-    this.manual = new ManualClock(start);
-  }
-
-  now(): number {
-    return this.manual.now();
-  }
-
-  setTimer(fn: () => void, ms: number): () => void {
-    const at = this.manual.now() + Math.max(0, ms);
-    this.timerAt = at;
-    const cancel = this.manual.setTimer(fn, ms);
-    return () => {
-      if (this.timerAt === at) this.timerAt = undefined;
-      cancel();
-    };
-  }
-}
 
 /** A logger that keeps its warnings. */
 function recordingLogger(): Logger & { warnings: [string, LogFields | undefined][] } {

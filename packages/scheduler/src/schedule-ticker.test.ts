@@ -1,32 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock, ScheduleDefinition, Store } from '@gopherqueue/core';
-import { ManualClock } from '@gopherqueue/core/testing';
+import { SteppingClock } from '@gopherqueue/core/testing';
 import { LevelStore } from '@gopherqueue/persistence';
 import { ScheduleTicker, type ScheduleTickerOptions } from './schedule-ticker.js';
-
-/** A ManualClock that remembers when its latest timer is due, so a test can step to it. */
-class SteppingClock implements Clock {
-  readonly manual: ManualClock;
-  timerAt: number | undefined;
-
-  constructor(start: number) {
-    this.manual = new ManualClock(start);
-  }
-
-  now(): number {
-    return this.manual.now();
-  }
-
-  setTimer(fn: () => void, ms: number): () => void {
-    const at = this.manual.now() + Math.max(0, ms);
-    this.timerAt = at;
-    const cancel = this.manual.setTimer(fn, ms);
-    return () => {
-      if (this.timerAt === at) this.timerAt = undefined;
-      cancel();
-    };
-  }
-}
 
 const stores: Store[] = [];
 const tickers: ScheduleTicker[] = [];

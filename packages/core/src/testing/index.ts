@@ -1,1 +1,2 @@
 export { ManualClock } from './manual-clock.js';
+export { SteppingClock } from './stepping-clock.js';
