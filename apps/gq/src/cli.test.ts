@@ -192,6 +192,11 @@ describe('gq command line', () => {
       [['serve', '--workers', 'many'], '--workers must be a number; got "many"'],
       [['serve', '--workers=ten'], '--workers must be a number; got "ten"'],
       [['status', '--limit', 'abc'], '--limit must be a number; got "abc"'],
+      [['schedules', 'list', '--limit', '0'], '--limit must be an integer from 1 to 1000; got 0'],
+      [
+        ['schedules', 'add', 'x', '--every', '1m', '--type', 't', '--catch-up-limit', '0'],
+        '--catch-up-limit must be an integer from 1 to 1000; got 0',
+      ],
       [['serve', '--lease', '-5s'], '--lease must be a positive duration, e.g. 30s; got "-5s"'],
     ];
     for (const [args, message] of cases) {

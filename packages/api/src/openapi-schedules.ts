@@ -95,7 +95,11 @@ export const schedulePaths: Record<string, Record<string, Schema>> = {
     post: op(
       'Create a job from the schedule now, outside its ticks',
       'jobs:submit',
-      { '201': json(ref('Job'), 'Created'), ...NAMED },
+      {
+        '201': json(ref('Job'), 'Created'),
+        ...NAMED,
+        '409': err('The stored definition cannot be read: its error'),
+      },
       { parameters: [nameParam] },
     ),
   },
