@@ -60,6 +60,31 @@ export function schedulesContract(harness: StoreContractHarness): void {
       expect(await f.store.schedules.get('other')).toBeUndefined();
     });
 
+    it('creates only a new name: of creates racing for one name, one wins and the rest get GQ_CONFLICT', async () => {
+      const now = f.clock.now();
+      const outcomes = await Promise.allSettled(
+        [CRON, EVERY_SECOND, CRON, EVERY_SECOND].map((definition) =>
+          f.store.schedules.create({ name: 'once', definition, source: 'api', paused: true }),
+        ),
+      );
+      const won = outcomes.filter((o) => o.status === 'fulfilled');
+      const lost = outcomes.filter((o) => o.status === 'rejected');
+      expect(won).toHaveLength(1);
+      expect(lost.map((o) => (o.reason as { code: string }).code)).toEqual([
+        ErrorCode.CONFLICT,
+        ErrorCode.CONFLICT,
+        ErrorCode.CONFLICT,
+      ]);
+      const stored = await f.store.schedules.get('once');
+      expect(stored).toEqual(won[0]!.value);
+      expect(stored).toMatchObject({ paused: true, revision: 1, lastTick: now, createdAt: now });
+      await expectCode(
+        f.store.schedules.create({ name: 'once', definition: CRON, source: 'code' }),
+        ErrorCode.CONFLICT,
+      );
+      expect(await f.store.schedules.get('once')).toEqual(stored);
+    });
+
     it('replaces a definition, keeping paused, last tick and creation time', async () => {
       const start = f.clock.now();
       await f.store.schedules.put({ name: 's', definition: EVERY_SECOND, source: 'code' });
